@@ -1,0 +1,316 @@
+"""Where the data lives and how taskkit connects to it.
+
+SQLite (a file under ``data/``) is the embedded default; PostgreSQL through asyncpg is where
+users go when they outgrow one machine. Both are reached through one async code path.
+"""
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskkit.errors import ConfigurationError, DatabaseUnavailableError
+
+__all__ = [
+    "DEFAULT_DATABASE_PATH",
+    "connect",
+    "create_db_and_tables",
+    "database_url",
+    "get_session",
+    "is_memory_sqlite",
+    "ping",
+    "postgres_connect_args",
+    "redact",
+    "session",
+]
+
+# The same file whatever the current directory (repository root, notebooks/, tests/).
+DEFAULT_DATABASE_PATH = Path(__file__).resolve().parent.parent / "data" / "taskkit.db"
+
+SUPPORTED_URLS = (
+    "sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite+aiosqlite:// (in memory), "
+    "postgresql://..., postgres://..., postgresql+asyncpg://..."
+)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+POSTGRES_CONNECT_TIMEOUT_S = 5.0
+
+# libpq understands these, asyncpg rejects them as unexpected keyword arguments. Neon adds
+# channel_binding=require to every URL it hands out.
+_LIBPQ_ONLY_PARAMS = frozenset(
+    {"channel_binding", "gssencmode", "sslcompression", "sslsni", "requiressl", "options"}
+)
+# Query parameters asyncpg (and SQLAlchemy's asyncpg dialect) accept, and how to coerce them:
+# URL query values are strings, asyncpg wants numbers.
+_ASYNCPG_PARAMS: dict[str, type | None] = {
+    "ssl": None,
+    "timeout": float,
+    "command_timeout": float,
+    "statement_cache_size": int,
+    "prepared_statement_cache_size": int,
+    "max_cached_statement_lifetime": int,
+    "max_cacheable_statement_size": int,
+    "target_session_attrs": None,
+    "krbsrvname": None,
+    "gsslib": None,
+    "passfile": None,
+}
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with any ``scheme://user:password@`` password replaced by ``***``."""
+    return _PASSWORD_IN_TEXT.sub(r"\1***@", text)
+
+
+def _parse(raw: str) -> URL:
+    try:
+        return make_url(raw)
+    except (ArgumentError, ValueError):
+        # Not echoed: without a parse we cannot tell which part might be a password.
+        raise ConfigurationError(
+            "the database URL could not be parsed (not shown, it may hold a password); "
+            f"supported forms: {SUPPORTED_URLS}"
+        ) from None
+
+
+def database_url(url: str | URL | None = None) -> str:
+    """The async SQLAlchemy URL taskkit connects to.
+
+    Args:
+        url: an explicit URL; when ``None``, the ``DATABASE_URL`` environment variable; when
+            that is unset or empty, the SQLite file ``data/taskkit.db`` at the project root.
+
+    Returns:
+        The URL as a string (password included, since the engine needs it), normalized:
+        ``sqlite:///p`` becomes ``sqlite+aiosqlite:///p``; ``postgres://`` and
+        ``postgresql://`` become ``postgresql+asyncpg://`` (SQLAlchemy 2.1 would otherwise pick
+        psycopg); ``sslmode=X`` becomes ``ssl=X`` and ``connect_timeout`` becomes ``timeout``;
+        libpq-only parameters asyncpg rejects (``channel_binding``, ``gssencmode``,
+        ``sslcompression``, ``sslsni``, ``requiressl``, ``options``) are dropped.
+
+    Raises:
+        ConfigurationError: the URL cannot be parsed, its scheme is not supported, or it has a
+            query parameter asyncpg does not know. The message never contains the password.
+    """
+    if url is None:
+        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    if isinstance(url, URL):
+        parsed = url
+    elif isinstance(url, str):
+        parsed = _parse(url.strip())
+    else:
+        raise ConfigurationError(
+            f"database URL must be a string, got {type(url).__name__}; "
+            f"supported forms: {SUPPORTED_URLS}"
+        )
+    # Split by hand: URL.get_backend_name() would try to load a "postgres" dialect and fail.
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite", "aiosqlite"):
+        normalized = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend in ("postgresql", "postgres") and driver in ("", "asyncpg", "psycopg", "psycopg2"):
+        normalized = _normalize_postgres_query(parsed.set(drivername="postgresql+asyncpg"))
+    else:
+        raise ConfigurationError(
+            f"unsupported database URL scheme {parsed.drivername!r}; "
+            f"supported forms: {SUPPORTED_URLS}"
+        )
+    return normalized.render_as_string(hide_password=False)
+
+
+def _normalize_postgres_query(url: URL) -> URL:
+    query = dict(url.query)
+    if "sslmode" in query:
+        sslmode = query.pop("sslmode")
+        query.setdefault("ssl", sslmode)
+    if "connect_timeout" in query:
+        query.setdefault("timeout", query.pop("connect_timeout"))
+    for name in _LIBPQ_ONLY_PARAMS:
+        query.pop(name, None)
+    unknown = sorted(set(query) - set(_ASYNCPG_PARAMS))
+    if unknown:
+        raise ConfigurationError(
+            f"unsupported PostgreSQL URL parameter(s) {', '.join(unknown)} in "
+            f"{url.render_as_string(hide_password=True)!r}; allowed: "
+            f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout"
+        )
+    return url.set(query=query)
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    """Whether ``url`` names an in-memory SQLite database."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def connect(
+    url: str | URL | None = None, *, echo: bool = False, **engine_kwargs: Any
+) -> AsyncEngine:
+    """Create an ``AsyncEngine`` set up the way taskkit needs it.
+
+    Args:
+        url: any URL :func:`database_url` accepts (``None``: ``DATABASE_URL`` or the default file).
+        echo: log every SQL statement.
+        **engine_kwargs: passed to ``create_async_engine``, overriding taskkit's defaults.
+
+    SQLite: ``PRAGMA foreign_keys=ON`` on every connection (SQLite leaves foreign keys off
+    unless told); for files, WAL journaling and a busy timeout so concurrent writers wait
+    instead of failing; every transaction starts with ``BEGIN IMMEDIATE`` (a deferred
+    transaction that reads and then writes fails at once with "database is locked" when
+    another connection committed in between, busy timeout or not). In-memory databases use
+    one shared connection (``StaticPool``): the testing pattern, not for concurrency.
+
+    PostgreSQL: asyncpg, ``pool_size=5, max_overflow=10``, pre-ping, a connect timeout of a few
+    seconds. For PgBouncer in transaction mode (Neon's ``-pooler`` hosts) prepared statements
+    are not cached and get unique names, the only setting that works there.
+
+    Raises:
+        ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
+    """
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return _connect_sqlite(parsed, echo=echo, **engine_kwargs)
+    return _connect_postgres(parsed, echo=echo, **engine_kwargs)
+
+
+def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    memory = is_memory_sqlite(url)
+    if memory:
+        engine_kwargs.setdefault("poolclass", StaticPool)
+    else:
+        path = Path(url.database or "")
+        if path == DEFAULT_DATABASE_PATH:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            raise ConfigurationError(
+                f"cannot create SQLite database {str(path)!r}: directory "
+                f"{str(path.parent)!r} does not exist"
+            )
+    engine = create_async_engine(url, echo=echo, **engine_kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (the "begin" hook below): the sqlite3 module
+        # would otherwise issue its own deferred BEGIN. A plain cursor works on aiosqlite,
+        # where the documented `autocommit` attribute does not exist.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Read-only paths may ask for a deferred BEGIN so that readers do not queue behind
+        # writers: engine.execution_options(sqlite_begin="DEFERRED").
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """Split a normalized PostgreSQL URL into the URL and asyncpg's ``connect_args``.
+
+    Numeric query parameters move into ``connect_args`` as numbers (asyncpg rejects strings);
+    ``-pooler`` hosts (PgBouncer in transaction mode) get no statement caches and unique
+    prepared-statement names.
+    """
+    query = dict(url.query)
+    connect_args: dict[str, Any] = {"timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    for name, convert in _ASYNCPG_PARAMS.items():
+        if name in query and convert is not None:
+            value = query.pop(name)
+            try:
+                connect_args[name] = convert(value)
+            except ValueError:
+                raise ConfigurationError(
+                    f"PostgreSQL URL parameter {name} must be a number, got {value!r}"
+                ) from None
+    if url.host and "-pooler" in url.host:
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_cache_size=0,
+            prepared_statement_name_func=lambda: f"__asyncpg_{uuid4()}__",
+        )
+    return url.set(query=query), connect_args
+
+
+def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    url, connect_args = postgres_connect_args(url)
+    connect_args.update(engine_kwargs.pop("connect_args", {}))
+    options: dict[str, Any] = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True}
+    options.update(engine_kwargs)
+    return create_async_engine(url, echo=echo, connect_args=connect_args, **options)
+
+
+async def create_db_and_tables(engine: AsyncEngine) -> None:
+    """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+
+
+def session(engine: AsyncEngine) -> AsyncSession:
+    """A new ``AsyncSession`` on ``engine``; use it as ``async with session(engine) as s:``.
+
+    ``expire_on_commit=False``: objects stay readable after a commit (with the default, reading
+    ``task.title`` after commit triggers a lazy refresh, which fails in async code).
+    """
+    return AsyncSession(engine, expire_on_commit=False)
+
+
+_default_engines: dict[tuple[str, int], AsyncEngine] = {}
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """Yield a session on the default database (``DATABASE_URL`` or the SQLite file).
+
+    An async generator, usable as a FastAPI dependency (``Depends(get_session)``). The engine is
+    created once per URL and event loop (an asyncpg engine cannot cross event loops).
+    """
+    import asyncio
+
+    key = (database_url(), id(asyncio.get_running_loop()))
+    engine = _default_engines.get(key)
+    if engine is None:
+        engine = _default_engines[key] = connect(key[0])
+    async with session(engine) as s:
+        yield s
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Open one connection and run ``SELECT 1``.
+
+    Raises:
+        DatabaseUnavailableError: the server is down, unreachable, or refused the credentials;
+            the message names host and database, never the password.
+    """
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # driver errors differ per backend; all mean "cannot connect"
+        url = engine.url
+        where = (
+            f"SQLite file {url.database!r}"
+            if url.get_backend_name() == "sqlite"
+            else f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432}"
+        )
+        reason = redact(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        if url.password:
+            reason = reason.replace(url.password, "***")
+        raise DatabaseUnavailableError(f"cannot connect to {where}: {reason}") from None

@@ -1,0 +1,41 @@
+"""The exceptions taskkit raises on purpose.
+
+Field-level validation of user data raises pydantic's ``ValidationError`` (it already names
+the field, the value and what is allowed). Everything else that taskkit reports is a
+``TaskkitError``, so ``except taskkit.TaskkitError`` catches every deliberate error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "ConfigurationError",
+    "DatabaseUnavailableError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "TaskkitError",
+]
+
+
+class TaskkitError(Exception):
+    """Base class of every error taskkit raises deliberately."""
+
+
+class InvalidArgumentError(TaskkitError, ValueError):
+    """An argument from outside is malformed; the message names it, its value and the rule."""
+
+
+class ConfigurationError(InvalidArgumentError):
+    """A database URL or setting cannot be used. Messages never contain a password."""
+
+
+class NotFoundError(TaskkitError, LookupError):
+    """A row that was asked for, or referred to, does not exist."""
+
+
+class AlreadyExistsError(TaskkitError):
+    """A row with the same unique key (project name, worker id) already exists."""
+
+
+class DatabaseUnavailableError(TaskkitError):
+    """The database server cannot be reached or refused the credentials."""

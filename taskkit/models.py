@@ -1,0 +1,314 @@
+"""The task data model: one model family per entity, in the form that works on current releases.
+
+The hierarchy is the one in the SQLModel patterns (Base -> Table -> Create/Update/Read), with
+four changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlchemy 2.1:
+
+* ``status`` and ``priority`` are ``StrEnum`` fields stored as short strings with a CHECK
+  constraint. ``Literal[...]`` on a ``table=True`` model raises ``TypeError`` at class
+  definition, and SQLAlchemy's ``Enum`` would store member *names* and create a native
+  PostgreSQL type that migrations must manage.
+* Timestamps are timezone-aware UTC (``datetime.now(UTC)``); SQLModel rejects naive values and
+  returns aware UTC on both SQLite and PostgreSQL.
+* ``table=True`` models do not validate on construction, so data from outside goes through
+  ``TaskCreate`` / ``TaskUpdate`` first (the CRUD helpers do this), and the database holds the
+  same rules as CHECK / NOT NULL / FOREIGN KEY constraints so that a raw ``INSERT`` fails too.
+* Relationships use ``lazy="raise_on_sql"``: in async code an implicit lazy load would fail
+  with ``MissingGreenlet``; this way the mistake is a clear error naming the relationship, and
+  the fix (``selectinload`` or ``await session.refresh(obj, ["tasks"])``) is explicit.
+"""
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, StringConstraints, field_validator
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String
+from sqlmodel import Field, Relationship, SQLModel
+
+__all__ = [
+    "DESCRIPTION_MAX",
+    "NAME_MAX",
+    "TITLE_MAX",
+    "WORKER_ID_MAX",
+    "Priority",
+    "Project",
+    "ProjectBase",
+    "ProjectCreate",
+    "ProjectRead",
+    "ProjectReadWithTasks",
+    "Status",
+    "Task",
+    "TaskBase",
+    "TaskCreate",
+    "TaskRead",
+    "TaskReadWithRelations",
+    "TaskUpdate",
+    "TaskWorkerLink",
+    "Worker",
+    "WorkerBase",
+    "WorkerCreate",
+    "WorkerRead",
+    "WorkerReadWithTasks",
+    "utcnow",
+]
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+NAME_MAX = 100
+WORKER_ID_MAX = 64
+
+
+class Status(enum.StrEnum):
+    """Where a task stands. Declaration order is the natural order (used for categories)."""
+
+    pending = "pending"
+    in_progress = "in_progress"
+    completed = "completed"
+
+
+class Priority(enum.StrEnum):
+    """How urgent a task is, from least to most."""
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def _storable_text(value: str) -> str:
+    # SQLite accepts NUL bytes and PostgreSQL rejects them; lone surrogates fail on both, but
+    # only at commit time. Rejecting both here keeps the two backends accepting the same data.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters (\\x00)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate)") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Description = Annotated[
+    str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_storable_text)
+]
+RequiredText = Annotated[str, AfterValidator(_storable_text), AfterValidator(_not_blank)]
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(_storable_text),
+    AfterValidator(_not_blank),
+]
+
+
+def _sql_list(values: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in values)
+
+
+# ---------------------------------------------------------------------------------------------
+class TaskWorkerLink(SQLModel, table=True):
+    """Which worker is assigned to which task (the many-to-many link table).
+
+    Links disappear with their task or worker (ON DELETE CASCADE).
+    """
+
+    task_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    )
+    worker_id: str = Field(
+        sa_column=Column(
+            String(WORKER_ID_MAX), ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Project family.
+
+
+class ProjectBase(SQLModel):
+    """Project fields and their rules, shared by the table and the API models."""
+
+    name: RequiredText = Field(min_length=1, max_length=NAME_MAX, unique=True, index=True)
+
+
+class Project(ProjectBase, table=True):
+    """The ``project`` table. Deleting a project keeps its tasks (project_id becomes NULL)."""
+
+    __table_args__ = (
+        CheckConstraint(
+            f"length(trim(name)) >= 1 AND length(name) <= {NAME_MAX}", name="ck_project_name"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tasks: list["Task"] = Relationship(
+        back_populates="project",
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise_on_sql"},
+    )
+
+
+class ProjectCreate(ProjectBase):
+    """What a caller sends to create a project (validated, unlike the table model)."""
+
+
+class ProjectRead(ProjectBase):
+    """A project as returned to a reader."""
+
+    id: int
+
+
+class ProjectReadWithTasks(ProjectRead):
+    """A project with its tasks (load with ``selectinload(Project.tasks)``)."""
+
+    tasks: list["TaskRead"] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker family.
+
+
+class WorkerBase(SQLModel):
+    """Worker fields and their rules, shared by the table and the API models."""
+
+    name: RequiredText = Field(min_length=1, max_length=NAME_MAX)
+
+
+class Worker(WorkerBase, table=True):
+    """The ``worker`` table; ``id`` is a caller-chosen string such as ``"w-017"``."""
+
+    __table_args__ = (
+        CheckConstraint(
+            f"length(trim(id)) >= 1 AND length(id) <= {WORKER_ID_MAX}", name="ck_worker_id"
+        ),
+        CheckConstraint(
+            f"length(trim(name)) >= 1 AND length(name) <= {NAME_MAX}", name="ck_worker_name"
+        ),
+    )
+    id: str = Field(primary_key=True, max_length=WORKER_ID_MAX)
+    tasks: list["Task"] = Relationship(
+        back_populates="workers",
+        link_model=TaskWorkerLink,
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise_on_sql"},
+    )
+
+
+class WorkerCreate(WorkerBase):
+    """What a caller sends to create a worker (validated, unlike the table model)."""
+
+    id: RequiredText = Field(min_length=1, max_length=WORKER_ID_MAX)
+
+
+class WorkerRead(WorkerBase):
+    """A worker as returned to a reader."""
+
+    id: str
+
+
+class WorkerReadWithTasks(WorkerRead):
+    """A worker with its tasks (load with ``selectinload(Worker.tasks)``)."""
+
+    tasks: list["TaskRead"] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Task family.
+
+
+class TaskBase(SQLModel):
+    """Task fields and their rules, shared by the table, TaskCreate and TaskRead."""
+
+    title: Title = Field(index=True, sa_type=sa.String(TITLE_MAX))
+    description: Description | None = Field(default=None, sa_type=sa.Text)
+    status: Status = Field(default=Status.pending, sa_type=String(11), index=True)
+    priority: Priority = Field(default=Priority.medium, sa_type=String(6), index=True)
+    project_id: int | None = Field(
+        default=None, foreign_key="project.id", ondelete="SET NULL", index=True
+    )
+
+
+class Task(TaskBase, table=True):
+    """The ``task`` table. Timestamps are aware UTC; ``updated_at`` moves on every ORM update.
+
+    Building a ``Task(...)`` directly does not validate (SQLModel table models skip
+    validation): send data from outside through ``TaskCreate`` or ``taskkit.create_task``.
+    """
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_sql_list(Status)})", name="ck_task_status"),
+        CheckConstraint(f"priority IN ({_sql_list(Priority)})", name="ck_task_priority"),
+        CheckConstraint(
+            f"length(trim(title)) >= 1 AND length(title) <= {TITLE_MAX}", name="ck_task_title"
+        ),
+        CheckConstraint(
+            f"description IS NULL OR length(description) <= {DESCRIPTION_MAX}",
+            name="ck_task_description",
+        ),
+        CheckConstraint("updated_at >= created_at", name="ck_task_updated_after_created"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
+    project: Project | None = Relationship(
+        back_populates="tasks", sa_relationship_kwargs={"lazy": "raise_on_sql"}
+    )
+    workers: list[Worker] = Relationship(
+        back_populates="tasks",
+        link_model=TaskWorkerLink,
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise_on_sql"},
+    )
+
+
+class TaskCreate(TaskBase):
+    """What a caller sends to create a task: every rule of TaskBase is checked here."""
+
+
+class TaskUpdate(SQLModel):
+    """PATCH semantics: every field optional; only the fields given are changed."""
+
+    title: Title | None = None
+    description: Description | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    project_id: int | None = None
+
+    @field_validator("title", "status", "priority")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only runs for values the caller gave: omitting a field keeps the current value.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep the current value")
+        return value
+
+
+class TaskRead(TaskBase):
+    """A task as returned to a reader."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskReadWithRelations(TaskRead):
+    """A task with its project and workers.
+
+    Load them eagerly first: ``get_task(s, id, with_project=True, with_workers=True)``.
+    """
+
+    project: ProjectRead | None = None
+    workers: list[WorkerRead] = []
+
+
+ProjectReadWithTasks.model_rebuild()
+WorkerReadWithTasks.model_rebuild()

@@ -1,0 +1,270 @@
+"""The database layer: URL normalization, per-connection SQLite settings, sessions."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+import taskkit
+from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
+from taskkit.db import DEFAULT_DATABASE_PATH, connect, ping, postgres_connect_args, redact
+from tests.conftest import postgres_url
+
+NEON = (
+    "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"
+    "?sslmode=require&channel_binding=require"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+        ("sqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
+        ("sqlite+pysqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+        ("postgres://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql://u:p@h:5433/db", "postgresql+asyncpg://u:p@h:5433/db"),
+        ("postgresql+asyncpg://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql+psycopg2://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql://u:p@h/db?sslmode=require", "postgresql+asyncpg://u:p@h/db?ssl=require"),
+        (
+            "postgresql://u:p@h/db?sslmode=verify-full",
+            "postgresql+asyncpg://u:p@h/db?ssl=verify-full",
+        ),
+        (
+            "postgresql://u:p@h/db?ssl=require&sslmode=disable",
+            "postgresql+asyncpg://u:p@h/db?ssl=require",
+        ),
+        ("postgresql://u:p@h/db?channel_binding=require", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql://u:p@h/db?connect_timeout=10", "postgresql+asyncpg://u:p@h/db?timeout=10"),
+        ("postgresql://u:p@h/db?gssencmode=disable&sslsni=1", "postgresql+asyncpg://u:p@h/db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("  postgresql://u:p@h/db  ", "postgresql+asyncpg://u:p@h/db"),
+        (
+            NEON,
+            "postgresql+asyncpg://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
+            "/dbname?ssl=require",
+        ),
+        ("postgresql://u:p%40ss%2Fw%25rd@h/db", "postgresql+asyncpg://u:p%40ss%2Fw%25rd@h/db"),
+    ],
+)
+def test_database_url_normalizes(given, expected):
+    assert database_url(given) == expected
+
+
+def test_database_url_keeps_a_special_password_intact():
+    url = make_url(database_url("postgresql://u:p%40ss%2Fw%25rd@h/db"))
+    assert url.password == "p@ss/w%rd"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "mysql://root:hunter2@localhost/db",
+        "oracle://root:hunter2@h/db",
+        "http://root:hunter2@example/db",
+        "postgresql+pg8000://root:hunter2@h/db",
+        "not a url at all hunter2",
+        "://root:hunter2@",
+    ],
+)
+def test_database_url_rejects_other_schemes_without_echoing_the_password(given):
+    with pytest.raises(ConfigurationError) as info:
+        database_url(given)
+    message = str(info.value)
+    assert "hunter2" not in message
+    assert "postgresql://" in message and "sqlite" in message  # lists the supported forms
+
+
+def test_database_url_rejects_unknown_postgres_parameters_listing_allowed_ones():
+    with pytest.raises(ConfigurationError, match=r"bogus.*allowed: .*ssl") as info:
+        database_url("postgresql://u:hunter2@h/db?bogus=1")
+    assert "hunter2" not in str(info.value)
+
+
+def test_database_url_rejects_non_strings():
+    with pytest.raises(ConfigurationError, match="must be a string, got int"):
+        database_url(42)  # type: ignore[arg-type]
+
+
+def test_database_url_prefers_argument_then_environment_then_default(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/db")
+    assert database_url() == "postgresql+asyncpg://u:p@h/db"
+    assert database_url("sqlite:///a.db") == "sqlite+aiosqlite:///a.db"
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+def test_default_database_is_the_same_file_from_any_directory(tmp_path):
+    code = "import taskkit; print(taskkit.database_url())"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    root = Path(__file__).resolve().parent.parent
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for cwd in (root, root / "notebooks", root / "tests", tmp_path)
+    }
+    assert seen == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
+
+
+def test_redact_hides_passwords():
+    assert redact("x postgresql://u:hunter2@h/db y") == "x postgresql://u:***@h/db y"
+
+
+def test_sqlite_file_in_a_missing_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"directory .*missing.* does not exist"):
+        connect(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+
+
+async def test_sqlite_turns_foreign_keys_on_for_every_connection(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'fk.db'}")
+    try:
+        # Three pool connections open at once; deferred BEGIN so that they do not queue for
+        # the write lock behind each other.
+        readers = engine.execution_options(sqlite_begin="DEFERRED")
+        conns = [await readers.connect() for _ in range(3)]
+        values = [await c.scalar(text("PRAGMA foreign_keys")) for c in conns]
+        for c in conns:
+            await c.close()
+    finally:
+        await engine.dispose()
+    assert values == [1, 1, 1]
+
+
+async def test_sqlite_file_uses_wal_and_a_busy_timeout(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        async with engine.connect() as conn:
+            mode = await conn.scalar(text("PRAGMA journal_mode"))
+            timeout = await conn.scalar(text("PRAGMA busy_timeout"))
+    finally:
+        await engine.dispose()
+    assert (mode, timeout) == ("wal", 30_000)
+
+
+async def test_sqlite_in_memory_shares_one_database_between_sessions():
+    engine = connect("sqlite+aiosqlite://")
+    assert isinstance(engine.pool, StaticPool)
+    await taskkit.create_db_and_tables(engine)
+    async with taskkit.session(engine) as s:
+        await taskkit.create_project(s, {"name": "shared"})
+    async with taskkit.session(engine) as s:
+        assert (await taskkit.get_project(s, 1)).name == "shared"
+    await engine.dispose()
+
+
+async def test_sqlite_read_then_write_transactions_wait_instead_of_failing(tmp_path):
+    # Two transactions each read, then write. With a deferred BEGIN the second writer fails at
+    # once with "database is locked" (its snapshot is stale); BEGIN IMMEDIATE makes it wait.
+    engine = connect(f"sqlite:///{tmp_path / 'locks.db'}")
+    await taskkit.create_db_and_tables(engine)
+
+    async def read_then_write(name: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM project"))
+            await asyncio.sleep(0.05)
+            await conn.execute(text("INSERT INTO project (name) VALUES (:n)"), {"n": name})
+
+    await asyncio.gather(*(read_then_write(f"p{i}") for i in range(5)))
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM project")) == 5
+    await engine.dispose()
+
+
+async def test_session_keeps_objects_readable_after_commit(engine):
+    async with taskkit.session(engine) as s:
+        project = await taskkit.create_project(s, {"name": "Apollo"})
+        await s.commit()
+        assert project.name == "Apollo"  # no lazy refresh after commit
+
+
+async def test_get_session_yields_a_session_on_the_default_database(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dep.db'}")
+    agen = taskkit.get_session()
+    s = await anext(agen)
+    assert s.bind.url.database == str(tmp_path / "dep.db")
+    await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    await agen.aclose()
+    from taskkit.db import _default_engines
+
+    for eng in _default_engines.values():
+        await eng.dispose()
+    _default_engines.clear()
+
+
+@pytest.mark.postgres
+async def test_postgres_uses_asyncpg_with_a_bounded_pool():
+    engine = connect(postgres_url())
+    try:
+        assert engine.url.drivername == "postgresql+asyncpg"
+        assert (engine.pool.size(), engine.pool._max_overflow) == (5, 10)  # type: ignore[attr-defined]
+        await ping(engine)
+    finally:
+        await engine.dispose()
+
+
+def test_pooled_endpoints_get_no_statement_caches_and_unique_statement_names():
+    url, args = postgres_connect_args(make_url(database_url(NEON)))
+    assert dict(url.query) == {"ssl": "require"}
+    assert (args["statement_cache_size"], args["prepared_statement_cache_size"]) == (0, 0)
+    assert len({args["prepared_statement_name_func"]() for _ in range(3)}) == 3
+
+
+def test_direct_endpoints_keep_statement_caches_and_get_numeric_timeouts():
+    url, args = postgres_connect_args(
+        make_url(database_url("postgresql://u:p@h/db?connect_timeout=3&command_timeout=60"))
+    )
+    assert dict(url.query) == {}
+    assert args == {"timeout": 3.0, "command_timeout": 60.0}
+
+
+def test_non_numeric_timeout_is_a_clear_error():
+    with pytest.raises(ConfigurationError, match="timeout must be a number, got 'soon'"):
+        connect("postgresql://u:p@h/db?connect_timeout=soon")
+
+
+@pytest.mark.postgres
+async def test_postgres_wrong_password_is_a_clear_error_without_the_password():
+    url = make_url(database_url(postgres_url())).set(password="definitely-wrong-pw")
+    engine = connect(url)
+    try:
+        with pytest.raises(DatabaseUnavailableError) as info:
+            await ping(engine)
+    finally:
+        await engine.dispose()
+    message = str(info.value)
+    assert "definitely-wrong-pw" not in message
+    assert url.database in message and "127.0.0.1" in message
+    assert "password authentication failed" in message
+
+
+async def test_unreachable_server_fails_fast_naming_host_and_database():
+    engine = connect("postgresql://u:hunter2@127.0.0.1:9/nowhere")
+    try:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(DatabaseUnavailableError) as info:
+            await ping(engine)
+        assert loop.time() - start < 10
+    finally:
+        await engine.dispose()
+    assert "'nowhere' on 127.0.0.1:9" in str(info.value)
+    assert "hunter2" not in str(info.value)
