@@ -49,7 +49,7 @@ def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "
     """``data`` as a validated ``model``: a dict is validated, a model instance re-checked."""
     if isinstance(data, model):
         # Re-validate: an instance built with model_construct() skipped its rules.
-        return model.model_validate(data.model_dump(exclude_unset=True))
+        return model.model_validate({name: getattr(data, name) for name in data.model_fields_set})
     if isinstance(data, Mapping):
         return model.model_validate(dict(data))
     raise InvalidArgumentError(
