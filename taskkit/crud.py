@@ -21,12 +21,14 @@ from taskkit.errors import AlreadyExistsError, InvalidArgumentError, NotFoundErr
 from taskkit.models import (
     Project,
     ProjectCreate,
+    Status,
     Task,
     TaskCreate,
     TaskUpdate,
     TaskWorkerLink,
     Worker,
     WorkerCreate,
+    utcnow,
 )
 
 __all__ = [
@@ -115,6 +117,8 @@ async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any
         NotFoundError: ``project_id`` refers to a project that does not exist.
     """
     task = Task.model_validate(_validated(TaskCreate, data).model_dump(mode="json"))
+    if task.status == Status.completed:
+        task.completed_at = task.created_at
     async with _unit_of_work(session):
         await _require_project(session, task.project_id)
         session.add(task)
@@ -154,6 +158,8 @@ async def update_task(
 ) -> Task:
     """Change only the fields given in ``data`` (PATCH semantics); ``updated_at`` moves on.
 
+    Moving ``status`` to ``completed`` sets ``completed_at``; moving it away clears it.
+
     Raises:
         pydantic.ValidationError: a field breaks a rule, or a required field is set to null.
         NotFoundError: no task ``task_id``, or ``project_id`` names a missing project.
@@ -165,6 +171,10 @@ async def update_task(
     async with _unit_of_work(session):
         if "project_id" in changes:
             await _require_project(session, changes["project_id"])
+        if "status" in changes and changes["status"] != task.status:
+            # completed_at follows status (the table's CHECK insists on it).
+            completed = changes["status"] == Status.completed
+            changes["completed_at"] = max(utcnow(), task.created_at) if completed else None
         task.sqlmodel_update(changes)
         session.add(task)
     return task

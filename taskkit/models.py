@@ -240,6 +240,9 @@ class TaskBase(SQLModel):
 class Task(TaskBase, table=True):
     """The ``task`` table. Timestamps are aware UTC; ``updated_at`` moves on every ORM update.
 
+    ``completed_at`` is set exactly when ``status`` is ``completed`` (a CHECK holds it), so
+    cycle time is ``completed_at - created_at``.
+
     Building a ``Task(...)`` directly does not validate (SQLModel table models skip
     validation): send data from outside through ``TaskCreate`` or ``taskkit.create_task``.
     """
@@ -255,10 +258,16 @@ class Task(TaskBase, table=True):
             name="ck_task_description",
         ),
         CheckConstraint("updated_at >= created_at", name="ck_task_updated_after_created"),
+        CheckConstraint(
+            "(status = 'completed' AND completed_at IS NOT NULL AND completed_at >= created_at)"
+            " OR (status <> 'completed' AND completed_at IS NULL)",
+            name="ck_task_completed_at",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
+    completed_at: datetime | None = Field(default=None, index=True)
     project: Project | None = Relationship(
         back_populates="tasks", sa_relationship_kwargs={"lazy": "raise_on_sql"}
     )
@@ -298,6 +307,7 @@ class TaskRead(TaskBase):
     id: int
     created_at: datetime
     updated_at: datetime
+    completed_at: datetime | None = None
 
 
 class TaskReadWithRelations(TaskRead):

@@ -14,6 +14,7 @@ GOOD = {
     "project_id": "NULL",
     "created_at": "'2025-01-01 00:00:00'",
     "updated_at": "'2025-01-01 00:00:00'",
+    "completed_at": "NULL",
 }
 
 
@@ -31,6 +32,8 @@ GOOD = {
         ("description", "'" + "d" * 10_001 + "'"),
         ("project_id", "999"),
         ("updated_at", "'2024-12-31 23:59:59'"),
+        ("completed_at", "'2025-01-02 00:00:00'"),
+        ("status", "'completed'"),
     ],
 )
 async def test_raw_insert_of_bad_task_fails(engine, column, value):

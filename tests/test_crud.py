@@ -276,3 +276,16 @@ async def test_text_round_trips_exactly(db):
 
 def test_utc_is_used_for_defaults():
     assert Task(title="x").created_at.tzinfo is UTC
+
+
+async def test_completed_at_follows_status(db):
+    task = await taskkit.create_task(db, {"title": "a"})
+    assert task.completed_at is None
+    done = await taskkit.update_task(db, task.id, {"status": "completed"})
+    assert done.completed_at is not None and done.completed_at >= done.created_at
+    again = await taskkit.update_task(db, task.id, {"title": "still done"})
+    assert again.completed_at == done.completed_at
+    reopened = await taskkit.update_task(db, task.id, {"status": "in_progress"})
+    assert reopened.completed_at is None
+    born_done = await taskkit.create_task(db, {"title": "b", "status": "completed"})
+    assert born_done.completed_at == born_done.created_at

@@ -120,7 +120,7 @@ def test_default_database_is_the_same_file_from_any_directory(tmp_path):
             text=True,
             check=True,
         ).stdout.strip()
-        for cwd in (root, root / "notebooks", root / "tests", tmp_path)
+        for cwd in (root, root / "taskkit", root / "tests", tmp_path)
     }
     assert seen == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
 
