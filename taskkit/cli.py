@@ -1,16 +1,17 @@
 """The ``taskkit`` command line. Each command is a thin wrapper over the async API."""
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 from sqlalchemy import func, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
-from taskkit import __version__
-from taskkit.db import connect, create_db_and_tables, database_url, ping, redact
+from taskkit import __version__, migrate
+from taskkit.db import connect, database_url, ping, redact
 from taskkit.errors import TaskkitError
 from taskkit.models import Project, Task, TaskWorkerLink, Worker
 
@@ -44,18 +45,18 @@ def cli() -> None:
 @cli.command()
 @DB_OPTION
 def init(url: str | None) -> None:
-    """Create the taskkit tables in the database if they do not exist."""
+    """Create the taskkit tables (through migrations), or upgrade them to the latest schema."""
 
-    async def go() -> None:
+    async def go() -> str:
         engine = connect(url)
         try:
             await ping(engine)
-            await create_db_and_tables(engine)
+            return await migrate.ensure_schema(engine)
         finally:
             await engine.dispose()
 
-    _run(go())
-    click.echo(f"tables ready in {redact(database_url(url))}")
+    revision = _run(go())
+    click.echo(f"tables ready in {redact(database_url(url))} (revision {revision})")
 
 
 @cli.command()
@@ -86,6 +87,137 @@ def info(url: str | None) -> None:
     click.echo(f"database: {redact(database_url(url))}")
     for name, count in counts.items():
         click.echo(f"  {name:15s} {'(no table)' if count is None else f'{count:,} rows'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# taskkit db ...: schema migrations (taskkit.migrate).
+
+
+async def _db_call(url: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Connect (a clear error if the server is down), run ``work``, dispose of the engine."""
+    engine = connect(url)
+    try:
+        await ping(engine)
+        return await work(engine)
+    finally:
+        await engine.dispose()
+
+
+def _db_shown(url: str | None) -> str:
+    try:
+        return redact(database_url(url))
+    except TaskkitError as exc:
+        raise click.ClickException(redact(str(exc))) from None
+
+
+def _db_head() -> str:
+    return next(r.id for r in migrate.history() if r.is_head)
+
+
+@cli.group()
+def db() -> None:
+    """Migrate the database schema with the Alembic revisions taskkit ships.
+
+    Every command runs in one transaction: if a revision fails, nothing is changed.
+    """
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@DB_OPTION
+def db_upgrade(revision: str, url: str | None) -> None:
+    """Upgrade the database to REVISION (default: head); an empty database gets every table.
+
+    A database whose tables were made outside migrations is refused: see `taskkit db check`.
+    """
+
+    async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
+        return await migrate.current(engine), await migrate.upgrade(engine, revision)
+
+    before, after = _run(_db_call(url, go))
+    shown = _db_shown(url)
+    if before == after:
+        click.echo(f"{shown} is already at {after or 'base'}")
+    else:
+        click.echo(f"upgraded {shown} from {before or 'base'} to {after}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@DB_OPTION
+def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
+    """Downgrade the database to REVISION (`base` removes every taskkit table).
+
+    What the later revisions added is dropped with its data, so you are asked to confirm
+    (--yes skips the question). A relative step needs `--`: `taskkit db downgrade -- -1`.
+    """
+    shown = _db_shown(url)
+    if not yes:
+        click.confirm(
+            f"Downgrade {shown} to {revision}? Tables and columns added after it are dropped "
+            "with their data",
+            abort=True,
+        )
+
+    async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
+        return await migrate.current(engine), await migrate.downgrade(engine, revision)
+
+    before, after = _run(_db_call(url, go))
+    click.echo(f"downgraded {shown} from {before} to {after or 'base'}")
+
+
+@db.command("current")
+@DB_OPTION
+def db_current(url: str | None) -> None:
+    """Show the revision the database is at."""
+    revision = _run(_db_call(url, migrate.current))
+    head = _db_head()
+    if revision is None:
+        state = "none (no revision recorded: empty, at base, or created outside migrations)"
+    elif revision == head:
+        state = f"{revision} (head)"
+    else:
+        state = f"{revision} (head is {head}: run `taskkit db upgrade`)"
+    click.echo(f"{_db_shown(url)}: {state}")
+
+
+@db.command("history")
+def db_history() -> None:
+    """List the revisions taskkit ships, oldest first."""
+    for revision in migrate.history():
+        head = "  (head)" if revision.is_head else ""
+        click.echo(f"{revision.id}  {revision.message}{head}")
+
+
+@db.command("check")
+@DB_OPTION
+def db_check(url: str | None) -> None:
+    """Exit 1 unless the database is at head and its schema matches the models.
+
+    Differences (drift) are listed: tables, columns and their types and nullability, indexes,
+    unique constraints, foreign keys and CHECK constraints.
+    """
+    _run(_db_call(url, migrate.check))
+    click.echo(f"{_db_shown(url)} is at head ({_db_head()}) and matches the models")
+
+
+@db.command("stamp")
+@click.argument("revision")
+@DB_OPTION
+def db_stamp(revision: str, url: str | None) -> None:
+    """Record REVISION as the database's revision without running any migration.
+
+    For a database whose tables were created outside migrations: `taskkit db stamp head`
+    checks first that its schema matches the models and refuses if not. Any other revision is
+    recorded as you say, unchecked.
+    """
+
+    async def go(engine: AsyncEngine) -> None:
+        await migrate.stamp(engine, revision)
+
+    _run(_db_call(url, go))
+    click.echo(f"stamped {_db_shown(url)} at {revision}")
 
 
 def main() -> None:

@@ -400,7 +400,9 @@ def _where(engine: AsyncEngine) -> str:
 
 
 def _known() -> str:
-    revisions = ", ".join(f"{r.id} ({r.message}{', head' if r.is_head else ''})" for r in history())
+    revisions = ", ".join(
+        f"{r.id} {r.message!r}{' (head)' if r.is_head else ''}" for r in history()
+    )
     return f"known revisions: base, {revisions}"
 
 
@@ -412,7 +414,9 @@ def _check_revision_argument(revision: Any) -> None:
     try:
         _script().get_revisions(revision)
     except (CommandError, RevisionError) as exc:
-        raise MigrationError(f"unknown revision {revision!r} ({exc}); {_known()}") from None
+        # Alembic's message adds something only when a prefix matches several revisions.
+        reason = "does not exist" if "Can't locate" in str(exc) else str(exc)
+        raise MigrationError(f"revision {revision!r} {reason}; {_known()}") from None
 
 
 # ---------------------------------------------------------------------------------------------
