@@ -26,7 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
-from sqlalchemy import CheckConstraint, inspect, text
+from sqlalchemy import CheckConstraint, Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -362,11 +362,15 @@ def _as_migration_error(engine: AsyncEngine, *, doing: str) -> Iterator[None]:
         raise MigrationError(
             f"cannot {doing} on {_where(engine)}: {_first_line(exc, engine)}; {_known()}"
         ) from None
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        # A database error, or a bug in a revision: either way the transaction was rolled back.
         failed = _failing_revision(exc)
         where = f" in revision {failed}" if failed else ""
+        reason = _first_line(exc, engine)
+        if not isinstance(exc, SQLAlchemyError):  # SQLAlchemy names the driver's error itself
+            reason = f"{type(exc).__name__}: {reason}"
         raise MigrationError(
-            f"{doing} failed{where} on {_where(engine)}: {_first_line(exc, engine)}; "
+            f"{doing} failed{where} on {_where(engine)}: {reason}; "
             "rolled back, the database is unchanged"
         ) from exc
 
@@ -470,7 +474,40 @@ def _differences(conn: Connection) -> list[str]:
         found += [
             f"CHECK {n} on {table.name} is not in the models" for n in sorted(present - declared)
         ]
+        if conn.dialect.name == "sqlite":
+            found += _sqlite_differences(conn, table)
     return found
+
+
+def _sqlite_differences(conn: Connection, table: Table) -> list[str]:
+    """CHECK texts and WITHOUT ROWID, which SQLite keeps verbatim (PostgreSQL rewrites CHECKs)."""
+    inspector = inspect(conn)
+    found = []
+    declared = {
+        str(c.name): _squash(str(c.sqltext))
+        for c in table.constraints
+        if isinstance(c, CheckConstraint) and c.name
+    }
+    for reflected in inspector.get_check_constraints(table.name):
+        name, present = reflected["name"], _squash(reflected["sqltext"])
+        if name in declared and declared[name] != present:
+            found.append(
+                f"CHECK {name} on {table.name} is ({present}) in the database, "
+                f"({declared[name]}) in the models"
+            )
+    rowid_declared = table.dialect_options["sqlite"]["with_rowid"] is not False
+    rowid_present = inspector.get_table_options(table.name).get("sqlite_with_rowid", True)
+    if rowid_declared != rowid_present:
+        state = {True: "a rowid table", False: "WITHOUT ROWID"}
+        found.append(
+            f"table {table.name} is {state[rowid_present]} in the database, "
+            f"{state[rowid_declared]} in the models"
+        )
+    return found
+
+
+def _squash(sql: str) -> str:
+    return " ".join(sql.split())
 
 
 def _describe(diff: Any) -> str:

@@ -19,6 +19,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import insert, inspect, select, text
@@ -233,7 +234,7 @@ def upgrade() -> None:
     op.add_column("project", sa.Column("colour", sa.String(20)))
     with op.batch_alter_table("task") as batch:  # a table rebuild on SQLite
         batch.drop_constraint("ck_task_title", type_="check")
-    op.execute("UPDATE task SET title = no_such_column")
+    FAIL
 
 
 def downgrade() -> None:
@@ -365,23 +366,34 @@ async def test_sqlite_foreign_keys_are_on_again_after_a_migration(tmp_path: Path
 # Failures change nothing.
 
 
+FAILURES = {
+    "sql": ('op.execute("UPDATE task SET title = no_such_column")', "no_such_column"),
+    "python": ('raise RuntimeError("a bug in the revision")', "RuntimeError: a bug in"),
+}
+
+
+def failing(tmp_path: Path, kind: str = "sql") -> Path:
+    return migrations_with(
+        tmp_path, "0003_fails.py", FAILING_0003.replace("FAIL", FAILURES[kind][0])
+    )
+
+
+@pytest.mark.parametrize("kind", FAILURES)
 async def test_a_failing_revision_leaves_nothing_half_applied(
-    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
     await migrate.upgrade(engine, "0001")
     await insert_0001_data(engine)
     await migrate.upgrade(engine)
     schema, data = await reflect(engine), await rows(engine)
-    monkeypatch.setattr(
-        migrate, "SCRIPT_LOCATION", migrations_with(tmp_path, "0003_fails.py", FAILING_0003)
-    )
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", failing(tmp_path, kind))
 
     with pytest.raises(MigrationError) as failed:
         await migrate.upgrade(engine)
 
     message = str(failed.value)
     assert "failed in revision 0003" in message
-    assert "no_such_column" in message
+    assert FAILURES[kind][1] in message
     assert "the database is unchanged" in message
     assert await reflect(engine) == schema  # no scratch table, index, column; CHECK still there
     assert await version_rows(engine) == ["0002"]
@@ -391,9 +403,7 @@ async def test_a_failing_revision_leaves_nothing_half_applied(
 async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(
-        migrate, "SCRIPT_LOCATION", migrations_with(tmp_path, "0003_fails.py", FAILING_0003)
-    )
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", failing(tmp_path))
     with pytest.raises(MigrationError, match="failed in revision 0003"):
         await migrate.upgrade(engine)
     # 0001 and 0002 succeeded, but the command runs in one transaction: nothing stays.
@@ -543,11 +553,41 @@ async def test_check_reports_a_missing_check_constraint(engine: AsyncEngine):
         await migrate.check(engine)
 
 
-def _drop_sqlite_check(conn: Connection, table: str, name: str) -> None:
-    context = MigrationContext.configure(conn, opts={"render_as_batch": True})
-    from alembic.operations import Operations
+async def test_check_on_sqlite_compares_check_texts_and_without_rowid(tmp_path: Path):
+    # SQLite keeps a CHECK's text verbatim, so a changed rule is visible there (PostgreSQL
+    # rewrites CHECK texts, and autogenerate compares none).
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'texts.db'}")
+    try:
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.run_sync(_replace_sqlite_check, "task", "ck_task_title", "length(title) > 0")
+            await conn.run_sync(_rebuild_without_rowid, "taskworkerlink")
+        with pytest.raises(MigrationError) as drift:
+            await migrate.check(engine)
+        message = str(drift.value)
+        assert "CHECK ck_task_title on task is (length(title) > 0) in the database" in message
+        assert "table taskworkerlink is WITHOUT ROWID in the database, a rowid table" in message
+    finally:
+        await engine.dispose()
 
-    with Operations(context).batch_alter_table(table) as batch:
+
+def _replace_sqlite_check(conn: Connection, table: str, name: str, sql: str) -> None:
+    _drop_sqlite_check(conn, table, name)
+    with _batch(conn, table) as batch:
+        batch.create_check_constraint(name, text(sql))
+
+
+def _rebuild_without_rowid(conn: Connection, table: str) -> None:
+    with _batch(conn, table, recreate="always", table_kwargs={"sqlite_with_rowid": False}):
+        pass
+
+
+def _batch(conn: Connection, table: str, **options: Any) -> Any:
+    return Operations(MigrationContext.configure(conn)).batch_alter_table(table, **options)
+
+
+def _drop_sqlite_check(conn: Connection, table: str, name: str) -> None:
+    with _batch(conn, table) as batch:
         batch.drop_constraint(name, type_="check")
 
 
