@@ -21,7 +21,9 @@ from taskkit.crud import (
 from taskkit.db import connect, create_db_and_tables, database_url, get_session, session
 from taskkit.errors import (
     AlreadyExistsError,
+    BulkWriteError,
     ConfigurationError,
+    DatabaseNotEmptyError,
     DatabaseUnavailableError,
     InvalidArgumentError,
     NotFoundError,
@@ -46,12 +48,15 @@ from taskkit.models import (
     WorkerRead,
     WorkerReadWithTasks,
 )
+from taskkit.seed import SeedSummary, seed
 
 __version__ = _version("taskkit")
 
 __all__ = [
     "AlreadyExistsError",
+    "BulkWriteError",
     "ConfigurationError",
+    "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -60,6 +65,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectRead",
     "ProjectReadWithTasks",
+    "SeedSummary",
     "Status",
     "Task",
     "TaskBase",
@@ -86,6 +92,7 @@ __all__ = [
     "get_session",
     "get_task",
     "get_worker",
+    "seed",
     "session",
     "unassign",
     "update_task",

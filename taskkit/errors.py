@@ -9,7 +9,9 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyExistsError",
+    "BulkWriteError",
     "ConfigurationError",
+    "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -39,3 +41,11 @@ class AlreadyExistsError(TaskkitError):
 
 class DatabaseUnavailableError(TaskkitError):
     """The database server cannot be reached or refused the credentials."""
+
+
+class DatabaseNotEmptyError(TaskkitError):
+    """Seeding would overwrite data; pass ``reset=True`` (``--reset``) to replace it."""
+
+
+class BulkWriteError(TaskkitError):
+    """The database refused a bulk write (a constraint failed); nothing was written."""

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, StringConstraints, field_validator
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
 __all__ = [
@@ -110,16 +110,21 @@ Title = Annotated[
 ]
 
 
-def _sql_list(values: type[enum.StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in values)
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
+    # `a = 'x' OR a = 'y'` rather than `a IN ('x', 'y')`: SQLite evaluates an IN list in a CHECK
+    # through a temporary table per row, which measured twice as slow on bulk inserts.
+    return " OR ".join(f"{column} = '{member.value}'" for member in values)
 
 
 # ---------------------------------------------------------------------------------------------
 class TaskWorkerLink(SQLModel, table=True):
     """Which worker is assigned to which task (the many-to-many link table).
 
-    Links disappear with their task or worker (ON DELETE CASCADE).
+    Links disappear with their task or worker (ON DELETE CASCADE). On SQLite the table is
+    WITHOUT ROWID: the composite primary key is the table, one B-tree instead of two.
     """
+
+    __table_args__ = {"sqlite_with_rowid": False}
 
     task_id: int = Field(
         sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
@@ -230,8 +235,8 @@ class TaskBase(SQLModel):
 
     title: Title = Field(index=True, sa_type=sa.String(TITLE_MAX))
     description: Description | None = Field(default=None, sa_type=sa.Text)
-    status: Status = Field(default=Status.pending, sa_type=String(11), index=True)
-    priority: Priority = Field(default=Priority.medium, sa_type=String(6), index=True)
+    status: Status = Field(default=Status.pending, sa_type=String(11))
+    priority: Priority = Field(default=Priority.medium, sa_type=String(6))
     project_id: int | None = Field(
         default=None, foreign_key="project.id", ondelete="SET NULL", index=True
     )
@@ -248,8 +253,8 @@ class Task(TaskBase, table=True):
     """
 
     __table_args__ = (
-        CheckConstraint(f"status IN ({_sql_list(Status)})", name="ck_task_status"),
-        CheckConstraint(f"priority IN ({_sql_list(Priority)})", name="ck_task_priority"),
+        CheckConstraint(_one_of("status", Status), name="ck_task_status"),
+        CheckConstraint(_one_of("priority", Priority), name="ck_task_priority"),
         CheckConstraint(
             f"length(trim(title)) >= 1 AND length(title) <= {TITLE_MAX}", name="ck_task_title"
         ),
@@ -263,11 +268,14 @@ class Task(TaskBase, table=True):
             " OR (status <> 'completed' AND completed_at IS NULL)",
             name="ck_task_completed_at",
         ),
+        # Status has three values: an index on it alone rarely beats a scan, but "pending
+        # tasks, newest first" (and keyset pages of it) reads this one in order.
+        Index("ix_task_status_created_at", "status", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
-    completed_at: datetime | None = Field(default=None, index=True)
+    completed_at: datetime | None = None
     project: Project | None = Relationship(
         back_populates="tasks", sa_relationship_kwargs={"lazy": "raise_on_sql"}
     )

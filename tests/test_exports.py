@@ -12,8 +12,11 @@ DOCUMENTED = {
     # CRUD
     "assign", "create_project", "create_task", "create_worker", "delete_task", "get_project",
     "get_task", "get_worker", "unassign", "update_task",
+    # seeding
+    "seed", "SeedSummary",
     # errors
-    "AlreadyExistsError", "ConfigurationError", "DatabaseUnavailableError",
+    "AlreadyExistsError", "BulkWriteError", "ConfigurationError", "DatabaseNotEmptyError",
+    "DatabaseUnavailableError",
     "InvalidArgumentError", "NotFoundError", "TaskkitError",
     "__version__",
 }  # fmt: skip

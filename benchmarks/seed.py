@@ -1,0 +1,238 @@
+"""Seeding speed: taskkit's seed beside the references, in one run.
+
+    uv run python benchmarks/seed.py 1000000            # SQLite
+    uv run python benchmarks/seed.py 1000000 --pg URL   # also PostgreSQL (COPY vs executemany)
+
+Prints rows/s for:
+* reference: sqlite3 ``executemany`` of the same task rows, pre-built as tuples, into the task
+  table with its indexes (../shared/bench/reference.py's table and taskkit's own table);
+* reference: the patterns document's ``session.add_all`` + commit (20,000 rows, scaled);
+* taskkit: ``taskkit seed`` end to end (generation, projects, workers, links, indexes,
+  constraints, one transaction), in a child process so that its peak memory is its own.
+Targets (issue 3): taskkit >= 1x executemany, >= 50x add_all, peak memory < 1 GiB for 1M.
+"""
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+import taskkit
+from taskkit.bulk import _sqlite_ready
+from taskkit.seed import _TaskGenerator
+
+SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{seconds:8.2f} s {n / seconds:12,.0f} rows/s"
+
+
+def task_rows(n: int) -> tuple[list[str], list[tuple]]:
+    """The task rows taskkit's seed writes, as pre-built tuples (timestamps as stored text)."""
+    tables = [
+        _sqlite_ready(t) for name, t in _TaskGenerator(0, n, 20, 50).batches() if name == "task"
+    ]
+    table = pa.concat_tables(tables)
+    columns = table.column_names
+    return columns, list(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
+
+
+async def create_schema(url: str) -> None:
+    engine = taskkit.connect(url)
+    await taskkit.create_db_and_tables(engine)
+    await engine.dispose()
+
+
+def executemany_taskkit_schema(path: str, columns: list[str], rows: list[tuple]) -> float:
+    asyncio.run(create_schema(f"sqlite:///{path}"))
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys=ON")
+    con.executemany(
+        "INSERT INTO project (id, name) VALUES (?, ?)", [(i, f"p{i}") for i in range(1, 21)]
+    )
+    sql = f"INSERT INTO task ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    start = time.perf_counter()
+    con.executemany(sql, rows)
+    con.commit()
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def reference_write(n: int) -> dict[str, float]:
+    """../shared/bench/reference.py write N, run as is (its table model cannot share a
+    process with taskkit's: both are named ``task``); returns rows/s per label."""
+    done = subprocess.run(
+        [sys.executable, str(SHARED_BENCH / "reference.py"), "write", str(n)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    out = {}
+    for line in done.stdout.splitlines():
+        print(f"reference.py | {line}")
+        label, _, figures = line.partition("  ")
+        out[label.strip()] = float(figures.split()[-2].replace(",", ""))
+    return out
+
+
+def add_all_pattern(path: str, n: int) -> float:
+    """The patterns document's way: ORM objects, session.add_all, commit."""
+    from datetime import UTC, datetime
+
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async def go() -> float:
+        engine = taskkit.connect(f"sqlite:///{path}")
+        await taskkit.create_db_and_tables(engine)
+        now = datetime(2025, 1, 1, tzinfo=UTC)
+        objects = [
+            taskkit.Task(title=f"task {i}", created_at=now, updated_at=now) for i in range(n)
+        ]
+        start = time.perf_counter()
+        async with AsyncSession(engine) as s:
+            s.add_all(objects)
+            await s.commit()
+        seconds = time.perf_counter() - start
+        await engine.dispose()
+        return seconds
+
+    return asyncio.run(go())
+
+
+def taskkit_seed(url: str, n: int) -> tuple[float, float]:
+    """``taskkit seed`` in a child process: (seconds inside seed, peak RSS in MiB)."""
+    asyncio.run(create_schema(url))
+    code = (
+        "import asyncio, taskkit\n"
+        "async def main():\n"
+        f"    e = taskkit.connect({url!r})\n"
+        f"    s = await taskkit.seed(e, tasks={n}, progress=False)\n"
+        "    await e.dispose()\n"
+        "    print(s.seconds)\n"
+        "asyncio.run(main())\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the max of all
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"taskkit seed failed with exit code {child.returncode}")
+    return float(out.strip()), usage.ru_maxrss / 1024
+
+
+def postgres(url: str, n: int, columns: list[str], rows: list[tuple]) -> None:
+    """COPY (taskkit) beside asyncpg's executemany and copy_records_to_table, pre-built rows."""
+    from datetime import datetime
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(taskkit.database_url(url)).set(drivername="postgresql")
+    dsn_text = dsn.render_as_string(hide_password=False)
+    stamps = {columns.index(c) for c in ("created_at", "updated_at", "completed_at")}
+    typed = [
+        tuple(
+            datetime.fromisoformat(f"{v}+00:00") if i in stamps and v is not None else v
+            for i, v in enumerate(r)
+        )
+        for r in rows
+    ]
+    insert = (
+        f"INSERT INTO task ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
+    )
+
+    async def empty_tables(with_projects: bool) -> None:
+        engine = taskkit.connect(url)
+        await taskkit.create_db_and_tables(engine)
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "TRUNCATE taskworkerlink, task, worker, project RESTART IDENTITY"
+            )
+            if with_projects:
+                await conn.exec_driver_sql(
+                    "INSERT INTO project (id, name) SELECT g, 'p' || g FROM generate_series(1, 20) g"
+                )
+        await engine.dispose()
+
+    async def raw(records: list[tuple], how: str) -> float:
+        await empty_tables(with_projects=True)
+        conn = await asyncpg.connect(dsn_text)
+        start = time.perf_counter()
+        async with conn.transaction():
+            if how == "executemany":
+                await conn.executemany(insert, records)
+            else:
+                await conn.copy_records_to_table("task", records=records, columns=columns)
+        seconds = time.perf_counter() - start
+        await conn.close()
+        return seconds
+
+    async def seed() -> float:
+        await empty_tables(with_projects=False)
+        engine = taskkit.connect(url)
+        summary = await taskkit.seed(engine, tasks=n, progress=False)
+        await engine.dispose()
+        return summary.seconds
+
+    few = min(n, 100_000)
+    t_many = asyncio.run(raw(typed[:few], "executemany"))
+    t_copy = asyncio.run(raw(typed, "copy"))
+    t_seed = asyncio.run(seed())
+    print(f"pg reference: asyncpg executemany ({few:,} rows)             {rate(few, t_many)}")
+    print(f"pg reference: asyncpg copy_records_to_table, pre-built    {rate(n, t_copy)}")
+    print(f"pg taskkit seed (COPY; projects, workers, links)          {rate(n, t_seed)}")
+    print(
+        f"pg ratios: taskkit / executemany {(n / t_seed) / (few / t_many):.1f}x, "
+        f"taskkit / copy_records {t_copy / t_seed:.2f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("n", type=int, nargs="?", default=1_000_000)
+    parser.add_argument(
+        "--pg",
+        metavar="URL",
+        help="also measure on this PostgreSQL database (its tables are emptied)",
+    )
+    args = parser.parse_args()
+    n = args.n
+    columns, rows = task_rows(n)
+    with tempfile.TemporaryDirectory() as d:
+        results = {}
+        if SHARED_BENCH.is_dir():
+            ref = reference_write(n)
+            executemany = next(v for k, v in ref.items() if "executemany" in k)
+            results["ref"] = n / executemany
+        results["own"] = executemany_taskkit_schema(os.path.join(d, "own.db"), columns, rows)
+        print(f"reference: executemany, pre-built, taskkit's task table  {rate(n, results['own'])}")
+        small = min(n, 20_000)
+        t_add = add_all_pattern(os.path.join(d, "orm.db"), small)
+        print(f"reference: patterns' add_all + commit ({small:,} rows)     {rate(small, t_add)}")
+        del rows
+        t_seed, peak = taskkit_seed(f"sqlite:///{os.path.join(d, 'seed.db')}", n)
+        print(f"taskkit seed (generation, projects, workers, links)    {rate(n, t_seed)}")
+        print(f"taskkit seed peak RSS: {peak:,.0f} MiB (target < 1,024)")
+        base = results.get("ref", results["own"])
+        print(
+            f"ratios: taskkit / executemany {base / t_seed:.2f}x "
+            f"(into taskkit's own table: {results['own'] / t_seed:.2f}x), "
+            f"taskkit / add_all {(n / t_seed) / (small / t_add):.0f}x"
+        )
+    if args.pg:
+        postgres(args.pg, n, columns, task_rows(n)[1])
+
+
+if __name__ == "__main__":
+    main()
