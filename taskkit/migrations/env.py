@@ -13,6 +13,7 @@ Two ways in, one code path:
 """
 
 import asyncio
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -68,4 +69,6 @@ if context.is_offline_mode():
 elif (given := config.attributes.get("connection")) is not None:
     run_migrations(given)
 else:
+    if config.config_file_name is not None:  # Alembic's command line: log what it runs
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
     asyncio.run(run_standalone())
