@@ -37,6 +37,7 @@ from tests.conftest import postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]
 
+HEAD = "0003"
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 # Columns of revision 0001's task table (everything but completed_at).
 TASK_0001 = [c for c in Task.__table__.c if c.name != "completed_at"]  # type: ignore[attr-defined]
@@ -214,16 +215,16 @@ def migrations_with(tmp_path: Path, name: str, source: str) -> Path:
     return location
 
 
-FAILING_0003 = '''"""a revision that fails half-way
+FAILING_0004 = '''"""a revision that fails half-way
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -250,7 +251,7 @@ async def test_upgrade_from_empty_to_head_gives_the_schema_create_all_gives(
     new_engine: NewEngine,
 ):
     migrated, created = await new_engine(), await new_engine()
-    assert await migrate.upgrade(migrated) == "0002"
+    assert await migrate.upgrade(migrated) == HEAD
     await taskkit.create_db_and_tables(created)
     expected = await reflect(created)
     assert set(expected) == {"project", "task", "taskworkerlink", "worker"}
@@ -323,6 +324,24 @@ async def test_revision_0002_sets_completed_at_from_updated_at_and_keeps_every_r
             assert completed_at == expected, task_id
 
 
+@pytest.mark.parametrize(("before", "after"), [("0001", "0002"), ("0002", "0003")])
+async def test_each_revision_keeps_every_row_and_downgrades_to_the_same_schema(
+    engine: AsyncEngine, before: str, after: str
+):
+    await migrate.upgrade(engine, "0001")
+    await insert_0001_data(engine)
+    await migrate.upgrade(engine, before)
+    data, schema = await rows(engine), await reflect(engine)
+
+    await migrate.upgrade(engine, after)
+    assert await rows(engine) == data  # links included: SQLite rebuilds tables for both
+    assert await reflect(engine) != schema
+
+    await migrate.downgrade(engine, before)
+    assert await rows(engine) == data
+    assert await reflect(engine) == schema
+
+
 async def test_revision_0002_check_holds_after_upgrade(engine: AsyncEngine):
     await migrate.upgrade(engine)
     async with taskkit.session(engine) as s:
@@ -332,7 +351,7 @@ async def test_revision_0002_check_holds_after_upgrade(engine: AsyncEngine):
             await conn.execute(text(f"UPDATE task SET completed_at = NULL WHERE id = {task.id}"))
 
 
-async def test_downgrade_from_0002_removes_completed_at_and_keeps_the_other_data(
+async def test_downgrade_to_0001_removes_completed_at_and_keeps_the_other_data(
     engine: AsyncEngine,
 ):
     await migrate.upgrade(engine, "0001")
@@ -374,7 +393,7 @@ FAILURES = {
 
 def failing(tmp_path: Path, kind: str = "sql") -> Path:
     return migrations_with(
-        tmp_path, "0003_fails.py", FAILING_0003.replace("FAIL", FAILURES[kind][0])
+        tmp_path, "0004_fails.py", FAILING_0004.replace("FAIL", FAILURES[kind][0])
     )
 
 
@@ -392,11 +411,11 @@ async def test_a_failing_revision_leaves_nothing_half_applied(
         await migrate.upgrade(engine)
 
     message = str(failed.value)
-    assert "failed in revision 0003" in message
+    assert "failed in revision 0004" in message
     assert FAILURES[kind][1] in message
     assert "the database is unchanged" in message
     assert await reflect(engine) == schema  # no scratch table, index, column; CHECK still there
-    assert await version_rows(engine) == ["0002"]
+    assert await version_rows(engine) == [HEAD]
     assert await rows(engine) == data
 
 
@@ -404,9 +423,9 @@ async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(migrate, "SCRIPT_LOCATION", failing(tmp_path))
-    with pytest.raises(MigrationError, match="failed in revision 0003"):
+    with pytest.raises(MigrationError, match="failed in revision 0004"):
         await migrate.upgrade(engine)
-    # 0001 and 0002 succeeded, but the command runs in one transaction: nothing stays.
+    # 0001 to 0003 succeeded, but the command runs in one transaction: nothing stays.
     assert await table_names(engine) == set()
 
 
@@ -419,10 +438,11 @@ async def test_downgrade_to_an_unknown_revision_is_refused_and_changes_nothing(
         await migrate.downgrade(engine, "9999")
     assert str(refused.value) == (
         "revision '9999' does not exist; known revisions: base, 0001 'initial schema', "
-        "0002 'task.completed_at, for cycle time' (head)"
+        "0002 'task.completed_at, for cycle time', 0003 'CHECKs as OR chains, a (status, "
+        "created_at) index, link table WITHOUT ROWID on SQLite' (head)"
     )
     assert await reflect(engine) == schema
-    assert await version_rows(engine) == ["0002"]
+    assert await version_rows(engine) == [HEAD]
 
 
 async def test_downgrade_to_a_revision_above_the_current_one_is_refused(engine: AsyncEngine):
@@ -468,8 +488,8 @@ async def test_a_database_at_a_revision_taskkit_does_not_know_is_refused(engine:
 
 
 async def test_ensure_schema_creates_an_empty_database_at_head(engine: AsyncEngine):
-    assert await migrate.ensure_schema(engine) == "0002"
-    assert await migrate.ensure_schema(engine) == "0002"  # again: nothing to do
+    assert await migrate.ensure_schema(engine) == HEAD
+    assert await migrate.ensure_schema(engine) == HEAD  # again: nothing to do
     await migrate.check(engine)
 
 
@@ -477,7 +497,7 @@ async def test_ensure_schema_upgrades_an_older_database_and_keeps_its_data(engin
     await migrate.upgrade(engine, "0001")
     await insert_0001_data(engine)
     before = await rows(engine)
-    assert await migrate.ensure_schema(engine) == "0002"
+    assert await migrate.ensure_schema(engine) == HEAD
     assert await rows(engine) == before
 
 
@@ -487,7 +507,7 @@ async def test_concurrent_ensure_schema_calls_both_succeed(new_engine: NewEngine
     try:
         assert await asyncio.gather(
             migrate.ensure_schema(first), migrate.ensure_schema(second)
-        ) == ["0002", "0002"]
+        ) == [HEAD, HEAD]
     finally:
         await second.dispose()
     await migrate.check(first)
@@ -500,9 +520,9 @@ async def test_stamp_head_adopts_a_database_that_matches_the_models(engine: Asyn
     ):
         await migrate.check(engine)
     await migrate.stamp(engine, "head")
-    assert await migrate.current(engine) == "0002"
+    assert await migrate.current(engine) == HEAD
     await migrate.check(engine)
-    assert await migrate.ensure_schema(engine) == "0002"
+    assert await migrate.ensure_schema(engine) == HEAD
 
 
 async def test_stamp_head_refuses_a_database_that_differs_from_the_models(engine: AsyncEngine):
@@ -517,7 +537,7 @@ async def test_stamp_head_refuses_a_database_that_differs_from_the_models(engine
 
 async def test_check_reports_a_database_behind_head(engine: AsyncEngine):
     await migrate.upgrade(engine, "0001")
-    with pytest.raises(MigrationError, match="is at revision 0001, head is 0002"):
+    with pytest.raises(MigrationError, match=f"is at revision 0001, head is {HEAD}"):
         await migrate.check(engine)
 
 
@@ -556,17 +576,23 @@ async def test_check_reports_a_missing_check_constraint(engine: AsyncEngine):
 async def test_check_on_sqlite_compares_check_texts_and_without_rowid(tmp_path: Path):
     # SQLite keeps a CHECK's text verbatim, so a changed rule is visible there (PostgreSQL
     # rewrites CHECK texts, and autogenerate compares none).
+    link_options = TaskWorkerLink.__table__.dialect_options["sqlite"]  # type: ignore[attr-defined]
+    declared_rowid = link_options["with_rowid"] is not False
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'texts.db'}")
     try:
         await migrate.upgrade(engine)
         async with engine.begin() as conn:
             await conn.run_sync(_replace_sqlite_check, "task", "ck_task_title", "length(title) > 0")
-            await conn.run_sync(_rebuild_without_rowid, "taskworkerlink")
+            await conn.run_sync(_rebuild_with_rowid, "taskworkerlink", not declared_rowid)
         with pytest.raises(MigrationError) as drift:
             await migrate.check(engine)
         message = str(drift.value)
         assert "CHECK ck_task_title on task is (length(title) > 0) in the database" in message
-        assert "table taskworkerlink is WITHOUT ROWID in the database, a rowid table" in message
+        kinds = {True: "a rowid table", False: "WITHOUT ROWID"}
+        assert (
+            f"table taskworkerlink is {kinds[not declared_rowid]} in the database, "
+            f"{kinds[declared_rowid]} in the models"
+        ) in message
     finally:
         await engine.dispose()
 
@@ -577,8 +603,8 @@ def _replace_sqlite_check(conn: Connection, table: str, name: str, sql: str) -> 
         batch.create_check_constraint(name, text(sql))
 
 
-def _rebuild_without_rowid(conn: Connection, table: str) -> None:
-    with _batch(conn, table, recreate="always", table_kwargs={"sqlite_with_rowid": False}):
+def _rebuild_with_rowid(conn: Connection, table: str, with_rowid: bool) -> None:
+    with _batch(conn, table, recreate="always", table_kwargs={"sqlite_with_rowid": with_rowid}):
         pass
 
 
@@ -594,18 +620,20 @@ def _drop_sqlite_check(conn: Connection, table: str, name: str) -> None:
 def test_history_lists_the_revisions_oldest_first():
     assert [(r.id, r.down_revision, r.is_head) for r in migrate.history()] == [
         ("0001", None, False),
-        ("0002", "0001", True),
+        ("0002", "0001", False),
+        ("0003", "0002", True),
     ]
 
 
 async def test_the_revision_template_imports_sqlmodel_for_autogenerated_types(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    # Autogenerate a revision for what 0002 adds, from a copy without 0002: its column type is
-    # sqlmodel.sql.sqltypes.UTCDateTime, which fails with NameError unless the file imports it.
+    # Autogenerate a revision from a copy with 0001 only: it adds task.completed_at, whose type
+    # is sqlmodel.sql.sqltypes.UTCDateTime, a NameError unless the file imports sqlmodel.
     location = tmp_path / "migrations"
     shutil.copytree(migrate.SCRIPT_LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_task_completed_at.py").unlink()
+    for later in location.glob("versions/000[23]_*.py"):
+        later.unlink()
     monkeypatch.setattr(migrate, "SCRIPT_LOCATION", location)
     await migrate.upgrade(engine)
 
@@ -621,7 +649,7 @@ async def test_the_revision_template_imports_sqlmodel_for_autogenerated_types(
     assert "sqlmodel.sql.sqltypes.UTCDateTime()" in source
     assert "import sqlmodel" in source
 
-    assert await migrate.upgrade(engine) == "0002"
+    assert await migrate.upgrade(engine) == "0002"  # the generated revision runs
     assert "completed_at" in [c[0] for c in (await reflect(engine))["task"]["columns"]]
 
 
@@ -675,30 +703,31 @@ def test_cli_upgrade_current_check_downgrade_round_trip(url: str):
     result = run("db", "upgrade", "0001", "--db", url)
     assert result.exit_code == 0, result.output
     assert "from base to 0001" in result.output
-    assert "(head is 0002: run `taskkit db upgrade`)" in run("db", "current", "--db", url).output
-    assert_one_line_error(run("db", "check", "--db", url), "is at revision 0001, head is 0002")
+    assert f"(head is {HEAD}: run `taskkit db upgrade`)" in run("db", "current", "--db", url).output
+    assert_one_line_error(run("db", "check", "--db", url), f"is at revision 0001, head is {HEAD}")
 
-    assert "from 0001 to 0002" in run("db", "upgrade", "--db", url).output
-    assert "0002 (head)" in run("db", "current", "--db", url).output
+    assert f"from 0001 to {HEAD}" in run("db", "upgrade", "--db", url).output
+    assert f"{HEAD} (head)" in run("db", "current", "--db", url).output
     result = run("db", "check", "--db", url)
     assert result.exit_code == 0, result.output
     assert "matches the models" in result.output
-    assert "already at 0002" in run("db", "upgrade", "--db", url).output
+    assert f"already at {HEAD}" in run("db", "upgrade", "--db", url).output
 
     result = run("db", "downgrade", "base", "--db", url, input="n\n")
     assert result.exit_code == 1  # declined: nothing happens
-    assert "0002 (head)" in run("db", "current", "--db", url).output
+    assert f"{HEAD} (head)" in run("db", "current", "--db", url).output
     result = run("db", "downgrade", "base", "--yes", "--db", url)
     assert result.exit_code == 0, result.output
-    assert "from 0002 to base" in result.output
+    assert f"from {HEAD} to base" in result.output
     assert "none (no revision recorded" in run("db", "current", "--db", url).output
 
 
 def test_cli_check_exits_1_on_drift(url: str):
     assert run("db", "upgrade", "--db", url).exit_code == 0
-    execute(url, "DROP INDEX ix_task_status")
+    execute(url, "DROP INDEX ix_task_status_created_at")
     assert_one_line_error(
-        run("db", "check", "--db", url), "index ix_task_status on task(status) is missing"
+        run("db", "check", "--db", url),
+        "index ix_task_status_created_at on task(status, created_at) is missing",
     )
 
 
@@ -721,7 +750,7 @@ def test_cli_init_creates_the_database_through_migrations(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'init.db'}"
     result = run("init", "--db", url)
     assert result.exit_code == 0, result.output
-    assert "(revision 0002)" in result.output
+    assert f"(revision {HEAD})" in result.output
     assert run("db", "check", "--db", url).exit_code == 0
 
 
@@ -735,7 +764,9 @@ def test_cli_history_works_from_any_directory(tmp_path: Path):
     )
     assert done.stdout.splitlines() == [
         "0001  initial schema",
-        "0002  task.completed_at, for cycle time  (head)",
+        "0002  task.completed_at, for cycle time",
+        "0003  CHECKs as OR chains, a (status, created_at) index, link table WITHOUT ROWID on "
+        "SQLite  (head)",
     ]
 
 
