@@ -450,10 +450,12 @@ class _WeekStart(FunctionElement[date]):
 
 @compiles(_WeekStart, "sqlite")
 def _week_start_sqlite(element: _WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores taskkit timestamps as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. 'weekday 0'
-    # moves forward to the next Sunday (or stays on one); six days back is that week's Monday.
+    # SQLite stores taskkit timestamps as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. Only the day
+    # is passed on: SQLite's date arithmetic keeps milliseconds, and with a modifier it rounds
+    # 23:59:59.9995 or later into the next day (and week). 'weekday 0' moves forward to the next Sunday (or stays on
+    # one); six days back is that week's Monday.
     (argument,) = element.clauses
-    return f"date({compiler.process(argument, **kw)}, 'weekday 0', '-6 days')"
+    return f"date(substr({compiler.process(argument, **kw)}, 1, 10), 'weekday 0', '-6 days')"
 
 
 @compiles(_WeekStart, "postgresql")
