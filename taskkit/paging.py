@@ -116,6 +116,8 @@ class Page(Generic[T]):
     total: int | None = None
     pages: int | None = None
     _first_row: int | None = field(default=None, compare=False)
+    _stmt: Any = field(default=None, compare=False)  # for DataFrame columns and dtypes
+    _rows: list[Any] | None = field(default=None, compare=False)  # items as rows
 
     def __len__(self) -> int:
         return len(self.items)
@@ -170,10 +172,29 @@ class Page(Generic[T]):
         )
 
     def to_dataframe(self) -> Any:
-        """The items as a pandas DataFrame (``taskkit.frames.models_to_frame``)."""
+        """The items as a pandas DataFrame (``taskkit.frames.models_to_frame``).
+
+        Columns and dtypes come from the statement's models, so an empty page has them too.
+        """
         from taskkit.frames import models_to_frame  # pandas is heavy; load it when asked
 
+        model = _selected_model(self._stmt)
+        if model is not None:
+            return models_to_frame(self.items, model)
+        if self._stmt is not None and self._rows is not None:
+            return models_to_frame(self._rows, self._stmt)
         return models_to_frame(self.items)
+
+
+def _selected_model(stmt: Any) -> type[BaseModel] | None:
+    """The model class when ``stmt`` selects exactly one model, as ``select(Task)`` does."""
+    if not isinstance(stmt, Select):
+        return None
+    described = stmt.column_descriptions
+    if len(described) != 1:
+        return None
+    entity = described[0].get("expr")
+    return entity if isinstance(entity, type) and issubclass(entity, BaseModel) else None
 
 
 def _cell(value: Any) -> str:
@@ -567,28 +588,30 @@ def _dialect(session: AsyncSession) -> Dialect:
     return session.get_bind().dialect
 
 
-async def _fetch(
-    session: AsyncSession,
-    stmt: Select[Any],
-    plan: _Plan,
-    *,
-    scalar: bool,
-) -> tuple[list[Any], list[tuple[Any, ...]]]:
-    """Run ``stmt`` (a plan's statement plus its key columns): items and key tuples."""
-    n_keys = len(plan.keys)
+@dataclass(frozen=True)
+class _Fetched:
+    items: list[Any]  # what session.exec(stmt) would give: scalars for a SelectOfScalar
+    rows: list[Row[Any]]  # the same as rows, for DataFrames
+    keys: list[tuple[Any, ...]]  # each row's sort-key values
 
-    def run(sync_session: Any) -> tuple[list[Any], list[tuple[Any, ...]]]:
+
+async def _fetch(
+    session: AsyncSession, query: Select[Any], *, n_keys: int, scalar: bool
+) -> _Fetched:
+    """Run ``query``, a statement with ``n_keys`` sort-key columns added at the end."""
+
+    def run(sync_session: Any) -> _Fetched:
         # The ORM Session's own execute: SQLModel's exec() would return only the first
         # column of a SelectOfScalar, and its execute() warns.
-        result = OrmSession.execute(sync_session, stmt)
+        result = OrmSession.execute(sync_session, query)
         width = len(result.keys()) - n_keys
         frozen = result.freeze()
-        if scalar:
-            items = list(frozen().scalars(0).all())
-        else:
-            items = list(frozen().columns(*range(width)).all())
-        keys = [tuple(r) for r in frozen().columns(*range(width, width + n_keys)).all()]
-        return items, keys
+        rows = list(frozen().columns(*range(width)).all())
+        items = list(frozen().scalars(0).all()) if scalar else list(rows)
+        keys = []
+        if n_keys:
+            keys = [tuple(r) for r in frozen().columns(*range(width, width + n_keys)).all()]
+        return _Fetched(items, rows, keys)
 
     return await session.run_sync(run)
 
@@ -619,7 +642,10 @@ async def _keyset_page(
         .limit(size + 1)
         .add_columns(*(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys)))
     )
-    items, keys = await _fetch(session, query, plan, scalar=isinstance(stmt, SelectOfScalar))
+    fetched = await _fetch(
+        session, query, n_keys=len(plan.keys), scalar=isinstance(stmt, SelectOfScalar)
+    )
+    items, rows, keys = fetched.items, fetched.rows, fetched.keys
     if not plan.unique:
         for earlier, later in zip(keys, keys[1:], strict=False):
             if earlier == later:
@@ -629,9 +655,10 @@ async def _keyset_page(
                     "together"
                 )
     more = len(items) > size
-    items, keys = items[:size], keys[:size]
+    items, rows, keys = items[:size], rows[:size], keys[:size]
     if backward:
         items.reverse()
+        rows.reverse()
         keys.reverse()
         has_prev, has_next = more, True
     else:
@@ -658,6 +685,8 @@ async def _keyset_page(
         next_cursor=next_cursor,
         prev_cursor=prev_cursor,
         number=number,
+        _stmt=stmt,
+        _rows=rows,
     )
 
 
@@ -773,11 +802,11 @@ async def paginate_offset(
     plan = _plan(stmt)
     async with reading(session):
         total = await count(session, stmt)
-        result = await session.exec(plan.ordered().limit(size).offset((page - 1) * size))
-        items = list(result.all())
+        query = plan.ordered().limit(size).offset((page - 1) * size)
+        fetched = await _fetch(session, query, n_keys=0, scalar=isinstance(stmt, SelectOfScalar))
     n_pages = max(1, math.ceil(total / size))
     return Page(
-        items=items,
+        items=fetched.items,
         size=size,
         has_next=page < n_pages,
         has_prev=page > 1,
@@ -785,4 +814,6 @@ async def paginate_offset(
         total=total,
         pages=n_pages,
         _first_row=(page - 1) * size + 1,
+        _stmt=stmt,
+        _rows=fetched.rows,
     )

@@ -718,3 +718,26 @@ async def test_a_page_becomes_a_dataframe(engine: AsyncEngine) -> None:
     assert len(frame) == 5
     assert list(frame["id"]) == [t.id for t in page.items]
     assert list(frame["title"]) == [t.title for t in page.items]
+
+
+@pytest.mark.skipif(not _frames_ready(), reason="taskkit.frames.models_to_frame not there yet")
+async def test_an_empty_page_becomes_a_dataframe_with_the_statements_columns(
+    engine: AsyncEngine,
+) -> None:
+    async with taskkit.session(engine) as s:
+        page = await paginate(s, select(Task.id, Task.status), size=5)
+        offset = await paginate_offset(s, select(Task), size=5)
+    assert list(page.to_dataframe().columns) == ["id", "status"]
+    assert "title" in offset.to_dataframe().columns
+
+
+@pytest.mark.skipif(not _frames_ready(), reason="taskkit.frames.models_to_frame not there yet")
+async def test_a_page_of_single_column_values_becomes_a_one_column_dataframe(
+    engine: AsyncEngine,
+) -> None:
+    await insert_tasks(engine, 12)
+    async with taskkit.session(engine) as s:
+        page = await paginate(s, select(Task.title).order_by(col(Task.id)), size=4)
+        offset = await paginate_offset(s, select(Task.id), page=2, size=4)
+    assert list(page.to_dataframe()["title"]) == page.items == [f"task {i}" for i in range(4)]
+    assert list(offset.to_dataframe()["id"]) == offset.items == [5, 6, 7, 8]
