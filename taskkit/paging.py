@@ -36,6 +36,7 @@ import hmac
 import html
 import json
 import math
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -244,6 +245,7 @@ class _Plan:
     base: Select[Any]  # the statement without its ORDER BY
     keys: tuple[_Key, ...]
     unique: bool  # a primary-key tiebreak makes the order total; else checked per page
+    fingerprints: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
     def ordered(self, *, reverse: bool = False) -> Select[Any]:
         return self.base.order_by(*(k.clause(reverse=reverse) for k in self.keys))
@@ -313,11 +315,26 @@ def _nullable(expr: ColumnElement[Any], outer: bool) -> bool:
     if outer or not isinstance(expr, Column) or expr.nullable:
         return True
     table = expr.table
-    return not (isinstance(table, Table) or (isinstance(table, Alias) and isinstance(table.element, Table)))
+    return not (
+        isinstance(table, Table) or (isinstance(table, Alias) and isinstance(table.element, Table))
+    )
+
+
+# Statements are immutable, and a notebook pages through the same one again and again: its
+# plan (and fingerprint) is kept as long as the statement lives. Planning and compiling the
+# fingerprint cost about as much as fetching a page of 50 rows.
+_plans: weakref.WeakKeyDictionary[Select[Any], _Plan] = weakref.WeakKeyDictionary()
 
 
 def _plan(stmt: Any) -> _Plan:
     stmt = check_select(stmt)
+    plan = _plans.get(stmt)
+    if plan is None:
+        plan = _plans[stmt] = _make_plan(stmt)
+    return plan
+
+
+def _make_plan(stmt: Select[Any]) -> _Plan:
     if (
         stmt._limit_clause is not None
         or stmt._offset_clause is not None
@@ -341,7 +358,12 @@ def _plan(stmt: Any) -> _Plan:
         if any(k.expr.compare(expr) for k in keys):
             continue  # a repeated key changes nothing
         keys.append(
-            _Key(expr, descending, bool(nulls_first), _nullable(expr, outer) or nulls_first is not None)
+            _Key(
+                expr,
+                descending,
+                bool(nulls_first),
+                _nullable(expr, outer) or nulls_first is not None,
+            )
         )
     if not keys and not (known and tail):
         raise InvalidArgumentError(
@@ -370,7 +392,11 @@ def _after(key: _Key, value: Any, *, reverse: bool) -> ColumnElement[bool]:
     if value is None:
         # NULLs form one group: after it come the values if NULLs go first, else nothing.
         return key.expr.is_not(None) if nulls_first else false()
-    beyond = key.expr < _bound(key, value) if key.descending != reverse else key.expr > _bound(key, value)
+    beyond = (
+        key.expr < _bound(key, value)
+        if key.descending != reverse
+        else key.expr > _bound(key, value)
+    )
     if key.nullable and not nulls_first:
         return or_(beyond, key.expr.is_(None))
     return beyond
@@ -428,12 +454,16 @@ _FORWARD, _BACKWARD = "a", "b"
 
 def _fingerprint(plan: _Plan, dialect: Dialect) -> str:
     """A hash of the ordered statement's SQL and bound values (its filters and ordering)."""
+    known = plan.fingerprints.get((dialect.name, dialect.driver))
+    if known is not None:
+        return known
     compiled = plan.ordered().compile(dialect=dialect)
     params = sorted((name, repr(value)) for name, value in compiled.params.items())
     digest = hashlib.blake2b(digest_size=12)
     digest.update(str(compiled).encode())
     digest.update(repr(params).encode())
-    return digest.hexdigest()
+    fingerprint = plan.fingerprints[dialect.name, dialect.driver] = digest.hexdigest()
+    return fingerprint
 
 
 def _b64(data: bytes) -> str:
@@ -520,9 +550,7 @@ def _short(cursor: str) -> str:
     return repr(cursor if len(cursor) <= 40 else cursor[:37] + "...")
 
 
-def _decode_cursor(
-    cursor: Any, fingerprint: str, n_keys: int
-) -> tuple[str, bool, int, list[Any]]:
+def _decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool, int, list[Any]]:
     """(direction, inclusive, page number, key values) of a cursor made for ``fingerprint``."""
     if not isinstance(cursor, str):
         raise InvalidCursorError(
@@ -628,9 +656,7 @@ async def _keyset_page(
     dialect = _dialect(session)
     backward, inclusive, number, values = False, False, 1, None
     if cursor is not None:
-        direction, inclusive, number, values = _decode_cursor(
-            cursor, fingerprint, len(plan.keys)
-        )
+        direction, inclusive, number, values = _decode_cursor(cursor, fingerprint, len(plan.keys))
         backward = direction == _BACKWARD
     query = plan.base
     if values is not None:
@@ -750,11 +776,9 @@ async def pages(
     size = _check_size(size)
     plan = _plan(stmt)
     cursor: str | None = None
-    fingerprint: str | None = None
     while True:
         async with reading(session):
-            if fingerprint is None:
-                fingerprint = _fingerprint(plan, _dialect(session))
+            fingerprint = _fingerprint(plan, _dialect(session))
             page = await _keyset_page(session, stmt, plan, fingerprint, size=size, cursor=cursor)
         if page.items:
             yield page
