@@ -159,7 +159,8 @@ def postgres(url: str, n: int, columns: list[str], rows: list[tuple]) -> None:
             )
             if with_projects:
                 await conn.exec_driver_sql(
-                    "INSERT INTO project (id, name) SELECT g, 'p' || g FROM generate_series(1, 20) g"
+                    "INSERT INTO project (id, name) "
+                    "SELECT g, 'p' || g FROM generate_series(1, 20) g"
                 )
         await engine.dispose()
 

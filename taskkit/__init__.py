@@ -26,9 +26,11 @@ from taskkit.errors import (
     DatabaseNotEmptyError,
     DatabaseUnavailableError,
     InvalidArgumentError,
+    MigrationError,
     NotFoundError,
     TaskkitError,
 )
+from taskkit.migrate import ensure_schema
 from taskkit.models import (
     Priority,
     Project,
@@ -59,6 +61,7 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "MigrationError",
     "NotFoundError",
     "Priority",
     "Project",
@@ -88,6 +91,7 @@ __all__ = [
     "create_worker",
     "database_url",
     "delete_task",
+    "ensure_schema",
     "get_project",
     "get_session",
     "get_task",

@@ -4,10 +4,12 @@ Rows arrive as Arrow tables (one column per database column) and are written in 
 transaction, so an interrupted write (an error, Ctrl-C, SIGKILL) leaves the database exactly as
 it was:
 
-* SQLite file: ADBC's bulk ingest (C, no Python object per row) on its own connection, inside
-  ``BEGIN IMMEDIATE`` ... ``COMMIT``. The journal makes a killed process's write disappear.
+* SQLite file: ADBC's bulk ingest (C, no Python object per row) inside ``BEGIN IMMEDIATE`` ...
+  ``COMMIT``, in a child process (see ``taskkit.sqlite_writer`` for why). Batches stream to it
+  while the next ones are generated here, so both cores work.
 * PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through asyncpg, the CSV written by Arrow.
-* In-memory SQLite (a second driver cannot reach it): ``executemany`` on the engine's connection.
+* In-memory SQLite (a second driver cannot reach it) and small writes to a file:
+  ``executemany`` on the engine's own connection, in one transaction as well.
 
 Before anything is written, the writer looks at what the database already holds (inside the
 same transaction, with the write lock taken) and hands that to the batch factory, which decides
@@ -15,25 +17,24 @@ whether to refuse, and how to number new rows.
 """
 
 import asyncio
-import contextlib
 import io
-import threading
+import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from queue import Empty, Queue
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from adbc_driver_manager import Error as AdbcError
 from asyncpg import PostgresError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit.db import SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
+from taskkit.db import is_memory_sqlite
 from taskkit.errors import BulkWriteError
 from taskkit.progress import progress_bar
+from taskkit.sqlite_writer import ABORT, COMMIT, write_frame
 
 __all__ = ["TABLES", "Batch", "Existing", "write_batches"]
 
@@ -41,6 +42,9 @@ __all__ = ["TABLES", "Batch", "Existing", "write_batches"]
 TABLES = ("project", "worker", "task", "taskworkerlink")
 Batch = tuple[str, pa.Table]
 OnExisting = Literal["keep", "replace"]
+# Below this many task rows, starting the ADBC child (about a second of imports) costs more
+# than it saves: write through the engine's own connection instead.
+SQLITE_CHILD_MIN_ROWS = 100_000
 
 
 @dataclass
@@ -59,10 +63,6 @@ class Existing:
 
 
 BatchFactory = Callable[[Existing], Iterable[Batch]]
-
-
-class _Interrupted(Exception):
-    """The awaiting task was cancelled: the writer thread stops and rolls back."""
 
 
 async def write_batches(
@@ -93,10 +93,10 @@ async def write_batches(
     try:
         if engine.dialect.name == "postgresql":
             return await _write_postgres(engine, make_batches, on_existing, bar)
-        if is_memory_sqlite(engine.url):
+        if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
         return await _write_sqlite_file(engine, make_batches, on_existing, bar)
-    except (DBAPIError, AdbcError, PostgresError) as exc:
+    except (DBAPIError, PostgresError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise BulkWriteError(
             f"the database refused the write, nothing was stored: {reason}"
@@ -147,127 +147,89 @@ def _existing_from(
     )
 
 
-def _prefetched(batches: Iterable[Batch], depth: int = 2) -> Iterator[Batch]:
-    """Iterate ``batches`` in a helper thread, ``depth`` ahead: generating the next batch
-    (numpy, Arrow: they release the GIL) overlaps with writing this one."""
-    done = object()
-    queue: Queue[Any] = Queue(maxsize=depth)
-    cancelled = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in batches:
-                if cancelled.is_set():
-                    return
-                queue.put(item)
-            queue.put(done)
-        except BaseException as exc:  # handed to the consumer, raised there
-            queue.put(exc)
-
-    producer = threading.Thread(target=produce, name="taskkit-batches", daemon=True)
-    producer.start()
-    try:
-        while (item := queue.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        cancelled.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.05)
-
-
-def _secondary_indexes(rows: Callable[[str], list[tuple[Any, ...]]]) -> list[tuple[str, str]]:
-    listed = ", ".join(f"'{name}'" for name in TABLES)
-    return [
-        (name, sql)
-        for name, sql in rows(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({listed}) ORDER BY name"
-        )
-    ]
-
-
-def _check_foreign_keys(rows: Callable[[str], list[tuple[Any, ...]]]) -> None:
-    broken = rows("PRAGMA foreign_key_check")
-    if broken:
-        table, rowid, parent, _ = broken[0]
-        raise BulkWriteError(
-            f"{len(broken):,} row(s) refer to missing rows, e.g. {table} row {rowid} -> {parent}; "
-            "nothing was stored"
-        )
-
-
-def _sqlite_file_write(
-    path: str,
-    make_batches: BatchFactory,
-    on_existing: OnExisting,
-    bar: Any,
-    stop: threading.Event,
-) -> dict[str, int]:
-    import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-    written: dict[str, int] = {}
-    # autocommit: the driver issues no BEGIN of its own; we take the write lock up front
-    # (BEGIN IMMEDIATE) so that the look at existing rows and the writes are one snapshot.
-    with adbc_sqlite.connect(path, autocommit=True) as conn, conn.cursor() as cur:
-
-        def rows(sql: str) -> list[tuple[Any, ...]]:
-            cur.execute(sql)
-            return [tuple(r) for r in cur.fetchall()]
-
-        # Foreign keys are checked once, in bulk, before COMMIT (PRAGMA foreign_key_check):
-        # cheaper than a lookup per inserted row, and just as strict.
-        cur.execute("PRAGMA foreign_keys=OFF")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache for index builds
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            if on_existing == "replace":
-                for name in reversed(TABLES):
-                    cur.execute(f"DELETE FROM {name}")
-            existing = _existing_from(
-                rows(_SUMMARY_SQL)[0], rows(_PROJECTS_SQL), rows(_WORKERS_SQL)
-            )
-            # Into an empty database, building indexes once at the end (a sort) is much faster
-            # than updating them row by row. Same transaction: readers never see them missing.
-            indexes = _secondary_indexes(rows) if existing.counts["task"] == 0 else []
-            for name, _ in indexes:
-                cur.execute(f'DROP INDEX "{name}"')
-            for name, table in _prefetched(make_batches(existing)):
-                if stop.is_set():
-                    raise _Interrupted
-                cur.adbc_ingest(name, _sqlite_ready(table), mode="append")
-                _count(written, name, table, bar)
-            for _, sql in indexes:
-                cur.execute(sql)
-            _check_foreign_keys(rows)
-            if stop.is_set():
-                raise _Interrupted
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    return written
+_WRITER = Path(__file__).with_name("sqlite_writer.py")
 
 
 async def _write_sqlite_file(
     engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
 ) -> dict[str, int]:
-    path = make_url(str(engine.url)).database or ""
-    stop = threading.Event()
-    work = asyncio.ensure_future(
-        asyncio.to_thread(_sqlite_file_write, path, make_batches, on_existing, bar, stop)
-    )
+    # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(_WRITER), engine.url.database or "", on_existing,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, limit=2**24,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
     try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        # Ctrl-C in a notebook or the CLI: the thread would otherwise go on and commit.
-        stop.set()
-        with contextlib.suppress(_Interrupted):
-            await work
+        opening = await _message(child)
+        existing = _existing_from(
+            tuple(opening["summary"]), opening["projects"], opening["workers"]
+        )
+        written: dict[str, int] = {}
+        progress = asyncio.ensure_future(_follow(child, written, bar))
+        try:
+            batches = iter(make_batches(existing))
+            while (item := await asyncio.to_thread(next, batches, None)) is not None:
+                name, table = item
+                frame = await asyncio.to_thread(_frame, name, _sqlite_ready(table))
+                child.stdin.write(frame)
+                await child.stdin.drain()
+        except BaseException:
+            child.stdin.write(await asyncio.to_thread(_frame, ABORT, pa.table({})))
+            child.stdin.close()
+            await progress
+            raise
+        child.stdin.write(await asyncio.to_thread(_frame, COMMIT, pa.table({})))
+        child.stdin.close()
+        return await progress
+    except BaseException:
+        # Cancelled (Ctrl-C), or anything unexpected: a killed child's transaction is rolled
+        # back by SQLite, so the database stays exactly as it was.
+        if child.returncode is None:
+            child.kill()
+        await child.wait()
         raise
+
+
+def _frame(name: str, table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    write_frame(sink, name, table)
+    return sink.getvalue()
+
+
+async def _message(child: asyncio.subprocess.Process) -> dict[str, Any]:
+    assert child.stdout is not None
+    line = await child.stdout.readline()
+    if not line:
+        await child.wait()
+        stderr = (await child.stderr.read()).decode(errors="replace") if child.stderr else ""
+        raise BulkWriteError(
+            "the SQLite writer stopped before it answered, nothing was stored: "
+            + (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+        )
+    message: dict[str, Any] = json.loads(line)
+    if "error" in message:
+        await child.wait()
+        raise BulkWriteError(
+            f"the database refused the write, nothing was stored: {message['error']}"
+        )
+    return message
+
+
+async def _follow(
+    child: asyncio.subprocess.Process, written: dict[str, int], bar: Any
+) -> dict[str, int]:
+    """Read the child's reports until it is done; rows per table."""
+    while True:
+        message = await _message(child)
+        if "table" in message:
+            name, rows = message["table"], message["rows"]
+            written[name] = written.get(name, 0) + rows
+            if name == "task":
+                bar.update(rows)
+        elif "done" in message or "aborted" in message:
+            await child.wait()
+            return written
 
 
 async def _write_sqlite_engine(
@@ -287,7 +249,7 @@ async def _write_sqlite_engine(
             )
             records = list(zip(*(col.to_pylist() for col in ready.columns), strict=True))
             if records:
-                await conn.exec_driver_sql(sql, records)  # type: ignore[arg-type]
+                await conn.exec_driver_sql(sql, records)
             _count(written, name, table, bar)
     return written
 

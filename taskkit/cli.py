@@ -14,6 +14,8 @@ from taskkit import __version__, migrate
 from taskkit.db import connect, database_url, ping, redact
 from taskkit.errors import TaskkitError
 from taskkit.models import Project, Task, TaskWorkerLink, Worker
+from taskkit.seed import MAX_ROWS, SeedSummary
+from taskkit.seed import seed as seed_database
 
 __all__ = ["main"]
 
@@ -87,6 +89,59 @@ def info(url: str | None) -> None:
     click.echo(f"database: {redact(database_url(url))}")
     for name, count in counts.items():
         click.echo(f"  {name:15s} {'(no table)' if count is None else f'{count:,} rows'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# taskkit seed / import: data in (taskkit.seed, taskkit.load).
+
+COUNT = click.IntRange(0, MAX_ROWS)
+PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar (default: only on a terminal).",
+)
+
+
+@cli.command()
+@click.option("--tasks", type=COUNT, default=10_000, show_default=True, help="Tasks to create.")
+@click.option("--projects", type=COUNT, default=20, show_default=True, help="Projects (0: none).")
+@click.option("--workers", type=COUNT, default=50, show_default=True, help="Workers (0: none).")
+@click.option(
+    "--seed", "seed_value", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+    help="Random seed: the same arguments give the same rows.",
+)  # fmt: skip
+@click.option("--reset", is_flag=True, help="Replace the data the database holds.")
+@PROGRESS_OPTION
+@DB_OPTION
+def seed(
+    tasks: int,
+    projects: int,
+    workers: int,
+    seed_value: int,
+    reset: bool,
+    progress: bool | None,
+    url: str | None,
+) -> None:
+    """Fill the database with deterministic, realistic synthetic task data.
+
+    All of it is written in one transaction: interrupted, the database stays as it was. A
+    database that already holds data is refused unless --reset is given.
+    """
+
+    async def go(engine: AsyncEngine) -> SeedSummary:
+        await migrate.ensure_schema(engine)
+        return await seed_database(
+            engine,
+            tasks=tasks,
+            projects=projects,
+            workers=workers,
+            seed=seed_value,
+            reset=reset,
+            progress=progress,
+        )
+
+    summary = _run(_db_call(url, go))
+    click.echo(f"{summary} into {_db_shown(url)}")
 
 
 # ---------------------------------------------------------------------------------------------

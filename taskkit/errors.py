@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "MigrationError",
     "NotFoundError",
     "TaskkitError",
 ]
@@ -45,6 +46,10 @@ class DatabaseUnavailableError(TaskkitError):
 
 class DatabaseNotEmptyError(TaskkitError):
     """Seeding would overwrite data; pass ``reset=True`` (``--reset``) to replace it."""
+
+
+class MigrationError(TaskkitError):
+    """A migration command cannot run or failed; the database is left as it was."""
 
 
 class BulkWriteError(TaskkitError):

@@ -34,7 +34,7 @@ from sqlmodel import SQLModel
 
 from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskkit.db import SQLITE_BEGIN_OPTION, ping, redact
-from taskkit.errors import TaskkitError
+from taskkit.errors import MigrationError, TaskkitError
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -63,10 +63,6 @@ _STAMP_HINT = (
     "`taskkit db stamp head` records it as up to date (if it matches an older revision, "
     "stamp that one and then run `taskkit db upgrade`)"
 )
-
-
-class MigrationError(TaskkitError):
-    """A migration command cannot run or failed; the database is left as it was."""
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,12 @@ SENTENCES = [
     "Numbers in the weekly report depend on this.",
 ]  # fmt: skip
 
+_LABELS = {
+    "project": ("project", "projects"),
+    "worker": ("worker", "workers"),
+    "task": ("task", "tasks"),
+    "taskworkerlink": ("assignment", "assignments"),
+}
 _PRIORITY_P = (0.30, 0.55, 0.15)  # low, medium, high
 _SPEED = np.array([1.8, 1.0, 0.5])  # time multiplier per priority: high-priority work is faster
 _WORKERS_PER_TASK_P = (0.15, 0.45, 0.28, 0.12)  # 0, 1, 2, 3 workers
@@ -163,10 +169,13 @@ class _TaskGenerator:
     def __init__(self, seed: int, tasks: int, projects: int, workers: int) -> None:
         self.tasks, self.projects, self.workers = tasks, projects, workers
         self.created = _created_at(seed, tasks)
+        # One stream per draw, each used once per batch: then the batch size cannot change
+        # the result (a stream shared by two draws would interleave differently).
         self.rng = {
             name: _stream(seed, name)
             for name in (
-                "priority", "start_delay", "work_time", "abandoned", "project_id", "title.verb",
+                "priority", "start_delay", "work_time", "abandoned", "project_id",
+                "project_id.missing", "title.verb",
                 "title.object", "description", "description.first", "description.second",
                 "workers.count", "workers.first", "workers.second", "workers.third",
             )
@@ -200,7 +209,7 @@ class _TaskGenerator:
 
         if self.projects:
             project = r["project_id"].choice(self.projects, size=n, p=self.project_p) + 1
-            no_project = r["project_id"].random(n) < 0.06
+            no_project = r["project_id.missing"].random(n) < 0.06
             project_id = pa.array(project, pa.int64(), mask=no_project)
         else:
             project_id = pa.nulls(n, pa.int64())
@@ -298,7 +307,11 @@ async def seed(
 
     def make_batches(existing: Existing) -> Iterator[Batch]:
         if not existing.empty:
-            held = ", ".join(f"{n:,} {t}" for t, n in existing.counts.items() if n)
+            held = ", ".join(
+                f"{count:,} {_LABELS[table][count != 1]}"
+                for table, count in existing.counts.items()
+                if count
+            )
             raise DatabaseNotEmptyError(
                 f"the database already holds data ({held}); nothing was changed. "
                 "Pass reset=True (taskkit seed --reset) to replace it."

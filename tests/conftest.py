@@ -53,16 +53,17 @@ _postgres_schema_is_fresh = False
 async def reset_postgres(engine: AsyncEngine) -> None:
     """Empty every taskkit table (faster than dropping and creating them per test).
 
-    The first call of a test run rebuilds the schema, so that a database left by an older
-    version of the models (or by a migration test) cannot break the run.
+    The first call of a test run rebuilds the schema through the migrations, so that a database
+    left by an older version of the models cannot break the run.
     """
     global _postgres_schema_is_fresh
     if not _postgres_schema_is_fresh:
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
+        # Through migrations: the suite runs on the schema users get.
+        await taskkit.ensure_schema(engine)
         _postgres_schema_is_fresh = True
-    await taskkit.create_db_and_tables(engine)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
 

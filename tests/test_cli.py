@@ -1,13 +1,15 @@
 """The command line: help, the commands that exist, and clear errors for bad input."""
 
+import asyncio
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
 
+import taskkit
 from taskkit.cli import cli
-from tests.conftest import postgres_url
+from tests.conftest import postgres_url, reset_postgres
 
 
 def run(*args: str, env: dict | None = None):
@@ -67,6 +69,13 @@ def test_bad_database_urls_exit_1_with_a_one_line_message(url, message):
 @pytest.mark.postgres
 def test_init_and_info_on_postgres():
     url = postgres_url()
+
+    async def reset() -> None:
+        engine = taskkit.connect(url)
+        await reset_postgres(engine)
+        await engine.dispose()
+
+    asyncio.run(reset())
     assert run("init", "--db", url).exit_code == 0
     result = run("info", "--db", url)
     assert result.exit_code == 0

@@ -9,6 +9,8 @@ DOCUMENTED = {
     "TaskWorkerLink", "Worker", "WorkerCreate", "WorkerRead", "WorkerReadWithTasks",
     # database
     "connect", "create_db_and_tables", "database_url", "get_session", "session",
+    # migrations
+    "ensure_schema", "MigrationError",
     # CRUD
     "assign", "create_project", "create_task", "create_worker", "delete_task", "get_project",
     "get_task", "get_worker", "unassign", "update_task",

@@ -1,0 +1,310 @@
+"""Seeding: deterministic, realistic, refuses to overwrite, and atomic on every write path."""
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+import taskkit
+from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task, bulk
+from tests.helpers import snapshot
+
+seed_module = sys.modules["taskkit.seed"]
+
+
+@pytest.fixture(params=["engine-connection", "adbc-child"])
+def write_path(request, monkeypatch):
+    """Both SQLite write paths: the engine's own connection, and the ADBC child process."""
+    if request.param == "adbc-child":
+        monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    return request.param
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Several generation batches even for small seeds."""
+    monkeypatch.setattr(seed_module, "CHUNK", 700)
+
+
+async def frame(engine) -> pd.DataFrame:
+    async with taskkit.session(engine) as s:
+        tasks = (await s.exec(select(Task).order_by(Task.id))).all()
+    return pd.DataFrame([t.model_dump() for t in tasks])
+
+
+async def new_file_engine(path: Path):
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    return engine
+
+
+async def test_seed_writes_the_counts_asked_for(engine, write_path, small_chunks):
+    summary = await taskkit.seed(engine, tasks=3_000, projects=7, workers=9, progress=False)
+    data = await snapshot(engine)
+    assert (summary.tasks, summary.projects, summary.workers) == (3_000, 7, 9)
+    assert (len(data["task"]), len(data["project"]), len(data["worker"])) == (3_000, 7, 9)
+    assert summary.links == len(data["taskworkerlink"]) > 0
+    assert summary.seconds > 0
+
+
+async def test_same_arguments_give_the_same_rows_on_any_write_path(tmp_path, monkeypatch):
+    snapshots = []
+    for i, threshold in enumerate([10**9, 0, 0]):
+        monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", threshold)
+        monkeypatch.setattr(seed_module, "CHUNK", [200_000, 200_000, 333][i])
+        engine = await new_file_engine(tmp_path / f"{i}.db")
+        await taskkit.seed(engine, tasks=2_000, seed=5, progress=False)
+        snapshots.append(await snapshot(engine))
+        await engine.dispose()
+    assert snapshots[0] == snapshots[1] == snapshots[2]
+
+
+async def test_another_seed_gives_other_rows(tmp_path):
+    frames = []
+    for value in (1, 2):
+        engine = await new_file_engine(tmp_path / f"{value}.db")
+        await taskkit.seed(engine, tasks=500, seed=value, progress=False)
+        frames.append(await frame(engine))
+        await engine.dispose()
+    assert not frames[0]["title"].equals(frames[1]["title"])
+
+
+async def test_sqlite_and_postgres_hold_the_same_seeded_data(tmp_path):
+    from tests.conftest import postgres_url, reset_postgres
+
+    pg = taskkit.connect(postgres_url())
+    await reset_postgres(pg)
+    lite = await new_file_engine(tmp_path / "same.db")
+    for engine in (pg, lite):
+        await taskkit.seed(engine, tasks=1_500, seed=3, progress=False)
+    pd.testing.assert_frame_equal(await frame(pg), await frame(lite))
+    await pg.dispose()
+    await lite.dispose()
+
+
+async def test_each_column_draws_from_its_own_stream(tmp_path, monkeypatch):
+    """Changing one column's random stream leaves every other column as it was."""
+    engine = await new_file_engine(tmp_path / "a.db")
+    await taskkit.seed(engine, tasks=800, progress=False)
+    before = await frame(engine)
+    original = seed_module._stream
+    monkeypatch.setattr(
+        seed_module,
+        "_stream",
+        lambda seed, column: original(seed + (column == "description"), column),
+    )
+    await taskkit.seed(engine, tasks=800, reset=True, progress=False)
+    after = await frame(engine)
+    await engine.dispose()
+    assert not before["description"].equals(after["description"])
+    for column in ("title", "status", "priority", "project_id", "created_at", "completed_at"):
+        assert before[column].equals(after[column]), column
+
+
+async def test_seeded_data_is_realistic(tmp_path):
+    engine = await new_file_engine(tmp_path / "real.db")
+    await taskkit.seed(engine, tasks=20_000, projects=12, workers=30, progress=False)
+    df = await frame(engine)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT task_id, worker_id FROM taskworkerlink"))).all()
+        links = pd.DataFrame(rows, columns=["task_id", "worker_id"])
+        fk_problems = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
+    await engine.dispose()
+    assert fk_problems == []
+    created = df["created_at"]
+    # about a year, ending at the fixed reference date, ids in creation order
+    assert created.min() >= seed_module.REFERENCE_END - pd.Timedelta(days=365)
+    assert created.max() < seed_module.REFERENCE_END
+    assert created.is_monotonic_increasing
+    # weekdays and working hours
+    assert (created.dt.day_of_week >= 5).mean() < 0.06
+    assert created.dt.hour.between(8, 17).mean() > 0.75
+    # status depends on age: old tasks mostly completed, recent ones mostly not
+    old = df[created < created.quantile(0.5)]
+    recent = df[created > seed_module.REFERENCE_END - pd.Timedelta(days=3)]
+    assert (old["status"] == "completed").mean() > 0.9
+    assert (recent["status"] != "completed").mean() > 0.5
+    # timestamps hang together; completed tasks have a plausible cycle time
+    assert (df["updated_at"] >= df["created_at"]).all()
+    done = df[df["status"] == "completed"]
+    assert (
+        done["completed_at"].notna().all()
+        and df.loc[df["status"] != "completed", "completed_at"].isna().all()
+    )
+    cycle = (done["completed_at"] - done["created_at"]).dt.total_seconds() / 86_400
+    assert 1 < cycle.median() < 10 and cycle.quantile(0.95) < 60
+    # skewed priorities, about a third without description, titles from a vocabulary
+    shares = df["priority"].value_counts(normalize=True)
+    assert shares["medium"] > shares["low"] > shares["high"] > 0.05
+    assert 0.28 < df["description"].isna().mean() < 0.38
+    assert df["title"].str.contains("login timeout").sum() > 100
+    # 0 to 3 distinct workers per task, some busier than others
+    per_task = links.groupby("task_id").size().reindex(df["id"], fill_value=0)
+    assert set(per_task.unique()) == {0, 1, 2, 3}
+    load = links.groupby("worker_id").size()
+    assert load.max() > 2 * load.min()
+    # a few big projects, some tasks without one
+    per_project = df["project_id"].value_counts()
+    assert per_project.iloc[0] > 3 * per_project.iloc[-1]
+    assert 0.03 < df["project_id"].isna().mean() < 0.1
+
+
+async def test_zero_projects_gives_tasks_without_project_and_zero_workers_no_links(engine):
+    summary = await taskkit.seed(engine, tasks=300, projects=0, workers=0, progress=False)
+    data = await snapshot(engine)
+    assert (summary.projects, summary.workers, summary.links) == (0, 0, 0)
+    assert data["project"] == data["worker"] == data["taskworkerlink"] == []
+    assert len(data["task"]) == 300
+
+
+async def test_one_worker_gives_at_most_one_worker_per_task(engine):
+    await taskkit.seed(engine, tasks=300, workers=1, progress=False)
+    links = (await snapshot(engine))["taskworkerlink"]
+    assert len({task for task, _ in links}) == len(links) > 0
+
+
+async def test_seed_refuses_a_database_with_data_and_changes_nothing(engine, write_path):
+    await taskkit.seed(engine, tasks=200, progress=False)
+    before = await snapshot(engine)
+    with pytest.raises(DatabaseNotEmptyError, match=r"already holds data \(20 projects.*--reset"):
+        await taskkit.seed(engine, tasks=300, seed=9, progress=False)
+    assert await snapshot(engine) == before
+
+
+async def test_seed_refuses_a_database_with_only_a_project(engine):
+    async with taskkit.session(engine) as s:
+        await taskkit.create_project(s, {"name": "mine"})
+    with pytest.raises(DatabaseNotEmptyError, match="1 project"):
+        await taskkit.seed(engine, tasks=10, progress=False)
+
+
+async def test_reset_replaces_the_data(engine, write_path):
+    await taskkit.seed(engine, tasks=200, seed=1, progress=False)
+    await taskkit.seed(engine, tasks=100, projects=3, seed=2, reset=True, progress=False)
+    data = await snapshot(engine)
+    assert (len(data["task"]), len(data["project"])) == (100, 3)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT min(id) FROM task")) == 1  # ids start again
+
+
+async def test_rows_created_after_a_seed_get_fresh_ids(engine):
+    await taskkit.seed(engine, tasks=50, projects=2, progress=False)
+    async with taskkit.session(engine) as s:
+        task = await taskkit.create_task(s, {"title": "after the seed"})
+        project = await taskkit.create_project(s, {"name": "after the seed"})
+    assert (task.id, project.id) == (51, 3)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"tasks": -1}, "tasks must be between 0 and 50,000,000, got -1"),
+        ({"tasks": 50_000_001}, "tasks must be between 0 and 50,000,000"),
+        ({"projects": -3}, "projects must be between 0"),
+        ({"workers": 10**9}, "workers must be between 0"),
+        ({"tasks": 1.5}, "tasks must be an integer, got 1.5"),
+        ({"tasks": "10"}, "tasks must be an integer, got '10'"),
+        ({"tasks": True}, "tasks must be an integer, got True"),
+        ({"seed": -1}, "seed must be an integer from 0"),
+        ({"seed": "x"}, "seed must be an integer from 0"),
+    ],
+)
+async def test_bad_arguments_are_refused_before_anything_is_written(engine, arguments, message):
+    before = await snapshot(engine)
+    with pytest.raises(InvalidArgumentError, match=message):
+        await taskkit.seed(engine, progress=False, **arguments)
+    assert await snapshot(engine) == before
+
+
+async def test_an_error_midway_leaves_the_database_as_it_was(engine, write_path, monkeypatch):
+    await taskkit.seed(engine, tasks=100, progress=False)
+    before = await snapshot(engine)
+    original = seed_module._TaskGenerator._links
+
+    def failing_links(self, ids):
+        if ids[0] > 700:
+            raise RuntimeError("generator broke halfway")
+        return original(self, ids)
+
+    monkeypatch.setattr(seed_module, "CHUNK", 700)
+    monkeypatch.setattr(seed_module._TaskGenerator, "_links", failing_links)
+    with pytest.raises(RuntimeError, match="generator broke halfway"):
+        await taskkit.seed(engine, tasks=3_000, reset=True, progress=False)
+    assert await snapshot(engine) == before
+
+
+async def test_cancelling_a_seed_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    monkeypatch.setattr(seed_module, "CHUNK", 2_000)
+    engine = await new_file_engine(tmp_path / "cancel.db")
+    await taskkit.seed(engine, tasks=100, progress=False)
+    before = await snapshot(engine)
+    task = asyncio.ensure_future(taskkit.seed(engine, tasks=400_000, reset=True, progress=False))
+    await asyncio.sleep(1.5)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await snapshot(engine) == before
+    await engine.dispose()
+
+
+def test_sigkill_at_any_moment_leaves_before_or_complete(tmp_path):
+    path = tmp_path / "killed.db"
+    url = f"sqlite:///{path}"
+    cli = [sys.executable, "-m", "taskkit", "seed", "--db", url, "--no-progress"]
+    subprocess.run([*cli, "--tasks", "1000"], check=True, capture_output=True)
+    first = sqlite3.connect(path).execute("SELECT count(*) FROM task").fetchone()[0]
+    outcomes = set()
+    for delay in (0.5, 1.5, 2.5, 3.5, 30):
+        child = subprocess.Popen(
+            [*cli, "--tasks", "300000", "--reset"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            child.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # the CLI and its writer child together
+            child.wait()
+        time.sleep(0.2)
+        con = sqlite3.connect(path, timeout=30)
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        count = con.execute("SELECT count(*) FROM task").fetchone()[0]
+        links = con.execute("SELECT count(DISTINCT task_id) FROM taskworkerlink").fetchone()[0]
+        con.close()
+        assert count in (first, 300_000), count
+        assert links <= count
+        outcomes.add(count)
+    assert 300_000 in outcomes  # the last run (30 s) completes
+
+
+def test_killing_only_the_cli_makes_its_writer_roll_back(tmp_path):
+    """If the parent dies, its writer child sees input end without a commit and rolls back."""
+    path = tmp_path / "orphan.db"
+    cli = [sys.executable, "-m", "taskkit", "seed", "--db", f"sqlite:///{path}", "--no-progress"]
+    subprocess.run([*cli, "--tasks", "10"], check=True, capture_output=True)
+    child = subprocess.Popen([*cli, "--tasks", "400000", "--reset"], stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    child.kill()  # only the CLI: the writer is orphaned
+    child.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        con = sqlite3.connect(path, timeout=30)
+        count = con.execute("SELECT count(*) FROM task").fetchone()[0]
+        con.close()
+        if count == 10:
+            break
+        time.sleep(0.5)
+    assert count == 10
