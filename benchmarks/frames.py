@@ -1,0 +1,337 @@
+"""taskkit.to_dataframe beside the references, in one run (figures are rows/s, best of 3).
+
+    uv run python benchmarks/frames.py 1000000 [--pg URL] [--subset 100000]
+
+SQLite: a temporary file with N tasks in the taskkit schema (plus 49 projects), read by
+  * the reference: ADBC -> Arrow -> typed DataFrame, as ../shared/bench/reference.py does it
+    (to_pandas, then pandas.to_datetime and Categorical), on the same table;
+  * the SQLModel patterns' way: async ORM objects -> model_dump -> DataFrame (on a subset);
+  * taskkit: await to_dataframe(engine, select(Task)), and its SQLAlchemy reader (a subset);
+then peak memory of to_dataframe (a fresh process) against the frame's memory_usage(deep=True).
+
+PostgreSQL (with --pg URL or TASKKIT_TEST_POSTGRES_URL): the same tasks in a schema of their
+own (taskkit_frames_bench, dropped at the end), read by ADBC-PostgreSQL -> Arrow and by
+asyncpg -> Arrow (COPY ... CSV into pyarrow.csv, its fastest road to Arrow), each typed, and by
+taskkit. Machines are shared and noisy: compare the ratios, which come from the same run.
+"""
+
+import argparse
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import text
+from sqlmodel import select
+
+import taskkit
+from taskkit.frames import to_dataframe
+from taskkit.models import Priority, Status, Task
+
+STATUSES = [s.value for s in Status]
+PRIORITIES = [p.value for p in Priority]
+PG_SCHEMA = "taskkit_frames_bench"
+ROUNDS = 3
+
+
+def task_rows(n: int) -> pa.Table:
+    """reference.py's arrow_rows, plus completed_at (the schema's CHECK ties it to status)."""
+    rng = np.random.default_rng(42)
+    ts = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="min")
+    stamps = pa.array(np.asarray(ts.strftime("%Y-%m-%d %H:%M:%S.%f")))
+    status = pa.array(np.array(STATUSES)[rng.integers(0, 3, n)])
+    done = pc.if_else(pc.equal(status, "completed"), stamps, pa.scalar(None, pa.string()))
+    return pa.table(
+        {
+            "title": pa.array([f"task {i}" for i in range(n)]),
+            "description": pa.array([None if i % 3 else f"desc {i}" for i in range(n)]),
+            "status": status,
+            "priority": pa.array(np.array(PRIORITIES)[rng.integers(0, 3, n)]),
+            "project_id": pa.array(rng.integers(1, 50, n)),
+            "created_at": stamps,
+            "updated_at": stamps,
+            "completed_at": done,
+        }
+    )
+
+
+def best(label: str, n: int, fn: Callable[[], Any], rounds: int = ROUNDS) -> float:
+    """Best-of-``rounds`` rows/s of ``fn`` reading ``n`` rows, printed."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+        assert len(out) == n, (label, len(out), n)
+        del out
+    rate = n / min(times)
+    print(f"  {label:62s} {min(times):7.3f}s {rate:12,.0f} rows/s", flush=True)
+    return rate
+
+
+def typed(df: pd.DataFrame) -> pd.DataFrame:
+    """reference.py's typing step, applied to every timestamp column of the task table."""
+    for c in ("created_at", "updated_at", "completed_at"):
+        df[c] = pd.to_datetime(df[c], utc=True, format="ISO8601")
+    df["status"] = pd.Categorical(df["status"], categories=STATUSES)
+    df["priority"] = pd.Categorical(df["priority"], categories=PRIORITIES)
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite
+
+
+async def make_sqlite(path: str, n: int) -> None:
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    await engine.dispose()
+    with adbc_sqlite.connect(path) as con:
+        with con.cursor() as cur:
+            projects = pa.table({"name": [f"project {i}" for i in range(1, 50)]})
+            cur.adbc_ingest("project", projects, mode="append")
+            cur.adbc_ingest("task", task_rows(n), mode="append")
+        con.commit()
+
+
+def bench_sqlite(path: str, n: int, subset: int) -> None:
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+    print(f"SQLite file, {n:,} tasks")
+
+    def reference() -> pd.DataFrame:
+        with adbc_sqlite.connect(path) as con, con.cursor() as cur:
+            cur.execute("SELECT * FROM task")
+            return typed(cur.fetch_arrow_table().to_pandas())
+
+    ref = best("reference: ADBC -> Arrow -> typed DataFrame", n, reference)
+
+    async def patterns() -> pd.DataFrame:
+        engine = taskkit.connect(f"sqlite:///{path}")
+        async with taskkit.session(engine) as s:
+            rows = (await s.exec(select(Task).limit(subset))).all()
+            df = pd.DataFrame([t.model_dump() for t in rows])
+        await engine.dispose()
+        return df
+
+    naive = best(
+        f"patterns: async ORM objects -> model_dump -> DataFrame ({subset:,})",
+        subset,
+        lambda: asyncio.run(patterns()),
+    )
+
+    async def ours(reader: str, limit: int | None) -> pd.DataFrame:
+        engine = taskkit.connect(f"sqlite:///{path}")
+        stmt = select(Task) if limit is None else select(Task).limit(limit)
+        df = await to_dataframe(engine, stmt, reader=reader, progress=False)  # type: ignore[arg-type]
+        await engine.dispose()
+        return df
+
+    fast = best(
+        "taskkit: to_dataframe(engine, select(Task))", n, lambda: asyncio.run(ours("auto", None))
+    )
+    best(
+        f"taskkit: the same, reader='sqlalchemy' ({subset:,})",
+        subset,
+        lambda: asyncio.run(ours("sqlalchemy", subset)),
+        rounds=1,
+    )
+    print(
+        f"  ratios: taskkit / reference = {fast / ref:.2f}x (target >= 0.8x); "
+        f"taskkit / patterns = {fast / naive:.1f}x (target >= 20x)"
+    )
+
+
+MEMORY_PROBE = """
+import asyncio, gc, sys, tracemalloc
+import pyarrow as pa
+from sqlmodel import select
+import taskkit
+from taskkit.frames import to_dataframe
+from taskkit.models import Task
+
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+
+async def main(url, schema):
+    settings = {"server_settings": {"search_path": schema}} if schema else {}
+    engine = taskkit.connect(url, connect_args=settings) if schema else taskkit.connect(url)
+    await to_dataframe(engine, select(Task).limit(10), progress=False)  # imports, driver load
+    gc.collect()
+    open("/proc/self/clear_refs", "w").write("5")  # resets the peak (VmHWM) to now
+    before = rss("VmRSS:")
+    tracemalloc.start()
+    df = await to_dataframe(engine, select(Task), progress=False)
+    py_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    peak = rss("VmHWM:") - before
+    frame = int(df.memory_usage(deep=True).sum())
+    print(len(df), frame, peak, py_peak, pa.default_memory_pool().max_memory())
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def bench_memory(url: str, label: str, schema: str = "") -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, url, schema],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    rows, frame, peak, py_peak, arrow_peak = map(int, out)
+    mb = 1 << 20
+    print(
+        f"  memory ({label}, {rows:,} rows): frame memory_usage(deep=True) {frame / mb:.0f} MiB; "
+        f"peak RSS growth during to_dataframe {peak / mb:.0f} MiB = {peak / frame:.2f}x the "
+        f"frame (target <= 2x); of which Python objects (tracemalloc) {py_peak / mb:.0f} MiB, "
+        f"Arrow pool peak {arrow_peak / mb:.0f} MiB"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+async def make_postgres(url: str, n: int) -> None:
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    engine = taskkit.connect(url, connect_args={"server_settings": {"search_path": PG_SCHEMA}})
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    await taskkit.create_db_and_tables(engine)
+    await engine.dispose()
+    rows = task_rows(n)
+    for name in ("created_at", "updated_at", "completed_at"):
+        stamps = pc.cast(rows.column(name), pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
+        rows = rows.set_column(rows.schema.get_field_index(name), name, stamps)
+    i = rows.schema.get_field_index("project_id")
+    rows = rows.set_column(i, "project_id", rows.column(i).cast(pa.int32()))
+    with adbc_pg.connect(libpq(url)) as con:
+        with con.cursor() as cur:
+            projects = pa.table({"name": [f"project {i}" for i in range(1, 50)]})
+            cur.adbc_ingest("project", projects, mode="append", db_schema_name=PG_SCHEMA)
+            cur.adbc_ingest("task", rows, mode="append", db_schema_name=PG_SCHEMA)
+            cur.execute(f"ANALYZE {PG_SCHEMA}.task")
+        con.commit()
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def bench_postgres(url: str, n: int) -> None:
+    import adbc_driver_postgresql.dbapi as adbc_pg
+    import asyncpg
+    import pyarrow.csv as pcsv
+
+    print(f"PostgreSQL, {n:,} tasks")
+    columns = [c.name for c in Task.__table__.columns]  # type: ignore[attr-defined]
+    sql = f"SELECT {', '.join(columns)} FROM {PG_SCHEMA}.task"
+
+    def pg_typed(table: pa.Table) -> pd.DataFrame:
+        df = table.to_pandas()
+        df["project_id"] = df["project_id"].astype("Int64")
+        df["status"] = pd.Categorical(df["status"], categories=STATUSES)
+        df["priority"] = pd.Categorical(df["priority"], categories=PRIORITIES)
+        return df
+
+    def adbc() -> pd.DataFrame:
+        with adbc_pg.connect(libpq(url)) as con, con.cursor() as cur:
+            cur.execute(sql)
+            return pg_typed(cur.fetch_arrow_table())
+
+    adbc_rate = best("reference: ADBC-PostgreSQL -> Arrow -> typed DataFrame", n, adbc)
+
+    types = {c: pa.string() for c in columns}
+    types.update(
+        project_id=pa.int64(),
+        id=pa.int64(),
+        created_at=pa.timestamp("us", "UTC"),
+        updated_at=pa.timestamp("us", "UTC"),
+        completed_at=pa.timestamp("us", "UTC"),
+    )
+
+    async def via_asyncpg() -> pd.DataFrame:
+        conn = await asyncpg.connect(libpq(url))
+        buffer = io.BytesIO()
+        await conn.copy_from_query(sql, output=buffer, format="csv")
+        await conn.close()
+        buffer.seek(0)
+        table = pcsv.read_csv(
+            buffer,
+            read_options=pcsv.ReadOptions(column_names=columns),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+        return pg_typed(table)
+
+    asyncpg_rate = best(
+        "reference: asyncpg COPY csv -> pyarrow.csv -> typed DataFrame",
+        n,
+        lambda: asyncio.run(via_asyncpg()),
+    )
+
+    async def ours() -> pd.DataFrame:
+        engine = taskkit.connect(url, connect_args={"server_settings": {"search_path": PG_SCHEMA}})
+        df = await to_dataframe(engine, select(Task), progress=False)
+        await engine.dispose()
+        return df
+
+    rate = best("taskkit: to_dataframe(engine, select(Task))", n, lambda: asyncio.run(ours()))
+    faster = max(adbc_rate, asyncpg_rate)
+    print(
+        f"  ratios: taskkit / faster reference = {rate / faster:.2f}x (target >= 0.8x); "
+        f"ADBC / asyncpg = {adbc_rate / asyncpg_rate:.2f}x"
+    )
+
+
+async def drop_postgres(url: str) -> None:
+    engine = taskkit.connect(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=1_000_000, help="tasks (1,000,000)")
+    parser.add_argument("--subset", type=int, default=100_000, help="rows for the slow ways")
+    parser.add_argument("--pg", default=os.environ.get("TASKKIT_TEST_POSTGRES_URL", ""))
+    args = parser.parse_args()
+    subset = min(args.subset, args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "frames.db")
+        asyncio.run(make_sqlite(path, args.n))
+        bench_sqlite(path, args.n, subset)
+        bench_memory(f"sqlite:///{path}", "SQLite")
+    if args.pg:
+        url = taskkit.database_url(args.pg)
+        asyncio.run(make_postgres(url, args.n))
+        try:
+            bench_postgres(url, args.n)
+            bench_memory(url, "PostgreSQL", PG_SCHEMA)
+        finally:
+            asyncio.run(drop_postgres(url))
+    else:
+        print("PostgreSQL: skipped (give --pg URL or set TASKKIT_TEST_POSTGRES_URL)")
+
+
+if __name__ == "__main__":
+    main()
