@@ -26,10 +26,12 @@ from taskkit.errors import (
     DatabaseNotEmptyError,
     DatabaseUnavailableError,
     InvalidArgumentError,
+    LoadError,
     MigrationError,
     NotFoundError,
     TaskkitError,
 )
+from taskkit.load import LoadSummary, RowProblem, load_tasks
 from taskkit.migrate import ensure_schema
 from taskkit.models import (
     Priority,
@@ -61,6 +63,8 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "LoadError",
+    "LoadSummary",
     "MigrationError",
     "NotFoundError",
     "Priority",
@@ -68,6 +72,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectRead",
     "ProjectReadWithTasks",
+    "RowProblem",
     "SeedSummary",
     "Status",
     "Task",
@@ -96,6 +101,7 @@ __all__ = [
     "get_session",
     "get_task",
     "get_worker",
+    "load_tasks",
     "seed",
     "session",
     "unassign",

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, select
 from taskkit import __version__, migrate
 from taskkit.db import connect, database_url, ping, redact
 from taskkit.errors import TaskkitError
+from taskkit.load import LoadSummary, load_tasks
 from taskkit.models import Project, Task, TaskWorkerLink, Worker
 from taskkit.seed import MAX_ROWS, SeedSummary
 from taskkit.seed import seed as seed_database
@@ -142,6 +143,34 @@ def seed(
 
     summary = _run(_db_call(url, go))
     click.echo(f"{summary} into {_db_shown(url)}")
+
+
+@cli.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--on-error",
+    type=click.Choice(["raise", "skip"]),
+    default="raise",
+    show_default=True,
+    help="raise: any bad row stores nothing; skip: store the good rows, list the bad ones.",
+)
+@PROGRESS_OPTION
+@DB_OPTION
+def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None) -> None:
+    """Load tasks from a UTF-8 CSV file with a header (only `title` is required).
+
+    Columns: id, title, description, status, priority, project (a name), workers (names
+    separated by ';'), created_at, updated_at, completed_at (ISO 8601; UTC if no offset).
+    Projects and workers named in the file are created when they do not exist. Everything
+    goes in one transaction. Example: data/example_tasks.csv.
+    """
+
+    async def go(engine: AsyncEngine) -> LoadSummary:
+        await migrate.ensure_schema(engine)
+        return await load_tasks(engine, csv_file, on_error=on_error, progress=progress)  # type: ignore[arg-type]
+
+    summary = _run(_db_call(url, go))
+    click.echo(f"{summary}\ninto {_db_shown(url)}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "LoadError",
     "MigrationError",
     "NotFoundError",
     "TaskkitError",
@@ -50,6 +51,10 @@ class DatabaseNotEmptyError(TaskkitError):
 
 class MigrationError(TaskkitError):
     """A migration command cannot run or failed; the database is left as it was."""
+
+
+class LoadError(TaskkitError):
+    """Task data to load is unreadable or invalid; nothing was stored. Lists the bad rows."""
 
 
 class BulkWriteError(TaskkitError):

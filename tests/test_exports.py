@@ -14,8 +14,8 @@ DOCUMENTED = {
     # CRUD
     "assign", "create_project", "create_task", "create_worker", "delete_task", "get_project",
     "get_task", "get_worker", "unassign", "update_task",
-    # seeding
-    "seed", "SeedSummary",
+    # seeding and loading
+    "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     # errors
     "AlreadyExistsError", "BulkWriteError", "ConfigurationError", "DatabaseNotEmptyError",
     "DatabaseUnavailableError",

@@ -1,0 +1,554 @@
+"""Load your own task data from a CSV file or a pandas DataFrame.
+
+Columns (only ``title`` is required; the names are the header of the CSV):
+
+=============== ==============================================================================
+``title``       1 to 200 characters, not blank
+``description`` optional; an empty cell means none
+``status``      ``pending`` (default), ``in_progress`` or ``completed``
+``priority``    ``low``, ``medium`` (default) or ``high``
+``project``     a project **name**; created if no project has it
+``workers``     worker **names** separated by ``;`` (``Ada Berg; Sam Silva``). A name that
+                one worker has refers to that worker; an unknown name creates a worker whose
+                id is made from the name (``ada-berg``, then ``ada-berg-2``...). A name that
+                several workers share is an error: it cannot say which one is meant.
+``id``          optional task id (a positive integer, unique in the file and not yet used)
+``created_at``  ISO 8601; without an offset it is taken as UTC; default: the time of loading
+``updated_at``  default: ``created_at`` (or ``completed_at``); never before ``created_at``
+``completed_at`` only for ``completed`` tasks; default for them: ``updated_at``
+=============== ==============================================================================
+
+Every value is checked by the rules of ``TaskCreate`` (and ``WorkerCreate`` / ``ProjectCreate``
+for names): the same pydantic field validators, applied once per distinct value, which is
+the same as checking every row because those models have no cross-field rules (a test holds
+that). The rows then go in through the bulk path that seeding uses, in one transaction.
+"""
+
+import csv
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskkit.bulk import Batch, Existing, write_batches
+from taskkit.errors import BulkWriteError, InvalidArgumentError, LoadError
+from taskkit.models import (
+    Priority,
+    ProjectCreate,
+    Status,
+    TaskCreate,
+    WorkerCreate,
+    utcnow,
+)
+
+__all__ = ["COLUMNS", "LoadSummary", "RowProblem", "load_tasks"]
+
+COLUMNS = (
+    "id", "title", "description", "status", "priority", "project", "workers",
+    "created_at", "updated_at", "completed_at",
+)  # fmt: skip
+REQUIRED = ("title",)
+SHOWN_PROBLEMS = 20
+CHUNK = 200_000
+_TIMESTAMPS = ("created_at", "updated_at", "completed_at")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad value: the data row (1 = first row after the header), field and reason."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What :func:`load_tasks` stored, and the rows it skipped (``on_error="skip"``)."""
+
+    tasks: int
+    projects_created: int
+    workers_created: int
+    links: int
+    seconds: float
+    skipped: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def skipped_rows(self) -> list[int]:
+        return sorted({p.row for p in self.skipped})
+
+    def __str__(self) -> str:
+        text = (
+            f"loaded {self.tasks:,} tasks ({self.projects_created:,} new projects, "
+            f"{self.workers_created:,} new workers, {self.links:,} assignments) "
+            f"in {self.seconds:.1f} s"
+        )
+        if self.skipped:
+            text += f"; skipped {len(self.skipped_rows):,} bad rows:\n" + _listing(self.skipped)
+        return text
+
+
+def _listing(problems: list[RowProblem]) -> str:
+    shown = "\n".join(f"  {p}" for p in problems[:SHOWN_PROBLEMS])
+    more = len(problems) - SHOWN_PROBLEMS
+    return shown + (f"\n  ... and {more:,} more" if more > 0 else "")
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> pa.Table:
+    if not path.is_file():
+        raise InvalidArgumentError(f"CSV file {str(path)!r} does not exist or is not a file")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{str(path)!r} is empty: expected a header line with at least 'title'")
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), [])
+    except UnicodeDecodeError:
+        raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {_why(path)}") from None
+    if not any(h.strip() for h in header):
+        raise LoadError(
+            f"{str(path)!r} has no header line: expected column names, at least 'title'"
+        )
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,  # an empty cell is "", turned into None per column
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        reason = _why(path) or str(exc).strip().splitlines()[0]
+        raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {reason}") from None
+    return table
+
+
+def _why(path: Path) -> str:
+    """Why the file is not UTF-8, or "" when it is."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = data[: bad.start].count(b"\n") + 1
+        return f"it is not UTF-8 text (line {line}, byte {bad.start}); save it as UTF-8"
+    return ""
+
+
+def _from_frame(frame: pd.DataFrame) -> pa.Table:
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        if not isinstance(name, str):
+            raise LoadError(
+                f"column names must be text, got {name!r}; allowed: {', '.join(COLUMNS)}"
+            )
+        series = frame[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series):
+            stamps = pd.to_datetime(series, utc=True)
+            columns[name] = pa.array(stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), pa.string())
+        else:
+            values = [None if _missing(v) else str(v) for v in series.tolist()]
+            columns[name] = pa.array(values, pa.string())
+    return pa.table(columns) if columns else pa.table({})
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+# --- checking -------------------------------------------------------------------------------
+
+
+def _field_adapter(model: type, name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]  # type: ignore[attr-defined]
+    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
+
+
+_ADAPTERS = {
+    "title": _field_adapter(TaskCreate, "title"),
+    "description": _field_adapter(TaskCreate, "description"),
+    "status": _field_adapter(TaskCreate, "status"),
+    "priority": _field_adapter(TaskCreate, "priority"),
+    "project": _field_adapter(ProjectCreate, "name"),
+    "worker": _field_adapter(WorkerCreate, "name"),
+}
+
+
+def _reason(exc: ValidationError) -> str:
+    return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+
+
+class _Checker:
+    """Collects problems per row while each column is checked."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.problems: list[RowProblem] = []
+        self.bad = np.zeros(n, dtype=bool)
+
+    def flag(self, rows: np.ndarray, field_name: str, reason: str) -> None:
+        self.bad[rows] = True
+        self.problems.extend(RowProblem(int(r) + 1, field_name, reason) for r in rows)
+
+    def by_value(
+        self, column: pa.ChunkedArray, field_name: str, adapter: TypeAdapter[Any]
+    ) -> pa.Array:
+        """Validate each distinct value once; flag rows with a bad one; return parsed values."""
+        encoded = column.combine_chunks().dictionary_encode()
+        parsed: list[Any] = []
+        for code, value in enumerate(encoded.dictionary.to_pylist()):
+            try:
+                result = adapter.validate_python(value)
+                parsed.append(result.value if isinstance(result, Status | Priority) else result)
+            except ValidationError as exc:
+                parsed.append(None)
+                rows = np.flatnonzero(encoded.indices.to_numpy(zero_copy_only=False) == code)
+                self.flag(rows, field_name, f"{_reason(exc)} (got {_shown(value)})")
+        return pa.array(parsed, pa.string()).take(encoded.indices)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _text(table: pa.Table, name: str, default: str | None = None) -> pa.ChunkedArray:
+    """The column as text, empty cells as None (or ``default``); absent: all ``default``."""
+    if name not in table.column_names:
+        return pa.chunked_array([pa.array([default] * table.num_rows, pa.string())])
+    column = table.column(name)
+    empty = pc.equal(pc.utf8_trim_whitespace(column), "")
+    filled = pc.if_else(empty, pa.scalar(default, pa.string()), column)
+    return pc.if_else(pc.is_null(column), pa.scalar(default, pa.string()), filled)
+
+
+def _timestamps(table: pa.Table, name: str, check: _Checker) -> pd.Series:
+    text = _text(table, name).to_pandas()
+    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    unparseable = parsed.isna() & text.notna()
+    for row in np.flatnonzero(unparseable.to_numpy()):
+        check.flag(
+            np.array([row]),
+            name,
+            f"not a date and time in ISO 8601 form (got {_shown(text.iloc[row])}), "
+            "e.g. 2025-03-01T09:30:00Z",
+        )
+    return parsed.astype("datetime64[us, UTC]")
+
+
+@dataclass
+class _Checked:
+    """The rows after checking, as columns (bad rows still in, flagged)."""
+
+    title: pa.Array
+    description: pa.Array
+    status: pa.Array
+    priority: pa.Array
+    project: pa.Array
+    workers: list[list[str]]
+    ids: pd.Series  # Int64, <NA> where not given
+    created_at: pd.Series
+    updated_at: pd.Series
+    completed_at: pd.Series
+
+
+def _check(table: pa.Table, *, now: pd.Timestamp) -> tuple[_Checked, _Checker]:
+    unknown = [c for c in table.column_names if c not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in table.column_names]
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append(f"missing required column(s): {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(map(repr, unknown))}")
+        raise LoadError(f"{'; '.join(problems)}; allowed columns: {', '.join(COLUMNS)}")
+    if len(set(table.column_names)) != len(table.column_names):
+        raise LoadError(f"duplicate column names in the header: {table.column_names}")
+    if table.num_rows == 0:
+        raise LoadError("no rows to load: the data has a header but no rows")
+    check = _Checker(table.num_rows)
+    title = check.by_value(pc.fill_null(table.column("title"), ""), "title", _ADAPTERS["title"])
+    description = check.by_value(
+        _text(table, "description"), "description", _ADAPTERS["description"]
+    )
+    status = check.by_value(_text(table, "status", "pending"), "status", _ADAPTERS["status"])
+    priority = check.by_value(_text(table, "priority", "medium"), "priority", _ADAPTERS["priority"])
+    project = _text(table, "project")
+    project_ok = pc.is_valid(project).to_numpy(zero_copy_only=False)
+    if project_ok.any():
+        named = check.by_value(
+            project.filter(pc.is_valid(project)), "project", _ADAPTERS["project"]
+        )
+        full = np.full(table.num_rows, None, dtype=object)
+        full[project_ok] = named.to_pylist()
+        project_array = pa.array(full, pa.string())
+    else:
+        project_array = project.combine_chunks()
+    workers = _workers(table, check)
+    ids = _ids(table, check)
+    created = _timestamps(table, "created_at", check)
+    updated = _timestamps(table, "updated_at", check)
+    completed = _timestamps(table, "completed_at", check)
+    is_completed = pd.Series(
+        pc.equal(status, Status.completed.value).to_numpy(zero_copy_only=False)
+    )
+    is_completed = is_completed.fillna(False).astype(bool)
+    created = created.fillna(now)
+    completed = completed.where(~is_completed | completed.notna(), updated)
+    updated = updated.fillna(completed.where(is_completed, created)).fillna(created)
+    completed = completed.where(~is_completed | completed.notna(), updated)
+    for rows, name, reason in (
+        (
+            ~is_completed & completed.notna(),
+            "completed_at",
+            "is set, but the status is not 'completed'",
+        ),
+        (updated < created, "updated_at", "is before created_at"),
+        (is_completed & (completed < created), "completed_at", "is before created_at"),
+    ):
+        check.flag(np.flatnonzero(rows.to_numpy()), name, reason)
+    checked = _Checked(
+        title=title, description=description, status=status, priority=priority,
+        project=project_array, workers=workers, ids=ids, created_at=created,
+        updated_at=updated, completed_at=completed.where(is_completed),
+    )  # fmt: skip
+    return checked, check
+
+
+_SEPARATOR = re.compile(r"\s*;\s*")
+
+
+def _workers(table: pa.Table, check: _Checker) -> list[list[str]]:
+    if "workers" not in table.column_names:
+        return [[] for _ in range(table.num_rows)]
+    cells = _text(table, "workers").to_pylist()
+    names: list[list[str]] = []
+    seen: dict[str, str | None] = {}
+    for row, cell in enumerate(cells):
+        listed = [n for n in _SEPARATOR.split(cell.strip())] if cell else []
+        listed = list(dict.fromkeys(n for n in listed if n))
+        for name in listed:
+            if name not in seen:
+                try:
+                    _ADAPTERS["worker"].validate_python(name)
+                    seen[name] = None
+                except ValidationError as exc:
+                    seen[name] = _reason(exc)
+            if seen[name]:
+                check.flag(np.array([row]), "workers", f"{seen[name]} (got {_shown(name)})")
+        names.append(listed)
+    return names
+
+
+def _ids(table: pa.Table, check: _Checker) -> pd.Series:
+    if "id" not in table.column_names:
+        return pd.Series(pd.array([pd.NA] * table.num_rows, dtype="Int64"))
+    text = _text(table, "id").to_pandas()
+    numbers = pd.to_numeric(text, errors="coerce")
+    whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers >= 1) & (numbers < 2**63)
+    for row in np.flatnonzero((text.notna() & ~whole).to_numpy()):
+        check.flag(
+            np.array([row]), "id", f"must be a positive integer (got {_shown(text.iloc[row])})"
+        )
+    ids = numbers.where(whole).astype("Int64")
+    repeated = ids.notna() & ids.duplicated(keep=False)
+    for row in np.flatnonzero(repeated.to_numpy()):
+        others = [
+            int(r) + 1
+            for r in np.flatnonzero((ids == ids.iloc[row]).fillna(False).to_numpy())
+            if r != row
+        ]
+        check.flag(np.array([row]), "id", f"{ids.iloc[row]} is also used by row {others[0]}")
+    return ids
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "worker"
+
+
+def _batches(rows: _Checked, keep: np.ndarray, existing: Existing) -> Iterator[Batch]:
+    """Resolve names to ids against what the database holds, then yield the rows."""
+    projects = dict(existing.projects)
+    new_projects: list[tuple[int, str]] = []
+    next_project = existing.max_project_id
+    project_names = np.asarray(rows.project.to_pylist(), dtype=object)[keep]
+    for name in dict.fromkeys(n for n in project_names if n is not None):
+        if name not in projects:
+            next_project += 1
+            projects[name] = next_project
+            new_projects.append((next_project, name))
+    if new_projects:
+        ids, names = zip(*new_projects, strict=True)
+        yield "project", pa.table({"id": pa.array(ids, pa.int64()), "name": pa.array(names)})
+
+    by_name: dict[str, list[str]] = {}
+    for wid, name in existing.workers.items():
+        by_name.setdefault(name, []).append(wid)
+    taken = set(existing.workers)
+    new_workers: list[tuple[str, str]] = []
+    kept_positions = np.flatnonzero(keep)
+    for position in kept_positions:
+        for name in rows.workers[position]:
+            if name in by_name:
+                if len(by_name[name]) > 1:
+                    raise LoadError(
+                        f"row {position + 1}: workers: {name!r} is the name of several workers "
+                        f"({', '.join(sorted(by_name[name]))}); it cannot say which one is meant"
+                    )
+                continue
+            wid, suffix = _slug(name), 1
+            while wid in taken:
+                suffix += 1
+                wid = f"{_slug(name)}-{suffix}"
+            taken.add(wid)
+            by_name[name] = [wid]
+            new_workers.append((wid, name))
+    if new_workers:
+        wids, names = zip(*new_workers, strict=True)
+        yield "worker", pa.table({"id": pa.array(wids), "name": pa.array(names)})
+
+    given = rows.ids[keep].reset_index(drop=True)
+    first_free = max(existing.max_task_id, int(given.max()) if given.notna().any() else 0) + 1
+    generated = np.arange(first_free, first_free + int(given.isna().sum()))
+    task_ids = given.to_numpy(dtype="int64", na_value=0)
+    task_ids[given.isna().to_numpy()] = generated
+    project_ids = pa.array(
+        [projects.get(n) if n is not None else None for n in project_names], pa.int64()
+    )
+    for start in range(0, len(kept_positions), CHUNK):
+        stop = min(start + CHUNK, len(kept_positions))
+        positions = pa.array(kept_positions[start:stop])
+        part = slice(start, stop)
+        yield (
+            "task",
+            pa.table(
+                {
+                    "id": pa.array(task_ids[part]),
+                    "title": rows.title.take(positions),
+                    "description": rows.description.take(positions),
+                    "status": rows.status.take(positions),
+                    "priority": rows.priority.take(positions),
+                    "project_id": project_ids[start:stop],
+                    "created_at": pa.array(
+                        rows.created_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
+                    ),
+                    "updated_at": pa.array(
+                        rows.updated_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
+                    ),
+                    "completed_at": pa.array(
+                        rows.completed_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
+                    ),
+                }
+            ),
+        )
+        link_tasks, link_workers = [], []
+        for offset, position in enumerate(kept_positions[part]):
+            for name in rows.workers[position]:
+                link_tasks.append(task_ids[start + offset])
+                link_workers.append(by_name[name][0])
+        if link_tasks:
+            yield (
+                "taskworkerlink",
+                pa.table(
+                    {
+                        "task_id": pa.array(link_tasks, pa.int64()),
+                        "worker_id": pa.array(link_workers),
+                    }
+                ),
+            )
+
+
+async def load_tasks(
+    engine: AsyncEngine,
+    source: str | Path | pd.DataFrame,
+    *,
+    on_error: Literal["raise", "skip"] = "raise",
+    progress: bool | None = None,
+) -> LoadSummary:
+    """Validate task rows from a CSV file or a DataFrame and store them in one transaction.
+
+    Args:
+        engine: a taskkit engine whose tables exist.
+        source: a path to a UTF-8 CSV file with a header, or a pandas DataFrame with the same
+            columns (see the module docstring for the columns and their rules).
+        on_error: ``"raise"``: any bad row stores nothing and :class:`LoadError` lists the bad
+            rows (the first 20, and a count); ``"skip"``: the good rows are stored and the bad
+            ones reported in :attr:`LoadSummary.skipped`.
+        progress: show a progress bar (``None``: only in Jupyter or on a terminal).
+
+    Returns:
+        A :class:`LoadSummary`.
+
+    Raises:
+        LoadError: the file cannot be read (missing, empty, not UTF-8, not CSV), has missing or
+            unknown columns, bad rows (with ``on_error="raise"``), ids already in use.
+        InvalidArgumentError: ``on_error`` or ``source`` is of the wrong kind.
+    """
+    if on_error not in ("raise", "skip"):
+        raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    started = time.perf_counter()
+    if isinstance(source, pd.DataFrame):
+        table = _from_frame(source)
+    elif isinstance(source, str | Path):
+        table = _read_csv(Path(source))
+    else:
+        raise InvalidArgumentError(
+            f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
+        )
+    rows, check = _check(table, now=pd.Timestamp(utcnow()))
+    problems = sorted(
+        check.problems, key=lambda p: (p.row, COLUMNS.index(p.field) if p.field in COLUMNS else 99)
+    )
+    if problems and on_error == "raise":
+        bad_rows = len({p.row for p in problems})
+        where = (
+            " (row 1 is the line after the header)" if not isinstance(source, pd.DataFrame) else ""
+        )
+        raise LoadError(
+            f"{bad_rows:,} of {table.num_rows:,} rows are invalid{where}; nothing was stored:\n"
+            + _listing(problems)
+        )
+    keep = ~check.bad
+    written: dict[str, int] = {}
+    if keep.any():
+        try:
+            written = await write_batches(
+                engine,
+                lambda existing: _batches(rows, keep, existing),
+                on_existing="keep",
+                total_rows=int(keep.sum()),
+                progress=progress,
+                desc="loading",
+            )
+        except BulkWriteError as exc:
+            if re.search(r"UNIQUE constraint failed: task\.id|task_pkey", str(exc)):
+                raise LoadError(
+                    "some ids in the data are already used by tasks in the database; "
+                    "nothing was stored. Leave the id column out to have ids assigned."
+                ) from None
+            raise
+    return LoadSummary(
+        tasks=written.get("task", 0),
+        projects_created=written.get("project", 0),
+        workers_created=written.get("worker", 0),
+        links=written.get("taskworkerlink", 0),
+        seconds=time.perf_counter() - started,
+        skipped=problems,
+    )

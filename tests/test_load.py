@@ -1,0 +1,234 @@
+"""Loading task data from CSV files and DataFrames: validation, names, atomicity."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sqlmodel import select
+
+import taskkit
+from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, bulk
+from taskkit.cli import cli
+from taskkit.load import COLUMNS, load_tasks
+from tests.helpers import snapshot
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example_tasks.csv"
+
+
+@pytest.fixture(params=["engine-connection", "adbc-child"])
+def write_path(request, monkeypatch):
+    if request.param == "adbc-child":
+        monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    return request.param
+
+
+def write_csv(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def tasks_of(engine) -> list[Task]:
+    async with taskkit.session(engine) as s:
+        return list((await s.exec(select(Task).order_by(Task.id))).all())
+
+
+def test_taskcreate_has_no_cross_field_rules():
+    """load checks each field's distinct values once: the same as checking every row only
+    while TaskCreate has no model-level validators."""
+    decorators = TaskCreate.__pydantic_decorators__
+    assert not decorators.model_validators
+    assert set(COLUMNS) >= {"title", "description", "status", "priority"}
+
+
+async def test_example_csv_loads_with_projects_workers_and_times(engine, write_path):
+    summary = await load_tasks(engine, EXAMPLE, progress=False)
+    assert (summary.tasks, summary.projects_created, summary.workers_created) == (8, 4, 4)
+    tasks = await tasks_of(engine)
+    report = tasks[0]
+    assert (report.title, report.status, report.priority) == (
+        "Write the quarterly report", "completed", "high",
+    )  # fmt: skip
+    assert report.completed_at == pd.Timestamp("2025-09-04T16:40:00Z")
+    assert report.updated_at == report.completed_at  # defaults to completed_at
+    login = tasks[1]
+    assert login.created_at == pd.Timestamp("2025-09-03T08:05:00Z")  # +02:00 converted
+    assert login.completed_at is None
+    async with taskkit.session(engine) as s:
+        full = await taskkit.get_task(s, report.id, with_project=True, with_workers=True)
+        assert full.project.name == "Reporting"
+        assert sorted(w.name for w in full.workers) == ["Ada Berg", "Sam Silva"]
+    assert tasks[5].project_id is None and tasks[2].description is None
+
+
+async def test_loading_twice_reuses_projects_and_workers_by_name(engine):
+    await load_tasks(engine, EXAMPLE, progress=False)
+    again = await load_tasks(engine, EXAMPLE, progress=False)
+    assert (again.tasks, again.projects_created, again.workers_created) == (8, 0, 0)
+    data = await snapshot(engine)
+    assert (len(data["task"]), len(data["project"]), len(data["worker"])) == (16, 4, 4)
+
+
+async def test_a_dataframe_loads_like_a_csv(engine):
+    frame = pd.DataFrame(
+        {
+            "title": ["a", "b"],
+            "status": ["completed", None],
+            "created_at": pd.to_datetime(["2025-01-01T10:00:00Z", "2025-01-02T10:00:00Z"]),
+            "workers": ["Ann", float("nan")],
+        }
+    )
+    summary = await load_tasks(engine, frame, progress=False)
+    tasks = await tasks_of(engine)
+    assert summary.tasks == 2 and summary.workers_created == 1
+    assert [t.status for t in tasks] == ["completed", "pending"]
+    assert tasks[0].completed_at == tasks[0].created_at == pd.Timestamp("2025-01-01T10:00:00Z")
+
+
+async def test_unknown_worker_names_get_ids_from_their_names(engine):
+    async with taskkit.session(engine) as s:
+        await taskkit.create_worker(s, {"id": "ada-berg", "name": "Someone Else"})
+    frame = pd.DataFrame({"title": ["x"], "workers": ["Ada Berg ;  Ada Berg;Bo"]})
+    await load_tasks(engine, frame, progress=False)
+    async with engine.connect() as conn:
+        rows = (await conn.exec_driver_sql("SELECT name, id FROM worker")).all()
+    assert dict(rows) == {"Someone Else": "ada-berg", "Ada Berg": "ada-berg-2", "Bo": "bo"}
+    assert len((await snapshot(engine))["taskworkerlink"]) == 2  # the repeated name counts once
+
+
+async def test_a_worker_name_shared_by_two_workers_is_an_error(engine):
+    async with taskkit.session(engine) as s:
+        await taskkit.create_worker(s, {"id": "w1", "name": "Sam"})
+        await taskkit.create_worker(s, {"id": "w2", "name": "Sam"})
+    before = await snapshot(engine)
+    with pytest.raises(LoadError, match=r"'Sam' is the name of several workers \(w1, w2\)"):
+        await load_tasks(engine, pd.DataFrame({"title": ["x"], "workers": ["Sam"]}), progress=False)
+    assert await snapshot(engine) == before
+
+
+async def test_given_ids_are_kept_and_later_rows_continue_after_them(engine):
+    frame = pd.DataFrame({"id": [10, None, 12], "title": ["a", "b", "c"]})
+    await load_tasks(engine, frame, progress=False)
+    assert [t.id for t in await tasks_of(engine)] == [10, 12, 13]
+
+
+BAD_ROWS = """title,status,priority,created_at,updated_at,completed_at,id
+ok,pending,low,2025-01-01T00:00:00Z,,,1
+,pending,low,,,,2
+{long},done,urgent,not a date,,,3
+fine,completed,high,2025-01-02T00:00:00Z,2025-01-01T00:00:00Z,,3
+late,pending,medium,2025-01-01T00:00:00Z,,2025-01-03T00:00:00Z,x
+"""
+
+
+async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stored(
+    engine, tmp_path, write_path
+):
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    await load_tasks(engine, EXAMPLE, progress=False)
+    before = await snapshot(engine)
+    with pytest.raises(LoadError) as info:
+        await load_tasks(engine, path, progress=False)
+    message = str(info.value)
+    assert message.startswith("4 of 5 rows are invalid (row 1 is the line after the header)")
+    for expected in (
+        "row 2: title: String should have at least 1 character",
+        "row 3: title: String should have at most 200 characters",
+        "row 3: status: Input should be 'pending', 'in_progress' or 'completed' (got 'done')",
+        "row 3: priority: Input should be 'low', 'medium' or 'high' (got 'urgent')",
+        "row 3: created_at: not a date and time in ISO 8601 form (got 'not a date')",
+        "row 3: id: 3 is also used by row 4",
+        "row 4: updated_at: is before created_at",
+        "row 5: completed_at: is set, but the status is not 'completed'",
+        "row 5: id: must be a positive integer (got 'x')",
+    ):
+        assert expected in message, expected
+    assert await snapshot(engine) == before
+
+
+async def test_skip_stores_the_good_rows_and_reports_the_bad(engine, tmp_path):
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    summary = await load_tasks(engine, path, on_error="skip", progress=False)
+    assert summary.tasks == 1
+    assert summary.skipped_rows == [2, 3, 4, 5]
+    assert "skipped 4 bad rows" in str(summary)
+    assert [t.title for t in await tasks_of(engine)] == ["ok"]
+
+
+async def test_error_listing_stops_at_twenty_with_a_count(engine):
+    frame = pd.DataFrame({"title": ["ok"] * 5 + [""] * 30})
+    with pytest.raises(LoadError) as info:
+        await load_tasks(engine, frame, progress=False)
+    message = str(info.value)
+    assert message.startswith("30 of 35 rows are invalid; nothing was stored")
+    assert message.count("\n  row ") == 20 and message.endswith("... and 10 more")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty: expected a header line"),
+        ("\n\n", "has no header line"),
+        ("title\n", "no rows to load: the data has a header but no rows"),
+        ("status,priority\npending,low\n", "missing required column(s): title; allowed columns"),
+        ("title,colour\nx,red\n", "unknown column(s): 'colour'; allowed columns: id, title"),
+        ("title,title\nx,y\n", "duplicate column names"),
+        ('title,status\n"unclosed,pending\n', "is not a CSV file taskkit can read"),
+    ],
+)
+async def test_unreadable_files_are_clear_errors(engine, tmp_path, content, message):
+    path = write_csv(tmp_path, content)
+    before = await snapshot(engine)
+    with pytest.raises(LoadError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        await load_tasks(engine, path, progress=False)
+    assert await snapshot(engine) == before
+
+
+async def test_a_file_that_is_not_utf8_names_the_line(engine, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("title\nCafé crème\n".encode("latin-1"))
+    with pytest.raises(LoadError, match=r"not UTF-8 text \(line 2"):
+        await load_tasks(engine, path, progress=False)
+
+
+async def test_ids_already_in_the_database_store_nothing(engine, write_path):
+    await load_tasks(engine, pd.DataFrame({"id": [1, 2], "title": ["a", "b"]}), progress=False)
+    before = await snapshot(engine)
+    with pytest.raises(LoadError, match="ids in the data are already used"):
+        await load_tasks(engine, pd.DataFrame({"id": [3, 2], "title": ["c", "d"]}), progress=False)
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("source", "on_error", "message"),
+    [
+        ("missing.csv", "raise", "does not exist"),
+        (42, "raise", "source must be a CSV path or a pandas DataFrame, got int"),
+        (EXAMPLE, "ignore", "on_error must be 'raise' or 'skip', got 'ignore'"),
+    ],
+)
+async def test_bad_arguments(engine, tmp_path, source, on_error, message):
+    if source == "missing.csv":
+        source = tmp_path / source
+    with pytest.raises(InvalidArgumentError, match=message):
+        await load_tasks(engine, source, on_error=on_error, progress=False)
+
+
+async def test_text_round_trips_exactly(engine):
+    titles = ["emoji 🎉", "combining é", "עברית right-to-left", "quote ' \" and ; , %_"]
+    await load_tasks(engine, pd.DataFrame({"title": titles}), progress=False)
+    assert [t.title for t in await tasks_of(engine)] == titles
+
+
+def test_cli_import_example_and_bad_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = CliRunner().invoke(cli, ["import", str(EXAMPLE), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "loaded 8 tasks (4 new projects, 4 new workers" in result.output
+    bad = write_csv(tmp_path, "title,status\nx,done\n")
+    result = CliRunner().invoke(cli, ["import", str(bad), "--db", url])
+    assert result.exit_code == 1
+    assert "row 1: status: Input should be" in result.output
+    missing = CliRunner().invoke(cli, ["import", str(tmp_path / "nope.csv"), "--db", url])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
