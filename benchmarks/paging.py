@@ -29,7 +29,6 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,7 +127,9 @@ def raw_sql_on_taskkit_table(path: str, depth: int, created_at: str, task_id: in
     """First page vs keyset vs OFFSET in raw sqlite3 on taskkit's own table; returns first."""
     con = sqlite3.connect(path)
     order = "ORDER BY created_at DESC, id DESC"
-    first = sync_median_ms(lambda: con.execute(f"SELECT * FROM task {order} LIMIT {PAGE}").fetchall(), 30)
+    first = sync_median_ms(
+        lambda: con.execute(f"SELECT * FROM task {order} LIMIT {PAGE}").fetchall(), 30
+    )
     keyset = sync_median_ms(
         lambda: con.execute(
             f"SELECT * FROM task WHERE (created_at, id) < (?, ?) {order} LIMIT {PAGE}",
@@ -170,7 +171,9 @@ def reference_paging(n: int, directory: str) -> None:
     depth = int(n * 0.9)
     first = ms(f"SELECT * FROM task {order} LIMIT 50")
     offset = ms(f"SELECT * FROM task {order} LIMIT 50 OFFSET {depth}", reps=3)
-    ca, i = con.execute(f"SELECT created_at, id FROM task {order} LIMIT 1 OFFSET {depth}").fetchone()
+    ca, i = con.execute(
+        f"SELECT created_at, id FROM task {order} LIMIT 1 OFFSET {depth}"
+    ).fetchone()
     keyset = ms(f"SELECT * FROM task WHERE (created_at, id) < (?, ?) {order} LIMIT 50", (ca, i))
     con.close()
     print("reference (shared/bench/reference.py paging, raw sqlite3, its own 3-column table):")
@@ -214,6 +217,11 @@ async def bench(n: int, url: str | None) -> None:
                 assert len(everything) == n
                 del everything
 
+            async def orm_floor() -> None:
+                (await s.exec(stmt.limit(PAGE + 1))).all()
+                await s.commit()
+
+            floor = await median_ms(orm_floor, 30)
             first = await median_ms(lambda: paginate(s, stmt, size=PAGE), 30)
             keyset = await median_ms(lambda: paginate(s, stmt, size=PAGE, cursor=cursor), 30)
             sql: list[tuple[str, Any]] = []
@@ -237,17 +245,32 @@ async def bench(n: int, url: str | None) -> None:
             bare = (await s.exec(stmt.offset(at).limit(1))).one()
             await s.commit()
             assert deep.items[0].id == bare.id, "keyset and OFFSET disagree on the page start"
+        statement, params = sql[-1]
+        explain = "EXPLAIN QUERY PLAN" if sqlite_path else "EXPLAIN"
+        async with engine.connect() as conn:
+            plan = (await conn.exec_driver_sql(f"{explain} {statement}", params)).all()
         await engine.dispose()
 
-        print(f"taskkit: select_tasks() ordered by created_at DESC, id DESC; Task objects; size {PAGE}")
-        line("first page", f"{first:.3f} ms")
+        print(
+            f"taskkit: select_tasks(), ORDER BY created_at DESC, id DESC; Task objects; size {PAGE}"
+        )
+        line("session.exec(stmt.limit(51)): the ORM floor", f"{floor:.3f} ms")
+        line("first page", f"{first:.3f} ms", f"{first / floor:.2f}x the ORM floor")
         line(
             f"keyset page at {at:,} (90%)",
             f"{keyset:.3f} ms",
             f"{keyset / first:.2f}x first page (target <= 2x)",
         )
-        line(f"paginate_offset at {at:,} (+ count)", f"{offset_full:.1f} ms", f"{offset_full / first:,.0f}x first page")
-        line(f"bare OFFSET {at:,} statement", f"{offset_bare:.1f} ms", f"{offset_bare / first:,.0f}x first page")
+        line(
+            f"paginate_offset at {at:,} (+ count)",
+            f"{offset_full:.1f} ms",
+            f"{offset_full / first:,.0f}x first page",
+        )
+        line(
+            f"bare OFFSET {at:,} statement",
+            f"{offset_bare:.1f} ms",
+            f"{offset_bare / first:,.0f}x first page",
+        )
         unpaged_rate, walk_rate = n / min(unpaged_s), n / min(walk_s)
         line("one unpaged fetch of all rows", f"{unpaged_rate:,.0f} rows/s")
         line(
@@ -255,12 +278,8 @@ async def bench(n: int, url: str | None) -> None:
             f"{walk_rate:,.0f} rows/s",
             f"{walk_rate / unpaged_rate:.2f}x unpaged (target >= 0.5x)",
         )
+        print("  the keyset page's query plan:", "; ".join(str(r[-1]).strip() for r in plan))
         if sqlite_path is not None:
-            statement, params = sql[-1]
-            con = sqlite3.connect(sqlite_path)
-            plan = con.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
-            con.close()
-            print("  the keyset page's query plan:", "; ".join(str(r[-1]) for r in plan))
             created_at = bare.created_at.strftime("%Y-%m-%d %H:%M:%S.%f")
             raw_sql_on_taskkit_table(sqlite_path, at, created_at, bare.id)
         reference_paging(n, directory)

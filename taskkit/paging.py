@@ -25,8 +25,8 @@ such a statement in a subquery and page over ``select(subquery)``), and its sort
 computable from its FROM (columns of its tables, or expressions over them). Where FROM holds a
 subquery, taskkit cannot add a unique tiebreak: the ORDER BY must then be unique itself, and a
 page that meets two rows with the same sort key raises ``InvalidArgumentError`` rather than
-skip rows. Load relationships with ``selectinload`` (``joinedload`` of a collection multiplies
-rows, which LIMIT cuts).
+skip rows. Load relationships with ``selectinload``, as ``select_tasks`` does (``joinedload``
+of a collection needs ``Result.unique()``, which pagination does not apply).
 """
 
 import base64
@@ -34,6 +34,7 @@ import binascii
 import hashlib
 import hmac
 import html
+import itertools
 import json
 import math
 import weakref
@@ -146,11 +147,8 @@ class Page(Generic[T]):
 
     def _repr_html_(self) -> str:
         columns, rows = _table(self.items)
-        shown: list[list[str] | None]
-        if len(rows) > _HTML_ROWS:
-            shown = [*rows[:10], None, *rows[-10:]]
-        else:
-            shown = list(rows)
+        long = len(rows) > _HTML_ROWS
+        shown: list[list[str] | None] = [*rows[:10], None, *rows[-10:]] if long else list(rows)
         head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
@@ -471,7 +469,8 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # validate: the lenient default skips characters outside the alphabet.
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def _checksum(payload: bytes) -> str:
@@ -589,7 +588,7 @@ def _decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, boo
         values = [_decode_value(v) for v in raw_values]
     except InvalidCursorError:
         raise
-    except (ValueError, TypeError, OverflowError, binascii.Error):
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
         raise invalid from None
     if made_for != fingerprint or len(values) != n_keys:
         raise InvalidCursorError(
@@ -673,7 +672,7 @@ async def _keyset_page(
     )
     items, rows, keys = fetched.items, fetched.rows, fetched.keys
     if not plan.unique:
-        for earlier, later in zip(keys, keys[1:], strict=False):
+        for earlier, later in itertools.pairwise(keys):
             if earlier == later:
                 raise InvalidArgumentError(
                     f"stmt's ORDER BY is not unique: two rows share the sort key {earlier!r}, "

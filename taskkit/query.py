@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Date, Float, case, cast, func, literal_column, or_, true, union_all
+import sqlalchemy as sa
+from sqlalchemy import Date, Float, Integer, case, cast, func, literal_column, or_, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, FromClause, Select
@@ -257,7 +258,8 @@ def _order_key(name: str) -> ColumnElement[Any]:
         return _rank(col(Task.status), Status)
     if name == "priority":
         return _rank(col(Task.priority), Priority)
-    return col(getattr(Task, name))
+    column: ColumnElement[Any] = getattr(Task, name)
+    return column
 
 
 def _order_clauses(order_by: Any) -> list[ColumnElement[Any]]:
@@ -426,6 +428,7 @@ async def count(session: AsyncSession, stmt: Select[Any]) -> int:
         InvalidArgumentError: ``stmt`` is not a select statement.
     """
     stmt = check_select(stmt)
+    counting: Any  # SQLModel's exec() overloads know no Select of a bare count
     if _has_row_shaping(stmt):
         counting = select(func.count()).select_from(stmt.order_by(None).subquery())
     else:
@@ -452,8 +455,8 @@ class _WeekStart(FunctionElement[date]):
 def _week_start_sqlite(element: _WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite stores taskkit timestamps as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. Only the day
     # is passed on: SQLite's date arithmetic keeps milliseconds, and with a modifier it rounds
-    # 23:59:59.9995 or later into the next day (and week). 'weekday 0' moves forward to the next Sunday (or stays on
-    # one); six days back is that week's Monday.
+    # 23:59:59.9995 or later into the next day (and week). 'weekday 0' moves forward to the
+    # next Sunday (or stays on one); six days back is that week's Monday.
     (argument,) = element.clauses
     return f"date(substr({compiler.process(argument, **kw)}, 1, 10), 'weekday 0', '-6 days')"
 
@@ -471,7 +474,7 @@ def _week_start_postgresql(element: _WeekStart, compiler: SQLCompiler, **kw: Any
 def _task_rows(tasks: Select[Any] | None) -> FromClause:
     """The task rows to aggregate: the whole table, or the rows ``tasks`` selects."""
     if tasks is None:
-        return Task.__table__  # type: ignore[attr-defined,no-any-return]
+        return Task.__table__  # type: ignore[attr-defined]
     rows = check_select(tasks, "tasks").order_by(None).subquery("tasks")
     missing = [
         c for c in ("id", "status", "project_id", "created_at", "completed_at") if c not in rows.c
@@ -489,7 +492,7 @@ def _status_count(rows: FromClause, *statuses: Status) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((matches, 1), else_=0)), 0)
 
 
-def status_priority_counts(tasks: Select[Any] | None = None) -> Select[Any]:
+def status_priority_counts(tasks: Select[Any] | None = None) -> Select[*tuple[Any, ...]]:
     """Tasks per status and priority, every one of the 9 combinations (zeros included).
 
     Args:
@@ -505,7 +508,7 @@ def status_priority_counts(tasks: Select[Any] | None = None) -> Select[Any]:
     rows = _task_rows(tasks)
     statuses = union_all(
         *(
-            select(
+            sa.select(
                 literal_column(f"'{s.value}'").label("status"), literal_column(str(i)).label("rank")
             )
             for i, s in enumerate(Status)
@@ -513,7 +516,7 @@ def status_priority_counts(tasks: Select[Any] | None = None) -> Select[Any]:
     ).subquery("statuses")
     priorities = union_all(
         *(
-            select(
+            sa.select(
                 literal_column(f"'{p.value}'").label("priority"),
                 literal_column(str(i)).label("rank"),
             )
@@ -521,12 +524,12 @@ def status_priority_counts(tasks: Select[Any] | None = None) -> Select[Any]:
         )
     ).subquery("priorities")
     counts = (
-        select(rows.c.status, rows.c.priority, func.count().label("tasks"))
+        sa.select(rows.c.status, rows.c.priority, func.count().label("tasks"))
         .group_by(rows.c.status, rows.c.priority)
         .subquery("counts")
     )
     return (
-        select(
+        sa.select(
             statuses.c.status,
             priorities.c.priority,
             func.coalesce(counts.c.tasks, 0).label("tasks"),
@@ -541,7 +544,7 @@ def status_priority_counts(tasks: Select[Any] | None = None) -> Select[Any]:
     )
 
 
-def tasks_per_week(tasks: Select[Any] | None = None) -> Select[Any]:
+def tasks_per_week(tasks: Select[Any] | None = None) -> Select[*tuple[Any, ...]]:
     """Tasks created and completed per week (weeks start on Monday, UTC).
 
     Weeks with neither event have no row. The bucketing runs in the database, with the same
@@ -559,17 +562,20 @@ def tasks_per_week(tasks: Select[Any] | None = None) -> Select[Any]:
         InvalidArgumentError: ``tasks`` is not a statement selecting Task rows.
     """
     rows = _task_rows(tasks)
-    one, zero = literal_column("1"), literal_column("0")
+    one: ColumnElement[int] = literal_column("1", Integer)
+    zero: ColumnElement[int] = literal_column("0", Integer)
     events = union_all(
-        select(
+        sa.select(
             _WeekStart(rows.c.created_at).label("week"),
             one.label("created"),
             zero.label("completed"),
         ),
-        select(_WeekStart(rows.c.completed_at), zero, one).where(rows.c.completed_at.is_not(None)),
+        sa.select(_WeekStart(rows.c.completed_at), zero, one).where(
+            rows.c.completed_at.is_not(None)
+        ),
     ).subquery("events")
     return (
-        select(
+        sa.select(
             events.c.week,
             func.sum(events.c.created).label("created"),
             func.sum(events.c.completed).label("completed"),
@@ -579,7 +585,7 @@ def tasks_per_week(tasks: Select[Any] | None = None) -> Select[Any]:
     )
 
 
-def project_progress(tasks: Select[Any] | None = None) -> Select[Any]:
+def project_progress(tasks: Select[Any] | None = None) -> Select[*tuple[Any, ...]]:
     """Per project: how many tasks, how many in each status, and the share completed.
 
     Every project has a row (zeros when it has no matching task); tasks without a project are
@@ -600,7 +606,7 @@ def project_progress(tasks: Select[Any] | None = None) -> Select[Any]:
     total = func.count(rows.c.id)
     completed = _status_count(rows, Status.completed)
     return (
-        select(
+        sa.select(
             col(Project.id).label("project_id"),
             col(Project.name).label("project"),
             total.label("tasks"),
@@ -616,7 +622,7 @@ def project_progress(tasks: Select[Any] | None = None) -> Select[Any]:
     )
 
 
-def worker_load(tasks: Select[Any] | None = None) -> Select[Any]:
+def worker_load(tasks: Select[Any] | None = None) -> Select[*tuple[Any, ...]]:
     """Per worker: open tasks (pending or in progress), each status, and all assigned tasks.
 
     Every worker has a row (zeros when nothing matching is assigned).
@@ -634,7 +640,7 @@ def worker_load(tasks: Select[Any] | None = None) -> Select[Any]:
     rows = _task_rows(tasks)
     open_tasks = _status_count(rows, Status.pending, Status.in_progress)
     return (
-        select(
+        sa.select(
             col(Worker.id).label("worker_id"),
             col(Worker.name).label("worker"),
             open_tasks.label("open"),

@@ -43,7 +43,7 @@ from taskkit.query import select_tasks
 
 BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PROPERTY = settings(
-    max_examples=30,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -71,7 +71,9 @@ async def probe_engine(engine: AsyncEngine) -> AsyncEngine:
 
 
 async def fill_probe(engine: AsyncEngine, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    records = [dict(zip(("n", "s", "t", "k"), r, strict=True), id=i + 1) for i, r in enumerate(rows)]
+    records = [
+        dict(zip(("n", "s", "t", "k"), r, strict=True), id=i + 1) for i, r in enumerate(rows)
+    ]
     async with engine.begin() as conn:
         await conn.execute(delete(probe))
         if records:
@@ -79,9 +81,7 @@ async def fill_probe(engine: AsyncEngine, rows: list[tuple[Any, ...]]) -> list[d
     return records
 
 
-def python_order(
-    records: list[dict[str, Any]], keys: list[tuple[str, bool, bool]]
-) -> list[int]:
+def python_order(records: list[dict[str, Any]], keys: list[tuple[str, bool, bool]]) -> list[int]:
     """Ids in the order (column, descending, nulls_first) keys give, then id as tiebreak."""
     names = [k[0] for k in keys]
     if "id" not in names:
@@ -103,9 +103,7 @@ def python_order(
     return [r["id"] for r in sorted(records, key=cmp_to_key(compare))]
 
 
-async def walk_forward(
-    session: AsyncSession, stmt: Any, size: int
-) -> list[Page[Any]]:
+async def walk_forward(session: AsyncSession, stmt: Any, size: int) -> list[Page[Any]]:
     walked = [await paginate(session, stmt, size=size)]
     while walked[-1].has_next:
         assert walked[-1].next_cursor is not None
@@ -189,7 +187,15 @@ task_rows = st.lists(
 task_orderings = st.lists(
     st.tuples(
         st.sampled_from(
-            ["title", "description", "status", "priority", "project_id", "created_at", "completed_at"]
+            [
+                "title",
+                "description",
+                "status",
+                "priority",
+                "project_id",
+                "created_at",
+                "completed_at",
+            ]
         ),
         st.booleans(),
     ),
@@ -197,7 +203,10 @@ task_orderings = st.lists(
     max_size=3,
     unique_by=lambda key: key[0],
 )
-RANK = {**{s.value: i for i, s in enumerate(Status)}, **{p.value: i for i, p in enumerate(Priority)}}
+RANK = {
+    **{s.value: i for i, s in enumerate(Status)},
+    **{p.value: i for i, p in enumerate(Priority)},
+}
 
 
 @pytest.fixture
@@ -240,9 +249,7 @@ async def test_select_tasks_pages_match_its_documented_order(
             await conn.execute(insert(Task), records)
     names = [f"-{n}" if d else n for n, d in ordering]
     stmt = select_tasks(order_by=names, with_project=True)
-    ranked = [
-        {**r, "status": RANK[r["status"]], "priority": RANK[r["priority"]]} for r in records
-    ]
+    ranked = [{**r, "status": RANK[r["status"]], "priority": RANK[r["priority"]]} for r in records]
     expected = python_order(ranked, [(n, d, False) for n, d in ordering])
 
     async with taskkit.session(engine) as s:
@@ -368,9 +375,7 @@ async def test_a_subquery_pages_when_its_order_is_unique_and_refuses_ties(
     engine: AsyncEngine,
 ) -> None:
     await insert_tasks(engine, 60)
-    per_title = (
-        select(Task.title, func.count().label("n")).group_by(col(Task.title)).subquery()
-    )
+    per_title = select(Task.title, func.count().label("n")).group_by(col(Task.title)).subquery()
     async with taskkit.session(engine) as s:
         unique = select(per_title.c.title, per_title.c.n).order_by(per_title.c.title)
         titles = [r.title for p in await walk_forward(s, unique, 7) for r in p.items]
@@ -465,6 +470,7 @@ def tampered(cursor: str) -> str:
         tampered,
         lambda c: c + "x",
         lambda c: c.replace(".", ".."),
+        lambda c: c[:5] + "!" + c[5:],
         lambda c: "garbage",
         lambda c: "",
         lambda c: "!!!.???",
@@ -478,6 +484,7 @@ def tampered(cursor: str) -> str:
         "tampered",
         "appended",
         "two-dots",
+        "junk-character",
         "garbage",
         "empty",
         "not-base64",
@@ -497,8 +504,10 @@ async def test_a_mangled_cursor_is_a_clear_error_not_a_traceback(
 
 
 def forged(body: Any) -> str:
-    """A cursor with a correct checksum around a payload taskkit never wrote."""
-    payload = json.dumps(body).encode()
+    """A cursor with a correct checksum around a payload taskkit never wrote (text: raw JSON)."""
+    payload = (
+        body if isinstance(body, str) and body.startswith("[") else json.dumps(body)
+    ).encode()
     checksum = hashlib.blake2b(payload, digest_size=8, key=b"taskkit.paging.cursor").digest()
     encode = base64.urlsafe_b64encode
     return f"{encode(payload).rstrip(b'=').decode()}.{encode(checksum).rstrip(b'=').decode()}"
@@ -513,6 +522,10 @@ def forged(body: Any) -> str:
         [1, "f", "a", 0, 2, [["t", "not a date"], ["i", 1]]],
         [1, "f", "a", 0, 2, [["i", "1"], ["i", 1]]],
         [1, "f", "a", 0, 2, [["?", 1], ["i", 1]]],
+        [1, "f", "a", 0, 2, [["d", "not a number"], ["i", 1]]],
+        [1, "f", "a", 0, 2, [["e", [10**20, 0, 0]], ["i", 1]]],
+        [1, "f", "a", 0, 2, [["y", "?!"], ["i", 1]]],
+        "[" * 20_000 + "]" * 20_000,
         [1, 7, "a", 0, 2, []],
         "just a string",
     ],

@@ -85,9 +85,7 @@ async def test_filters_match_one_value_or_any_of_a_list(
 
 async def test_or_through_any_of_and_through_or_on_the_statement(office: AsyncSession) -> None:
     helper = select_tasks(status="pending").where(any_of(priority="low", project="Apollo"))
-    plain = select_tasks(status="pending").where(
-        or_(Task.priority == "low", Task.project_id == 1)
-    )
+    plain = select_tasks(status="pending").where(or_(Task.priority == "low", Task.project_id == 1))
     assert sorted(await ids(office, helper)) == sorted(await ids(office, plain)) == [1, 4]
     either = select_tasks().where(any_of(worker="w-3", search="desk"))
     assert sorted(await ids(office, either)) == [3, 5]
@@ -158,7 +156,9 @@ async def test_created_range_is_inclusive_then_exclusive(
                 for h in range(48)
             ],
         )  # fmt: skip
-    window = select_tasks(created_from=BASE + timedelta(hours=2), created_to=BASE + timedelta(hours=5))
+    window = select_tasks(
+        created_from=BASE + timedelta(hours=2), created_to=BASE + timedelta(hours=5)
+    )
     assert sorted(await ids(db, window)) == [3, 4, 5]
     other_zone = timezone(timedelta(hours=-5))
     same_window = select_tasks(
@@ -377,12 +377,13 @@ async def test_status_priority_counts_has_every_combination(
     got = await rows(timeline, backend, status_priority_counts())
     statuses = ["pending", "in_progress", "completed"]
     expected = Counter(
-        (["pending", "in_progress"][i % 2] if not done else "completed", ["low", "medium", "high"][i % 3])
+        (
+            ["pending", "in_progress"][i % 2] if not done else "completed",
+            ["low", "medium", "high"][i % 3],
+        )
         for i, (_, done) in enumerate(TIMELINE)
     )
-    assert got == [
-        (s, p, expected[(s, p)]) for s in statuses for p in ["low", "medium", "high"]
-    ]
+    assert got == [(s, p, expected[(s, p)]) for s in statuses for p in ["low", "medium", "high"]]
     assert sum(n for *_, n in got) == len(TIMELINE)
     only_apollo = await rows(timeline, backend, status_priority_counts(select_tasks(project=1)))
     assert sum(n for *_, n in only_apollo) == 3
@@ -411,7 +412,9 @@ async def test_worker_load_counts_open_and_done_tasks_per_worker(
     assert [(w, n) for w, _, _, _, _, _, n in pending_only] == [("w-1", 1), ("w-2", 1), ("w-9", 0)]
 
 
-@pytest.mark.parametrize("aggregate", [status_priority_counts, tasks_per_week, project_progress, worker_load])
+@pytest.mark.parametrize(
+    "aggregate", [status_priority_counts, tasks_per_week, project_progress, worker_load]
+)
 def test_an_aggregate_over_something_other_than_task_rows_is_refused(aggregate: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="tasks must select whole Task rows"):
         aggregate(select(Task.id))
