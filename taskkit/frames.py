@@ -21,17 +21,22 @@ Both readers hand raw columns to the same conversion code, which is what keeps t
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import datetime as dt
 import enum
-import itertools
+import json
 import logging
+import queue
+import struct
+import subprocess
 import sys
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,16 +44,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.engine import Row, make_url
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql import functions
-from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    Case,
+    Cast,
+    ColumnElement,
+    Grouping,
+    Label,
+    TypeCoerce,
+)
 from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 
 from taskkit.db import is_memory_sqlite, redact
-from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
+from taskkit.errors import InvalidArgumentError, TaskkitError
 from taskkit.models import Project, Task, TaskWorkerLink
 
 if TYPE_CHECKING:
@@ -127,34 +141,33 @@ def _enum_values(annotation: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _model_categories(column: sa.Column[Any]) -> tuple[str, ...] | None:
-    """Categories of a table column whose model field is an Enum (``Task.status`` -> Status)."""
-    table = column.table
+def _model_field(column: sa.Column[Any]) -> Any:
+    """The pydantic field of the table model that maps ``column`` (``None`` if there is none)."""
     for mapper in sa.inspect(Task).registry.mappers:
-        if mapper.local_table is not table:
-            continue
-        try:
-            prop = mapper.get_property_by_column(column)
-        except Exception:  # not mapped (a column the model does not declare)
-            return None
-        field = getattr(mapper.class_, "model_fields", {}).get(prop.key)
-        return None if field is None else _enum_values(field.annotation)
+        if mapper.local_table is column.table:
+            try:
+                prop = mapper.get_property_by_column(column)
+            except Exception:  # a column the model does not declare
+                return None
+            return getattr(mapper.class_, "model_fields", {}).get(prop.key)
     return None
 
 
+def _model_enums() -> list[tuple[str, ...]]:
+    """The values of every Enum a table model declares a field of (Status, Priority, ...)."""
+    found: dict[tuple[str, ...], None] = {}
+    for mapper in sa.inspect(Task).registry.mappers:
+        for field in getattr(mapper.class_, "model_fields", {}).values():
+            values = _enum_values(field.annotation)
+            if values is not None:
+                found[values] = None
+    return list(found)
+
+
 def _unlabel(element: ColumnElement[Any]) -> ColumnElement[Any]:
-    while isinstance(element, Label):
+    while isinstance(element, (Label, Grouping)):
         element = element.element
     return element
-
-
-def _base_columns(element: ColumnElement[Any]) -> list[sa.Column[Any]]:
-    element = _unlabel(element)
-    if isinstance(element, sa.Column) or (
-        isinstance(element, sa.ColumnClause) and getattr(element, "table", None) is not None
-    ):
-        return [c for c in element.base_columns if isinstance(c, sa.Column)]
-    return []
 
 
 def _leaf_selects(stmt: SelectBase) -> list[SelectBase]:
@@ -163,55 +176,166 @@ def _leaf_selects(stmt: SelectBase) -> list[SelectBase]:
     return [stmt]
 
 
-def _outer_joined_tables(stmt: SelectBase) -> set[Any]:
-    """Tables on the NULL-filled side of an outer join: their NOT NULL columns may be NULL."""
+def _outer_joined(stmt: SelectBase) -> set[Any]:
+    """FROM items on the NULL-filled side of an outer join: their NOT NULL columns may be NULL."""
     found: set[Any] = set()
 
-    def tables(from_: Any) -> set[Any]:
+    def froms(from_: Any) -> set[Any]:
         return {t._deannotate() for t in sa.sql.util.find_tables(from_, include_aliases=True)}
 
     def walk(from_: Any) -> None:
         if isinstance(from_, Join):
             if from_.full:
-                found.update(tables(from_.left) | tables(from_.right))
+                found.update(froms(from_.left) | froms(from_.right))
             elif from_.isouter:
-                found.update(tables(from_.right))
+                found.update(froms(from_.right))
             walk(from_.left)
             walk(from_.right)
 
-    for leaf in _leaf_selects(stmt):
-        if isinstance(leaf, Select):
-            for from_ in leaf.get_final_froms():
-                walk(from_)
+    if isinstance(stmt, Select):
+        for from_ in stmt.get_final_froms():
+            walk(from_)
     return found
 
 
-def _column_spec(name: str, elements: Sequence[ColumnElement[Any]], outer: set[Any]) -> _Spec:
-    """The spec of one result column; ``elements`` are its expressions in each leaf select."""
-    first = _unlabel(elements[0])
-    columns = [c for e in elements for c in _base_columns(e)]
-    direct = all(_base_columns(e) for e in elements)
-    origin = frozenset((c.table.name, c.name) for c in columns if isinstance(c.table, sa.Table))
-    if direct:
-        nullable = any(
-            c.nullable or c.table._deannotate() in outer
-            for e in elements
-            for c in [_unlabel(e)]
-            if isinstance(c, sa.ColumnClause)
-        ) or any(c.nullable for c in columns)
-    else:
-        # count() is never NULL; any other expression may be (an aggregate over no rows is).
-        nullable = not all(isinstance(_unlabel(e), functions.count) for e in elements)
+@dataclass
+class _Info:
+    """What the statement says about an expression: its SQL type, whether it can be NULL, the
+    table columns it reads as they are, and the text literals it is made of (if only those)."""
 
-    sql_type: Any = first.type
+    sql_type: Any
+    nullable: bool = True
+    columns: tuple[sa.Column[Any], ...] = ()
+    literals: tuple[str, ...] | None = None
+
+
+def _merge(infos: Sequence[_Info], sql_type: Any = None) -> _Info:
+    """One column fed by several expressions (the branches of a union, coalesce, min/max)."""
+    typed = [i.sql_type for i in infos if not isinstance(i.sql_type, sa.types.NullType)]
+    if sql_type is None or isinstance(sql_type, sa.types.NullType):
+        sql_type = typed[0] if typed else sa.types.NULLTYPE
+    literal_sets = [i.literals for i in infos]
+    return _Info(
+        sql_type,
+        any(i.nullable for i in infos),
+        tuple(c for i in infos for c in i.columns),
+        None if any(x is None for x in literal_sets) else tuple(v for x in literal_sets for v in x),  # type: ignore[union-attr]
+    )
+
+
+def _literal(text: str) -> _Info:
+    """A literal_column's SQL text: SQLAlchemy leaves it untyped, its spelling says the type."""
+    text = text.strip()
+    if text.upper() == "NULL":
+        return _Info(sa.types.NULLTYPE)
+    if text.lstrip("-").isdigit():
+        return _Info(sa.Integer(), nullable=False)
+    try:
+        float(text)
+        return _Info(sa.Float(), nullable=False)
+    except ValueError:
+        pass
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return _Info(sa.String(), nullable=False, literals=(text[1:-1].replace("''", "'"),))
+    return _Info(sa.types.NULLTYPE)
+
+
+def _info(element: ColumnElement[Any], outer: set[Any]) -> _Info:
+    """Follow an expression down to what it is made of, through labels, subqueries, unions,
+    casts, coalesce/min/max/sum and arithmetic, to type it and tell whether it can be NULL."""
+    e = _unlabel(element)
+    own = e.type
+    if isinstance(e, sa.Column) and isinstance(e.table, sa.Table):
+        return _Info(own, bool(e.nullable) or e.table._deannotate() in outer, (e,))
+    if isinstance(e, sa.ColumnClause):
+        if e.is_literal:
+            return _literal(e.name)
+        source = getattr(e.table, "element", None)  # a column of a subquery, CTE or alias
+        if source is not None and e.table is not None:
+            inner = _source_columns(source, e.key)
+            if inner is not None:
+                found = _merge([_info(c, o) for c, o in inner], own)
+                found.nullable = found.nullable or e.table._deannotate() in outer
+                return found
+        return _Info(own)
+    if isinstance(e, (TypeCoerce, Cast)):
+        # A deliberate type: the model's categories no longer apply (the escape hatch for
+        # values outside them: type_coerce(Task.status, String)).
+        return _Info(own, _info(e.clause, outer).nullable)
+    if isinstance(e, functions.count):
+        return _Info(sa.Integer(), nullable=False)
+    if isinstance(e, functions.Function):
+        args = [_info(a, outer) for a in e.clauses]
+        name = e.name.lower()
+        if name == "avg":
+            return _Info(sa.Float())  # SQLAlchemy leaves avg() untyped: a float everywhere
+        if name in ("coalesce", "ifnull"):
+            found = _merge(args, own)
+            found.nullable = all(a.nullable for a in args)
+            return found
+        if name in ("min", "max", "sum", "total") and args:
+            found = _merge(args[:1], own)
+            found.nullable = True  # over no rows
+            if name in ("sum", "total"):
+                found.columns, found.literals = (), None
+            return found
+        return _Info(own)
+    if isinstance(e, BindParameter):
+        value = e.effective_value
+        return _Info(
+            own, nullable=value is None, literals=(value,) if isinstance(value, str) else None
+        )
+    if isinstance(e, Case):
+        results = [_info(r, outer) for _, r in e.whens]
+        fallback = _info(e.else_, outer) if e.else_ is not None else _Info(own)
+        found = _merge([*results, fallback], own)
+        found.columns = ()
+        return found
+    if isinstance(e, BinaryExpression) and not isinstance(own, sa.Boolean):
+        sides = [_info(e.left, outer), _info(e.right, outer)]
+        return _Info(_merge(sides, own).sql_type, any(s.nullable for s in sides))
+    return _Info(own)
+
+
+def _source_columns(source: Any, key: str) -> list[tuple[Any, set[Any]]] | None:
+    """The expressions behind column ``key`` of a subquery/CTE/alias, with their outer joins."""
+    if isinstance(source, sa.Table):
+        return [(source.c[key], set())] if key in source.c else None
+    if not isinstance(source, SelectBase):
+        return None
+    keys = list(source.selected_columns.keys())
+    if key not in keys:
+        return None
+    position = keys.index(key)
+    return [
+        (list(leaf.selected_columns)[position], _outer_joined(leaf))
+        for leaf in _leaf_selects(source)
+        if len(leaf.selected_columns) > position
+    ]
+
+
+def _column_spec(name: str, info: _Info) -> _Spec:
+    """The spec of one result column from what the statement says about it."""
+    origin = frozenset(
+        (c.table.name, c.name) for c in info.columns if isinstance(c.table, sa.Table)
+    )
+    sql_type: Any = info.sql_type
     if isinstance(sql_type, sa.TypeDecorator):
         sql_type = sql_type.impl_instance
+    nullable = info.nullable
     if isinstance(sql_type, sa.Enum) and sql_type.enums:
         return _Spec(name, "category", nullable, tuple(sql_type.enums), origin=origin)
-    if direct:
-        found = {_model_categories(c) for c in columns}
+    if info.columns:
+        fields = [_model_field(c) for c in info.columns]
+        found = {None if f is None else _enum_values(f.annotation) for f in fields}
         if len(found) == 1 and (categories := found.pop()) is not None:
             return _Spec(name, "category", nullable, categories, origin=origin)
+    elif info.literals:
+        # Text literals that all spell values of one model Enum (a union of 'pending',
+        # 'in_progress', ... as in the status/priority tables of taskkit.query) are that Enum.
+        owners = [e for e in _model_enums() if set(info.literals) <= set(e)]
+        if len(owners) == 1:
+            return _Spec(name, "category", nullable, owners[0], origin=origin)
     kind: Kind
     tz: str | None = "UTC"
     if isinstance(sql_type, sa.Boolean):
@@ -222,12 +346,12 @@ def _column_spec(name: str, elements: Sequence[ColumnElement[Any]], outer: set[A
         kind = "float"
     elif isinstance(sql_type, sa.DateTime):
         kind, tz = "datetime", ("UTC" if sql_type.timezone else None)
+    elif isinstance(sql_type, sa.Date):
+        kind, tz = "datetime", None  # a calendar day: naive datetime64 at midnight
     elif isinstance(sql_type, sa.Interval):
         kind = "timedelta"
     elif isinstance(sql_type, sa.String):
         kind = "text"
-    elif isinstance(first, functions.Function) and first.name.lower() == "avg":
-        kind = "float"  # SQLAlchemy leaves avg() untyped; it is a float on every backend
     else:
         kind = "object"
     return _Spec(name, kind, nullable, tz=tz, origin=origin)
@@ -247,10 +371,15 @@ def _specs(stmt: SelectBase) -> list[_Spec]:
             "a DataFrame needs distinct column names: give them labels, e.g. "
             "select(Task, Project.id.label('project_pk'))"
         )
-    outer = _outer_joined_tables(stmt)
-    leaves = [list(leaf.selected_columns) for leaf in _leaf_selects(stmt)]
+    leaves = [(list(leaf.selected_columns), _outer_joined(leaf)) for leaf in _leaf_selects(stmt)]
     return [
-        _column_spec(name, [cols[i] for cols in leaves if i < len(cols)], outer)
+        _column_spec(
+            name,
+            _merge(
+                [_info(cols[i], outer) for cols, outer in leaves if i < len(cols)],
+                stmt.selected_columns[i].type,
+            ),
+        )
         for i, name in enumerate(names)
     ]
 
@@ -541,17 +670,6 @@ def _sqlite_raw_query(stmt: SelectBase, specs: list[_Spec], *, flag_nulls: bool)
     return _Query(sa.select(*out), specs, layout)
 
 
-def _untyped_columns(query: _Query, batch: pa.RecordBatch) -> list[str]:
-    """Columns ADBC's SQLite driver typed from NULLs only (as int64): a later batch may break."""
-    expected = {"float": pa.types.is_floating}
-    return [
-        spec.name
-        for spec, (v, _) in zip(query.specs, query.layout, strict=True)
-        if spec.kind in _SQLITE_FILLERS
-        and not expected.get(spec.kind, pa.types.is_string)(batch.column(v).type)
-    ]
-
-
 def _finish_batch(query: _Query, raw: Sequence[pa.Array]) -> list[pa.Array]:
     return [
         _finish(spec, raw[v], None if f is None else raw[f])
@@ -601,111 +719,49 @@ class _FastReaderFailed(Exception):
     """The ADBC driver failed; the SQLAlchemy reader takes over (or, if asked for, it is raised)."""
 
 
-class _ADBCReader:
-    """Reads through an ADBC connection (SQLite file or PostgreSQL) in a worker thread."""
+def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str, list[Any]]:
+    """SQL text and positional parameters for an ADBC driver.
 
-    def __init__(self, name: str, connect: Callable[[], Any], dialect: Dialect) -> None:
-        self.name = name
-        self._connect = connect
+    With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
+    parameters; with parameters it builds the whole result as one batch, slower and all in
+    memory), plain values (str, int, float, bool, None, datetimes) are rendered as literals by
+    SQLAlchemy's compiler for the dialect, which escapes them for the server's settings.
+    Anything else is sent as a bound parameter, processed as SQLAlchemy would.
+    """
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    plain = (str, int, float, type(None), dt.datetime)
+    if literals and all(isinstance(params[n], plain) for n in names):
+        try:
+            return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
+        except CompileError:
+            pass
+    processors = compiled._bind_processors
+    values = [processors[n](params[n]) if n in processors else params[n] for n in names]
+    # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
+    return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
+
+
+class _ThreadedReader:
+    """A fast reader: its blocking driver runs in a worker thread, the event loop stays free."""
+
+    name = "adbc"
+
+    def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.sqlite = name == "adbc-sqlite"
-        self.conn: Any = None
-        self._cursor: Any = None
         self.cancelled = threading.Event()
 
-    async def open(self) -> None:
-        try:
-            self.conn = await asyncio.to_thread(self._connect)
-        except Exception as exc:
-            raise _FastReaderFailed(str(exc)) from exc
-
-    async def close(self) -> None:
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            await asyncio.to_thread(conn.close)  # rolls back: we only read
-
     def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
-        if self.sqlite:
-            query = _sqlite_raw_query(stmt, specs, flag_nulls=False)
-            query.flagged = _sqlite_raw_query(stmt, specs, flag_nulls=True)
-            return query
         return _plain_query(stmt, specs)
-
-    def _sql(self, stmt: SelectBase) -> tuple[str, list[Any]]:
-        """SQL text and positional parameters for the ADBC driver.
-
-        PostgreSQL: ADBC streams through COPY only for statements without parameters (with
-        parameters it builds one batch of the whole result, slower and all in memory), so
-        plain values (str, int, float, bool, None, datetimes) are rendered as literals by
-        SQLAlchemy's PostgreSQL compiler, which escapes them for the server's settings.
-        Anything else is sent as a bound parameter.
-        """
-        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.construct_params()
-        names = compiled.positiontup or []
-        if not self.sqlite and all(
-            isinstance(params[n], (str, int, float, type(None), dt.datetime)) for n in names
-        ):
-            try:
-                literal = stmt.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
-                return literal.string, []
-            except CompileError:
-                pass
-        processors = compiled._bind_processors
-        values = [processors[n](params[n]) if n in processors else params[n] for n in names]
-        # str subclasses (StrEnum members) as plain str: the driver binds by exact type.
-        return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
-
-    def _batches(self, query: _Query, chunksize: int) -> Iterator[pa.RecordBatch]:
-        import adbc_driver_manager
-
-        sql, params = self._sql(query.stmt)
-        cursor = self._cursor = self.conn.cursor()
-        try:
-            if self.sqlite:
-                cursor.adbc_statement.set_options(
-                    **{"adbc.sqlite.query.batch_rows": str(chunksize)}
-                )
-            else:
-                # PostgreSQL batches by size, not rows: aim at about chunksize rows.
-                hint = max(chunksize * 64, 1 << 20)
-                cursor.adbc_statement.set_options(
-                    **{"adbc.postgresql.batch_size_hint_bytes": str(hint)}
-                )
-            cursor.execute(sql, params or None)
-            reader = cursor.fetch_record_batch()
-            while not self.cancelled.is_set():
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    return
-                if batch.num_rows:
-                    yield batch
-        except (adbc_driver_manager.Error, pa.ArrowException, OSError) as exc:
-            raise _FastReaderFailed(str(exc)) from exc
-        finally:
-            self._cursor = None
-            cursor.close()
 
     def _fetch_sync(
         self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
     ) -> list[_Column]:
-        out = [_Column(spec) for spec in query.specs]
-        batches = self._batches(query, chunksize)
-        first = next(batches, None)
-        if first is not None and query.flagged is not None and _untyped_columns(query, first):
-            batches.close()
-            query = query.flagged
-            batches = self._batches(query, chunksize)
-            first = next(batches, None)
-        if first is None:
-            return out
-        for batch in itertools.chain([first], batches):
-            for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
-                column.append(array)
-            if on_rows:
-                on_rows(batch.num_rows)
-        return out
+        raise NotImplementedError
+
+    def _interrupt(self) -> None:
+        """Stop a running fetch from the event loop's thread (it is being cancelled)."""
 
     async def fetch(
         self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
@@ -714,28 +770,403 @@ class _ADBCReader:
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            # A thread cannot be interrupted: cancel the query in the driver and ask the thread
-            # to stop at the next batch, and wait for it, since close() must not run under it.
+            # A thread cannot be interrupted: stop the driver under it, then wait for it, since
+            # close() must not run while it still uses the connection.
             self.cancelled.set()
-            cursor = self._cursor
-            if cursor is not None:
-                try:
-                    cursor.adbc_cancel()
-                except Exception:  # already finished, or the driver cannot cancel
-                    pass
-            try:
+            self._interrupt()
+            with contextlib.suppress(BaseException):
                 await task
-            except BaseException:
-                pass
             raise
 
     async def count(self, stmt: SelectBase) -> int:
-        query = _plain_query(
+        query = self.query(
             sa.select(sa.func.count().label("n")).select_from(stmt.subquery()),
             [_Spec("n", "int", nullable=False)],
         )
         (column,) = await self.fetch(query, chunksize=DEFAULT_CHUNKSIZE)
         return int(column.values[0]) if column.n and column.values is not None else 0
+
+
+class _PostgresReader(_ThreadedReader):
+    """ADBC's PostgreSQL driver (COPY in binary, straight into Arrow), in this process."""
+
+    name = "adbc-postgresql"
+
+    def __init__(self, uri: str, search_path: str, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        self.uri = uri
+        self.search_path = search_path
+        self.conn: Any = None
+        self._cursor: Any = None
+
+    async def open(self) -> None:
+        try:
+            self.conn = await asyncio.to_thread(self._connect)
+        except Exception as exc:
+            raise _FastReaderFailed(redact(str(exc))) from exc
+
+    def _connect(self) -> Any:
+        import adbc_driver_postgresql.dbapi as adbc_pg
+
+        conn = adbc_pg.connect(self.uri)  # not autocommit: one transaction for the whole read
+        with conn.cursor() as cursor:
+            # Resolve names as the engine's own sessions do (connect_args may set it).
+            cursor.execute("SELECT set_config('search_path', $1, true)", (self.search_path,))
+            cursor.fetchall()
+        return conn
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            await asyncio.to_thread(conn.close)  # rolls back: we only read
+
+    def _interrupt(self) -> None:
+        cursor = self._cursor
+        if cursor is not None:
+            with contextlib.suppress(Exception):  # finished already, or cannot cancel
+                cursor.adbc_cancel()
+
+    def _fetch_sync(
+        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[_Column]:
+        import adbc_driver_manager
+
+        out = [_Column(spec) for spec in query.specs]
+        sql, params = _compile(query.stmt, self.dialect, literals=True)
+        cursor = self._cursor = self.conn.cursor()
+        try:
+            # PostgreSQL batches by size, not rows: aim at about chunksize rows.
+            hint = max(chunksize * 64, 1 << 20)
+            cursor.adbc_statement.set_options(
+                **{"adbc.postgresql.batch_size_hint_bytes": str(hint)}
+            )
+            cursor.execute(sql, params or None)
+            reader = cursor.fetch_record_batch()
+            while not self.cancelled.is_set():
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
+                    column.append(array)
+                if on_rows:
+                    on_rows(batch.num_rows)
+        except (adbc_driver_manager.Error, pa.ArrowException, OSError) as exc:
+            raise _FastReaderFailed(redact(str(exc))) from exc
+        finally:
+            self._cursor = None
+            cursor.close()
+        return out
+
+
+# The SQLite helper process. ADBC's SQLite driver carries its own copy of SQLite (3.53 here,
+# beside Python's 3.40), and two copies in one process break SQLite's POSIX locks: closing a
+# file in one copy drops the locks the other copy holds, and a copy that finds no lock taken by
+# itself may reset the WAL index others are using (the SQLite documentation lists it under
+# "how to corrupt a database"; taskkit.sqlite_writer hit it as "disk I/O error"). So the driver
+# runs in a child process, kept for the next read (starting one costs about half a second),
+# and batches come back as Arrow IPC while this process converts the previous ones.
+#
+# Protocol: one JSON request per line on stdin; replies are frames <kind: 1 byte><size: u64>
+# <payload>: K ok, B an Arrow IPC stream holding one batch, S switched to the NULL-flagged SQL,
+# D done, E error (the child is then ready for the next request).
+_SQLITE_CHILD = r"""
+import json, struct, sys
+import pyarrow as pa
+import adbc_driver_manager as manager
+import adbc_driver_sqlite as driver
+
+out = sys.stdout.buffer
+db = conn = None
+
+def send(kind, payload=b""):
+    out.write(kind + struct.pack("<Q", len(payload)))
+    if len(payload):
+        out.write(payload)
+    out.flush()
+
+def run(sql, params, batch_rows):
+    statement = manager.AdbcStatement(conn)
+    statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+    statement.set_sql_query(sql)
+    if params:
+        names = [str(i) for i in range(len(params))]
+        statement.bind(pa.record_batch([pa.array([p]) for p in params], names=names))
+    handle, _ = statement.execute_query()
+    return statement, pa.RecordBatchReader.from_stream(handle)
+
+def untyped(batch, checks):
+    for index, kind in checks:
+        t = batch.schema.field(index).type
+        if not (pa.types.is_floating(t) if kind == "float" else pa.types.is_string(t)):
+            return True
+    return False
+
+def query(request):
+    sqls = [s for s in request["sql"] if s]
+    for attempt, sql in enumerate(sqls):
+        statement, reader = run(sql, request["params"], request["batch_rows"])
+        try:
+            batches = iter(reader)
+            first = next(batches, None)
+            if first is not None and attempt + 1 < len(sqls) and untyped(first, request["checks"]):
+                send(b"S")
+                continue
+            while first is not None:
+                sink = pa.BufferOutputStream()
+                with pa.ipc.new_stream(sink, first.schema) as writer:
+                    writer.write_batch(first)
+                send(b"B", sink.getvalue())
+                first = next(batches, None)
+            send(b"D")
+            return
+        finally:
+            reader.close()
+            statement.close()
+
+def end():
+    global db, conn
+    if conn is not None:
+        conn.rollback()
+        conn.close()
+    if db is not None:
+        db.close()
+    db = conn = None
+
+for line in sys.stdin.buffer:
+    request = json.loads(line)
+    try:
+        if request["op"] == "begin":
+            end()
+            db = driver.connect(request["path"])
+            conn = manager.AdbcConnection(db)
+            conn.set_autocommit(False)  # one deferred read transaction: one snapshot
+            statement, reader = run("PRAGMA busy_timeout=%d" % request["busy_timeout_ms"], [], 1)
+            reader.read_all(), reader.close(), statement.close()
+            send(b"K")
+        elif request["op"] == "query":
+            query(request)
+        else:
+            end()
+            send(b"K")
+    except Exception as exc:
+        send(b"E", ("%s: %s" % (type(exc).__name__, exc)).encode())
+"""
+
+
+class _SQLiteChild:
+    """One helper process running ADBC's SQLite driver; idle ones wait for the next read."""
+
+    _idle: ClassVar[list[_SQLiteChild]] = []
+    _lock = threading.Lock()
+    IDLE_MAX = 2
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SQLITE_CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        if sys.platform == "linux" and self.proc.stdout is not None:
+            import fcntl
+
+            with contextlib.suppress(OSError):  # fewer wake-ups per batch; 1 MiB is the default cap
+                fcntl.fcntl(self.proc.stdout.fileno(), 1031, 1 << 20)  # F_SETPIPE_SZ
+
+    @classmethod
+    def acquire(cls) -> _SQLiteChild:
+        with cls._lock:
+            while cls._idle:
+                child = cls._idle.pop()
+                if child.proc.poll() is None:
+                    return child
+                child.kill()
+        return cls()
+
+    def release(self) -> None:
+        with self._lock:
+            if self.proc.poll() is None and len(self._idle) < self.IDLE_MAX:
+                self._idle.append(self)
+                return
+        self.kill()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    @classmethod
+    def stop_all(cls) -> None:
+        with cls._lock:
+            idle, cls._idle = cls._idle, []
+        for child in idle:
+            child.kill()
+
+    def send(self, request: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            self.kill()
+            raise _FastReaderFailed(f"the SQLite reader process is gone ({exc})") from exc
+
+    def receive(self) -> tuple[bytes, bytes]:
+        assert self.proc.stdout is not None
+        head = self.proc.stdout.read(9)
+        size = struct.unpack("<Q", head[1:])[0] if len(head) == 9 else 0
+        payload = self.proc.stdout.read(size) if size else b""
+        if len(head) < 9 or len(payload) < size:
+            self.kill()
+            raise _FastReaderFailed(
+                f"the SQLite reader process ended (exit status {self.proc.returncode})"
+            )
+        if head[:1] == b"E":
+            raise _FastReaderFailed(payload.decode(errors="replace"))
+        return head[:1], payload
+
+
+atexit.register(_SQLiteChild.stop_all)
+
+
+def _json_param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise _FastReaderFailed(f"a parameter of type {type(value).__name__} (bound by SQLAlchemy)")
+
+
+class _SQLiteReader(_ThreadedReader):
+    """ADBC's SQLite driver in a helper process (see _SQLITE_CHILD for why not here)."""
+
+    name = "adbc-sqlite"
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        self.path = path
+        self.child: _SQLiteChild | None = None
+
+    async def open(self) -> None:
+        self.child = await asyncio.to_thread(self._begin)
+
+    def _begin(self) -> _SQLiteChild:
+        from taskkit.db import SQLITE_BUSY_TIMEOUT_MS
+
+        try:
+            child = _SQLiteChild.acquire()
+        except OSError as exc:
+            raise _FastReaderFailed(f"cannot start the SQLite reader process: {exc}") from exc
+        request = {"op": "begin", "path": self.path, "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_MS}
+        try:
+            child.send(request)
+            child.receive()
+        except _FastReaderFailed:
+            child.release()  # an E reply leaves it ready for the next read; a dead one goes
+            raise
+        return child
+
+    async def close(self) -> None:
+        child, self.child = self.child, None
+        if child is not None:
+            await asyncio.to_thread(self._end, child)
+
+    @staticmethod
+    def _end(child: _SQLiteChild) -> None:
+        try:
+            child.send({"op": "end"})
+            child.receive()
+        except _FastReaderFailed:
+            child.kill()
+            return
+        child.release()
+
+    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
+        query = _sqlite_raw_query(stmt, specs, flag_nulls=False)
+        query.flagged = _sqlite_raw_query(stmt, specs, flag_nulls=True)
+        return query
+
+    def _interrupt(self) -> None:
+        if self.child is not None:
+            self.child.kill()  # the reading thread then sees the end of its pipe
+
+    def _fetch_sync(
+        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[_Column]:
+        child = self.child
+        assert child is not None
+        out = [_Column(spec) for spec in query.specs]
+        sql, params = _compile(query.stmt, self.dialect, literals=False)
+        flagged = query.flagged
+        checks = [
+            (v, "float" if spec.kind == "float" else "text")
+            for spec, (v, _) in zip(query.specs, query.layout, strict=True)
+            if spec.kind in _SQLITE_FILLERS
+        ]
+        child.send(
+            {
+                "op": "query",
+                "sql": [
+                    sql,
+                    None
+                    if flagged is None
+                    else _compile(flagged.stmt, self.dialect, literals=False)[0],
+                ],
+                "params": [_json_param(p) for p in params],
+                "checks": checks,
+                "batch_rows": chunksize,
+            }
+        )
+        # A second thread empties the pipe while this one converts: the child reads SQLite on
+        # its own core meanwhile (a pipe holds 64 KiB; the child would wait for us otherwise).
+        frames: queue.Queue[tuple[bytes, bytes] | BaseException] = queue.Queue(maxsize=2)
+
+        def drain() -> None:
+            while True:
+                try:
+                    frame: tuple[bytes, bytes] | BaseException = child.receive()
+                except BaseException as exc:  # handed over to the converting thread
+                    frame = exc
+                frames.put(frame)
+                if not isinstance(frame, tuple) or frame[0] == b"D":
+                    return
+
+        drainer = threading.Thread(target=drain, name="taskkit-sqlite-pipe", daemon=True)
+        drainer.start()
+        try:
+            while True:
+                item = frames.get()
+                if isinstance(item, BaseException):
+                    raise item
+                kind, payload = item
+                if kind == b"D":
+                    return out
+                if kind == b"S" and flagged is not None:
+                    query = flagged
+                    continue
+                batch = pa.ipc.open_stream(payload).read_next_batch()
+                del item, payload
+                for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
+                    column.append(array)
+                if on_rows:
+                    on_rows(batch.num_rows)
+        except _FastReaderFailed:
+            raise
+        except BaseException:
+            # Frames are left unread (a value outside its categories, an interruption): the
+            # child cannot be reused. Killing it ends the draining thread at its next read.
+            child.kill()
+            self.child = None
+            while drainer.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    frames.get(timeout=0.1)
+            raise
+        finally:
+            drainer.join()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -845,43 +1276,20 @@ async def _connect(engine: AsyncEngine) -> AsyncConnection:
         raise
 
 
-async def _open_fast_reader(engine: AsyncEngine, name: str, where: str) -> _ADBCReader:
+async def _open_fast_reader(engine: AsyncEngine, name: str, where: str) -> _ThreadedReader:
     dialect = engine.sync_engine.dialect
+    reader: _SQLiteReader | _PostgresReader
     if name == "adbc-sqlite":
-
-        def connect_sqlite() -> Any:
-            import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-            from taskkit.db import SQLITE_BUSY_TIMEOUT_MS
-
-            conn = adbc_sqlite.connect(where)
-            with conn.cursor() as cursor:
-                # A deferred read transaction (the driver's default) takes no write lock;
-                # the timeout covers the moments a WAL checkpoint holds the file.
-                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                cursor.fetchall()
-            return conn
-
-        reader = _ADBCReader(name, connect_sqlite, dialect)
+        reader = _SQLiteReader(where, dialect)
     else:
-        # Resolve names the way the engine's own sessions do (connect_args may set a
-        # search_path), and initialize the dialect (string escaping follows the server).
+        # The engine's sessions may resolve names through a search_path set in connect_args;
+        # asking the server also initializes the dialect (string escaping follows the server).
         conn = await _connect(engine)
         try:
             search_path = await conn.scalar(sa.text("SELECT current_setting('search_path')"))
         finally:
             await conn.close()
-
-        def connect_postgres() -> Any:
-            import adbc_driver_postgresql.dbapi as adbc_pg
-
-            pg = adbc_pg.connect(where)
-            with pg.cursor() as cursor:
-                cursor.execute("SELECT set_config('search_path', $1, true)", (search_path,))
-                cursor.fetchall()
-            return pg
-
-        reader = _ADBCReader(name, connect_postgres, dialect)
+        reader = _PostgresReader(where, str(search_path), dialect)
     await reader.open()
     return reader
 
