@@ -43,7 +43,7 @@ __all__ = ["MAX_ROWS", "REFERENCE_END", "SeedSummary", "seed"]
 
 MAX_ROWS = 50_000_000
 REFERENCE_END = datetime(2026, 1, 1, tzinfo=UTC)
-CHUNK = 200_000  # tasks generated and written per batch; bounds memory, not the result
+CHUNK = 100_000  # tasks generated and written per batch; bounds memory, not the result
 
 _US_PER_HOUR = 3_600_000_000
 _US_PER_DAY = 24 * _US_PER_HOUR
