@@ -20,7 +20,18 @@ from uuid import UUID
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, insert, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    event,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -669,6 +680,29 @@ async def test_paginate_ends_the_transaction_it_opened_and_keeps_the_callers(
         async with s.begin():
             await paginate(s, select(Task), size=2)
             assert s.in_transaction() is True
+
+
+async def test_reads_on_sqlite_begin_deferred_so_they_never_wait_for_the_write_lock(
+    engine: AsyncEngine, backend: str
+) -> None:
+    if backend == "postgresql":
+        pytest.skip("BEGIN IMMEDIATE / DEFERRED are SQLite's")
+    await insert_tasks(engine, 5)
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with taskkit.session(engine) as s:
+            await paginate(s, select(Task), size=2)
+            await paginate_offset(s, select(Task), size=2)
+            _ = [p async for p in pages(s, select(Task), size=2)]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    begins = [statement for statement in sent if statement.startswith("BEGIN")]
+    assert begins and set(begins) == {"BEGIN DEFERRED"}
 
 
 async def test_pages_streams_every_row_once_and_nothing_for_an_empty_result(
