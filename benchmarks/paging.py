@@ -14,6 +14,11 @@ re-seeded with reset=True, so never point it at data you want to keep), ordered 
   ../shared/bench/reference.py on its own table (replicated here: importing that file would
   define a second ``task`` table on SQLModel's metadata).
 
+With --sqlakeyset (run as ``uv run --with sqlakeyset python benchmarks/paging.py N
+--sqlakeyset``; taskkit does not depend on it), the same data is first walked in pages of 1,000
+by sqlakeyset's async ``select_page`` and by taskkit's ``paginate`` over orderings with NULLs
+and ties, counting the rows each returns.
+
 Figures are medians in ms per page, or rows/s. Machines are shared and noisy: read the ratios,
 which come from the same run. The data comes from ``taskkit.seed``; where that module is not
 available, the task table is filled with a vectorized sqlite3 executemany in the same schema.
@@ -183,10 +188,62 @@ def reference_paging(n: int, directory: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# sqlakeyset against the cases the issue names.
+
+
+async def compare_sqlakeyset(engine: AsyncEngine, n: int) -> None:
+    import warnings
+
+    from sqlakeyset.asyncio import select_page  # type: ignore[import-not-found]
+    from sqlmodel import col, select
+
+    from taskkit import Task
+
+    cases = {
+        "completed_at (NULL until done)": (col(Task.completed_at),),
+        "completed_at DESC": (col(Task.completed_at).desc(),),
+        "description (a third NULL), created_at DESC": (
+            col(Task.description),
+            col(Task.created_at).desc(),
+        ),
+        "completed_at NULLS LAST (explicit)": (col(Task.completed_at).asc().nulls_last(),),
+        "priority (ties), created_at DESC": (col(Task.priority), col(Task.created_at).desc()),
+    }
+    print(f"walking {n:,} tasks in pages of {WALK_PAGE:,}: rows returned (distinct)")
+    for label, order in cases.items():
+        # sqlakeyset is given what its README asks for: the order made unique with the id.
+        stmt = select(Task.id).order_by(*order, col(Task.id))
+        async with taskkit.session(engine) as s:
+            seen: list[int] = []
+            outcome = ""
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    page = await select_page(s, stmt, per_page=WALK_PAGE)
+                    seen += [r[0] for r in page]
+                    while page.paging.has_next and len(seen) <= 2 * n:
+                        bookmark = page.paging.bookmark_next
+                        page = await select_page(s, stmt, per_page=WALK_PAGE, page=bookmark)
+                        seen += [r[0] for r in page]
+                except Exception as exc:  # whatever the library raises is the finding
+                    outcome = f"; raised {type(exc).__name__}: {str(exc).splitlines()[0][:70]}"
+            await s.commit()
+            # Its own warnings, not SQLModel's advice to use exec() (sqlakeyset calls execute()).
+            messages = [" ".join(str(w.message).split()) for w in caught]
+            warned = {m[:64] for m in messages if "session.exec()" not in m}
+            ours = [i for p in [p async for p in pages(s, stmt, size=WALK_PAGE)] for i in p]
+        line(f"{label}", "")
+        line("  sqlakeyset 2.0", f"{len(seen):,} ({len(set(seen)):,})", outcome.lstrip("; "))
+        if warned:
+            line("    its warnings", "", " / ".join(sorted(warned)))
+        line("  taskkit", f"{len(ours):,} ({len(set(ours)):,})")
+
+
+# ---------------------------------------------------------------------------------------------
 # taskkit.
 
 
-async def bench(n: int, url: str | None) -> None:
+async def bench(n: int, url: str | None, *, sqlakeyset: bool) -> None:
     with tempfile.TemporaryDirectory() as directory:
         sqlite_path = None if url else os.path.join(directory, "paging.db")
         engine = taskkit.connect(url or f"sqlite:///{sqlite_path}")
@@ -194,6 +251,8 @@ async def bench(n: int, url: str | None) -> None:
         how = await fill(engine, n, sqlite_path)
         backend = engine.url.get_backend_name()
         print(f"{n:,} tasks on {backend} in {time.perf_counter() - started:.1f} s, by {how}")
+        if sqlakeyset:
+            await compare_sqlakeyset(engine, n)
         stmt = select_tasks()  # ORDER BY created_at DESC, id DESC
         depth = int(n * 0.9)
 
@@ -289,10 +348,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=200_000, help="tasks (default 200,000)")
     parser.add_argument("--db", help="a database URL (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--sqlakeyset", action="store_true", help="first compare with sqlakeyset (see above)"
+    )
     args = parser.parse_args()
     if args.n < 1000:
         sys.exit("n must be at least 1,000")
-    asyncio.run(bench(args.n, args.db))
+    asyncio.run(bench(args.n, args.db, sqlakeyset=args.sqlakeyset))
 
 
 if __name__ == "__main__":
