@@ -127,23 +127,21 @@ class Page(Generic[T]):
     def __iter__(self) -> Any:
         return iter(self.items)
 
-    def _where(self) -> str:
-        if self.total is not None and self.pages is not None:
-            where = f"page {self.number} of {self.pages}"
-            if self.items and self._first_row is not None:
-                last = self._first_row + len(self.items) - 1
-                where += f", rows {self._first_row:,}-{last:,} of {self.total:,}"
-            else:
-                where += f", no rows here ({self.total:,} in all)"
-            return where
-        return f"page {self.number}, {len(self.items):,} rows"
+    def _where(self) -> tuple[str, str]:
+        """("Page 2 of 6", "rows 21-40 of 110"): which page, and what it holds."""
+        if self.total is None or self.pages is None:
+            return f"Page {self.number}", f"{len(self.items):,} rows"
+        if self.items and self._first_row is not None:
+            last = self._first_row + len(self.items) - 1
+            held = f"rows {self._first_row:,}-{last:,} of {self.total:,}"
+        else:
+            held = f"no rows here, {self.total:,} in all"
+        return f"Page {self.number} of {self.pages}", held
 
     def __repr__(self) -> str:
+        title, held = self._where()
         moves = [m for m, ok in (("has_prev", self.has_prev), ("has_next", self.has_next)) if ok]
-        return (
-            f"<Page: {self._where()} (size {self.size:,})"
-            f"{'; ' + ', '.join(moves) if moves else ''}>"
-        )
+        return f"<{title}: {held} (size {self.size:,}){'; ' + ', '.join(moves) if moves else ''}>"
 
     def _repr_html_(self) -> str:
         columns, rows = _table(self.items)
@@ -164,9 +162,9 @@ class Page(Generic[T]):
                 "<br><small>next: <code>await taskkit.paginate(session, stmt, "
                 "cursor=page.next_cursor)</code></small>"
             )
+        title, held = self._where()
         return (
-            f"<div><b>{html.escape(self._where().capitalize())}</b> "
-            f"(size {self.size:,}) &middot; {before} &middot; {after}"
+            f"<div><b>{title}</b>: {held} (size {self.size:,}) &middot; {before} &middot; {after}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{hint}</div>"
         )
 

@@ -346,7 +346,7 @@ async def test_offset_page_past_the_end_is_empty_and_says_where_it_is(
         page = await paginate_offset(s, select(Task), page=5, size=4)
         empty = await paginate_offset(s, select(Task).where(col(Task.id) < 0), page=1)
     assert (page.items, page.has_prev, page.has_next, page.pages) == ([], True, False, 3)
-    assert "page 5 of 3" in repr(page)
+    assert repr(page) == "<Page 5 of 3: no rows here, 10 in all (size 4); has_prev>"
     assert (empty.items, empty.total, empty.pages, empty.has_next) == ([], 0, 1, False)
 
 
@@ -728,14 +728,15 @@ async def test_a_page_shows_where_it_is(engine: AsyncEngine) -> None:
         first = await paginate(s, select(Task), size=3)
         second = await paginate(s, select(Task), size=3, cursor=first.next_cursor)
         offset = await paginate_offset(s, select(Task.id, Task.title), page=2, size=3)
-    assert repr(first) == "<Page: page 1, 3 rows (size 3); has_next>"
-    assert repr(second) == "<Page: page 2, 3 rows (size 3); has_prev, has_next>"
-    assert repr(offset) == "<Page: page 2 of 3, rows 4-6 of 7 (size 3); has_prev, has_next>"
+    assert repr(first) == "<Page 1: 3 rows (size 3); has_next>"
+    assert repr(second) == "<Page 2: 3 rows (size 3); has_prev, has_next>"
+    assert repr(offset) == "<Page 2 of 3: rows 4-6 of 7 (size 3); has_prev, has_next>"
     shown = second._repr_html_()
-    assert "Page 2" in shown and "earlier rows" in shown and "later rows" in shown
+    assert "<b>Page 2</b>: 3 rows (size 3)" in shown
+    assert "earlier rows" in shown and "later rows" in shown
     assert "&lt;b&gt;task 3&lt;/b&gt; &amp; co" in shown and "<b>task" not in shown
     assert "<th>title</th>" in shown and "<th>status</th>" in shown
-    assert "Page 2 of 3, rows 4-6 of 7" in offset._repr_html_()
+    assert "<b>Page 2 of 3</b>: rows 4-6 of 7" in offset._repr_html_()
     assert "<th>id</th><th>title</th>" in offset._repr_html_()
 
 
