@@ -1,0 +1,108 @@
+"""The report: parameters checked before anything runs, then a standalone HTML file."""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from taskkit import InvalidArgumentError, NotFoundError
+from taskkit.cli import cli
+from taskkit.report import check_parameters, run_report
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"colour": "red"}, "unknown report parameter(s) colour; allowed: database_url"),
+        (
+            {"date_from": "2025-13-01"},
+            "date_from must be a date in the form YYYY-MM-DD, got '2025-13-01'",
+        ),
+        ({"date_to": "yesterday"}, "date_to must be a date in the form YYYY-MM-DD"),
+        ({"date_from": "2025-10-01", "date_to": "2025-09-01"}, "must not be after date_to"),
+        ({"project": "  "}, "project must be a project name"),
+        ({"database_url": "mysql://u:hunter2@h/db"}, "unsupported database URL scheme 'mysql'"),
+    ],
+)
+def test_bad_parameters_are_refused(values, message):
+    with pytest.raises(InvalidArgumentError) as info:
+        check_parameters(values)
+    assert message in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+def test_parameters_are_parsed():
+    checked = check_parameters(
+        {"date_from": "2025-06-01", "date_to": "2025-06-30", "project": "Apollo"}
+    )
+    assert checked.as_notebook_parameters() == {
+        "database_url": None,
+        "date_from": "2025-06-01",
+        "date_to": "2025-06-30",
+        "project": "Apollo",
+    }
+
+
+def test_an_out_path_that_is_a_file_is_refused(tmp_path):
+    a_file = tmp_path / "report.html"
+    a_file.write_text("x")
+    with pytest.raises(InvalidArgumentError, match="exists and is not a directory"):
+        run_report({}, out=a_file)
+
+
+def test_an_out_path_that_cannot_be_created_is_refused():
+    # /proc refuses new directories even to root, so this holds wherever the suite runs.
+    with pytest.raises(InvalidArgumentError, match="'/proc/taskkit-reports' is not a writable"):
+        run_report({}, out="/proc/taskkit-reports")
+
+
+def test_an_out_path_under_a_file_is_refused(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(InvalidArgumentError, match="is not a writable directory"):
+        run_report({}, out=tmp_path / "plain" / "reports")
+
+
+def test_a_project_that_does_not_exist_is_refused_before_the_notebook_runs(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with pytest.raises(NotFoundError, match=r"no project is named 'Nope'; projects: 'Apollo'"):
+        run_report({"database_url": url, "project": "Nope"}, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    path, seeded = run_report({"database_url": url}, out=tmp_path / "out")
+    assert seeded is not None and seeded.tasks == 10_000
+    html = path.read_text(encoding="utf-8")
+    assert path.parent == tmp_path / "out" and path.suffix == ".html"
+    assert "Task report" in html
+    assert "This report covers <strong>10,000 tasks</strong> in all projects" in html
+    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 3  # figures embedded
+    assert "import taskkit" not in html  # code hidden
+    assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
+    # a second run reuses the data
+    again, seeded_again = run_report(
+        {"database_url": url, "project": "Apollo"}, out=tmp_path / "out"
+    )
+    assert seeded_again is None
+    assert "in project <strong>Apollo</strong>" in again.read_text(encoding="utf-8")
+
+
+def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["report", "--db", url, "--param", "date_from=soon"])
+    assert bad.exit_code == 1 and "date_from must be a date" in bad.output
+    malformed = runner.invoke(cli, ["report", "--param", "no-equals-sign"])
+    assert malformed.exit_code == 2 and "expected NAME=VALUE" in malformed.output
+    twice = runner.invoke(cli, ["report", "--db", url, "--param", f"database_url={url}"])
+    assert twice.exit_code == 2
+    good = runner.invoke(
+        cli,
+        ["report", "--db", url, "--out", str(tmp_path / "o"), "--param", "date_from=2025-06-01"],
+    )
+    assert good.exit_code == 0, good.output
+    printed = Path(good.output.strip().splitlines()[-1])
+    assert printed.is_file() and printed.parent == tmp_path / "o"
+    assert "created between 01 Jun 2025" in printed.read_text(encoding="utf-8")
