@@ -61,7 +61,7 @@ from sqlalchemy.sql.elements import (
 )
 from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 
-from taskkit.db import is_memory_sqlite, redact
+from taskkit.db import SQLITE_BEGIN_OPTION, is_memory_sqlite, redact
 from taskkit.errors import InvalidArgumentError, TaskkitError
 from taskkit.models import Project, Task, TaskWorkerLink
 
@@ -342,7 +342,7 @@ def _column_spec(name: str, info: _Info) -> _Spec:
         kind = "bool"
     elif isinstance(sql_type, sa.Integer):
         kind = "int"
-    elif isinstance(sql_type, sa.Numeric):  # Float, Double, Numeric: float64 (not Decimal)
+    elif isinstance(sql_type, (sa.Numeric, sa.Float)):  # float64, also for Numeric (no Decimal)
         kind = "float"
     elif isinstance(sql_type, sa.DateTime):
         kind, tz = "datetime", ("UTC" if sql_type.timezone else None)
@@ -471,6 +471,8 @@ def _finish(spec: _Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> p
                 return _parse_timestamps(spec, raw)
             if pa.types.is_timestamp(raw.type) or pa.types.is_null(raw.type):
                 return raw.cast(target)
+            if pa.types.is_date(raw.type):  # PostgreSQL dates: midnight
+                return raw.cast(pa.timestamp("us")).cast(target)
             bad = pc.is_valid(raw)
             if pc.any(bad).as_py():
                 raise _bad_values(spec, raw, bad, "a timestamp")
@@ -670,6 +672,24 @@ def _sqlite_raw_query(stmt: SelectBase, specs: list[_Spec], *, flag_nulls: bool)
     return _Query(sa.select(*out), specs, layout)
 
 
+def _categories_as_text(stmt: SelectBase, specs: list[_Spec]) -> _Query:
+    """``stmt`` with its category columns read as plain text (the SQLAlchemy reader on
+    PostgreSQL): SQLAlchemy's Enum type would turn a value outside the categories into a
+    LookupError, where both readers must report it the same way (see _finish).
+
+    The statement becomes a subquery; PostgreSQL keeps its ORDER BY (the plan's Sort stays on
+    top of the subquery scan), as SQLite does for a single-table outer SELECT.
+    """
+    if not any(spec.kind == "category" for spec in specs):
+        return _plain_query(stmt, specs)
+    sub = stmt.subquery("taskkit_rows")
+    columns = [
+        sa.type_coerce(column, sa.String) if spec.kind == "category" else column
+        for column, spec in zip(sub.c, specs, strict=True)
+    ]
+    return _plain_query(sa.select(*columns), specs)
+
+
 def _finish_batch(query: _Query, raw: Sequence[pa.Array]) -> list[pa.Array]:
     return [
         _finish(spec, raw[v], None if f is None else raw[f])
@@ -689,7 +709,7 @@ class _SQLAlchemyReader:
     def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
         if self.sqlite:
             return _sqlite_raw_query(stmt, specs, flag_nulls=False)
-        return _plain_query(stmt, specs)
+        return _categories_as_text(stmt, specs)
 
     async def count(self, stmt: SelectBase) -> int:
         total = await self.conn.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
@@ -741,6 +761,18 @@ def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str
     values = [processors[n](params[n]) if n in processors else params[n] for n in names]
     # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
     return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
+
+
+async def _opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]) -> Any:
+    """``open_()`` in a worker thread; if the caller is cancelled meanwhile, what it opened is
+    closed once the thread is done (a thread cannot be interrupted)."""
+    task = asyncio.ensure_future(asyncio.to_thread(open_))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await asyncio.to_thread(close, await task)
+        raise
 
 
 class _ThreadedReader:
@@ -801,7 +833,7 @@ class _PostgresReader(_ThreadedReader):
 
     async def open(self) -> None:
         try:
-            self.conn = await asyncio.to_thread(self._connect)
+            self.conn = await _opened_in_thread(self._connect, lambda conn: conn.close())
         except Exception as exc:
             raise _FastReaderFailed(redact(str(exc))) from exc
 
@@ -1011,15 +1043,19 @@ class _SQLiteChild:
         try:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: its pipe was closed (killed)
             self.kill()
             raise _FastReaderFailed(f"the SQLite reader process is gone ({exc})") from exc
 
     def receive(self) -> tuple[bytes, bytes]:
         assert self.proc.stdout is not None
-        head = self.proc.stdout.read(9)
-        size = struct.unpack("<Q", head[1:])[0] if len(head) == 9 else 0
-        payload = self.proc.stdout.read(size) if size else b""
+        try:
+            head = self.proc.stdout.read(9)
+            size = struct.unpack("<Q", head[1:])[0] if len(head) == 9 else 0
+            payload = self.proc.stdout.read(size) if size else b""
+        except ValueError:  # its pipe was closed: it was killed (a cancelled read)
+            head = payload = b""
+            size = 0
         if len(head) < 9 or len(payload) < size:
             self.kill()
             raise _FastReaderFailed(
@@ -1052,7 +1088,7 @@ class _SQLiteReader(_ThreadedReader):
         self.child: _SQLiteChild | None = None
 
     async def open(self) -> None:
-        self.child = await asyncio.to_thread(self._begin)
+        self.child = await _opened_in_thread(self._begin, self._end)
 
     def _begin(self) -> _SQLiteChild:
         from taskkit.db import SQLITE_BUSY_TIMEOUT_MS
@@ -1175,32 +1211,39 @@ class _SQLiteReader(_ThreadedReader):
 
 @dataclass
 class _Source:
-    """Where a read goes: an engine (either reader), or a connection that must be used as is."""
+    """Where a read goes: an engine (either reader), or a connection to read through."""
 
     engine: AsyncEngine | None = None
-    conn: AsyncConnection | None = None  # the caller's; its transaction is left as it was
-    end_transaction: Callable[[], Any] | None = None  # ends a transaction we opened on `conn`
+    conn: AsyncConnection | None = None
+    # The caller's connection outside a transaction: a read through it starts its transaction
+    # DEFERRED and rolls it back. Otherwise `conn` is in the caller's transaction, left as it
+    # is (its uncommitted writes too), unless `end` ends a transaction the read opened.
+    idle: bool = False
+    end: Callable[[], Any] | None = None
     why_not_fast: str | None = None
 
 
 async def _resolve(source: Any) -> _Source:
     """Decide what a source reads through.
 
-    A session or connection inside a transaction may hold writes no other connection can see
-    yet, so it is read through its own connection (the SQLAlchemy reader). Otherwise the read
-    goes through the engine, where the fast reader can serve it.
+    A session or connection inside a transaction may hold writes that no other connection can
+    see yet, so it is read through its own connection (the SQLAlchemy reader), and its
+    transaction is left open. Otherwise the read goes through the engine, where the fast
+    reader can serve it.
     """
     if isinstance(source, SAAsyncSession):
         pending = bool(source.new or source.dirty or source.deleted)
-        if not source.in_transaction() and not pending and source.bind is not None:
-            return await _resolve(source.bind)
-        opened = not source.in_transaction()
+        if not source.in_transaction() and not pending and isinstance(source.bind, AsyncEngine):
+            return _Source(engine=source.bind)
+        if not source.in_transaction() and not pending:  # bound otherwise: read through it
+            conn = await source.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+            return _Source(
+                conn=conn, end=source.commit, why_not_fast="the session is not bound to an engine"
+            )
         if pending and source.autoflush:
             await source.flush()  # what session.exec() would do first
-        conn = await source.connection()
         return _Source(
-            conn=conn,
-            end_transaction=source.commit if opened else None,
+            conn=await source.connection(),
             why_not_fast="the session has uncommitted changes or an open transaction, which "
             "only its own connection can see",
         )
@@ -1217,7 +1260,7 @@ async def _resolve(source: Any) -> _Source:
                 why_not_fast="the connection is inside a transaction, whose uncommitted writes "
                 "only it can see",
             )
-        return _Source(engine=source.engine, conn=source, end_transaction=source.rollback)
+        return _Source(engine=source.engine, conn=source, idle=True)
     if isinstance(source, AsyncEngine):
         return _Source(engine=source)
     raise InvalidArgumentError(
@@ -1554,31 +1597,34 @@ async def _run_sqlalchemy(
     chunksize: int,
     progress: bool | None,
 ) -> pd.DataFrame:
-    if where.conn is not None:
-        conn = where.conn
-        sqlite = conn.dialect.name == "sqlite"
-        if where.end_transaction is None:  # the caller's transaction: leave it as it is
-            return await _run(
-                _SQLAlchemyReader(conn, sqlite=sqlite), stmt, specs, related, chunksize, progress
-            )
-        try:
-            return await _run(
-                _SQLAlchemyReader(conn, sqlite=sqlite), stmt, specs, related, chunksize, progress
-            )
-        finally:
-            await where.end_transaction()  # the transaction this read opened
-    assert where.engine is not None
-    engine = where.engine
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite:
-        # taskkit starts SQLite transactions with BEGIN IMMEDIATE (for writers); a read
-        # should not queue behind writers.
-        engine = engine.execution_options(sqlite_begin="DEFERRED")
-    conn = await _connect(engine)
-    try:
-        return await _run(
-            _SQLAlchemyReader(conn, sqlite=sqlite), stmt, specs, related, chunksize, progress
+    async def run(conn: AsyncConnection) -> pd.DataFrame:
+        reader = _SQLAlchemyReader(conn, sqlite=conn.dialect.name == "sqlite")
+        return await _run(reader, stmt, specs, related, chunksize, progress)
+
+    conn = where.conn
+    if conn is not None and where.idle:
+        # The transaction this read opens starts DEFERRED (taskkit's default IMMEDIATE is for
+        # writers) and is ended; the connection's options are restored.
+        before = conn.sync_connection.get_execution_options().get(  # type: ignore[union-attr]
+            SQLITE_BEGIN_OPTION, "IMMEDIATE"
         )
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        try:
+            return await run(conn)
+        finally:
+            await conn.rollback()
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: before})
+    if conn is not None:
+        try:
+            return await run(conn)
+        finally:
+            if where.end is not None:
+                await where.end()
+    assert where.engine is not None
+    # A read should not queue behind SQLite writers (taskkit begins with IMMEDIATE for them).
+    conn = await _connect(where.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}))
+    try:
+        return await run(conn)
     finally:
         await conn.close()  # rolls back the read transaction
 

@@ -1,0 +1,744 @@
+"""taskkit.frames: DataFrames whose dtypes come from the models, through either reader.
+
+Every backend of the ``engine`` fixture runs: in-memory SQLite (the SQLAlchemy reader only),
+a SQLite file and PostgreSQL (the ADBC reader and the SQLAlchemy reader, which must agree).
+"""
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+from sqlalchemy import func, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+import taskkit
+from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
+from taskkit.frames import models_to_frame, to_dataframe
+from taskkit.models import (
+    Priority,
+    Project,
+    Status,
+    Task,
+    TaskRead,
+    TaskWorkerLink,
+    Worker,
+)
+from taskkit.query import (
+    project_progress,
+    select_tasks,
+    status_priority_counts,
+    tasks_per_week,
+    worker_load,
+)
+from tests.conftest import backend_url, postgres_url, reset_postgres
+
+BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+STATUSES = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
+PRIORITIES = pd.CategoricalDtype(["low", "medium", "high"], ordered=True)
+STR = pd.StringDtype("pyarrow", na_value=np.nan)
+UTC_US = pd.DatetimeTZDtype("us", "UTC")
+TASK_DTYPES = {
+    "title": STR,
+    "description": STR,
+    "status": STATUSES,
+    "priority": PRIORITIES,
+    "project_id": pd.Int64Dtype(),
+    "id": np.dtype("int64"),
+    "created_at": UTC_US,
+    "updated_at": UTC_US,
+    "completed_at": UTC_US,
+}
+# A title SQL would choke on if it were pasted rather than bound or escaped.
+TRICKY = 'o\'k \\ 100% "quoted" ; --'
+
+
+def dtypes(frame: pd.DataFrame) -> dict[str, Any]:
+    return dict(frame.dtypes.items())
+
+
+async def fill(engine: AsyncEngine, n: int = 30, *, first_nulls: int = 0) -> None:
+    """Projects, workers, ``n`` tasks (the first ``first_nulls`` without description or
+    completion) and worker assignments; task 1 has the TRICKY title."""
+    records = []
+    for i in range(n):
+        created = BASE + timedelta(minutes=7 * i, microseconds=i)
+        done = i >= first_nulls and i % 3 == 0
+        records.append(
+            {
+                "title": TRICKY if i == 0 else f"task {i}",
+                "description": None if i < first_nulls or i % 4 == 0 else f"about {i}",
+                "status": "completed" if done else ["pending", "in_progress"][i % 2],
+                "priority": ["low", "medium", "high"][i % 3],
+                "project_id": None if i % 5 == 4 else 1 + i % 3,
+                "created_at": created,
+                "updated_at": created + timedelta(hours=1),
+                "completed_at": created + timedelta(days=1, microseconds=7) if done else None,
+            }
+        )
+    async with engine.begin() as conn:
+        await conn.execute(insert(Project), [{"name": n} for n in ("Apollo", "Gemini", "Mercury")])
+        await conn.execute(insert(Worker), [{"id": f"w-{k}", "name": f"Ann {k}"} for k in range(4)])
+        if records:
+            await conn.execute(insert(Task), records)
+            links = [
+                {"task_id": t, "worker_id": f"w-{k}"}
+                for t in range(1, n + 1)
+                for k in range(4)
+                if (t + k) % 3 == 0
+            ]
+            await conn.execute(insert(TaskWorkerLink), links)
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+async def fast_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The backends the ADBC reader serves (a second driver cannot reach in-memory SQLite)."""
+    engine = taskkit.connect(backend_url(request.param, tmp_path))
+    if request.param == "postgresql":
+        await reset_postgres(engine)
+    else:
+        await taskkit.create_db_and_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Dtypes from the models, for each kind of select, full and empty.
+
+
+async def test_select_task_gives_each_column_its_model_dtype(engine: AsyncEngine) -> None:
+    await fill(engine)
+    frame = await to_dataframe(engine, select(Task).order_by(Task.id))
+    assert dtypes(frame) == TASK_DTYPES
+    assert list(frame["id"]) == list(range(1, 31))
+    assert frame.loc[0, "title"] == TRICKY
+    assert frame.loc[1, "created_at"] == pd.Timestamp(BASE + timedelta(minutes=7, microseconds=1))
+    assert frame["completed_at"].isna().sum() == 20
+    assert frame["project_id"].isna().sum() == 6
+    assert frame["description"].isna().sum() == 8
+    assert isinstance(frame.index, pd.RangeIndex)
+
+
+async def test_categories_keep_declared_order_when_values_are_absent_or_no_rows(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 2, first_nulls=2)  # pending and in_progress only; no "high" priority
+    some = await to_dataframe(engine, select(Task.status, Task.priority))
+    none = await to_dataframe(engine, select(Task.status, Task.priority).where(sa.false()))
+    for frame in (some, none):
+        assert frame["status"].dtype == STATUSES
+        assert list(frame["status"].cat.categories) == [s.value for s in Status]
+        assert list(frame["priority"].cat.categories) == [p.value for p in Priority]
+    assert sorted(set(some["status"])) == ["in_progress", "pending"]
+    assert len(none) == 0
+
+
+def statements() -> dict[str, Any]:
+    """One of each kind of select, by name; each gets an empty twin in the tests below."""
+    return {
+        "entity": select(Task).order_by(Task.id),
+        "columns": select(Task.id, Task.title, Task.status, Task.completed_at).order_by(Task.id),
+        "join": select(Task.id, Project.name.label("project"))
+        .join(Project, Task.project_id == Project.id)
+        .order_by(Task.id),
+        "outer join": select(Task.id, Project.id.label("pid"), Project.name)
+        .outerjoin(Project, Task.project_id == Project.id)
+        .order_by(Task.id),
+        "aggregate": select(
+            Task.status,
+            func.count().label("n"),
+            func.sum(Task.project_id).label("sum_project"),
+            func.avg(Task.id).label("mean_id"),
+            func.max(Task.created_at).label("last"),
+        )
+        .group_by(Task.status)
+        .order_by(Task.status),
+        "union": select(Task.id, Task.title)
+        .where(Task.id < 5)
+        .union_all(select(Task.id, Task.title).where(Task.id > 25))
+        .order_by("id"),
+        "select_tasks": select_tasks(status=["pending", "completed"], order_by="id"),
+        "search": select_tasks(search="o'k \\ 100%", order_by="id"),
+        "loader options": select_tasks(order_by="-priority", with_project=True, with_workers=True),
+        "status_priority_counts": status_priority_counts(),
+        "tasks_per_week": tasks_per_week(),
+        "project_progress": project_progress(),
+        "worker_load": worker_load(),
+    }
+
+
+def emptied(name: str, stmt: Any) -> Any:
+    if name in ("status_priority_counts", "tasks_per_week", "project_progress", "worker_load"):
+        builder = {
+            "status_priority_counts": status_priority_counts,
+            "tasks_per_week": tasks_per_week,
+            "project_progress": project_progress,
+            "worker_load": worker_load,
+        }[name]
+        return builder(select(Task).where(sa.false()))
+    if name == "union":
+        return (
+            select(Task.id, Task.title)
+            .where(sa.false())
+            .union_all(select(Task.id, Task.title).where(sa.false()))
+        )
+    return stmt.where(sa.false())
+
+
+EXPECTED_DTYPES = {
+    "columns": {"id": np.dtype("int64"), "title": STR, "status": STATUSES, "completed_at": UTC_US},
+    "join": {"id": np.dtype("int64"), "project": STR},
+    "outer join": {"id": np.dtype("int64"), "pid": pd.Int64Dtype(), "name": STR},
+    "aggregate": {
+        "status": STATUSES,
+        "n": np.dtype("int64"),
+        "sum_project": pd.Int64Dtype(),
+        "mean_id": np.dtype("float64"),
+        "last": UTC_US,
+    },
+    "union": {"id": np.dtype("int64"), "title": STR},
+    "status_priority_counts": {
+        "status": STATUSES,
+        "priority": PRIORITIES,
+        "tasks": np.dtype("int64"),
+    },
+    "tasks_per_week": {
+        "week": np.dtype("datetime64[us]"),
+        "created": pd.Int64Dtype(),
+        "completed": pd.Int64Dtype(),
+    },
+    "project_progress": {
+        "project_id": np.dtype("int64"),
+        "project": STR,
+        "tasks": np.dtype("int64"),
+        "pending": np.dtype("int64"),
+        "in_progress": np.dtype("int64"),
+        "completed": np.dtype("int64"),
+        "completed_share": np.dtype("float64"),
+    },
+    "worker_load": {
+        "worker_id": STR,
+        "worker": STR,
+        **{c: np.dtype("int64") for c in ("open", "pending", "in_progress", "completed", "tasks")},
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(statements()))
+async def test_each_kind_of_select_has_the_same_dtypes_full_and_empty(
+    engine: AsyncEngine, name: str
+) -> None:
+    await fill(engine)
+    stmt = statements()[name]
+    full = await to_dataframe(engine, stmt)
+    empty = await to_dataframe(engine, emptied(name, stmt))
+    expected = EXPECTED_DTYPES.get(name, TASK_DTYPES)
+    assert dtypes(full) == expected
+    assert dtypes(empty) == expected
+    assert len(full) > 0
+    if name not in ("status_priority_counts", "project_progress", "worker_load"):
+        assert len(empty) == 0
+
+
+@pytest.mark.parametrize("name", list(statements()))
+async def test_adbc_and_sqlalchemy_readers_give_identical_frames(
+    fast_engine: AsyncEngine, name: str
+) -> None:
+    engine = fast_engine
+    await fill(engine, 40, first_nulls=12)
+    stmt = statements()[name]
+    for s in (stmt, emptied(name, stmt)):
+        # A small chunksize makes many batches: the fast reader's types must hold across them.
+        fast = await to_dataframe(engine, s, reader="adbc", chunksize=5)
+        slow = await to_dataframe(engine, s, reader="sqlalchemy", chunksize=7)
+        assert_frame_equal(fast, slow)
+
+
+async def test_search_matches_quotes_backslashes_and_percent_literally(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine)
+    frame = await to_dataframe(engine, select_tasks(search="O'K \\ 100%"))
+    assert list(frame["title"]) == [TRICKY]
+
+
+async def test_text_null_through_the_first_batch_then_filled_reads_the_same_on_both_readers(
+    fast_engine: AsyncEngine,
+) -> None:
+    """ADBC's SQLite driver types a column from its first batch; all-NULL would mean int64."""
+    engine = fast_engine
+    await fill(engine, 50, first_nulls=40)
+    stmt = (
+        select(Task.description, Task.completed_at, func.avg(Task.id).label("x"))
+        .group_by(Task.id, Task.description, Task.completed_at)
+        .order_by(Task.id)
+    )
+    fast = await to_dataframe(engine, stmt, reader="adbc", chunksize=16)
+    slow = await to_dataframe(engine, stmt, reader="sqlalchemy")
+    assert_frame_equal(fast, slow)
+    assert fast["description"].isna().sum() == 40 + 3  # and tasks 40, 44, 48 (i % 4 == 0)
+    assert fast.loc[45, "description"] == "about 45"
+
+
+async def test_auto_uses_the_fast_reader_where_it_can(
+    engine: AsyncEngine, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await fill(engine, 3)
+    with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
+        await to_dataframe(engine, select(Task))
+    used = "sqlalchemy" if backend == "sqlite-memory" else "adbc"
+    assert any(f"through {used}" in r.getMessage() for r in caplog.records)
+
+
+async def test_reader_adbc_refuses_an_in_memory_database_saying_why() -> None:
+    engine = taskkit.connect("sqlite+aiosqlite://")
+    await taskkit.create_db_and_tables(engine)
+    with pytest.raises(InvalidArgumentError, match="in-memory SQLite database cannot be reached"):
+        await to_dataframe(engine, select(Task), reader="adbc")
+    await engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The round trip.
+
+titles = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+    lambda t: t.strip()
+)
+task_inputs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "title": titles,
+            "description": st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc"))),
+            "status": st.sampled_from(list(Status)),
+            "priority": st.sampled_from(list(Priority)),
+            "project_id": st.none() | st.sampled_from([1, 2]),
+        }
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(inputs=task_inputs)
+async def test_tasks_in_then_frame_out_give_back_the_same_records(
+    engine: AsyncEngine, inputs: list[dict[str, Any]]
+) -> None:
+    async with engine.begin() as conn:
+        for table in ("taskworkerlink", "task", "project", "worker"):
+            await conn.execute(text(f"DELETE FROM {table}"))
+        await conn.execute(insert(Project), [{"name": "Apollo"}, {"name": "Gemini"}])
+    ids = await project_ids(engine)
+    async with taskkit.session(engine) as s:
+        created = []
+        for data in inputs:
+            pid = data["project_id"]
+            created.append(await taskkit.create_task(s, {**data, "project_id": pid and ids[pid]}))
+    for reader in ("auto", "sqlalchemy"):
+        frame = await to_dataframe(engine, select(Task).order_by(Task.id), reader=reader)  # type: ignore[arg-type]
+        assert dtypes(frame) == TASK_DTYPES
+        out = [
+            {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")
+        ]
+        expected = [
+            {**t.model_dump(), "status": t.status.value, "priority": t.priority.value}
+            for t in created
+        ]
+        for row in out:
+            for key in ("created_at", "updated_at", "completed_at"):
+                if row[key] is not None:
+                    row[key] = row[key].to_pydatetime()
+        assert out == [{k: row[k] for k in TASK_DTYPES} for row in expected]
+
+
+async def project_ids(engine: AsyncEngine) -> dict[int, int]:
+    """The ids the database gave the projects (PostgreSQL sequences do not restart)."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(Project.id).order_by(Project.id))).all()
+    return {i + 1: row[0] for i, row in enumerate(rows)}
+
+
+# ---------------------------------------------------------------------------------------------
+# related=
+
+
+async def test_related_adds_project_names_and_worker_id_lists(
+    engine: AsyncEngine, backend: str
+) -> None:
+    await fill(engine, 12)
+    readers = ["sqlalchemy"] if backend == "sqlite-memory" else ["adbc", "sqlalchemy"]
+    frames = [
+        await to_dataframe(
+            engine, select(Task).order_by(Task.id), related=("project", "workers"), reader=r
+        )
+        for r in readers
+    ]
+    frame = frames[0]
+    for other in frames[1:]:
+        assert_frame_equal(frame, other)
+    assert list(frame.columns) == [*TASK_DTYPES, "project_name", "worker_ids"]
+    assert frame["project_name"].dtype == STR
+    assert list(frame["project_name"][:4]) == ["Apollo", "Gemini", "Mercury", "Apollo"]
+    assert pd.isna(frame.loc[4, "project_name"])  # task 5 has no project
+    assert list(frame.loc[1, "worker_ids"]) == ["w-1"]  # task 2: (2 + 1) % 3 == 0
+    assert list(frame.loc[2, "worker_ids"]) == ["w-0", "w-3"]  # task 3
+    assert list(frame.loc[0, "worker_ids"]) == ["w-2"]
+    # The documented way to get one row per task and worker.
+    long = frame.explode("worker_ids")
+    assert len(long) == sum(max(1, len(w)) for w in frame["worker_ids"])
+
+
+async def test_related_project_comes_by_id_so_it_works_for_large_results(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 1_200)  # more ids than an IN list takes: the whole table is read
+    frame = await to_dataframe(engine, select(Task.id, Task.project_id), related="project")
+    expected = frame["project_id"].map({1: "Apollo", 2: "Gemini", 3: "Mercury"})
+    assert list(frame["project_name"].fillna("-")) == list(expected.fillna("-"))
+
+
+async def test_related_keeps_empty_results_typed(engine: AsyncEngine) -> None:
+    frame = await to_dataframe(engine, select(Task), related=["project", "workers"])
+    assert len(frame) == 0
+    assert frame["project_name"].dtype == STR
+    assert str(frame["worker_ids"].dtype) == "list<item: string>[pyarrow]"
+
+
+async def test_an_unknown_related_name_is_refused_listing_the_choices(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"'owner'.*project, workers"):
+        await to_dataframe(engine, select(Task), related=("project", "owner"))
+
+
+async def test_related_needs_the_column_it_looks_up_by(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"Task.project_id.*selects: id, title"):
+        await to_dataframe(engine, select(Task.id, Task.title), related=("project",))
+    with pytest.raises(InvalidArgumentError, match=r"Task.id"):
+        await to_dataframe(engine, select(Task.title), related=("workers",))
+
+
+# ---------------------------------------------------------------------------------------------
+# Values another tool wrote: outside the categories, or a timestamp in another spelling.
+
+
+async def other_tool_sqlite(path: Path, rows: list[tuple[Any, ...]]) -> AsyncEngine:
+    """A SQLite file whose task table has no CHECK (as another tool might have made it)."""
+    con = sqlite3.connect(path)
+    con.executescript(
+        "PRAGMA journal_mode=WAL;"
+        "CREATE TABLE task (title TEXT, description TEXT, status TEXT, priority TEXT,"
+        " project_id INTEGER, id INTEGER PRIMARY KEY, created_at TEXT, updated_at TEXT,"
+        " completed_at TEXT)"
+    )
+    con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return taskkit.connect(f"sqlite:///{path}")
+
+
+def row(i: int, status: str = "pending", created: str = "2025-01-02 03:04:05.000006") -> tuple:
+    return (f"t{i}", None, status, "low", None, i, created, created, None)
+
+
+@pytest.mark.parametrize("reader", ["adbc", "sqlalchemy"])
+async def test_a_status_outside_the_categories_is_an_error_naming_column_value_and_categories(
+    tmp_path: Path, reader: str
+) -> None:
+    rows = [row(i) for i in range(1, 100)] + [row(100, "done")]
+    engine = await other_tool_sqlite(tmp_path / "other.db", rows)
+    with pytest.raises(TaskkitError) as caught:
+        await to_dataframe(engine, select(Task), reader=reader, chunksize=32)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert "'status'" in message and "'done'" in message
+    assert "pending, in_progress, completed" in message
+    # The way out the message offers: read the column as text.
+    frame = await to_dataframe(
+        engine, select(sa.type_coerce(Task.status, sa.String).label("status")), reader=reader
+    )
+    assert frame["status"].dtype == STR and frame["status"].iloc[-1] == "done"
+    await engine.dispose()
+
+
+async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -> None:
+    url = postgres_url()
+    admin = taskkit.connect(url)
+    async with admin.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS frames_other_tool CASCADE"))
+        await conn.execute(text("CREATE SCHEMA frames_other_tool"))
+        await conn.execute(
+            text(
+                "CREATE TABLE frames_other_tool.task (title text, description text, status text,"
+                " priority text, project_id int, id int PRIMARY KEY, created_at timestamptz,"
+                " updated_at timestamptz, completed_at timestamptz)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO frames_other_tool.task SELECT 't' || i, NULL,"
+                " CASE WHEN i = 50 THEN 'done' ELSE 'pending' END, 'low', NULL, i, now(), now(),"
+                " NULL FROM generate_series(1, 60) AS i"
+            )
+        )
+    # connect_args set the search_path: the fast reader must resolve `task` the same way.
+    engine = taskkit.connect(
+        url, connect_args={"server_settings": {"search_path": "frames_other_tool"}}
+    )
+    try:
+        for reader in ("adbc", "sqlalchemy"):
+            with pytest.raises(TaskkitError, match=r"'status' holds 'done'.*pending, in_progress"):
+                await to_dataframe(engine, select(Task), reader=reader)  # type: ignore[arg-type]
+        titles = await to_dataframe(engine, select(Task.title), reader="adbc")
+        assert len(titles) == 60
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text("DROP SCHEMA frames_other_tool CASCADE"))
+        await admin.dispose()
+
+
+async def test_timestamps_in_other_iso_spellings_are_read_alike_by_both_readers(
+    tmp_path: Path,
+) -> None:
+    spellings = ["2025-01-02 03:04:05", "2025-01-02T03:04:05.5Z", "2025-01-02 05:04:05+02:00"]
+    rows = [row(i + 1, created=c) for i, c in enumerate(spellings)]
+    engine = await other_tool_sqlite(tmp_path / "other.db", rows)
+    fast = await to_dataframe(engine, select(Task.created_at), reader="adbc")
+    slow = await to_dataframe(engine, select(Task.created_at), reader="sqlalchemy")
+    assert_frame_equal(fast, slow)
+    moment = pd.Timestamp("2025-01-02 03:04:05", tz="UTC")
+    assert list(fast["created_at"]) == [moment, moment + pd.Timedelta("500ms"), moment]
+    await engine.dispose()
+
+
+async def test_text_in_a_timestamp_column_is_an_error_naming_it(tmp_path: Path) -> None:
+    engine = await other_tool_sqlite(tmp_path / "other.db", [row(1, created="yesterday")])
+    for reader in ("adbc", "sqlalchemy"):
+        with pytest.raises(TaskkitError, match=r"'created_at' holds 'yesterday'"):
+            await to_dataframe(engine, select(Task), reader=reader)  # type: ignore[arg-type]
+    await engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions and connections: what they can see.
+
+
+async def test_a_session_with_uncommitted_changes_reads_them_and_keeps_them_pending(
+    engine: AsyncEngine, backend: str
+) -> None:
+    await fill(engine, 3)
+    async with taskkit.session(engine) as s:
+        s.add(Task.model_validate({"title": "not committed yet"}))
+        frame = await to_dataframe(s, select(Task.title).order_by(Task.id))
+        assert list(frame["title"])[-1] == "not committed yet"
+        assert s.in_transaction()  # the caller's transaction is left as it was
+        if backend != "sqlite-memory":  # there, every session shares one connection
+            others = await to_dataframe(engine, select(Task.title))
+            assert "not committed yet" not in set(others["title"])
+        await s.rollback()
+    after = await to_dataframe(engine, select(Task.title))
+    assert len(after) == 3
+
+
+async def test_a_connection_inside_a_transaction_reads_its_own_writes(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(
+            insert(Task), [{"title": "mine", "created_at": BASE, "updated_at": BASE}]
+        )
+        frame = await to_dataframe(conn, select(Task.title))
+        assert list(frame["title"]) == ["mine"]
+        assert conn.in_transaction()
+        await conn.rollback()
+
+
+async def test_an_idle_connection_or_session_ends_the_transaction_the_read_opened(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 2)
+    async with engine.connect() as conn:
+        frame = await to_dataframe(conn, select(Task), reader="sqlalchemy")
+        assert len(frame) == 2 and not conn.in_transaction()
+    async with taskkit.session(engine) as s:
+        assert len(await to_dataframe(s, select(Task))) == 2
+        assert not s.in_transaction()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input and unusual sources.
+
+
+@pytest.mark.parametrize(
+    ("stmt", "pattern"),
+    [
+        (insert(Task).values(title="x"), r"stmt must be a select\(\).*Insert \(INSERT"),
+        ("SELECT * FROM task", r"stmt must be a select\(\).*a string \('SELECT \* FROM task'\)"),
+        (Task, r"stmt must be a select\(\).*got SQLModelMetaclass"),
+        (None, r"stmt is required"),
+    ],
+)
+async def test_a_statement_that_is_not_a_select_is_refused(
+    engine: AsyncEngine, stmt: Any, pattern: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=pattern):
+        await to_dataframe(engine, stmt)
+
+
+@pytest.mark.parametrize("chunksize", [0, -5, 2.5, True, "100"])
+async def test_a_chunksize_that_is_not_a_positive_row_count_is_refused(
+    engine: AsyncEngine, chunksize: Any
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=rf"chunksize must be a positive.*{chunksize!r}"):
+        await to_dataframe(engine, select(Task), chunksize=chunksize)
+
+
+async def test_other_bad_arguments_name_themselves(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"reader must be one of auto, adbc, sqla"):
+        await to_dataframe(engine, select(Task), reader="fast")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"progress must be True, False or None"):
+        await to_dataframe(engine, select(Task), progress="yes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"source must be an AsyncEngine.*got str"):
+        await to_dataframe("sqlite://", select(Task))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"already selects"):
+        await to_dataframe(
+            engine, select(Task, Project.name.label("project_name")), related="project"
+        )
+
+
+async def test_a_disposed_engine_reconnects_as_everywhere_in_sqlalchemy(
+    fast_engine: AsyncEngine,
+) -> None:
+    """(Disposing an in-memory engine drops its database: SQLAlchemy's rule, not ours.)"""
+    await fill(fast_engine, 2)
+    await fast_engine.dispose()
+    assert len(await to_dataframe(fast_engine, select(Task))) == 2
+
+
+async def test_columns_are_named_by_the_statements_keys(engine: AsyncEngine) -> None:
+    await fill(engine, 2)
+    stmt = select(Task.id, Project.id, func.count(), func.count(Task.id)).join(Project)
+    frame = await to_dataframe(engine, stmt.group_by(Task.id, Project.id).order_by(Task.id))
+    assert list(frame.columns) == ["id", "id_1", "count", "count_1"]  # as in the rows' keys
+
+
+async def test_a_closed_connection_is_refused(engine: AsyncEngine) -> None:
+    conn = await engine.connect()
+    await conn.close()
+    with pytest.raises(InvalidArgumentError, match="AsyncConnection that is closed"):
+        await to_dataframe(conn, select(Task))
+
+
+async def test_a_database_that_cannot_be_reached_is_a_clear_error() -> None:
+    engine = taskkit.connect("postgresql://postgres:secret@127.0.0.1:9/nowhere")
+    with pytest.raises(DatabaseUnavailableError, match="nowhere") as caught:
+        await to_dataframe(engine, select(Task))
+    assert "secret" not in str(caught.value)
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("reader", ["adbc", "sqlalchemy"])
+@pytest.mark.parametrize("steps", [0, 1, 3, 10])
+async def test_a_cancelled_read_leaves_the_next_one_working(
+    fast_engine: AsyncEngine, reader: str, steps: int
+) -> None:
+    """(On in-memory SQLite SQLAlchemy drops a connection cancelled mid-query, and with it the
+    database: not a case for this test.)"""
+    await fill(fast_engine, 300)
+    read = asyncio.ensure_future(
+        to_dataframe(fast_engine, select(Task), chunksize=1, reader=reader)  # type: ignore[arg-type]
+    )
+    for _ in range(steps):
+        await asyncio.sleep(0.001)
+    read.cancel()
+    with contextlib.suppress(asyncio.CancelledError):  # unless it was done already
+        await read
+    assert len(await to_dataframe(fast_engine, select(Task), reader=reader)) == 300  # type: ignore[arg-type]
+
+
+async def test_an_expression_without_a_known_type_keeps_python_values(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 3)
+    raw = sa.literal(b"\x00raw", sa.LargeBinary).label("raw")
+    frame = await to_dataframe(engine, select(Task.id, raw).order_by(Task.id))
+    assert frame["raw"].dtype == object
+    assert list(frame["raw"]) == [b"\x00raw"] * 3
+
+
+async def test_such_an_expression_is_read_through_sqlalchemy_saying_why(
+    fast_engine: AsyncEngine,
+) -> None:
+    stmt = select(Task.id, sa.literal(b"\x00raw", sa.LargeBinary).label("raw"))
+    with pytest.raises(InvalidArgumentError, match="raw have types only SQLAlchemy converts"):
+        await to_dataframe(fast_engine, stmt, reader="adbc")
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+async def test_progress_true_draws_a_bar_and_none_stays_quiet_off_a_terminal(
+    engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await fill(engine, 10)
+    await to_dataframe(engine, select(Task), progress=True, chunksize=3)
+    assert "rows" in capsys.readouterr().err
+    await to_dataframe(engine, select(Task))
+    await to_dataframe(engine, select(Task), progress=False)
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames from objects already in memory.
+
+
+async def test_model_instances_give_the_frame_of_the_select_they_came_from(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 9)
+    async with taskkit.session(engine) as s:
+        tasks = list((await s.exec(select(Task).order_by(Task.id))).all())
+        rows = list((await s.exec(select(Task.status, Task.id).order_by(Task.id))).all())
+    expected = await to_dataframe(engine, select(Task).order_by(Task.id))
+    assert_frame_equal(models_to_frame(tasks), expected)
+    assert_frame_equal(await to_dataframe(tasks), expected)
+    reads = [TaskRead.model_validate(t.model_dump()) for t in tasks]
+    assert_frame_equal(models_to_frame(reads), expected)
+    columns = await to_dataframe(engine, select(Task.status, Task.id).order_by(Task.id))
+    assert_frame_equal(models_to_frame(rows), columns)
+    assert_frame_equal(models_to_frame(rows, select(Task.status, Task.id)), columns)
+
+
+def test_no_items_give_the_models_columns_when_the_model_is_named() -> None:
+    empty = models_to_frame([], Task)
+    assert dtypes(empty) == TASK_DTYPES and len(empty) == 0
+    assert dtypes(models_to_frame([], select(Task.id, Task.status))) == {
+        "id": np.dtype("int64"),
+        "status": STATUSES,
+    }
+    assert models_to_frame([]).shape == (0, 0)
+
+
+def test_models_to_frame_refuses_what_it_cannot_read() -> None:
+    task = Task.model_validate({"title": "a", "created_at": BASE, "updated_at": BASE, "id": 1})
+    with pytest.raises(InvalidArgumentError, match=r"items\[1\] is a Project, expected Task"):
+        models_to_frame([task, Project(name="p")])
+    with pytest.raises(InvalidArgumentError, match="items must be a list"):
+        models_to_frame("tasks")
+    with pytest.raises(InvalidArgumentError, match="items must be model instances or rows"):
+        models_to_frame([{"title": "a"}])
+    with pytest.raises(InvalidArgumentError, match="model must be a model class or a select"):
+        models_to_frame([], model="Task")
