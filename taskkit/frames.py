@@ -36,7 +36,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ from sqlalchemy.sql.elements import (
     TypeCoerce,
 )
 from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
+from sqlmodel import col
 
 from taskkit.db import SQLITE_BEGIN_OPTION, is_memory_sqlite, redact
 from taskkit.errors import InvalidArgumentError, TaskkitError
@@ -166,7 +167,7 @@ def _model_enums() -> list[tuple[str, ...]]:
 
 def _unlabel(element: ColumnElement[Any]) -> ColumnElement[Any]:
     while isinstance(element, (Label, Grouping)):
-        element = element.element
+        element = cast(ColumnElement[Any], element.element)
     return element
 
 
@@ -535,7 +536,9 @@ class _Column:
         self.n = 0
         self.chunks: list[Any] = []
         numpy_type = _NUMPY_TYPES.get(spec.kind)
-        self.values = None if numpy_type is None else np.empty(0, numpy_type)
+        self.values: np.ndarray[Any, Any] | None = (
+            None if numpy_type is None else np.empty(0, numpy_type)
+        )
         masked = (spec.kind == "int" and spec.nullable) or spec.kind == "bool"
         self.mask = np.empty(0, np.bool_) if masked else None
 
@@ -622,7 +625,7 @@ def _frame(columns: list[_Column]) -> pd.DataFrame:
 class _Query:
     """A statement as a reader runs it: the SQL statement and how to read its raw columns."""
 
-    stmt: SelectBase
+    stmt: Any  # a SelectBase (the stubs do not count it as executable)
     specs: list[_Spec]
     # For each spec: the index of its value column and of its NULL-flag column (or None).
     layout: list[tuple[int, int | None]]
@@ -651,21 +654,21 @@ def _sqlite_raw_query(stmt: SelectBase, specs: list[_Spec], *, flag_nulls: bool)
     sub = stmt.subquery("taskkit_rows")
     out: list[ColumnElement[Any]] = []
     layout: list[tuple[int, int | None]] = []
-    for i, (spec, col) in enumerate(zip(specs, sub.c, strict=True)):
+    for i, (spec, column) in enumerate(zip(specs, sub.c, strict=True)):
         value: ColumnElement[Any]
         if spec.kind == "float":
-            value = sa.cast(col, sa.Float)
+            value = sa.cast(column, sa.Float)
         elif spec.kind in ("text", "category", "datetime"):
-            value = sa.type_coerce(col, sa.String)
+            value = sa.type_coerce(column, sa.String)
         elif spec.kind in ("int", "bool"):
-            value = sa.type_coerce(col, sa.Integer)
+            value = sa.type_coerce(column, sa.Integer)
         else:
-            value = col
+            value = column
         flag = None
         if flag_nulls and spec.nullable and spec.kind in _SQLITE_FILLERS:
             filler = sa.literal_column(_SQLITE_FILLERS[spec.kind], value.type)
             value = sa.type_coerce(sa.func.coalesce(value, filler), value.type)
-            out.append(sa.type_coerce(col.is_(None), sa.Integer).label(f"n{i}"))
+            out.append(sa.type_coerce(column.is_(None), sa.Integer).label(f"n{i}"))
             flag = len(out) - 1
         out.append(value.label(f"c{i}"))
         layout.append((len(out) - 1, flag))
@@ -757,7 +760,7 @@ def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str
             return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
         except CompileError:
             pass
-    processors = compiled._bind_processors
+    processors: Any = compiled._bind_processors
     values = [processors[n](params[n]) if n in processors else params[n] for n in names]
     # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
     return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
@@ -791,6 +794,12 @@ class _ThreadedReader:
         self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
     ) -> list[_Column]:
         raise NotImplementedError
+
+    async def open(self) -> None:
+        """Connect (in a worker thread)."""
+
+    async def close(self) -> None:
+        """End the read transaction and let go of the connection."""
 
     def _interrupt(self) -> None:
         """Stop a running fetch from the event loop's thread (it is being cancelled)."""
@@ -1352,7 +1361,7 @@ def _column_of(columns: list[_Column], origin: tuple[str, str], related: str) ->
     )
 
 
-async def _lookup(reader: Any, stmt: Select[Any], key: Any, ids: pa.Array, chunksize: int) -> Any:
+async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: int) -> Any:
     unique = pc.unique(ids.drop_null())
     if len(unique) <= IN_LIST_MAX:
         stmt = stmt.where(key.in_(unique.to_pylist()))
@@ -1367,14 +1376,14 @@ async def _related_column(
     if name == "project":
         ids = _column_of(columns, ("task", "project_id"), name)
         project_ids, names = await _lookup(
-            reader, sa.select(Project.id, Project.name), Project.id, ids, chunksize
+            reader, sa.select(col(Project.id), col(Project.name)), Project.id, ids, chunksize
         )
         found = pc.index_in(ids, value_set=project_ids)
         column = _Column(_Spec(RELATED[name], "text"))
         column.append(names.take(found))
         return column
     ids = _column_of(columns, ("task", "id"), name)
-    link = sa.select(TaskWorkerLink.task_id, TaskWorkerLink.worker_id)
+    link = sa.select(col(TaskWorkerLink.task_id), col(TaskWorkerLink.worker_id))
     task_ids, worker_ids = await _lookup(reader, link, TaskWorkerLink.task_id, ids, chunksize)
     # Sort in Arrow, not SQL: byte order is the same on every backend, collations are not.
     order = pc.sort_indices(
@@ -1450,7 +1459,7 @@ def _interactive() -> bool:
     if sys.stderr is not None and sys.stderr.isatty():
         return True
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
@@ -1663,7 +1672,7 @@ def _value_spec(name: str, values: Sequence[Any]) -> _Spec:
 def _row_specs(row: Row[Any]) -> list[_Spec] | None:
     """Specs of a Row from the columns its result remembers (SQLAlchemy keeps them per row)."""
     try:
-        keymap = row._parent._keymap  # type: ignore[attr-defined]
+        keymap = row._parent._keymap
         by_index: dict[int, ColumnElement[Any]] = {}
         for key, record in keymap.items():
             if isinstance(key, ColumnElement):
@@ -1733,9 +1742,10 @@ def models_to_frame(items: Iterable[Any], model: Any = None) -> pd.DataFrame:
             getters = [lambda obj, n=s.name: getattr(obj, n) for s in specs]  # type: ignore[misc]
     elif model is None:  # rows, typed by their result's columns or their values
         kind = Row
-        fields = rows[0]._fields
-        specs = _row_specs(rows[0]) or [
-            _value_spec(n, [r[i] for r in rows]) for i, n in enumerate(fields)
+        first_row = cast(Row[Any], rows[0])
+        fields = first_row._fields
+        specs = _row_specs(first_row) or [
+            _value_spec(n, [cast(Row[Any], r)[i] for r in rows]) for i, n in enumerate(fields)
         ]
         getters = [lambda r, i=i: r[i] for i in range(len(specs))]  # type: ignore[misc]
     else:
