@@ -23,10 +23,11 @@ a secret: a forged cursor can only seek within the rows the statement itself sel
 Limits: the statement must be a ``select()`` without LIMIT/OFFSET, GROUP BY or DISTINCT (wrap
 such a statement in a subquery and page over ``select(subquery)``), and its sort keys must be
 computable from its FROM (columns of its tables, or expressions over them). Where FROM holds a
-subquery, taskkit cannot add a unique tiebreak: the ORDER BY must then be unique itself, and a
-page that meets two rows with the same sort key raises ``InvalidArgumentError`` rather than
-skip rows. Load relationships with ``selectinload``, as ``select_tasks`` does (``joinedload``
-of a collection needs ``Result.unique()``, which pagination does not apply).
+subquery (or the ORM's own alias of a many-to-many link table), the primary keys appended may
+not make the order unique: every page then checks, and one that meets two rows with the same
+sort key raises ``InvalidArgumentError`` rather than skip rows. Load relationships with
+``selectinload``, as ``select_tasks`` does (``joinedload`` of a collection needs
+``Result.unique()``, which pagination does not apply).
 """
 
 import base64
@@ -279,8 +280,23 @@ def _parse_order(clause: Any) -> tuple[ColumnElement[Any], bool, bool | None]:
     return element, descending, nulls_first
 
 
-def _walk_froms(froms: Sequence[FromClause]) -> tuple[list[ColumnElement[Any]], bool, bool]:
-    """Primary-key columns of every FROM table, whether all had one, whether any outer join."""
+def _flat_froms(froms: Sequence[FromClause]) -> list[FromClause]:
+    flat: list[FromClause] = []
+    for item in froms:
+        if isinstance(item, Join):
+            flat += _flat_froms([item.left, item.right])
+        else:
+            flat.append(item)
+    return flat
+
+
+def _walk_froms(stmt: Select[Any]) -> tuple[list[ColumnElement[Any]], bool, bool]:
+    """Primary-key columns of FROM's tables, whether every FROM item had one, any outer join."""
+    froms = stmt.get_final_froms()
+    # The ORM builds some FROM items anew at each compile (the anonymous alias of a many-to-many
+    # relationship's link table): a column of one would name a second copy of the table, a
+    # cartesian product. The statement's own items are the same objects in a second compile.
+    own = {id(item) for item in _flat_froms(stmt.get_final_froms())}
     keys: list[ColumnElement[Any]] = []
     known, outer = True, False
 
@@ -290,6 +306,8 @@ def _walk_froms(froms: Sequence[FromClause]) -> tuple[list[ColumnElement[Any]], 
             outer = outer or bool(item.isouter or item.full)
             walk(item.left)
             walk(item.right)
+        elif id(item) not in own:
+            known = False
         elif isinstance(item, Table) and item.primary_key.columns:
             keys.extend(item.primary_key.columns)
         elif isinstance(item, Alias) and isinstance(item.element, Table):
@@ -346,8 +364,7 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
             "over it as a subquery: sq = stmt.subquery(); select(sq).order_by(sq.c.<unique "
             "columns>)"
         )
-    froms = stmt.get_final_froms()
-    tail, known, outer = _walk_froms(froms)
+    tail, known, outer = _walk_froms(stmt)
     keys: list[_Key] = []
     for clause in stmt._order_by_clauses:
         expr, descending, nulls_first = _parse_order(clause)
@@ -361,16 +378,17 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
                 _nullable(expr, outer) or nulls_first is not None,
             )
         )
-    if not keys and not (known and tail):
+    if not keys and not tail:
         raise InvalidArgumentError(
             "stmt has no ORDER BY and no primary key to order by; add .order_by(...) ending "
             "with columns that are unique together"
         )
+    # The tiebreak: primary keys of FROM's tables. Where some FROM item has none we can use,
+    # they may not make the order unique, and each page checks for ties instead.
     descending = keys[-1].descending if keys else False
-    if known:
-        for column in tail:
-            if not any(k.expr.compare(column) for k in keys):
-                keys.append(_Key(column, descending, False, _nullable(column, outer)))
+    for column in tail:
+        if not any(k.expr.compare(column) for k in keys):
+            keys.append(_Key(column, descending, False, _nullable(column, outer)))
     return _Plan(base=stmt.order_by(None), keys=tuple(keys), unique=known)
 
 
