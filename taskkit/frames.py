@@ -4,18 +4,22 @@
 whatever the values: ``Status``/``Priority`` fields become ordered ``Categorical`` columns with
 the declared categories, timestamps ``datetime64[us, UTC]``, NOT NULL integers ``int64``,
 nullable integers ``Int64``, text pandas' ``str``, booleans ``boolean``, floats ``float64``.
-An empty result has the same columns and dtypes as a full one.
+An empty result has the same columns and dtypes as a full one. Types are read from the
+statement (``selected_columns``), followed through labels, subqueries, unions, casts and
+aggregates, so any select works, not only whole models.
 
 Two readers produce the same frame:
 
-* the fast reader, ADBC (a C driver reading straight into Arrow), for SQLite files and
-  PostgreSQL. It runs in a worker thread so the event loop stays free;
-* the SQLAlchemy reader (the engine's own async driver), for everything the fast reader cannot
+* the fast reader, ADBC (C drivers reading straight into Arrow): PostgreSQL in a worker thread
+  of this process; SQLite in a helper process (ADBC carries its own copy of SQLite, and two
+  copies in one process break SQLite's file locks: see _SQLITE_CHILD);
+* the SQLAlchemy reader (the engine's own async driver), for what the fast reader cannot
   serve: in-memory SQLite (a second driver cannot reach it), a session or connection inside a
   transaction (its uncommitted writes are visible only to its own connection), columns of types
-  Arrow has no exact match for, and any failure of the fast reader.
+  without an exact Arrow match (JSON, bytes, ...), and any failure of the fast reader.
 
-Both readers hand raw columns to the same conversion code, which is what keeps them identical.
+Both hand raw columns to the same conversion code (_finish), which is what keeps their frames
+identical, and which refuses values a model does not allow instead of turning them into NaN.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import datetime as dt
 import enum
 import json
 import logging
+import os
 import queue
 import struct
 import subprocess
@@ -95,7 +100,7 @@ _SQLITE_FILLERS = {
 Kind = Literal[
     "int", "float", "bool", "datetime", "timedelta", "text", "category", "list", "object"
 ]
-# Kinds the fast readers serve; anything else (JSON, bytes, dates, untyped expressions, ...) is
+# Kinds the fast readers serve; anything else (JSON, bytes, intervals, untyped expressions) is
 # read through SQLAlchemy, whose result processing gives the Python values users expect.
 _FAST_KINDS = frozenset({"int", "float", "bool", "datetime", "text", "category"})
 
@@ -1003,6 +1008,7 @@ class _SQLiteChild:
     IDLE_MAX = 2
 
     def __init__(self) -> None:
+        self.pid = os.getpid()  # a forked copy of this process must not share its pipes
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _SQLITE_CHILD],
             stdin=subprocess.PIPE,
@@ -1020,6 +1026,8 @@ class _SQLiteChild:
         with cls._lock:
             while cls._idle:
                 child = cls._idle.pop()
+                if child.pid != os.getpid():
+                    continue  # started by the process this one was forked from: its own
                 if child.proc.poll() is None:
                     return child
                 child.kill()
@@ -1168,7 +1176,7 @@ class _SQLiteReader(_ThreadedReader):
         )
         # A second thread empties the pipe while this one converts: the child reads SQLite on
         # its own core meanwhile (a pipe holds 64 KiB; the child would wait for us otherwise).
-        frames: queue.Queue[tuple[bytes, bytes] | BaseException] = queue.Queue(maxsize=2)
+        frames: queue.Queue[tuple[bytes, bytes] | BaseException] = queue.Queue(maxsize=1)
 
         def drain() -> None:
             while True:
@@ -1291,11 +1299,9 @@ def _fast_reader(engine: AsyncEngine, specs: list[_Spec]) -> tuple[str, str] | s
             return "an in-memory SQLite database cannot be reached by a second driver"
         if url.query:
             return "SQLite URLs with options are read through SQLAlchemy"
-        import os
-
         if not os.path.isfile(url.database or ""):
             return f"SQLite file {url.database!r} does not exist"
-        return "adbc-sqlite", str(url.database)
+        return "adbc-sqlite", os.path.abspath(url.database or "")
     if backend == "postgresql":
         return "adbc-postgresql", _libpq_uri(engine)
     return f"no fast reader for {backend}"

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -530,6 +531,38 @@ async def test_text_in_a_timestamp_column_is_an_error_naming_it(tmp_path: Path) 
     for reader in ("adbc", "sqlalchemy"):
         with pytest.raises(TaskkitError, match=r"'created_at' holds 'yesterday'"):
             await to_dataframe(engine, select(Task), reader=reader)  # type: ignore[arg-type]
+    await engine.dispose()
+
+
+async def test_the_sqlite_fast_reader_leaves_this_processs_locks_alone(tmp_path: Path) -> None:
+    """ADBC carries its own SQLite library. Run in this process, opening and closing the file
+    drops the locks Python's SQLite holds: another process could then write while we hold the
+    write lock, and its committed row was lost (reproduced). The reader runs it elsewhere."""
+    path = tmp_path / "locks.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 5)
+    held = await engine.connect()
+    await held.execute(text("SELECT count(*) FROM project"))  # BEGIN IMMEDIATE: the write lock
+    frame = await to_dataframe(engine, select(Task), reader="adbc")
+    assert len(frame) == 5
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0.2);"
+        "c.execute(\"INSERT INTO project (name) VALUES ('other')\"); c.commit()",
+        str(path),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await writer.communicate()
+    assert writer.returncode != 0 and b"database is locked" in err
+    await held.execute(text("INSERT INTO project (name) VALUES ('held')"))
+    await held.commit()
+    await held.close()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA integrity_check"))).scalar() == "ok"
+    names = await to_dataframe(engine, select(Project.name).order_by(Project.id))
+    assert list(names["name"]) == ["Apollo", "Gemini", "Mercury", "held"]
     await engine.dispose()
 
 
