@@ -336,9 +336,10 @@ def _column_spec(name: str, info: _Info) -> _Spec:
         found = {None if f is None else _enum_values(f.annotation) for f in fields}
         if len(found) == 1 and (categories := found.pop()) is not None:
             return _Spec(name, "category", nullable, categories, origin=origin)
-    elif info.literals:
+    elif info.literals and len(set(info.literals)) > 1:
         # Text literals that all spell values of one model Enum (a union of 'pending',
         # 'in_progress', ... as in the status/priority tables of taskkit.query) are that Enum.
+        # One literal alone ('high') says too little to be taken for one.
         owners = [e for e in _model_enums() if set(info.literals) <= set(e)]
         if len(owners) == 1:
             return _Spec(name, "category", nullable, owners[0], origin=origin)
