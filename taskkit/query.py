@@ -336,7 +336,8 @@ def select_tasks(
             guessed.
         order_by: column names from :data:`ORDER_COLUMNS`, ``-`` for descending; one string
             or a list. ``status`` and ``priority`` sort in declared order (pending <
-            in_progress < completed, low < medium < high); NULLs sort last in both
+            in_progress < completed, low < medium < high; an expression no index serves, so
+            on a large table filter first or sort by a timestamp); NULLs sort last in both
             directions; ``id`` is appended as a unique tiebreak (in the last key's direction)
             unless it is named.
         with_project: load ``task.project`` eagerly (``selectinload``).
