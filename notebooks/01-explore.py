@@ -213,13 +213,15 @@ print("same rows as keyset page 2:", [t.id for t in by_offset] == [t.id for t in
 # To process a whole result in chunks (a batch job, an export), `pages` walks every page:
 
 # %%
-seen = []
+seen, n_pages = [], 0
 async for chunk in pages(session, login_tasks, size=250):
     seen.extend(t.id for t in chunk)
+    n_pages += 1
+total = await count(session, login_tasks)
 print(
-    f"{len(seen):,} rows in {-(-len(seen) // 250)} pages; each exactly once: "
-    f"{len(seen) == len(set(seen)) == await count(session, login_tasks)}"
+    f"{len(seen):,} rows in {n_pages} pages; each exactly once: {sorted(set(seen)) == sorted(seen)}"
 )
+print(f"all {total:,} rows of the statement seen: {len(seen) == total}")
 
 # %% [markdown]
 # ## 6. Into pandas

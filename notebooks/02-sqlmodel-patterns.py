@@ -1,0 +1,824 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # SQLModel patterns that work today
+#
+# SQLModel is usually taught with a handful of patterns: a model hierarchy, an async engine
+# and session, relationships, query recipes, pagination, an in-memory test database and
+# Alembic migrations. Several of those snippets, written as they usually are, fail on current
+# releases, some loudly and some silently.
+#
+# This lesson takes them one at a time. For each it **runs the usual form and shows what goes
+# wrong**, explains why, and then shows the form that works (the one taskkit uses). Every
+# error below is expected: it is caught and printed so that the notebook runs top to bottom.
+
+# %%
+import gc
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import ValidationError
+from sqlalchemy import CheckConstraint, event, text
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, SAWarning, SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import registry, selectinload
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Field, Relationship, SQLModel, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import taskkit
+from taskkit import (
+    Project,
+    Task,
+    TaskCreate,
+    TaskRead,
+    TaskReadWithRelations,
+    TaskWorkerLink,
+    migrate,
+)
+
+# Not yet exported from the top-level package; imported from their modules meanwhile.
+from taskkit.paging import paginate, paginate_offset
+from taskkit.query import any_of, count, select_tasks
+
+pd.set_option("display.width", 120)
+pd.set_option("display.max_colwidth", 120)
+
+# %% [markdown]
+# The versions this lesson was written against (the failures below are specific to them):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print({name: version(name) for name in ("sqlmodel", "sqlalchemy", "pydantic", "aiosqlite")})
+
+
+# %% [markdown]
+# Two helpers. `show` prints an expected error as its type and the first line of its message:
+# SQLAlchemy appends the SQL and its parameters to its messages, and the first line is the
+# part that says what went wrong.
+#
+# `scratch_base` makes a base class with its *own* SQLAlchemy registry (and so its own
+# `MetaData`). Tables defined on it never touch taskkit's models, and re-running a cell makes
+# a new one, so the throwaway models in this lesson can be defined again and again.
+
+
+# %%
+def show(error: BaseException) -> None:
+    """Print an expected error: its type and the first line of its message."""
+    print(type(error).__name__, str(error).strip().splitlines()[0])
+
+
+def scratch_base() -> type[SQLModel]:
+    """A SQLModel base with its own registry and MetaData, for throwaway table models."""
+
+    class Scratch(SQLModel, registry=registry()):
+        pass
+
+    return Scratch
+
+
+# %% [markdown]
+# The lesson works on a fresh SQLite file in a temporary directory, created through taskkit's
+# migrations and seeded with a small, fixed dataset (same rows every run).
+
+# %%
+scratch_dir = Path(tempfile.mkdtemp(prefix="taskkit-patterns-"))
+db_path = scratch_dir / "lesson.db"
+engine = taskkit.connect(f"sqlite:///{db_path}")
+await taskkit.ensure_schema(engine)
+seeded = await taskkit.seed(engine, tasks=2_000, projects=8, workers=12, seed=0, progress=False)
+print(f"{seeded.tasks:,} tasks, {seeded.projects} projects, {seeded.workers} workers")
+
+# %% [markdown]
+# ## 1. The model hierarchy
+#
+# The pattern: one family of models per entity. `TaskBase` holds the shared fields and their
+# rules; `Task(table=True)` is the table; `TaskCreate`, `TaskUpdate` and `TaskRead` are what
+# callers send and receive. taskkit follows it:
+
+# %%
+family = [taskkit.TaskBase, Task, TaskCreate, taskkit.TaskUpdate, TaskRead]
+pd.DataFrame(
+    {
+        "table": [bool(m.model_config.get("table")) for m in family],
+        "fields": [", ".join(m.model_fields) for m in family],
+    },
+    index=[m.__name__ for m in family],
+)
+
+# %% [markdown]
+# The usual snippet writes that family with `Literal` fields, `datetime.now` defaults, and
+# builds table rows straight from user data. Each of those is a pitfall.
+#
+# ### Pitfall: a `Literal` field on a table model
+#
+# `Literal[...]` is the natural way to say "one of these strings", and it works on plain
+# pydantic models. On a `table=True` model SQLModel must turn the annotation into a column type,
+# and it cannot: the class definition itself fails.
+
+# %%
+Scratch = scratch_base()
+try:
+
+    class LiteralTask(Scratch, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        status: Literal["pending", "in_progress", "completed"] = "pending"
+
+except TypeError as e:
+    show(e)
+
+# %% [markdown]
+# What works: a `str` enum (`taskkit.Status`), stored as a short string, with a named CHECK
+# constraint so that the database holds the same rule. (SQLAlchemy's default `Enum` would store
+# the member *names* and, on PostgreSQL, create a native type that every migration must
+# manage; taskkit stores the values.)
+
+# %%
+print([s.value for s in taskkit.Status], "stored as", Task.__table__.c.status.type)
+for constraint in Task.__table__.constraints:
+    if isinstance(constraint, CheckConstraint) and constraint.name in ("ck_task_status",):
+        print(constraint.name, ":", constraint.sqltext)
+
+# %% [markdown]
+# Why a fresh registry for throwaway models? Because a table can be defined only once per
+# `MetaData`. Re-running a cell that defines a table on the shared `SQLModel.metadata` (or, as
+# here, defining it twice on one base) fails, which is also why real models live in a package,
+# not in notebook cells. (SQLAlchemy first warns that the class name is replaced; that warning
+# is silenced here to show the error that follows it.)
+
+# %%
+Scratch = scratch_base()
+
+
+class Note(Scratch, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+
+        class Note(Scratch, table=True):  # the same table again, as a re-run cell would
+            id: int | None = Field(default=None, primary_key=True)
+
+except InvalidRequestError as e:
+    show(e)
+
+# %% [markdown]
+# ### Pitfall: naive datetimes
+#
+# The usual snippet defaults timestamps to `datetime.now`, which has no time zone. Since
+# SQLModel 0.0.45 a `datetime` field is stored as UTC and a naive value is refused, not when
+# the object is built (table models do not validate) but when it is written:
+
+# %%
+print(
+    "datetime.now():",
+    datetime.now().tzinfo,
+    "| taskkit.models.utcnow():",
+    taskkit.models.utcnow().tzinfo,
+)
+
+naive = Task(
+    title="Naive timestamps", created_at=datetime(2025, 6, 1), updated_at=datetime(2025, 6, 1)
+)
+async with taskkit.session(engine) as session:
+    session.add(naive)
+    try:
+        await session.commit()
+    except SQLAlchemyError as e:
+        show(e)
+
+# %% [markdown]
+# taskkit's defaults are `datetime.now(UTC)`, and values come back aware UTC on SQLite and
+# PostgreSQL alike. Its query helpers refuse naive bounds too, rather than guess a zone:
+
+# %%
+async with taskkit.session(engine) as session:
+    first = await session.get(Task, 1)
+print(first.created_at, "| tzinfo:", first.created_at.tzinfo)
+
+try:
+    select_tasks(created_from=datetime(2025, 6, 1))
+except taskkit.InvalidArgumentError as e:
+    show(e)
+
+# %% [markdown]
+# ### Pitfall: table models skip validation
+#
+# A `table=True` model is a SQLAlchemy row first: its constructor does **not** run pydantic
+# validation. A 300-character title and a made-up status build without complaint:
+
+# %%
+unchecked = Task(title="x" * 300, status="bogus")
+print(len(unchecked.title), "characters, status", repr(unchecked.status))
+
+# %% [markdown]
+# The same data through the Create model is refused, field by field. That is why data from
+# outside goes through `TaskCreate` (taskkit's `create_task` does it) and never `Task(**data)`:
+
+# %%
+try:
+    TaskCreate(title="x" * 300, status="bogus")
+except ValidationError as e:
+    print(type(e).__name__, f"({e.error_count()} errors)")
+    for error in e.errors():
+        print(" ", error["loc"][0], "-", error["msg"])
+
+# %% [markdown]
+# And the database holds the same rules as CHECK constraints, so nothing invalid gets in by
+# another road. Writing the unchecked object through the ORM is stopped by the column's type
+# (it knows the allowed values); a raw `INSERT` that bypasses the ORM is stopped by the
+# database itself:
+
+# %%
+async with taskkit.session(engine) as session:
+    session.add(unchecked)
+    try:
+        await session.commit()
+    except SQLAlchemyError as e:
+        show(e)
+
+raw_insert = text(
+    "INSERT INTO task (title, status, priority, created_at, updated_at) "
+    "VALUES (:title, :status, 'medium', '2025-06-01 00:00:00', '2025-06-01 00:00:00')"
+)
+for values in (
+    {"title": "Fine title", "status": "bogus"},
+    {"title": "x" * 300, "status": "pending"},
+):
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(raw_insert, values)
+    except IntegrityError as e:
+        show(e)
+
+# %% [markdown]
+# ### Pitfall: SQLite foreign keys are off
+#
+# SQLite checks foreign keys only on connections that ask for it (`PRAGMA foreign_keys=ON`),
+# and every new connection starts with them off. A plain `sqlite3` connection to the same file
+# happily stores a task in project 999, which does not exist (rolled back right after):
+
+# %%
+orphan = (
+    "INSERT INTO task (title, status, priority, project_id, created_at, updated_at) "
+    "VALUES ('Orphan', 'pending', 'medium', 999, '2025-06-01 00:00:00', '2025-06-01 00:00:00')"
+)
+plain = sqlite3.connect(db_path)
+print("foreign_keys:", plain.execute("PRAGMA foreign_keys").fetchone()[0])
+plain.execute(orphan)
+print(
+    "stored:", plain.execute("SELECT title, project_id FROM task WHERE project_id = 999").fetchall()
+)
+plain.rollback()
+plain.close()
+
+# %% [markdown]
+# CHECK constraints, by contrast, hold on every connection; that is why taskkit enforces lengths
+# with CHECKs (SQLite ignores `VARCHAR(200)`). taskkit's engine turns foreign keys on for every
+# connection it opens, so the same insert fails, and `create_task` says what is wrong before
+# the database is even asked:
+
+# %%
+async with engine.connect() as conn:
+    print("foreign_keys:", (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar())
+    try:
+        await conn.exec_driver_sql(orphan)
+    except IntegrityError as e:
+        show(e)
+
+async with taskkit.session(engine) as session:
+    try:
+        await taskkit.create_task(session, {"title": "Orphan", "project_id": 999})
+    except taskkit.NotFoundError as e:
+        show(e)
+
+# %% [markdown]
+# ## 2. The async engine and session
+#
+# The pattern: `create_async_engine(url)` and `AsyncSession(engine)`. Two things go wrong with
+# that as written, both with the same cryptic error, `MissingGreenlet`.
+#
+# To show them we use the usual snippet's own models (a project with tasks, relationships left
+# at their defaults) on a scratch in-memory database:
+
+# %%
+Scratch = scratch_base()
+
+
+class SnippetProject(Scratch, table=True):
+    __tablename__ = "project"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    tasks: list["SnippetTask"] = Relationship(back_populates="project")
+
+
+class SnippetTask(Scratch, table=True):
+    __tablename__ = "task"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    project_id: int | None = Field(default=None, foreign_key="project.id")
+    project: SnippetProject | None = Relationship(back_populates="tasks")
+
+
+snippet_engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+async with snippet_engine.begin() as conn:
+    await conn.run_sync(Scratch.metadata.create_all)
+
+
+# %% [markdown]
+# A `MissingGreenlet` error means SQLAlchemy needed to run SQL *implicitly*, in the middle of
+# an attribute access, which async code cannot do. It also leaves a never-awaited coroutine
+# behind that Python warns about whenever it is garbage-collected (often cells later), so the
+# demonstrations run inside a small helper that collects it quietly.
+
+
+# %%
+@contextmanager
+def leftovers_collected():
+    """Collect, without a warning, the coroutine a MissingGreenlet error leaves behind."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        try:
+            yield
+        finally:
+            gc.collect()
+
+
+# %% [markdown]
+# ### Pitfall: objects expire on commit
+#
+# `AsyncSession` expires every object when it commits, so that the next read reloads it. In
+# async code that reload cannot happen implicitly:
+
+# %%
+with leftovers_collected():
+    async with AsyncSession(snippet_engine) as s:  # the snippet's session
+        apollo = SnippetProject(name="Apollo")
+        s.add(apollo)
+        await s.commit()
+        try:
+            print(apollo.name)
+        except SQLAlchemyError as e:
+            show(e)
+
+# %% [markdown]
+# `taskkit.session(engine)` is an `AsyncSession` with `expire_on_commit=False`: objects stay
+# readable after a commit (call `await session.refresh(obj)` when you do want fresh values).
+
+# %%
+async with taskkit.session(engine) as session:
+    zeta = await taskkit.create_project(session, {"name": "Zeta"})
+print(zeta.id, zeta.name)
+
+# %% [markdown]
+# ### Pitfall: lazy loads in async
+#
+# Relationship attributes load *lazily* by default: reading `task.project` runs a query then
+# and there. In async code, that is `MissingGreenlet` again:
+
+# %%
+with leftovers_collected():
+    async with AsyncSession(snippet_engine, expire_on_commit=False) as s:
+        s.add(SnippetTask(title="Write report", project_id=1))
+        await s.commit()
+    async with AsyncSession(snippet_engine) as s:
+        task = (await s.exec(select(SnippetTask))).one()
+        try:
+            print(task.project)
+        except SQLAlchemyError as e:
+            show(e)
+await snippet_engine.dispose()
+
+# %% [markdown]
+# taskkit declares its relationships with `lazy="raise_on_sql"`: reading one that is not loaded
+# is a clear error naming the relationship, raised before any SQL is attempted.
+
+# %%
+async with taskkit.session(engine) as session:
+    task = await session.get(Task, 1)
+    try:
+        print(task.project)
+    except InvalidRequestError as e:
+        show(e)
+
+# %% [markdown]
+# Note the "on SQL": a many-to-one whose target is already in the session needs no query, so
+# it is simply returned. Code that happens to have loaded the project (and still holds it: the
+# session keeps only weak references) works; the same line on its own fails. Do not rely on
+# it: load what you read, explicitly.
+
+# %%
+async with taskkit.session(engine) as session:
+    task = await session.get(Task, 1)
+    its_project = await session.get(Project, task.project_id)  # now in the session...
+    print(task.project.name)  # ...so no SQL is needed and no error is raised
+
+# %% [markdown]
+# Three ways to load it, all explicit: eager loading in the statement (`selectinload`),
+# taskkit's `get_task(..., with_project=True)`, or `await session.refresh(obj, ["project"])`
+# for an object you already hold.
+
+# %%
+async with taskkit.session(engine) as session:
+    eager = (
+        await session.exec(select(Task).where(Task.id == 1).options(selectinload(Task.project)))
+    ).one()
+    print("selectinload:      ", eager.project.name)
+
+async with taskkit.session(engine) as session:
+    helper = await taskkit.get_task(session, 1, with_project=True)
+    print("get_task(...):     ", helper.project.name)
+
+async with taskkit.session(engine) as session:
+    held = await session.get(Task, 1)
+    await session.refresh(held, ["project"])
+    print("session.refresh(): ", held.project.name)
+
+# %% [markdown]
+# ### Pitfall: `exec` versus `execute`
+#
+# SQLModel's `session.exec(select(Task))` returns `Task` objects. SQLAlchemy's
+# `session.execute(...)` returns `Row` tuples (each holding a `Task`), and SQLModel marks it
+# deprecated for selects. The warning is recorded here explicitly, so that it is shown rather
+# than left to fail a run that treats warnings as errors:
+
+# %%
+async with taskkit.session(engine) as session:
+    objects = (await session.exec(select(Task).order_by(Task.id).limit(2))).all()
+    print("exec:   ", type(objects[0]).__name__, "-", objects[0].title)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = (await session.execute(select(Task).order_by(Task.id).limit(2))).all()
+    print("execute:", type(rows[0]).__name__, "holding a", type(rows[0][0]).__name__)
+    for w in caught:
+        print(" ", w.category.__name__ + ":", str(w.message).strip().splitlines()[0])
+
+# %% [markdown]
+# Selecting several columns gives rows with either method; `exec` is still the one to use:
+
+# %%
+async with taskkit.session(engine) as session:
+    pairs = (await session.exec(select(Task.id, Task.title).order_by(Task.id).limit(2))).all()
+print(pairs)
+
+# %% [markdown]
+# ### What `taskkit.connect` does for you
+#
+# Besides the session above, `taskkit.connect(url)` sets up what the plain engine leaves out:
+# on SQLite, foreign keys on every connection, WAL journaling and a busy timeout so that
+# concurrent writers wait instead of failing, and `BEGIN IMMEDIATE` for transactions:
+
+# %%
+async with engine.connect() as conn:
+    for pragma in ("foreign_keys", "journal_mode", "busy_timeout"):
+        print(f"{pragma:13}", (await conn.exec_driver_sql(f"PRAGMA {pragma}")).scalar())
+
+# %% [markdown]
+# It also accepts the PostgreSQL URLs you are handed. The usual snippet converts a Neon URL by
+# string replacement; taskkit normalizes it to asyncpg, maps `sslmode` to asyncpg's `ssl`, and
+# drops `channel_binding`, which asyncpg would reject. (Never print a URL with its password:
+# `taskkit.db.redact` hides it.)
+
+# %%
+neon = (
+    "postgres://ann:s3cret@ep-quiet-lake-123456-pooler.eu-central-1.aws.neon.tech/neondb"
+    "?sslmode=require&channel_binding=require"
+)
+print(taskkit.db.redact(taskkit.database_url(neon)))
+
+# %% [markdown]
+# ## 3. Relationships
+#
+# ### One-to-many: a project and its tasks
+#
+# `Task.project_id` is the foreign key; `Task.project` and `Project.tasks` are the two ends of
+# one relationship. Load the collection eagerly, here with `get_project(..., with_tasks=True)`:
+
+# %%
+async with taskkit.session(engine) as session:
+    apollo_id = (await session.exec(select(Project.id).where(Project.name == "Apollo"))).one()
+    project = await taskkit.get_project(session, apollo_id, with_tasks=True)
+by_status = pd.Series([t.status.value for t in project.tasks]).value_counts()
+print(f"{project.name}: {len(project.tasks)} tasks;", by_status.to_dict())
+
+# %% [markdown]
+# ### Many-to-many: tasks and workers, through a link model
+#
+# A task has several workers and a worker several tasks. The link table `TaskWorkerLink` holds
+# one row per assignment (its primary key is the pair); `Task.workers` and `Worker.tasks` go
+# through it. `assign` adds a link (twice is a no-op):
+
+# %%
+async with taskkit.session(engine) as session:
+    await taskkit.create_worker(session, {"id": "w-new", "name": "Noor Quinn"})
+    await taskkit.assign(session, 1, "w-new")
+    links = (await session.exec(select(TaskWorkerLink).where(TaskWorkerLink.task_id == 1))).all()
+
+async with taskkit.session(engine) as session:
+    task = await taskkit.get_task(session, 1, with_project=True, with_workers=True)
+async with taskkit.session(engine) as session:
+    newcomer = await taskkit.get_worker(session, "w-new", with_tasks=True)
+
+print("links of task 1:", [(link.task_id, link.worker_id) for link in links])
+print("task 1 workers: ", [w.name for w in task.workers])
+print("w-new's tasks:  ", [t.title for t in newcomer.tasks])
+
+# %% [markdown]
+# For an API response, the Read models turn the loaded objects into plain data, relationships
+# included (they must have been loaded first):
+
+# %%
+TaskReadWithRelations.model_validate(task).model_dump(
+    include={"id", "title", "status", "project", "workers"}, mode="json"
+)
+
+# %% [markdown]
+# ## 4. Query patterns
+#
+# Statements are plain `select()` objects: build them, extend them, run them with
+# `session.exec`. A session for the rest of the lesson:
+
+# %%
+session = taskkit.session(engine)
+
+pending = select(Task).where(Task.status == "pending")
+pending_high = select(Task).where(Task.status == "pending", Task.priority == "high")  # AND
+print(
+    "pending:",
+    await count(session, pending),
+    "| pending and high:",
+    await count(session, pending_high),
+)
+print("get by id:", (await session.get(Task, 42)).title)
+
+# %% [markdown]
+# ### OR
+#
+# `or_` combines conditions as in any SQLAlchemy code; taskkit's `any_of` takes
+# `select_tasks`' filters (names instead of ids, lists, search, dates) and ORs them. Same rows:
+
+# %%
+with_or = select(Task).where(or_(Task.status == "in_progress", Task.project_id == apollo_id))
+with_any_of = select(Task).where(any_of(status="in_progress", project="Apollo"))
+print("or_:", await count(session, with_or), "| any_of:", await count(session, with_any_of))
+
+# %% [markdown]
+# ### Ordering: say what you mean, and end with a unique key
+#
+# Three surprises hide in `order_by`:
+#
+# * A string-enum column sorts alphabetically, not in its declared order:
+
+# %%
+alphabetical = select(Task.priority).distinct().order_by(Task.priority)
+print("ORDER BY priority:", [p.value for p in (await session.exec(alphabetical)).all()])
+
+# %% [markdown]
+# * NULLs go first in ascending order on SQLite and last on PostgreSQL, so the same query
+#   starts differently on the two backends (here: open tasks have no `completed_at`):
+
+# %%
+plain_first = (await session.exec(select(Task).order_by(Task.completed_at).limit(1))).one()
+print("SQLite, ORDER BY completed_at: first completed_at =", plain_first.completed_at)
+
+# %% [markdown]
+# * Ties. Thousands of tasks share each priority, and the database may return tied rows in any
+#   order, differently from one query to the next. With `OFFSET` pages that means rows seen
+#   twice and rows never seen (on PostgreSQL, a walk over 2,000 rows in pages of 37 ordered by
+#   a non-unique key missed 563 of them). The fix is a unique last sort key.
+#
+# `select_tasks(order_by=...)` handles all three: enums in declared order, NULLs last on every
+# backend, and `id` appended as the tiebreak. The SQL shows it:
+
+# %%
+ordered = select_tasks(order_by=["priority", "completed_at"])
+sql = str(ordered.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
+print(sql.split("ORDER BY")[1].strip())
+first_row = (await session.exec(ordered.limit(1))).one()
+print("first:", first_row.priority.value, first_row.completed_at)
+
+# %% [markdown]
+# ### Eager loading
+#
+# Loading a relationship per object is the "N+1 queries" problem (and, in async, an error, as
+# seen above). `selectinload` loads it for all rows with one extra `SELECT ... WHERE id IN
+# (...)`. Counting the SELECTs the engine runs for 50 tasks with projects and workers:
+
+# %%
+selects = []
+
+
+def record_select(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith("SELECT"):
+        selects.append(re.search(r"FROM (\w+)", statement).group(1))  # the first table read
+
+
+event.listen(engine.sync_engine, "before_cursor_execute", record_select)
+loaded = (await session.exec(select_tasks(with_project=True, with_workers=True).limit(50))).all()
+event.remove(engine.sync_engine, "before_cursor_execute", record_select)
+# (The two selectinload queries may run in either order; sorted for a stable printout.)
+print(f"{len(loaded)} tasks with projects and workers in {len(selects)} SELECTs:", sorted(selects))
+
+# %% [markdown]
+# ### Pagination: OFFSET versus keyset
+#
+# The usual recipe is `.offset(20).limit(10)`. It has two problems:
+#
+# * **Cost.** To return page *n* the database reads and throws away every row before it; deep
+#   pages of a large table are slow, and each page number is a new count.
+# * **Exactly once.** Rows inserted or deleted between two pages shift everything after them.
+#
+# Keyset pagination (`taskkit.paging.paginate`) remembers the sort key of the last row and asks
+# for the rows after it: an index seek, as cheap on page 1,000 as on page 1, and unaffected
+# by rows added elsewhere. Watch a new task arrive between page 1 and page 2 of "pending tasks,
+# newest first":
+
+# %%
+newest_pending = select_tasks(status="pending")  # ordered by -created_at, then -id
+offset_1 = await paginate_offset(session, newest_pending, page=1, size=5)
+keyset_1 = await paginate(session, newest_pending, size=5)
+
+await taskkit.create_task(session, {"title": "Urgent: fix login timeout"})  # newest of all
+
+offset_2 = await paginate_offset(session, newest_pending, page=2, size=5)
+keyset_2 = await paginate(session, newest_pending, size=5, cursor=keyset_1.next_cursor)
+
+print("OFFSET  page 1:", [t.id for t in offset_1], " page 2:", [t.id for t in offset_2])
+print("keyset  page 1:", [t.id for t in keyset_1], " page 2:", [t.id for t in keyset_2])
+repeated = {t.id for t in offset_1} & {t.id for t in offset_2}
+print(
+    "seen twice with OFFSET:",
+    sorted(repeated),
+    "| with keyset:",
+    sorted({t.id for t in keyset_1} & {t.id for t in keyset_2}),
+)
+
+# %% [markdown]
+# The new task pushed every row one place down, so OFFSET's page 2 starts with a row page 1
+# already showed. The keyset page continues exactly where page 1 ended.
+#
+# `paginate_offset` is still useful where page numbers and totals matter and the table is
+# small: it knows how many pages there are.
+
+# %%
+print(repr(offset_2))
+await session.close()
+
+# %% [markdown]
+# ## 5. The in-memory testing pattern
+#
+# Tests want a database that is fast, empty and private. The pattern: in-memory SQLite with
+# `StaticPool`, so that every session shares the one connection (a second connection to
+# `:memory:` would be a second, empty database). `taskkit.connect("sqlite+aiosqlite://")` sets
+# that up, with the same foreign-key pragma as every taskkit engine. As a pytest fixture:
+#
+# ```python
+# @pytest.fixture
+# async def session():
+#     engine = taskkit.connect("sqlite+aiosqlite://")      # StaticPool, foreign keys on
+#     await taskkit.create_db_and_tables(engine)           # quick: no migrations
+#     async with taskkit.session(engine) as s:
+#         yield s
+#     await engine.dispose()
+# ```
+#
+# The same steps, inline:
+
+# %%
+memory = taskkit.connect("sqlite+aiosqlite://")
+print("pool:", type(memory.pool).__name__)
+await taskkit.create_db_and_tables(memory)
+
+async with taskkit.session(memory) as s:
+    gemini = await taskkit.create_project(s, {"name": "Gemini"})
+    await taskkit.create_task(s, {"title": "Write tests", "project_id": gemini.id})
+    print((await s.exec(select(Task.title, Project.name).join(Project))).all())
+
+# %% [markdown]
+# The shared connection is also the pattern's limit: two sessions at once are two users of one
+# connection and one transaction. Here session B's failed `BEGIN` rolls back the connection,
+# taking A's flushed, not yet committed, row with it, and A's commit then reports success.
+# Test concurrency on a temporary file instead.
+
+# %%
+a, b = taskkit.session(memory), taskkit.session(memory)
+a.add(Project(name="Flushed by A"))
+await a.flush()
+try:
+    await b.exec(select(func.count()).select_from(Project))
+except SQLAlchemyError as e:
+    show(e)
+await a.commit()
+print("after A's commit:", (await b.exec(select(Project.name).order_by(Project.id))).all())
+await a.close()
+await b.close()
+
+# %% [markdown]
+# ## 6. Migrations
+#
+# The pattern sets up Alembic with `target_metadata = SQLModel.metadata` and runs
+# `alembic upgrade head`. taskkit ships its revisions inside the package and runs them through
+# its own engine, each command in one transaction (on SQLite too), so a failing revision
+# changes nothing. From the command line:
+#
+# ```bash
+# uv run taskkit db history      # the revisions taskkit ships
+# uv run taskkit db current      # where the database is
+# uv run taskkit db upgrade      # to head
+# uv run taskkit db check        # exit 1 if behind head or different from the models
+# ```
+#
+# Run here against the lesson's database (from its directory, so the output shows a short
+# relative path):
+
+
+# %%
+def taskkit_cli(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "taskkit", *args],
+        cwd=scratch_dir,
+        capture_output=True,
+        text=True,
+    )
+    print(f"$ taskkit {' '.join(args)}   (exit {done.returncode})")
+    print(done.stdout.strip() or done.stderr.strip())
+
+
+taskkit_cli("db", "history")
+taskkit_cli("db", "current", "--db", "sqlite:///lesson.db")
+taskkit_cli("db", "check", "--db", "sqlite:///lesson.db")
+
+# %% [markdown]
+# The same from Python, in `taskkit.migrate`:
+
+# %%
+print("current:", await migrate.current(engine))
+pd.DataFrame([vars(r) for r in migrate.history()]).set_index("id").fillna("")
+
+# %% [markdown]
+# `taskkit.ensure_schema(engine)` is what notebooks and scripts call: it creates an empty
+# database through the revisions and upgrades an older one. A database made by
+# `create_db_and_tables` (the quick path of the testing pattern) has no recorded revision, and
+# taskkit refuses to guess which one it matches:
+
+# %%
+try:
+    await taskkit.ensure_schema(memory)
+except taskkit.MigrationError as e:
+    show(e)
+
+try:
+    await migrate.check(memory)
+except taskkit.MigrationError as e:
+    show(e)
+
+# %% [markdown]
+# `check` compared the tables with the models and found them equal, so stamping the head
+# revision adopts the database; from then on it upgrades like any other:
+
+# %%
+await migrate.stamp(memory, "head")
+print(
+    "current:",
+    await migrate.current(memory),
+    "| ensure_schema:",
+    await taskkit.ensure_schema(memory),
+)
+
+# %% [markdown]
+# To change the schema: edit the models, then write a revision against a database at head with
+# `uv run alembic -c taskkit/migrations/alembic.ini revision --autogenerate --rev-id 0004 -m
+# "..."`, and add what autogenerate misses (CHECK constraints, data changes, SQLite table
+# options).
+#
+# ## Clean up
+
+# %%
+await memory.dispose()
+await engine.dispose()
