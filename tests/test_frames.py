@@ -166,6 +166,13 @@ def statements() -> dict[str, Any]:
         )
         .group_by(Task.status)
         .order_by(Task.status),
+        "expressions": select(
+            Task.id,
+            (Task.priority == "high").label("urgent"),
+            (Task.project_id == 1).label("in_apollo"),
+            sa.cast(Task.id, sa.Numeric(10, 2)).label("numeric"),
+            (Task.id * 2).label("twice"),
+        ).order_by(Task.id),
         "union": select(Task.id, Task.title)
         .where(Task.id < 5)
         .union_all(select(Task.id, Task.title).where(Task.id > 25))
@@ -208,6 +215,13 @@ EXPECTED_DTYPES = {
         "sum_project": pd.Int64Dtype(),
         "mean_id": np.dtype("float64"),
         "last": UTC_US,
+    },
+    "expressions": {
+        "id": np.dtype("int64"),
+        "urgent": pd.BooleanDtype(),
+        "in_apollo": pd.BooleanDtype(),
+        "numeric": np.dtype("float64"),
+        "twice": np.dtype("int64"),
     },
     "union": {"id": np.dtype("int64"), "title": STR},
     "status_priority_counts": {
@@ -265,6 +279,14 @@ async def test_adbc_and_sqlalchemy_readers_give_identical_frames(
         fast = await to_dataframe(engine, s, reader="adbc", chunksize=5)
         slow = await to_dataframe(engine, s, reader="sqlalchemy", chunksize=7)
         assert_frame_equal(fast, slow)
+
+
+async def test_comparisons_are_nullable_booleans(engine: AsyncEngine) -> None:
+    await fill(engine, 6)
+    stmt = select((Task.project_id == 1).label("in_apollo")).order_by(Task.id)
+    frame = await to_dataframe(engine, stmt)
+    assert frame["in_apollo"].dtype == pd.BooleanDtype()
+    assert frame["in_apollo"].tolist() == [True, False, False, True, pd.NA, False]
 
 
 async def test_search_matches_quotes_backslashes_and_percent_literally(
