@@ -24,6 +24,7 @@
 # its own database, so it never depends on what is on your machine.
 
 # %%
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -422,9 +423,9 @@ display(
 # %% [markdown]
 # ## Clean up
 #
-# Close the session and the engine's connections. The temporary directory is left for the
-# operating system to clear.
+# Close the session and the engine's connections, then remove the temporary database.
 
 # %%
 await session.close()
 await engine.dispose()
+shutil.rmtree(scratch)

@@ -28,6 +28,7 @@
 # %%
 import gc
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -822,3 +823,4 @@ print(
 # %%
 await memory.dispose()
 await engine.dispose()
+shutil.rmtree(scratch_dir)
