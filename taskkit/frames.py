@@ -37,6 +37,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -918,7 +919,7 @@ class _PostgresReader(_ThreadedReader):
 # <payload>: K ok, B an Arrow IPC stream holding one batch, S switched to the NULL-flagged SQL,
 # D done, E error (the child is then ready for the next request).
 _SQLITE_CHILD = r"""
-import json, struct, sys
+import json, select, struct, sys
 import pyarrow as pa
 import adbc_driver_manager as manager
 import adbc_driver_sqlite as driver
@@ -980,7 +981,16 @@ def end():
         db.close()
     db = conn = None
 
-for line in sys.stdin.buffer:
+stdin = sys.stdin.buffer
+while True:
+    try:  # idle too long: exit (the parent does not reuse a helper this old)
+        if not select.select([stdin], [], [], float(sys.argv[1]))[0]:
+            break
+    except (OSError, ValueError):  # no select on this pipe: just wait
+        pass
+    line = stdin.readline()
+    if not line:
+        break  # the parent is gone
     request = json.loads(line)
     try:
         if request["op"] == "begin":
@@ -1007,11 +1017,16 @@ class _SQLiteChild:
     _idle: ClassVar[list[_SQLiteChild]] = []
     _lock = threading.Lock()
     IDLE_MAX = 2
+    # An idle helper exits after EXIT_AFTER_S (a notebook left open should not keep one, and
+    # its memory, forever); it is not reused after REUSE_FOR_S, so it never exits under a read.
+    EXIT_AFTER_S = 300.0
+    REUSE_FOR_S = 240.0
 
     def __init__(self) -> None:
         self.pid = os.getpid()  # a forked copy of this process must not share its pipes
+        self.released_at = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SQLITE_CHILD],
+            [sys.executable, "-c", _SQLITE_CHILD, str(self.EXIT_AFTER_S)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -1029,7 +1044,8 @@ class _SQLiteChild:
                 child = cls._idle.pop()
                 if child.pid != os.getpid():
                     continue  # started by the process this one was forked from: its own
-                if child.proc.poll() is None:
+                fresh = time.monotonic() - child.released_at < cls.REUSE_FOR_S
+                if fresh and child.proc.poll() is None:
                     return child
                 child.kill()
         return cls()
@@ -1037,6 +1053,7 @@ class _SQLiteChild:
     def release(self) -> None:
         with self._lock:
             if self.proc.poll() is None and len(self._idle) < self.IDLE_MAX:
+                self.released_at = time.monotonic()
                 self._idle.append(self)
                 return
         self.kill()

@@ -27,7 +27,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
-from taskkit.frames import models_to_frame, to_dataframe
+from taskkit.frames import _SQLiteChild, models_to_frame, to_dataframe
 from taskkit.models import (
     Priority,
     Project,
@@ -586,6 +586,33 @@ async def test_the_sqlite_fast_reader_leaves_this_processs_locks_alone(tmp_path:
     names = await to_dataframe(engine, select(Project.name).order_by(Project.id))
     assert list(names["name"]) == ["Apollo", "Gemini", "Mercury", "held"]
     await engine.dispose()
+
+
+async def test_a_helper_process_that_died_or_idled_out_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'helpers.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 4)
+    _SQLiteChild.stop_all()
+    monkeypatch.setattr(_SQLiteChild, "EXIT_AFTER_S", 0.2)
+    monkeypatch.setattr(_SQLiteChild, "REUSE_FOR_S", 0.1)
+    try:
+        assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
+        (helper,) = _SQLiteChild._idle
+        for _ in range(200):  # it exits on its own once idle
+            if helper.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert helper.proc.poll() is not None
+        assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
+        (helper,) = _SQLiteChild._idle
+        helper.proc.kill()  # dies between reads
+        helper.proc.wait()
+        assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
+    finally:
+        _SQLiteChild.stop_all()
+        await engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------
