@@ -26,6 +26,7 @@ from taskkit.errors import (
     DatabaseNotEmptyError,
     DatabaseUnavailableError,
     InvalidArgumentError,
+    InvalidCursorError,
     LoadError,
     MigrationError,
     NotFoundError,
@@ -52,6 +53,16 @@ from taskkit.models import (
     WorkerRead,
     WorkerReadWithTasks,
 )
+from taskkit.paging import Page, pages, paginate, paginate_offset
+from taskkit.query import (
+    any_of,
+    count,
+    project_progress,
+    select_tasks,
+    status_priority_counts,
+    tasks_per_week,
+    worker_load,
+)
 from taskkit.seed import SeedSummary, seed
 
 __version__ = _version("taskkit")
@@ -63,10 +74,12 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "InvalidCursorError",
     "LoadError",
     "LoadSummary",
     "MigrationError",
     "NotFoundError",
+    "Page",
     "Priority",
     "Project",
     "ProjectCreate",
@@ -88,8 +101,10 @@ __all__ = [
     "WorkerRead",
     "WorkerReadWithTasks",
     "__version__",
+    "any_of",
     "assign",
     "connect",
+    "count",
     "create_db_and_tables",
     "create_project",
     "create_task",
@@ -102,8 +117,16 @@ __all__ = [
     "get_task",
     "get_worker",
     "load_tasks",
+    "pages",
+    "paginate",
+    "paginate_offset",
+    "project_progress",
     "seed",
+    "select_tasks",
     "session",
+    "status_priority_counts",
+    "tasks_per_week",
     "unassign",
     "update_task",
+    "worker_load",
 ]

@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskkit.db import has_open_work, reading
 from taskkit.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit.models import (
     Project,
@@ -28,6 +29,7 @@ from taskkit.models import (
     TaskWorkerLink,
     Worker,
     WorkerCreate,
+    storable_text,
     utcnow,
 )
 
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=SQLModel)
 
 
 def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "data") -> M:
@@ -68,7 +71,10 @@ def _check_task_id(value: Any, name: str = "task_id") -> int:
 def _check_worker_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgumentError(f"worker_id must be a non-empty string, got {value!r}")
-    return value
+    try:
+        return storable_text(value)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"worker_id {exc}, got {value!r}") from None
 
 
 async def _require_project(session: AsyncSession, project_id: int | None) -> None:
@@ -84,7 +90,7 @@ async def _unit_of_work(session: AsyncSession) -> AsyncIterator[None]:
     left pending in the session stays pending. A transaction this call opened is always ended
     (committed, empty after an error): on SQLite an open transaction holds the write lock.
     """
-    caller_transaction = session.in_transaction()
+    caller_transaction = has_open_work(session)
     try:
         async with session.begin_nested():
             yield
@@ -95,15 +101,19 @@ async def _unit_of_work(session: AsyncSession) -> AsyncIterator[None]:
     await session.commit()
 
 
-@asynccontextmanager
-async def _read(session: AsyncSession) -> AsyncIterator[None]:
-    """End the transaction that reads in the body opened, unless the caller had one open."""
-    caller_transaction = session.in_transaction()
-    try:
-        yield
-    finally:
-        if not caller_transaction and session.in_transaction():
-            await session.commit()
+async def _load(
+    session: AsyncSession, model: type[R], key: Any, relationships: list[str]
+) -> R | None:
+    """``session.get`` plus the named relationships, loaded now (they never load lazily).
+
+    ``refresh`` of just those attributes rather than ``populate_existing``: the latter would
+    reset relationships loaded earlier on other objects of the session.
+    """
+    async with reading(session):
+        obj = await session.get(model, key)
+        if obj is not None and relationships:
+            await session.refresh(obj, attribute_names=relationships)
+    return obj
 
 
 async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any]) -> Task:
@@ -139,15 +149,10 @@ async def get_task(
         NotFoundError: there is no such task.
     """
     _check_task_id(task_id)
-    options = []
-    if with_project:
-        options.append(selectinload(Task.project))  # type: ignore[arg-type]
-    if with_workers:
-        options.append(selectinload(Task.workers))  # type: ignore[arg-type]
-    async with _read(session):
-        # populate_existing: a copy in the identity map loaded earlier without the
-        # relationships would otherwise be returned as it is.
-        task = await session.get(Task, task_id, options=options, populate_existing=bool(options))
+    wanted = [
+        name for name, asked in (("project", with_project), ("workers", with_workers)) if asked
+    ]
+    task = await _load(session, Task, task_id, wanted)
     if task is None:
         raise NotFoundError(f"task {task_id} does not exist")
     return task
@@ -219,11 +224,7 @@ async def get_project(
         NotFoundError: there is no such project.
     """
     _check_task_id(project_id, "project_id")
-    options = [selectinload(Project.tasks)] if with_tasks else []  # type: ignore[arg-type]
-    async with _read(session):
-        project = await session.get(
-            Project, project_id, options=options, populate_existing=with_tasks
-        )
+    project = await _load(session, Project, project_id, ["tasks"] if with_tasks else [])
     if project is None:
         raise NotFoundError(f"project {project_id} does not exist")
     return project
@@ -252,9 +253,7 @@ async def get_worker(session: AsyncSession, worker_id: str, *, with_tasks: bool 
         NotFoundError: there is no such worker.
     """
     _check_worker_id(worker_id)
-    options = [selectinload(Worker.tasks)] if with_tasks else []  # type: ignore[arg-type]
-    async with _read(session):
-        worker = await session.get(Worker, worker_id, options=options, populate_existing=with_tasks)
+    worker = await _load(session, Worker, worker_id, ["tasks"] if with_tasks else [])
     if worker is None:
         raise NotFoundError(f"worker {worker_id!r} does not exist")
     return worker

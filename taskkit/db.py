@@ -7,6 +7,7 @@ users go when they outgrow one machine. Both are reached through one async code 
 import os
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -27,10 +28,13 @@ __all__ = [
     "connect",
     "create_db_and_tables",
     "database_url",
+    "dispose_default_engines",
     "get_session",
+    "has_open_work",
     "is_memory_sqlite",
     "ping",
     "postgres_connect_args",
+    "reading",
     "redact",
     "session",
 ]
@@ -252,9 +256,35 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
 def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
     url, connect_args = postgres_connect_args(url)
     connect_args.update(engine_kwargs.pop("connect_args", {}))
-    options: dict[str, Any] = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if "poolclass" not in engine_kwargs:  # NullPool and friends take no size
+        options.update(pool_size=5, max_overflow=10)
     options.update(engine_kwargs)
     return create_async_engine(url, echo=echo, connect_args=connect_args, **options)
+
+
+def has_open_work(session: AsyncSession) -> bool:
+    """Whether the caller has a transaction open or changes waiting to be flushed."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
+
+
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[None]:
+    """Run read-only work, ending the transaction it opens (never one the caller is using).
+
+    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so a
+    reader neither takes nor waits for the write lock; ending it keeps a notebook session from
+    pinning a snapshot. When the caller has a transaction open or unflushed changes, the work
+    joins it and leaves it as it was.
+    """
+    caller = has_open_work(session)
+    if not caller:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+    try:
+        yield
+    finally:
+        if not caller and session.in_transaction():
+            await session.commit()
 
 
 async def create_db_and_tables(engine: AsyncEngine) -> None:
@@ -279,7 +309,8 @@ async def get_session() -> AsyncIterator[AsyncSession]:
     """Yield a session on the default database (``DATABASE_URL`` or the SQLite file).
 
     An async generator, usable as a FastAPI dependency (``Depends(get_session)``). The engine is
-    created once per URL and event loop (an asyncpg engine cannot cross event loops).
+    created once per URL and event loop (an asyncpg engine cannot cross event loops); close
+    it with :func:`dispose_default_engines` before the loop ends.
     """
     import asyncio
 
@@ -289,6 +320,19 @@ async def get_session() -> AsyncIterator[AsyncSession]:
         engine = _default_engines[key] = connect(key[0])
     async with session(engine) as s:
         yield s
+
+
+async def dispose_default_engines() -> None:
+    """Close the engines :func:`get_session` made on the running event loop.
+
+    Call it before that loop ends (a FastAPI lifespan's shutdown, the end of an
+    ``asyncio.run``): an asyncpg connection cannot be closed from another loop later.
+    """
+    import asyncio
+
+    current = id(asyncio.get_running_loop())
+    for key in [k for k in _default_engines if k[1] == current]:
+        await _default_engines.pop(key).dispose()
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
+    "InvalidCursorError",
     "LoadError",
     "MigrationError",
     "NotFoundError",
@@ -27,6 +28,10 @@ class TaskkitError(Exception):
 
 class InvalidArgumentError(TaskkitError, ValueError):
     """An argument from outside is malformed; the message names it, its value and the rule."""
+
+
+class InvalidCursorError(InvalidArgumentError):
+    """A cursor is not one taskkit made for this statement: edited, truncated, or foreign."""
 
 
 class ConfigurationError(InvalidArgumentError):

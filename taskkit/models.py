@@ -50,6 +50,7 @@ __all__ = [
     "WorkerCreate",
     "WorkerRead",
     "WorkerReadWithTasks",
+    "storable_text",
     "utcnow",
 ]
 
@@ -80,7 +81,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _storable_text(value: str) -> str:
+def storable_text(value: str) -> str:
+    """``value`` if both SQLite and PostgreSQL can store it; ``ValueError`` otherwise."""
     # SQLite accepts NUL bytes and PostgreSQL rejects them; lone surrogates fail on both, but
     # only at commit time. Rejecting both here keeps the two backends accepting the same data.
     if "\x00" in value:
@@ -99,13 +101,13 @@ def _not_blank(value: str) -> str:
 
 
 Description = Annotated[
-    str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_storable_text)
+    str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(storable_text)
 ]
-RequiredText = Annotated[str, AfterValidator(_storable_text), AfterValidator(_not_blank)]
+RequiredText = Annotated[str, AfterValidator(storable_text), AfterValidator(_not_blank)]
 Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX),
-    AfterValidator(_storable_text),
+    AfterValidator(storable_text),
     AfterValidator(_not_blank),
 ]
 

@@ -64,8 +64,9 @@ from sqlalchemy.sql.selectable import Alias, Join
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from taskkit.errors import InvalidArgumentError
-from taskkit.query import check_select, count, reading
+from taskkit.db import reading
+from taskkit.errors import InvalidArgumentError, InvalidCursorError
+from taskkit.query import check_select, count
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -80,10 +81,6 @@ T = TypeVar("T")
 
 #: The largest page size paginate, paginate_offset and pages accept.
 MAX_PAGE_SIZE = 10_000
-
-
-class InvalidCursorError(InvalidArgumentError):
-    """A cursor is not one taskkit made for this statement: edited, truncated, or foreign."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,8 +11,7 @@ order rather than alphabetically, and ``id`` is always the last sort key, so the
 """
 
 import re
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
@@ -28,9 +27,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from taskkit.db import SQLITE_BEGIN_OPTION
+from taskkit.db import reading
 from taskkit.errors import InvalidArgumentError
-from taskkit.models import Priority, Project, Status, Task, TaskWorkerLink, Worker
+from taskkit.models import (
+    DESCRIPTION_MAX,
+    Priority,
+    Project,
+    Status,
+    Task,
+    TaskWorkerLink,
+    Worker,
+)
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -119,6 +126,13 @@ def _check_search(value: Any) -> str:
         raise InvalidArgumentError(f"search must be a string; got {value!r}")
     if "\x00" in value:
         raise InvalidArgumentError(f"search must not contain NUL characters (\\x00); got {value!r}")
+    if len(value) > DESCRIPTION_MAX:
+        # Nothing longer can match (no title or description is), and SQLite refuses LIKE
+        # patterns over 50,000 bytes.
+        raise InvalidArgumentError(
+            f"search must be at most {DESCRIPTION_MAX:,} characters, the longest a description "
+            f"can be; got {len(value):,}"
+        )
     return value
 
 
@@ -369,24 +383,6 @@ def select_tasks(
 
 # ---------------------------------------------------------------------------------------------
 # Reading and counting.
-
-
-@asynccontextmanager
-async def reading(session: AsyncSession) -> AsyncIterator[None]:
-    """Run read-only work, ending the transaction it opens (not one the caller had open).
-
-    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so a
-    reader neither takes nor waits for the write lock; ending it keeps a notebook session from
-    pinning a snapshot. Like ``crud``'s reads, it ends the transaction with a commit.
-    """
-    caller_transaction = session.in_transaction()
-    if not caller_transaction:
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-    try:
-        yield
-    finally:
-        if not caller_transaction and session.in_transaction():
-            await session.commit()
 
 
 def check_select(stmt: Any, argument: str = "stmt") -> Select[Any]:

@@ -289,3 +289,16 @@ async def test_completed_at_follows_status(db):
     assert reopened.completed_at is None
     born_done = await taskkit.create_task(db, {"title": "b", "status": "completed"})
     assert born_done.completed_at == born_done.created_at
+
+
+async def test_loading_relationships_keeps_those_loaded_earlier(db):
+    project = await taskkit.create_project(db, {"name": "Apollo"})
+    task = await taskkit.create_task(db, {"title": "a", "project_id": project.id})
+    await taskkit.create_worker(db, {"id": "w1", "name": "Ann"})
+    await taskkit.assign(db, task.id, "w1")
+    db.expunge_all()
+    full = await taskkit.get_task(db, task.id, with_project=True, with_workers=True)
+    await taskkit.get_worker(db, "w1", with_tasks=True)
+    await taskkit.get_project(db, project.id, with_tasks=True)
+    assert full.project.name == "Apollo"
+    assert [w.id for w in full.workers] == ["w1"]

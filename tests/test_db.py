@@ -203,11 +203,8 @@ async def test_get_session_yields_a_session_on_the_default_database(monkeypatch,
     assert s.bind.url.database == str(tmp_path / "dep.db")
     await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
     await agen.aclose()
-    from taskkit.db import _default_engines
-
-    for eng in _default_engines.values():
-        await eng.dispose()
-    _default_engines.clear()
+    await taskkit.db.dispose_default_engines()
+    assert taskkit.db._default_engines == {}
 
 
 @pytest.mark.postgres

@@ -14,6 +14,10 @@ DOCUMENTED = {
     # CRUD
     "assign", "create_project", "create_task", "create_worker", "delete_task", "get_project",
     "get_task", "get_worker", "unassign", "update_task",
+    # query and paginate
+    "select_tasks", "any_of", "count", "status_priority_counts", "tasks_per_week",
+    "project_progress", "worker_load", "Page", "paginate", "paginate_offset", "pages",
+    "InvalidCursorError",
     # seeding and loading
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     # errors

@@ -1,0 +1,247 @@
+"""Hostile input through the public entry points: a clear error or literal handling, and the
+database unchanged (compared row by row before and after)."""
+
+import asyncio
+import logging
+import math
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+import taskkit
+from taskkit import InvalidArgumentError, TaskkitError
+from taskkit.paging import paginate
+from taskkit.query import count, select_tasks
+from tests.conftest import postgres_url, reset_postgres
+from tests.helpers import snapshot
+
+INJECTIONS = [
+    "'; DROP TABLE task; --",
+    '" OR 1=1 --',
+    "x' OR '1'='1",
+    "%' OR title LIKE '%",
+    "\\'; DELETE FROM project; --",
+    "Robert'); DROP TABLE worker;--",
+]
+ODD_TEXT = [
+    "emoji 🎉🚀",
+    "e\u0301\u0301 combining",
+    "עברית مرحبا right-to-left",
+    "tab\tnew\nline",
+    "%_\\",
+]
+
+
+@pytest.fixture
+async def filled(engine):
+    await taskkit.seed(engine, tasks=200, projects=3, workers=4, progress=False)
+    return engine
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+async def test_injection_in_search_is_matched_literally(filled, attack):
+    before = await snapshot(filled)
+    async with taskkit.session(filled) as s:
+        assert await count(s, select_tasks(search=attack)) == 0
+        page = await paginate(s, select_tasks(search=attack, order_by="title"))
+        assert page.items == []
+    assert await snapshot(filled) == before
+
+
+@pytest.mark.parametrize("attack", [*INJECTIONS, "title desc", "title,id", "id; --", "-", ""])
+async def test_injection_in_order_by_is_refused(filled, attack):
+    with pytest.raises(InvalidArgumentError, match="order_by"):
+        select_tasks(order_by=attack)
+
+
+@pytest.mark.parametrize("name", INJECTIONS + ODD_TEXT)
+async def test_injection_and_odd_text_in_names_round_trip_exactly(filled, name):
+    async with taskkit.session(filled) as s:
+        project = await taskkit.create_project(s, {"name": name})
+        worker = await taskkit.create_worker(s, {"id": name[:64], "name": name})
+        task = await taskkit.create_task(
+            s, {"title": name, "description": name, "project_id": project.id}
+        )
+        await taskkit.assign(s, task.id, worker.id)
+        s.expunge_all()
+        again = await taskkit.get_task(s, task.id, with_project=True, with_workers=True)
+        assert (again.title, again.description, again.project.name) == (name, name, name)
+        assert [w.name for w in again.workers] == [name]
+        found = await count(s, select_tasks(project=name))
+        assert found == 1
+    assert len((await snapshot(filled))["project"]) == 4  # nothing else touched
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda s: taskkit.create_task(s, {"title": "x" * 10_000_000}), ValidationError),
+        (lambda s: taskkit.create_task(s, {"title": "nul\x00"}), ValidationError),
+        (
+            lambda s: taskkit.create_task(s, {"title": "ok", "description": "d" * 20_000}),
+            ValidationError,
+        ),
+        (
+            lambda s: taskkit.create_task(s, {"title": "ok", "project_id": math.nan}),
+            ValidationError,
+        ),
+        (
+            lambda s: taskkit.create_task(s, {"title": "ok", "project_id": math.inf}),
+            ValidationError,
+        ),
+        (lambda s: taskkit.create_task(s, {"title": math.nan}), ValidationError),
+        (lambda s: taskkit.create_task(s, None), InvalidArgumentError),
+        (lambda s: taskkit.create_project(s, {"name": "a\x00b"}), ValidationError),
+        (lambda s: taskkit.create_worker(s, {"id": "w\x00", "name": "x"}), ValidationError),
+        (
+            lambda s: taskkit.update_task(s, 1, {"status": "'; DROP TABLE task; --"}),
+            ValidationError,
+        ),
+        (lambda s: taskkit.update_task(s, 1, {"priority": 1}), ValidationError),
+        (lambda s: taskkit.get_task(s, math.nan), InvalidArgumentError),
+        (lambda s: taskkit.get_task(s, "1; DROP TABLE task"), InvalidArgumentError),
+        (lambda s: taskkit.assign(s, 1, "w\x00"), TaskkitError),
+        (lambda s: paginate(s, select_tasks(), size=math.nan), InvalidArgumentError),
+        (lambda s: paginate(s, select_tasks(), size="10"), InvalidArgumentError),
+        (lambda s: paginate(s, select_tasks(), size=0), InvalidArgumentError),
+        (lambda s: paginate(s, select_tasks(), size=10_001), InvalidArgumentError),
+        (
+            lambda s: paginate(s, select_tasks(), cursor="'; DROP TABLE task; --"),
+            InvalidArgumentError,
+        ),
+        (lambda s: paginate(s, select_tasks(), cursor="A" * 100_000), InvalidArgumentError),
+        (lambda s: count(s, select_tasks(search="a\x00")), InvalidArgumentError),
+        (lambda s: taskkit.seed(s.bind, tasks=math.inf, progress=False), InvalidArgumentError),
+        (lambda s: taskkit.seed(s.bind, tasks=-5, progress=False), InvalidArgumentError),
+        (lambda s: taskkit.seed(s.bind, seed=math.nan, progress=False), InvalidArgumentError),
+    ],
+)
+async def test_hostile_values_get_clear_errors_and_change_nothing(filled, call, error):
+    before = await snapshot(filled)
+    async with taskkit.session(filled) as s:
+        with pytest.raises(error) as info:
+            await call(s)
+    assert str(info.value).strip()
+    assert "Traceback" not in str(info.value)
+    assert await snapshot(filled) == before
+
+
+async def test_huge_search_text_is_a_clear_error(filled):
+    with pytest.raises(InvalidArgumentError, match="search must be at most 10,000 characters"):
+        select_tasks(search="x" * 1_000_000)
+    async with taskkit.session(filled) as s:  # the longest allowed search still runs
+        assert await count(s, select_tasks(search="x" * 10_000)) == 0
+
+
+async def test_dataframe_with_nan_and_infinity_loads_nothing_and_says_why(filled):
+    before = await snapshot(filled)
+    frame = pd.DataFrame({"title": ["ok", math.nan, "fine"], "id": [1000, 1001, math.inf]})
+    with pytest.raises(taskkit.LoadError) as info:
+        await taskkit.load_tasks(filled, frame, progress=False)
+    message = str(info.value)
+    assert "row 2: title" in message and "row 3: id: must be a positive integer" in message
+    assert await snapshot(filled) == before
+
+
+# --- database URLs and passwords -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://user:s3cr3t-pw@127.0.0.1:1/db",
+        "postgresql://user:s3cr3t-pw@127.0.0.1:1/db?sslmode=require",
+        "postgres://user:s3cr3t-pw@localhost:1/db",
+    ],
+)
+async def test_passwords_never_appear_in_errors_or_logs(url, caplog):
+    caplog.set_level(logging.DEBUG)
+    engine = taskkit.connect(url, echo=True)
+    with pytest.raises(taskkit.DatabaseUnavailableError) as info:
+        await taskkit.db.ping(engine)
+    await engine.dispose()
+    assert "s3cr3t-pw" not in str(info.value)
+    assert "s3cr3t-pw" not in caplog.text
+    assert "s3cr3t-pw" not in repr(engine.url)
+
+
+@pytest.mark.postgres
+async def test_a_password_with_at_slash_and_percent_works():
+    admin = taskkit.connect(postgres_url())
+    password = "p@ss/w%rd:x"
+    async with admin.begin() as conn:
+        await conn.execute(text("DROP ROLE IF EXISTS taskkit_odd"))
+        await conn.execute(text(f"CREATE ROLE taskkit_odd LOGIN PASSWORD '{password}'"))
+    url = make_url(taskkit.database_url(postgres_url())).set(
+        username="taskkit_odd", password=password
+    )
+    rendered = url.render_as_string(hide_password=False)
+    assert "p%40ss%2Fw%25rd" in rendered
+    engine = taskkit.connect(rendered)
+    try:
+        await taskkit.db.ping(engine)
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text("DROP ROLE taskkit_odd"))
+        await admin.dispose()
+
+
+# --- connections and event loops -------------------------------------------------------------
+
+
+async def test_a_thousand_helper_calls_leave_no_connection_checked_out(engine, backend):
+    if backend == "sqlite-memory":
+        pytest.skip("in-memory SQLite shares one connection (StaticPool): nothing to check out")
+    async with taskkit.session(engine) as s:
+        task = await taskkit.create_task(s, {"title": "t"})
+        for i in range(250):
+            await taskkit.get_task(s, task.id)
+            await taskkit.update_task(s, task.id, {"title": f"t{i}"})
+            await count(s, select_tasks())
+            await paginate(s, select_tasks(), size=5)
+        assert engine.pool.checkedout() == 0
+
+
+@pytest.mark.postgres
+async def test_pg_stat_activity_returns_to_where_it_started():
+    admin = taskkit.connect(postgres_url(), poolclass=__import__("sqlalchemy").pool.NullPool)
+    database = make_url(taskkit.database_url(postgres_url())).database
+
+    async def sessions() -> int:
+        async with admin.connect() as conn:
+            return await conn.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"), {"d": database}
+            )
+
+    start = await sessions()
+    engine = taskkit.connect(postgres_url())
+    await reset_postgres(engine)
+    async with taskkit.session(engine) as s:
+        task = await taskkit.create_task(s, {"title": "t"})
+        for _ in range(500):
+            await taskkit.get_task(s, task.id)
+            await count(s, select_tasks())
+    assert engine.pool.checkedout() == 0
+    await engine.dispose()
+    assert await sessions() == start
+    await admin.dispose()
+
+
+@pytest.mark.postgres
+def test_the_api_works_from_two_successive_event_loops(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", postgres_url())
+
+    async def once() -> int:
+        agen = taskkit.get_session()
+        s = await anext(agen)
+        try:
+            return await count(s, select_tasks())
+        finally:
+            await agen.aclose()
+            await taskkit.db.dispose_default_engines()
+
+    assert asyncio.run(once()) == asyncio.run(once())
