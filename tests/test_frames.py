@@ -373,7 +373,7 @@ async def test_tasks_in_then_frame_out_give_back_the_same_records(
             pid = data["project_id"]
             created.append(await taskkit.create_task(s, {**data, "project_id": pid and ids[pid]}))
     for reader in ("auto", "sqlalchemy"):
-        frame = await to_dataframe(engine, select(Task).order_by(Task.id), reader=reader)  # type: ignore[arg-type]
+        frame = await to_dataframe(engine, select(Task).order_by(Task.id), reader=reader)
         assert dtypes(frame) == TASK_DTYPES
         out = [
             {k: (None if pd.isna(v) else v) for k, v in row.items()}
@@ -485,7 +485,7 @@ async def test_a_status_outside_the_categories_is_an_error_naming_column_value_a
     rows = [row(i) for i in range(1, 100)] + [row(100, "done")]
     engine = await other_tool_sqlite(tmp_path / "other.db", rows)
     with pytest.raises(TaskkitError) as caught:
-        await to_dataframe(engine, select(Task), reader=reader, chunksize=32)  # type: ignore[arg-type]
+        await to_dataframe(engine, select(Task), reader=reader, chunksize=32)
     message = str(caught.value)
     assert "'status'" in message and "'done'" in message
     assert "pending, in_progress, completed" in message
@@ -524,7 +524,7 @@ async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -
     try:
         for reader in ("adbc", "sqlalchemy"):
             with pytest.raises(TaskkitError, match=r"'status' holds 'done'.*pending, in_progress"):
-                await to_dataframe(engine, select(Task), reader=reader)  # type: ignore[arg-type]
+                await to_dataframe(engine, select(Task), reader=reader)
         titles = await to_dataframe(engine, select(Task.title), reader="adbc")
         assert len(titles) == 60
     finally:
@@ -552,7 +552,7 @@ async def test_text_in_a_timestamp_column_is_an_error_naming_it(tmp_path: Path) 
     engine = await other_tool_sqlite(tmp_path / "other.db", [row(1, created="yesterday")])
     for reader in ("adbc", "sqlalchemy"):
         with pytest.raises(TaskkitError, match=r"'created_at' holds 'yesterday'"):
-            await to_dataframe(engine, select(Task), reader=reader)  # type: ignore[arg-type]
+            await to_dataframe(engine, select(Task), reader=reader)
     await engine.dispose()
 
 
@@ -689,11 +689,11 @@ async def test_a_chunksize_that_is_not_a_positive_row_count_is_refused(
 
 async def test_other_bad_arguments_name_themselves(engine: AsyncEngine) -> None:
     with pytest.raises(InvalidArgumentError, match=r"reader must be one of auto, adbc, sqla"):
-        await to_dataframe(engine, select(Task), reader="fast")  # type: ignore[arg-type]
+        await to_dataframe(engine, select(Task), reader="fast")
     with pytest.raises(InvalidArgumentError, match=r"progress must be True, False or None"):
-        await to_dataframe(engine, select(Task), progress="yes")  # type: ignore[arg-type]
+        await to_dataframe(engine, select(Task), progress="yes")
     with pytest.raises(InvalidArgumentError, match=r"source must be an AsyncEngine.*got str"):
-        await to_dataframe("sqlite://", select(Task))  # type: ignore[arg-type]
+        await to_dataframe("sqlite://", select(Task))
     with pytest.raises(InvalidArgumentError, match=r"already selects"):
         await to_dataframe(
             engine, select(Task, Project.name.label("project_name")), related="project"
@@ -740,14 +740,14 @@ async def test_a_cancelled_read_leaves_the_next_one_working(
     database: not a case for this test.)"""
     await fill(fast_engine, 300)
     read = asyncio.ensure_future(
-        to_dataframe(fast_engine, select(Task), chunksize=1, reader=reader)  # type: ignore[arg-type]
+        to_dataframe(fast_engine, select(Task), chunksize=1, reader=reader)
     )
     for _ in range(steps):
         await asyncio.sleep(0.001)
     read.cancel()
     with contextlib.suppress(asyncio.CancelledError):  # unless it was done already
         await read
-    assert len(await to_dataframe(fast_engine, select(Task), reader=reader)) == 300  # type: ignore[arg-type]
+    assert len(await to_dataframe(fast_engine, select(Task), reader=reader)) == 300
 
 
 async def test_an_expression_without_a_known_type_keeps_python_values(
