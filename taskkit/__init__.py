@@ -27,11 +27,13 @@ from taskkit.errors import (
     DatabaseUnavailableError,
     InvalidArgumentError,
     InvalidCursorError,
+    InvalidDataError,
     LoadError,
     MigrationError,
     NotFoundError,
     TaskkitError,
 )
+from taskkit.frames import models_to_frame, to_dataframe
 from taskkit.load import LoadSummary, RowProblem, load_tasks
 from taskkit.migrate import ensure_schema
 from taskkit.models import (
@@ -75,6 +77,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "InvalidArgumentError",
     "InvalidCursorError",
+    "InvalidDataError",
     "LoadError",
     "LoadSummary",
     "MigrationError",
@@ -117,6 +120,7 @@ __all__ = [
     "get_task",
     "get_worker",
     "load_tasks",
+    "models_to_frame",
     "pages",
     "paginate",
     "paginate_offset",
@@ -126,6 +130,7 @@ __all__ = [
     "session",
     "status_priority_counts",
     "tasks_per_week",
+    "to_dataframe",
     "unassign",
     "update_task",
     "worker_load",

@@ -172,7 +172,10 @@ def connect(
     instead of failing; every transaction starts with ``BEGIN IMMEDIATE`` (a deferred
     transaction that reads and then writes fails at once with "database is locked" when
     another connection committed in between, busy timeout or not). In-memory databases use
-    one shared connection (``StaticPool``): the testing pattern, not for concurrency.
+    one shared connection (``StaticPool``): the testing pattern, not for concurrency. Two
+    sessions on it share one transaction: while one has flushed work, the other fails with
+    "cannot start a transaction within a transaction", and its rollback discards the first
+    one's rows. Use a temporary file when sessions overlap.
 
     PostgreSQL: asyncpg, ``pool_size=5, max_overflow=10``, pre-ping, a connect timeout of a few
     seconds. For PgBouncer in transaction mode (Neon's ``-pooler`` hosts) prepared statements

@@ -15,6 +15,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "InvalidArgumentError",
     "InvalidCursorError",
+    "InvalidDataError",
     "LoadError",
     "MigrationError",
     "NotFoundError",
@@ -56,6 +57,10 @@ class DatabaseNotEmptyError(TaskkitError):
 
 class MigrationError(TaskkitError):
     """A migration command cannot run or failed; the database is left as it was."""
+
+
+class InvalidDataError(TaskkitError, ValueError):
+    """The database holds a value its model does not allow (written by another tool)."""
 
 
 class LoadError(TaskkitError):

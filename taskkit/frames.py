@@ -69,7 +69,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 from sqlmodel import col
 
 from taskkit.db import SQLITE_BEGIN_OPTION, is_memory_sqlite, redact
-from taskkit.errors import InvalidArgumentError, TaskkitError
+from taskkit.errors import InvalidArgumentError, InvalidDataError, TaskkitError
 from taskkit.models import Project, Task, TaskWorkerLink
 
 if TYPE_CHECKING:
@@ -396,10 +396,10 @@ def _specs(stmt: SelectBase) -> list[_Spec]:
 # Raw column -> final Arrow array (shared by both readers, which is what keeps them identical).
 
 
-def _bad_values(spec: _Spec, raw: pa.Array, bad: pa.Array, allowed: str) -> TaskkitError:
+def _bad_values(spec: _Spec, raw: pa.Array, bad: pa.Array, allowed: str) -> InvalidDataError:
     values = pc.unique(raw.filter(bad)).to_pylist()[:5]
     shown = ", ".join(repr(v) for v in values)
-    return TaskkitError(
+    return InvalidDataError(
         f"column {spec.name!r} holds {shown}, not {allowed}; the database has values its "
         "model does not allow (written by another tool?). Fix those rows, or select the "
         f"column as plain text: type_coerce(<column>, String).label({spec.name!r})"
@@ -452,7 +452,7 @@ def _finish(spec: _Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> p
         null_flags: for SQLite's fast reader, 1 where the value is NULL.
 
     Raises:
-        TaskkitError: a value that does not fit the column's declared type or categories.
+        InvalidDataError: a value that does not fit the column's declared type or categories.
     """
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
@@ -491,12 +491,12 @@ def _finish(spec: _Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> p
         if spec.kind == "text":
             result = _owned(result, raw)
     except pa.ArrowException as exc:
-        raise TaskkitError(
+        raise InvalidDataError(
             f"column {spec.name!r} holds a value that is not {spec.kind} ({exc}); the "
             "database has values its model does not allow (written by another tool?)"
         ) from None
     if spec.kind == "int" and not spec.nullable and result.null_count:
-        raise TaskkitError(
+        raise InvalidDataError(
             f"column {spec.name!r} is NOT NULL in the model but the database returned NULL "
             "for it; select it through an expression to read it as a nullable Int64"
         )
@@ -512,7 +512,7 @@ def _raw_from_python(spec: _Spec, values: Sequence[Any]) -> pa.Array:
             return pa.array(values, pa.duration("us"))
         return pa.array(values)
     except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise TaskkitError(
+        raise InvalidDataError(
             f"column {spec.name!r} holds values of mixed types that do not fit {spec.kind} "
             f"({exc}); the database has values its model does not allow"
         ) from None
@@ -1570,7 +1570,7 @@ async def to_dataframe(
             ``related``, ``chunksize``, ``progress`` or ``reader`` is not allowed, or a
             closed connection.
         DatabaseUnavailableError: the database cannot be reached.
-        TaskkitError: the database holds a value its model does not allow (a status outside
+        InvalidDataError: the database holds a value its model does not allow (a status outside
             the declared categories, text in a timestamp column): never turned into NaN.
     """
     if isinstance(source, (list, tuple)):
@@ -1727,7 +1727,7 @@ def models_to_frame(items: Iterable[Any], model: Any = None) -> pd.DataFrame:
     Raises:
         InvalidArgumentError: items of different kinds, an item that is not a model instance
             or row, an expired instance attribute, or a ``model`` that is not a model or select.
-        TaskkitError: a value that does not fit its declared type or categories.
+        InvalidDataError: a value that does not fit its declared type or categories.
     """
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise InvalidArgumentError(

@@ -9,6 +9,7 @@
   (set in CI), where a missing server is an error.
 """
 
+import itertools
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -83,6 +84,26 @@ async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
         await taskkit.create_db_and_tables(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture
+def engine_factory(backend: str, tmp_path: Path):
+    """Make a fresh engine with empty tables on each call (hypothesis runs many examples in
+    one test function, and each example needs its own empty database)."""
+    made = itertools.count()
+
+    async def make() -> AsyncEngine:
+        if backend == "sqlite-file":
+            eng = taskkit.connect(f"sqlite:///{tmp_path / f'example-{next(made)}.db'}")
+        else:
+            eng = taskkit.connect(backend_url(backend, tmp_path))
+        if backend == "postgresql":
+            await reset_postgres(eng)
+        else:
+            await taskkit.create_db_and_tables(eng)
+        return eng
+
+    return make
 
 
 @pytest.fixture

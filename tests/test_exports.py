@@ -18,6 +18,8 @@ DOCUMENTED = {
     "select_tasks", "any_of", "count", "status_priority_counts", "tasks_per_week",
     "project_progress", "worker_load", "Page", "paginate", "paginate_offset", "pages",
     "InvalidCursorError",
+    # DataFrames
+    "to_dataframe", "models_to_frame", "InvalidDataError",
     # seeding and loading
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     # errors
