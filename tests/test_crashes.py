@@ -1,0 +1,143 @@
+"""Crashes: `taskkit seed` and `taskkit import` killed (SIGKILL) at several moments leave the
+database either as it was or complete, on a SQLite file and on PostgreSQL."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from sqlalchemy import text
+
+import taskkit
+from tests.conftest import postgres_url
+
+ROWS = 150_000
+
+
+def big_csv(path: Path) -> Path:
+    n = ROWS
+    pacsv.write_csv(
+        pa.table(
+            {
+                "title": pa.array([f"imported task {i}" for i in range(n)]),
+                "status": pa.array(["pending", "in_progress", "completed"] * (n // 3)),
+                "project": pa.array([f"Project {i % 7}" for i in range(n)]),
+                "workers": pa.array([f"Worker {i % 5}; Worker {(i + 1) % 5}" for i in range(n)]),
+                "created_at": pa.array(["2025-03-01T10:00:00Z"] * n),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def kill_at(command: list[str], delay: float, *, when_writing: bool = False) -> bool:
+    """Run ``command``; SIGKILL it (and its helpers) after ``delay`` seconds, or ``delay``
+    seconds after its SQLite writer process started. Whether it was killed before it ended."""
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    if when_writing:
+        deadline = time.monotonic() + 60
+        while not _writer_running(child.pid) and child.poll() is None:
+            assert time.monotonic() < deadline, "the writer never started"
+            time.sleep(0.01)
+    try:
+        child.wait(timeout=delay)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # the command and any helper process it started
+        child.wait()
+        return True
+
+
+def _writer_running(pid: int) -> bool:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return any(b"sqlite_writer" in Path(f"/proc/{c}/cmdline").read_bytes() for c in children)
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "taskkit", *args, "--no-progress"]
+
+
+def test_import_killed_on_sqlite_leaves_before_or_complete(tmp_path):
+    path = tmp_path / "import.db"
+    url = f"sqlite:///{path}"
+    subprocess.run(cli("seed", "--tasks", "500", "--db", url), check=True, capture_output=True)
+    source = big_csv(tmp_path / "big.csv")
+    before = 500
+    seen = set()
+    moments = [(0.8, False), (0.05, True), (0.4, True), (120, False)]
+    for delay, when_writing in moments:
+        killed = kill_at(cli("import", str(source), "--db", url), delay, when_writing=when_writing)
+        con = sqlite3.connect(path, timeout=30)
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        count = con.execute("SELECT count(*) FROM task").fetchone()[0]
+        con.close()
+        assert (count - before) in (0, ROWS), count
+        if killed and when_writing:
+            assert count == before  # killed mid-write: nothing of it stayed
+        before = count
+        seen.add(count)
+    assert max(seen) >= 500 + ROWS  # the unhurried run completed
+
+
+def postgres_counts(url: str) -> tuple[int, int, int]:
+    import asyncio
+
+    async def go() -> tuple[int, int, int]:
+        engine = taskkit.connect(url)
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM task), "
+                        "(SELECT count(*) FROM taskworkerlink), "
+                        "(SELECT count(*) FROM pg_stat_activity "
+                        "WHERE state = 'idle in transaction')"
+                    )
+                )
+            ).one()
+        await engine.dispose()
+        return tuple(row)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.postgres
+def test_seed_and_import_killed_on_postgres_roll_back(tmp_path):
+    url = postgres_url()
+    import asyncio
+
+    from tests.conftest import reset_postgres
+
+    async def reset() -> None:
+        engine = taskkit.connect(url)
+        await reset_postgres(engine)
+        await engine.dispose()
+
+    asyncio.run(reset())
+    subprocess.run(cli("seed", "--tasks", "300", "--db", url), check=True, capture_output=True)
+    tasks, links, _ = postgres_counts(url)
+    for delay in (1.0, 2.5):
+        kill_at(cli("seed", "--tasks", "400000", "--reset", "--db", url), delay)
+        time.sleep(0.5)  # the server notices the dropped connection and rolls back
+        assert postgres_counts(url)[:2] == (tasks, links)
+    source = big_csv(tmp_path / "big.csv")
+    for delay in (1.0, 2.5, 120):
+        kill_at(cli("import", str(source), "--db", url), delay)
+        time.sleep(0.5)
+        now, _, _ = postgres_counts(url)
+        assert now - tasks in (0, ROWS), now
+        tasks = now
+    assert tasks == 300 + ROWS
