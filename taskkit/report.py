@@ -275,6 +275,9 @@ def run_report(
         cwd=str(notebook.parent),
         progress_bar=False,
         kernel_name="python3",
+        # The kernel talks to us over loopback only; its "TCP without encryption" warning
+        # would be the only line a user sees besides the report's path.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
