@@ -34,12 +34,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from taskkit.db import is_memory_sqlite
 from taskkit.errors import BulkWriteError
 from taskkit.progress import progress_bar
-from taskkit.sqlite_writer import ABORT, COMMIT, write_frame
+
+# TABLES: parents before children, so every foreign key points at a row already there.
+from taskkit.sqlite_writer import (
+    ABORT,
+    COMMIT,
+    PROJECTS_SQL,
+    SUMMARY_SQL,
+    TABLES,
+    WORKERS_SQL,
+    write_frame,
+)
 
 __all__ = ["TABLES", "Batch", "Existing", "write_batches"]
 
-# Parents before children, so every foreign key points at a row that is already there.
-TABLES = ("project", "worker", "task", "taskworkerlink")
 Batch = tuple[str, pa.Table]
 OnExisting = Literal["keep", "replace"]
 # Below this many task rows, starting the ADBC child (about a second of imports) costs more
@@ -124,14 +132,6 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
             as_text = as_text.cast(pa.string())
             table = table.set_column(i, column.name, as_text)
     return table
-
-
-_SUMMARY_SQL = "SELECT " + ", ".join(
-    [f"(SELECT count(*) FROM {name})" for name in TABLES]
-    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
-)
-_PROJECTS_SQL = "SELECT id, name FROM project"
-_WORKERS_SQL = "SELECT id, name FROM worker"
 
 
 def _existing_from(
@@ -259,7 +259,7 @@ async def _existing_async(conn: AsyncConnection) -> Existing:
         return [tuple(r) for r in (await conn.exec_driver_sql(sql)).all()]
 
     return _existing_from(
-        (await rows(_SUMMARY_SQL))[0], await rows(_PROJECTS_SQL), await rows(_WORKERS_SQL)
+        (await rows(SUMMARY_SQL))[0], await rows(PROJECTS_SQL), await rows(WORKERS_SQL)
     )
 
 

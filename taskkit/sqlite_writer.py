@@ -25,16 +25,28 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-__all__ = ["ABORT", "COMMIT", "read_frame", "write_frame"]
+__all__ = [
+    "ABORT",
+    "COMMIT",
+    "PROJECTS_SQL",
+    "SUMMARY_SQL",
+    "TABLES",
+    "WORKERS_SQL",
+    "read_frame",
+    "write_frame",
+]
 
 ABORT = "!abort"
 COMMIT = "!commit"
 TABLES = ("project", "worker", "task", "taskworkerlink")  # foreign-key order
 BUSY_TIMEOUT_MS = 30_000
-_SUMMARY_SQL = "SELECT " + ", ".join(
+# What the database holds, read inside the write transaction (shared with taskkit.bulk).
+SUMMARY_SQL = "SELECT " + ", ".join(
     [f"(SELECT count(*) FROM {name})" for name in TABLES]
     + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
 )
+PROJECTS_SQL = "SELECT id, name FROM project"
+WORKERS_SQL = "SELECT id, name FROM worker"
 
 
 def write_frame(out: BinaryIO, name: str, table: pa.Table) -> None:
@@ -92,12 +104,12 @@ def _run(path: str, on_existing: str) -> dict[str, int]:
             if on_existing == "replace":
                 for name in reversed(TABLES):
                     cur.execute(f"DELETE FROM {name}")
-            summary = rows(_SUMMARY_SQL)[0]
+            summary = rows(SUMMARY_SQL)[0]
             _say(
                 {
                     "summary": list(summary),
-                    "projects": rows("SELECT id, name FROM project"),
-                    "workers": rows("SELECT id, name FROM worker"),
+                    "projects": rows(PROJECTS_SQL),
+                    "workers": rows(WORKERS_SQL),
                 }
             )
             # Into an empty database, building indexes once at the end (a sort) is much faster
