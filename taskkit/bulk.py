@@ -278,20 +278,24 @@ async def _drop_for_bulk(conn: AsyncConnection) -> list[str]:
     """Drop the foreign keys and plain (non-unique) indexes of the taskkit tables; return
     the statements that put them back, exactly as they were."""
     tables = ", ".join(f"'{name}'" for name in TABLES)
-    rows = (
-        await conn.exec_driver_sql(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' "
-            f"AND c.conrelid::regclass::text IN ({tables}) ORDER BY 1, 2"
-        )
-    ).all()
-    indexes = (
-        await conn.exec_driver_sql(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i WHERE NOT i.indisunique AND NOT i.indisprimary "
-            f"AND i.indrelid::regclass::text IN ({tables}) ORDER BY 1"
-        )
-    ).all()
+    rows: list[Any] = list(
+        (
+            await conn.exec_driver_sql(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.contype = 'f' "
+                f"AND c.conrelid::regclass::text IN ({tables}) ORDER BY 1, 2"
+            )
+        ).all()
+    )
+    indexes: list[Any] = list(
+        (
+            await conn.exec_driver_sql(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE NOT i.indisunique AND NOT i.indisprimary "
+                f"AND i.indrelid::regclass::text IN ({tables}) ORDER BY 1"
+            )
+        ).all()
+    )
     restore = [definition for _, definition in indexes]
     for table, name, definition in rows:
         await conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
