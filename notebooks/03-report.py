@@ -34,6 +34,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
+from matplotlib.ticker import MaxNLocator
 
 import taskkit
 from taskkit.report import check_parameters, report_data
@@ -94,6 +95,8 @@ table
 
 # %%
 weekly = data.weekly.set_index("week")[["created", "completed"]]
+if parameters.date_to is not None:  # tasks in scope may complete after it: keep the window
+    weekly = weekly[weekly.index <= pd.Timestamp(parameters.date_to)]
 if len(weekly):
     backlog_change = int(weekly["created"].sum() - weekly["completed"].sum())
     busiest = weekly["created"].idxmax()
@@ -143,7 +146,7 @@ if len(projects):
     )
     ax.set_xlabel("tasks")
     ax.set_ylabel("")
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     plt.show()
 projects.assign(completed_share=projects["completed_share"].round(3)).drop(columns="project_id")
 
@@ -164,6 +167,7 @@ if len(workers):
     labels = workers["worker"] + " (" + workers["worker_id"] + ")"
     ax.barh(labels.iloc[::-1], workers["open"].iloc[::-1], color="#DD8452")
     ax.set_xlabel("open tasks (pending or in progress)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     plt.show()
 
 # %% [markdown]
