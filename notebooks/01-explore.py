@@ -36,19 +36,19 @@ from IPython.display import Markdown, display
 from sqlmodel import or_, select
 
 import taskkit
-from taskkit import Project, Task
-
-# Queries, pagination and DataFrames are being added to the top-level package; until then they
-# are imported from their modules (the names stay the same).
-from taskkit.frames import to_dataframe
-from taskkit.paging import pages, paginate, paginate_offset
-from taskkit.query import (
+from taskkit import (
+    Project,
+    Task,
     any_of,
     count,
+    pages,
+    paginate,
+    paginate_offset,
     project_progress,
     select_tasks,
     status_priority_counts,
     tasks_per_week,
+    to_dataframe,
     worker_load,
 )
 

@@ -58,12 +58,13 @@ from taskkit import (
     TaskRead,
     TaskReadWithRelations,
     TaskWorkerLink,
+    any_of,
+    count,
     migrate,
+    paginate,
+    paginate_offset,
+    select_tasks,
 )
-
-# Not yet exported from the top-level package; imported from their modules meanwhile.
-from taskkit.paging import paginate, paginate_offset
-from taskkit.query import any_of, count, select_tasks
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_colwidth", 120)
@@ -655,7 +656,7 @@ print(f"{len(loaded)} tasks with projects and workers in {len(selects)} SELECTs:
 #   pages of a large table are slow, and each page number is a new count.
 # * **Exactly once.** Rows inserted or deleted between two pages shift everything after them.
 #
-# Keyset pagination (`taskkit.paging.paginate`) remembers the sort key of the last row and asks
+# Keyset pagination (`taskkit.paginate`) remembers the sort key of the last row and asks
 # for the rows after it: an index seek, as cheap on page 1,000 as on page 1, and unaffected
 # by rows added elsewhere. Watch a new task arrive between page 1 and page 2 of "pending tasks,
 # newest first":
