@@ -186,8 +186,20 @@ def connect(
     """
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return _connect_sqlite(parsed, echo=echo, **engine_kwargs)
-    return _connect_postgres(parsed, echo=echo, **engine_kwargs)
+        engine = _connect_sqlite(parsed, echo=echo, **engine_kwargs)
+    else:
+        engine = _connect_postgres(parsed, echo=echo, **engine_kwargs)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _open(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # A failure to open a connection, wherever it happens (a CRUD helper, a query, a
+        # migration), becomes one clear error naming host and database, never the password.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            raise _unavailable(engine.url, exc) from None
+
+    return engine
 
 
 def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
@@ -348,16 +360,20 @@ async def ping(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+    except DatabaseUnavailableError:
+        raise
     except Exception as exc:  # driver errors differ per backend; all mean "cannot connect"
-        url = engine.url
-        where = (
-            f"SQLite file {url.database!r}"
-            if url.get_backend_name() == "sqlite"
-            else f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432}"
-        )
-        reason = redact(
-            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        )
-        if url.password:
-            reason = reason.replace(url.password, "***")
-        raise DatabaseUnavailableError(f"cannot connect to {where}: {reason}") from None
+        raise _unavailable(engine.url, exc) from None
+
+
+def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailableError:
+    where = (
+        f"SQLite file {url.database!r}"
+        if url.get_backend_name() == "sqlite"
+        else f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432}"
+    )
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    reason = redact(text_.splitlines()[0] if text_ else type(exc).__name__)
+    if url.password:
+        reason = reason.replace(url.password, "***")
+    return DatabaseUnavailableError(f"cannot connect to {where}: {reason}")

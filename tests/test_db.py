@@ -265,3 +265,24 @@ async def test_unreachable_server_fails_fast_naming_host_and_database():
         await engine.dispose()
     assert "'nowhere' on 127.0.0.1:9" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+async def test_every_entry_point_reports_an_unreachable_server_clearly():
+    engine = connect("postgresql://u:hunter2@127.0.0.1:9/nowhere")
+    try:
+        async with taskkit.session(engine) as s:
+            for call in (
+                lambda: taskkit.create_task(s, {"title": "x"}),
+                lambda: taskkit.get_task(s, 1),
+                lambda: taskkit.count(s, taskkit.select_tasks()),
+                lambda: taskkit.paginate(s, taskkit.select_tasks()),
+                lambda: taskkit.to_dataframe(engine, taskkit.select_tasks()),
+                lambda: taskkit.seed(engine, tasks=10, progress=False),
+                lambda: taskkit.ensure_schema(engine),
+            ):
+                with pytest.raises(DatabaseUnavailableError) as info:
+                    await call()
+                assert "'nowhere' on 127.0.0.1:9" in str(info.value)
+                assert "hunter2" not in str(info.value)
+    finally:
+        await engine.dispose()
