@@ -4,6 +4,7 @@ SQLite (a file under ``data/``) is the embedded default; PostgreSQL through asyn
 users go when they outgrow one machine. Both are reached through one async code path.
 """
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -327,8 +328,6 @@ async def get_session() -> AsyncIterator[AsyncSession]:
     created once per URL and event loop (an asyncpg engine cannot cross event loops); close
     it with :func:`dispose_default_engines` before the loop ends.
     """
-    import asyncio
-
     key = (database_url(), id(asyncio.get_running_loop()))
     engine = _default_engines.get(key)
     if engine is None:
@@ -343,8 +342,6 @@ async def dispose_default_engines() -> None:
     Call it before that loop ends (a FastAPI lifespan's shutdown, the end of an
     ``asyncio.run``): an asyncpg connection cannot be closed from another loop later.
     """
-    import asyncio
-
     current = id(asyncio.get_running_loop())
     for key in [k for k in _default_engines if k[1] == current]:
         await _default_engines.pop(key).dispose()

@@ -339,8 +339,7 @@ def _workers(table: pa.Table, check: _Checker) -> list[list[str]]:
     names: list[list[str]] = []
     seen: dict[str, str | None] = {}
     for row, cell in enumerate(cells):
-        listed = [n for n in _SEPARATOR.split(cell.strip())] if cell else []
-        listed = list(dict.fromkeys(n for n in listed if n))
+        listed = list(dict.fromkeys(n for n in _SEPARATOR.split(cell.strip()) if n)) if cell else []
         for name in listed:
             if name not in seen:
                 try:

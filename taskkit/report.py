@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from taskkit.db import DEFAULT_DATABASE_PATH, connect, database_url, ping, redact
-from taskkit.errors import InvalidArgumentError, NotFoundError
+from taskkit.errors import ConfigurationError, InvalidArgumentError, NotFoundError
 from taskkit.frames import to_dataframe
 from taskkit.migrate import ensure_schema
 from taskkit.models import Project, Task
@@ -253,11 +253,19 @@ def run_report(
     Raises:
         InvalidArgumentError: a bad parameter or output directory; nothing has run.
         NotFoundError: the project parameter names no project; nothing has run.
+        ConfigurationError: the report notebook is not there (an installed copy without the
+            repository).
     """
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
 
+    if not notebook.is_file():
+        # The notebook lives in the repository (notebooks/), not in an installed wheel.
+        raise ConfigurationError(
+            f"the report notebook {str(notebook)!r} is missing; run taskkit report from a "
+            "checkout of the taskkit repository (uv run taskkit report)"
+        )
     parameters = check_parameters(dict(values or {}))
     target = _writable_directory(Path(out) if out is not None else DEFAULT_OUT)
     url = database_url(parameters.database_url)

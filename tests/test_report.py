@@ -106,3 +106,10 @@ def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
     printed = Path(good.output.strip().splitlines()[-1])
     assert printed.is_file() and printed.parent == tmp_path / "o"
     assert "created between 01 Jun 2025" in printed.read_text(encoding="utf-8")
+
+
+def test_a_missing_report_notebook_is_a_clear_error(tmp_path):
+    from taskkit import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"report notebook .* is missing"):
+        run_report({}, out=tmp_path, notebook=tmp_path / "nope.ipynb")
