@@ -17,8 +17,10 @@ whether to refuse, and how to number new rows.
 """
 
 import asyncio
+import contextlib
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ from taskkit.sqlite_writer import (
 )
 
 __all__ = ["TABLES", "Batch", "Existing", "write_batches"]
+
+log = logging.getLogger(__name__)
 
 Batch = tuple[str, pa.Table]
 OnExisting = Literal["keep", "replace"]
@@ -81,6 +85,7 @@ async def write_batches(
     total_rows: int = 0,
     progress: bool | None = None,
     desc: str = "writing",
+    check_foreign_keys: bool = True,
 ) -> dict[str, int]:
     """Write the batches that ``make_batches(existing)`` yields, all in one transaction.
 
@@ -93,6 +98,10 @@ async def write_batches(
         total_rows: task rows expected, for the progress bar.
         progress: show a progress bar (``None``: only in Jupyter or on a terminal).
         desc: the progress bar's label.
+        check_foreign_keys: ``False`` only for rows whose keys are right by construction (the
+            seed numbers its own projects, workers and tasks in an empty database): the SQLite
+            bulk writer then skips its foreign-key scan before COMMIT (a third of a second per
+            million tasks). Every other path checks keys as usual.
 
     Returns:
         Rows written per table.
@@ -103,7 +112,7 @@ async def write_batches(
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
-        return await _write_sqlite_file(engine, make_batches, on_existing, bar)
+        return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
     except (DBAPIError, PostgresError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise BulkWriteError(
@@ -151,15 +160,21 @@ _WRITER = Path(__file__).with_name("sqlite_writer.py")
 
 
 async def _write_sqlite_file(
-    engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
+    engine: AsyncEngine,
+    make_batches: BatchFactory,
+    on_existing: OnExisting,
+    bar: Any,
+    check_foreign_keys: bool,
 ) -> dict[str, int]:
     # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(_WRITER), engine.url.database or "", on_existing,
+        "check" if check_foreign_keys else "trust",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, limit=2**24,
     )  # fmt: skip
     assert child.stdin is not None and child.stdout is not None
+    _widen_pipe(child.stdin)
     try:
         opening = await _message(child)
         existing = _existing_from(
@@ -167,14 +182,21 @@ async def _write_sqlite_file(
         )
         written: dict[str, int] = {}
         progress = asyncio.ensure_future(_follow(child, written, bar))
+        batches = iter(make_batches(existing))
+
+        def next_frame() -> bytes | None:
+            item = next(batches, None)
+            return None if item is None else _frame(item[0], _sqlite_ready(item[1]))
+
+        # Generate (in a thread) the next batch while the child writes this one.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
         try:
-            batches = iter(make_batches(existing))
-            while (item := await asyncio.to_thread(next, batches, None)) is not None:
-                name, table = item
-                frame = await asyncio.to_thread(_frame, name, _sqlite_ready(table))
+            while (frame := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
                 child.stdin.write(frame)
                 await child.stdin.drain()
         except BaseException:
+            await asyncio.wait([upcoming])  # a thread cannot be stopped: let it finish
             child.stdin.write(await asyncio.to_thread(_frame, ABORT, pa.table({})))
             child.stdin.close()
             await progress
@@ -189,6 +211,19 @@ async def _write_sqlite_file(
             child.kill()
         await child.wait()
         raise
+
+
+def _widen_pipe(stream: asyncio.StreamWriter) -> None:
+    """A 1 MiB pipe instead of 64 KiB: fewer round trips per batch (Linux; a no-op elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    pipe = stream.get_extra_info("pipe")
+    if set_size is not None and pipe is not None:
+        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
+            fcntl.fcntl(pipe.fileno(), set_size, 1 << 20)
 
 
 def _frame(name: str, table: pa.Table) -> bytes:
@@ -228,6 +263,8 @@ async def _follow(
             if name == "task":
                 bar.update(rows)
         elif "done" in message or "aborted" in message:
+            if "seconds" in message:
+                log.debug("SQLite writer, seconds per phase: %s", message["seconds"])
             await child.wait()
             return written
 

@@ -1,0 +1,92 @@
+"""The shared bulk-write path: keys are checked on every path unless the caller vouches for them,
+and a refused write stores nothing."""
+
+import sys
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+
+import taskkit
+from taskkit import BulkWriteError, bulk
+from taskkit.bulk import Batch, Existing, write_batches
+from tests.helpers import snapshot
+
+
+def tasks(first_id: int, n: int) -> pa.Table:
+    stamp = pa.array([1_700_000_000_000_000] * n, pa.timestamp("us", "UTC"))
+    return pa.table(
+        {
+            "id": pa.array(range(first_id, first_id + n), pa.int64()),
+            "title": pa.array([f"task {i}" for i in range(n)]),
+            "status": pa.array(["pending"] * n),
+            "priority": pa.array(["medium"] * n),
+            "project_id": pa.nulls(n, pa.int64()),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
+
+
+def orphan_links(existing: Existing) -> Iterator[Batch]:
+    """Two good tasks, then a link to a task and a worker that do not exist."""
+    yield "task", tasks(existing.max_task_id + 1, 2)
+    yield "taskworkerlink", pa.table({"task_id": [10_000], "worker_id": ["w-nobody"]})
+
+
+async def refused_and_unchanged(engine) -> str:
+    await taskkit.seed(engine, tasks=5, progress=False)
+    before = await snapshot(engine)
+    with pytest.raises(BulkWriteError, match="nothing was stored") as refused:
+        await write_batches(engine, orphan_links, total_rows=2, progress=False)
+    assert await snapshot(engine) == before
+    return str(refused.value)
+
+
+async def test_a_link_to_missing_rows_is_refused_and_nothing_is_stored(engine):
+    """Small writes (the engine's connection on SQLite, COPY on PostgreSQL)."""
+    assert "foreign key" in (await refused_and_unchanged(engine)).lower()
+
+
+async def test_the_adbc_writer_checks_keys_before_it_commits(tmp_path, monkeypatch):
+    """One link, two missing parents (its task and its worker)."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'child.db'}")
+    await taskkit.create_db_and_tables(engine)
+    message = await refused_and_unchanged(engine)
+    assert "2 reference(s) to missing rows, e.g. taskworkerlink -> " in message
+    # The check is what refused them: a caller that vouches for its keys skips it.
+    await write_batches(engine, orphan_links, progress=False, check_foreign_keys=False)
+    async with engine.connect() as conn:
+        assert len((await conn.execute(text("PRAGMA foreign_key_check"))).all()) == 2
+    await engine.dispose()
+
+
+async def test_the_seed_vouches_only_for_keys_that_hold(tmp_path, monkeypatch):
+    """The seed skips the writer's key scan (check_foreign_keys=False); every key it writes
+    must then hold by construction, with and without projects and workers."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    monkeypatch.setattr(sys.modules["taskkit.seed"], "CHUNK", 900)
+    for projects, workers in ((20, 50), (0, 3), (1, 0), (7, 1)):
+        engine = taskkit.connect(f"sqlite:///{tmp_path / f'{projects}-{workers}.db'}")
+        await taskkit.create_db_and_tables(engine)
+        summary = await taskkit.seed(
+            engine, tasks=4_000, projects=projects, workers=workers, progress=False
+        )
+        async with engine.connect() as conn:
+            broken = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
+            orphans = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM taskworkerlink l LEFT JOIN task t "
+                        "ON t.id = l.task_id LEFT JOIN worker w ON w.id = l.worker_id "
+                        "WHERE t.id IS NULL OR w.id IS NULL"
+                    )
+                )
+            ).scalar_one()
+        await engine.dispose()
+        assert broken == [], (projects, workers)
+        assert orphans == 0
+        assert summary.tasks == 4_000
+        assert (summary.links > 0) == (workers > 0)
