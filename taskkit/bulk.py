@@ -21,11 +21,12 @@ import contextlib
 import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -166,64 +167,90 @@ async def _write_sqlite_file(
     bar: Any,
     check_foreign_keys: bool,
 ) -> dict[str, int]:
-    # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, str(_WRITER), engine.url.database or "", on_existing,
-        "check" if check_foreign_keys else "trust",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, limit=2**24,
-    )  # fmt: skip
-    assert child.stdin is not None and child.stdout is not None
-    _widen_pipe(child.stdin)
+    # Batches go down a plain pipe written by worker threads with blocking writes: the kernel
+    # wakes a blocked writer as soon as the child reads, with no event-loop turn (nor the GIL,
+    # which the generating thread holds) per megabyte.
+    read_end, write_end = os.pipe()
+    _widen_pipe(write_end)
     try:
-        opening = await _message(child)
-        existing = _existing_from(
-            tuple(opening["summary"]), opening["projects"], opening["workers"]
-        )
-        written: dict[str, int] = {}
-        progress = asyncio.ensure_future(_follow(child, written, bar))
-        batches = iter(make_batches(existing))
-
-        def next_frame() -> bytes | None:
-            item = next(batches, None)
-            return None if item is None else _frame(item[0], _sqlite_ready(item[1]))
-
-        # Generate (in a thread) the next batch while the child writes this one.
-        upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
-        try:
-            while (frame := await upcoming) is not None:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
-                child.stdin.write(frame)
-                await child.stdin.drain()
-        except BaseException:
-            await asyncio.wait([upcoming])  # a thread cannot be stopped: let it finish
-            child.stdin.write(await asyncio.to_thread(_frame, ABORT, pa.table({})))
-            child.stdin.close()
-            await progress
-            raise
-        child.stdin.write(await asyncio.to_thread(_frame, COMMIT, pa.table({})))
-        child.stdin.close()
-        return await progress
+        # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, str(_WRITER), engine.url.database or "", on_existing,
+            "check" if check_foreign_keys else "trust",
+            stdin=read_end, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, limit=2**24,
+        )  # fmt: skip
     except BaseException:
-        # Cancelled (Ctrl-C), or anything unexpected: a killed child's transaction is rolled
-        # back by SQLite, so the database stays exactly as it was.
-        if child.returncode is None:
-            child.kill()
-        await child.wait()
+        os.close(write_end)
+        raise
+    finally:
+        os.close(read_end)
+    with os.fdopen(write_end, "wb") as pipe:
+        try:
+            opening = await _message(child)
+            existing = _existing_from(
+                tuple(opening["summary"]), opening["projects"], opening["workers"]
+            )
+            written: dict[str, int] = {}
+            progress = asyncio.ensure_future(_follow(child, written, bar))
+            await _send_batches(pipe, make_batches(existing), progress)
+            pipe.close()  # the child reads to the end of input, then commits
+            return await progress
+        except BaseException:
+            # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's
+            # transaction is rolled back by SQLite, so the database stays exactly as it was.
+            if child.returncode is None:
+                child.kill()
+            await child.wait()
+            raise
+
+
+async def _send_batches(
+    pipe: BinaryIO, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+) -> None:
+    """Send every batch, then the commit frame; on an error, the abort frame if possible."""
+    items = iter(batches)
+
+    def next_frame() -> bytes | None:
+        item = next(items, None)
+        return None if item is None else _frame(item[0], _sqlite_ready(item[1]))
+
+    def send(frame: bytes) -> None:
+        pipe.write(frame)
+        pipe.flush()
+
+    # Generate (in a thread) the next batch while the child writes this one.
+    upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
+    try:
+        while (frame := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
+            await asyncio.to_thread(send, frame)
+        await asyncio.to_thread(send, _frame(COMMIT, pa.table({})))
+    except BrokenPipeError:
+        await asyncio.wait([upcoming])
+        await progress  # the child stopped early: its last message says why (and raises)
+        raise BulkWriteError("the SQLite writer stopped early, nothing was stored") from None
+    except Exception:
+        # The batch factory refused or failed (no write is under way): ask the child to roll
+        # back and wait for it to say so.
+        await asyncio.wait([upcoming])  # a thread cannot be stopped: let it finish
+        with contextlib.suppress(BrokenPipeError):
+            await asyncio.to_thread(send, _frame(ABORT, pa.table({})))
+            pipe.close()
+        await progress
         raise
 
 
-def _widen_pipe(stream: asyncio.StreamWriter) -> None:
+def _widen_pipe(fd: int) -> None:
     """A 1 MiB pipe instead of 64 KiB: fewer round trips per batch (Linux; a no-op elsewhere)."""
     try:
         import fcntl
     except ImportError:  # Windows
         return
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    pipe = stream.get_extra_info("pipe")
-    if set_size is not None and pipe is not None:
+    if set_size is not None:
         with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
-            fcntl.fcntl(pipe.fileno(), set_size, 1 << 20)
+            fcntl.fcntl(fd, set_size, 1 << 20)
 
 
 def _frame(name: str, table: pa.Table) -> bytes:

@@ -24,9 +24,11 @@ its own random stream (derived from ``seed`` and the column's name), so adding a
 does not reshuffle the others.
 """
 
+import itertools
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -304,6 +306,15 @@ async def seed(
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InvalidArgumentError(f"seed must be an integer from 0 to 2**63-1, got {seed!r}")
     started = time.perf_counter()
+    # The rows do not depend on what the database holds (a seed refuses or resets, and always
+    # numbers from 1), so the first batch is generated while the writer starts up.
+    ahead = ThreadPoolExecutor(1, thread_name_prefix="taskkit-seed")
+
+    def start() -> tuple[Iterator[Batch], list[Batch]]:
+        batches = _TaskGenerator(seed, tasks, projects, workers).batches()
+        return batches, list(itertools.islice(batches, 2))  # the first tasks and their links
+
+    started_batches = ahead.submit(start)
 
     def make_batches(existing: Existing) -> Iterator[Batch]:
         if not existing.empty:
@@ -320,17 +331,22 @@ async def seed(
             yield "project", _projects(projects)
         if workers:
             yield "worker", _workers(seed, workers)
-        yield from _TaskGenerator(seed, tasks, projects, workers).batches()
+        batches, first = started_batches.result()
+        yield from first
+        yield from batches
 
-    written = await write_batches(
-        engine,
-        make_batches,
-        on_existing="replace" if reset else "keep",
-        total_rows=tasks,
-        progress=progress,
-        desc="seeding",
-        check_foreign_keys=False,  # ids made here, into an empty database: right by construction
-    )
+    try:
+        written = await write_batches(
+            engine,
+            make_batches,
+            on_existing="replace" if reset else "keep",
+            total_rows=tasks,
+            progress=progress,
+            desc="seeding",
+            check_foreign_keys=False,  # ids made here, in an empty database: right by design
+        )
+    finally:
+        ahead.shutdown(wait=False)  # after a refusal, the first batch is simply dropped
     return SeedSummary(
         projects=written.get("project", 0),
         workers=written.get("worker", 0),

@@ -90,3 +90,43 @@ async def test_the_seed_vouches_only_for_keys_that_hold(tmp_path, monkeypatch):
         assert orphans == 0
         assert summary.tasks == 4_000
         assert (summary.links > 0) == (workers > 0)
+
+
+def many_batches_with_a_bad_first_row(existing: Existing) -> Iterator[Batch]:
+    """A CHECK violation at the start, then more rows than the pipe holds: the writer refuses
+    while the parent is still sending."""
+    bad = tasks(existing.max_task_id + 1, 50_000)
+    yield "task", bad.set_column(2, "status", pa.array(["bogus"] + ["pending"] * 49_999))
+    for i in range(1, 8):
+        yield "task", tasks(existing.max_task_id + 1 + i * 50_000, 50_000)
+
+
+async def test_a_refusal_midstream_names_the_reason_and_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'refused.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await taskkit.seed(engine, tasks=5, progress=False)
+    before = await snapshot(engine)
+    with pytest.raises(BulkWriteError, match="CHECK constraint failed: ck_task_status"):
+        await write_batches(engine, many_batches_with_a_bad_first_row, progress=False)
+    assert await snapshot(engine) == before
+    await engine.dispose()
+
+
+async def test_a_writer_that_dies_midstream_is_reported_and_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'died.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await taskkit.seed(engine, tasks=5, progress=False)
+    before = await snapshot(engine)
+    original = bulk._follow
+
+    async def follow_then_kill(child, written, bar):
+        child.kill()  # as soon as the writer has opened the database
+        return await original(child, written, bar)
+
+    monkeypatch.setattr(bulk, "_follow", follow_then_kill)
+    with pytest.raises(BulkWriteError, match="SQLite writer stopped"):
+        await write_batches(engine, many_batches_with_a_bad_first_row, progress=False)
+    assert await snapshot(engine) == before
+    await engine.dispose()
