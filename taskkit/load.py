@@ -259,7 +259,7 @@ class _Checked:
     status: pa.Array
     priority: pa.Array
     project: pa.Array
-    workers: list[list[str]]
+    workers: "_Links"
     ids: pd.Series  # Int64, <NA> where not given
     created_at: pd.Series
     updated_at: pd.Series
@@ -329,28 +329,37 @@ def _check(table: pa.Table, *, now: pd.Timestamp) -> tuple[_Checked, _Checker]:
     return checked, check
 
 
-_SEPARATOR = re.compile(r"\s*;\s*")
+@dataclass
+class _Links:
+    """Each row's worker names, flattened: ``names[i]`` is named by row ``rows[i]``; rows in
+    order, a name at most once per row."""
+
+    rows: np.ndarray  # int64 row positions, ascending
+    names: pa.Array  # strings
 
 
-def _workers(table: pa.Table, check: _Checker) -> list[list[str]]:
+def _workers(table: pa.Table, check: _Checker) -> _Links:
+    """Split the ``workers`` cells on ``;`` (each name trimmed) and check each distinct name."""
     if "workers" not in table.column_names:
-        return [[] for _ in range(table.num_rows)]
-    cells = _text(table, "workers").to_pylist()
-    names: list[list[str]] = []
-    seen: dict[str, str | None] = {}
-    for row, cell in enumerate(cells):
-        listed = list(dict.fromkeys(n for n in _SEPARATOR.split(cell.strip()) if n)) if cell else []
-        for name in listed:
-            if name not in seen:
-                try:
-                    _ADAPTERS["worker"].validate_python(name)
-                    seen[name] = None
-                except ValidationError as exc:
-                    seen[name] = _reason(exc)
-            if seen[name]:
-                check.flag(np.array([row]), "workers", f"{seen[name]} (got {_shown(name)})")
-        names.append(listed)
-    return names
+        return _Links(np.zeros(0, np.int64), pa.array([], pa.string()))
+    lists = pc.split_pattern(_text(table, "workers").combine_chunks(), ";")
+    names = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    pairs = pd.DataFrame({"row": rows, "name": names.to_pandas()})
+    pairs = pairs[(pairs["name"] != "") & ~pairs.duplicated()]  # "a; ;a" names one worker
+    links = _Links(pairs["row"].to_numpy(), pa.array(pairs["name"], pa.string()))
+    encoded = links.names.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    for code, name in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            _ADAPTERS["worker"].validate_python(name)
+        except ValidationError as exc:
+            check.flag(
+                np.unique(links.rows[codes == code]),
+                "workers",
+                f"{_reason(exc)} (got {_shown(name)})",
+            )
+    return links
 
 
 def _ids(table: pa.Table, check: _Checker) -> pd.Series:
@@ -384,94 +393,113 @@ def _slug(name: str) -> str:
 
 def _batches(rows: _Checked, keep: np.ndarray, existing: Existing) -> Iterator[Batch]:
     """Resolve names to ids against what the database holds, then yield the rows."""
+    kept_positions = np.flatnonzero(keep)
+    project_names = rows.project.filter(pa.array(keep))
     projects = dict(existing.projects)
     new_projects: list[tuple[int, str]] = []
-    next_project = existing.max_project_id
-    project_names = np.asarray(rows.project.to_pylist(), dtype=object)[keep]
-    for name in dict.fromkeys(n for n in project_names if n is not None):
+    for name in pc.unique(project_names.drop_null()).to_pylist():  # in order of appearance
         if name not in projects:
-            next_project += 1
-            projects[name] = next_project
-            new_projects.append((next_project, name))
+            projects[name] = existing.max_project_id + len(new_projects) + 1
+            new_projects.append((projects[name], name))
     if new_projects:
         ids, names = zip(*new_projects, strict=True)
         yield "project", pa.table({"id": pa.array(ids, pa.int64()), "name": pa.array(names)})
+    project_ids = _lookup(project_names, projects, pa.int64())
 
-    by_name: dict[str, list[str]] = {}
-    for wid, name in existing.workers.items():
-        by_name.setdefault(name, []).append(wid)
-    taken = set(existing.workers)
-    new_workers: list[tuple[str, str]] = []
-    kept_positions = np.flatnonzero(keep)
-    for position in kept_positions:
-        for name in rows.workers[position]:
-            if name in by_name:
-                if len(by_name[name]) > 1:
-                    raise LoadError(
-                        f"row {position + 1}: workers: {name!r} is the name of several workers "
-                        f"({', '.join(sorted(by_name[name]))}); it cannot say which one is meant"
-                    )
-                continue
-            wid, suffix = _slug(name), 1
-            while wid in taken:
-                suffix += 1
-                wid = f"{_slug(name)}-{suffix}"
-            taken.add(wid)
-            by_name[name] = [wid]
-            new_workers.append((wid, name))
-    if new_workers:
-        wids, names = zip(*new_workers, strict=True)
+    kept_links = keep[rows.workers.rows]
+    link_rows = rows.workers.rows[kept_links]
+    link_names = rows.workers.names.filter(pa.array(kept_links))
+    worker_ids = _worker_ids(link_names, link_rows, existing)
+    if worker_ids.new:
+        wids, names = zip(*worker_ids.new, strict=True)
         yield "worker", pa.table({"id": pa.array(wids), "name": pa.array(names)})
+    link_workers = _lookup(link_names, worker_ids.by_name, pa.string())
 
     given = rows.ids[keep].reset_index(drop=True)
     first_free = max(existing.max_task_id, int(given.max()) if given.notna().any() else 0) + 1
-    generated = np.arange(first_free, first_free + int(given.isna().sum()))
     task_ids = given.to_numpy(dtype="int64", na_value=0)
-    task_ids[given.isna().to_numpy()] = generated
-    project_ids = pa.array(
-        [projects.get(n) if n is not None else None for n in project_names], pa.int64()
-    )
+    task_ids[given.isna().to_numpy()] = np.arange(first_free, first_free + int(given.isna().sum()))
+    task_id_of_row = np.zeros(len(keep), np.int64)
+    task_id_of_row[kept_positions] = task_ids
     for start in range(0, len(kept_positions), CHUNK):
         stop = min(start + CHUNK, len(kept_positions))
-        positions = pa.array(kept_positions[start:stop])
-        part = slice(start, stop)
+        positions = kept_positions[start:stop]
+        taken = pa.array(positions)
         yield (
             "task",
             pa.table(
                 {
-                    "id": pa.array(task_ids[part]),
-                    "title": rows.title.take(positions),
-                    "description": rows.description.take(positions),
-                    "status": rows.status.take(positions),
-                    "priority": rows.priority.take(positions),
+                    "id": pa.array(task_ids[start:stop]),
+                    "title": rows.title.take(taken),
+                    "description": rows.description.take(taken),
+                    "status": rows.status.take(taken),
+                    "priority": rows.priority.take(taken),
                     "project_id": project_ids[start:stop],
-                    "created_at": pa.array(
-                        rows.created_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
-                    ),
-                    "updated_at": pa.array(
-                        rows.updated_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
-                    ),
-                    "completed_at": pa.array(
-                        rows.completed_at.iloc[kept_positions[part]], pa.timestamp("us", "UTC")
-                    ),
+                    **{
+                        name: pa.array(series.iloc[positions], pa.timestamp("us", "UTC"))
+                        for name, series in (
+                            ("created_at", rows.created_at),
+                            ("updated_at", rows.updated_at),
+                            ("completed_at", rows.completed_at),
+                        )
+                    },
                 }
             ),
         )
-        link_tasks, link_workers = [], []
-        for offset, position in enumerate(kept_positions[part]):
-            for name in rows.workers[position]:
-                link_tasks.append(task_ids[start + offset])
-                link_workers.append(by_name[name][0])
-        if link_tasks:
+        # The links of these rows: link rows ascend, so they are one slice.
+        low = int(np.searchsorted(link_rows, positions[0]))
+        high = int(np.searchsorted(link_rows, positions[-1], side="right"))
+        if high > low:
             yield (
                 "taskworkerlink",
                 pa.table(
                     {
-                        "task_id": pa.array(link_tasks, pa.int64()),
-                        "worker_id": pa.array(link_workers),
+                        "task_id": pa.array(task_id_of_row[link_rows[low:high]]),
+                        "worker_id": link_workers[low:high],
                     }
                 ),
             )
+
+
+def _lookup(names: pa.Array, ids: dict[str, Any], id_type: pa.DataType) -> pa.Array:
+    """``ids[name]`` for each name (null stays null), vectorized."""
+    known = list(ids)
+    positions = pc.index_in(names, value_set=pa.array(known, pa.string()))
+    return pa.array([ids[name] for name in known], id_type).take(positions)
+
+
+@dataclass
+class _WorkerIds:
+    by_name: dict[str, str] = field(default_factory=dict)
+    new: list[tuple[str, str]] = field(default_factory=list)  # (id, name) to create
+
+
+def _worker_ids(names: pa.Array, rows: np.ndarray, existing: Existing) -> _WorkerIds:
+    """The worker id of each name: an existing worker's, or a new one made from the name."""
+    sharing: dict[str, list[str]] = {}
+    for wid, name in existing.workers.items():
+        sharing.setdefault(name, []).append(wid)
+    taken = set(existing.workers)
+    result = _WorkerIds()
+    distinct = pc.unique(names)  # in order of appearance
+    for name in distinct.to_pylist():
+        if name in sharing:
+            if len(sharing[name]) > 1:
+                first = int(rows[pc.index(names, name).as_py()])
+                raise LoadError(
+                    f"row {first + 1}: workers: {name!r} is the name of several workers "
+                    f"({', '.join(sorted(sharing[name]))}); it cannot say which one is meant"
+                )
+            result.by_name[name] = sharing[name][0]
+            continue
+        wid, suffix = _slug(name), 1
+        while wid in taken:
+            suffix += 1
+            wid = f"{_slug(name)}-{suffix}"
+        taken.add(wid)
+        result.by_name[name] = wid
+        result.new.append((wid, name))
+    return result
 
 
 async def load_tasks(

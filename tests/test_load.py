@@ -1,5 +1,6 @@
 """Loading task data from CSV files and DataFrames: validation, names, atomicity."""
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -232,3 +233,24 @@ def test_cli_import_example_and_bad_file(tmp_path):
     assert "row 1: status: Input should be" in result.output
     missing = CliRunner().invoke(cli, ["import", str(tmp_path / "nope.csv"), "--db", url])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_path, monkeypatch):
+    """Worker lists resolved in bulk land on the right tasks, across batch boundaries and
+    around skipped rows; a bad name flags its row only."""
+    monkeypatch.setattr(sys.modules["taskkit.load"], "CHUNK", 3)
+    cells = ["Ann; Bo", None, "  ", "Bo;Ann;Bo", "x" * 500, "Cy", ";Ann;", "Bo ; Cy; Dee", "Ann"]
+    frame = pd.DataFrame({"title": [f"t{i}" for i in range(len(cells))], "workers": cells})
+    summary = await load_tasks(engine, frame, on_error="skip", progress=False)
+    assert summary.skipped_rows == [5]
+    assert summary.skipped[0].field == "workers"
+    async with taskkit.session(engine) as s:
+        stored = {}
+        for task in await tasks_of(engine):
+            full = await taskkit.get_task(s, task.id, with_workers=True)
+            stored[task.title] = sorted(w.name for w in full.workers)
+    assert stored == {
+        "t0": ["Ann", "Bo"], "t1": [], "t2": [], "t3": ["Ann", "Bo"], "t5": ["Cy"],
+        "t6": ["Ann"], "t7": ["Bo", "Cy", "Dee"], "t8": ["Ann"],
+    }  # fmt: skip
+    assert summary.links == 10 and summary.workers_created == 4
