@@ -126,7 +126,9 @@ def taskkit_seed(url: str, n: int) -> tuple[float, float]:
     together (ru_maxrss would also count the pages this benchmark process had at fork)."""
     asyncio.run(create_schema(url))
     code = (
-        "import asyncio, taskkit\n"
+        "import asyncio, logging, taskkit\n"
+        "logging.basicConfig(format='taskkit seed | %(message)s')\n"
+        "logging.getLogger('taskkit.bulk').setLevel(logging.DEBUG)  # the writer's phases\n"
         "async def main():\n"
         f"    e = taskkit.connect({url!r})\n"
         f"    s = await taskkit.seed(e, tasks={n}, progress=False)\n"

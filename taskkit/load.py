@@ -364,7 +364,8 @@ def _workers(table: pa.Table, check: _Checker) -> _Links:
 
 def _ids(table: pa.Table, check: _Checker) -> pd.Series:
     if "id" not in table.column_names:
-        return pd.Series(pd.array([pd.NA] * table.num_rows, dtype="Int64"))
+        n = table.num_rows  # all missing
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
     text = _text(table, "id").to_pandas()
     numbers = pd.to_numeric(text, errors="coerce")
     whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers >= 1) & (numbers < 2**63)
