@@ -25,10 +25,11 @@ does not reshuffle the others.
 """
 
 import itertools
+import threading
 import time
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -307,14 +308,19 @@ async def seed(
         raise InvalidArgumentError(f"seed must be an integer from 0 to 2**63-1, got {seed!r}")
     started = time.perf_counter()
     # The rows do not depend on what the database holds (a seed refuses or resets, and always
-    # numbers from 1), so the first batch is generated while the writer starts up.
-    ahead = ThreadPoolExecutor(1, thread_name_prefix="taskkit-seed")
+    # numbers from 1), so the first batch is generated while the writer starts up. A daemon
+    # thread: after a refusal nobody waits for it, not even the interpreter at exit.
+    started_batches: Future[tuple[Iterator[Batch], list[Batch]]] = Future()
 
-    def start() -> tuple[Iterator[Batch], list[Batch]]:
-        batches = _TaskGenerator(seed, tasks, projects, workers).batches()
-        return batches, list(itertools.islice(batches, 2))  # the first tasks and their links
+    def start() -> None:
+        try:
+            batches = _TaskGenerator(seed, tasks, projects, workers).batches()
+            first = list(itertools.islice(batches, 2))  # the first tasks and their links
+            started_batches.set_result((batches, first))
+        except BaseException as exc:
+            started_batches.set_exception(exc)
 
-    started_batches = ahead.submit(start)
+    threading.Thread(target=start, name="taskkit-seed", daemon=True).start()
 
     def make_batches(existing: Existing) -> Iterator[Batch]:
         if not existing.empty:
@@ -335,18 +341,15 @@ async def seed(
         yield from first
         yield from batches
 
-    try:
-        written = await write_batches(
-            engine,
-            make_batches,
-            on_existing="replace" if reset else "keep",
-            total_rows=tasks,
-            progress=progress,
-            desc="seeding",
-            check_foreign_keys=False,  # ids made here, in an empty database: right by design
-        )
-    finally:
-        ahead.shutdown(wait=False)  # after a refusal, the first batch is simply dropped
+    written = await write_batches(
+        engine,
+        make_batches,
+        on_existing="replace" if reset else "keep",
+        total_rows=tasks,
+        progress=progress,
+        desc="seeding",
+        check_foreign_keys=False,  # ids made here, in an empty database: right by construction
+    )
     return SeedSummary(
         projects=written.get("project", 0),
         workers=written.get("worker", 0),
