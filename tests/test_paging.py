@@ -44,12 +44,11 @@ from taskkit.paging import (
     MAX_PAGE_SIZE,
     InvalidCursorError,
     Page,
-    _decode_value,
-    _encode_value,
     pages,
     paginate,
     paginate_offset,
 )
+from taskkit.paging.cursor import _decode_value, _encode_value
 from taskkit.query import select_tasks
 
 BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -617,7 +616,7 @@ async def test_a_cursor_that_is_not_a_string_is_refused(
 
 
 def test_cursors_are_url_safe_and_carry_no_pickle() -> None:
-    from taskkit.paging import _encode_cursor
+    from taskkit.paging.cursor import _encode_cursor
 
     cursor = _encode_cursor("f" * 24, "a", False, 3, [BASE, 7, "a b/c?", None])
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
