@@ -508,6 +508,8 @@ def tampered(cursor: str) -> str:
         lambda c: "!!!.???",
         lambda c: "x" * 100_000,
         lambda c: base64.urlsafe_b64encode(b'{"not": "a cursor"}').decode() + ".AAAA",
+        lambda c: c.split(".")[0] + ".é",
+        lambda c: c.replace(c[1], "é", 1),
     ],
     ids=[
         "truncated-by-one",
@@ -522,6 +524,8 @@ def tampered(cursor: str) -> str:
         "not-base64",
         "huge",
         "json-without-checksum",
+        "non-ascii-checksum",
+        "non-ascii-payload",
     ],
 )
 async def test_a_mangled_cursor_is_a_clear_error_not_a_traceback(

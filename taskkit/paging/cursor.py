@@ -139,7 +139,8 @@ def _decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, boo
         payload = _unb64(encoded)
     except (binascii.Error, ValueError):
         raise invalid from None
-    if not hmac.compare_digest(_checksum(payload), checksum):
+    # compare_digest refuses non-ASCII text with a TypeError: such a checksum is simply wrong.
+    if not checksum.isascii() or not hmac.compare_digest(_checksum(payload), checksum):
         raise invalid
     try:
         body = json.loads(payload)
