@@ -160,8 +160,8 @@ async def paginate(
         session: an ``AsyncSession``; a transaction this call opens is ended (on SQLite it
             is a deferred one, which neither takes nor waits for the write lock).
         stmt: a ``select()``, e.g. ``select_tasks(status="pending")`` or
-            ``select(Task).order_by(Task.completed_at.desc())``. See the ``taskkit.paging`` documentation
-            for what it may not contain.
+            ``select(Task).order_by(Task.completed_at.desc())``. The ``taskkit.paging``
+            package documentation says what it may not contain.
         size: rows per page, 1 to 10,000.
         cursor: ``None`` for the first page, else ``next_cursor`` or ``prev_cursor`` of a page
             of this same statement.
