@@ -68,7 +68,7 @@ def task_rows(n: int) -> pa.Table:
 
 def helper_cpu() -> float:
     """CPU seconds used so far by taskkit's SQLite helper processes (they outlive a read)."""
-    from taskkit.frames import _SQLiteChild
+    from taskkit.frames.sqlite_reader import _SQLiteChild
 
     total = 0.0
     for child in _SQLiteChild._idle:
@@ -211,7 +211,7 @@ async def main(url, schema):
     tracemalloc.stop()
     peak = rss("VmHWM:") - before
     frame = int(df.memory_usage(deep=True).sum())
-    from taskkit.frames import _SQLiteChild
+    from taskkit.frames.sqlite_reader import _SQLiteChild
     child = 0
     for helper in _SQLiteChild._idle:  # the SQLite reader's helper process, if one ran
         for line in open(f"/proc/{helper.proc.pid}/status"):

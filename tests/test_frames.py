@@ -27,7 +27,8 @@ from sqlmodel import select
 
 import taskkit
 from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
-from taskkit.frames import _SQLiteChild, models_to_frame, to_dataframe
+from taskkit.frames import models_to_frame, to_dataframe
+from taskkit.frames.sqlite_reader import _SQLiteChild
 from taskkit.models import (
     Priority,
     Project,

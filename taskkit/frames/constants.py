@@ -1,0 +1,14 @@
+"""Defaults and limits of a read, and the names its arguments accept."""
+
+from __future__ import annotations
+
+DEFAULT_CHUNKSIZE = 65_536
+# What `related=` accepts, and the column each name adds.
+RELATED = {"project": "project_name", "workers": "worker_ids"}
+READERS = ("auto", "adbc", "sqlalchemy")
+# Below this many rows an automatic progress bar would only flicker (and would make notebook
+# outputs differ from run to run).
+PROGRESS_MIN_ROWS = 50_000
+# Related rows are looked up by an IN list up to this many ids, else the whole table is read:
+# the ids come from the frame itself, so the lookup cannot disagree with it.
+IN_LIST_MAX = 1_000
