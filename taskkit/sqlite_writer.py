@@ -7,7 +7,7 @@ database; we reproduced it here ("disk I/O error" on the next connection). In it
 the fast driver is safe, and a killed child simply leaves an uncommitted transaction that
 SQLite rolls back.
 
-Protocol (parent ``taskkit.bulk`` <-> this module, run as ``python -m taskkit.sqlite_writer``):
+Protocol (parent ``taskkit.bulk`` <-> this file, run as a script: ``python sqlite_writer.py``):
 
 1. argv: the database path, ``keep`` or ``replace``, and ``check`` or ``trust`` (whether to
    run ``PRAGMA foreign_key_check`` before committing; ``trust`` only for rows whose keys are

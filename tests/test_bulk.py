@@ -1,6 +1,7 @@
 """The shared bulk-write path: keys are checked on every path unless the caller vouches for them,
 and a refused write stores nothing."""
 
+import logging
 import sys
 from collections.abc import Iterator
 
@@ -130,3 +131,18 @@ async def test_a_writer_that_dies_midstream_is_reported_and_stores_nothing(tmp_p
         await write_batches(engine, many_batches_with_a_bad_first_row, progress=False)
     assert await snapshot(engine) == before
     await engine.dispose()
+
+
+async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch, caplog):
+    """The seed benchmark prints these phases (debug log of taskkit.bulk)."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'phases.db'}")
+    await taskkit.create_db_and_tables(engine)
+    with caplog.at_level(logging.DEBUG, logger="taskkit.bulk"):
+        await taskkit.seed(engine, tasks=300, progress=False)
+    await engine.dispose()
+    (record,) = [r for r in caplog.records if "seconds per phase" in r.getMessage()]
+    phases = record.args  # logging keeps a lone dict argument as the mapping itself
+    assert {"insert task", "insert taskworkerlink", "index ix_task_title", "commit"} <= set(phases)
+    assert phases["foreign key check"] == 0  # the seed vouches for its keys
+    assert all(seconds >= 0 for seconds in phases.values())
