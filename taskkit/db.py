@@ -7,6 +7,7 @@ users go when they outgrow one machine. Both are reached through one async code 
 import asyncio
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -276,7 +277,20 @@ def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEng
     if "poolclass" not in engine_kwargs:  # NullPool and friends take no size
         options.update(pool_size=5, max_overflow=10)
     options.update(engine_kwargs)
-    return create_async_engine(url, echo=echo, connect_args=connect_args, **options)
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **options)
+    _CONNECT_TIMEOUTS[engine.sync_engine] = float(connect_args["timeout"])
+    return engine
+
+
+# The timeout lives in asyncpg's connect_args, out of the engine's URL: remember it for the
+# other drivers that connect on the engine's behalf (the ADBC DataFrame reader).
+_CONNECT_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def postgres_connect_timeout(engine: AsyncEngine) -> float:
+    """Seconds a PostgreSQL connection may take to open, as :func:`connect` set it
+    (``?connect_timeout=N`` in the URL, default 5)."""
+    return _CONNECT_TIMEOUTS.get(engine.sync_engine, POSTGRES_CONNECT_TIMEOUT_S)
 
 
 def has_open_work(session: AsyncSession) -> bool:

@@ -825,3 +825,16 @@ def test_models_to_frame_refuses_what_it_cannot_read() -> None:
         models_to_frame([{"title": "a"}])
     with pytest.raises(InvalidArgumentError, match="model must be a model class or a select"):
         models_to_frame([], model="Task")
+
+
+async def test_the_fast_postgres_reader_connects_with_the_engine_timeout():
+    """A user's connect_timeout reaches the ADBC reader too (it lives in asyncpg's connect
+    args, not in the engine's URL)."""
+    from taskkit.frames.source import _libpq_uri
+
+    slow = taskkit.connect("postgresql://u:p@h/db?connect_timeout=17&sslmode=require")
+    default = taskkit.connect("postgresql://u:p@h/db")
+    assert "connect_timeout=17" in _libpq_uri(slow) and "sslmode=require" in _libpq_uri(slow)
+    assert "connect_timeout=5" in _libpq_uri(default)
+    await slow.dispose()
+    await default.dispose()

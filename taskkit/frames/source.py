@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
-from taskkit.db import SQLITE_BEGIN_OPTION, is_memory_sqlite
+from taskkit.db import SQLITE_BEGIN_OPTION, is_memory_sqlite, postgres_connect_timeout
 from taskkit.errors import InvalidArgumentError
 from taskkit.frames.postgres_reader import _PostgresReader
 from taskkit.frames.readers import _ThreadedReader
@@ -106,13 +106,14 @@ def _fast_reader(engine: AsyncEngine, specs: list[_Spec]) -> tuple[str, str] | s
 def _libpq_uri(engine: AsyncEngine) -> str:
     """The engine's asyncpg URL as libpq (which ADBC uses) understands it."""
     url = engine.url
-    query: dict[str, Any] = {"connect_timeout": "5"}
+    # taskkit.connect keeps the timeout out of the URL (asyncpg takes it as a number).
+    query: dict[str, Any] = {
+        "connect_timeout": str(max(1, round(postgres_connect_timeout(engine))))
+    }
     for name, value in url.query.items():
         value = value if isinstance(value, str) else value[-1]
         if name == "ssl":
             query["sslmode"] = {"true": "require", "false": "disable"}.get(value.lower(), value)
-        elif name == "timeout":
-            query["connect_timeout"] = str(max(1, round(float(value))))
         elif name in ("target_session_attrs", "krbsrvname", "passfile"):
             query[name] = value
         # asyncpg-only settings (statement caches, ...) mean nothing to libpq
