@@ -26,7 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
-from sqlalchemy import CheckConstraint, Table, inspect, text
+from sqlalchemy import CheckConstraint, Column, MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -204,8 +204,9 @@ async def check(engine: AsyncEngine) -> None:
     """Check that the database is at head and its schema is what the models declare.
 
     Compares tables, columns (types and nullability), indexes, unique constraints, foreign keys
-    (Alembic's autogenerate comparison), plus CHECK constraints by name (which autogenerate
-    skips). Reads only.
+    (Alembic's autogenerate comparison), plus CHECK constraints (which autogenerate skips): by
+    name, and by definition (on PostgreSQL through a temporary table that is rolled back).
+    Changes nothing.
 
     Raises:
         MigrationError: the database is behind head, has no recorded revision, is at a revision
@@ -472,7 +473,47 @@ def _differences(conn: Connection) -> list[str]:
         ]
         if conn.dialect.name == "sqlite":
             found += _sqlite_differences(conn, table)
+        elif conn.dialect.name == "postgresql":
+            found += _postgres_check_differences(conn, table)
     return found
+
+
+def _postgres_check_differences(conn: Connection, table: Table) -> list[str]:
+    """CHECK definitions on PostgreSQL, which stores them rewritten (casts, parentheses): the
+    declared CHECKs are created on a temporary copy of the table, inside a savepoint that is
+    rolled back, and both are read back with ``pg_get_constraintdef`` and compared."""
+    declared = [c for c in table.constraints if isinstance(c, CheckConstraint) and c.name]
+    if not declared:
+        return []
+    scratch = Table(
+        f"taskkit_expected_{table.name}",
+        MetaData(),
+        *(Column(column.name, column.type) for column in table.columns),
+        *(CheckConstraint(c.sqltext, name=str(c.name)) for c in declared),
+        prefixes=["TEMPORARY"],
+    )
+    definitions = text(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = CAST(:table AS regclass) AND contype = 'c'"
+    )
+    savepoint = conn.begin_nested()
+    try:
+        scratch.create(conn)
+        expected: dict[str, str] = {
+            name: sql
+            for name, sql in conn.execute(definitions, {"table": f"pg_temp.{scratch.name}"})
+        }
+        present: dict[str, str] = {
+            name: sql for name, sql in conn.execute(definitions, {"table": table.name})
+        }
+    finally:
+        savepoint.rollback()
+    return [
+        f"CHECK {name} on {table.name} is {present[name]} in the database, "
+        f"{expected[name]} in the models"
+        for name in sorted(set(expected) & set(present))
+        if present[name] != expected[name]
+    ]
 
 
 def _sqlite_differences(conn: Connection, table: Table) -> list[str]:
