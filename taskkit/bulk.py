@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -185,7 +185,8 @@ async def _write_sqlite_file(
         raise
     finally:
         os.close(read_end)
-    with os.fdopen(write_end, "wb") as pipe:
+    # Unbuffered: nothing is left to flush (and fail) when the pipe is closed after an error.
+    with os.fdopen(write_end, "wb", buffering=0) as pipe:
         try:
             opening = await _message(child)
             existing = _existing_from(
@@ -206,7 +207,7 @@ async def _write_sqlite_file(
 
 
 async def _send_batches(
-    pipe: BinaryIO, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+    pipe: io.RawIOBase, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
 ) -> None:
     """Send every batch, then the commit frame; on an error, the abort frame if possible."""
     items = iter(batches)
@@ -216,8 +217,9 @@ async def _send_batches(
         return None if item is None else _frame(item[0], _sqlite_ready(item[1]))
 
     def send(frame: bytes) -> None:
-        pipe.write(frame)
-        pipe.flush()
+        view = memoryview(frame)
+        while view:  # a raw write may take only part of it
+            view = view[pipe.write(view) or 0 :]
 
     # Generate (in a thread) the next batch while the child writes this one.
     upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
