@@ -22,10 +22,12 @@ Protocol (parent ``taskkit.bulk`` <-> this file, run as a script: ``python sqlit
 """
 
 import json
+import queue
 import struct
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
@@ -200,8 +202,9 @@ def _write(
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
     lap("open")
+    frames = _read_ahead(sys.stdin.buffer)
     while True:
-        frame = read_frame(sys.stdin.buffer)
+        frame = next(frames)
         lap("wait for rows")
         if frame is None:
             raise _Aborted("input ended without a commit: the parent went away")
@@ -231,6 +234,28 @@ def _write(
         )
     db.execute("COMMIT")
     lap("commit")
+
+
+def _read_ahead(source: BinaryIO) -> Iterator[tuple[str, pa.Table] | None]:
+    """The frames of ``source``, the next one read by a thread while this one is written."""
+    ready: queue.Queue[tuple[str, pa.Table] | BaseException | None] = queue.Queue(maxsize=1)
+
+    def read() -> None:
+        try:
+            while (frame := read_frame(source)) is not None:
+                ready.put(frame)
+                if frame[0] in (COMMIT, ABORT):
+                    return
+            ready.put(None)
+        except BaseException as exc:
+            ready.put(exc)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        item = ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 class _Aborted(Exception):
