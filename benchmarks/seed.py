@@ -33,6 +33,13 @@ from taskkit.seed import _TaskGenerator
 SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
+def settle() -> None:
+    """Write back what earlier steps left in the page cache, so that each measurement starts
+    with the disk idle (the first one would otherwise have an advantage)."""
+    os.sync()
+    time.sleep(1)
+
+
 def rate(n: int, seconds: float) -> str:
     return f"{seconds:8.2f} s {n / seconds:12,.0f} rows/s"
 
@@ -271,15 +278,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         results = {}
         if SHARED_BENCH.is_dir():
+            settle()
             ref = reference_write(n)
             executemany = next(v for k, v in ref.items() if "executemany" in k)
             results["ref"] = n / executemany
+        settle()
         results["own"] = executemany_taskkit_schema(os.path.join(d, "own.db"), columns, rows)
         print(f"reference: executemany, pre-built, taskkit's task table  {rate(n, results['own'])}")
         small = min(n, 20_000)
+        settle()
         t_add = add_all_pattern(os.path.join(d, "orm.db"), small)
         print(f"reference: patterns' add_all + commit ({small:,} rows)     {rate(small, t_add)}")
         del rows
+        settle()
         t_seed, peak = taskkit_seed(f"sqlite:///{os.path.join(d, 'seed.db')}", n)
         print(f"taskkit seed (generation, projects, workers, links)    {rate(n, t_seed)}")
         print(
@@ -287,6 +298,7 @@ def main() -> None:
         )
         csv_path = os.path.join(d, "seeded.csv")
         export_csv(os.path.join(d, "seed.db"), csv_path)
+        settle()
         t_load = taskkit_load(f"sqlite:///{os.path.join(d, 'load.db')}", csv_path)
         print(f"taskkit load_tasks of the same rows from CSV           {rate(n, t_load)}")
         print(f"load / seed time: {t_load / t_seed:.2f}x (target <= 2x)")

@@ -237,7 +237,11 @@ def _text(table: pa.Table, name: str, default: str | None = None) -> pa.ChunkedA
 
 
 def _timestamps(table: pa.Table, name: str, check: _Checker) -> pd.Series:
-    text = _text(table, name).to_pandas()
+    column = _text(table, name)
+    fast = _iso_timestamps(column)
+    if fast is not None:
+        return fast.to_pandas().astype("datetime64[us, UTC]")
+    text = column.to_pandas()
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     unparseable = parsed.isna() & text.notna()
     for row in np.flatnonzero(unparseable.to_numpy()):
@@ -248,6 +252,19 @@ def _timestamps(table: pa.Table, name: str, check: _Checker) -> pd.Series:
             "e.g. 2025-03-01T09:30:00Z",
         )
     return parsed.astype("datetime64[us, UTC]")
+
+
+def _iso_timestamps(text: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Arrow's ISO 8601 parser (several times faster than pandas') when every value is plain
+    ISO 8601 at microsecond precision, all without an offset (taken as UTC) or all with one;
+    ``None`` otherwise, and pandas parses the column and names each bad value."""
+    for target in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
+        try:
+            parsed = pc.cast(text, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return parsed if target.tz else pc.assume_timezone(parsed, "UTC")
+    return None
 
 
 @dataclass

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
@@ -254,3 +255,24 @@ async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_pa
         "t6": ["Ann"], "t7": ["Bo", "Cy", "Dee"], "t8": ["Ann"],
     }  # fmt: skip
     assert summary.links == 10 and summary.workers_created == 4
+
+
+@pytest.mark.parametrize(
+    ("values", "arrow_parses"),
+    [
+        (["2025-01-01 09:00:00.123456", "2025-01-01", "2025-01-01T09:00", None], True),
+        (["2025-01-01T09:00:00Z", "2025-01-01T09:00:00.5+05:30", "2025-06-30T23:59-0800"], True),
+        (["2025-01-01T09:00:00", "2025-01-01T09:00:00Z"], False),  # mixed
+        (["2025-01-01 09:00:00.123456789", " 2025-01-01 "], False),  # beyond Arrow's parser
+    ],
+)
+def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkeypatch):
+    """The fast ISO 8601 path gives exactly what the pandas path gives, or steps aside."""
+    load = sys.modules["taskkit.load"]
+    table = pa.table({"created_at": pa.array(values, pa.string())})
+    assert (load._iso_timestamps(table.column("created_at")) is not None) == arrow_parses
+    fast = load._timestamps(table, "created_at", load._Checker(len(values)))
+    monkeypatch.setattr(load, "_iso_timestamps", lambda text: None)
+    slow = load._timestamps(table, "created_at", load._Checker(len(values)))
+    pd.testing.assert_series_equal(fast, slow)
+    assert str(fast.dtype) == "datetime64[us, UTC]"
