@@ -389,17 +389,27 @@ async def _write_postgres(
         driver = raw.driver_connection
         assert driver is not None
         batches: Iterator[Batch] = iter(make_batches(existing))
-        while True:
-            # Generating a batch is CPU work: keep the event loop (a notebook's) responsive.
-            item = await asyncio.to_thread(next, batches, None)
-            if item is None:
-                break
-            name, table = item
-            data = await asyncio.to_thread(_csv_bytes, table)
-            await driver.copy_to_table(
-                name, source=io.BytesIO(data), columns=table.column_names, format="csv"
-            )
-            _count(written, name, table, bar)
+
+        def next_csv() -> tuple[str, pa.Table, bytes] | None:
+            item = next(batches, None)
+            return None if item is None else (item[0], item[1], _csv_bytes(item[1]))
+
+        # Generating a batch is CPU work, done in a thread (the event loop, a notebook's, stays
+        # responsive) while the server copies the one before.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(next_csv))
+        try:
+            while (ready := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(next_csv))
+                name, table, data = ready
+                await driver.copy_to_table(
+                    name, source=io.BytesIO(data), columns=table.column_names, format="csv"
+                )
+                _count(written, name, table, bar)
+        finally:
+            # A thread cannot be stopped: after an error, let its batch finish (and drop it).
+            await asyncio.wait([upcoming])
+            if not upcoming.cancelled():
+                upcoming.exception()
         for statement in deferred:
             await conn.exec_driver_sql(statement)
         for name in ("task", "project"):
