@@ -198,12 +198,9 @@ def _conditions(
         conditions.append(col(Task.id).in_(assigned))
     if search is not None:
         text = _check_search(search)
-        # autoescape: % _ and the escape character itself match literally; the text is bound
-        # as a parameter, so quotes are data too.
         conditions.append(
             or_(
-                col(Task.title).icontains(text, autoescape=True),
-                col(Task.description).icontains(text, autoescape=True),
+                _FoldedContains(col(Task.title), text), _FoldedContains(col(Task.description), text)
             )
         )
     start = None if created_from is None else _check_moment("created_from", created_from)
@@ -341,9 +338,9 @@ def select_tasks(
         worker: worker ids (``Worker.id``, e.g. ``"w-017"``); tasks assigned to any of them
             match. Worker names are not unique, so they are not accepted here; filter by name
             with ``.where(Task.workers.any(Worker.name == "Ann"))``.
-        search: case-insensitive substring of the title or the description. The text is
-            bound as a parameter; ``%``, ``_``, ``\\`` and quotes match literally. On SQLite
-            case folding covers ASCII letters only (SQLite's ``lower()``).
+        search: case-insensitive substring of the title or the description (``école``
+            finds ``ÉCOLE``, on SQLite too). The text is bound as a parameter; ``%``, ``_``,
+            ``*``, ``?``, ``[``, ``\\`` and quotes match literally.
         created_from: tasks created at or after this moment (inclusive).
         created_to: tasks created before this moment (exclusive). Both take aware datetimes
             or dates (a date means midnight UTC); naive datetimes are refused rather than
@@ -438,6 +435,57 @@ async def count(session: AsyncSession, stmt: Select[Any]) -> int:
 # ---------------------------------------------------------------------------------------------
 # Aggregates. Each takes an optional statement selecting tasks (such as select_tasks(...)) and
 # returns a statement with labeled columns, one row per group, ready for a DataFrame.
+
+
+class _FoldedContains(ColumnElement[bool]):
+    """``column`` contains ``text``, case-insensitively, for every cased letter.
+
+    Everywhere but SQLite: ``lower(column) LIKE '%' || lower(text) || '%'``, with ``%``, ``_``
+    and the escape character escaped (SQLAlchemy's ``icontains(autoescape=True)``). SQLite's
+    ``lower()`` and ``LIKE`` fold ASCII letters only, so there the text becomes a GLOB pattern
+    with a character class per cased letter (``école`` -> ``*[éÉ][cC][oO][lL][eE]*``): plain
+    SQL, so the ADBC DataFrame reader runs the same condition as a session does.
+    """
+
+    type = sa.Boolean()
+    # Not cached: the SQLite form is built from the text. Compiling it is cheap.
+    inherit_cache = False
+
+    def __init__(self, column: Any, text: str) -> None:
+        self.column = column
+        self.text = text
+
+
+# SQLite refuses LIKE and GLOB patterns over 50,000 bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH).
+_GLOB_MAX_BYTES = 50_000
+
+
+def _glob_pattern(text: str) -> str | None:
+    """A GLOB pattern matching ``text`` anywhere, in any letter case; ``None`` if too long."""
+    parts = []
+    for char in text:
+        variants = dict.fromkeys(
+            v for v in (char, char.lower(), char.upper(), char.casefold()) if len(v) == 1
+        )
+        if len(variants) > 1:
+            parts.append("[" + "".join(variants) + "]")
+        else:
+            parts.append(f"[{char}]" if char in "*?[" else char)  # GLOB's own characters
+    pattern = "*" + "".join(parts) + "*"
+    return pattern if len(pattern.encode()) <= _GLOB_MAX_BYTES else None
+
+
+@compiles(_FoldedContains)
+def _folded_contains(element: _FoldedContains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.icontains(element.text, autoescape=True), **kw)
+
+
+@compiles(_FoldedContains, "sqlite")
+def _folded_contains_sqlite(element: _FoldedContains, compiler: SQLCompiler, **kw: Any) -> str:
+    pattern = _glob_pattern(element.text)
+    if pattern is None:  # very long texts: ASCII folding (nothing that long is likely to match)
+        return _folded_contains(element, compiler, **kw)
+    return compiler.process(element.column.op("GLOB")(sa.literal(pattern)), **kw)
 
 
 class _WeekStart(FunctionElement[date]):

@@ -144,6 +144,39 @@ async def test_search_is_a_case_insensitive_literal_substring(
     assert await count(db, select(Task)) == len(SEARCH_TITLES)  # the table is intact
 
 
+UNICODE_TITLES = ["ÉCOLE d'été", "Ärger im Büro", "ΣΟΦΊΑ", "star*power", "what? now", "[b] note"]
+
+
+@pytest.mark.parametrize(
+    ("needle", "expected"),
+    [
+        ("école", ["ÉCOLE d'été"]),
+        ("ÉTÉ", ["ÉCOLE d'été"]),
+        ("ärger IM büro", ["Ärger im Büro"]),
+        ("σοφία", ["ΣΟΦΊΑ"]),
+        ("*", ["star*power"]),
+        ("?", ["what? now"]),
+        ("[b]", ["[b] note"]),
+        ("]", ["[b] note"]),
+        ("r*p", ["star*power"]),
+        ("s*r", []),
+    ],
+)
+async def test_search_folds_case_beyond_ascii_and_takes_glob_characters_literally(
+    db: AsyncSession, needle: str, expected: list[str]
+) -> None:
+    """SQLite's own lower() and LIKE fold ASCII letters only; taskkit folds the others too,
+    and the same condition runs in the DataFrame reader."""
+    for title in UNICODE_TITLES:
+        await taskkit.create_task(db, {"title": title})
+    await db.commit()
+    # The engine, not the session: on files this is the ADBC reader, in another process.
+    frame = await taskkit.to_dataframe(db.bind, select_tasks(search=needle, order_by="id"))
+    assert frame["title"].tolist() == expected
+    found = (await db.exec(select_tasks(search=needle, order_by="id"))).all()
+    assert [t.title for t in found] == expected
+
+
 async def test_created_range_is_inclusive_then_exclusive(
     engine: AsyncEngine, db: AsyncSession
 ) -> None:
