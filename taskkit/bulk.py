@@ -23,10 +23,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -52,6 +52,7 @@ from taskkit.sqlite_writer import (
 __all__ = ["TABLES", "Batch", "Existing", "write_batches"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Batch = tuple[str, pa.Table]
 OnExisting = Literal["keep", "replace"]
@@ -206,36 +207,56 @@ async def _write_sqlite_file(
             raise
 
 
+async def _prepared(
+    batches: Iterable[Batch], prepare: Callable[[str, pa.Table], T]
+) -> AsyncGenerator[T, None]:
+    """``prepare(name, table)`` of each batch, generated and prepared in a thread (CPU work: the
+    event loop, a notebook's, stays responsive) while the caller writes the one before.
+
+    Use it inside ``contextlib.aclosing``: after an error, the batch still being prepared is
+    waited for (a thread cannot be stopped) and dropped.
+    """
+    items = iter(batches)
+
+    def step() -> T | None:
+        item = next(items, None)
+        return None if item is None else prepare(*item)
+
+    upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while (ready := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+            yield ready
+    finally:
+        await asyncio.wait([upcoming])
+        if not upcoming.cancelled():
+            upcoming.exception()  # retrieved: an error there is not the one to report
+
+
 async def _send_batches(
     pipe: io.RawIOBase, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
 ) -> None:
     """Send every batch, then the commit frame; on an error, the abort frame if possible."""
-    items = iter(batches)
-
-    def next_frame() -> bytes | None:
-        item = next(items, None)
-        return None if item is None else _frame(item[0], _sqlite_ready(item[1]))
 
     def send(frame: bytes) -> None:
         view = memoryview(frame)
         while view:  # a raw write may take only part of it
             view = view[pipe.write(view) or 0 :]
 
-    # Generate (in a thread) the next batch while the child writes this one.
-    upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
+    def framed(name: str, table: pa.Table) -> bytes:
+        return _frame(name, _sqlite_ready(table))
+
     try:
-        while (frame := await upcoming) is not None:
-            upcoming = asyncio.ensure_future(asyncio.to_thread(next_frame))
-            await asyncio.to_thread(send, frame)
+        async with contextlib.aclosing(_prepared(batches, framed)) as frames:
+            async for frame in frames:
+                await asyncio.to_thread(send, frame)
         await asyncio.to_thread(send, _frame(COMMIT, pa.table({})))
     except BrokenPipeError:
-        await asyncio.wait([upcoming])
         await progress  # the child stopped early: its last message says why (and raises)
         raise BulkWriteError("the SQLite writer stopped early, nothing was stored") from None
     except Exception:
         # The batch factory refused or failed (no write is under way): ask the child to roll
         # back and wait for it to say so.
-        await asyncio.wait([upcoming])  # a thread cannot be stopped: let it finish
         with contextlib.suppress(BrokenPipeError):
             await asyncio.to_thread(send, _frame(ABORT, pa.table({})))
             pipe.close()
@@ -388,28 +409,17 @@ async def _write_postgres(
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        batches: Iterator[Batch] = iter(make_batches(existing))
 
-        def next_csv() -> tuple[str, pa.Table, bytes] | None:
-            item = next(batches, None)
-            return None if item is None else (item[0], item[1], _csv_bytes(item[1]))
+        def as_csv(name: str, table: pa.Table) -> tuple[str, pa.Table, bytes]:
+            return name, table, _csv_bytes(table)
 
-        # Generating a batch is CPU work, done in a thread (the event loop, a notebook's, stays
-        # responsive) while the server copies the one before.
-        upcoming = asyncio.ensure_future(asyncio.to_thread(next_csv))
-        try:
-            while (ready := await upcoming) is not None:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(next_csv))
-                name, table, data = ready
+        # The next batch is generated while the server copies this one.
+        async with contextlib.aclosing(_prepared(make_batches(existing), as_csv)) as ready:
+            async for name, table, data in ready:
                 await driver.copy_to_table(
                     name, source=io.BytesIO(data), columns=table.column_names, format="csv"
                 )
                 _count(written, name, table, bar)
-        finally:
-            # A thread cannot be stopped: after an error, let its batch finish (and drop it).
-            await asyncio.wait([upcoming])
-            if not upcoming.cancelled():
-                upcoming.exception()
         for statement in deferred:
             await conn.exec_driver_sql(statement)
         for name in ("task", "project"):
