@@ -9,7 +9,6 @@ import contextlib
 import logging
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from taskkit.query import (
     tasks_per_week,
     worker_load,
 )
-from tests.conftest import backend_url, postgres_url, reset_postgres
+from tests.conftest import postgres_url
 
 BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 STATUSES = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
@@ -102,18 +101,6 @@ async def fill(engine: AsyncEngine, n: int = 30, *, first_nulls: int = 0) -> Non
                 if (t + k) % 3 == 0
             ]
             await conn.execute(insert(TaskWorkerLink), links)
-
-
-@pytest.fixture(params=["sqlite-file", "postgresql"])
-async def fast_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """The backends the ADBC reader serves (a second driver cannot reach in-memory SQLite)."""
-    engine = taskkit.connect(backend_url(request.param, tmp_path))
-    if request.param == "postgresql":
-        await reset_postgres(engine)
-    else:
-        await taskkit.create_db_and_tables(engine)
-    yield engine
-    await engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,6 +507,7 @@ async def test_a_status_outside_the_categories_is_an_error_naming_column_value_a
     await engine.dispose()
 
 
+@pytest.mark.postgres
 async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -> None:
     url = postgres_url()
     admin = taskkit.connect(url)
