@@ -185,6 +185,73 @@ def bench_sqlite(path: str, n: int, subset: int) -> None:
     )
 
 
+SIZES = (10, 1_000, 10_000, 100_000, 1_000_000)
+
+
+def timed(fn: Callable[[], Any], rounds: int) -> float:
+    """Best wall-clock seconds of ``rounds`` calls."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_sizes(path: str, n: int) -> None:
+    """to_dataframe at each result size beside the faster of pandas.read_sql over sqlite3 and
+    ADBC with the typing done in pandas (issue 16's table), in one run.
+
+    Two shapes: ``select(Task).order_by(Task.id).limit(k)`` (the LIMIT says how many rows come
+    back) and ``select(Task).where(Task.id <= k)`` (nothing says it: taskkit finds out).
+    """
+    import sqlite3
+
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+    columns = ", ".join(c.name for c in Task.__table__.columns)  # type: ignore[attr-defined]
+    stamps = ("created_at", "updated_at", "completed_at")
+    loop = asyncio.new_event_loop()
+    engine = taskkit.connect(f"sqlite:///{path}")  # kept open, as a notebook keeps it
+    print(f"SQLite file, {n:,} tasks: small and large results (ms, best of several runs)")
+    print(
+        f"  {'rows':>9} {'shape':9} {'read_sql':>9} {'ADBC typed':>11} {'to_dataframe':>13}"
+        f" {'taskkit vs the faster':>22}"
+    )
+    con = sqlite3.connect(path)
+    for k in (size for size in SIZES if size <= n):
+        rounds = 7 if k <= 10_000 else 3
+        for shape, where, stmt in (
+            ("LIMIT", f"ORDER BY id LIMIT {k}", select(Task).order_by(Task.id).limit(k)),
+            ("WHERE", f"WHERE id <= {k}", select(Task).where(Task.id <= k)),
+        ):
+            sql = f"SELECT {columns} FROM task {where}"
+
+            def read_sql(sql: str = sql) -> None:
+                pd.read_sql(sql, con)
+
+            def adbc(sql: str = sql) -> None:
+                with adbc_sqlite.connect(path) as c, c.cursor() as cur:
+                    cur.execute(sql)
+                    typed(cur.fetch_arrow_table().to_pandas(), stamps)
+
+            def ours(stmt: Any = stmt, k: int = k) -> None:
+                frame = loop.run_until_complete(to_dataframe(engine, stmt, progress=False))
+                assert len(frame) == k
+
+            ours()  # the helper process and caches warm, as after a notebook's first read
+            a, b, c = timed(read_sql, rounds), timed(adbc, rounds), timed(ours, rounds)
+            print(
+                f"  {k:>9,} {shape:9} {a * 1000:9.2f} {b * 1000:11.2f} {c * 1000:13.2f}"
+                f" {min(a, b) / c:21.2f}x",
+                flush=True,
+            )
+    con.close()
+    loop.run_until_complete(engine.dispose())
+    loop.close()
+    print("  target: taskkit >= 1.00x the faster reference at every size")
+
+
 MEMORY_PROBE = """
 import asyncio, gc, sys, tracemalloc
 import pyarrow as pa
@@ -358,11 +425,17 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=1_000_000, help="tasks (1,000,000)")
     parser.add_argument("--subset", type=int, default=100_000, help="rows for the slow ways")
     parser.add_argument("--pg", default=os.environ.get("TASKKIT_TEST_POSTGRES_URL", ""))
+    parser.add_argument(
+        "--sizes-only", action="store_true", help="only the table of result sizes (SQLite)"
+    )
     args = parser.parse_args()
     subset = min(args.subset, args.n)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "frames.db")
         asyncio.run(make_sqlite(path, args.n))
+        bench_sizes(path, args.n)
+        if args.sizes_only:
+            return
         bench_sqlite(path, args.n, subset)
         bench_memory(f"sqlite:///{path}", "SQLite")
     if args.pg:

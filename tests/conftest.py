@@ -11,7 +11,7 @@
 
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +24,30 @@ import taskkit
 
 POSTGRES_URL = os.environ.get("TASKKIT_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("TASKKIT_REQUIRE_POSTGRES") == "1"
-BACKENDS = ["sqlite-memory", "sqlite-file", "postgresql"]
+# The postgres mark goes with the parameter, so `pytest -m "not postgres"` deselects those
+# tests instead of leaving hundreds of runtime skips.
+POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
+BACKENDS = ["sqlite-memory", "sqlite-file", POSTGRES]
+FILE_BACKENDS = ["sqlite-file", POSTGRES]  # what a second driver (ADBC) can reach
 TABLES = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+_current: list[pytest.Item] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_the_running_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    _current.append(request.node)
+    yield
+    _current.pop()
 
 
 def postgres_url() -> str:
-    """The test server's URL, or skip (fail in CI) when there is none."""
+    """The test server's URL, or skip (fail in CI) when there is none.
+
+    Only for tests marked ``postgres`` (the backend parameters carry the mark): a test that
+    reaches the server without it would escape ``-m "not postgres"``.
+    """
+    if _current and _current[-1].get_closest_marker("postgres") is None:
+        pytest.fail(f"{_current[-1].nodeid} uses PostgreSQL: mark it @pytest.mark.postgres")
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("TASKKIT_REQUIRE_POSTGRES=1 but TASKKIT_TEST_POSTGRES_URL is not set")
@@ -69,6 +87,18 @@ async def reset_postgres(engine: AsyncEngine) -> None:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
 
 
+async def make_engine(backend: str, tmp_path: Path, name: str = "test.db") -> AsyncEngine:
+    """A connected engine with empty taskkit tables on ``backend`` (the one engine factory:
+    every fixture below makes its engines here)."""
+    url = f"sqlite:///{tmp_path / name}" if backend == "sqlite-file" else None
+    eng = taskkit.connect(url or backend_url(backend, tmp_path))
+    if backend == "postgresql":
+        await reset_postgres(eng)
+    else:
+        await taskkit.create_db_and_tables(eng)
+    return eng
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -77,11 +107,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A connected engine with empty taskkit tables on the parametrized backend."""
-    eng = taskkit.connect(backend_url(backend, tmp_path))
-    if backend == "postgresql":
-        await reset_postgres(eng)
-    else:
-        await taskkit.create_db_and_tables(eng)
+    eng = await make_engine(backend, tmp_path)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(params=FILE_BACKENDS)
+async def fast_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The backends the ADBC readers serve (a second driver cannot reach in-memory SQLite)."""
+    eng = await make_engine(request.param, tmp_path)
     yield eng
     await eng.dispose()
 
@@ -93,15 +127,7 @@ def engine_factory(backend: str, tmp_path: Path):
     made = itertools.count()
 
     async def make() -> AsyncEngine:
-        if backend == "sqlite-file":
-            eng = taskkit.connect(f"sqlite:///{tmp_path / f'example-{next(made)}.db'}")
-        else:
-            eng = taskkit.connect(backend_url(backend, tmp_path))
-        if backend == "postgresql":
-            await reset_postgres(eng)
-        else:
-            await taskkit.create_db_and_tables(eng)
-        return eng
+        return await make_engine(backend, tmp_path, f"example-{next(made)}.db")
 
     return make
 

@@ -9,7 +9,6 @@ import contextlib
 import logging
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from taskkit.query import (
     tasks_per_week,
     worker_load,
 )
-from tests.conftest import backend_url, postgres_url, reset_postgres
+from tests.conftest import postgres_url
 
 BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 STATUSES = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
@@ -102,18 +101,6 @@ async def fill(engine: AsyncEngine, n: int = 30, *, first_nulls: int = 0) -> Non
                 if (t + k) % 3 == 0
             ]
             await conn.execute(insert(TaskWorkerLink), links)
-
-
-@pytest.fixture(params=["sqlite-file", "postgresql"])
-async def fast_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """The backends the ADBC reader serves (a second driver cannot reach in-memory SQLite)."""
-    engine = taskkit.connect(backend_url(request.param, tmp_path))
-    if request.param == "postgresql":
-        await reset_postgres(engine)
-    else:
-        await taskkit.create_db_and_tables(engine)
-    yield engine
-    await engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,6 +267,8 @@ async def test_adbc_and_sqlalchemy_readers_give_identical_frames(
         fast = await to_dataframe(engine, s, reader="adbc", chunksize=5)
         slow = await to_dataframe(engine, s, reader="sqlalchemy", chunksize=7)
         assert_frame_equal(fast, slow)
+        # "auto" reads a result this small in process on SQLite (sqlite3_reader).
+        assert_frame_equal(await to_dataframe(engine, s, chunksize=3), slow)
 
 
 async def test_comparisons_are_nullable_booleans(engine: AsyncEngine) -> None:
@@ -316,14 +305,34 @@ async def test_text_null_through_the_first_batch_then_filled_reads_the_same_on_b
     assert fast.loc[45, "description"] == "about 45"
 
 
+def readers_used(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage().rsplit(" ", 1)[-1]
+        for r in caplog.records
+        if r.name == "taskkit.frames" and " through " in r.getMessage()
+    ]
+
+
 async def test_auto_uses_the_fast_reader_where_it_can(
-    engine: AsyncEngine, backend: str, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine, backend: str, caplog: pytest.LogCaptureFixture, monkeypatch
 ) -> None:
-    await fill(engine, 3)
+    await fill(engine, 6)
+    # Scaled down: a small result is read in process on a SQLite file, a larger one by ADBC.
+    monkeypatch.setattr("taskkit.frames.read.PROBE_ROWS", 4)
+    monkeypatch.setattr("taskkit.frames.read.SMALL_ROWS", 5)
     with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
-        await to_dataframe(engine, select(Task))
-    used = "sqlalchemy" if backend == "sqlite-memory" else "adbc"
-    assert any(f"through {used}" in r.getMessage() for r in caplog.records)
+        small = await to_dataframe(engine, select(Task).where(Task.id <= 4))
+        large = await to_dataframe(engine, select(Task).order_by(Task.id))
+        limited = await to_dataframe(engine, select(Task).order_by(Task.id).limit(5))
+        with_workers = await to_dataframe(engine, select(Task).limit(5), related=["workers"])
+    expected = {
+        "sqlite-memory": ["sqlalchemy"] * 4,
+        "sqlite-file": ["sqlite3", "adbc-sqlite", "sqlite3", "sqlite3"],
+        "postgresql": ["adbc-postgresql"] * 4,
+    }[backend]
+    assert readers_used(caplog) == expected
+    assert (len(small), len(large), len(limited), len(with_workers)) == (4, 6, 5, 5)
+    assert_frame_equal(large.head(5), limited)
 
 
 async def test_reader_adbc_refuses_an_in_memory_database_saying_why() -> None:
@@ -479,7 +488,7 @@ def row(i: int, status: str = "pending", created: str = "2025-01-02 03:04:05.000
     return (f"t{i}", None, status, "low", None, i, created, created, None)
 
 
-@pytest.mark.parametrize("reader", ["adbc", "sqlalchemy"])
+@pytest.mark.parametrize("reader", ["adbc", "sqlalchemy", "auto"])
 async def test_a_status_outside_the_categories_is_an_error_naming_column_value_and_categories(
     tmp_path: Path, reader: str
 ) -> None:
@@ -498,6 +507,7 @@ async def test_a_status_outside_the_categories_is_an_error_naming_column_value_a
     await engine.dispose()
 
 
+@pytest.mark.postgres
 async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -> None:
     url = postgres_url()
     admin = taskkit.connect(url)
@@ -544,6 +554,7 @@ async def test_timestamps_in_other_iso_spellings_are_read_alike_by_both_readers(
     fast = await to_dataframe(engine, select(Task.created_at), reader="adbc")
     slow = await to_dataframe(engine, select(Task.created_at), reader="sqlalchemy")
     assert_frame_equal(fast, slow)
+    assert_frame_equal(await to_dataframe(engine, select(Task.created_at)), slow)  # in process
     moment = pd.Timestamp("2025-01-02 03:04:05", tz="UTC")
     assert list(fast["created_at"]) == [moment, moment + pd.Timedelta("500ms"), moment]
     await engine.dispose()
@@ -551,7 +562,7 @@ async def test_timestamps_in_other_iso_spellings_are_read_alike_by_both_readers(
 
 async def test_text_in_a_timestamp_column_is_an_error_naming_it(tmp_path: Path) -> None:
     engine = await other_tool_sqlite(tmp_path / "other.db", [row(1, created="yesterday")])
-    for reader in ("adbc", "sqlalchemy"):
+    for reader in ("adbc", "sqlalchemy", "auto"):
         with pytest.raises(TaskkitError, match=r"'created_at' holds 'yesterday'"):
             await to_dataframe(engine, select(Task), reader=reader)
     await engine.dispose()
@@ -838,3 +849,65 @@ async def test_the_fast_postgres_reader_connects_with_the_engine_timeout():
     assert "connect_timeout=5" in _libpq_uri(default)
     await slow.dispose()
     await default.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Small results on a SQLite file are read in this process (taskkit.frames.sqlite3_reader).
+
+
+async def test_a_small_read_sees_a_file_replaced_under_the_same_name(tmp_path: Path) -> None:
+    """The in-process reader keeps connections between reads; a new file at the same path
+    (a reset, a test's database) must not be read through a connection to the old one."""
+    path = tmp_path / "replaced.db"
+    for titles in (["old one", "old two"], ["new"]):
+        path.unlink(missing_ok=True)
+        engine = taskkit.connect(f"sqlite:///{path}")
+        await taskkit.create_db_and_tables(engine)
+        async with taskkit.session(engine) as s:
+            for title in titles:
+                await taskkit.create_task(s, {"title": title})
+        frame = await to_dataframe(engine, select(Task.title).order_by(Task.id))
+        assert frame["title"].tolist() == titles
+        await engine.dispose()
+
+
+async def test_a_small_read_is_not_blocked_by_a_writer_and_sees_only_committed_rows(
+    tmp_path: Path,
+) -> None:
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'busy.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 5)
+    async with engine.begin() as writer:  # BEGIN IMMEDIATE: the write lock is held
+        await writer.execute(
+            insert(Task).values(title="not yet committed", created_at=BASE, updated_at=BASE)
+        )
+        frame = await asyncio.wait_for(to_dataframe(engine, select(Task.title)), timeout=10)
+        assert len(frame) == 5 and "not yet committed" not in frame["title"].tolist()
+    await engine.dispose()
+
+
+async def test_a_small_read_with_related_columns_matches_the_other_readers(
+    tmp_path: Path,
+) -> None:
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'related.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 12)
+    stmt = select(Task).order_by(Task.id)
+    related = ["project", "workers"]
+    small = await to_dataframe(engine, stmt, related=related)
+    assert_frame_equal(small, await to_dataframe(engine, stmt, related=related, reader="adbc"))
+    assert_frame_equal(
+        small, await to_dataframe(engine, stmt, related=related, reader="sqlalchemy")
+    )
+    await engine.dispose()
+
+
+async def test_statements_that_differ_only_in_a_literal_keep_their_own_dtypes() -> None:
+    """Specs are cached by the statement's structure and its literal values: a NULL literal
+    makes a nullable Int64 column, a number an int64 one, whichever was read first."""
+    engine = taskkit.connect("sqlite+aiosqlite://")
+    await taskkit.create_db_and_tables(engine)
+    for value, dtype in ((None, pd.Int64Dtype()), (5, np.dtype("int64")), (None, pd.Int64Dtype())):
+        frame = await to_dataframe(engine, select(sa.literal(value, sa.Integer).label("n")))
+        assert frame["n"].dtype == dtype
+    await engine.dispose()

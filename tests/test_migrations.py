@@ -33,7 +33,7 @@ from taskkit import migrate
 from taskkit.cli import cli
 from taskkit.migrate import MigrationError
 from taskkit.models import Project, Task, TaskWorkerLink, Worker
-from tests.conftest import postgres_url
+from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]
 
@@ -43,7 +43,7 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 TASK_0001 = [c for c in Task.__table__.c if c.name != "completed_at"]  # type: ignore[attr-defined]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -777,7 +777,7 @@ def test_every_db_command_has_help():
         assert len(result.output.splitlines()) > 4, name
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("backend", [POSTGRES])
 async def test_check_on_postgres_compares_check_definitions(engine: AsyncEngine):
     """PostgreSQL rewrites CHECK texts; a rule changed by hand under the same name is still
     found (the declared rules are rewritten the same way on a temporary table)."""

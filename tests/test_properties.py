@@ -14,6 +14,7 @@ import taskkit
 from taskkit import NotFoundError
 from taskkit.frames import to_dataframe
 from taskkit.query import select_tasks
+from tests.conftest import BACKENDS, FILE_BACKENDS
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
@@ -104,7 +105,7 @@ async def apply(s, operation, model: dict, links: set, next_id: list[int]) -> No
         links.discard((task_id, worker))
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "postgresql"], indirect=True)
+@pytest.mark.parametrize("backend", FILE_BACKENDS, indirect=True)
 @given(operations=OPERATIONS)
 @SETTINGS
 def test_random_crud_sequences_match_a_plain_model(backend, engine_factory, operations):
@@ -156,7 +157,7 @@ ROWS = st.lists(
 )
 
 
-@pytest.mark.parametrize("backend", ["sqlite-memory", "sqlite-file", "postgresql"], indirect=True)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 @given(rows=ROWS)
 @SETTINGS
 def test_load_then_to_dataframe_round_trips_every_value(engine_factory, rows):

@@ -78,6 +78,7 @@ async def test_another_seed_gives_other_rows(tmp_path):
     assert not frames[0]["title"].equals(frames[1]["title"])
 
 
+@pytest.mark.postgres
 async def test_sqlite_and_postgres_hold_the_same_seeded_data(tmp_path):
     from tests.conftest import postgres_url, reset_postgres
 

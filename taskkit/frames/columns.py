@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -226,14 +227,21 @@ class _Column:
         if spec.kind == "bool":
             return pd.arrays.BooleanArray(values, mask)
         if spec.kind == "category":
-            dtype = pd.CategoricalDtype(list(spec.categories), ordered=True)
-            return pd.Categorical.from_codes(values, dtype=dtype)
+            return pd.Categorical.from_codes(values, dtype=_categorical_dtype(spec.categories))
         if spec.kind == "datetime":
-            stamps = pd.Series(values.view("M8[us]"), copy=False)
-            return (stamps.dt.tz_localize(spec.tz) if spec.tz else stamps).array
+            # Microseconds since the epoch in UTC: the aware dtype reads them as UTC instants.
+            dtype = pd.DatetimeTZDtype("us", spec.tz) if spec.tz else np.dtype("M8[us]")
+            return pd.array(values.view("M8[us]"), dtype=dtype, copy=False)
         if spec.kind == "timedelta":
             return values.view("m8[us]")
         return values  # float64
+
+
+@functools.lru_cache(maxsize=64)
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    # Building a CategoricalDtype validates its categories: a tenth of a millisecond that a
+    # small read would pay per column. Dtypes are immutable, so one can be shared.
+    return pd.CategoricalDtype(list(categories), ordered=True)
 
 
 def _frame(columns: list[_Column]) -> pd.DataFrame:

@@ -12,3 +12,10 @@ PROGRESS_MIN_ROWS = 50_000
 # Related rows are looked up by an IN list up to this many ids, else the whole table is read:
 # the ids come from the frame itself, so the lookup cannot disagree with it.
 IN_LIST_MAX = 1_000
+# SQLite files: results up to this many rows are read in this process through sqlite3
+# (microseconds to start) rather than by the ADBC helper process (a fixed cost of about
+# 5 ms, repaid by its speed on large results): statements whose LIMIT says so at most
+# SMALL_ROWS, others when they turn out to end within PROBE_ROWS. benchmarks/frames.py
+# --small measures where the two cross.
+SMALL_ROWS = 20_000
+PROBE_ROWS = 2_000

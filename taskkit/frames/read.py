@@ -15,12 +15,13 @@ from taskkit.db import SQLITE_BEGIN_OPTION, redact
 from taskkit.errors import InvalidArgumentError, TaskkitError
 from taskkit.frames.checks import _check_chunksize, _check_related, _check_stmt, _interactive
 from taskkit.frames.columns import _frame
-from taskkit.frames.constants import PROGRESS_MIN_ROWS, READERS, RELATED
+from taskkit.frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
 from taskkit.frames.from_models import models_to_frame
 from taskkit.frames.readers import _FastReaderFailed, _SQLAlchemyReader
 from taskkit.frames.related import _related_column
 from taskkit.frames.source import _connect, _fast_reader, _open_fast_reader, _resolve, _Source
-from taskkit.frames.specs import _Spec, _specs
+from taskkit.frames.specs import _Spec, cached_specs
+from taskkit.frames.sqlite3_reader import SQLite3Reader, TooManyRows
 
 # The package's logger: the name it had before frames.py became a package.
 log = logging.getLogger("taskkit.frames")
@@ -130,7 +131,7 @@ async def to_dataframe(
         raise InvalidArgumentError(f"progress must be True, False or None, got {progress!r}")
     if reader not in READERS:
         raise InvalidArgumentError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
-    specs = _specs(stmt)
+    specs = cached_specs(stmt)
     clash = [RELATED[r] for r in names if RELATED[r] in {s.name for s in specs}]
     if clash:
         raise InvalidArgumentError(
@@ -144,6 +145,10 @@ async def to_dataframe(
     if reader == "adbc" and isinstance(fast, str):
         raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
+        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True:
+            frame = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
+            if frame is not None:
+                return frame
         try:
             adbc = await _open_fast_reader(where.engine, *fast)
         except _FastReaderFailed as exc:
@@ -159,6 +164,41 @@ async def to_dataframe(
             raise TaskkitError(f"the ADBC reader failed: {redact(str(failure))}") from failure
         log.info("ADBC reader failed (%s); reading through SQLAlchemy", redact(str(failure)))
     return await _run_sqlalchemy(where, stmt, specs, names, rows, progress)
+
+
+def _stated_limit(stmt: SelectBase) -> int | None:
+    """The statement's own LIMIT, when it is a plain number (``.limit(10)``)."""
+    limit = getattr(stmt, "_limit", None)  # SQLAlchemy's accessor for a literal LIMIT
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+async def _read_small(
+    engine: AsyncEngine,
+    path: str,
+    stmt: SelectBase,
+    specs: list[_Spec],
+    related: tuple[str, ...],
+    chunksize: int,
+) -> pd.DataFrame | None:
+    """A SQLite read in this process when the result is small, else None (see sqlite3_reader).
+
+    A statement whose LIMIT is at most SMALL_ROWS is read here; any other is tried for up to
+    PROBE_ROWS rows, and handed to the ADBC reader when it has more (which costs the rows
+    fetched so far, a small share of what the ADBC reader then reads).
+    """
+    stated = _stated_limit(stmt)
+    limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
+    reader = SQLite3Reader(
+        path, engine.sync_engine.dialect, limit=limit, statements=1 + len(related)
+    )
+    try:
+        # No progress bar: the result is small, or the read moves to the ADBC reader, which
+        # shows one if it should.
+        return await _run(reader, stmt, specs, related, chunksize, progress=False)
+    except (TooManyRows, _FastReaderFailed):
+        return None
+    finally:
+        await reader.close()
 
 
 async def _run_sqlalchemy(

@@ -13,7 +13,7 @@ from sqlmodel import col
 from taskkit.errors import InvalidArgumentError
 from taskkit.frames.columns import _Column
 from taskkit.frames.constants import IN_LIST_MAX, RELATED
-from taskkit.frames.specs import _Spec, _specs
+from taskkit.frames.specs import _Spec, cached_specs
 from taskkit.models import Project, TaskWorkerLink
 
 # ---------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: in
     unique = pc.unique(ids.drop_null())
     if len(unique) <= IN_LIST_MAX:
         stmt = stmt.where(key.in_(unique.to_pylist()))
-    specs = _specs(stmt)
+    specs = cached_specs(stmt)
     columns = await reader.fetch(reader.query(stmt, specs), chunksize=chunksize)
     return [column.arrow() for column in columns]
 

@@ -319,3 +319,31 @@ def _specs(stmt: SelectBase) -> list[_Spec]:
         )
         for i, name in enumerate(names)
     ]
+
+
+# Working out the specs walks the statement (and, for ORM statements, builds SQLAlchemy's
+# compile state): about a millisecond, the largest fixed cost of a small read. They depend on
+# the statement's structure and on the values of its literals (a NULL literal is nullable, a
+# text literal may be a category), so both make the key.
+_SPEC_CACHE: dict[Any, list[_Spec]] = {}
+_SPEC_CACHE_MAX = 256
+
+
+def cached_specs(stmt: SelectBase) -> list[_Spec]:
+    """``_specs(stmt)``, remembered for statements of the same structure and literal values."""
+    key = stmt._generate_cache_key()
+    if key is None:  # a statement SQLAlchemy itself does not cache
+        return _specs(stmt)
+    try:
+        values = tuple(b.effective_value for b in key.bindparams)
+        entry = (key.key, values)
+        hash(entry)
+    except TypeError:  # an unhashable value (a list for IN): not worth a cache entry
+        return _specs(stmt)
+    found = _SPEC_CACHE.get(entry)
+    if found is None:
+        found = _specs(stmt)
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
+            _SPEC_CACHE.pop(next(iter(_SPEC_CACHE)))  # the oldest entry
+        _SPEC_CACHE[entry] = found
+    return list(found)
