@@ -36,6 +36,9 @@
 # The app is written in this notebook so that every line is in view. In a project it would be
 # a module of its own (`app/main.py`); taskkit itself stays a library and does not ship an app,
 # which is why FastAPI and httpx are an optional extra: `pip install "taskkit[api]"`.
+#
+# Sections end with a short exercise: edit the exercise cell, then run the check below it.
+# Answers are in the `solutions` notebook.
 
 # %%
 import inspect
@@ -56,7 +59,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-from taskkit import ProjectRead, Status, Task, TaskCreate, TaskRead, TaskUpdate
+from taskkit import (  # Project: for exercise 1
+    Project,  # noqa: F401
+    ProjectRead,
+    Status,
+    Task,
+    TaskCreate,
+    TaskRead,
+    TaskUpdate,
+)
 from taskkit.models import utcnow
 
 # %%

@@ -26,6 +26,9 @@
 # (SQLAlchemy 2.1, SQLModel 0.0.50, Alembic 1.20): each failure is run live with its real
 # message, then fixed. At the end: taskkit's own `env.py` and `script.py.mako`, and a data
 # migration (new column, backfill, CHECK constraint) in SQLite's batch mode.
+#
+# Sections end with a short exercise: edit the exercise cell, then run the check below it.
+# Answers are in the `solutions` notebook.
 
 # %%
 import shutil
@@ -65,6 +68,8 @@ def alembic(*args: str, keep: str = "", tail: int = 1) -> subprocess.CompletedPr
     lines = (done.stdout + done.stderr).replace(str(app) + "/", "").splitlines()
     print(f"$ alembic {' '.join(args)}   (exit {done.returncode})")
     shown = [line for line in lines if keep and keep in line]
+    if keep == "Generating":  # `alembic init` lists files in directory order, per machine
+        shown.sort()
     if done.returncode:
         shown += [line for line in lines[-tail:] if line not in shown]
     for line in shown:

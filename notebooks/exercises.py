@@ -62,6 +62,66 @@ def is_stub(function: Callable[..., Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Notebook 02: SQLModel patterns
+
+
+def check_project_update(model: type[Any]) -> None:
+    """Exercise 02-1: a PATCH model for projects with one optional, length-checked ``name``."""
+    from pydantic import ValidationError
+
+    if not model.model_fields:
+        return not_yet("give MyProjectUpdate its field")
+    assert list(model.model_fields) == ["name"], f"one field, name; got {list(model.model_fields)}"
+    assert model.model_validate({}).model_dump(exclude_unset=True) == {}, "name must be optional"
+    given = model.model_validate({"name": "Zeta 2"}).model_dump(exclude_unset=True)
+    assert given == {"name": "Zeta 2"}, f"a given name must be kept, got {given}"
+    for bad in ("", "x" * 101):
+        try:
+            model.model_validate({"name": bad})
+        except ValidationError:
+            continue
+        raise AssertionError(f"a name of {len(bad)} characters must be refused")
+    passed("MyProjectUpdate: name optional, 1 to 100 characters when given")
+
+
+async def check_assign_by_hand(assign_by_hand: Callable[..., Any], engine: Any) -> None:
+    """Exercise 02-3: assign through ``Task.workers``, idempotently, then undo."""
+    if is_stub(assign_by_hand):
+        return not_yet("write the body of assign_by_hand")
+    from sqlmodel import select
+
+    import taskkit
+    from taskkit import TaskWorkerLink
+
+    pair = (TaskWorkerLink.task_id == 3) & (TaskWorkerLink.worker_id == "w-new")
+    try:
+        for _ in range(2):
+            async with taskkit.session(engine) as session:
+                await assign_by_hand(session, 3, "w-new")
+        async with taskkit.session(engine) as session:
+            links = (await session.exec(select(TaskWorkerLink).where(pair))).all()
+        assert len(links) == 1, f"expected one link row (3, 'w-new'), found {len(links)}"
+    finally:
+        async with taskkit.session(engine) as session:
+            await taskkit.unassign(session, 3, "w-new")
+    passed("assign_by_hand stores one link, and a second call changes nothing")
+
+
+async def check_recent_high(statement: Any, engine: Any) -> None:
+    """Exercise 02-4: the 5 newest pending high-priority tasks, newest first."""
+    if not attempted(statement):
+        return not_yet("write the statement recent_high")
+    import taskkit
+
+    expected = taskkit.select_tasks(status="pending", priority="high").limit(5)
+    async with taskkit.session(engine) as session:
+        got = [task.id for task in (await session.exec(statement)).all()]
+        want = [task.id for task in (await session.exec(expected)).all()]
+    assert got == want, f"expected task ids {want}, got {got}"
+    passed(f"recent_high returns tasks {got}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Notebook 04: the API
 
 
