@@ -24,30 +24,50 @@
 # This lesson takes them one at a time. For each it **runs the usual form and shows what goes
 # wrong**, explains why, and then shows the form that works (the one taskkit uses). Every
 # error below is expected: it is caught and printed so that the notebook runs top to bottom.
+# Every cell can be run again (the ones that create rows look them up first).
+#
+# Each section ends with a short exercise: edit the cell marked as the exercise, then run the
+# check below it. Answers are in the `solutions` notebook. Notebook `04-api` serves these
+# models through FastAPI; `05-alembic` migrates them.
 
 # %%
 import gc
+import inspect
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import textwrap
 import warnings
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import Enum
 from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+from exercises import (
+    check_assign_by_hand,
+    check_prediction,
+    check_project_update,
+    check_recent_high,
+)
 from pydantic import ValidationError
-from sqlalchemy import CheckConstraint, event, text
-from sqlalchemy.exc import IntegrityError, InvalidRequestError, SAWarning, SQLAlchemyError
+from sqlalchemy import CheckConstraint, String, event, text
+from sqlalchemy.exc import (
+    IntegrityError,
+    InvalidRequestError,
+    NoSuchModuleError,
+    SAWarning,
+    SQLAlchemyError,
+)
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import registry, selectinload
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Field, Relationship, SQLModel, func, or_, select
+from sqlmodel import Field, Relationship, SQLModel, col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
@@ -58,6 +78,8 @@ from taskkit import (
     TaskRead,
     TaskReadWithRelations,
     TaskWorkerLink,
+    Worker,
+    WorkerCreate,
     any_of,
     count,
     migrate,
@@ -119,17 +141,103 @@ print(f"{seeded.tasks:,} tasks, {seeded.projects} projects, {seeded.workers} wor
 #
 # The pattern: one family of models per entity. `TaskBase` holds the shared fields and their
 # rules; `Task(table=True)` is the table; `TaskCreate`, `TaskUpdate` and `TaskRead` are what
-# callers send and receive. taskkit follows it:
+# callers send and receive. Here is the family written out as you would write it in your own
+# `models.py`, in the form that works on current releases (each choice is explained in the
+# pitfalls below).
+#
+# One catch first: a table can be defined only once per SQLAlchemy `MetaData`, so a cell that
+# defines a table model on the shared `SQLModel.metadata` fails when it is run a second time
+# (`Table 'task' is already defined for this MetaData instance`, shown below). This cell
+# therefore builds its family on `scratch_base()`, a base with a fresh registry and `MetaData`
+# every time it runs. In a project the models live in a module that is imported once, as
+# taskkit's do (`taskkit.models`), and inherit from `SQLModel` directly.
 
 # %%
-family = [taskkit.TaskBase, Task, TaskCreate, taskkit.TaskUpdate, TaskRead]
-pd.DataFrame(
-    {
-        "table": [bool(m.model_config.get("table")) for m in family],
-        "fields": [", ".join(m.model_fields) for m in family],
-    },
-    index=[m.__name__ for m in family],
-)
+Scratch = scratch_base()  # in your models.py: SQLModel
+
+
+class MyTaskBase(Scratch):
+    """The fields and rules shared by the table, the Create and the Read model."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    # A Literal keeps "one of these strings" for validation; sa_type tells SQLModel the column.
+    status: Literal["pending", "in_progress", "completed"] = Field(
+        default="pending", sa_type=String(11)
+    )
+    priority: Literal["low", "medium", "high"] = Field(default="medium", sa_type=String(6))
+
+
+class MyTask(MyTaskBase, table=True):
+    """The table: adds the key and the timestamps (aware UTC). Never built from user data."""
+
+    __tablename__ = "task"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class MyTaskCreate(MyTaskBase):
+    """What a client sends to create a task: the base's fields, validated."""
+
+
+class MyTaskUpdate(Scratch):
+    """What a client sends to change a task (PATCH): every field optional."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+    status: Literal["pending", "in_progress", "completed"] | None = None
+    priority: Literal["low", "medium", "high"] | None = None
+
+
+class MyTaskRead(MyTaskBase):
+    """What a client gets back: the base's fields plus what the database assigned."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# %% [markdown]
+# Base, Create and Update look alike in code; what tells them apart is which fields a caller
+# *must* give. `required_fields` builds that table from the models themselves (pydantic's
+# `model_fields`), so it cannot drift from the code:
+
+
+# %%
+def required_fields(*models: type[SQLModel]) -> pd.DataFrame:
+    """Field by model: 'required', 'optional (= default)', or '' where the model lacks it."""
+
+    def describe(info) -> str:
+        if info.is_required():
+            return "required"
+        if info.default_factory is not None:
+            return "optional (made when built)"
+        default = info.default.value if isinstance(info.default, Enum) else info.default
+        return f"optional (= {default!r})"
+
+    names = list(dict.fromkeys(name for model in models for name in model.model_fields))
+    return pd.DataFrame(
+        {
+            model.__name__: [
+                describe(model.model_fields[n]) if n in model.model_fields else "" for n in names
+            ]
+            for model in models
+        },
+        index=names,
+    )
+
+
+required_fields(MyTaskBase, MyTask, MyTaskCreate, MyTaskUpdate, MyTaskRead)
+
+# %% [markdown]
+# Read the columns: the table model makes `id` optional (the database assigns it) and the
+# Read model makes it required (a task read back always has one); Update makes *everything*
+# optional, so a PATCH can send just one field. taskkit's own family, built the same way in
+# `taskkit/models.py`, adds `project_id` and `completed_at`:
+
+# %%
+required_fields(taskkit.TaskBase, Task, TaskCreate, taskkit.TaskUpdate, TaskRead)
 
 # %% [markdown]
 # The usual snippet writes that family with `Literal` fields, `datetime.now` defaults, and
@@ -153,10 +261,28 @@ except TypeError as e:
     show(e)
 
 # %% [markdown]
-# What works: a `str` enum (`taskkit.Status`), stored as a short string, with a named CHECK
-# constraint so that the database holds the same rule. (SQLAlchemy's default `Enum` would store
-# the member *names* and, on PostgreSQL, create a native type that every migration must
-# manage; taskkit stores the values.)
+# **Why:** with no column type given, SQLModel derives one from the annotation by asking
+# `issubclass(annotation, str)` and friends, and a `Literal[...]` is not a class.
+#
+# **The smallest fix keeps the `Literal`:** `Field(sa_type=String(11))` names the column type,
+# so SQLModel no longer derives it, while pydantic still validates against the `Literal`. That
+# is what `MyTaskBase` above does:
+
+# %%
+print("column:", MyTask.__table__.c.status.type)
+try:
+    MyTaskCreate(title="Plan", status="done")
+except ValidationError as e:
+    print(type(e).__name__, "-", e.errors()[0]["msg"])
+
+# %% [markdown]
+# The database, though, knows only `VARCHAR(11)`; another writer can store `'done'`. The rule
+# belongs in the table as well, as a CHECK constraint (notebook 05 adds one in a migration).
+#
+# What taskkit does: a `str` enum (`taskkit.Status`), stored as a short string, with a named
+# CHECK constraint so that the database holds the same rule. (SQLAlchemy's default `Enum`
+# would store the member *names* and, on PostgreSQL, create a native type that every migration
+# must manage; taskkit stores the values.)
 
 # %%
 print([s.value for s in taskkit.Status], "stored as", Task.__table__.c.status.type)
@@ -251,6 +377,53 @@ except ValidationError as e:
         print(" ", error["loc"][0], "-", error["msg"])
 
 # %% [markdown]
+# So how does validated data become a table row? `Task.model_validate(create)`: unlike the
+# constructor, `model_validate` on a table model runs the validators, and it accepts a model
+# or a dict. Validate at the edge with the Create model, then convert:
+
+# %%
+create = TaskCreate(title="Validated first", priority="high")
+row = Task.model_validate(create)
+print(type(row).__name__, "|", row.title, "|", row.priority, "| id:", row.id)
+try:
+    Task.model_validate({"title": "x" * 300, "status": "bogus"})
+except ValidationError as e:
+    print(type(e).__name__, f"({e.error_count()} errors)")
+
+# %% [markdown]
+# ### Pitfall: an update that writes every field
+#
+# `TaskUpdate` has every field optional with a default of `None`, so that a caller can send
+# just one. Its `model_dump()` therefore reports *every* field, the ones never sent as `None`;
+# `model_dump(exclude_unset=True)` reports only the fields that were given:
+
+# %%
+update = taskkit.TaskUpdate(priority="high")
+print("model_dump():                  ", update.model_dump())
+print("model_dump(exclude_unset=True):", update.model_dump(exclude_unset=True))
+
+# %% [markdown]
+# Applied to a stored task with `sqlmodel_update`, the first erases the title (the NOT NULL
+# constraint stops it here; a nullable column would silently lose its value), the second
+# changes just the priority:
+
+# %%
+async with taskkit.session(engine) as session:
+    task = await session.get(Task, 2)
+    task.sqlmodel_update(update.model_dump())
+    try:
+        await session.commit()
+    except IntegrityError as e:
+        show(e)
+        await session.rollback()
+
+async with taskkit.session(engine) as session:
+    task = await session.get(Task, 2)
+    task.sqlmodel_update(update.model_dump(exclude_unset=True))
+    await session.commit()
+    print(task.id, "|", task.title, "|", task.priority.value)
+
+# %% [markdown]
 # And the database holds the same rules as CHECK constraints, so nothing invalid gets in by
 # another road. Writing the unchecked object through the ORM is stopped by the column's type
 # (it knows the allowed values); a raw `INSERT` that bypasses the ORM is stopped by the
@@ -318,6 +491,21 @@ async with taskkit.session(engine) as session:
         await taskkit.create_task(session, {"title": "Orphan", "project_id": 999})
     except taskkit.NotFoundError as e:
         show(e)
+
+# %% [markdown]
+# ### Exercise 1
+#
+# Write `MyProjectUpdate`, the PATCH model for projects: a single field `name` that may be
+# left out, and when given must be 1 to 100 characters. The check sends it an empty body, a
+# name, and two bad names.
+
+
+# %% tags=["exercise-02-1"]
+class MyProjectUpdate(SQLModel): ...  # your field here
+
+
+# %%
+check_project_update(MyProjectUpdate)
 
 # %% [markdown]
 # ## 2. The async engine and session
@@ -392,10 +580,32 @@ with leftovers_collected():
 # `taskkit.session(engine)` is an `AsyncSession` with `expire_on_commit=False`: objects stay
 # readable after a commit (call `await session.refresh(obj)` when you do want fresh values).
 
+# %% [markdown]
+# Every cell that creates a row in this lesson must survive being run twice, like any
+# idempotent script. Project names are unique, so it looks the project up first and creates
+# it only when missing ("get or create"):
+
+
+# %%
+async def project_named(session: AsyncSession, name: str) -> Project:
+    """The project called ``name``, created if it does not exist yet."""
+    found = (await session.exec(select(Project).where(Project.name == name))).first()
+    return found or await taskkit.create_project(session, {"name": name})
+
+
+async with taskkit.session(engine) as session:
+    zeta = await project_named(session, "Zeta")  # commits when it creates
+print(zeta.id, zeta.name)
+
+# %% [markdown]
+# The naive form, `create_project` alone, works once; from then on the same cell fails:
+
 # %%
 async with taskkit.session(engine) as session:
-    zeta = await taskkit.create_project(session, {"name": "Zeta"})
-print(zeta.id, zeta.name)
+    try:
+        await taskkit.create_project(session, {"name": "Zeta"})
+    except taskkit.AlreadyExistsError as e:
+        show(e)
 
 # %% [markdown]
 # ### Pitfall: lazy loads in async
@@ -409,12 +619,11 @@ with leftovers_collected():
         s.add(SnippetTask(title="Write report", project_id=1))
         await s.commit()
     async with AsyncSession(snippet_engine) as s:
-        task = (await s.exec(select(SnippetTask))).one()
+        task = (await s.exec(select(SnippetTask).limit(1))).one()
         try:
             print(task.project)
         except SQLAlchemyError as e:
             show(e)
-await snippet_engine.dispose()
 
 # %% [markdown]
 # taskkit declares its relationships with `lazy="raise_on_sql"`: reading one that is not loaded
@@ -502,17 +711,103 @@ async with engine.connect() as conn:
         print(f"{pragma:13}", (await conn.exec_driver_sql(f"PRAGMA {pragma}")).scalar())
 
 # %% [markdown]
-# It also accepts the PostgreSQL URLs you are handed. The usual snippet converts a Neon URL by
-# string replacement; taskkit normalizes it to asyncpg, maps `sslmode` to asyncpg's `ssl`, and
-# drops `channel_binding`, which asyncpg would reject. (Never print a URL with its password:
-# `taskkit.db.redact` hides it.)
+# The foreign-key pragma comes from a `connect` event listener, which runs on every new DBAPI
+# connection. SQLAlchemy's documentation gives a recipe that saves and restores the driver's
+# `autocommit` attribute around the pragma. On aiosqlite that attribute does not exist, so the
+# recipe breaks every connection:
+
+# %%
+recipe_engine = create_async_engine("sqlite+aiosqlite://")
+
+
+@event.listens_for(recipe_engine.sync_engine, "connect")
+def set_sqlite_pragma(dbapi_connection, connection_record):
+    ac = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+    dbapi_connection.autocommit = ac
+
+
+try:
+    async with recipe_engine.connect() as conn:
+        pass
+except AttributeError as e:
+    show(e)
+await recipe_engine.dispose()
+
+# %% [markdown]
+# taskkit's listener (in `taskkit/db.py`) uses a plain cursor, and also hands transaction
+# control to SQLAlchemy so that its `begin` listener can issue `BEGIN IMMEDIATE`:
+
+# %%
+connect_source = inspect.getsource(taskkit.db._connect_sqlite)
+start = connect_source.index('    @event.listens_for(engine.sync_engine, "connect")')
+print(textwrap.dedent(connect_source[start : connect_source.index("    return engine")]))
+
+# %% [markdown]
+# ### Pitfall: the PostgreSQL URL you are handed
+#
+# Neon (like Heroku and most hosts) hands out a libpq URL, `postgres://` or `postgresql://`,
+# with `sslmode` and `channel_binding` parameters. The usual snippet converts it by string
+# replacement. Both failures below happen before any network traffic, so no server is needed
+# to see them. First, the Neon URL as given, through the snippet's conversion:
 
 # %%
 neon = (
-    "postgres://ann:s3cret@ep-quiet-lake-123456-pooler.eu-central-1.aws.neon.tech/neondb"
+    "postgresql://ann:s3cret@ep-quiet-lake-123456-pooler.eu-central-1.aws.neon.tech/neondb"
     "?sslmode=require&channel_binding=require"
 )
-print(taskkit.db.redact(taskkit.database_url(neon)))
+converted = neon.replace("postgresql://", "postgresql+asyncpg://", 1).replace("sslmode=", "ssl=")
+snippet_pg = create_async_engine(converted)
+try:
+    async with snippet_pg.connect() as conn:
+        pass
+except TypeError as e:
+    show(e)
+await snippet_pg.dispose()
+
+# %% [markdown]
+# asyncpg's `connect()` takes keyword arguments, and SQLAlchemy passes every URL query
+# parameter as one; `channel_binding` is a libpq setting asyncpg does not have. Second, the
+# older `postgres://` scheme (Heroku's, and what many tools print): the snippet's
+# `startswith("postgresql://")` does not match, the URL goes through unchanged, and SQLAlchemy
+# has no dialect called `postgres`:
+
+# %%
+try:
+    create_async_engine(neon.replace("postgresql://", "postgres://", 1))
+except NoSuchModuleError as e:
+    show(e)
+
+# %% [markdown]
+# `taskkit.database_url` (used by `taskkit.connect`) parses the URL instead of editing the
+# string: it maps both schemes to `postgresql+asyncpg` (SQLAlchemy 2.1 would otherwise pick
+# psycopg for a bare `postgresql://`), turns `sslmode` into asyncpg's `ssl`, drops the
+# libpq-only parameters asyncpg would reject, and refuses unknown ones with a message. (Never
+# print a URL with its password: `taskkit.db.redact` hides it.)
+
+# %%
+for given in (neon, neon.replace("postgresql://", "postgres://", 1)):
+    print(taskkit.db.redact(taskkit.database_url(given)))
+try:
+    taskkit.database_url("postgresql://ann:s3cret@db.example.com/app?sslmdoe=require")
+except taskkit.ConfigurationError as e:
+    show(e)
+
+# %% [markdown]
+# ### Exercise 2
+#
+# Predict, then run: what does `taskkit.database_url` make of this URL? Write the exact
+# string (the password stays in: `database_url` returns what the engine needs).
+
+# %% tags=["exercise-02-2"]
+handed = "postgres://bob:pw@db.example.com:5433/app?sslmode=verify-full&channel_binding=prefer"
+predicted_url = ...  # a string
+
+# %%
+check_prediction((predicted_url,), (taskkit.database_url(handed),), "predicted_url")
 
 # %% [markdown]
 # ## 3. Relationships
@@ -530,26 +825,91 @@ by_status = pd.Series([t.status.value for t in project.tasks]).value_counts()
 print(f"{project.name}: {len(project.tasks)} tasks;", by_status.to_dict())
 
 # %% [markdown]
-# ### Many-to-many: tasks and workers, through a link model
-#
-# A task has several workers and a worker several tasks. The link table `TaskWorkerLink` holds
-# one row per assignment (its primary key is the pair); `Task.workers` and `Worker.tasks` go
-# through it. `assign` adds a link (twice is a no-op):
+# Behind the helper there is no magic. By hand, the eager load is an option on the statement:
 
 # %%
 async with taskkit.session(engine) as session:
-    await taskkit.create_worker(session, {"id": "w-new", "name": "Noor Quinn"})
-    await taskkit.assign(session, 1, "w-new")
+    statement = select(Project).where(Project.id == apollo_id).options(selectinload(Project.tasks))
+    by_hand = (await session.exec(statement)).one()
+print(f"{by_hand.name}: {len(by_hand.tasks)} tasks")
+
+# %% [markdown]
+# and taskkit's `get_task`/`get_project` go through one small function that gets the object and
+# then loads the named relationships with `session.refresh(obj, attribute_names=...)`:
+
+# %%
+print(inspect.getsource(taskkit.crud._load))
+
+# %% [markdown]
+# ### Many-to-many: tasks and workers, through a link model
+#
+# A task has several workers and a worker several tasks. The link table holds one row per
+# assignment, and its primary key is the pair, so the same assignment cannot be stored twice.
+# taskkit's link model, and the `Task` side of the relationship that goes through it:
+
+# %%
+print(inspect.getsource(TaskWorkerLink))
+task_source = inspect.getsource(Task)
+print(
+    task_source[
+        task_source.index("    workers:") : task_source.index(
+            "    )\n", task_source.index("    workers:")
+        )
+        + 6
+    ]
+)
+
+# %% [markdown]
+# Written by hand, the usual way: get a task and a worker, append the worker to the task's
+# `workers` list, commit. (The worker is fetched or, the first time, made from a validated
+# `WorkerCreate`: get-or-create again, so the cell re-runs.)
+
+# %%
+async with taskkit.session(engine) as session:
+    noor = await session.get(Worker, "w-new") or Worker.model_validate(
+        WorkerCreate(id="w-new", name="Noor Quinn")
+    )
+    task = await session.get(Task, 1)
+    try:
+        task.workers.append(noor)
+    except InvalidRequestError as e:
+        show(e)
+
+# %% [markdown]
+# **Why:** `task.workers` was never loaded. Appending to a collection needs its current
+# contents, and loading them here would be an implicit query, which async code cannot run
+# (the `MissingGreenlet` of §2) and `lazy="raise_on_sql"` turns into this clear error.
+# **Fix:** load the collection in the query that fetches the task, then append:
+
+# %%
+async with taskkit.session(engine) as session:
+    noor = await session.get(Worker, "w-new") or Worker.model_validate(
+        WorkerCreate(id="w-new", name="Noor Quinn")
+    )
+    statement = select(Task).where(Task.id == 1).options(selectinload(Task.workers))
+    task = (await session.exec(statement)).one()
+    if noor not in task.workers:  # the pair is the primary key: a second append would fail
+        task.workers.append(noor)  # a new worker is added to the session with the link
+    await session.commit()
     links = (await session.exec(select(TaskWorkerLink).where(TaskWorkerLink.task_id == 1))).all()
 
+print("links of task 1:", [(link.task_id, link.worker_id) for link in links])
+print("task 1 workers: ", [w.name for w in task.workers])
+
+# %% [markdown]
+# taskkit's `assign(session, task_id, worker_id)` skips the collection: it checks that both
+# exist and adds the link row itself (or finds it: assigning twice is a no-op), so it never
+# needs to load a task's workers. Reading both sides back:
+
+# %%
+async with taskkit.session(engine) as session:
+    await taskkit.assign(session, 2, "w-new")
 async with taskkit.session(engine) as session:
     task = await taskkit.get_task(session, 1, with_project=True, with_workers=True)
 async with taskkit.session(engine) as session:
     newcomer = await taskkit.get_worker(session, "w-new", with_tasks=True)
-
-print("links of task 1:", [(link.task_id, link.worker_id) for link in links])
 print("task 1 workers: ", [w.name for w in task.workers])
-print("w-new's tasks:  ", [t.title for t in newcomer.tasks])
+print("w-new's tasks:  ", sorted(t.id for t in newcomer.tasks))
 
 # %% [markdown]
 # For an API response, the Read models turn the loaded objects into plain data, relationships
@@ -559,6 +919,24 @@ print("w-new's tasks:  ", [t.title for t in newcomer.tasks])
 TaskReadWithRelations.model_validate(task).model_dump(
     include={"id", "title", "status", "project", "workers"}, mode="json"
 )
+
+# %% [markdown]
+# ### Exercise 3
+#
+# Write `assign_by_hand(session, task_id, worker_id)`: give the task that worker through the
+# `Task.workers` collection (not `taskkit.assign`, not a `TaskWorkerLink` row), and commit.
+# Calling it twice must not fail. The check assigns `w-new` to task 3 twice, looks for exactly
+# one link row, then removes it again.
+
+
+# %% tags=["exercise-02-3"]
+async def assign_by_hand(
+    session: AsyncSession, task_id: int, worker_id: str
+) -> None: ...  # your code here
+
+
+# %%
+await check_assign_by_hand(assign_by_hand, engine)
 
 # %% [markdown]
 # ## 4. Query patterns
@@ -589,6 +967,49 @@ print("get by id:", (await session.get(Task, 42)).title)
 with_or = select(Task).where(or_(Task.status == "in_progress", Task.project_id == apollo_id))
 with_any_of = select(Task).where(any_of(status="in_progress", project="Apollo"))
 print("or_:", await count(session, with_or), "| any_of:", await count(session, with_any_of))
+
+# %% [markdown]
+# ### Type-checked ordering: `col()`
+#
+# `select(Task).order_by(Task.created_at.desc())` runs: at runtime `Task.created_at` is a
+# SQLAlchemy column. A type checker, though, reads the model's annotation, `datetime`, which
+# has no `.desc()`. Wrapping the attribute in SQLModel's `col()` says "this is a column". mypy,
+# run on a two-line file:
+
+# %%
+(scratch_dir / "ordering.py").write_text(
+    "from sqlmodel import col, select\n\n"
+    "from taskkit import Task\n\n"
+    "newest = select(Task).order_by(Task.created_at.desc())\n"
+    "typed = select(Task).order_by(col(Task.created_at).desc())\n"
+)
+checked = subprocess.run(
+    [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--no-incremental",
+        "--cache-dir",
+        "/dev/null",
+        "--no-color-output",
+        "ordering.py",
+    ],
+    cwd=scratch_dir,
+    capture_output=True,
+    text=True,
+)
+print(checked.stdout.strip())
+
+# %% [markdown]
+# Line 5, the usual form, is an error; line 6, with `col()`, type-checks, and both build the
+# same SQL. The same goes for `.in_()`, `.is_(None)`, `.like()` and the other column methods.
+
+# %%
+print(
+    str(select(Task.id).order_by(Task.created_at.desc())).split("ORDER BY")[1],
+    "|",
+    str(select(Task.id).order_by(col(Task.created_at).desc())).split("ORDER BY")[1],
+)
 
 # %% [markdown]
 # ### Ordering: say what you mean, and end with a unique key
@@ -693,42 +1114,132 @@ print(repr(offset_2))
 await session.close()
 
 # %% [markdown]
+# ### Exercise 4
+#
+# Write `recent_high`: a statement for the 5 newest *pending*, *high*-priority tasks, newest
+# first, ties broken by the larger id, ordered with `col()` so that it type-checks. The check
+# runs it and compares the ids with `select_tasks(status="pending", priority="high")`.
+
+# %% tags=["exercise-02-4"]
+recent_high = ...  # select(Task)...
+
+# %%
+await check_recent_high(recent_high, engine)
+
+# %% [markdown]
 # ## 5. The in-memory testing pattern
 #
 # Tests want a database that is fast, empty and private. The pattern: in-memory SQLite with
 # `StaticPool`, so that every session shares the one connection (a second connection to
 # `:memory:` would be a second, empty database). `taskkit.connect("sqlite+aiosqlite://")` sets
-# that up, with the same foreign-key pragma as every taskkit engine. As a pytest fixture:
+# that up, with the same foreign-key pragma as every taskkit engine.
 #
-# ```python
-# @pytest.fixture
-# async def session():
-#     engine = taskkit.connect("sqlite+aiosqlite://")      # StaticPool, foreign keys on
-#     await taskkit.create_db_and_tables(engine)           # quick: no migrations
-#     async with taskkit.session(engine) as s:
-#         yield s
-#     await engine.dispose()
-# ```
+# ### Pitfall: an async fixture under pytest-asyncio's strict mode
 #
-# The same steps, inline:
+# The usual snippet's fixture is synchronous; made async for an async app, it is typically
+# written with `@pytest.fixture`. pytest-asyncio's default mode is *strict*: it handles only
+# the fixtures and tests marked as its own, and pytest itself does not run async fixtures. A
+# test file, written to a temporary directory with that default spelled out, and run:
+
+# %%
+tests_dir = scratch_dir / "fixture-tests"
+tests_dir.mkdir(exist_ok=True)
+(tests_dir / "pytest.ini").write_text(
+    "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    "filterwarnings = error\n"
+)
+fixture_test = """
+import pytest
+import pytest_asyncio
+
+import taskkit
+
+
+@{decorator}
+async def session():
+    engine = taskkit.connect("sqlite+aiosqlite://")  # StaticPool, foreign keys on
+    await taskkit.create_db_and_tables(engine)  # quick: no migrations
+    async with taskkit.session(engine) as s:
+        yield s
+    await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_create_project_gets_id_1(session):
+    project = await taskkit.create_project(session, {{"name": "Gemini"}})
+    assert project.id == 1
+"""
+
+
+def run_pytest(decorator: str) -> None:
+    """Write the test file with this fixture decorator, run pytest on it, print the outcome."""
+    (tests_dir / "test_fixture.py").write_text(fixture_test.format(decorator=decorator))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--color=no", "-p", "no:cacheprovider"],
+        cwd=tests_dir,
+        capture_output=True,
+        text=True,
+    )
+    lines = done.stdout.splitlines()
+    print(f"@{decorator}: exit {done.returncode}")
+    for line in lines:
+        if "requested an async fixture" in line:
+            print(" ", line.split(". This")[0])
+    print(" ", re.sub(r" in [\d.]+s", "", lines[-1]))
+
+
+run_pytest("pytest.fixture")
+
+# %% [markdown]
+# **Fix:** mark the fixture as pytest-asyncio's with `@pytest_asyncio.fixture` (and each test
+# with `@pytest.mark.asyncio`). This works in strict mode and in auto mode alike; taskkit's own
+# suite uses auto mode (`asyncio_mode = "auto"` in `pyproject.toml`), where plain
+# `@pytest.fixture` would have worked, which is how a fixture like the first one goes unnoticed.
+
+# %%
+run_pytest("pytest_asyncio.fixture")
+print((tests_dir / "test_fixture.py").read_text())
+
+# %% [markdown]
+# ### Pitfall: two sessions on one `StaticPool` connection
+#
+# The shared connection is also the pattern's limit: two sessions at once are two users of one
+# connection and so of one transaction. With the usual snippet's engine (plain
+# `create_async_engine` with `StaticPool`): session A adds a project and flushes (not yet
+# committed); session B, a second "user", reads; B closes, as a request handler does when it
+# is done; then A commits.
+
+# %%
+plain_memory = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+async with plain_memory.begin() as conn:
+    await conn.run_sync(SQLModel.metadata.create_all)
+
+a = AsyncSession(plain_memory, expire_on_commit=False)
+b = AsyncSession(plain_memory, expire_on_commit=False)
+a.add(Project(name="Flushed by A"))
+await a.flush()
+print("B reads:", (await b.exec(select(Project.name))).all(), " <- A's uncommitted row")
+await b.close()  # ends B's transaction: a ROLLBACK on the one shared connection
+await a.commit()  # no error
+print("A committed; stored:", (await a.exec(select(Project.name))).all())
+await a.close()
+await plain_memory.dispose()
+
+# %% [markdown]
+# B saw a row that was never committed (a "dirty read" no real database allows between two
+# connections), B's rollback discarded A's work, and A's commit reported success while storing
+# nothing. No error anywhere.
+#
+# With `taskkit.connect`, every transaction starts with `BEGIN IMMEDIATE`, so B's attempt to
+# start a second transaction on the busy connection fails loudly instead. Its failure still
+# rolls the connection back, taking A's row with it: the engine cannot make one connection
+# behave like two. Test concurrency on a temporary file (one connection per session) instead.
 
 # %%
 memory = taskkit.connect("sqlite+aiosqlite://")
 print("pool:", type(memory.pool).__name__)
 await taskkit.create_db_and_tables(memory)
 
-async with taskkit.session(memory) as s:
-    gemini = await taskkit.create_project(s, {"name": "Gemini"})
-    await taskkit.create_task(s, {"title": "Write tests", "project_id": gemini.id})
-    print((await s.exec(select(Task.title, Project.name).join(Project))).all())
-
-# %% [markdown]
-# The shared connection is also the pattern's limit: two sessions at once are two users of one
-# connection and one transaction. Here session B's failed `BEGIN` rolls back the connection,
-# taking A's flushed, not yet committed, row with it, and A's commit then reports success.
-# Test concurrency on a temporary file instead.
-
-# %%
 a, b = taskkit.session(memory), taskkit.session(memory)
 a.add(Project(name="Flushed by A"))
 await a.flush()
@@ -740,6 +1251,25 @@ await a.commit()
 print("after A's commit:", (await b.exec(select(Project.name).order_by(Project.id))).all())
 await a.close()
 await b.close()
+
+# %% [markdown]
+# ### Exercise 5
+#
+# Predict, then run: on the plain `StaticPool` engine, session A *adds* a project but does not
+# flush, and session B reads the project names. What list does B get?
+
+# %% tags=["exercise-02-5"]
+predicted_b_reads = ...  # a list of names
+
+# %%
+plain_memory = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+async with plain_memory.begin() as conn:
+    await conn.run_sync(SQLModel.metadata.create_all)
+async with AsyncSession(plain_memory) as a, AsyncSession(plain_memory) as b:
+    a.add(Project(name="Added by A"))
+    b_reads = (await b.exec(select(Project.name))).all()
+await plain_memory.dispose()
+check_prediction((predicted_b_reads,), (b_reads,), "predicted_b_reads")
 
 # %% [markdown]
 # ## 6. Migrations
@@ -817,11 +1347,26 @@ print(
 # To change the schema: edit the models, then write a revision against a database at head with
 # `uv run alembic -c taskkit/migrations/alembic.ini revision --autogenerate --rev-id 0004 -m
 # "..."`, and add what autogenerate misses (CHECK constraints, data changes, SQLite table
-# options).
+# options). Notebook `05-alembic` teaches all of that from `alembic init` on, with each usual
+# step failing live first.
+
+# %% [markdown]
+# ### Exercise 6
 #
+# From `migrate.history()` (a list of revisions with `id` and `is_head`), compute the id of the
+# head revision; the check compares it with what the lesson's database records.
+
+# %% tags=["exercise-02-6"]
+head_id = ...  # from migrate.history()
+
+# %%
+check_prediction((head_id,), (await migrate.current(engine),), "head_id")
+
+# %% [markdown]
 # ## Clean up
 
 # %%
+await snippet_engine.dispose()
 await memory.dispose()
 await engine.dispose()
 shutil.rmtree(scratch_dir)
