@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pandas.testing import assert_frame_equal
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +19,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import Task
+from taskkit.frames.lists import id_lists
 
 RELATED = ["project", "workers"]
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -134,3 +136,16 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
     kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [[["a", "b"], ["c", "d"]], [["a"]], [[]], [[], []], [], [["x", "y"], [], ["z"], ["x"]]],
+)
+def test_id_lists_keeps_one_list_per_row_whatever_the_lengths(lists: list[list[str]]) -> None:
+    array = pa.array(lists, pa.list_(pa.string()))
+    for arrow in (array, array.slice(1), pa.chunked_array([array], array.type)):
+        cells = id_lists(arrow)
+        assert cells.shape == (len(arrow),) and cells.dtype == object
+        assert [list(c) for c in cells] == arrow.to_pylist()
+        assert [str(c) for c in cells] == [";".join(x) for x in arrow.to_pylist()]

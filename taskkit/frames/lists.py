@@ -46,9 +46,10 @@ def id_lists(array: pa.ListArray | pa.ChunkedArray) -> np.ndarray[Any, Any]:
     # A sliced array's offsets point into its parent's values; flatten() starts at its own.
     starts = array.offsets.to_numpy()
     offsets = (starts - starts[0]).tolist()
-    # fromiter, not `out[:] = lists`: numpy would read lists of equal length as a 2-D array.
-    return np.fromiter(
-        map(IdList, map(flat.__getitem__, map(slice, offsets[:-1], offsets[1:]))),
-        dtype=object,
-        count=len(array),
-    )
+    cells = list(map(IdList, map(flat.__getitem__, map(slice, offsets[:-1], offsets[1:]))))
+    # Assigning into an object array of the right length keeps each list one cell (numpy
+    # stops at the target's one dimension, as pandas relies on); np.array(cells) would make
+    # lists of equal length a 2-D array.
+    out = np.empty(len(cells), dtype=object)
+    out[:] = cells
+    return out
