@@ -1,7 +1,7 @@
 """The task data model: one model family per entity, in the form that works on current releases.
 
 The hierarchy is the one in the SQLModel patterns (Base -> Table -> Create/Update/Read), with
-four changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlchemy 2.1:
+five changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlchemy 2.1:
 
 * ``status`` and ``priority`` are ``StrEnum`` fields stored as short strings with a CHECK
   constraint. ``Literal[...]`` on a ``table=True`` model raises ``TypeError`` at class
@@ -15,6 +15,8 @@ four changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlch
 * Relationships use ``lazy="raise_on_sql"``: in async code an implicit lazy load would fail
   with ``MissingGreenlet``; this way the mistake is a clear error naming the relationship, and
   the fix (``selectinload`` or ``await session.refresh(obj, ["tasks"])``) is explicit.
+* The Create/Update models refuse keys that are not their fields (``InputModel``): pydantic
+  ignores unknown keys by default, so a misspelled ``statuss`` would be dropped without a word.
 """
 
 import difflib

@@ -449,6 +449,8 @@ async def test_related_keeps_empty_results_typed(engine: AsyncEngine) -> None:
 async def test_an_unknown_related_name_is_refused_listing_the_choices(engine: AsyncEngine) -> None:
     with pytest.raises(InvalidArgumentError, match=r"'owner'.*project, workers"):
         await to_dataframe(engine, select(Task), related=("project", "owner"))
+    with pytest.raises(InvalidArgumentError, match=r"'worker'; did you mean 'workers'\?"):
+        await to_dataframe(engine, select(Task), related=["worker"])
 
 
 async def test_related_needs_the_column_it_looks_up_by(engine: AsyncEngine) -> None:
