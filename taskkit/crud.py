@@ -2,7 +2,8 @@
 
 Every helper takes the session first; each call is one unit of work that commits on success.
 Data from outside is validated through the Create/Update models before it reaches the
-database (table models do not validate). On any
+database (table models do not validate); a key that is not a field of the model is refused,
+never dropped (see ``taskkit.models.InputModel``). On any
 error only what the call did is undone: nothing partial is stored, the session stays usable,
 and anything the caller left pending in it is left as it was.
 """
@@ -123,7 +124,9 @@ async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any
         The stored ``Task``, with ``id`` and timestamps set.
 
     Raises:
-        pydantic.ValidationError: a field breaks a rule (names the field and what is allowed).
+        pydantic.ValidationError: a field breaks a rule (names the field and what is allowed),
+            or a key is not a field: ``unknown field 'statuss'; did you mean 'status'?``;
+            ``id``, the timestamps, ``workers`` and ``project`` are refused with how they are set.
         NotFoundError: ``project_id`` refers to a project that does not exist.
     """
     task = Task.model_validate(_validated(TaskCreate, data).model_dump(mode="json"))
@@ -166,7 +169,8 @@ async def update_task(
     Moving ``status`` to ``completed`` sets ``completed_at``; moving it away clears it.
 
     Raises:
-        pydantic.ValidationError: a field breaks a rule, or a required field is set to null.
+        pydantic.ValidationError: a field breaks a rule, a required field is set to null, or a
+            key is not a field (the message names the nearest one, or how it is set).
         NotFoundError: no task ``task_id``, or ``project_id`` names a missing project.
     """
     changes = _validated(TaskUpdate, data).model_dump(mode="json", exclude_unset=True)
@@ -203,7 +207,7 @@ async def create_project(session: AsyncSession, data: ProjectCreate | Mapping[st
     """Validate ``data`` and store a new project.
 
     Raises:
-        pydantic.ValidationError: a field breaks a rule.
+        pydantic.ValidationError: a field breaks a rule, or a key is not ``name``.
         AlreadyExistsError: a project with that name exists.
     """
     project = Project.model_validate(_validated(ProjectCreate, data).model_dump(mode="json"))
@@ -234,7 +238,7 @@ async def create_worker(session: AsyncSession, data: WorkerCreate | Mapping[str,
     """Validate ``data`` and store a new worker.
 
     Raises:
-        pydantic.ValidationError: a field breaks a rule.
+        pydantic.ValidationError: a field breaks a rule, or a key is not ``id`` or ``name``.
         AlreadyExistsError: a worker with that id exists.
     """
     worker = Worker.model_validate(_validated(WorkerCreate, data).model_dump(mode="json"))

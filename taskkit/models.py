@@ -1,7 +1,7 @@
 """The task data model: one model family per entity, in the form that works on current releases.
 
 The hierarchy is the one in the SQLModel patterns (Base -> Table -> Create/Update/Read), with
-four changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlchemy 2.1:
+five changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlchemy 2.1:
 
 * ``status`` and ``priority`` are ``StrEnum`` fields stored as short strings with a CHECK
   constraint. ``Literal[...]`` on a ``table=True`` model raises ``TypeError`` at class
@@ -15,14 +15,26 @@ four changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlch
 * Relationships use ``lazy="raise_on_sql"``: in async code an implicit lazy load would fail
   with ``MissingGreenlet``; this way the mistake is a clear error naming the relationship, and
   the fix (``selectinload`` or ``await session.refresh(obj, ["tasks"])``) is explicit.
+* The Create/Update models refuse keys that are not their fields (``InputModel``): pydantic
+  ignores unknown keys by default, so a misspelled ``statuss`` would be dropped without a word.
 """
 
+import difflib
 import enum
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -31,6 +43,7 @@ __all__ = [
     "NAME_MAX",
     "TITLE_MAX",
     "WORKER_ID_MAX",
+    "InputModel",
     "Priority",
     "Project",
     "ProjectBase",
@@ -112,6 +125,77 @@ Title = Annotated[
 ]
 
 
+class InputModel(SQLModel):
+    """Base of the models data from outside goes through: unknown keys are refused.
+
+    pydantic ignores unknown keys by default, so ``{"statuss": "completed"}`` would store a
+    pending task without a word. Here each unknown key is a validation error that names it and
+    the nearest allowed field (``unknown field 'statuss'; did you mean 'status'?``), or says
+    how to set it when the database or another helper sets it (``set_elsewhere``). Reported
+    together with the other field errors, in one ``pydantic.ValidationError``.
+
+    Only the input (Create/Update) models derive from it: table models and read models keep
+    pydantic's default, since they are built from database rows, not from callers.
+    """
+
+    # SQLModel types model_config as its own TypedDict, a ConfigDict with table options; a
+    # ConfigDict merges into it the same way (pydantic merges a subclass's config).
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    # Keys a caller might send that are not fields of this model, and how they are set.
+    set_elsewhere: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_unknown_keys(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if not any(e["type"] == "extra_forbidden" for e in errors):
+                raise
+            details = [
+                _unknown_key(cls, e) if e["type"] == "extra_forbidden" else _kept(e) for e in errors
+            ]
+            raise ValidationError.from_exception_data(exc.title, details) from None
+
+    @classmethod
+    def unknown_key_message(cls, key: Any) -> str:
+        """What is wrong with ``key``, which is not a field of this model, and what to send."""
+        if isinstance(key, str) and key in cls.set_elsewhere:
+            return f"{key!r} {cls.set_elsewhere[key]}"
+        fields = list(cls.model_fields)
+        near = difflib.get_close_matches(key, fields, n=1) if isinstance(key, str) else []
+        hint = f"did you mean {near[0]!r}?" if near else f"allowed: {', '.join(fields)}"
+        return f"unknown field {key!r}; {hint}"
+
+
+def _unknown_key(model: type[InputModel], error: Any) -> InitErrorDetails:
+    message = model.unknown_key_message(error["loc"][-1])
+    # The message goes in through the context: a template would read braces in a key as
+    # placeholders.
+    kind = PydanticCustomError("unknown_field", "{message}", {"message": message})
+    return {"type": kind, "loc": error["loc"], "input": error["input"]}
+
+
+def _kept(error: Any) -> InitErrorDetails:
+    kept: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+    if "ctx" in error:
+        kept["ctx"] = error["ctx"]
+    return kept
+
+
+_BY_DATABASE = "is set by the database"
+_TASK_SET_ELSEWHERE = {
+    "id": f"{_BY_DATABASE} (the task's id)",
+    "created_at": f"{_BY_DATABASE} when the task is stored",
+    "updated_at": f"{_BY_DATABASE} on every change",
+    "completed_at": f"{_BY_DATABASE} when status becomes 'completed'; set status instead",
+    "workers": "cannot be set here; assign workers with taskkit.assign(session, task_id, "
+    "worker_id)",
+    "project": "cannot be set here; give project_id, the id of an existing project",
+}
+
+
 def _stored_as_text(values: type[enum.StrEnum]) -> sa.Enum:
     """A VARCHAR holding the member's value, read back as the enum member.
 
@@ -180,8 +264,13 @@ class Project(ProjectBase, table=True):
     )
 
 
-class ProjectCreate(ProjectBase):
+class ProjectCreate(InputModel, ProjectBase):
     """What a caller sends to create a project (validated, unlike the table model)."""
+
+    set_elsewhere: ClassVar[dict[str, str]] = {
+        "id": f"{_BY_DATABASE} (the project's id)",
+        "tasks": "cannot be set here; give each task this project's id as project_id",
+    }
 
 
 class ProjectRead(ProjectBase):
@@ -226,8 +315,13 @@ class Worker(WorkerBase, table=True):
     )
 
 
-class WorkerCreate(WorkerBase):
+class WorkerCreate(InputModel, WorkerBase):
     """What a caller sends to create a worker (validated, unlike the table model)."""
+
+    set_elsewhere: ClassVar[dict[str, str]] = {
+        "tasks": "cannot be set here; assign tasks with taskkit.assign(session, task_id, "
+        "worker_id)",
+    }
 
     id: RequiredText = Field(min_length=1, max_length=WORKER_ID_MAX)
 
@@ -305,12 +399,16 @@ class Task(TaskBase, table=True):
     )
 
 
-class TaskCreate(TaskBase):
+class TaskCreate(InputModel, TaskBase):
     """What a caller sends to create a task: every rule of TaskBase is checked here."""
 
+    set_elsewhere: ClassVar[dict[str, str]] = _TASK_SET_ELSEWHERE
 
-class TaskUpdate(SQLModel):
+
+class TaskUpdate(InputModel):
     """PATCH semantics: every field optional; only the fields given are changed."""
+
+    set_elsewhere: ClassVar[dict[str, str]] = _TASK_SET_ELSEWHERE
 
     title: Title | None = None
     description: Description | None = None

@@ -1,5 +1,6 @@
 """CRUD helpers: validation first, clear errors, and nothing partial stored after an error."""
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -221,7 +222,7 @@ async def test_assign_and_unassign_bad_ids(engine, db, helper, task_id, worker_i
     await taskkit.create_task(db, {"title": "a"})
     await taskkit.create_worker(db, {"id": "w1", "name": "Ann"})
     before = await snapshot(engine)
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=re.escape(message)):
         await helper(db, task_id, worker_id)
     assert await snapshot(engine) == before
 
@@ -302,3 +303,56 @@ async def test_loading_relationships_keeps_those_loaded_earlier(db):
     await taskkit.get_project(db, project.id, with_tasks=True)
     assert full.project.name == "Apollo"
     assert [w.id for w in full.workers] == ["w1"]
+
+
+# Unknown keys reach no helper silently (issue 13, item 1): refused, named, nothing stored.
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"title": "t", "statuss": "completed"}, "unknown field 'statuss'; did you mean 'status'?"),
+        ({"title": "t", "created_at": "2020-01-01T00:00:00Z"}, "is set by the database"),
+        ({"title": "t", "completed_at": "2020-01-01T00:00:00Z"}, "is set by the database"),
+        ({"title": "t", "id": 99}, "is set by the database"),
+        ({"title": "t", "workers": ["w-1"]}, "taskkit.assign("),
+        ({"title": "t", "project": "Apollo"}, "give project_id"),
+    ],
+)
+async def test_create_task_refuses_unknown_keys_and_stores_nothing(engine, db, data, message):
+    before = await snapshot(engine)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        await taskkit.create_task(db, data)
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"titel": "x"}, "unknown field 'titel'; did you mean 'title'?"),
+        ({"status": "completed", "completed_at": None}, "set status instead"),
+        ({"updated_at": "2020-01-01T00:00:00Z"}, "is set by the database"),
+    ],
+)
+async def test_update_task_refuses_unknown_keys_and_changes_nothing(engine, db, data, message):
+    task = await taskkit.create_task(db, {"title": "a"})
+    before = await snapshot(engine)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        await taskkit.update_task(db, task.id, data)
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("helper", "data", "message"),
+    [
+        (taskkit.create_project, {"nmae": "Apollo"}, "did you mean 'name'?"),
+        (taskkit.create_project, {"name": "Apollo", "id": 5}, "is set by the database"),
+        (taskkit.create_worker, {"id": "w-1", "nmae": "Ann"}, "did you mean 'name'?"),
+        (taskkit.create_worker, {"id": "w-1", "name": "Ann", "tasks": [1]}, "taskkit.assign("),
+    ],
+)
+async def test_create_project_and_worker_refuse_unknown_keys(engine, db, helper, data, message):
+    before = await snapshot(engine)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        await helper(db, data)
+    assert await snapshot(engine) == before

@@ -70,8 +70,11 @@ def readme_namespace(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.parametrize(("number", "block"), notebook_blocks(), ids=lambda v: str(v)[:20])
-def test_every_readme_python_block_runs(readme_namespace, number: int, block: str) -> None:
+def test_every_readme_python_block_runs(
+    readme_namespace, number: int, block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     namespace, loop = readme_namespace
+    monkeypatch.chdir(tmp_path)  # files a block writes land in a temporary directory
     code = compile(block, f"README block {number}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     error = expected_error(block)
     raised: Exception | None = None

@@ -3,7 +3,8 @@
 ``await to_dataframe(engine, select(Task))`` gives every column the dtype its model declares,
 whatever the values: ``Status``/``Priority`` fields become ordered ``Categorical`` columns with
 the declared categories, timestamps ``datetime64[us, UTC]``, NOT NULL integers ``int64``,
-nullable integers ``Int64``, text pandas' ``str``, booleans ``boolean``, floats ``float64``.
+nullable integers ``Int64``, text pandas' ``str``, booleans ``boolean``, floats ``float64``;
+``related=["workers"]`` adds an ``object`` column of lists.
 An empty result has the same columns and dtypes as a full one. Types are read from the
 statement (``selected_columns``), followed through labels, subqueries, unions, casts and
 aggregates, so any select works, not only whole models.
@@ -25,7 +26,8 @@ The modules, in the order a read goes through them: ``checks`` (the arguments), 
 type of each selected column), ``source`` (where to read from, and with which reader),
 ``queries`` (the SQL a reader runs), ``readers``, ``postgres_reader`` and ``sqlite_reader``
 (running it), ``columns`` (raw Arrow values into typed columns, and the frame), ``related``
-(the ``related=`` columns), ``constants``; the entry points are in ``read``
+(the ``related=`` columns), ``lists`` (the list column's form, which survives Parquet and
+CSV), ``constants``; the entry points are in ``read``
 (``to_dataframe``) and ``from_models`` (``models_to_frame``).
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from typing import Any
 
@@ -49,8 +50,10 @@ def _check_related(related: Any) -> tuple[str, ...]:
         ) from None
     for name in names:
         if name not in RELATED:
+            near = difflib.get_close_matches(name, RELATED, n=1) if isinstance(name, str) else []
+            hint = f"did you mean {near[0]!r}? " if near else ""
             raise InvalidArgumentError(
-                f"related has unknown name {name!r}; choose from {', '.join(RELATED)}"
+                f"related has unknown name {name!r}; {hint}choose from {', '.join(RELATED)}"
             )
     return names
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit.errors import InvalidDataError
+from taskkit.frames.lists import id_lists
 from taskkit.frames.specs import _Spec
 
 # ---------------------------------------------------------------------------------------------
@@ -156,8 +157,9 @@ class _Column:
 
     Numeric columns (ints, floats, booleans, timestamps, category codes) go straight into one
     numpy array that grows by doubling with realloc (mremap for large arrays: no copy, and
-    the untouched tail is never resident), so a frame never exists twice in memory. Text and
-    list columns stay Arrow chunks, which pandas' ``str`` and Arrow dtypes adopt as they are.
+    the untouched tail is never resident), so a frame never exists twice in memory. Text
+    columns stay Arrow chunks, which pandas' ``str`` dtype adopts as it is; list columns
+    become ``object`` columns of lists at the end (see ``lists``).
     """
 
     def __init__(self, spec: _Spec) -> None:
@@ -217,7 +219,8 @@ class _Column:
             self.chunks = []
             if spec.kind == "text":
                 return pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(array)
-            return pd.arrays.ArrowExtensionArray(array)  # list<string>
+            # list<string>: lists in an object column, the form that survives Parquet/CSV.
+            return id_lists(array)
         values, mask, self.values, self.mask = self.values, self.mask, None, None
         values.resize(self.n, refcheck=False)
         if mask is not None:

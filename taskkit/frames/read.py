@@ -91,9 +91,12 @@ async def to_dataframe(
         stmt: any select: ``select(Task)``, columns, joins, aggregates with labels, unions,
             ``text(...).columns(...)``.
         related: ``"project"`` adds ``project_name`` (needs ``Task.project_id`` selected);
-            ``"workers"`` adds ``worker_ids``, a list of worker ids per task sorted by id
-            (needs ``Task.id``). ``df.explode("worker_ids")`` gives one row per task and
-            worker (a task without workers keeps one row with ``<NA>``).
+            ``"workers"`` adds ``worker_ids``, an ``object`` column holding a list of worker
+            ids per task sorted by id (needs ``Task.id``); a list's ``str()`` is the ids
+            joined by ``;``, which is what ``df.to_csv`` writes. ``df.explode("worker_ids")``
+            gives one row per task and worker (a task without workers keeps one row with
+            ``NaN``). The frame, list column included, reads back from ``df.to_parquet`` /
+            ``df.to_feather`` with ``pd.read_parquet`` / ``pd.read_feather``.
         chunksize: rows read per batch (default 65,536): what a progress step and the
             working memory beyond the frame cover. The result is one DataFrame either way.
         progress: ``True`` shows a progress bar (tqdm), ``False`` never; ``None`` shows one
