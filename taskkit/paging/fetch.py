@@ -152,9 +152,10 @@ async def paginate(
     Follow ``page.next_cursor`` until ``page.has_next`` is false and every row comes exactly
     once, in the statement's order; ``page.prev_cursor`` walks back through the same pages.
     The order is made total and explicit: the primary key of each table in FROM is appended
-    as a tiebreak (in the last key's direction), an unordered statement is ordered by primary
-    key, and sort keys that can be NULL get ``NULLS LAST`` unless the statement says
-    ``nulls_first()`` / ``nulls_last()``, so SQLite and PostgreSQL give the same pages.
+    as a tiebreak (in the last key's direction) and an unordered statement is ordered by
+    primary key. NULLs go where the statement puts them: where ``nulls_first()`` /
+    ``nulls_last()`` say, else where the database puts them by default (SQLite: first
+    ascending, last descending; PostgreSQL: the reverse), as ``session.exec(stmt)`` would.
 
     Args:
         session: an ``AsyncSession``; a transaction this call opens is ended (on SQLite it
@@ -223,9 +224,9 @@ async def paginate_offset(
     For small tables and for teaching. Its cost grows with depth: the database reads and
     discards every row before the page (at 90% of 1M rows, hundreds of times the first page),
     and it counts all rows on every call; rows inserted or deleted meanwhile shift pages. Use
-    :func:`paginate` for large results. Like it, this appends the primary-key tiebreak and
-    explicit NULL placement: OFFSET over a non-unique ORDER BY returns some rows twice and
-    others never on PostgreSQL.
+    :func:`paginate` for large results. Like it, this appends the primary-key tiebreak
+    (OFFSET over a non-unique ORDER BY returns some rows twice and others never on
+    PostgreSQL) and keeps the statement's NULL placement.
 
     Args:
         session: an ``AsyncSession``; a transaction this call opens is ended.

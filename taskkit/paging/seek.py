@@ -14,9 +14,9 @@ def _bound(key: _Key, value: Any) -> ColumnElement[Any]:
     return literal(value, key.expr.type)
 
 
-def _after(key: _Key, value: Any, *, reverse: bool) -> ColumnElement[bool]:
+def _after(key: _Key, value: Any, *, reverse: bool, dialect: Dialect) -> ColumnElement[bool]:
     """Rows whose ``key`` comes strictly after ``value`` in the (possibly reversed) order."""
-    nulls_first = key.nulls_first != reverse
+    nulls_first = key.nulls_first(dialect) != reverse
     if value is None:
         # NULLs form one group: after it come the values if NULLs go first, else nothing.
         return key.expr.is_not(None) if nulls_first else false()
@@ -59,7 +59,7 @@ def _seek(
         return and_(_not_before(keys[0], values[0], reverse=reverse), row)
     condition: ColumnElement[bool] | None = None
     for key, value in reversed(list(zip(keys, values, strict=True))):
-        after = _after(key, value, reverse=reverse)
+        after = _after(key, value, reverse=reverse, dialect=dialect)
         if condition is None:
             condition = or_(after, _equal(key, value)) if inclusive else after
         else:
