@@ -17,7 +17,7 @@ from taskkit.errors import InvalidArgumentError
 from taskkit.paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint
 from taskkit.paging.page import Page, T
 from taskkit.paging.plan import _Plan, _plan
-from taskkit.paging.seek import _seek
+from taskkit.paging.seek import _seek_parts
 from taskkit.query import count
 
 #: The largest page size paginate, paginate_offset and pages accept.
@@ -78,20 +78,30 @@ async def _keyset_page(
     if cursor is not None:
         direction, inclusive, number, values = _decode_cursor(cursor, fingerprint, len(plan.keys))
         backward = direction == _BACKWARD
-    query = plan.base
+    parts: list[Any] = [None]
     if values is not None:
-        query = query.where(
-            _seek(plan.keys, values, reverse=backward, inclusive=inclusive, dialect=dialect)
+        parts = _seek_parts(
+            plan.keys, values, reverse=backward, inclusive=inclusive, dialect=dialect
         )
-    query = (
-        query.order_by(*(k.clause(reverse=backward) for k in plan.keys))
-        .limit(size + 1)
-        .add_columns(*(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys)))
+    ordered = plan.base.order_by(*(k.clause(reverse=backward) for k in plan.keys)).add_columns(
+        *(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys))
     )
-    fetched = await _fetch(
-        session, query, n_keys=len(plan.keys), scalar=isinstance(stmt, SelectOfScalar)
-    )
-    items, rows, keys = fetched.items, fetched.rows, fetched.keys
+    items: list[Any] = []
+    rows: list[Row[Any]] = []
+    keys: list[tuple[Any, ...]] = []
+    for part in parts:  # consecutive stretches of the order: stop once the page is full
+        query = ordered if part is None else ordered.where(part)
+        fetched = await _fetch(
+            session,
+            query.limit(size + 1 - len(items)),
+            n_keys=len(plan.keys),
+            scalar=isinstance(stmt, SelectOfScalar),
+        )
+        items += fetched.items
+        rows += fetched.rows
+        keys += fetched.keys
+        if len(items) > size:
+            break
     if not plan.unique:
         for earlier, later in itertools.pairwise(keys):
             if earlier == later:
