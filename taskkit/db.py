@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -22,8 +21,11 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskkit.errors import ConfigurationError, DatabaseUnavailableError
+from taskkit import (
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    pooler,
+)
+from taskkit.errors import ConfigurationError, DatabaseUnavailableError, TaskkitError
 
 __all__ = [
     "DEFAULT_DATABASE_PATH",
@@ -105,6 +107,8 @@ def database_url(url: str | URL | None = None) -> str:
         psycopg); ``sslmode=X`` becomes ``ssl=X`` and ``connect_timeout`` becomes ``timeout``;
         libpq-only parameters asyncpg rejects (``channel_binding``, ``gssencmode``,
         ``sslcompression``, ``sslsni``, ``requiressl``, ``options``) are dropped.
+        ``pgbouncer=true`` (a pooler in transaction mode is in front of the server, see
+        :func:`connect`) stays, for :func:`connect` to read.
 
     Raises:
         ConfigurationError: the URL cannot be parsed, its scheme is not supported, or it has a
@@ -144,13 +148,14 @@ def _normalize_postgres_query(url: URL) -> URL:
         query.setdefault("timeout", query.pop("connect_timeout"))
     for name in _LIBPQ_ONLY_PARAMS:
         query.pop(name, None)
-    unknown = sorted(set(query) - set(_ASYNCPG_PARAMS))
+    unknown = sorted(set(query) - set(_ASYNCPG_PARAMS) - {pooler.PARAM})
     if unknown:
         raise ConfigurationError(
             f"unsupported PostgreSQL URL parameter(s) {', '.join(unknown)} in "
             f"{url.render_as_string(hide_password=True)!r}; allowed: "
-            f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout"
+            f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout, {pooler.PARAM}"
         )
+    pooler.switch(query)  # a bad value is an error now, not at the first connection
     return url.set(query=query)
 
 
@@ -180,8 +185,10 @@ def connect(
     one's rows. Use a temporary file when sessions overlap.
 
     PostgreSQL: asyncpg, ``pool_size=5, max_overflow=10``, pre-ping, a connect timeout of a few
-    seconds. For PgBouncer in transaction mode (Neon's ``-pooler`` hosts) prepared statements
-    are not cached and get unique names, the only setting that works there.
+    seconds. Behind a pooler in transaction mode (PgBouncer, Supavisor), say ``?pgbouncer=true``
+    in the URL (Neon's ``-pooler`` hosts get it without asking): prepared statements are then
+    not cached and get unique names, the only setting that works there. Without it, the
+    prepared-statement clash such a pooler causes raises a ``ConfigurationError`` that says so.
 
     Raises:
         ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
@@ -199,7 +206,7 @@ def connect(
         try:
             return dialect.connect(*cargs, **cparams)
         except Exception as exc:
-            raise _unavailable(engine.url, exc) from None
+            raise pooler.clash_error(engine, exc) or _unavailable(engine.url, exc) from None
 
     return engine
 
@@ -247,10 +254,13 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
     """Split a normalized PostgreSQL URL into the URL and asyncpg's ``connect_args``.
 
     Numeric query parameters move into ``connect_args`` as numbers (asyncpg rejects strings);
-    ``-pooler`` hosts (PgBouncer in transaction mode) get no statement caches and unique
-    prepared-statement names.
+    with ``pgbouncer=true``, or on ``-pooler`` hosts, a pooler in transaction mode is in front
+    of the server: no statement caches and unique prepared-statement names
+    (:mod:`taskkit.pooler`). The ``pgbouncer`` switch itself is taken out of the URL.
     """
     query = dict(url.query)
+    transaction_mode = pooler.wanted(url)
+    query.pop(pooler.PARAM, None)
     connect_args: dict[str, Any] = {"timeout": POSTGRES_CONNECT_TIMEOUT_S}
     for name, convert in _ASYNCPG_PARAMS.items():
         if name in query and convert is not None:
@@ -261,16 +271,13 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
                 raise ConfigurationError(
                     f"PostgreSQL URL parameter {name} must be a number, got {value!r}"
                 ) from None
-    if url.host and "-pooler" in url.host:
-        connect_args.update(
-            statement_cache_size=0,
-            prepared_statement_cache_size=0,
-            prepared_statement_name_func=lambda: f"__asyncpg_{uuid4()}__",
-        )
+    if transaction_mode:
+        connect_args.update(pooler.connect_args())
     return url.set(query=query), connect_args
 
 
 def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    transaction_mode = pooler.wanted(url)
     url, connect_args = postgres_connect_args(url)
     connect_args.update(engine_kwargs.pop("connect_args", {}))
     options: dict[str, Any] = {"pool_pre_ping": True}
@@ -279,6 +286,8 @@ def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEng
     options.update(engine_kwargs)
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, **options)
     _CONNECT_TIMEOUTS[engine.sync_engine] = float(connect_args["timeout"])
+    if not transaction_mode:
+        pooler.explain_clashes(engine)
     return engine
 
 
@@ -371,10 +380,10 @@ async def ping(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except DatabaseUnavailableError:
+    except TaskkitError:  # DatabaseUnavailableError, or a pooler's clash explained
         raise
     except Exception as exc:  # driver errors differ per backend; all mean "cannot connect"
-        raise _unavailable(engine.url, exc) from None
+        raise pooler.clash_error(engine, exc) or _unavailable(engine.url, exc) from None
 
 
 def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailableError:

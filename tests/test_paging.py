@@ -2,8 +2,8 @@
 
 The property tests page through random tables whose sort keys hold ties and NULLs, with
 random orderings (several keys, mixed directions, explicit or default NULL placement) and
-random page sizes, and compare with an order computed in Python: the same on SQLite and
-PostgreSQL, whose own NULL ordering differs.
+random page sizes, and compare with ``session.exec(stmt)`` on the same database (SQLite and
+PostgreSQL, whose default NULL orders differ) and with an order computed in Python.
 """
 
 import base64
@@ -125,7 +125,12 @@ async def walk_forward(session: AsyncSession, stmt: Any, size: int) -> list[Page
 
 
 def ids_of(page: Page[Any]) -> list[int]:
-    return [item if isinstance(item, int) else item.id for item in page.items]
+    return exec_ids(page.items)
+
+
+def exec_ids(items: Any) -> list[int]:
+    """Ids of ``session.exec`` results or page items: ids themselves, rows or models."""
+    return [item if isinstance(item, int) else item.id for item in items]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,12 +169,27 @@ async def test_pages_concatenate_to_the_ordered_result_and_walk_back_the_same(
             clause = clause.nulls_first() if nulls_first else clause.nulls_last()
         clauses.append(clause)
     stmt = (select(probe.c.id) if scalar else select(probe)).order_by(*clauses)
-    # taskkit's rule: NULLs last unless the statement says otherwise.
-    expected = python_order(records, [(n, d, bool(f)) for n, d, f in ordering])
+    last_descending = ordering[-1][1] if ordering else False
+    # The same statement made total the way paginate makes it: the primary key last.
+    total = stmt.order_by(probe.c.id.desc() if last_descending else probe.c.id.asc())
+    sort_key = {r["id"]: tuple(r[name] for name, _, _ in ordering) for r in records}
 
     async with taskkit.session(probe_engine) as s:
+        smallest = s.get_bind().dialect.name == "sqlite"  # where the database puts NULL
+        unpaged = exec_ids((await s.exec(stmt)).all())
+        unpaged_total = exec_ids((await s.exec(total)).all())
+        await s.commit()
         forward = await walk_forward(s, stmt, size)
-        assert [i for p in forward for i in ids_of(p)] == expected
+        paged = [i for p in forward for i in ids_of(p)]
+        # session.exec(stmt) itself: the same sort keys in the same sequence (rows that tie
+        # on every key may come in any order there) ...
+        assert sorted(paged) == sorted(unpaged)
+        assert [sort_key[i] for i in paged] == [sort_key[i] for i in unpaged]
+        # ... and exactly its rows once the primary key breaks the ties.
+        assert paged == unpaged_total
+        # The rule, spelled out: NULLs where the statement says, else where the database does.
+        rule = [(n, d, (smallest != d) if f is None else f) for n, d, f in ordering]
+        assert paged == python_order(records, rule)
         assert len(forward) == max(1, math.ceil(len(records) / size))
         assert [p.number for p in forward] == list(range(1, len(forward) + 1))
         assert all(len(p.items) == size for p in forward[:-1])
@@ -319,6 +339,46 @@ async def test_paginate_returns_each_row_once_when_sort_key_is_mostly_null(
     assert sorted(seen) == list(range(1, 2001))
 
 
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+async def test_pages_put_nulls_where_the_database_does_when_the_statement_leaves_it_open(
+    engine: AsyncEngine, descending: bool
+) -> None:
+    # The issue's case: order_by(Task.description) paged NULLs last on SQLite, where
+    # session.exec puts them first (and PostgreSQL's DESC the other way round).
+    await insert_tasks(engine, 60)
+    key = col(Task.description).desc() if descending else col(Task.description)
+    stmt = select(Task).order_by(key, col(Task.id))
+    async with taskkit.session(engine) as s:
+        unpaged = [t.id for t in (await s.exec(stmt)).all()]
+        smallest = s.get_bind().dialect.name == "sqlite"
+        keyset = [i for p in await walk_forward(s, stmt, 7) for i in ids_of(p)]
+        offset = []
+        for number in range(1, 10):
+            offset += ids_of(await paginate_offset(s, stmt, page=number, size=7))
+        first = await paginate(s, stmt, size=1)
+    assert keyset == unpaged
+    assert offset == unpaged
+    assert (first.items[0].description is None) is (smallest != descending)
+
+
+@pytest.mark.parametrize("nulls_first", [True, False], ids=["nulls-first", "nulls-last"])
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+async def test_pages_put_nulls_where_the_statement_says(
+    engine: AsyncEngine, descending: bool, nulls_first: bool
+) -> None:
+    await insert_tasks(engine, 60)
+    key = col(Task.description).desc() if descending else col(Task.description).asc()
+    key = key.nulls_first() if nulls_first else key.nulls_last()
+    stmt = select(Task).order_by(key, col(Task.id))
+    async with taskkit.session(engine) as s:
+        unpaged = [t.id for t in (await s.exec(stmt)).all()]
+        walked = await walk_forward(s, stmt, 7)
+    keyset = [t for p in walked for t in p.items]
+    assert [t.id for t in keyset] == unpaged
+    assert (keyset[0].description is None) is nulls_first
+    assert (keyset[-1].description is None) is not nulls_first
+
+
 async def test_offset_pages_return_each_row_once_over_a_non_unique_order(
     engine: AsyncEngine,
 ) -> None:
@@ -377,9 +437,13 @@ async def test_a_column_select_with_a_join_pages_by_the_joined_column(
         rows = [tuple(r) for p in walked for r in p.items]
         outer = select(Task.title, Project.name).outerjoin(Project).order_by(col(Project.name))
         outer_rows = [tuple(r) for p in await walk_forward(s, outer, 3) for r in p.items]
+        unpaged_outer = [name for _, name in (await s.exec(outer)).all()]
+        nulls_first = s.get_bind().dialect.name == "sqlite"
     assert [name for _, name in rows] == ["Alpha"] * 4 + ["Mid"] * 4 + ["Zeta"] * 4
     assert sorted(rows) == sorted({tuple(r) for r in rows})  # each row once
-    assert outer_rows[-1] == ("no project", None)  # NULLs last, on every backend
+    # The outer join's NULL where the database puts it: first on SQLite, last on PostgreSQL.
+    assert outer_rows[0 if nulls_first else -1] == ("no project", None)
+    assert [name for _, name in outer_rows] == unpaged_outer
     assert len(outer_rows) == 13
 
 

@@ -5,10 +5,11 @@ for the rows after that point, so a page deep in the result costs about what the
 costs, and rows inserted or deleted meanwhile do not shift pages. Every row comes exactly once,
 including where the usual recipes lose rows:
 
-* NULLs in sort keys. SQLite sorts NULLs first ascending, PostgreSQL last, and ``k > NULL`` is
-  never true. taskkit makes NULL placement explicit (``NULLS LAST`` unless the statement says
-  ``nulls_first()``), the same on both backends, and builds the seek condition with ``IS NULL``
-  terms where a key can be NULL.
+* NULLs in sort keys. SQLite sorts NULLs first ascending (last descending), PostgreSQL the
+  reverse, and ``k > NULL`` is never true. Pages follow the statement: where it says
+  ``nulls_first()`` / ``nulls_last()`` that placement, where it leaves it open the database's
+  own, so that the pages together are what ``session.exec(stmt)`` returns on that database.
+  The seek condition has ``IS NULL`` terms where a key can be NULL.
 * Ties. The primary key of every table in FROM is appended to the ORDER BY (unless already
   there), so the order is total. OFFSET over a non-unique order loses rows on PostgreSQL.
 * Mixed directions and several keys: the seek condition is the lexicographic expansion

@@ -17,7 +17,7 @@ from taskkit.errors import InvalidArgumentError
 from taskkit.paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint
 from taskkit.paging.page import Page, T
 from taskkit.paging.plan import _Plan, _plan
-from taskkit.paging.seek import _seek
+from taskkit.paging.seek import _seek_parts
 from taskkit.query import count
 
 #: The largest page size paginate, paginate_offset and pages accept.
@@ -78,20 +78,30 @@ async def _keyset_page(
     if cursor is not None:
         direction, inclusive, number, values = _decode_cursor(cursor, fingerprint, len(plan.keys))
         backward = direction == _BACKWARD
-    query = plan.base
+    parts: list[Any] = [None]
     if values is not None:
-        query = query.where(
-            _seek(plan.keys, values, reverse=backward, inclusive=inclusive, dialect=dialect)
+        parts = _seek_parts(
+            plan.keys, values, reverse=backward, inclusive=inclusive, dialect=dialect
         )
-    query = (
-        query.order_by(*(k.clause(reverse=backward) for k in plan.keys))
-        .limit(size + 1)
-        .add_columns(*(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys)))
+    ordered = plan.base.order_by(*(k.clause(reverse=backward) for k in plan.keys)).add_columns(
+        *(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys))
     )
-    fetched = await _fetch(
-        session, query, n_keys=len(plan.keys), scalar=isinstance(stmt, SelectOfScalar)
-    )
-    items, rows, keys = fetched.items, fetched.rows, fetched.keys
+    items: list[Any] = []
+    rows: list[Row[Any]] = []
+    keys: list[tuple[Any, ...]] = []
+    for part in parts:  # consecutive stretches of the order: stop once the page is full
+        query = ordered if part is None else ordered.where(part)
+        fetched = await _fetch(
+            session,
+            query.limit(size + 1 - len(items)),
+            n_keys=len(plan.keys),
+            scalar=isinstance(stmt, SelectOfScalar),
+        )
+        items += fetched.items
+        rows += fetched.rows
+        keys += fetched.keys
+        if len(items) > size:
+            break
     if not plan.unique:
         for earlier, later in itertools.pairwise(keys):
             if earlier == later:
@@ -152,9 +162,10 @@ async def paginate(
     Follow ``page.next_cursor`` until ``page.has_next`` is false and every row comes exactly
     once, in the statement's order; ``page.prev_cursor`` walks back through the same pages.
     The order is made total and explicit: the primary key of each table in FROM is appended
-    as a tiebreak (in the last key's direction), an unordered statement is ordered by primary
-    key, and sort keys that can be NULL get ``NULLS LAST`` unless the statement says
-    ``nulls_first()`` / ``nulls_last()``, so SQLite and PostgreSQL give the same pages.
+    as a tiebreak (in the last key's direction) and an unordered statement is ordered by
+    primary key. NULLs go where the statement puts them: where ``nulls_first()`` /
+    ``nulls_last()`` say, else where the database puts them by default (SQLite: first
+    ascending, last descending; PostgreSQL: the reverse), as ``session.exec(stmt)`` would.
 
     Args:
         session: an ``AsyncSession``; a transaction this call opens is ended (on SQLite it
@@ -223,9 +234,9 @@ async def paginate_offset(
     For small tables and for teaching. Its cost grows with depth: the database reads and
     discards every row before the page (at 90% of 1M rows, hundreds of times the first page),
     and it counts all rows on every call; rows inserted or deleted meanwhile shift pages. Use
-    :func:`paginate` for large results. Like it, this appends the primary-key tiebreak and
-    explicit NULL placement: OFFSET over a non-unique ORDER BY returns some rows twice and
-    others never on PostgreSQL.
+    :func:`paginate` for large results. Like it, this appends the primary-key tiebreak
+    (OFFSET over a non-unique ORDER BY returns some rows twice and others never on
+    PostgreSQL) and keeps the statement's NULL placement.
 
     Args:
         session: an ``AsyncSession``; a transaction this call opens is ended.

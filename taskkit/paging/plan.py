@@ -1,4 +1,4 @@
-"""The plan: a statement's ORDER BY made total and explicit."""
+"""The plan: a statement's ORDER BY made total (NULL placement stays the statement's)."""
 
 import weakref
 from collections.abc import Sequence
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Column, Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.elements import (  # the ORDER BY items a statement may hold
     Label,
@@ -20,18 +21,37 @@ from sqlalchemy.sql.selectable import Alias, Join
 from taskkit.errors import InvalidArgumentError
 from taskkit.query import check_select
 
+# Where each database puts NULLs when ORDER BY does not say: as the smallest value (first
+# ascending, last descending) or as the largest. SQL leaves it to the implementation.
+_NULLS_SMALLEST = {"sqlite": True, "mysql": True, "mariadb": True, "mssql": True}
+
+
+def nulls_smallest(dialect: Dialect) -> bool:
+    """Whether ``dialect`` sorts NULL before every value in an ascending ORDER BY by default
+    (SQLite, MySQL, SQL Server), rather than after (PostgreSQL, Oracle)."""
+    return _NULLS_SMALLEST.get(dialect.name, False)
+
 
 @dataclass(frozen=True)
 class _Key:
     expr: ColumnElement[Any]
     descending: bool
-    nulls_first: bool  # where NULLs go in the forward order
+    nulls: bool | None  # NULLS FIRST (True) or LAST (False) as written; None: the database's
     nullable: bool
+
+    def nulls_first(self, dialect: Dialect) -> bool:
+        """Where NULLs go in the forward order on ``dialect``."""
+        if self.nulls is not None:
+            return self.nulls
+        return nulls_smallest(dialect) != self.descending
 
     def clause(self, *, reverse: bool = False) -> ColumnElement[Any]:
         clause = self.expr.desc() if self.descending != reverse else self.expr.asc()
-        if self.nullable:
-            first = self.nulls_first != reverse
+        # Left open, the placement stays the database's own, as in session.exec(stmt); reversed
+        # (walking back), the default of the other direction is exactly the reversed order,
+        # since each database treats NULL as either the smallest or the largest value.
+        if self.nulls is not None:
+            first = self.nulls != reverse
             clause = clause.nulls_first() if first else clause.nulls_last()
         return clause
 
@@ -169,14 +189,7 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
         expr, descending, nulls_first = _parse_order(clause)
         if any(k.expr.compare(expr) for k in keys):
             continue  # a repeated key changes nothing
-        keys.append(
-            _Key(
-                expr,
-                descending,
-                bool(nulls_first),
-                _nullable(expr, outer) or nulls_first is not None,
-            )
-        )
+        keys.append(_Key(expr, descending, nulls_first, _nullable(expr, outer)))
     if not keys and not tail:
         raise InvalidArgumentError(
             "stmt has no ORDER BY and no primary key to order by; add .order_by(...) ending "
@@ -187,5 +200,5 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
     descending = keys[-1].descending if keys else False
     for column in tail:
         if not any(k.expr.compare(column) for k in keys):
-            keys.append(_Key(column, descending, False, _nullable(column, outer)))
+            keys.append(_Key(column, descending, None, _nullable(column, outer)))
     return _Plan(base=stmt.order_by(None), keys=tuple(keys), unique=known)

@@ -14,9 +14,9 @@ def _bound(key: _Key, value: Any) -> ColumnElement[Any]:
     return literal(value, key.expr.type)
 
 
-def _after(key: _Key, value: Any, *, reverse: bool) -> ColumnElement[bool]:
+def _after(key: _Key, value: Any, *, reverse: bool, dialect: Dialect) -> ColumnElement[bool]:
     """Rows whose ``key`` comes strictly after ``value`` in the (possibly reversed) order."""
-    nulls_first = key.nulls_first != reverse
+    nulls_first = key.nulls_first(dialect) != reverse
     if value is None:
         # NULLs form one group: after it come the values if NULLs go first, else nothing.
         return key.expr.is_not(None) if nulls_first else false()
@@ -59,13 +59,35 @@ def _seek(
         return and_(_not_before(keys[0], values[0], reverse=reverse), row)
     condition: ColumnElement[bool] | None = None
     for key, value in reversed(list(zip(keys, values, strict=True))):
-        after = _after(key, value, reverse=reverse)
+        after = _after(key, value, reverse=reverse, dialect=dialect)
         if condition is None:
             condition = or_(after, _equal(key, value)) if inclusive else after
         else:
             condition = or_(after, and_(_equal(key, value), condition))
     assert condition is not None  # a plan always has keys
-    if simple and len(keys) > 1:
-        # A redundant bound on the first key, so that an index on it narrows the scan.
-        condition = and_(_not_before(keys[0], values[0], reverse=reverse), condition)
+    first = keys[0]
+    # A redundant bound on the first key, so that an index on it narrows the scan (not where
+    # NULLs come after the cursor: they fall outside any bound).
+    nulls_before = not first.nullable or first.nulls_first(dialect) != reverse
+    if len(keys) > 1 and values[0] is not None and nulls_before:
+        condition = and_(_not_before(first, values[0], reverse=reverse), condition)
     return condition
+
+
+def _seek_parts(
+    keys: Sequence[_Key], values: Sequence[Any], *, reverse: bool, inclusive: bool, dialect: Dialect
+) -> list[ColumnElement[bool]]:
+    """What :func:`_seek` selects, as conditions on consecutive stretches of the order.
+
+    Usually one. Where the cursor sits among the NULLs of the first key and those come first,
+    the rows after it are the rest of that NULL group, then every non-NULL row: two index
+    ranges, where the single condition (``k IS NOT NULL OR (k IS NULL AND ...)``) makes both
+    SQLite and PostgreSQL read and sort everything after the cursor for every page.
+    """
+    first = keys[0]
+    if len(keys) > 1 and values[0] is None and first.nulls_first(dialect) != reverse:
+        rest = _seek_parts(
+            keys[1:], values[1:], reverse=reverse, inclusive=inclusive, dialect=dialect
+        )
+        return [and_(first.expr.is_(None), part) for part in rest] + [first.expr.is_not(None)]
+    return [_seek(keys, values, reverse=reverse, inclusive=inclusive, dialect=dialect)]
