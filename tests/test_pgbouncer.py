@@ -134,6 +134,7 @@ def test_an_unknown_parameter_error_lists_the_switch():
 # Without the switch: one clear error naming the cause and the switch.
 
 
+@pytest.mark.postgres
 def test_without_the_switch_commands_fail_with_the_cause_and_the_switch():
     url = pgbouncer_url(switch=None)
     done = [cli("info", url=url) for _ in range(2)]
@@ -150,6 +151,7 @@ def test_without_the_switch_commands_fail_with_the_cause_and_the_switch():
         assert "throwaway-ci" not in d.stderr + d.stdout
 
 
+@pytest.mark.postgres
 async def test_without_the_switch_concurrent_sessions_fail_with_the_cause_and_the_switch():
     # In one process: a statement asyncpg cached on one server connection is looked for on
     # another ("does not exist"), or a name another process left is met ("already exists").
@@ -182,6 +184,7 @@ async def test_without_the_switch_concurrent_sessions_fail_with_the_cause_and_th
 # With the switch: every path works.
 
 
+@pytest.mark.postgres
 def test_a_cli_session_through_pgbouncer():
     url = pgbouncer_url()
 
@@ -212,6 +215,7 @@ def test_a_cli_session_through_pgbouncer():
     assert "task            3,008 rows" in outputs[6]
 
 
+@pytest.mark.postgres
 async def test_seed_paging_and_dataframes_through_pgbouncer(pooled):
     engine = pooled
     summary = await taskkit.seed(engine, tasks=2_000, projects=5, workers=20, progress=False)
@@ -238,6 +242,7 @@ async def test_seed_paging_and_dataframes_through_pgbouncer(pooled):
     assert len(with_workers) == 2_008
 
 
+@pytest.mark.postgres
 async def test_writers_and_readers_through_pgbouncer(pooled):
     # 8 writers and 2 readers at once: zero errors, and every row a writer was told it wrote
     # is stored, nothing else (the same load and checks as on SQLite and PostgreSQL directly).
