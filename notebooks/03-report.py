@@ -38,9 +38,18 @@ from matplotlib.ticker import MaxNLocator
 
 import taskkit
 from taskkit.report import check_parameters, report_data
+from taskkit.report.text import markdown_text as md
 
 pd.set_option("display.width", 120)
-plt.rcParams.update({"figure.dpi": 96, "axes.spines.top": False, "axes.spines.right": False})
+# Labels hold names from the data: "$...$" must stay text, never become mathtext.
+plt.rcParams.update(
+    {
+        "figure.dpi": 96,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "text.parse_math": False,
+    }
+)
 
 parameters = check_parameters(
     {"database_url": database_url, "date_from": date_from, "date_to": date_to, "project": project}
@@ -61,21 +70,25 @@ def day(ts):
     return ts.strftime("%d %b %Y") if ts is not None else "n/a"
 
 
-scope = f"project **{parameters.project}**" if parameters.project else "all projects"
+scope = f"project **{md(parameters.project)}**" if parameters.project else "all projects"
 if data.tasks == 0:
     display(Markdown(f"There are no tasks in {scope} for the chosen dates."))
 else:
     share = data.completed / data.tasks
-    median = data.cycle_days.median()
-    p90 = data.cycle_days.quantile(0.9)
+    if len(data.cycle_days):
+        speed = (
+            f"Half of the completed tasks took less than "
+            f"**{data.cycle_days.median():.1f} days** from creation to completion; one in ten "
+            f"took more than **{data.cycle_days.quantile(0.9):.1f} days**."
+        )
+    else:
+        speed = "None is completed yet, so there is no time to completion to show."
     display(
         Markdown(
             f"This report covers **{data.tasks:,} tasks** in {scope}, created between "
             f"{day(data.first_created)} and {day(data.last_created)}. "
             f"**{data.completed:,}** of them ({share:.0%}) are completed and "
-            f"**{data.open_tasks:,}** are still open. "
-            f"Half of the completed tasks took less than **{median:.1f} days** from creation "
-            f"to completion; one in ten took more than **{p90:.1f} days**."
+            f"**{data.open_tasks:,}** are still open. {speed}"
         )
     )
 
@@ -159,7 +172,8 @@ if len(workers):
     top = workers.iloc[0]
     display(
         Markdown(
-            f"{top['worker']} ({top['worker_id']}) has the most open tasks: {int(top['open']):,}. "
+            f"{md(top['worker'])} ({md(top['worker_id'])}) has the most open tasks: "
+            f"{int(top['open']):,}. "
             f"The {len(workers)} busiest workers are shown."
         )
     )
@@ -169,6 +183,7 @@ if len(workers):
     ax.set_xlabel("open tasks (pending or in progress)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     plt.show()
+    display(workers.set_index("worker_id")[["worker", "open", "tasks"]].rename_axis("worker id"))
 
 # %% [markdown]
 # ## Provenance

@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_OUT", "NOTEBOOK", "run_report"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "03-report.ipynb"
 DEFAULT_OUT = PROJECT_ROOT / "reports"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _writable_directory(out: Path) -> Path:
@@ -108,7 +109,11 @@ def run_report(
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="taskkit",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     html, _ = exporter.from_notebook_node(nbformat.from_dict(executed))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
