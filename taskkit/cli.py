@@ -27,7 +27,7 @@ DB_OPTION = click.option(
     "url",
     metavar="URL",
     default=None,
-    help="Database URL (default: $DATABASE_URL, else data/taskkit.db).",
+    help="Database URL (default: $DATABASE_URL, else taskkit.db in the user data directory).",
 )
 
 

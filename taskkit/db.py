@@ -26,10 +26,10 @@ from taskkit import models  # noqa: F401  (registers the tables on SQLModel.meta
 from taskkit.errors import ConfigurationError, DatabaseUnavailableError
 
 __all__ = [
-    "DEFAULT_DATABASE_PATH",
     "connect",
     "create_db_and_tables",
     "database_url",
+    "default_database_path",
     "dispose_default_engines",
     "get_session",
     "has_open_work",
@@ -41,8 +41,18 @@ __all__ = [
     "session",
 ]
 
-# The same file whatever the current directory (repository root, notebooks/, tests/).
-DEFAULT_DATABASE_PATH = Path(__file__).resolve().parent.parent / "data" / "taskkit.db"
+
+def default_database_path() -> Path:
+    """The default SQLite file: ``taskkit.db`` in the per-user data directory.
+
+    ``$XDG_DATA_HOME/taskkit`` (else ``~/.local/share/taskkit``) on Linux, the platform's
+    equivalent elsewhere: the same file whatever the current directory, and never inside the
+    installed package (site-packages may be read-only, and is replaced on upgrade).
+    """
+    from platformdirs import user_data_path
+
+    return user_data_path("taskkit", appauthor=False) / "taskkit.db"
+
 
 SUPPORTED_URLS = (
     "sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite+aiosqlite:// (in memory), "
@@ -96,7 +106,7 @@ def database_url(url: str | URL | None = None) -> str:
 
     Args:
         url: an explicit URL; when ``None``, the ``DATABASE_URL`` environment variable; when
-            that is unset or empty, the SQLite file ``data/taskkit.db`` at the project root.
+            that is unset or empty, the SQLite file :func:`default_database_path`.
 
     Returns:
         The URL as a string (password included, since the engine needs it), normalized:
@@ -111,7 +121,7 @@ def database_url(url: str | URL | None = None) -> str:
             query parameter asyncpg does not know. The message never contains the password.
     """
     if url is None:
-        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{default_database_path()}"
     if isinstance(url, URL):
         parsed = url
     elif isinstance(url, str):
@@ -210,7 +220,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         engine_kwargs.setdefault("poolclass", StaticPool)
     else:
         path = Path(url.database or "")
-        if path == DEFAULT_DATABASE_PATH:
+        if path == default_database_path():
             path.parent.mkdir(parents=True, exist_ok=True)
         if not path.parent.is_dir():
             raise ConfigurationError(

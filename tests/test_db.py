@@ -13,7 +13,7 @@ from sqlalchemy.pool import StaticPool
 
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
-from taskkit.db import DEFAULT_DATABASE_PATH, connect, ping, postgres_connect_args, redact
+from taskkit.db import connect, default_database_path, ping, postgres_connect_args, redact
 from tests.conftest import postgres_url
 
 NEON = (
@@ -99,12 +99,12 @@ def test_database_url_rejects_non_strings():
 
 def test_database_url_prefers_argument_then_environment_then_default(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    assert database_url() == f"sqlite+aiosqlite:///{default_database_path()}"
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/db")
     assert database_url() == "postgresql+asyncpg://u:p@h/db"
     assert database_url("sqlite:///a.db") == "sqlite+aiosqlite:///a.db"
     monkeypatch.setenv("DATABASE_URL", "")
-    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    assert database_url() == f"sqlite+aiosqlite:///{default_database_path()}"
 
 
 def test_default_database_is_the_same_file_from_any_directory(tmp_path):
@@ -122,7 +122,8 @@ def test_default_database_is_the_same_file_from_any_directory(tmp_path):
         ).stdout.strip()
         for cwd in (root, root / "taskkit", root / "tests", tmp_path)
     }
-    assert seen == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
+    assert seen == {f"sqlite+aiosqlite:///{default_database_path()}"}
+    assert not default_database_path().is_relative_to(root)  # outside the checkout and package
 
 
 def test_redact_hides_passwords():

@@ -11,7 +11,7 @@ __all__ = ["PARAMETERS", "ReportParameters", "check_parameters"]
 
 #: The report's parameters, with their meaning (the notebook's ``parameters`` cell).
 PARAMETERS = {
-    "database_url": "the database to report on (default: DATABASE_URL or data/taskkit.db)",
+    "database_url": "the database to report on (default: DATABASE_URL or the default database)",
     "date_from": "first day of tasks to include, YYYY-MM-DD (default: the first task)",
     "date_to": "last day of tasks to include, YYYY-MM-DD (default: the last task)",
     "project": "a project name: report on that project only (default: all projects)",
