@@ -196,11 +196,17 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
     "--out", type=click.Path(file_okay=False), default=None,
     help="Directory for the HTML report (default: reports/ at the project root).",
 )  # fmt: skip
+@click.option(
+    "--seed", "fill", is_flag=True,
+    help="Fill an empty database (or a new SQLite file) with the synthetic dataset first.",
+)  # fmt: skip
 @DB_OPTION
-def report(pairs: tuple[str, ...], out: str | None, url: str | None) -> None:
+def report(pairs: tuple[str, ...], out: str | None, fill: bool, url: str | None) -> None:
     """Write the task report as a standalone HTML file and print its path.
 
-    Seeds the default dataset first if the database has no tasks. Parameters are checked
+    The default database is filled with the synthetic dataset when it is empty (and says
+    so); any other database is only read, unless --seed is given for an empty one. A
+    database holding tables that are not taskkit's is never written to. Parameters are checked
     before anything runs. The report records where its numbers come from (database, package
     versions, time), so a reader can reproduce it.
     """
@@ -212,11 +218,12 @@ def report(pairs: tuple[str, ...], out: str | None, url: str | None) -> None:
             raise click.UsageError("give the database once: --db or --param database_url")
         values["database_url"] = url
     try:
-        path, seeded = run_report(values, out=out)
+        path, seeded = run_report(values, out=out, seed=fill)
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(redact(str(exc))) from None
     if seeded is not None:
-        click.echo(f"the database was empty: {seeded}")
+        which = "--seed" if fill else "the default database was empty"
+        click.echo(f"{which}: {seeded} into {_db_shown(url)}")
     click.echo(str(path))
 
 

@@ -66,13 +66,13 @@ def test_an_out_path_under_a_file_is_refused(tmp_path):
 def test_a_project_that_does_not_exist_is_refused_before_the_notebook_runs(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with pytest.raises(NotFoundError, match=r"no project is named 'Nope'; projects: 'Apollo'"):
-        run_report({"database_url": url, "project": "Nope"}, out=tmp_path / "out")
+        run_report({"database_url": url, "project": "Nope"}, out=tmp_path / "out", seed=True)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
-    path, seeded = run_report({"database_url": url}, out=tmp_path / "out")
+    path, seeded = run_report({"database_url": url}, out=tmp_path / "out", seed=True)
     assert seeded is not None and seeded.tasks == 10_000
     html = path.read_text(encoding="utf-8")
     assert path.parent == tmp_path / "out" and path.suffix == ".html"
@@ -89,9 +89,12 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     assert "in project <strong>Apollo</strong>" in again.read_text(encoding="utf-8")
 
 
-def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
+def test_cli_report_seeds_the_empty_default_database_and_says_so(tmp_path):
+    # The default database lives in the per-user data directory: here, one of the test's own.
+    env = {"XDG_DATA_HOME": str(tmp_path / "home"), "DATABASE_URL": None}
+    default = tmp_path / "home" / "taskkit" / "taskkit.db"
+    url = f"sqlite:///{default}"
+    runner = CliRunner(env=env)
     bad = runner.invoke(cli, ["report", "--db", url, "--param", "date_from=soon"])
     assert bad.exit_code == 1 and "date_from must be a date" in bad.output
     malformed = runner.invoke(cli, ["report", "--param", "no-equals-sign"])
@@ -99,10 +102,11 @@ def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
     twice = runner.invoke(cli, ["report", "--db", url, "--param", f"database_url={url}"])
     assert twice.exit_code == 2
     good = runner.invoke(
-        cli,
-        ["report", "--db", url, "--out", str(tmp_path / "o"), "--param", "date_from=2025-06-01"],
+        cli, ["report", "--out", str(tmp_path / "o"), "--param", "date_from=2025-06-01"]
     )
     assert good.exit_code == 0, good.output
+    assert "the default database was empty: seeded 10,000 tasks" in good.output
+    assert str(default) in good.output
     printed = Path(good.output.strip().splitlines()[-1])
     assert printed.is_file() and printed.parent == tmp_path / "o"
     assert "created between 01 Jun 2025" in printed.read_text(encoding="utf-8")

@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from taskkit.db import connect, database_url, ping
+from taskkit.db import connect, database_url
 from taskkit.errors import ConfigurationError, InvalidArgumentError
-from taskkit.migrate import ensure_schema
-from taskkit.models import Task
 from taskkit.report.data import check_project
+from taskkit.report.database import prepare_database
 from taskkit.report.parameters import ReportParameters, check_parameters
-from taskkit.seed import SeedSummary, seed
+from taskkit.seed import SeedSummary
 
 __all__ = ["DEFAULT_OUT", "NOTEBOOK", "run_report"]
 
@@ -39,25 +36,22 @@ def _writable_directory(out: Path) -> Path:
     return out
 
 
-async def _prepare(parameters: ReportParameters) -> SeedSummary | None:
-    """Create the schema if needed and seed an empty database; check the project exists."""
-    engine = connect(parameters.database_url)
+async def _prepare(url: str, project: str | None, *, may_seed: bool) -> SeedSummary | None:
+    """Check the database (seeding it only when allowed), then that the project exists."""
+    seeded = await prepare_database(url, may_seed=may_seed)
+    engine = connect(url)
     try:
-        await ping(engine)
-        await ensure_schema(engine)
-        async with engine.connect() as conn:
-            empty = not await conn.scalar(select(func.count()).select_from(Task))
-        summary = await seed(engine, progress=False) if empty else None
-        await check_project(engine, parameters.project)
-        return summary
+        await check_project(engine, project)
     finally:
         await engine.dispose()
+    return seeded
 
 
 def run_report(
     values: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
+    seed: bool = False,
     notebook: Path = NOTEBOOK,
 ) -> tuple[Path, SeedSummary | None]:
     """Check the parameters, prepare the database, run the report notebook, write HTML.
@@ -66,6 +60,10 @@ def run_report(
         values: report parameters by name (see :data:`PARAMETERS`); ``database_url`` defaults
             to ``DATABASE_URL`` or the SQLite file under ``data/``.
         out: the directory for the HTML file (created if needed; default ``reports/``).
+        seed: fill an empty database (or create a missing SQLite file) with the synthetic
+            dataset first. The default database is filled when empty without asking; any
+            other database is only read unless ``seed`` is true, and one that holds tables
+            that are not taskkit's is never written to.
         notebook: the report notebook.
 
     Returns:
@@ -73,7 +71,10 @@ def run_report(
 
     Raises:
         InvalidArgumentError: a bad parameter or output directory; nothing has run.
-        NotFoundError: the project parameter names no project; nothing has run.
+        NotFoundError: the project parameter names no project, or the database has no
+            tasks (or the SQLite file does not exist) and ``seed`` is false; nothing has run.
+        DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
+            need writing; nothing was written.
         ConfigurationError: the report notebook is not there (an installed copy without the
             repository).
     """
@@ -89,6 +90,9 @@ def run_report(
         )
     parameters = check_parameters(dict(values or {}))
     target = _writable_directory(Path(out) if out is not None else DEFAULT_OUT)
+    # The default database (no URL given, no DATABASE_URL) is the user's taskkit scratch
+    # space: filled when empty. Anything the user pointed at is theirs: filled only on request.
+    default = parameters.database_url is None and not os.environ.get("DATABASE_URL")
     url = database_url(parameters.database_url)
     parameters = ReportParameters(
         database_url=url,
@@ -96,7 +100,7 @@ def run_report(
         date_to=parameters.date_to,
         project=parameters.project,
     )
-    seeded = asyncio.run(_prepare(parameters))
+    seeded = asyncio.run(_prepare(url, parameters.project, may_seed=seed or default))
     executed = papermill.execute_notebook(
         str(notebook),
         None,
