@@ -76,9 +76,9 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     assert seeded is not None and seeded.tasks == 10_000
     html = path.read_text(encoding="utf-8")
     assert path.parent == tmp_path / "out" and path.suffix == ".html"
-    assert "Task report" in html
-    assert "This report covers <strong>10,000 tasks</strong> in all projects" in html
-    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 3  # figures embedded
+    assert "<title>Task report: all projects, all dates</title>" in html
+    assert "This report covers <strong>10,000 tasks</strong>, created between" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4  # figures embedded
     assert "import taskkit" not in html  # code hidden
     assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
     # a second run reuses the data
@@ -86,7 +86,7 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
         {"database_url": url, "project": "Apollo"}, out=tmp_path / "out"
     )
     assert seeded_again is None
-    assert "in project <strong>Apollo</strong>" in again.read_text(encoding="utf-8")
+    assert "<h1>Task report: project Apollo, all dates</h1>" in again.read_text(encoding="utf-8")
 
 
 def test_cli_report_seeds_the_empty_default_database_and_says_so(tmp_path):
@@ -117,3 +117,8 @@ def test_a_missing_report_notebook_is_a_clear_error(tmp_path):
 
     with pytest.raises(ConfigurationError, match=r"report notebook .* is missing"):
         run_report({}, out=tmp_path, notebook=tmp_path / "nope.ipynb")
+
+
+def test_an_unknown_format_is_refused(tmp_path):
+    with pytest.raises(InvalidArgumentError, match="report format must be one of html, pdf"):
+        run_report({}, out=tmp_path, to="docx")

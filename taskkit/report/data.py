@@ -1,16 +1,13 @@
 """What the report shows, gathered from the database (aggregates computed where the data is)."""
 
-import platform
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from importlib.metadata import version
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from taskkit.db import redact
 from taskkit.errors import NotFoundError
 from taskkit.frames import to_dataframe
 from taskkit.models import Project
@@ -22,13 +19,13 @@ from taskkit.query import (
     worker_load,
 )
 from taskkit.report.parameters import ReportParameters
+from taskkit.report.provenance import fingerprint, provenance
 
-__all__ = ["ReportData", "check_project", "provenance", "report_data"]
-
-PACKAGES = ("taskkit", "sqlmodel", "sqlalchemy", "pandas", "pyarrow", "matplotlib")
+__all__ = ["ReportData", "check_project", "report_data", "whole_weeks"]
 
 
 async def check_project(engine: AsyncEngine, name: str | None) -> None:
+    """Raise :class:`NotFoundError` naming the projects when ``name`` is not one of them."""
     if name is None:
         return
     async with engine.connect() as conn:
@@ -57,8 +54,25 @@ class ReportData:
     provenance: dict[str, str] = field(default_factory=dict)
 
 
-async def report_data(engine: AsyncEngine, parameters: ReportParameters) -> ReportData:
+def whole_weeks(weekly: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+    """The rows of ``weekly`` (indexed by each week's Monday) whose seven days all lie in
+    ``first`` .. ``last``: a partial week at either end would read as a drop in the work."""
+    start = pd.Timestamp(first)
+    end = pd.Timestamp(last)
+    index = pd.DatetimeIndex(weekly.index).tz_localize(None)
+    keep = (index >= start) & (index + pd.Timedelta(days=6) <= end)
+    return weekly[keep]
+
+
+async def report_data(
+    engine: AsyncEngine, parameters: ReportParameters, *, command: str | None = None
+) -> ReportData:
     """Gather everything the report shows, inside the database where it can (aggregates).
+
+    Args:
+        engine: the database.
+        parameters: checked report parameters.
+        command: the command that made the report, recorded in the provenance.
 
     Raises:
         NotFoundError: the project parameter names no project.
@@ -69,7 +83,7 @@ async def report_data(engine: AsyncEngine, parameters: ReportParameters) -> Repo
         project=parameters.project,
         created_from=parameters.date_from,
         # date_to is inclusive for readers: everything created before the next midnight.
-        created_to=None if end is None else date.fromordinal(end.toordinal() + 1),
+        created_to=None if end is None else end + timedelta(days=1),
         order_by="id",
     )
     by_status = await to_dataframe(engine, status_priority_counts(tasks))
@@ -87,6 +101,9 @@ async def report_data(engine: AsyncEngine, parameters: ReportParameters) -> Repo
     counts = by_status.groupby("status", observed=False)["tasks"].sum()
     total = int(counts.sum())
     cycle = (times["completed_at"] - times["created_at"]).dt.total_seconds() / 86_400
+    projects = projects[projects["tasks"] > 0].reset_index(drop=True)
+    workers = workers[workers["tasks"] > 0].reset_index(drop=True)
+    frames = [by_status, weekly, projects, workers, cycle]
     return ReportData(
         parameters=parameters,
         tasks=total,
@@ -97,17 +114,9 @@ async def report_data(engine: AsyncEngine, parameters: ReportParameters) -> Repo
         status_priority=by_status,
         weekly=weekly,
         cycle_days=cycle.rename("cycle time (days)"),
-        projects=projects[projects["tasks"] > 0].reset_index(drop=True),
-        workers=workers[workers["tasks"] > 0].reset_index(drop=True),
-        provenance=provenance(engine),
+        projects=projects,
+        workers=workers,
+        provenance=await provenance(
+            engine, parameters, command=command, tasks=total, data=fingerprint(frames)
+        ),
     )
-
-
-def provenance(engine: AsyncEngine) -> dict[str, str]:
-    """Where the numbers come from: database, software versions, when."""
-    shown = {"database": redact(engine.url.render_as_string(hide_password=True))}
-    shown["dialect"] = f"{engine.dialect.name} (driver {engine.dialect.driver})"
-    shown["generated at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    shown["python"] = platform.python_version()
-    shown.update({name: version(name) for name in PACKAGES})
-    return shown

@@ -1,9 +1,8 @@
-"""Run the report: prepare the database, execute the notebook, write the HTML file."""
+"""Run the report: prepare the database, execute the notebook, write the HTML (or PDF) file."""
 
 import asyncio
 import os
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,29 @@ from taskkit.report.database import prepare_database
 from taskkit.report.parameters import ReportParameters, check_parameters
 from taskkit.seed import SeedSummary
 
-__all__ = ["DEFAULT_OUT", "NOTEBOOK", "run_report"]
+__all__ = ["FORMATS", "NOTEBOOK", "find_notebook", "run_report"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "03-report.ipynb"
-DEFAULT_OUT = PROJECT_ROOT / "reports"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+HERE = Path(__file__).resolve().parent
+#: The report notebook inside an installed wheel (copied there at build time).
+NOTEBOOK = HERE / "03-report.ipynb"
+#: The same notebook in a checkout, where it is edited and tested.
+CHECKOUT_NOTEBOOK = HERE.parent.parent / "notebooks" / "03-report.ipynb"
+FORMATS = ("html", "pdf")
+
+
+def find_notebook() -> Path:
+    """The report notebook: the wheel's copy, else the checkout's ``notebooks/``.
+
+    Raises:
+        ConfigurationError: neither is there.
+    """
+    for path in (NOTEBOOK, CHECKOUT_NOTEBOOK):
+        if path.is_file():
+            return path
+    raise ConfigurationError(
+        f"the report notebook is missing (looked for {str(NOTEBOOK)!r} and "
+        f"{str(CHECKOUT_NOTEBOOK)!r}); reinstall taskkit"
+    )
 
 
 def _writable_directory(out: Path) -> Path:
@@ -47,49 +63,66 @@ async def _prepare(url: str, project: str | None, *, may_seed: bool) -> SeedSumm
     return seeded
 
 
+def _write(path: Path, content: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)  # never a half-written report
+
+
 def run_report(
     values: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
     seed: bool = False,
-    notebook: Path = NOTEBOOK,
+    show_code: bool = False,
+    to: str = "html",
+    command: str | None = None,
+    notebook: Path | None = None,
 ) -> tuple[Path, SeedSummary | None]:
-    """Check the parameters, prepare the database, run the report notebook, write HTML.
+    """Check the parameters, prepare the database, run the report notebook, write the page.
 
     Args:
         values: report parameters by name (see :data:`PARAMETERS`); ``database_url`` defaults
-            to ``DATABASE_URL`` or the SQLite file under ``data/``.
-        out: the directory for the HTML file (created if needed; default ``reports/``).
+            to ``DATABASE_URL`` or the default database.
+        out: the directory for the report (created if needed; default ``reports/`` in the
+            current directory).
         seed: fill an empty database (or create a missing SQLite file) with the synthetic
             dataset first. The default database is filled when empty without asking; any
             other database is only read unless ``seed`` is true, and one that holds tables
             that are not taskkit's is never written to.
-        notebook: the report notebook.
+        show_code: keep the notebook's code in the page.
+        to: ``html`` (one self-contained file) or ``pdf`` (printed by headless Chromium).
+        command: the command line that asked for the report, recorded in its provenance
+            (default: an equivalent ``taskkit report`` command).
+        notebook: the report notebook (default: :func:`find_notebook`).
 
     Returns:
-        The path of the HTML file, and what was seeded (``None`` when the database had data).
+        The path of the report, and what was seeded (``None`` when nothing was written).
+        With ``SOURCE_DATE_EPOCH`` set, the report's time (and file name) come from it, and
+        two runs on the same data write the same bytes.
 
     Raises:
-        InvalidArgumentError: a bad parameter or output directory; nothing has run.
+        InvalidArgumentError: a bad parameter, format or output directory; nothing has run.
         NotFoundError: the project parameter names no project, or the database has no
             tasks (or the SQLite file does not exist) and ``seed`` is false; nothing has run.
         DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
             need writing; nothing was written.
-        ConfigurationError: the report notebook is not there (an installed copy without the
-            repository).
+        ConfigurationError: the report notebook is missing, or ``pdf`` without Chromium.
     """
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
+    import json
 
-    if not notebook.is_file():
-        # The notebook lives in the repository (notebooks/), not in an installed wheel.
-        raise ConfigurationError(
-            f"the report notebook {str(notebook)!r} is missing; run taskkit report from a "
-            "checkout of the taskkit repository (uv run taskkit report)"
-        )
+    from taskkit.report.execute import execute_notebook
+    from taskkit.report.page import render_page
+    from taskkit.report.present import title
+    from taskkit.report.provenance import generated_at
+
+    if to not in FORMATS:
+        raise InvalidArgumentError(f"report format must be one of {', '.join(FORMATS)}; got {to!r}")
+    source = notebook or find_notebook()
+    if not source.is_file():
+        raise ConfigurationError(f"the report notebook {str(source)!r} is missing")
     parameters = check_parameters(dict(values or {}))
-    target = _writable_directory(Path(out) if out is not None else DEFAULT_OUT)
+    target = _writable_directory(Path(out) if out is not None else Path.cwd() / "reports")
     # The default database (no URL given, no DATABASE_URL) is the user's taskkit scratch
     # space: filled when empty. Anything the user pointed at is theirs: filled only on request.
     default = parameters.database_url is None and not os.environ.get("DATABASE_URL")
@@ -101,28 +134,18 @@ def run_report(
         project=parameters.project,
     )
     seeded = asyncio.run(_prepare(url, parameters.project, may_seed=seed or default))
-    executed = papermill.execute_notebook(
-        str(notebook),
-        None,
-        parameters=parameters.as_notebook_parameters(),
-        cwd=str(notebook.parent),
-        progress_bar=False,
-        kernel_name="python3",
-        # The kernel talks to us over loopback only; its "TCP without encryption" warning
-        # would be the only line a user sees besides the report's path.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    executed = execute_notebook(
+        json.loads(source.read_text(encoding="utf-8")),
+        {**parameters.as_notebook_parameters(), "command": command},
     )
-    exporter = HTMLExporter(
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="taskkit",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    html, _ = exporter.from_notebook_node(nbformat.from_dict(executed))
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = target / f"taskkit-report-{stamp}.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)  # never a half-written report
+    html = render_page(executed["cells"], title=title(parameters), show_code=show_code)
+    stem = f"taskkit-report-{generated_at():%Y%m%d-%H%M%S}"
+    if to == "pdf":
+        from taskkit.report.pdf import print_pdf
+
+        path = target / f"{stem}.pdf"
+        _write(path, print_pdf(html))
+    else:
+        path = target / f"{stem}.html"
+        _write(path, html.encode("utf-8"))
     return path, seeded
