@@ -168,15 +168,17 @@ if data.tasks and len(data.cycle_days):
 if data.tasks and len(data.projects):
     projects = data.projects.set_index("project")
     display(heading("Projects"))
-    fig, ax = plt.subplots(figsize=(10, 0.3 * len(projects) + 1.2))
-    projects[["completed", "in_progress", "pending"]].rename(columns=LABELS).iloc[::-1].plot.barh(
-        stacked=True, ax=ax, color=["#55A868", "#DD8452", "#8C8C8C"], width=0.8
-    )
-    ax.set_xlabel("tasks")
-    ax.set_ylabel("")
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
-    display(figure(fig, "Stacked bars of completed, in progress and pending tasks per project"))
+    if len(projects) > 1:  # one project: the table says it all
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(projects) + 1.2))
+        stacked = projects[["completed", "in_progress", "pending"]].rename(columns=LABELS)
+        stacked.iloc[::-1].plot.barh(
+            stacked=True, ax=ax, color=["#55A868", "#DD8452", "#8C8C8C"], width=0.8
+        )
+        ax.set_xlabel("tasks")
+        ax.set_ylabel("")
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
+        display(figure(fig, "Stacked bars of completed, in progress and pending tasks per project"))
     shown = projects[["tasks", "completed", "in_progress", "pending"]].map(count)
     shown["completed share"] = projects["completed_share"].map(percent)
     display(shown.rename(columns=LABELS))

@@ -61,10 +61,12 @@ def execute_notebook(nb: dict[str, Any], parameters: dict[str, Any]) -> dict[str
 
 
 def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
+    import json
+
     import nbformat
     from nbclient import NotebookClient
 
-    node = nbformat.from_dict(nb)
+    node = nbformat.reads(json.dumps(nb), as_version=4)  # sources as strings, as nbclient wants
     NotebookClient(node, kernel_name="python3").execute()
     return dict(node)
 
