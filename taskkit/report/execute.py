@@ -109,26 +109,28 @@ def _in_process(nb: dict[str, Any]) -> dict[str, Any]:
 
     shell = _shell()
     count = 0
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        count += 1
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        with capture_output(stdout=True, stderr=True, display=True) as captured:
-            result = shell.run_cell(source, store_history=False)
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:
-            raise error
-        outputs: list[dict[str, Any]] = []
-        for name in ("stdout", "stderr"):
-            text = getattr(captured, name)
-            if text:
-                outputs.append({"output_type": "stream", "name": name, "text": text})
-        for shown in captured.outputs:
-            outputs.append(
-                {"output_type": "display_data", "data": shown.data, "metadata": shown.metadata}
-            )
-        cell["outputs"] = outputs
-        cell["execution_count"] = count
-    shell.reset(new_session=False)
+    try:
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            count += 1
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            with capture_output(stdout=True, stderr=True, display=True) as captured:
+                result = shell.run_cell(source, store_history=False)
+            error = result.error_before_exec or result.error_in_exec
+            if error is not None:
+                raise error
+            outputs: list[dict[str, Any]] = []
+            for name in ("stdout", "stderr"):
+                text = getattr(captured, name)
+                if text:
+                    outputs.append({"output_type": "stream", "name": name, "text": text})
+            for shown in captured.outputs:
+                outputs.append(
+                    {"output_type": "display_data", "data": shown.data, "metadata": shown.metadata}
+                )
+            cell["outputs"] = outputs
+            cell["execution_count"] = count
+    finally:
+        shell.reset(new_session=False)  # drop the run's objects, even after an error
     return nb
