@@ -194,11 +194,16 @@ def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None
 # taskkit report: the main job (taskkit.report).
 
 
-def _command_line() -> str:
-    """The command as typed (program name shortened to ``taskkit``), for the provenance."""
+def _command_line() -> str | None:
+    """The command as typed (program name shortened to ``taskkit``), for the provenance;
+    ``None`` when the CLI is driven from elsewhere (a test runner): the report then records
+    an equivalent command."""
     import shlex
     import sys
+    from pathlib import Path
 
+    if Path(sys.argv[0]).name not in ("taskkit", "__main__.py", "taskkit.exe"):
+        return None
     return shlex.join(["taskkit", *sys.argv[1:]])
 
 
