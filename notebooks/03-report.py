@@ -211,5 +211,5 @@ if data.tasks and len(workers):
 # NBVAL_IGNORE_OUTPUT
 display(heading("Provenance"))
 display(Markdown("What this report was computed from, so that it can be made again."))
-provenance = pd.DataFrame({"value": data.provenance}).rename_axis("item")
-display(HTML(provenance.to_html(classes="provenance")))  # to_html escapes every value
+provenance = pd.DataFrame({"value": data.provenance})
+display(HTML(provenance.to_html(classes="provenance", header=False)))  # escapes every value
