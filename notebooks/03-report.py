@@ -13,19 +13,21 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Task report
+# %% [markdown] tags=["notebook-only"]
+# # The task report
 #
-# Where the work stands: how much there is, how fast it moves, where it piles up.
-# Run it with `uv run taskkit report` (options: `--param project=Apollo`,
-# `--param date_from=2025-06-01`, `--param date_to=2025-09-30`, `--db URL`).
+# The notebook behind `taskkit report`: it writes this notebook's outputs, without the code
+# (`--show-code` keeps it) and without this cell, as a standalone HTML (or PDF) page. Set the
+# parameters in the next cell to explore; with `database_url = None` it reports on a temporary
+# database holding the default synthetic dataset.
 
 # %% tags=["parameters"]
-# Report parameters (papermill replaces this cell's values).
+# Report parameters (taskkit report replaces this cell's values).
 database_url = None  # None: a fresh temporary database with the default seeded dataset
 date_from = None  # first day to include, "YYYY-MM-DD", or None
 date_to = None  # last day to include, "YYYY-MM-DD", or None
 project = None  # a project name, or None for all projects
+command = None  # the command that made the report (recorded in the provenance)
 
 # %%
 import tempfile
@@ -33,14 +35,27 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
-from matplotlib.ticker import MaxNLocator
+from IPython.display import HTML, Markdown, display
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 import taskkit
 from taskkit.report import check_parameters, report_data
+from taskkit.report.data import whole_weeks
+from taskkit.report.present import LABELS, count, day, days, figure, heading, percent, title
+from taskkit.report.text import markdown_text as md
 
-pd.set_option("display.width", 120)
-plt.rcParams.update({"figure.dpi": 96, "axes.spines.top": False, "axes.spines.right": False})
+pd.set_option("display.max_colwidth", None)  # never shorten a path or a name
+plt.rcParams.update(
+    {
+        "figure.dpi": 96,
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        # Labels hold names from the data: "$...$" must stay text, never become mathtext.
+        "text.parse_math": False,
+    }
+)
+WIDE = (10, 3.6)  # inches; the page scales every figure to its width
 
 parameters = check_parameters(
     {"database_url": database_url, "date_from": date_from, "date_to": date_to, "project": project}
@@ -53,131 +68,148 @@ if parameters.database_url is None:
     await taskkit.seed(engine, progress=False)
 else:
     engine = taskkit.connect(parameters.database_url)
-data = await report_data(engine, parameters)
-
+data = await report_data(engine, parameters, command=command)
+await engine.dispose()
 
 # %%
-def day(ts):
-    return ts.strftime("%d %b %Y") if ts is not None else "n/a"
-
-
-scope = f"project **{parameters.project}**" if parameters.project else "all projects"
+display(heading(title(parameters), level=1))
 if data.tasks == 0:
-    display(Markdown(f"There are no tasks in {scope} for the chosen dates."))
+    display(
+        Markdown(
+            "No task matches this selection, so there is nothing to chart. "
+            "The provenance below records what was asked."
+        )
+    )
 else:
     share = data.completed / data.tasks
-    median = data.cycle_days.median()
-    p90 = data.cycle_days.quantile(0.9)
+    if len(data.cycle_days):
+        speed = (
+            f"Half of the completed tasks took less than "
+            f"**{days(data.cycle_days.median())}** from creation to completion; one in ten "
+            f"took more than **{days(data.cycle_days.quantile(0.9))}**."
+        )
+    else:
+        speed = "None is completed yet, so there is no time to completion to show."
     display(
         Markdown(
-            f"This report covers **{data.tasks:,} tasks** in {scope}, created between "
+            f"This report covers **{count(data.tasks)} tasks**, created between "
             f"{day(data.first_created)} and {day(data.last_created)}. "
-            f"**{data.completed:,}** of them ({share:.0%}) are completed and "
-            f"**{data.open_tasks:,}** are still open. "
-            f"Half of the completed tasks took less than **{median:.1f} days** from creation "
-            f"to completion; one in ten took more than **{p90:.1f} days**."
+            f"**{count(data.completed)}** of them ({percent(share)}) are completed and "
+            f"**{count(data.open_tasks)}** are still open. {speed}"
         )
     )
 
-# %% [markdown]
-# ## Status and priority
-
 # %%
-table = data.status_priority.pivot_table(
-    index="status", columns="priority", values="tasks", aggfunc="sum", observed=False
-)
-table["all"] = table.sum(axis=1)
-table.loc["all"] = table.sum()
-table
-
-# %% [markdown]
-# ## Work created and completed per week
-
-# %%
-weekly = data.weekly.set_index("week")[["created", "completed"]]
-if parameters.date_to is not None:  # tasks in scope may complete after it: keep the window
-    weekly = weekly[weekly.index <= pd.Timestamp(parameters.date_to)]
-if len(weekly):
-    backlog_change = int(weekly["created"].sum() - weekly["completed"].sum())
-    busiest = weekly["created"].idxmax()
-    display(
-        Markdown(
-            f"The busiest week started on {busiest:%d %b %Y}, with "
-            f"{int(weekly['created'].max()):,} tasks created. Over the period, "
-            f"{abs(backlog_change):,} more tasks were "
-            f"{'created than completed' if backlog_change >= 0 else 'completed than created'}."
-        )
+if data.tasks:
+    display(heading("Status and priority"))
+    table = data.status_priority.pivot_table(
+        index="status", columns="priority", values="tasks", aggfunc="sum", observed=False
     )
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    ax.plot(weekly.index, weekly["created"], label="created", color="#4C72B0")
-    ax.plot(weekly.index, weekly["completed"], label="completed", color="#55A868")
-    ax.set_ylabel("tasks per week")
-    ax.legend(frameon=False)
-    fig.autofmt_xdate()
-    plt.show()
-
-# %% [markdown]
-# ## How long work takes
+    table["all"] = table.sum(axis=1)
+    table.loc["all"] = table.sum()
+    table = table.rename(index=LABELS, columns=LABELS).map(count)
+    table.columns.name = "priority"
+    display(table)
 
 # %%
-cycle = data.cycle_days
-if len(cycle):
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    shown = cycle[cycle <= cycle.quantile(0.99)]
-    ax.hist(shown, bins=60, color="#4C72B0")
+if data.tasks:
+    start = parameters.date_from or data.first_created.date()
+    end = parameters.date_to or data.last_created.date()
+    weekly = whole_weeks(data.weekly.set_index("week")[["created", "completed"]], start, end)
+    display(heading("Work created and completed per week"))
+    if len(weekly) < 2:
+        display(Markdown("The period holds fewer than two whole weeks: no weekly chart."))
+    else:
+        backlog = int(weekly["created"].sum() - weekly["completed"].sum())
+        busiest = weekly["created"].idxmax()
+        display(
+            Markdown(
+                f"Whole weeks only (Monday to Sunday, UTC), {day(weekly.index[0])} to "
+                f"{day(weekly.index[-1] + pd.Timedelta(days=6))}. The busiest week started on "
+                f"{day(busiest)}, with {count(weekly['created'].max())} tasks created. Over "
+                f"these weeks {count(abs(backlog))} more tasks were "
+                f"{'created than completed' if backlog >= 0 else 'completed than created'}."
+            )
+        )
+        fig, ax = plt.subplots(figsize=WIDE)
+        ax.plot(weekly.index, weekly["created"], label="created", color="#4C72B0")
+        ax.plot(weekly.index, weekly["completed"], label="completed", color="#55A868")
+        ax.set_ylabel("tasks per week")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.legend(frameon=False)
+        fig.autofmt_xdate()
+        display(figure(fig, "Line chart of tasks created and completed per week"))
+
+# %%
+if data.tasks and len(data.cycle_days):
+    cycle = data.cycle_days
+    display(heading("How long work takes"))
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.hist(cycle[cycle <= cycle.quantile(0.99)], bins=60, color="#4C72B0")
     ax.axvline(
-        cycle.median(), color="#C44E52", linestyle="--", label=f"median {cycle.median():.1f} d"
+        cycle.median(), color="#C44E52", linestyle="--", label=f"median {days(cycle.median())}"
     )
     ax.set_xlabel("days from creation to completion (the slowest 1% not shown)")
     ax.set_ylabel("tasks")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(frameon=False)
-    plt.show()
-    display(cycle.describe(percentiles=[0.5, 0.9, 0.99]).round(2).to_frame())
-
-# %% [markdown]
-# ## Projects
+    display(figure(fig, "Histogram of days from creation to completion"))
+    summary = {
+        "completed tasks": count(len(cycle)),
+        "median": days(cycle.median()),
+        "90th percentile": days(cycle.quantile(0.9)),
+        "99th percentile": days(cycle.quantile(0.99)),
+        "longest": days(cycle.max()),
+    }
+    display(pd.DataFrame({"time to completion": summary}).rename_axis(""))
 
 # %%
-projects = data.projects.set_index("project")
-if len(projects):
-    fig, ax = plt.subplots(figsize=(9, 0.3 * len(projects) + 1))
-    projects[["completed", "in_progress", "pending"]].iloc[::-1].plot.barh(
-        stacked=True, ax=ax, color=["#55A868", "#DD8452", "#8C8C8C"], width=0.8
-    )
-    ax.set_xlabel("tasks")
-    ax.set_ylabel("")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    plt.show()
-projects.assign(completed_share=projects["completed_share"].round(3)).drop(columns="project_id")
-
-# %% [markdown]
-# ## Who carries the open work
+if data.tasks and len(data.projects):
+    projects = data.projects.set_index("project")
+    display(heading("Projects"))
+    if len(projects) > 1:  # one project: the table says it all
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(projects) + 1.2))
+        stacked = projects[["completed", "in_progress", "pending"]].rename(columns=LABELS)
+        stacked.iloc[::-1].plot.barh(
+            stacked=True, ax=ax, color=["#55A868", "#DD8452", "#8C8C8C"], width=0.8
+        )
+        ax.set_xlabel("tasks")
+        ax.set_ylabel("")
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
+        display(figure(fig, "Stacked bars of completed, in progress and pending tasks per project"))
+    shown = projects[["tasks", "completed", "in_progress", "pending"]].map(count)
+    shown["completed share"] = projects["completed_share"].map(percent)
+    display(shown.rename(columns=LABELS))
 
 # %%
 workers = data.workers.sort_values(["open", "worker_id"], ascending=[False, True]).head(15)
-if len(workers):
+if data.tasks and len(workers):
     top = workers.iloc[0]
+    display(heading("Who carries the open work"))
     display(
         Markdown(
-            f"{top['worker']} ({top['worker_id']}) has the most open tasks: {int(top['open']):,}. "
-            f"The {len(workers)} busiest workers are shown."
+            f"{md(top['worker'])} ({md(top['worker_id'])}) has the most open tasks: "
+            f"{count(top['open'])}. The {len(workers)} workers with the most open tasks:"
         )
     )
-    fig, ax = plt.subplots(figsize=(9, 0.3 * len(workers) + 1))
+    fig, ax = plt.subplots(figsize=(10, 0.3 * len(workers) + 1))
     labels = workers["worker"] + " (" + workers["worker_id"] + ")"
     ax.barh(labels.iloc[::-1], workers["open"].iloc[::-1], color="#DD8452")
     ax.set_xlabel("open tasks (pending or in progress)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    plt.show()
-
-# %% [markdown]
-# ## Provenance
-#
-# What this report was computed from, so that it can be reproduced.
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    display(figure(fig, "Bars of open tasks per worker"))
+    shown = workers.set_index("worker_id")[["worker", "open", "tasks"]]
+    shown[["open", "tasks"]] = shown[["open", "tasks"]].map(count)
+    display(
+        shown.rename(columns={"open": "open tasks", "tasks": "all tasks"}).rename_axis("worker id")
+    )
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-pd.DataFrame({"value": data.provenance}).rename_axis("item")
-
-# %%
-await engine.dispose()
+display(heading("Provenance"))
+display(Markdown("What this report was computed from, so that it can be made again."))
+provenance = pd.DataFrame({"value": data.provenance})
+display(HTML(provenance.to_html(classes="provenance", header=False)))  # escapes every value

@@ -4,70 +4,189 @@ The public API is what ``__all__`` lists; everything else lives in private-by-co
 modules and may change. See README.md for a tour.
 """
 
-from importlib.metadata import version as _version
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from taskkit.crud import (
-    assign,
-    create_project,
-    create_task,
-    create_worker,
-    delete_task,
-    get_project,
-    get_task,
-    get_worker,
-    unassign,
-    update_task,
-)
-from taskkit.db import connect, create_db_and_tables, database_url, get_session, session
-from taskkit.errors import (
-    AlreadyExistsError,
-    BulkWriteError,
-    ConfigurationError,
-    DatabaseNotEmptyError,
-    DatabaseUnavailableError,
-    InvalidArgumentError,
-    InvalidCursorError,
-    InvalidDataError,
-    LoadError,
-    MigrationError,
-    NotFoundError,
-    TaskkitError,
-)
-from taskkit.frames import models_to_frame, to_dataframe
-from taskkit.load import LoadSummary, RowProblem, load_tasks
-from taskkit.migrate import ensure_schema
-from taskkit.models import (
-    Priority,
-    Project,
-    ProjectCreate,
-    ProjectRead,
-    ProjectReadWithTasks,
-    Status,
-    Task,
-    TaskBase,
-    TaskCreate,
-    TaskRead,
-    TaskReadWithRelations,
-    TaskUpdate,
-    TaskWorkerLink,
-    Worker,
-    WorkerCreate,
-    WorkerRead,
-    WorkerReadWithTasks,
-)
-from taskkit.paging import Page, pages, paginate, paginate_offset
-from taskkit.query import (
-    any_of,
-    count,
-    project_progress,
-    select_tasks,
-    status_priority_counts,
-    tasks_per_week,
-    worker_load,
-)
-from taskkit.seed import SeedSummary, seed
+# Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
+# Alembic. Type checkers and readers see the imports below.
+if TYPE_CHECKING:
+    from taskkit.crud import (
+        assign,
+        create_project,
+        create_task,
+        create_worker,
+        delete_task,
+        get_project,
+        get_task,
+        get_worker,
+        unassign,
+        update_task,
+    )
+    from taskkit.db import connect, create_db_and_tables, database_url, get_session, session
+    from taskkit.errors import (
+        AlreadyExistsError,
+        BulkWriteError,
+        ConfigurationError,
+        DatabaseNotEmptyError,
+        DatabaseUnavailableError,
+        InvalidArgumentError,
+        InvalidCursorError,
+        InvalidDataError,
+        LoadError,
+        MigrationError,
+        NotFoundError,
+        TaskkitError,
+    )
+    from taskkit.frames import models_to_frame, to_dataframe
+    from taskkit.load import LoadSummary, RowProblem, load_tasks
+    from taskkit.migrate import ensure_schema
+    from taskkit.models import (
+        Priority,
+        Project,
+        ProjectCreate,
+        ProjectRead,
+        ProjectReadWithTasks,
+        Status,
+        Task,
+        TaskBase,
+        TaskCreate,
+        TaskRead,
+        TaskReadWithRelations,
+        TaskUpdate,
+        TaskWorkerLink,
+        Worker,
+        WorkerCreate,
+        WorkerRead,
+        WorkerReadWithTasks,
+    )
+    from taskkit.paging import Page, pages, paginate, paginate_offset
+    from taskkit.query import (
+        any_of,
+        count,
+        project_progress,
+        select_tasks,
+        status_priority_counts,
+        tasks_per_week,
+        worker_load,
+    )
+    from taskkit.seed import SeedSummary, seed
 
-__version__ = _version("taskkit")
+_MODULES: dict[str, tuple[str, ...]] = {
+    "taskkit.crud": (
+        "assign",
+        "create_project",
+        "create_task",
+        "create_worker",
+        "delete_task",
+        "get_project",
+        "get_task",
+        "get_worker",
+        "unassign",
+        "update_task",
+    ),
+    "taskkit.db": (
+        "connect",
+        "create_db_and_tables",
+        "database_url",
+        "get_session",
+        "session",
+    ),
+    "taskkit.errors": (
+        "AlreadyExistsError",
+        "BulkWriteError",
+        "ConfigurationError",
+        "DatabaseNotEmptyError",
+        "DatabaseUnavailableError",
+        "InvalidArgumentError",
+        "InvalidCursorError",
+        "InvalidDataError",
+        "LoadError",
+        "MigrationError",
+        "NotFoundError",
+        "TaskkitError",
+    ),
+    "taskkit.frames": (
+        "models_to_frame",
+        "to_dataframe",
+    ),
+    "taskkit.load": (
+        "LoadSummary",
+        "RowProblem",
+        "load_tasks",
+    ),
+    "taskkit.migrate": ("ensure_schema",),
+    "taskkit.models": (
+        "Priority",
+        "Project",
+        "ProjectCreate",
+        "ProjectRead",
+        "ProjectReadWithTasks",
+        "Status",
+        "Task",
+        "TaskBase",
+        "TaskCreate",
+        "TaskRead",
+        "TaskReadWithRelations",
+        "TaskUpdate",
+        "TaskWorkerLink",
+        "Worker",
+        "WorkerCreate",
+        "WorkerRead",
+        "WorkerReadWithTasks",
+    ),
+    "taskkit.paging": (
+        "Page",
+        "pages",
+        "paginate",
+        "paginate_offset",
+    ),
+    "taskkit.query": (
+        "any_of",
+        "count",
+        "project_progress",
+        "select_tasks",
+        "status_priority_counts",
+        "tasks_per_week",
+        "worker_load",
+    ),
+    "taskkit.seed": (
+        "SeedSummary",
+        "seed",
+    ),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        value: Any = version("taskkit")
+    elif name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+    else:
+        raise AttributeError(f"module 'taskkit' has no attribute {name!r}")
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing the submodule taskkit.seed sets `taskkit.seed` to that module; the public
+        # name is the function it defines.
+        if isinstance(value, ModuleType) and _WHERE.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "AlreadyExistsError",

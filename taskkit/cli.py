@@ -1,22 +1,22 @@
 """The ``taskkit`` command line. Each command is a thin wrapper over the async API."""
 
-import asyncio
+from __future__ import annotations
+
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy import func, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel, select
 
-from taskkit import __version__, migrate
-from taskkit.db import connect, database_url, ping, redact
 from taskkit.errors import TaskkitError
-from taskkit.load import LoadSummary, load_tasks
-from taskkit.models import Project, Task, TaskWorkerLink, Worker
-from taskkit.seed import MAX_ROWS, SeedSummary
-from taskkit.seed import seed as seed_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from taskkit.load import LoadSummary
+    from taskkit.seed import SeedSummary
+
+# Each command imports what it uses: `taskkit --help` loads click, not pandas, SQLAlchemy,
+# Alembic and pydantic (seconds of start-up on a small machine).
 
 __all__ = ["main"]
 
@@ -27,12 +27,18 @@ DB_OPTION = click.option(
     "url",
     metavar="URL",
     default=None,
-    help="Database URL (default: $DATABASE_URL, else data/taskkit.db).",
+    help="Database URL (default: $DATABASE_URL, else taskkit.db in the user data directory).",
 )
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro``; turn taskkit's deliberate errors into a one-line message and exit 1."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from taskkit.db import redact
+
     try:
         return asyncio.run(coro)
     except (TaskkitError, ValidationError) as exc:
@@ -40,7 +46,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="taskkit")
+@click.version_option(package_name="taskkit", prog_name="taskkit")
 def cli() -> None:
     """taskkit: seed, query, paginate and analyse task data with SQLModel."""
 
@@ -49,6 +55,8 @@ def cli() -> None:
 @DB_OPTION
 def init(url: str | None) -> None:
     """Create the taskkit tables (through migrations), or upgrade them to the latest schema."""
+    from taskkit import migrate
+    from taskkit.db import connect, database_url, ping, redact
 
     async def go() -> str:
         engine = connect(url)
@@ -66,6 +74,11 @@ def init(url: str | None) -> None:
 @DB_OPTION
 def info(url: str | None) -> None:
     """Show which database taskkit uses and how many rows each table holds."""
+    from sqlalchemy import func, inspect
+    from sqlmodel import SQLModel, select
+
+    from taskkit.db import connect, database_url, ping, redact
+    from taskkit.models import Project, Task, TaskWorkerLink, Worker
 
     async def go() -> dict[str, int | None]:
         engine = connect(url)
@@ -95,7 +108,7 @@ def info(url: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 # taskkit seed / import: data in (taskkit.seed, taskkit.load).
 
-COUNT = click.IntRange(0, MAX_ROWS)
+COUNT = click.IntRange(0)  # the upper bound (taskkit.seed.MAX_ROWS) is checked by seed()
 PROGRESS_OPTION = click.option(
     "--progress/--no-progress",
     default=None,
@@ -128,6 +141,8 @@ def seed(
     All of it is written in one transaction: interrupted, the database stays as it was. A
     database that already holds data is refused unless --reset is given.
     """
+    from taskkit import migrate
+    from taskkit.seed import seed as seed_database
 
     async def go(engine: AsyncEngine) -> SeedSummary:
         await migrate.ensure_schema(engine)
@@ -164,6 +179,8 @@ def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None
     Projects and workers named in the file are created when they do not exist. Everything
     goes in one transaction. Example: data/example_tasks.csv.
     """
+    from taskkit import migrate
+    from taskkit.load import load_tasks
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         await migrate.ensure_schema(engine)
@@ -175,6 +192,19 @@ def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None
 
 # ---------------------------------------------------------------------------------------------
 # taskkit report: the main job (taskkit.report).
+
+
+def _command_line() -> str | None:
+    """The command as typed (program name shortened to ``taskkit``), for the provenance;
+    ``None`` when the CLI is driven from elsewhere (a test runner): the report then records
+    an equivalent command."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    if Path(sys.argv[0]).name not in ("taskkit", "__main__.py", "taskkit.exe"):
+        return None
+    return shlex.join(["taskkit", *sys.argv[1:]])
 
 
 def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -194,16 +224,32 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
 )  # fmt: skip
 @click.option(
     "--out", type=click.Path(file_okay=False), default=None,
-    help="Directory for the HTML report (default: reports/ at the project root).",
+    help="Directory for the report (default: reports/ in the current directory).",
 )  # fmt: skip
+@click.option(
+    "--seed", "fill", is_flag=True,
+    help="Fill an empty database (or a new SQLite file) with the synthetic dataset first.",
+)  # fmt: skip
+@click.option(
+    "--format", "to", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+    help="html: one self-contained page; pdf: printed by headless Chromium (needs chromium).",
+)  # fmt: skip
+@click.option("--show-code", is_flag=True, help="Keep the notebook's code in the report.")
 @DB_OPTION
-def report(pairs: tuple[str, ...], out: str | None, url: str | None) -> None:
-    """Write the task report as a standalone HTML file and print its path.
+def report(
+    pairs: tuple[str, ...], out: str | None, fill: bool, to: str, show_code: bool, url: str | None
+) -> None:
+    """Write the task report as a standalone HTML (or PDF) file and print its path.
 
-    Seeds the default dataset first if the database has no tasks. Parameters are checked
+    The default database is filled with the synthetic dataset when it is empty (and says
+    so); any other database is only read, unless --seed is given for an empty one. A
+    database holding tables that are not taskkit's is never written to. Parameters are checked
     before anything runs. The report records where its numbers come from (database, package
     versions, time), so a reader can reproduce it.
     """
+    from pydantic import ValidationError
+
+    from taskkit.db import redact
     from taskkit.report import run_report
 
     values: dict[str, Any] = _parameters(pairs)
@@ -212,11 +258,14 @@ def report(pairs: tuple[str, ...], out: str | None, url: str | None) -> None:
             raise click.UsageError("give the database once: --db or --param database_url")
         values["database_url"] = url
     try:
-        path, seeded = run_report(values, out=out)
+        path, seeded = run_report(
+            values, out=out, seed=fill, show_code=show_code, to=to, command=_command_line()
+        )
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(redact(str(exc))) from None
     if seeded is not None:
-        click.echo(f"the database was empty: {seeded}")
+        which = "--seed" if fill else "the default database was empty"
+        click.echo(f"{which}: {seeded} into {_db_shown(url)}")
     click.echo(str(path))
 
 
@@ -226,6 +275,8 @@ def report(pairs: tuple[str, ...], out: str | None, url: str | None) -> None:
 
 async def _db_call(url: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     """Connect (a clear error if the server is down), run ``work``, dispose of the engine."""
+    from taskkit.db import connect, ping
+
     engine = connect(url)
     try:
         await ping(engine)
@@ -235,6 +286,8 @@ async def _db_call(url: str | None, work: Callable[[AsyncEngine], Awaitable[T]])
 
 
 def _db_shown(url: str | None) -> str:
+    from taskkit.db import database_url, redact
+
     try:
         return redact(database_url(url))
     except TaskkitError as exc:
@@ -242,6 +295,8 @@ def _db_shown(url: str | None) -> str:
 
 
 def _db_head() -> str:
+    from taskkit import migrate
+
     return next(r.id for r in migrate.history() if r.is_head)
 
 
@@ -261,6 +316,7 @@ def db_upgrade(revision: str, url: str | None) -> None:
 
     A database whose tables were made outside migrations is refused: see `taskkit db check`.
     """
+    from taskkit import migrate
 
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return await migrate.current(engine), await migrate.upgrade(engine, revision)
@@ -283,6 +339,8 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
     What the later revisions added is dropped with its data, so you are asked to confirm
     (--yes skips the question). A relative step needs `--`: `taskkit db downgrade -- -1`.
     """
+    from taskkit import migrate
+
     shown = _db_shown(url)
     if not yes:
         click.confirm(
@@ -302,6 +360,8 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
 @DB_OPTION
 def db_current(url: str | None) -> None:
     """Show the revision the database is at."""
+    from taskkit import migrate
+
     revision = _run(_db_call(url, migrate.current))
     head = _db_head()
     if revision is None:
@@ -316,6 +376,8 @@ def db_current(url: str | None) -> None:
 @db.command("history")
 def db_history() -> None:
     """List the revisions taskkit ships, oldest first."""
+    from taskkit import migrate
+
     for revision in migrate.history():
         head = "  (head)" if revision.is_head else ""
         click.echo(f"{revision.id}  {revision.message}{head}")
@@ -329,6 +391,8 @@ def db_check(url: str | None) -> None:
     Differences (drift) are listed: tables, columns and their types and nullability, indexes,
     unique constraints, foreign keys and CHECK constraints.
     """
+    from taskkit import migrate
+
     _run(_db_call(url, migrate.check))
     click.echo(f"{_db_shown(url)} is at head ({_db_head()}) and matches the models")
 
@@ -343,6 +407,7 @@ def db_stamp(revision: str, url: str | None) -> None:
     checks first that its schema matches the models and refuses if not. Any other revision is
     recorded as you say, unchecked.
     """
+    from taskkit import migrate
 
     async def go(engine: AsyncEngine) -> None:
         await migrate.stamp(engine, revision)

@@ -28,10 +28,10 @@ from taskkit import (
 from taskkit.errors import ConfigurationError, DatabaseUnavailableError, TaskkitError
 
 __all__ = [
-    "DEFAULT_DATABASE_PATH",
     "connect",
     "create_db_and_tables",
     "database_url",
+    "default_database_path",
     "dispose_default_engines",
     "get_session",
     "has_open_work",
@@ -43,8 +43,22 @@ __all__ = [
     "session",
 ]
 
-# The same file whatever the current directory (repository root, notebooks/, tests/).
-DEFAULT_DATABASE_PATH = Path(__file__).resolve().parent.parent / "data" / "taskkit.db"
+
+def default_database_path() -> Path:
+    """The default SQLite file: ``data/taskkit.db`` in the project you are working in.
+
+    The project is the nearest directory holding a ``pyproject.toml``, looking from the current
+    directory up: a checkout of taskkit, or your own project that depends on it. So notebooks
+    run from ``notebooks/`` and commands run from the root share one file, and it is never
+    inside the installed package (site-packages may be read-only, and is replaced on
+    upgrade). Outside any project it is ``data/taskkit.db`` under the current directory.
+    """
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        if (directory / "pyproject.toml").is_file():
+            return directory / "data" / "taskkit.db"
+    return here / "data" / "taskkit.db"
+
 
 SUPPORTED_URLS = (
     "sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite+aiosqlite:// (in memory), "
@@ -98,7 +112,7 @@ def database_url(url: str | URL | None = None) -> str:
 
     Args:
         url: an explicit URL; when ``None``, the ``DATABASE_URL`` environment variable; when
-            that is unset or empty, the SQLite file ``data/taskkit.db`` at the project root.
+            that is unset or empty, the SQLite file :func:`default_database_path`.
 
     Returns:
         The URL as a string (password included, since the engine needs it), normalized:
@@ -115,7 +129,7 @@ def database_url(url: str | URL | None = None) -> str:
             query parameter asyncpg does not know. The message never contains the password.
     """
     if url is None:
-        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{default_database_path()}"
     if isinstance(url, URL):
         parsed = url
     elif isinstance(url, str):
@@ -217,7 +231,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         engine_kwargs.setdefault("poolclass", StaticPool)
     else:
         path = Path(url.database or "")
-        if path == DEFAULT_DATABASE_PATH:
+        if path == default_database_path():
             path.parent.mkdir(parents=True, exist_ok=True)
         if not path.parent.is_dir():
             raise ConfigurationError(

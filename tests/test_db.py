@@ -13,7 +13,7 @@ from sqlalchemy.pool import StaticPool
 
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
-from taskkit.db import DEFAULT_DATABASE_PATH, connect, ping, postgres_connect_args, redact
+from taskkit.db import connect, default_database_path, ping, postgres_connect_args, redact
 from tests.conftest import postgres_url
 
 NEON = (
@@ -99,20 +99,21 @@ def test_database_url_rejects_non_strings():
 
 def test_database_url_prefers_argument_then_environment_then_default(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    assert database_url() == f"sqlite+aiosqlite:///{default_database_path()}"
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/db")
     assert database_url() == "postgresql+asyncpg://u:p@h/db"
     assert database_url("sqlite:///a.db") == "sqlite+aiosqlite:///a.db"
     monkeypatch.setenv("DATABASE_URL", "")
-    assert database_url() == f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+    assert database_url() == f"sqlite+aiosqlite:///{default_database_path()}"
 
 
-def test_default_database_is_the_same_file_from_any_directory(tmp_path):
+def test_default_database_is_data_taskkit_db_of_the_project_from_any_directory(tmp_path):
     code = "import taskkit; print(taskkit.database_url())"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     root = Path(__file__).resolve().parent.parent
-    seen = {
-        subprocess.run(
+
+    def seen_from(cwd: Path) -> str:
+        return subprocess.run(
             [sys.executable, "-c", code],
             cwd=cwd,
             env=env,
@@ -120,9 +121,15 @@ def test_default_database_is_the_same_file_from_any_directory(tmp_path):
             text=True,
             check=True,
         ).stdout.strip()
-        for cwd in (root, root / "taskkit", root / "tests", tmp_path)
-    }
-    assert seen == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
+
+    # A checkout (or a user's project): its data/ folder, from the root or any folder below.
+    folders = (root, root / "taskkit", root / "tests", root / "notebooks")
+    inside = {seen_from(cwd) for cwd in folders}
+    assert inside == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
+    # Outside any project: data/ under the current directory, never the installed package.
+    outside = tmp_path / "somewhere"
+    outside.mkdir()
+    assert seen_from(outside) == f"sqlite+aiosqlite:///{outside / 'data' / 'taskkit.db'}"
 
 
 def test_redact_hides_passwords():

@@ -66,19 +66,19 @@ def test_an_out_path_under_a_file_is_refused(tmp_path):
 def test_a_project_that_does_not_exist_is_refused_before_the_notebook_runs(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with pytest.raises(NotFoundError, match=r"no project is named 'Nope'; projects: 'Apollo'"):
-        run_report({"database_url": url, "project": "Nope"}, out=tmp_path / "out")
+        run_report({"database_url": url, "project": "Nope"}, out=tmp_path / "out", seed=True)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
-    path, seeded = run_report({"database_url": url}, out=tmp_path / "out")
+    path, seeded = run_report({"database_url": url}, out=tmp_path / "out", seed=True)
     assert seeded is not None and seeded.tasks == 10_000
     html = path.read_text(encoding="utf-8")
     assert path.parent == tmp_path / "out" and path.suffix == ".html"
-    assert "Task report" in html
-    assert "This report covers <strong>10,000 tasks</strong> in all projects" in html
-    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 3  # figures embedded
+    assert "<title>Task report: all projects, all dates</title>" in html
+    assert "This report covers <strong>10,000 tasks</strong>, created between" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4  # figures embedded
     assert "import taskkit" not in html  # code hidden
     assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
     # a second run reuses the data
@@ -86,12 +86,17 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
         {"database_url": url, "project": "Apollo"}, out=tmp_path / "out"
     )
     assert seeded_again is None
-    assert "in project <strong>Apollo</strong>" in again.read_text(encoding="utf-8")
+    assert "<h1>Task report: project Apollo, all dates</h1>" in again.read_text(encoding="utf-8")
 
 
-def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
+def test_cli_report_seeds_the_empty_default_database_and_says_so(tmp_path, monkeypatch):
+    # The default database is data/taskkit.db of the project: here, a directory of the test's
+    # own (no pyproject.toml above it, so the current directory is the project).
+    monkeypatch.chdir(tmp_path)
+    env = {"DATABASE_URL": None}
+    default = tmp_path / "data" / "taskkit.db"
+    url = f"sqlite:///{default}"
+    runner = CliRunner(env=env)
     bad = runner.invoke(cli, ["report", "--db", url, "--param", "date_from=soon"])
     assert bad.exit_code == 1 and "date_from must be a date" in bad.output
     malformed = runner.invoke(cli, ["report", "--param", "no-equals-sign"])
@@ -99,10 +104,11 @@ def test_cli_report_prints_the_path_and_refuses_bad_parameters(tmp_path):
     twice = runner.invoke(cli, ["report", "--db", url, "--param", f"database_url={url}"])
     assert twice.exit_code == 2
     good = runner.invoke(
-        cli,
-        ["report", "--db", url, "--out", str(tmp_path / "o"), "--param", "date_from=2025-06-01"],
+        cli, ["report", "--out", str(tmp_path / "o"), "--param", "date_from=2025-06-01"]
     )
     assert good.exit_code == 0, good.output
+    assert "the default database was empty: seeded 10,000 tasks" in good.output
+    assert str(default) in good.output
     printed = Path(good.output.strip().splitlines()[-1])
     assert printed.is_file() and printed.parent == tmp_path / "o"
     assert "created between 01 Jun 2025" in printed.read_text(encoding="utf-8")
@@ -113,3 +119,8 @@ def test_a_missing_report_notebook_is_a_clear_error(tmp_path):
 
     with pytest.raises(ConfigurationError, match=r"report notebook .* is missing"):
         run_report({}, out=tmp_path, notebook=tmp_path / "nope.ipynb")
+
+
+def test_an_unknown_format_is_refused(tmp_path):
+    with pytest.raises(InvalidArgumentError, match="report format must be one of html, pdf"):
+        run_report({}, out=tmp_path, to="docx")

@@ -1,0 +1,130 @@
+"""Make sure the report reads a taskkit database, and writes into none that is not taskkit's.
+
+A local check: the report decides here whether it may create taskkit's tables and seed the
+synthetic dataset. Only the default database is filled without asking; any other is filled only
+when the caller asks (``--seed``); a database holding tables that are not taskkit's is never
+written to. A SQLite file that does not exist is not created unless it may be filled.
+"""
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from taskkit.db import connect, is_memory_sqlite, ping, redact
+from taskkit.errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
+from taskkit.migrate import VERSION_TABLE, current, ensure_schema, history
+from taskkit.models import Task
+from taskkit.seed import SeedSummary, seed
+
+__all__ = ["prepare_database"]
+
+_SEED_HINT = (
+    "`taskkit report --seed` fills it with the synthetic dataset (10,000 tasks); "
+    "`taskkit import FILE.csv --db URL` loads your own tasks"
+)
+
+
+def _shown(url: str) -> str:
+    return redact(make_url(url).render_as_string(hide_password=True))
+
+
+def _other_tables(names: list[str]) -> list[str]:
+    ours = set(SQLModel.metadata.tables) | {VERSION_TABLE}
+    return sorted(n for n in names if n not in ours and not n.startswith("sqlite_"))
+
+
+def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
+    """The state of a SQLite file, read through a read-only connection.
+
+    taskkit's engine would switch the file to WAL on connect, a change to a file that may not
+    be taskkit's: look first, with the standard library, without writing.
+    """
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        complete = set(SQLModel.metadata.tables) <= set(names)
+        tasks = conn.execute("SELECT count(*) FROM task").fetchone()[0] if complete else 0
+        revision = None
+        if VERSION_TABLE in names:
+            row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+            revision = row[0] if row else None
+    return _other_tables(names), complete, int(tasks), revision
+
+
+async def _state(engine: AsyncEngine) -> tuple[list[str], bool, int, str | None]:
+    """(tables that are not taskkit's, whether every taskkit table exists, tasks, revision)."""
+    async with engine.connect() as conn:
+        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        complete = set(SQLModel.metadata.tables) <= set(names)
+        tasks = await conn.scalar(select(func.count()).select_from(Task)) if complete else 0
+    revision = await current(engine) if complete else None
+    return _other_tables(names), complete, int(tasks or 0), revision
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not is_memory_sqlite(parsed):
+        return Path(parsed.database or "")
+    return None
+
+
+async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
+    """Check that ``url`` is a taskkit database with tasks, seeding it only when allowed.
+
+    Args:
+        url: a normalized database URL.
+        may_seed: whether an empty database may get taskkit's tables and the synthetic dataset
+            (the default database, or ``--seed``).
+
+    Returns:
+        What was seeded, or ``None`` when the database already had tasks (nothing written).
+
+    Raises:
+        NotFoundError: a SQLite file that does not exist, or a database without tasks, and
+            seeding was not asked for; nothing was created or written.
+        DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
+            need writing (no taskkit tables, no tasks, or an older schema); nothing written.
+    """
+    path = _sqlite_file(url)
+    if path is not None and not path.exists() and not may_seed:
+        raise NotFoundError(
+            f"there is no database at {str(path.resolve())!r} (nothing was created); {_SEED_HINT}"
+        )
+    engine = connect(url)
+    try:
+        if path is not None and path.exists():
+            try:
+                others, complete, tasks, revision = _sqlite_state(path)
+            except sqlite3.Error as exc:
+                raise DatabaseUnavailableError(
+                    f"cannot read SQLite file {str(path)!r}: {exc}; nothing was written"
+                ) from None
+        else:
+            await ping(engine)
+            others, complete, tasks, revision = await _state(engine)
+        at_head = complete and revision == next(r.id for r in history() if r.is_head)
+        if tasks and at_head:
+            return None  # only read from here on
+        if others:
+            raise DatabaseNotEmptyError(
+                f"{_shown(url)} holds tables that are not taskkit's ({', '.join(others)}) "
+                f"{'and no taskkit tasks' if not tasks else 'and an older taskkit schema'}: "
+                "taskkit report will not add tables or data to it; nothing was written. "
+                "Point --db at a database of taskkit's own (an empty one and --seed, or "
+                "`taskkit import FILE.csv --db URL` into an empty one)"
+            )
+        if tasks:  # taskkit's own database at an older revision: bring it to head
+            await ensure_schema(engine)
+            return None
+        if not may_seed:
+            raise NotFoundError(
+                f"{_shown(url)} has no tasks to report on; nothing was written. {_SEED_HINT}"
+            )
+        await ensure_schema(engine)
+        return await seed(engine, progress=False)
+    finally:
+        await engine.dispose()
