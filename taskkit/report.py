@@ -233,6 +233,22 @@ async def _prepare(parameters: ReportParameters) -> SeedSummary | None:
         await engine.dispose()
 
 
+def _quiet_shutdown_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdown(AsyncKernelManager):
+        """jupyter_client interrupts the kernel (SIGINT to its process group) before asking it
+        to shut down; a kernel still finishing a message then logs "[IPKernelApp] ERROR |
+        KeyboardInterrupt caught in kernel" after a successful report. When the notebook has
+        run, there is nothing to interrupt: shut down without the signal."""
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return QuietShutdown
+
+
 def run_report(
     values: dict[str, Any] | None = None,
     *,
@@ -286,6 +302,7 @@ def run_report(
         # The kernel talks to us over loopback only; its "TCP without encryption" warning
         # would be the only line a user sees besides the report's path.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        kernel_manager_class=_quiet_shutdown_kernel_manager(),
     )
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
