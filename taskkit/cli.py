@@ -234,6 +234,10 @@ async def _db_call(
         await engine.dispose()
 
 
+async def _existing(url: str | None) -> None:
+    require_existing_database(url)
+
+
 def _db_shown(url: str | None) -> str:
     try:
         return redact(database_url(url))
@@ -284,6 +288,7 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
     (--yes skips the question). A relative step needs `--`: `taskkit db downgrade -- -1`.
     """
     shown = _db_shown(url)
+    _run(_existing(url))  # nothing to downgrade in a file that is not there: do not create it
     if not yes:
         click.confirm(
             f"Downgrade {shown} to {revision}? Tables and columns added after it are dropped "

@@ -190,6 +190,12 @@ def database_url(url: str | URL | None = None) -> str:
     return normalized.render_as_string(hide_password=False)
 
 
+# What SQLAlchemy's SQLite dialect reads from the URL's query string.
+_SQLITE_PARAMS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements", "uri"}
+)
+
+
 def _require_sqlite_path_form(url: URL) -> None:
     # sqlite://data/x.db reads as host "data", file "x.db": SQLAlchemy refuses it later with a
     # 60-line traceback. Say what the form is, once.
@@ -198,6 +204,14 @@ def _require_sqlite_path_form(url: URL) -> None:
             f"a SQLite URL has no host: {redact(url.render_as_string(hide_password=True))!r} "
             "has one (two slashes); write sqlite:///relative/path.db (three slashes) or "
             "sqlite:////absolute/path.db (four)"
+        )
+    # Without uri=true SQLAlchemy ignores other parameters with a warning (`?mode=ro` would
+    # quietly open the file for writing).
+    unknown = sorted(set(url.query) - _SQLITE_PARAMS)
+    if unknown and "uri" not in url.query:
+        raise ConfigurationError(
+            f"unsupported SQLite URL parameter(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(_SQLITE_PARAMS))} (with uri=true, SQLite's own URI parameters)"
         )
 
 

@@ -101,7 +101,9 @@ WRITE_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [*READ_COMMANDS, ["db", "downgrade", "base", "--yes"]], ids=" ".join
+)
 def test_read_commands_on_a_missing_file_say_so_and_create_nothing(tmp_path, command):
     result = run(*command, "--db", f"sqlite:///{tmp_path / 'typo.db'}")
     assert result.exit_code == 1

@@ -364,6 +364,12 @@ def test_a_sqlite_url_with_two_slashes_is_one_line_showing_the_forms(url):
     assert "sqlite:///relative/path.db" in message and "sqlite:////absolute/path.db" in message
 
 
+def test_sqlite_url_parameters_sqlalchemy_would_ignore_are_refused():
+    with pytest.raises(ConfigurationError, match=r"unsupported SQLite URL parameter\(s\) mode"):
+        database_url("sqlite:///x.db?mode=ro")
+    assert database_url("sqlite:///x.db?mode=ro&uri=true").endswith("?mode=ro&uri=true")
+
+
 @pytest.mark.parametrize("kind", ["device", "directory"])
 def test_a_sqlite_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
     path = "/dev/null" if kind == "device" else str(tmp_path)
