@@ -122,13 +122,13 @@ def _secrets_of(url: str | URL | None) -> list[str]:
 
 
 def describe_database(url: str | URL) -> str:
-    """Which database ``url`` names, for messages: ``SQLite file '/p/x.db'``, ``the in-memory
-    SQLite database``, ``PostgreSQL database 'db' on host:5432``. Never a password."""
+    """Which database ``url`` names, for messages: ``SQLite file '/p/x.db'``, ``SQLite
+    database ':memory:'``, ``PostgreSQL database 'db' on host:5432``. Never a password."""
     if isinstance(url, str):
         url = make_url(url)
     if url.get_backend_name() == "sqlite":
         if is_memory_sqlite(url):
-            return "the in-memory SQLite database"
+            return "SQLite database ':memory:'"
         return f"SQLite file {url.database!r}"
     host = url.host or "localhost"
     return redact(f"PostgreSQL database {url.database!r} on {host}:{url.port or 5432}", url)

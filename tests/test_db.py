@@ -326,7 +326,7 @@ def test_url_errors_never_show_a_secret_from_the_query_string(url):
 
 def test_describe_database_is_the_one_which_database_text():
     assert taskkit.db.describe_database("sqlite+aiosqlite:///a/b.db") == "SQLite file 'a/b.db'"
-    assert taskkit.db.describe_database("sqlite+aiosqlite://") == "the in-memory SQLite database"
+    assert taskkit.db.describe_database("sqlite+aiosqlite://") == "SQLite database ':memory:'"
     assert (
         taskkit.db.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
         == "PostgreSQL database 'd' on h:6543"
