@@ -187,6 +187,7 @@ async def _write_sqlite_file(
     finally:
         os.close(read_end)
     # Unbuffered: nothing is left to flush (and fail) when the pipe is closed after an error.
+    progress: asyncio.Future[dict[str, int]] | None = None
     with os.fdopen(write_end, "wb", buffering=0) as pipe:
         try:
             opening = await _message(child)
@@ -204,6 +205,14 @@ async def _write_sqlite_file(
             if child.returncode is None:
                 child.kill()
             await child.wait()
+            if progress is not None:
+                # Its error ("the writer stopped": we killed it) is not the one to report, and
+                # unretrieved, asyncio prints it with a traceback ("Task exception was never
+                # retrieved") when Ctrl-C ends the program.
+                progress.cancel()
+                await asyncio.wait([progress])
+                if not progress.cancelled():
+                    progress.exception()
             raise
 
 

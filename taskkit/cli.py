@@ -27,7 +27,7 @@ DB_OPTION = click.option(
     "url",
     metavar="URL",
     default=None,
-    help="Database URL (default: $DATABASE_URL, else taskkit.db in the user data directory).",
+    help="Database URL (default: $DATABASE_URL, else the project's data/taskkit.db).",
 )
 
 
@@ -56,18 +56,12 @@ def cli() -> None:
 def init(url: str | None) -> None:
     """Create the taskkit tables (through migrations), or upgrade them to the latest schema."""
     from taskkit import migrate
-    from taskkit.db import connect, database_url, ping, redact
 
-    async def go() -> str:
-        engine = connect(url)
-        try:
-            await ping(engine)
-            return await migrate.ensure_schema(engine)
-        finally:
-            await engine.dispose()
+    async def go(engine: AsyncEngine) -> str:
+        return await migrate.ensure_schema(engine)
 
-    revision = _run(go())
-    click.echo(f"tables ready in {redact(database_url(url))} (revision {revision})")
+    revision = _run(_db_call(url, go, writing="create taskkit's tables"))
+    click.echo(f"tables ready in {_db_shown(url)} (revision {revision})")
 
 
 @cli.command()
@@ -77,30 +71,22 @@ def info(url: str | None) -> None:
     from sqlalchemy import func, inspect
     from sqlmodel import SQLModel, select
 
-    from taskkit.db import connect, database_url, ping, redact
     from taskkit.models import Project, Task, TaskWorkerLink, Worker
 
-    async def go() -> dict[str, int | None]:
-        engine = connect(url)
-        try:
-            await ping(engine)
-            async with engine.connect() as conn:
-                existing = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-                counts: dict[str, int | None] = {}
-                for model in (Project, Worker, Task, TaskWorkerLink):
-                    table = SQLModel.metadata.tables[model.__tablename__]  # type: ignore[index]
-                    if table.name in existing:
-                        counts[table.name] = await conn.scalar(
-                            select(func.count()).select_from(table)
-                        )
-                    else:
-                        counts[table.name] = None
-                return counts
-        finally:
-            await engine.dispose()
+    async def go(engine: AsyncEngine) -> dict[str, int | None]:
+        async with engine.connect() as conn:
+            existing = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            counts: dict[str, int | None] = {}
+            for model in (Project, Worker, Task, TaskWorkerLink):
+                table = SQLModel.metadata.tables[model.__tablename__]  # type: ignore[index]
+                if table.name in existing:
+                    counts[table.name] = await conn.scalar(select(func.count()).select_from(table))
+                else:
+                    counts[table.name] = None
+            return counts
 
-    counts = _run(go())
-    click.echo(f"database: {redact(database_url(url))}")
+    counts = _run(_db_call(url, go))
+    click.echo(f"database: {_db_shown(url)}")
     for name, count in counts.items():
         click.echo(f"  {name:15s} {'(no table)' if count is None else f'{count:,} rows'}")
 
@@ -156,7 +142,7 @@ def seed(
             progress=progress,
         )
 
-    summary = _run(_db_call(url, go))
+    summary = _run(_db_call(url, go, writing="seed"))
     click.echo(f"{summary} into {_db_shown(url)}")
 
 
@@ -186,7 +172,7 @@ def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None
         await migrate.ensure_schema(engine)
         return await load_tasks(engine, csv_file, on_error=on_error, progress=progress)  # type: ignore[arg-type]
 
-    summary = _run(_db_call(url, go))
+    summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")
 
 
@@ -273,16 +259,34 @@ def report(
 # taskkit db ...: schema migrations (taskkit.migrate).
 
 
-async def _db_call(url: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Connect (a clear error if the server is down), run ``work``, dispose of the engine."""
-    from taskkit.db import connect, ping
+async def _db_call(
+    url: str | None, work: Callable[[AsyncEngine], Awaitable[T]], *, writing: str | None = None
+) -> T:
+    """Connect (a clear error if the server is down), run ``work``, dispose of the engine.
 
+    ``writing`` (what the command does, for messages): the database must be taskkit's or
+    empty. Without it the command only reads, and a missing SQLite file is an error rather
+    than a new file.
+    """
+    from taskkit.db import connect, ping
+    from taskkit.ownership import require_existing_database, require_taskkit_database
+
+    if writing is None:
+        require_existing_database(url)
     engine = connect(url)
     try:
         await ping(engine)
+        if writing is not None:
+            await require_taskkit_database(engine, doing=writing)
         return await work(engine)
     finally:
         await engine.dispose()
+
+
+async def _existing(url: str | None) -> None:
+    from taskkit.ownership import require_existing_database
+
+    require_existing_database(url)
 
 
 def _db_shown(url: str | None) -> str:
@@ -321,7 +325,7 @@ def db_upgrade(revision: str, url: str | None) -> None:
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return await migrate.current(engine), await migrate.upgrade(engine, revision)
 
-    before, after = _run(_db_call(url, go))
+    before, after = _run(_db_call(url, go, writing=f"upgrade to {revision}"))
     shown = _db_shown(url)
     if before == after:
         click.echo(f"{shown} is already at {after or 'base'}")
@@ -342,6 +346,7 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
     from taskkit import migrate
 
     shown = _db_shown(url)
+    _run(_existing(url))  # nothing to downgrade in a file that is not there: do not create it
     if not yes:
         click.confirm(
             f"Downgrade {shown} to {revision}? Tables and columns added after it are dropped "
@@ -352,7 +357,7 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return await migrate.current(engine), await migrate.downgrade(engine, revision)
 
-    before, after = _run(_db_call(url, go))
+    before, after = _run(_db_call(url, go, writing=f"downgrade to {revision}"))
     click.echo(f"downgraded {shown} from {before} to {after or 'base'}")
 
 
@@ -412,7 +417,7 @@ def db_stamp(revision: str, url: str | None) -> None:
     async def go(engine: AsyncEngine) -> None:
         await migrate.stamp(engine, revision)
 
-    _run(_db_call(url, go))
+    _run(_db_call(url, go, writing=f"stamp {revision}"))
     click.echo(f"stamped {_db_shown(url)} at {revision}")
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -25,21 +26,29 @@ from taskkit import (
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
     pooler,
 )
-from taskkit.errors import ConfigurationError, DatabaseUnavailableError, TaskkitError
+from taskkit.errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    MissingTablesError,
+    TaskkitError,
+)
 
 __all__ = [
     "connect",
     "create_db_and_tables",
     "database_url",
     "default_database_path",
+    "describe_database",
     "dispose_default_engines",
     "get_session",
     "has_open_work",
     "is_memory_sqlite",
+    "missing_tables_error",
     "ping",
     "postgres_connect_args",
     "reading",
     "redact",
+    "require_regular_file",
     "session",
 ]
 
@@ -88,12 +97,62 @@ _ASYNCPG_PARAMS: dict[str, type | None] = {
     "gsslib": None,
     "passfile": None,
 }
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+# The password of `scheme://user:password@host` (greedy up to the last `@` of the authority:
+# an unencoded `@` in the password must not leave its tail visible).
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^\s/?#]*@")
+# `name=value` where the name suggests a secret, in a URL's query string or a libpq
+# `key=value` string: generous on purpose (hiding a harmless value costs nothing).
+_SECRET_NAME = r"[\w.-]*(?:pass|pwd|secret|token|key|auth|cred|signature)[\w.-]*"
+_SECRET_PARAMETER_IN_TEXT = re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME})(\s*=\s*)[^&\s'\"#]*")
+_SECRET_NAME_ONLY = re.compile(rf"(?i){_SECRET_NAME}")
+HIDDEN = "***"
 
 
-def redact(text: str) -> str:
-    """``text`` with any ``scheme://user:password@`` password replaced by ``***``."""
-    return _PASSWORD_IN_TEXT.sub(r"\1***@", text)
+def redact(text: str, url: str | URL | None = None) -> str:
+    """``text`` with every secret a database URL can carry replaced by ``***``.
+
+    Hidden wherever they appear: the password of ``scheme://user:password@``, and the value
+    of any ``name=value`` whose name suggests a secret (``password``, ``sslpassword``,
+    ``passwd``, ``passfile``, ``token``, ``secret``, ``api_key``, ``auth``..., any case), in a
+    query string or a ``key=value`` connection string. With ``url`` (the URL the message is
+    about), its password and secret query values are also hidden where they appear alone (a
+    driver may echo them without the URL around them). Every message taskkit prints about a
+    database goes through this function.
+    """
+    text = _PASSWORD_IN_TEXT.sub(rf"\1{HIDDEN}@", text)
+    text = _SECRET_PARAMETER_IN_TEXT.sub(rf"\1\2{HIDDEN}", text)
+    for secret in _secrets_of(url):
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+def _secrets_of(url: str | URL | None) -> list[str]:
+    if url is None:
+        return []
+    if isinstance(url, str):
+        try:
+            url = make_url(url.strip())
+        except (ArgumentError, ValueError):
+            return []
+    values = [url.password or ""]
+    for name, value in url.query.items():
+        if _SECRET_NAME_ONLY.fullmatch(name):
+            values += [value] if isinstance(value, str) else list(value)
+    found = {v for v in values if v} | {quote(v, safe="") for v in values if v}
+    return sorted(found, key=len, reverse=True)  # longest first: no half-hidden value
+
+
+def describe_database(url: str | URL) -> str:
+    """Which database ``url`` names, for messages: ``SQLite file '/p/x.db'``, ``SQLite
+    database ':memory:'``, ``PostgreSQL database 'db' on host:5432``. Never a password."""
+    if isinstance(url, str):
+        url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        if is_memory_sqlite(url):
+            return "SQLite database ':memory:'"
+        return f"SQLite file {url.database!r}"
+    host = url.host or "localhost"
+    return redact(f"PostgreSQL database {url.database!r} on {host}:{url.port or 5432}", url)
 
 
 def _parse(raw: str) -> URL:
@@ -142,6 +201,7 @@ def database_url(url: str | URL | None = None) -> str:
     # Split by hand: URL.get_backend_name() would try to load a "postgres" dialect and fail.
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite", "aiosqlite"):
+        _require_sqlite_path_form(parsed)
         normalized = parsed.set(drivername="sqlite+aiosqlite")
     elif backend in ("postgresql", "postgres") and driver in ("", "asyncpg", "psycopg", "psycopg2"):
         normalized = _normalize_postgres_query(parsed.set(drivername="postgresql+asyncpg"))
@@ -151,6 +211,31 @@ def database_url(url: str | URL | None = None) -> str:
             f"supported forms: {SUPPORTED_URLS}"
         )
     return normalized.render_as_string(hide_password=False)
+
+
+# What SQLAlchemy's SQLite dialect reads from the URL's query string.
+_SQLITE_PARAMS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements", "uri"}
+)
+
+
+def _require_sqlite_path_form(url: URL) -> None:
+    # sqlite://data/x.db reads as host "data", file "x.db": SQLAlchemy refuses it later with a
+    # 60-line traceback. Say what the form is, once.
+    if url.host or url.port or url.username or url.password:
+        raise ConfigurationError(
+            f"a SQLite URL has no host: {redact(url.render_as_string(hide_password=True))!r} "
+            "has one (two slashes); write sqlite:///relative/path.db (three slashes) or "
+            "sqlite:////absolute/path.db (four)"
+        )
+    # Without uri=true SQLAlchemy ignores other parameters with a warning (`?mode=ro` would
+    # quietly open the file for writing).
+    unknown = sorted(set(url.query) - _SQLITE_PARAMS)
+    if unknown and "uri" not in url.query:
+        raise ConfigurationError(
+            f"unsupported SQLite URL parameter(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(_SQLITE_PARAMS))} (with uri=true, SQLite's own URI parameters)"
+        )
 
 
 def _normalize_postgres_query(url: URL) -> URL:
@@ -166,7 +251,7 @@ def _normalize_postgres_query(url: URL) -> URL:
     if unknown:
         raise ConfigurationError(
             f"unsupported PostgreSQL URL parameter(s) {', '.join(unknown)} in "
-            f"{url.render_as_string(hide_password=True)!r}; allowed: "
+            f"{redact(url.render_as_string(hide_password=True))!r}; allowed: "
             f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout, {pooler.PARAM}"
         )
     pooler.switch(query)  # a bad value is an error now, not at the first connection
@@ -222,7 +307,32 @@ def connect(
         except Exception as exc:
             raise pooler.clash_error(engine, exc) or _unavailable(engine.url, exc) from None
 
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _explain(context: Any) -> BaseException | None:
+        return missing_tables_error(engine.url, context.original_exception)
+
     return engine
+
+
+_MISSING_TABLE = re.compile(
+    r'no such table: (?:\w+\.)?(\w+)|relation "(?:\w+\.)?(\w+)" does not exist'
+)
+
+
+def missing_tables_error(url: URL, exc: BaseException) -> MissingTablesError | None:
+    """The one-line error for a query that needs a taskkit table the database lacks
+    (SQLite's "no such table", PostgreSQL's "relation does not exist"), or ``None`` when
+    ``exc`` is something else. :func:`connect` applies it to every statement its engine runs.
+    """
+    found = _MISSING_TABLE.search(str(exc))
+    name = found and (found.group(1) or found.group(2))
+    if not name or name not in SQLModel.metadata.tables:
+        return None
+    return MissingTablesError(
+        f"{describe_database(url)} has no table {name!r}: taskkit's tables have not been "
+        "created there; create them with `taskkit init` (same --db or DATABASE_URL) or "
+        "`await taskkit.create_db_and_tables(engine)`"
+    )
 
 
 def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
@@ -238,7 +348,12 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
                 f"cannot create SQLite database {str(path)!r}: directory "
                 f"{str(path.parent)!r} does not exist"
             )
-    engine = create_async_engine(url, echo=echo, **engine_kwargs)
+        require_regular_file(path)
+    try:
+        engine = create_async_engine(url, echo=echo, **engine_kwargs)
+    except ArgumentError as exc:
+        reason = redact(str(exc).strip().splitlines()[0], url)
+        raise ConfigurationError(f"cannot use {describe_database(url)}: {reason}") from None
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -249,7 +364,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if not memory:
+        if not memory and not _holds_other_tables(cursor):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -262,6 +377,32 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _holds_other_tables(cursor: Any) -> bool:
+    """Whether a SQLite database holds tables that are not taskkit's: someone else's file,
+    whose journal mode (a persistent setting) taskkit must not change by merely opening it."""
+    ours = [*SQLModel.metadata.tables, "alembic_version"]
+    cursor.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' "
+        f"ESCAPE '^' AND name NOT IN ({', '.join('?' * len(ours))}) LIMIT 1",
+        ours,
+    )
+    return cursor.fetchone() is not None
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a SQLite path that exists but is not a regular file (a directory, ``/dev/null``):
+    SQLite would fail later with "disk I/O error" and leave ``/dev/null-journal`` behind.
+
+    Raises:
+        ConfigurationError: ``path`` exists and is not a regular file.
+    """
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device, a pipe...)"
+        raise ConfigurationError(
+            f"SQLite file {str(path)!r} is {kind}; give the path of a database file"
+        )
 
 
 def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
@@ -401,13 +542,6 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailableError:
-    where = (
-        f"SQLite file {url.database!r}"
-        if url.get_backend_name() == "sqlite"
-        else f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432}"
-    )
     text_ = str(getattr(exc, "orig", None) or exc).strip()
-    reason = redact(text_.splitlines()[0] if text_ else type(exc).__name__)
-    if url.password:
-        reason = reason.replace(url.password, "***")
-    return DatabaseUnavailableError(f"cannot connect to {where}: {reason}")
+    reason = redact(text_.splitlines()[0] if text_ else type(exc).__name__, url)
+    return DatabaseUnavailableError(f"cannot connect to {describe_database(url)}: {reason}")

@@ -13,11 +13,13 @@ __all__ = [
     "ConfigurationError",
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
+    "ForeignDatabaseError",
     "InvalidArgumentError",
     "InvalidCursorError",
     "InvalidDataError",
     "LoadError",
     "MigrationError",
+    "MissingTablesError",
     "NotFoundError",
     "TaskkitError",
 ]
@@ -49,6 +51,16 @@ class AlreadyExistsError(TaskkitError):
 
 class DatabaseUnavailableError(TaskkitError):
     """The database server cannot be reached or refused the credentials."""
+
+
+class MissingTablesError(TaskkitError):
+    """A query needs taskkit's tables and the database does not have them (yet); the message
+    says how to create them (``taskkit init`` or ``create_db_and_tables``)."""
+
+
+class ForeignDatabaseError(TaskkitError):
+    """A command would write into a database that is not taskkit's (it holds other tables and
+    no taskkit migration record); nothing was written."""
 
 
 class DatabaseNotEmptyError(TaskkitError):

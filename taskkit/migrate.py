@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskkit.db import SQLITE_BEGIN_OPTION, ping, redact
+from taskkit.db import SQLITE_BEGIN_OPTION, describe_database, ping, redact
 from taskkit.errors import MigrationError, TaskkitError
 
 __all__ = [
@@ -387,17 +387,11 @@ def _failing_revision(exc: BaseException) -> str | None:
 def _first_line(exc: BaseException, engine: AsyncEngine) -> str:
     message = str(exc).strip()
     line = message.splitlines()[0] if message else type(exc).__name__
-    line = redact(line)
-    if engine.url.password:
-        line = line.replace(engine.url.password, "***")
-    return line
+    return redact(line, engine.url)
 
 
 def _where(engine: AsyncEngine) -> str:
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        return f"SQLite database {url.database or ':memory:'!r}"
-    return f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432}"
+    return describe_database(engine.url)
 
 
 def _known() -> str:

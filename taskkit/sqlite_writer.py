@@ -163,13 +163,27 @@ def _run(path: str, on_existing: str, check_keys: bool, phases: dict[str, float]
         db.execute("BEGIN IMMEDIATE")
         try:
             _write(db, on_existing, check_keys, written, lap)
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as failure:
+            _roll_back(db, failure)
             raise
     finally:
         db.close()
     lap("close")
     return written
+
+
+def _roll_back(db: _Connection, failure: BaseException) -> None:
+    """Roll back after ``failure``, which stays the error to report.
+
+    SQLite rolls a transaction back by itself after some errors (a full disk: "database or
+    disk is full"); our ROLLBACK then fails with "cannot rollback - no transaction is active",
+    which must not replace the real cause.
+    """
+    try:
+        db.execute("ROLLBACK")
+    except Exception as exc:
+        if "no transaction is active" not in str(exc):
+            failure.add_note(f"and the rollback failed too: {exc}")
 
 
 def _write(

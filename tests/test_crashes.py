@@ -2,6 +2,7 @@
 database either as it was or complete, on a SQLite file and on PostgreSQL."""
 
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -141,3 +142,92 @@ def test_seed_and_import_killed_on_postgres_roll_back(tmp_path):
         assert now - tasks in (0, ROWS), now
         tasks = now
     assert tasks == 300 + ROWS
+
+
+# --- issue 13: the real cause, one line, no traceback ----------------------------------------
+
+
+def _limit_file_size(limit: int):
+    def apply() -> None:
+        # A file-size limit makes every write past `limit` bytes fail, as a full disk does
+        # (ignored SIGXFSZ: the write returns an error instead of killing the process).
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.parametrize("tasks", [300_000, 20_000], ids=["adbc-writer", "engine"])
+def test_a_seed_that_runs_out_of_space_reports_that_not_the_rollback(tmp_path, tasks):
+    path = tmp_path / "full.db"
+    url = f"sqlite:///{path}"
+    subprocess.run(cli("init", "--db", url)[:-1], check=True, capture_output=True)
+    before = path.read_bytes()
+    done = subprocess.run(
+        cli("seed", "--tasks", str(tasks), "--db", url),
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size(1_500_001),
+    )
+    assert done.returncode == 1
+    assert "cannot rollback" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "nothing was stored" in done.stderr
+    assert "disk I/O error" in done.stderr or "database or disk is full" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("SELECT count(*) FROM task").fetchone() == (0,)
+    con.close()
+    assert before
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 12 MiB tmpfs: a disk that really fills up (needs the right to mount)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_seed_that_fills_the_disk_says_the_disk_is_full(small_filesystem):
+    url = f"sqlite:///{small_filesystem / 'full.db'}"
+    subprocess.run(cli("init", "--db", url)[:-1], check=True, capture_output=True)
+    done = subprocess.run(
+        cli("seed", "--tasks", "300000", "--db", url), capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "Error: the database refused the write, nothing was stored: "
+        "INTERNAL: failed to execute: database or disk is full"
+    )
+
+
+def test_ctrl_c_during_seed_prints_aborted_and_no_traceback(tmp_path):
+    path = tmp_path / "interrupted.db"
+    child = subprocess.Popen(
+        cli("seed", "--tasks", "1000000", "--db", f"sqlite:///{path}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wal = Path(f"{path}-wal")
+    deadline = time.monotonic() + 120
+    # Rows are flowing (the writer answered and reports progress): the moment where an
+    # unfinished progress task used to be left behind.
+    while child.poll() is None and not (wal.exists() and wal.stat().st_size > 4_000_000):
+        assert time.monotonic() < deadline, "the seed never started writing"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 1, stderr
+    assert stderr.strip() == "Aborted!"
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM task").fetchone() == (0,)
+    con.close()

@@ -293,3 +293,139 @@ async def test_every_entry_point_reports_an_unreachable_server_clearly():
                 assert "hunter2" not in str(info.value)
     finally:
         await engine.dispose()
+
+
+# --- issue 13: secrets in URLs, which database, files that are not databases -----------------
+
+SECRET_URLS = [
+    "postgresql://u@host/x?password=s3cr3t-value",
+    "postgresql://u@host/x?sslpassword=s3cr3t-value",
+    "postgresql://u@host/x?passwd=s3cr3t-value",
+    "postgresql://u@host/x?PASSWORD=s3cr3t-value&ssl=require",
+    "postgresql://u@host/x?ssl=require&api_token=s3cr3t-value",
+    "postgresql://u@host/x?client_secret=s3cr3t-value",
+    "postgresql://u@host/x?access_key=s3cr3t-value",
+    "postgresql://u:s3cr3t-value@host/x?password=s3cr3t-value",
+    "postgres://u:s3cr3t%40value@host/x?bogus=1",
+]
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_redact_hides_secrets_in_userinfo_and_query_parameters(url):
+    shown = redact(f"error in {url!r}: something")
+    assert "s3cr3t" not in shown
+    assert "host/x" in shown and "***" in shown
+
+
+def test_redact_hides_a_libpq_keyword_password_and_the_urls_secrets_standing_alone():
+    assert redact("host=h password=s3cr3t-value user=u") == "host=h password=*** user=u"
+    url = "postgresql://u@h/x?sslpassword=s3cr3t-value"
+    assert redact("the server said: s3cr3t-value is wrong", url) == "the server said: *** is wrong"
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_url_errors_never_show_a_secret_from_the_query_string(url):
+    with pytest.raises(ConfigurationError) as info:
+        database_url(url)
+    assert "s3cr3t" not in str(info.value)
+    assert "unsupported PostgreSQL URL parameter" in str(info.value)
+
+
+def test_describe_database_is_the_one_which_database_text():
+    assert taskkit.db.describe_database("sqlite+aiosqlite:///a/b.db") == "SQLite file 'a/b.db'"
+    assert taskkit.db.describe_database("sqlite+aiosqlite://") == "SQLite database ':memory:'"
+    assert (
+        taskkit.db.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
+        == "PostgreSQL database 'd' on h:6543"
+    )
+
+
+async def test_connection_and_migration_errors_name_the_database_the_same_way(tmp_path):
+    from taskkit import migrate
+
+    where = taskkit.db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    engine = connect(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(taskkit.MigrationError) as info:
+            await migrate.downgrade(engine, "base")
+    finally:
+        await engine.dispose()
+    assert where in str(info.value)
+    unreachable = connect("postgresql://u:pw@127.0.0.1:9/d")
+    with pytest.raises(DatabaseUnavailableError) as down:
+        await ping(unreachable)
+    await unreachable.dispose()
+    assert str(down.value).startswith(
+        "cannot connect to " + taskkit.db.describe_database("postgresql://u@127.0.0.1:9/d")
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://data/taskkit.db", "sqlite+aiosqlite://data/x.db", "sqlite://u:pw@h/x.db"]
+)
+def test_a_sqlite_url_with_two_slashes_is_one_line_showing_the_forms(url):
+    with pytest.raises(ConfigurationError) as info:
+        connect(url)
+    message = str(info.value)
+    assert "\n" not in message and "pw" not in message
+    assert "sqlite:///relative/path.db" in message and "sqlite:////absolute/path.db" in message
+
+
+def test_sqlite_url_parameters_sqlalchemy_would_ignore_are_refused():
+    with pytest.raises(ConfigurationError, match=r"unsupported SQLite URL parameter\(s\) mode"):
+        database_url("sqlite:///x.db?mode=ro")
+    assert database_url("sqlite:///x.db?mode=ro&uri=true").endswith("?mode=ro&uri=true")
+
+
+@pytest.mark.parametrize("kind", ["device", "directory"])
+def test_a_sqlite_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    path = "/dev/null" if kind == "device" else str(tmp_path)
+    with pytest.raises(ConfigurationError, match=r"not a regular file|is a directory"):
+        connect(f"sqlite:///{path}")
+
+
+# --- issue 13: a query on a database without taskkit's tables --------------------------------
+
+
+async def _bare_postgres_url() -> str:
+    """A new, empty PostgreSQL database on the test server (dropped and made again)."""
+    admin = connect(postgres_url(), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text("DROP DATABASE IF EXISTS taskkit_bare WITH (FORCE)"))
+            await conn.execute(text("CREATE DATABASE taskkit_bare"))
+    finally:
+        await admin.dispose()
+    return (
+        make_url(database_url(postgres_url()))
+        .set(database="taskkit_bare")
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite-memory", "sqlite-file", "postgresql"])
+async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_path):
+    from taskkit.query import count, select_tasks
+
+    url = {
+        "sqlite-memory": "sqlite://",
+        "sqlite-file": f"sqlite:///{tmp_path / 'bare.db'}",
+    }.get(backend) or await _bare_postgres_url()
+    engine = connect(url)
+    try:
+        calls = [
+            lambda s: s.exec(select_tasks()),
+            lambda s: count(s, select_tasks(status="pending")),
+            lambda s: taskkit.paginate(s, select_tasks()),
+            lambda s: taskkit.to_dataframe(engine, select_tasks()),
+        ]
+        for call in calls:
+            async with taskkit.session(engine) as s:
+                with pytest.raises(taskkit.MissingTablesError) as info:
+                    await call(s)
+            message = str(info.value)
+            assert "\n" not in message and "SELECT" not in message
+            assert "has no table 'task'" in message
+            assert "taskkit init" in message and "create_db_and_tables" in message
+    finally:
+        await engine.dispose()

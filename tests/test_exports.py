@@ -24,7 +24,7 @@ DOCUMENTED = {
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     # errors
     "AlreadyExistsError", "BulkWriteError", "ConfigurationError", "DatabaseNotEmptyError",
-    "DatabaseUnavailableError",
+    "DatabaseUnavailableError", "ForeignDatabaseError", "MissingTablesError",
     "InvalidArgumentError", "NotFoundError", "TaskkitError",
     "__version__",
 }  # fmt: skip

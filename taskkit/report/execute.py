@@ -67,8 +67,28 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
     from nbclient import NotebookClient
 
     node = nbformat.reads(json.dumps(nb), as_version=4)  # sources as strings, as nbclient wants
-    NotebookClient(node, kernel_name="python3").execute()
+    client = NotebookClient(
+        node, kernel_name="python3", kernel_manager_class=_quiet_shutdown_kernel_manager()
+    )
+    client.execute()
     return dict(node)
+
+
+def _quiet_shutdown_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdown(AsyncKernelManager):
+        """jupyter_client interrupts the kernel (SIGINT to its process group) before asking it
+        to shut down; a kernel still finishing a message then logs "[IPKernelApp] ERROR |
+        KeyboardInterrupt caught in kernel" after a successful run. When the notebook has run,
+        there is nothing to interrupt: shut down without the signal. (This overrides a
+        private jupyter_client method: tests/test_report_kernel.py notices if it changes.)"""
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return QuietShutdown
 
 
 @functools.cache
