@@ -14,7 +14,7 @@ from sqlalchemy.pool import StaticPool
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
 from taskkit.db import connect, default_database_path, ping, postgres_connect_args, redact
-from tests.conftest import postgres_url
+from tests.conftest import BACKENDS, postgres_url
 
 NEON = (
     "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"
@@ -403,7 +403,7 @@ async def _bare_postgres_url() -> str:
     )
 
 
-@pytest.mark.parametrize("backend", ["sqlite-memory", "sqlite-file", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_path):
     from taskkit.query import count, select_tasks
 

@@ -68,7 +68,12 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
 
     node = nbformat.reads(json.dumps(nb), as_version=4)  # sources as strings, as nbclient wants
     client = NotebookClient(
-        node, kernel_name="python3", kernel_manager_class=_quiet_shutdown_kernel_manager()
+        node,
+        kernel_name="python3",
+        kernel_manager_class=_quiet_shutdown_kernel_manager(),
+        # The kernel talks to us over loopback only; its "TCP without encryption" warning
+        # would be the only line a user sees.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
     return dict(node)
