@@ -34,7 +34,7 @@ from taskkit.errors import (
     TaskkitError,
 )
 from taskkit.frames import models_to_frame, to_dataframe
-from taskkit.load import LoadSummary, RowProblem, load_tasks
+from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
 from taskkit.migrate import ensure_schema
 from taskkit.models import (
     Priority,
@@ -75,6 +75,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
+    "ImportMapping",
     "InvalidArgumentError",
     "InvalidCursorError",
     "InvalidDataError",

@@ -49,7 +49,7 @@ from taskkit.bulk import Batch, Existing, write_batches
 from taskkit.errors import BulkWriteError, InvalidArgumentError, LoadError
 from taskkit.importers.dates import DateOrder, parse_dates
 from taskkit.importers.formats import WORKER_SEPARATOR, Converted, convert, detect
-from taskkit.importers.mapping import Mapping
+from taskkit.importers.mapping import ImportMapping
 from taskkit.importers.reading import read_file, read_frame
 from taskkit.importers.sync import known_keys, write_keyed
 from taskkit.models import (
@@ -62,7 +62,7 @@ from taskkit.models import (
     utcnow,
 )
 
-__all__ = ["COLUMNS", "LoadSummary", "Mapping", "RowProblem", "load_tasks"]
+__all__ = ["COLUMNS", "ImportMapping", "LoadSummary", "RowProblem", "load_tasks"]
 
 COLUMNS = (
     "id", "title", "description", "status", "priority", "project", "workers",
@@ -400,7 +400,7 @@ def _check(
         ("completed_at", int((is_completed & completed.isna()).sum()), "updated_at"),
     ):
         if count:
-            filled[name] = f"{count:,} rows given {what}"
+            filled[name] = f"{_rows(count)} given {what}"
     created = created.fillna(now)
     completed = completed.where(~is_completed | completed.notna(), updated)
     updated = updated.fillna(completed.where(is_completed, created)).fillna(created)
@@ -697,7 +697,7 @@ async def load_tasks(
     source: str | Path | pd.DataFrame,
     *,
     format: str | None = None,
-    mapping: Mapping | None = None,
+    mapping: ImportMapping | None = None,
     on_error: Literal["raise", "skip"] = "raise",
     date_order: DateOrder = None,
     tz: str = "UTC",
@@ -716,7 +716,8 @@ async def load_tasks(
             ``taskkit``; ``None``: detected from the header or JSON shape (the summary says
             which). See the README for what each format reads.
         mapping: columns, statuses, priorities and the worker separator the format does not
-            know (:class:`Mapping`, e.g. ``Mapping.build(status=["Blocked=in_progress"])``).
+            know (:class:`ImportMapping`, e.g.
+            ``ImportMapping.build(status=["Blocked=in_progress"])``).
         on_error: ``"raise"``: any bad row stores nothing and :class:`LoadError` lists the
             problems grouped by field and value, with counts and first rows; ``"skip"``: the
             good rows are stored and the bad ones reported in :attr:`LoadSummary.skipped`.
@@ -749,7 +750,7 @@ async def load_tasks(
         raise InvalidArgumentError(
             f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
         )
-    mapping = mapping or Mapping()
+    mapping = mapping or ImportMapping()
     fmt, detected = detect(raw, format or mapping.format)
     if raw.table.num_rows == 0 and raw.kind != "json":
         raise LoadError("no rows to load: the data has a header but no rows")
@@ -764,7 +765,7 @@ async def load_tasks(
         bad_rows = len({p.row for p in problems})
         where = " (row 1 is the line after the header)" if raw.kind == "csv" else ""
         raise LoadError(
-            f"{bad_rows:,} of {raw.table.num_rows:,} rows are invalid{where}; nothing was "
+            f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
             f"stored (format: {fmt.name}):\n" + _listing(problems, check.hints)
         )
     keep = ~check.bad
@@ -792,12 +793,11 @@ async def load_tasks(
         raise
     notes = list(rows.notes)
     if converted.merged:
-        notes.append(f"{converted.merged:,} rows merged into the task with the same key")
+        notes.append(f"{_rows(converted.merged)} merged into the task with the same key")
     filled = dict(rows.filled)
     for name, count in converted.filled.items():
-        filled[name] = (
-            f"{count:,} rows given the default ({'pending' if name == 'status' else 'medium'})"
-        )
+        default = "pending" if name == "status" else "medium"
+        filled[name] = f"{_rows(count)} given the default ({default})"
     return LoadSummary(
         tasks=written.get("task", 0),
         projects_created=written.get("project", 0),
@@ -813,6 +813,10 @@ async def load_tasks(
         filled=filled,
         notes=notes,
     )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 def _refusals(converted: Converted, check: _Checker) -> None:

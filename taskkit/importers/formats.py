@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit.errors import LoadError
-from taskkit.importers.mapping import FIELDS, Mapping, fold
+from taskkit.importers.mapping import FIELDS, ImportMapping, fold
 from taskkit.importers.reading import Raw, records_table
 
 __all__ = ["FORMATS", "WORKER_SEPARATOR", "Converted", "Format", "Refusal", "convert", "detect"]
@@ -88,6 +88,7 @@ class Converted:
     filled: dict[str, int] = field(default_factory=dict)  # field -> rows given a default
     refusals: list[Refusal] = field(default_factory=list)
     merged: int = 0  # rows folded into the row before with the same key
+    rows: int = 0  # rows read from the source
 
 
 def _has(*names: str) -> Callable[[Raw], bool]:
@@ -367,7 +368,7 @@ def _prepared(raw: Raw, fmt: Format) -> Raw:
     return raw
 
 
-def convert(raw: Raw, fmt: Format, mapping: Mapping, *, detected: bool = False) -> Converted:
+def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = False) -> Converted:
     """The source's rows as taskkit's columns (text), with what was ignored, filled in or
     refused."""
     raw = _prepared(raw, fmt)
@@ -402,9 +403,6 @@ def convert(raw: Raw, fmt: Format, mapping: Mapping, *, detected: bool = False) 
         target: _blank_as_null(table.column(source)) for target, source in sources.items()
     }
     columns["status"] = _status(table, fmt, mapping, columns, out)
-    missing_priority = columns["priority"].null_count if "priority" in columns else n
-    if missing_priority:
-        out.filled["priority"] = missing_priority
     if "priority" in columns:
         columns["priority"] = _values(
             columns["priority"], {**fmt.priority, **mapping.priority}, "priority", out,
@@ -414,8 +412,16 @@ def convert(raw: Raw, fmt: Format, mapping: Mapping, *, detected: bool = False) 
         columns["workers"] = _workers(columns["workers"], mapping.separator or fmt.separator)
     columns["row"] = pa.chunked_array([pa.array(np.arange(1, n + 1), pa.int64())])
     out.table = pa.table({name: columns[name] for name in (*FIELDS, "row") if name in columns})
+    out.rows = n
     if fmt.merge_rows and "key" in columns:
         out.table, out.merged = _merge(out.table)
+    # Counted after merging: one per task. Refused values are null too, but they are listed
+    # as refusals and their rows are not stored.
+    priority = out.table.column("priority") if "priority" in out.table.column_names else None
+    missing = out.table.num_rows if priority is None else priority.null_count
+    missing -= sum(len(r.rows) for r in out.refusals if r.field == "priority")
+    if missing > 0:
+        out.filled["priority"] = missing
     return out
 
 
@@ -433,7 +439,7 @@ def _blank_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _status(
-    table: pa.Table, fmt: Format, mapping: Mapping, columns: dict[str, Any], out: Converted
+    table: pa.Table, fmt: Format, mapping: ImportMapping, columns: dict[str, Any], out: Converted
 ) -> pa.ChunkedArray:
     """The user's mapping first, then the tracker's status category, then the format's own
     spellings; what none of them knows is refused."""

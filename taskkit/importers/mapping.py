@@ -23,7 +23,7 @@ from typing import Any
 from taskkit.errors import InvalidArgumentError
 from taskkit.models import Priority, Status
 
-__all__ = ["FIELDS", "Mapping", "fold"]
+__all__ = ["FIELDS", "ImportMapping", "fold"]
 
 FIELDS = (
     "key", "id", "title", "description", "status", "priority", "project", "workers",
@@ -39,7 +39,7 @@ def fold(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class ImportMapping:
     """A user's mapping; empty by default (each format brings its own defaults)."""
 
     columns: dict[str, str] = field(default_factory=dict)  # source column -> taskkit field
@@ -77,7 +77,7 @@ class Mapping:
         priority: dict[str, str] | Iterable[str] = (),
         separator: str | None = None,
         file: str | Path | None = None,
-    ) -> "Mapping":
+    ) -> "ImportMapping":
         """A mapping from ``SOURCE=TARGET`` strings or dicts, over a TOML file's (the
         options win)."""
         base = cls.from_toml(Path(file)) if file is not None else cls()
@@ -90,7 +90,7 @@ class Mapping:
         )
 
     @classmethod
-    def from_toml(cls, path: Path) -> "Mapping":
+    def from_toml(cls, path: Path) -> "ImportMapping":
         """The mapping a TOML file holds (see the module docstring for its tables)."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
