@@ -53,6 +53,9 @@ from taskkit.importers.mapping import ImportMapping
 from taskkit.importers.reading import read_file, read_frame
 from taskkit.importers.sync import known_keys, write_keyed
 from taskkit.models import (
+    DESCRIPTION_MAX,
+    KEY_MAX,
+    NAME_MAX,
     TITLE_MAX,
     Priority,
     ProjectCreate,
@@ -220,8 +223,14 @@ class _Checker:
     ) -> pa.Array:
         """Validate each distinct value once; flag rows with a bad one; return parsed values."""
         encoded = column.combine_chunks().dictionary_encode()
+        dictionary = encoded.dictionary
+        limits = _TEXT_RULES.get(field_name)
+        if limits is not None and pc.all(_plain_text_ok(dictionary, *limits)).as_py() is not False:
+            # Every distinct value passes the field's rules checked in bulk (the same rules
+            # as the model's: a test holds that), so pydantic has nothing to add.
+            return dictionary.take(encoded.indices)
         parsed: list[Any] = []
-        for code, value in enumerate(encoded.dictionary.to_pylist()):
+        for code, value in enumerate(dictionary.to_pylist()):
             try:
                 result = adapter.validate_python(value)
                 parsed.append(result.value if isinstance(result, Status | Priority) else result)
@@ -230,6 +239,24 @@ class _Checker:
                 rows = np.flatnonzero(encoded.indices.to_numpy(zero_copy_only=False) == code)
                 self.flag(rows, field_name, f"{_reason(exc)} (got {_shown(value)})")
         return pa.array(parsed, pa.string()).take(encoded.indices)
+
+
+# Text fields whose rules are length, not blank and storable: (min length, max length).
+_TEXT_RULES = {
+    "title": (1, TITLE_MAX), "description": (0, DESCRIPTION_MAX), "key": (1, KEY_MAX),
+    "project": (1, NAME_MAX), "worker": (1, NAME_MAX),
+}  # fmt: skip
+
+
+def _plain_text_ok(values: pa.Array, low: int, high: int) -> pa.Array:
+    """True for each value within ``low``..``high`` code points, not blank (when ``low``),
+    and without NUL (Arrow text is valid UTF-8, so no lone surrogates)."""
+    length = pc.utf8_length(values)
+    ok = pc.and_(pc.greater_equal(length, low), pc.less_equal(length, high))
+    ok = pc.and_(ok, pc.invert(pc.match_substring(values, "\x00")))
+    if low:
+        ok = pc.and_(ok, pc.not_equal(pc.utf8_trim_whitespace(values), ""))
+    return pc.fill_null(ok, False)
 
 
 def _shown(value: Any) -> str:

@@ -286,3 +286,21 @@ def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkey
     slow = load._timestamps(table, "created_at", load._Checker(np.arange(1, len(values) + 1)))
     pd.testing.assert_series_equal(fast, slow)
     assert str(fast.dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize("name", ["title", "description", "key", "project", "worker"])
+@pytest.mark.parametrize(
+    "value",
+    ["", " ", "\t\n", "a", "x\x00y", "é" * 100, "é" * 101, "t" * 200, "t" * 201, "d" * 10_001],
+)
+def test_bulk_text_rules_agree_with_the_models(name, value):
+    """The bulk check that lets most values skip pydantic accepts exactly what the model
+    accepts (it may only refuse more, and then pydantic gives the message)."""
+    load = sys.modules["taskkit.load"]
+    ok = load._plain_text_ok(pa.array([value]), *load._TEXT_RULES[name])[0].as_py()
+    try:
+        load._ADAPTERS[name].validate_python(value)
+        valid = True
+    except Exception:
+        valid = False
+    assert ok == valid

@@ -17,10 +17,12 @@ no value in the column proves it, the values are refused unless ``order`` says w
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["DateOrder", "Parsed", "parse_dates"]
 
@@ -53,58 +55,86 @@ class Parsed:
 def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") -> Parsed:
     """Parse a column of text (``None``/NaN: missing) in the forms above."""
     text = text.astype(object).where(text.notna(), None)
-    stripped = text.str.strip()
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    present = stripped.notna() & (stripped != "")
-    done = ~present
-    parsed = Parsed(out)
+    arrow = pc.utf8_trim_whitespace(pa.array(text.tolist(), pa.string()))
+    stripped = pd.Series(arrow.to_pylist(), index=text.index, dtype=object)
+    utc = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    present = pc.fill_null(pc.not_equal(arrow, ""), False)
+    done = pc.invert(present)
+    parsed = Parsed(pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]"))
 
-    def put(mask: pd.Series, values: pd.Series) -> None:
+    def form(pattern: str) -> pa.Array:
+        """Rows not yet read whose value has this form (RE2, in bulk)."""
         nonlocal done
-        good = values.notna()
-        out[mask[mask].index[good.to_numpy()]] = values[good].astype("datetime64[us, UTC]")
-        done = done | mask
+        mask = pc.and_(
+            pc.invert(done), pc.fill_null(pc.match_substring_regex(arrow, pattern), False)
+        )
+        done = pc.or_(done, mask)
+        return mask
+
+    def put(mask: Any, values: Any) -> None:
+        where = np.flatnonzero(np.asarray(mask))
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            values = values.to_pandas()
+        values = pd.Series(values)
+        if values.dt.tz is None:
+            values = values.dt.tz_localize("UTC")
+        utc[where] = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
 
     def local(values: pd.Series) -> pd.Series:
         return values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
 
-    aware = present & stripped.str.match(ISO_AWARE, na=False)
-    if aware.any():
-        put(aware, pd.to_datetime(stripped[aware], utc=True, format="ISO8601", errors="coerce"))
-    naive = present & ~done & stripped.str.match(ISO_NAIVE, na=False)
-    if naive.any():
-        put(naive, local(pd.to_datetime(stripped[naive], format="ISO8601", errors="coerce")))
-        parsed.naive += int(naive.sum())
-    jira = present & ~done & stripped.str.match(JIRA, na=False)
-    if jira.any():
-        values = stripped[jira].str.upper()
-        has_ampm = values.str.contains("M", regex=False)
-        read = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-        for mask, form in ((has_ampm, "%d/%b/%y %I:%M %p"), (~has_ampm, "%d/%b/%y %H:%M")):
-            if mask.any():
-                cleaned = values[mask].str.replace(r"(\d)([AP]M)$", r"\1 \2", regex=True)
-                read[mask] = pd.to_datetime(cleaned, format=form, errors="coerce")
-        put(jira, local(read))
-        parsed.naive += int(jira.sum())
-    rfc = present & ~done & stripped.str.match(RFC2822, na=False)
-    if rfc.any():
-        values = stripped[rfc].str.replace(r"^[A-Za-z]{3}, ", "", regex=True)
-        values = values.str.replace(r"\s*(?:UTC|GMT)\s*", " ", regex=True).str.strip()
-        values = values.where(values.str.contains(r"[+-]\d{4}$"), values + " +0000")
-        put(rfc, pd.to_datetime(values, utc=True, format="mixed", errors="coerce"))
-    numeric = present & ~done & stripped.str.match(NUMERIC, na=False)
-    if numeric.any():
+    def naive_series(values: pa.Array) -> pd.Series:
+        return pd.Series(values.to_pandas()).astype("datetime64[us]")
+
+    mask = form(ISO_AWARE)
+    if pc.any(mask).as_py():
+        put(
+            mask,
+            pd.to_datetime(stripped[np.asarray(mask)], utc=True, format="ISO8601", errors="coerce"),
+        )
+    mask = form(ISO_NAIVE)
+    if pc.any(mask).as_py():
+        values = pd.to_datetime(stripped[np.asarray(mask)], format="ISO8601", errors="coerce")
+        put(mask, local(values))
+        parsed.naive += int(pc.sum(mask).as_py())
+    mask = form(JIRA)
+    if pc.any(mask).as_py():
+        values = pc.utf8_upper(arrow.filter(mask))
+        values = pc.replace_substring_regex(values, r"(\d)([AP]M)$", r"\1 \2")
+        read = pc.strptime(values, format="%d/%b/%y %I:%M %p", unit="us", error_is_null=True)
+        read = pc.coalesce(
+            read, pc.strptime(values, format="%d/%b/%y %H:%M", unit="us", error_is_null=True)
+        )
+        put(mask, local(naive_series(read)))
+        parsed.naive += int(pc.sum(mask).as_py())
+    mask = form(RFC2822)
+    if pc.any(mask).as_py():
+        values = pc.replace_substring_regex(arrow.filter(mask), r"^[A-Za-z]{3}, ", "")
+        values = pc.utf8_trim_whitespace(
+            pc.replace_substring_regex(values, r"\s*(?:UTC|GMT)\s*", " ")
+        )
+        has_offset = pc.match_substring_regex(values, r"[+-]\d{4}$")
+        values = pc.if_else(has_offset, values, pc.binary_join_element_wise(values, "+0000", " "))
+        read = pc.coalesce(
+            pc.strptime(values, format="%d %b %Y %H:%M:%S %z", unit="us", error_is_null=True),
+            pc.strptime(values, format="%d %b %Y %H:%M %z", unit="us", error_is_null=True),
+        )
+        put(mask, read)
+    mask = form(NUMERIC)
+    if pc.any(mask).as_py():
+        numeric = stripped[np.asarray(mask)]
         # Each separator is its own form (Excel's dd-mm-yyyy beside a US m/d/yy): the order
         # one proves says nothing about the other.
-        separators = stripped[numeric].str.extract(r"^\d{1,2}([-/.])", expand=False)
+        separators = numeric.str.extract(r"^\d{1,2}([-/.])", expand=False)
         for separator in separators.unique():
-            _numeric(stripped[numeric][separators == separator], order, parsed, put, local)
-        done = done | numeric
-    bad = present & out.isna()
+            _numeric(numeric[separators == separator], order, parsed, put, local)
+    parsed.values = pd.Series(utc, index=text.index).dt.tz_localize("UTC")
+    bad = np.asarray(present) & np.isnat(utc)
     ambiguous_rows = set()
     for rows in parsed.ambiguous.values():
         ambiguous_rows.update(rows.tolist())
-    for value, rows in stripped[bad].groupby(stripped[bad], sort=False).groups.items():
+    bad_values = stripped[bad]
+    for value, rows in bad_values.groupby(bad_values, sort=False).groups.items():
         positions = np.array([text.index.get_loc(r) for r in rows])
         if not ambiguous_rows.intersection(positions.tolist()):
             parsed.bad[str(value)] = positions
@@ -115,7 +145,7 @@ def _numeric(
     values: pd.Series,
     order: DateOrder,
     parsed: Parsed,
-    put: Callable[[pd.Series, pd.Series], None],
+    put: Callable[[Any, Any], None],
     local: Callable[[pd.Series], pd.Series],
 ) -> None:
     parts = values.str.extract(NUMERIC)
@@ -140,5 +170,7 @@ def _numeric(
         + day.astype(str).str.zfill(2) + "T" + hour.astype(str).str.zfill(2) + ":"
         + parts["m"].fillna("00") + ":" + parts["s"].fillna("00")
     )  # fmt: skip
-    put(values.notna(), local(pd.to_datetime(iso, format="ISO8601", errors="coerce")))
+    mask = np.zeros(len(parsed.values), dtype=bool)
+    mask[[parsed.values.index.get_loc(r) for r in values.index]] = True
+    put(mask, local(pd.to_datetime(iso, format="ISO8601", errors="coerce")))
     parsed.naive += len(values)

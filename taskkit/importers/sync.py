@@ -39,6 +39,11 @@ async def known_keys(engine: AsyncEngine, keys: list[str]) -> int:
     """How many of ``keys`` tasks in the database already have."""
     found = 0
     async with engine.connect() as conn:
+        # A first import (no task has a key yet) needs no lookup per key.
+        if (
+            await conn.execute(select(_task.c.id).where(_task.c.key.is_not(None)).limit(1))
+        ).first() is None:
+            return 0
         for part in _chunks(keys):
             result = await conn.execute(select(_task.c.key).where(_task.c.key.in_(part)))
             found += len(result.all())
