@@ -74,7 +74,7 @@ def make_file(path: Path, n: int) -> None:
             status, category = rng.choice(STATES)
             created = jira_time(rng)
             description = (
-                f"Steps for {i}:\n1. open the page\n2. click \"save\", twice\n\nExpected: saved"
+                f'Steps for {i}:\n1. open the page\n2. click "save", twice\n\nExpected: saved'
                 if i % 10 == 0
                 else f"Description of issue {i}, with some words to make it a line of text."
             )
