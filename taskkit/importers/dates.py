@@ -54,9 +54,9 @@ class Parsed:
 
 def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") -> Parsed:
     """Parse a column of text (``None``/NaN: missing) in the forms above."""
-    text = text.astype(object).where(text.notna(), None)
-    arrow = pc.utf8_trim_whitespace(pa.array(text.tolist(), pa.string()))
-    stripped = pd.Series(arrow.to_pylist(), index=text.index, dtype=object)
+    text = text.reset_index(drop=True)
+    arrow = pc.utf8_trim_whitespace(pa.array(text, pa.string(), from_pandas=True))
+    stripped = pd.Series(arrow.to_pandas(), dtype=object)
     utc = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
     present = pc.fill_null(pc.not_equal(arrow, ""), False)
     done = pc.invert(present)
@@ -65,6 +65,8 @@ def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") ->
     def form(pattern: str) -> pa.Array:
         """Rows not yet read whose value has this form (RE2, in bulk)."""
         nonlocal done
+        if pc.all(done).as_py():  # every value read already: no pass over the column
+            return pa.array(np.zeros(len(arrow), dtype=bool))
         mask = pc.and_(
             pc.invert(done), pc.fill_null(pc.match_substring_regex(arrow, pattern), False)
         )
