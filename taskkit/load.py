@@ -48,9 +48,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskkit.bulk import Batch, Existing, write_batches
 from taskkit.errors import BulkWriteError, InvalidArgumentError, LoadError
 from taskkit.importers.dates import DateOrder, parse_dates
-from taskkit.importers.formats import WORKER_SEPARATOR, Converted, convert, detect
+from taskkit.importers.formats import WORKER_SEPARATOR, Converted, convert, detect, needed
 from taskkit.importers.mapping import ImportMapping
-from taskkit.importers.reading import read_file, read_frame
+from taskkit.importers.reading import Raw, read_file, read_frame
 from taskkit.importers.sync import known_keys, write_keyed
 from taskkit.models import (
     DESCRIPTION_MAX,
@@ -772,7 +772,7 @@ async def load_tasks(
     if isinstance(source, pd.DataFrame):
         raw = read_frame(source)
     elif isinstance(source, str | Path):
-        raw = read_file(Path(source))
+        raw = read_file(Path(source), select=lambda header: _needed(header, format, mapping))
     else:
         raise InvalidArgumentError(
             f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
@@ -840,6 +840,13 @@ async def load_tasks(
         filled=filled,
         notes=notes,
     )
+
+
+def _needed(header: list[str], format_name: str | None, mapping: ImportMapping | None) -> set[str]:
+    mapping = mapping or ImportMapping()
+    shape = Raw(table=pa.table({}), header=header, kind="csv")
+    fmt, _ = detect(shape, format_name or mapping.format)
+    return needed(header, fmt, mapping)
 
 
 def _rows(count: int) -> str:

@@ -19,9 +19,18 @@ import pyarrow.compute as pc
 
 from taskkit.errors import LoadError
 from taskkit.importers.mapping import FIELDS, ImportMapping, fold
-from taskkit.importers.reading import Raw, records_table
+from taskkit.importers.reading import Raw, records_table, unique_names
 
-__all__ = ["FORMATS", "WORKER_SEPARATOR", "Converted", "Format", "Refusal", "convert", "detect"]
+__all__ = [
+    "FORMATS",
+    "WORKER_SEPARATOR",
+    "Converted",
+    "Format",
+    "Refusal",
+    "convert",
+    "detect",
+    "needed",
+]
 
 WORKER_SEPARATOR = "\x1f"  # between worker names once a format has split its cells
 SHOWN_ROWS = 5
@@ -425,9 +434,14 @@ def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = F
     return out
 
 
+def needed(raw_header: list[str], fmt: Format, mapping: ImportMapping) -> set[str]:
+    """The source columns (unique names) a conversion reads."""
+    return set(fmt.columns) | set(fmt.also_reads) | set(mapping.columns)
+
+
 def _ignored(raw: Raw, used: set[str]) -> list[str]:
     names: dict[str, int] = {}
-    for original, unique in zip(raw.header, raw.table.column_names, strict=False):
+    for original, unique in zip(raw.header, unique_names(raw.header), strict=True):
         if unique not in used:
             names[original] = names.get(original, 0) + 1
     return [name if count == 1 else f"{name} (x{count})" for name, count in names.items()]

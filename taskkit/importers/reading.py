@@ -6,6 +6,7 @@ it, so ``007`` stays ``007`` and a date keeps the form the tracker wrote.
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,12 @@ def unique_names(header: list[str]) -> list[str]:
     return names
 
 
-def read_file(path: Path) -> Raw:
+def read_file(path: Path, select: Callable[[list[str]], set[str]] | None = None) -> Raw:
     """A CSV (any of ``,`` ``;`` or tab separated, UTF-8 with or without a BOM, quoted
     multi-line values) or a JSON file (a list of objects, or an object such as a Trello
-    board)."""
+    board). ``select(header)`` names the columns (unique names) a CSV's table needs: the
+    others are only listed in ``header``, not converted (a tracker export has ~90 columns and
+    an import reads about ten)."""
     if not path.is_file():
         raise InvalidArgumentError(f"file {str(path)!r} does not exist or is not a file")
     if path.stat().st_size == 0:
@@ -66,7 +69,7 @@ def read_file(path: Path) -> Raw:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"[", b"{"):
         return _read_json(path)
-    return _read_csv(path, head)
+    return _read_csv(path, head, select)
 
 
 def _not_utf8(path: Path, data: bytes | None = None) -> str:
@@ -93,7 +96,9 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] > 1 else ","
 
 
-def _read_csv(path: Path, head: bytes) -> Raw:
+def _read_csv(
+    path: Path, head: bytes, select: Callable[[list[str]], set[str]] | None = None
+) -> Raw:
     text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")
     first_line = text.splitlines()[0] if text.splitlines() else ""
     if not first_line.strip(" \t,;"):
@@ -101,6 +106,29 @@ def _read_csv(path: Path, head: bytes) -> Raw:
             f"{str(path)!r} has no header line: expected column names, at least 'title'"
         )
     delimiter = _delimiter(first_line)
+    guess = [h.strip() for h in next(csv.reader([first_line], delimiter=delimiter), [])]
+    positions: list[int] | None = None
+    if select is not None and guess:
+        wanted = select(unique_names(guess))
+        positions = [i for i, n in enumerate(unique_names(guess)) if n in wanted] or None
+    table = _arrow_csv(path, delimiter, positions)
+    header = [
+        str(v).removeprefix("\ufeff").strip() for v in table.slice(0, 1).to_pylist()[0].values()
+    ]
+    if positions is not None:
+        if header != [guess[i] for i in positions]:  # a header our quick read got wrong
+            return _read_csv(path, head)
+        table = table.slice(1).rename_columns([unique_names(guess)[i] for i in positions])
+        return Raw(table=table, header=guess, kind="csv", delimiter=delimiter)
+    if not any(header):
+        raise LoadError(
+            f"{str(path)!r} has no header line: expected column names, at least 'title'"
+        )
+    table = table.slice(1).rename_columns(unique_names(header))
+    return Raw(table=table, header=header, kind="csv", delimiter=delimiter)
+
+
+def _arrow_csv(path: Path, delimiter: str, positions: list[int] | None) -> pa.Table:
     try:
         # The header is read by Arrow as a data row (generated names): every column is then
         # text by position, whatever the names (repeated ones, a BOM before the first).
@@ -111,6 +139,7 @@ def _read_csv(path: Path, head: bytes) -> Raw:
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys((f"f{i}" for i in range(4096)), pa.string()),
                 strings_can_be_null=False,  # an empty cell is "", turned into None per column
+                include_columns=None if positions is None else [f"f{i}" for i in positions],
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -118,15 +147,7 @@ def _read_csv(path: Path, head: bytes) -> Raw:
         raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {reason}") from None
     if table.num_columns > 4096:
         raise LoadError(f"{str(path)!r} has more than 4,096 columns")
-    header = [
-        str(v).removeprefix("\ufeff").strip() for v in table.slice(0, 1).to_pylist()[0].values()
-    ]
-    if not any(header):
-        raise LoadError(
-            f"{str(path)!r} has no header line: expected column names, at least 'title'"
-        )
-    table = table.slice(1).rename_columns(unique_names(header))
-    return Raw(table=table, header=header, kind="csv", delimiter=delimiter)
+    return table
 
 
 def _read_json(path: Path) -> Raw:
