@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         TaskkitError,
     )
     from taskkit.frames import models_to_frame, to_dataframe
-    from taskkit.load import LoadSummary, RowProblem, load_tasks
+    from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
     from taskkit.migrate import ensure_schema
     from taskkit.models import (
         Priority,
@@ -116,6 +116,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "to_dataframe",
     ),
     "taskkit.load": (
+        "ImportMapping",
         "LoadSummary",
         "RowProblem",
         "load_tasks",
@@ -199,6 +200,7 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
     "ForeignDatabaseError",
+    "ImportMapping",
     "InvalidArgumentError",
     "InvalidCursorError",
     "InvalidDataError",

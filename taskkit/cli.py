@@ -147,33 +147,139 @@ def seed(
 
 
 @cli.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("source", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--from",
+    "format_",
+    type=click.Choice(["jira", "github", "asana", "linear", "plane", "trello", "taskkit"]),
+    default=None,
+    help="The export's format (default: detected from the header or JSON shape).",
+)
+@click.option(
+    "--map",
+    "columns",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help='A source column for a taskkit field, e.g. --map "Summary=title".',
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="VALUE=STATUS",
+    help='e.g. --status "Blocked=in_progress" (pending, in_progress, completed).',
+)
+@click.option(
+    "--priority",
+    "priorities",
+    multiple=True,
+    metavar="VALUE=PRIORITY",
+    help='e.g. --priority "Blocker=high" (low, medium, high).',
+)
+@click.option(
+    "--workers-separator",
+    metavar="TEXT",
+    default=None,
+    help="What separates worker names in one cell (default: the format's).",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    metavar="FILE.toml",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Column, status and priority mappings in a TOML file (see the README).",
+)
 @click.option(
     "--on-error",
     type=click.Choice(["raise", "skip"]),
     default="raise",
     show_default=True,
-    help="raise: any bad row stores nothing; skip: store the good rows, list the bad ones.",
+    help="raise: any bad row stores nothing; skip: store the good rows, list the bad ones "
+    "(exit status 3 when rows were skipped).",
+)
+@click.option(
+    "--dayfirst",
+    "date_order",
+    flag_value="dayfirst",
+    default=None,
+    help="Read dates like 06-09-2024 as 6 September.",
+)
+@click.option(
+    "--monthfirst",
+    "date_order",
+    flag_value="monthfirst",
+    help="Read dates like 06-09-2024 as June 9.",
+)
+@click.option(
+    "--tz",
+    default="UTC",
+    show_default=True,
+    metavar="ZONE",
+    help="The zone of times written without an offset, e.g. Europe/Berlin.",
+)
+@click.option(
+    "--long-titles",
+    type=click.Choice(["refuse", "truncate"]),
+    default="refuse",
+    show_default=True,
+    help="Titles over 200 characters: refuse the rows or cut them.",
+)
+@click.option(
+    "--open-completed",
+    type=click.Choice(["refuse", "drop"]),
+    default="refuse",
+    show_default=True,
+    help="A completed date on a task whose status is open: refuse, or drop the date.",
 )
 @PROGRESS_OPTION
 @DB_OPTION
-def import_(csv_file: str, on_error: str, progress: bool | None, url: str | None) -> None:
-    """Load tasks from a UTF-8 CSV file with a header (only `title` is required).
+def import_(
+    source: str,
+    format_: str | None,
+    columns: tuple[str, ...],
+    statuses: tuple[str, ...],
+    priorities: tuple[str, ...],
+    workers_separator: str | None,
+    mapping_file: str | None,
+    on_error: str,
+    date_order: str | None,
+    tz: str,
+    long_titles: str,
+    open_completed: str,
+    progress: bool | None,
+    url: str | None,
+) -> None:
+    """Load tasks from a tracker export (Jira, GitHub, Asana, Linear, Plane, Trello: CSV or
+    JSON as the tracker writes it) or a CSV with taskkit's columns.
 
-    Columns: id, title, description, status, priority, project (a name), workers (names
-    separated by ';'), created_at, updated_at, completed_at (ISO 8601; UTC if no offset).
-    Projects and workers named in the file are created when they do not exist. Everything
-    goes in one transaction. Example: data/example_tasks.csv.
-    """
+    The format is detected and named in the summary. Tasks that carry a tracker key already
+    in the database are updated, not duplicated. Values nobody mapped are refused, grouped
+    with their rows; columns nobody mapped are ignored and listed. Everything goes in one
+    transaction. Example: data/example_tasks.csv.
+    """  # fmt: skip
     from taskkit import migrate
-    from taskkit.load import load_tasks
+    from taskkit.load import ImportMapping, load_tasks
 
     async def go(engine: AsyncEngine) -> LoadSummary:
+        mapping = ImportMapping.build(
+            columns=columns, status=statuses, priority=priorities,
+            separator=workers_separator, file=mapping_file,
+        )  # fmt: skip
         await migrate.ensure_schema(engine)
-        return await load_tasks(engine, csv_file, on_error=on_error, progress=progress)  # type: ignore[arg-type]
+        return await load_tasks(
+            engine, source, format=format_, mapping=mapping,
+            on_error=on_error,  # type: ignore[arg-type]
+            date_order=date_order,  # type: ignore[arg-type]
+            tz=tz,
+            long_titles=long_titles,  # type: ignore[arg-type]
+            open_completed=open_completed,  # type: ignore[arg-type]
+            progress=progress,
+        )  # fmt: skip
 
     summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")
+    if summary.skipped:
+        raise SystemExit(3)  # rows were skipped: a script can tell
 
 
 # ---------------------------------------------------------------------------------------------

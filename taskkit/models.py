@@ -40,6 +40,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 __all__ = [
     "DESCRIPTION_MAX",
+    "KEY_MAX",
     "NAME_MAX",
     "TITLE_MAX",
     "WORKER_ID_MAX",
@@ -71,6 +72,7 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 NAME_MAX = 100
 WORKER_ID_MAX = 64
+KEY_MAX = 200  # a tracker's own key: HIVE-28515, owner/repo#1404, an Asana id
 
 
 class Status(enum.StrEnum):
@@ -120,6 +122,13 @@ RequiredText = Annotated[str, AfterValidator(storable_text), AfterValidator(_not
 Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(storable_text),
+    AfterValidator(_not_blank),
+]
+
+Key = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=KEY_MAX),
     AfterValidator(storable_text),
     AfterValidator(_not_blank),
 ]
@@ -388,6 +397,9 @@ class Task(TaskBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
     completed_at: datetime | None = None
+    # The tracker's own key, unique: re-importing an export updates the task that has it.
+    # Declared last, where migration 0004 added the column.
+    key: str | None = Field(default=None, unique=True, index=True, sa_type=sa.String(KEY_MAX))
     project: Project | None = Relationship(
         back_populates="tasks", sa_relationship_kwargs={"lazy": "raise_on_sql"}
     )
@@ -401,6 +413,8 @@ class Task(TaskBase, table=True):
 
 class TaskCreate(InputModel, TaskBase):
     """What a caller sends to create a task: every rule of TaskBase is checked here."""
+
+    key: Key | None = None
 
     set_elsewhere: ClassVar[dict[str, str]] = _TASK_SET_ELSEWHERE
 
@@ -432,6 +446,7 @@ class TaskRead(TaskBase):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    key: str | None = None
 
 
 class TaskReadWithRelations(TaskRead):

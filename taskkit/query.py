@@ -121,6 +121,15 @@ def _check_worker(value: Any) -> str:
     )
 
 
+def _check_key(value: Any) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    raise InvalidArgumentError(
+        f"key must be a tracker key (a non-empty string such as 'HIVE-28515'), or a list of "
+        f"them; got {value!r}"
+    )
+
+
 def _check_search(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(f"search must be a string; got {value!r}")
@@ -321,6 +330,7 @@ def select_tasks(
     order_by: str | Iterable[str] = "-created_at",
     with_project: bool = False,
     with_workers: bool = False,
+    key: OneOrMany[str] | None = None,
 ) -> SelectOfScalar[Task]:
     """A ``select(Task)`` with the given filters (all must match) and ordering.
 
@@ -342,6 +352,7 @@ def select_tasks(
             finds ``ÉCOLE``, on SQLite too). The text is bound as a parameter; ``%``, ``_``,
             ``*``, ``?``, ``[``, ``\\`` and quotes match literally.
         created_from: tasks created at or after this moment (inclusive).
+        key: tracker keys (``Task.key``, e.g. ``"HIVE-28515"``), matched exactly.
         created_to: tasks created before this moment (exclusive). Both take aware datetimes
             or dates (a date means midnight UTC); naive datetimes are refused rather than
             guessed.
@@ -370,6 +381,8 @@ def select_tasks(
         created_from=created_from,
         created_to=created_to,
     )
+    if key is not None:
+        conditions.append(col(Task.key).in_(_values("key", key, _check_key, "a tracker key")))
     stmt = select(Task).where(*conditions).order_by(*_order_clauses(order_by))
     if _check_flag("with_project", with_project):
         stmt = stmt.options(selectinload(Task.project))  # type: ignore[arg-type]

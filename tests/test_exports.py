@@ -22,6 +22,7 @@ DOCUMENTED = {
     "to_dataframe", "models_to_frame", "InvalidDataError",
     # seeding and loading
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
+    "ImportMapping",
     # errors
     "AlreadyExistsError", "BulkWriteError", "ConfigurationError", "DatabaseNotEmptyError",
     "DatabaseUnavailableError", "ForeignDatabaseError", "MissingTablesError",

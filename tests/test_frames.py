@@ -61,6 +61,7 @@ TASK_DTYPES = {
     "created_at": UTC_US,
     "updated_at": UTC_US,
     "completed_at": UTC_US,
+    "key": STR,
 }
 # A title SQL would choke on if it were pasted rather than bound or escaped.
 TRICKY = 'o\'k \\ 100% "quoted" ; --'
@@ -480,9 +481,9 @@ async def other_tool_sqlite(path: Path, rows: list[tuple[Any, ...]]) -> AsyncEng
         "PRAGMA journal_mode=WAL;"
         "CREATE TABLE task (title TEXT, description TEXT, status TEXT, priority TEXT,"
         " project_id INTEGER, id INTEGER PRIMARY KEY, created_at TEXT, updated_at TEXT,"
-        " completed_at TEXT)"
+        " completed_at TEXT, key TEXT)"
     )
-    con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", rows)
     con.commit()
     con.close()
     return taskkit.connect(f"sqlite:///{path}")
@@ -522,14 +523,14 @@ async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -
             text(
                 "CREATE TABLE frames_other_tool.task (title text, description text, status text,"
                 " priority text, project_id int, id int PRIMARY KEY, created_at timestamptz,"
-                " updated_at timestamptz, completed_at timestamptz)"
+                " updated_at timestamptz, completed_at timestamptz, key text)"
             )
         )
         await conn.execute(
             text(
                 "INSERT INTO frames_other_tool.task SELECT 't' || i, NULL,"
                 " CASE WHEN i = 50 THEN 'done' ELSE 'pending' END, 'low', NULL, i, now(), now(),"
-                " NULL FROM generate_series(1, 60) AS i"
+                " NULL, NULL FROM generate_series(1, 60) AS i"
             )
         )
     # connect_args set the search_path: the fast reader must resolve `task` the same way.

@@ -142,7 +142,8 @@ async def test_dataframe_with_nan_and_infinity_loads_nothing_and_says_why(filled
     with pytest.raises(taskkit.LoadError) as info:
         await taskkit.load_tasks(filled, frame, progress=False)
     message = str(info.value)
-    assert "row 2: title" in message and "row 3: id: must be a positive integer" in message
+    assert "title: String should have at least 1 character (got '') (1 row: 2)" in message
+    assert "id: must be a positive integer (got 'inf') (1 row: 3)" in message
     assert await snapshot(filled) == before
 
 

@@ -1,0 +1,9 @@
+"""Tracker exports in: reading files, recognising formats, mapping columns and values, dates.
+
+The package is private plumbing under :func:`taskkit.load_tasks`; its pieces, one concept each:
+
+* ``reading``: a CSV or JSON file (or a DataFrame) as a table of text columns;
+* ``dates``: the date and time forms real exports write;
+* ``mapping``: column, status and priority mappings (options or a TOML file);
+* ``formats``: what each tracker's export holds and how it becomes taskkit's columns.
+"""

@@ -1,0 +1,178 @@
+"""Dates and times in the forms real exports write, to aware UTC.
+
+=================================== =============================================
+form                                example (where it comes from)
+=================================== =============================================
+ISO 8601, ``Z`` or an offset        ``2025-03-01T09:30:00Z`` (GitHub, Linear, Plane)
+ISO 8601 without an offset          ``2025-03-01 09:30:00``, ``2025-03-01`` (Asana)
+Jira's local time                   ``17/Feb/22 11:02 AM`` (Jira Cloud CSV)
+day and month as numbers            ``06-09-2024 13:55``, ``4/17/16`` (Excel re-saves)
+RFC 2822 style                      ``Sun, 20 Apr 2025 10:17:06 UTC+0000`` (mail, feeds)
+=================================== =============================================
+
+Times without an offset are read in the zone ``tz`` (UTC unless told). Numbers for day and
+month (``06-09-2024``) are read in the order their values prove (a 13 or more is a day); when
+no value in the column proves it, the values are refused unless ``order`` says which.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["DateOrder", "Parsed", "parse_dates"]
+
+DateOrder = Literal["dayfirst", "monthfirst"] | None
+
+_ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+ISO_AWARE = _ISO + r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+ISO_NAIVE = _ISO + r"$"
+JIRA = r"^\d{1,2}/[A-Za-z]{3}/\d{2,4} \d{1,2}:\d{2}(?: ?[AaPp][Mm])?$"
+RFC2822 = (
+    r"^(?:[A-Za-z]{3}, )?\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}(?::\d{2})?"
+    r"\s*(?:UTC|GMT)?\s*(?:[+-]\d{4})?$"
+)
+NUMERIC = (
+    r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})"
+    r"(?:[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<p>[AaPp][Mm])?)?$"
+)
+
+
+@dataclass
+class Parsed:
+    """A parsed column and what could not be read (value -> row positions)."""
+
+    values: pd.Series  # datetime64[us, UTC], NaT where missing or bad
+    bad: dict[str, np.ndarray] = field(default_factory=dict)
+    ambiguous: dict[str, np.ndarray] = field(default_factory=dict)
+    naive: int = 0  # values read in the zone ``tz``
+
+
+def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") -> Parsed:
+    """Parse a column of text (``None``/NaN: missing) in the forms above."""
+    text = text.reset_index(drop=True)
+    arrow = pc.utf8_trim_whitespace(pa.array(text, pa.string(), from_pandas=True))
+    stripped = pd.Series(arrow.to_pandas(), dtype=object)
+    utc = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    present = pc.fill_null(pc.not_equal(arrow, ""), False)
+    done = pc.invert(present)
+    parsed = Parsed(pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]"))
+
+    def form(pattern: str) -> pa.Array:
+        """Rows not yet read whose value has this form (RE2, in bulk)."""
+        nonlocal done
+        if pc.all(done).as_py():  # every value read already: no pass over the column
+            return pa.array(np.zeros(len(arrow), dtype=bool))
+        mask = pc.and_(
+            pc.invert(done), pc.fill_null(pc.match_substring_regex(arrow, pattern), False)
+        )
+        done = pc.or_(done, mask)
+        return mask
+
+    def put(mask: Any, values: Any) -> None:
+        where = np.flatnonzero(np.asarray(mask))
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            values = values.to_pandas()
+        values = pd.Series(values)
+        if values.dt.tz is None:
+            values = values.dt.tz_localize("UTC")
+        utc[where] = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+
+    def local(values: pd.Series) -> pd.Series:
+        return values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+
+    def naive_series(values: pa.Array) -> pd.Series:
+        return pd.Series(values.to_pandas()).astype("datetime64[us]")
+
+    mask = form(ISO_AWARE)
+    if pc.any(mask).as_py():
+        put(
+            mask,
+            pd.to_datetime(stripped[np.asarray(mask)], utc=True, format="ISO8601", errors="coerce"),
+        )
+    mask = form(ISO_NAIVE)
+    if pc.any(mask).as_py():
+        values = pd.to_datetime(stripped[np.asarray(mask)], format="ISO8601", errors="coerce")
+        put(mask, local(values))
+        parsed.naive += int(pc.sum(mask).as_py())
+    mask = form(JIRA)
+    if pc.any(mask).as_py():
+        values = pc.utf8_upper(arrow.filter(mask))
+        values = pc.replace_substring_regex(values, r"(\d)([AP]M)$", r"\1 \2")
+        read = pc.strptime(values, format="%d/%b/%y %I:%M %p", unit="us", error_is_null=True)
+        read = pc.coalesce(
+            read, pc.strptime(values, format="%d/%b/%y %H:%M", unit="us", error_is_null=True)
+        )
+        put(mask, local(naive_series(read)))
+        parsed.naive += int(pc.sum(mask).as_py())
+    mask = form(RFC2822)
+    if pc.any(mask).as_py():
+        values = pc.replace_substring_regex(arrow.filter(mask), r"^[A-Za-z]{3}, ", "")
+        values = pc.utf8_trim_whitespace(
+            pc.replace_substring_regex(values, r"\s*(?:UTC|GMT)\s*", " ")
+        )
+        has_offset = pc.match_substring_regex(values, r"[+-]\d{4}$")
+        values = pc.if_else(has_offset, values, pc.binary_join_element_wise(values, "+0000", " "))
+        read = pc.coalesce(
+            pc.strptime(values, format="%d %b %Y %H:%M:%S %z", unit="us", error_is_null=True),
+            pc.strptime(values, format="%d %b %Y %H:%M %z", unit="us", error_is_null=True),
+        )
+        put(mask, read)
+    mask = form(NUMERIC)
+    if pc.any(mask).as_py():
+        numeric = stripped[np.asarray(mask)]
+        # Each separator is its own form (Excel's dd-mm-yyyy beside a US m/d/yy): the order
+        # one proves says nothing about the other.
+        separators = numeric.str.extract(r"^\d{1,2}([-/.])", expand=False)
+        for separator in separators.unique():
+            _numeric(numeric[separators == separator], order, parsed, put, local)
+    parsed.values = pd.Series(utc, index=text.index).dt.tz_localize("UTC")
+    bad = np.asarray(present) & np.isnat(utc)
+    ambiguous_rows = set()
+    for rows in parsed.ambiguous.values():
+        ambiguous_rows.update(rows.tolist())
+    bad_values = stripped[bad]
+    for value, rows in bad_values.groupby(bad_values, sort=False).groups.items():
+        positions = np.array([text.index.get_loc(r) for r in rows])
+        if not ambiguous_rows.intersection(positions.tolist()):
+            parsed.bad[str(value)] = positions
+    return parsed
+
+
+def _numeric(
+    values: pd.Series,
+    order: DateOrder,
+    parsed: Parsed,
+    put: Callable[[Any, Any], None],
+    local: Callable[[pd.Series], pd.Series],
+) -> None:
+    parts = values.str.extract(NUMERIC)
+    a, b = parts["a"].astype(int), parts["b"].astype(int)
+    if order is None:
+        day_first = bool((a > 12).any())
+        month_first = bool((b > 12).any())
+        if day_first != month_first:
+            order = "dayfirst" if day_first else "monthfirst"
+    if order is None:
+        for value, rows in values.groupby(values, sort=False).groups.items():
+            parsed.ambiguous[str(value)] = np.array([parsed.values.index.get_loc(r) for r in rows])
+        return
+    day, month = (a, b) if order == "dayfirst" else (b, a)
+    year = parts["y"].astype(int)
+    year = year.where(year >= 100, year + 2000)
+    hour = parts["h"].fillna("0").astype(int)
+    pm = parts["p"].fillna("").str.upper()
+    hour = hour.where(pm == "", hour % 12 + np.where(pm == "PM", 12, 0))
+    iso = (
+        year.astype(str).str.zfill(4) + "-" + month.astype(str).str.zfill(2) + "-"
+        + day.astype(str).str.zfill(2) + "T" + hour.astype(str).str.zfill(2) + ":"
+        + parts["m"].fillna("00") + ":" + parts["s"].fillna("00")
+    )  # fmt: skip
+    mask = np.zeros(len(parsed.values), dtype=bool)
+    mask[[parsed.values.index.get_loc(r) for r in values.index]] = True
+    put(mask, local(pd.to_datetime(iso, format="ISO8601", errors="coerce")))
+    parsed.naive += len(values)

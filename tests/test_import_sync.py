@@ -1,0 +1,81 @@
+"""The tracker key: kept with the task, shown in DataFrames, and re-imports update by it."""
+
+import pandas as pd
+import pytest
+from sqlmodel import select
+
+import taskkit
+from taskkit import LoadError, Task
+from taskkit.load import load_tasks
+from tests.helpers import snapshot
+from tests.test_load import tasks_of, write_path  # noqa: F401 (a fixture)
+
+FIRST = pd.DataFrame(
+    {
+        "key": ["HIVE-1", "HIVE-2", "HIVE-3"],
+        "title": ["one", "two", "three"],
+        "status": ["pending", "in_progress", "completed"],
+        "workers": ["Ann", "Ann; Bo", None],
+        "created_at": ["2025-01-01T00:00:00Z"] * 3,
+        "updated_at": ["2025-01-02T00:00:00Z"] * 3,
+    }
+)
+
+
+@pytest.mark.usefixtures("write_path")
+async def test_reimporting_the_same_export_changes_nothing(engine):
+    await load_tasks(engine, FIRST, progress=False)
+    before = await snapshot(engine)
+    again = await load_tasks(engine, FIRST, progress=False)
+    assert (again.tasks, again.updated, again.unchanged) == (0, 0, 3)
+    assert "by key: 0 new, 0 updated, 3 unchanged" in str(again)
+    assert await snapshot(engine) == before
+
+
+async def test_a_newer_export_updates_by_key_and_adds_new_keys(engine):
+    await load_tasks(engine, FIRST, progress=False)
+    newer = FIRST.copy()
+    newer.loc[1, ["status", "workers", "updated_at"]] = ["completed", "Bo", "2025-01-05T00:00:00Z"]
+    newer.loc[3] = ["HIVE-4", "four", "pending", "Cy", "2025-01-03T00:00:00Z", None]
+    summary = await load_tasks(engine, newer, progress=False)
+    assert (summary.tasks, summary.updated, summary.unchanged) == (1, 1, 2)
+    tasks = await tasks_of(engine)
+    assert [t.key for t in tasks] == ["HIVE-1", "HIVE-2", "HIVE-3", "HIVE-4"]
+    two = tasks[1]
+    assert two.status == "completed" and two.completed_at == pd.Timestamp("2025-01-05T00:00:00Z")
+    async with taskkit.session(engine) as s:
+        full = await taskkit.get_task(s, two.id, with_workers=True)
+        assert [w.name for w in full.workers] == ["Bo"]
+
+
+async def test_without_dates_a_reimport_keeps_created_at_and_is_unchanged(engine):
+    frame = pd.DataFrame({"key": ["A-1", "A-2"], "title": ["a", "b"]})
+    await load_tasks(engine, frame, progress=False)
+    created = [t.created_at for t in await tasks_of(engine)]
+    again = await load_tasks(engine, frame, progress=False)
+    assert (again.tasks, again.updated, again.unchanged) == (0, 0, 2)
+    assert [t.created_at for t in await tasks_of(engine)] == created
+
+
+async def test_tasks_without_a_key_are_added_each_time_as_before(engine):
+    frame = pd.DataFrame({"title": ["a", "b"]})
+    await load_tasks(engine, frame, progress=False)
+    again = await load_tasks(engine, frame, progress=False)
+    assert again.tasks == 2 and len(await tasks_of(engine)) == 4
+
+
+async def test_a_key_twice_in_one_file_is_refused_and_nothing_is_stored(engine):
+    frame = pd.DataFrame({"key": ["X-1", "X-1", "X-2"], "title": ["a", "b", "c"]})
+    before = await snapshot(engine)
+    with pytest.raises(LoadError, match=r"key: 'X-1' names several rows \(2 rows: 1, 2\)"):
+        await load_tasks(engine, frame, progress=False)
+    assert await snapshot(engine) == before
+
+
+async def test_the_key_is_in_dataframes_and_select_tasks(engine):
+    await load_tasks(engine, FIRST, progress=False)
+    frame = await taskkit.to_dataframe(engine, select(Task).order_by(Task.id))
+    assert list(frame["key"]) == ["HIVE-1", "HIVE-2", "HIVE-3"]
+    async with taskkit.session(engine) as s:
+        found = (await s.exec(taskkit.select_tasks(key="HIVE-2"))).all()
+    assert [t.title for t in found] == ["two"]
