@@ -66,6 +66,7 @@ from taskkit.query import (
     worker_load,
 )
 from taskkit.seed import SeedSummary, seed
+from taskkit.sql_view import QueryPlan, explain, show_sql
 
 __version__ = _version("taskkit")
 
@@ -88,6 +89,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectRead",
     "ProjectReadWithTasks",
+    "QueryPlan",
     "RowProblem",
     "SeedSummary",
     "Status",
@@ -115,6 +117,7 @@ __all__ = [
     "database_url",
     "delete_task",
     "ensure_schema",
+    "explain",
     "get_project",
     "get_session",
     "get_task",
@@ -128,6 +131,7 @@ __all__ = [
     "seed",
     "select_tasks",
     "session",
+    "show_sql",
     "status_priority_counts",
     "tasks_per_week",
     "to_dataframe",
