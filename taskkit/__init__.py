@@ -33,6 +33,7 @@ from taskkit.errors import (
     NotFoundError,
     TaskkitError,
 )
+from taskkit.explore import explore
 from taskkit.frames import models_to_frame, to_dataframe
 from taskkit.load import LoadSummary, RowProblem, load_tasks
 from taskkit.migrate import ensure_schema
@@ -118,6 +119,7 @@ __all__ = [
     "delete_task",
     "ensure_schema",
     "explain",
+    "explore",
     "get_project",
     "get_session",
     "get_task",

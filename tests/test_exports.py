@@ -21,7 +21,7 @@ DOCUMENTED = {
     # DataFrames
     "to_dataframe", "models_to_frame", "InvalidDataError",
     # the teaching view and the explore grid
-    "show_sql", "explain", "QueryPlan",
+    "show_sql", "explain", "QueryPlan", "explore",
     # seeding and loading
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     # errors
