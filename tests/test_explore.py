@@ -167,6 +167,8 @@ async def test_nulls_timestamps_and_long_text_as_shown(engine: AsyncEngine) -> N
 async def test_the_sql_panel_and_the_plan(seeded: AsyncEngine) -> None:
     grid = await taskkit.explore(seeded, size=SIZE)
     dialect = seeded.dialect.name
+    assert grid.sql == ""  # formatted only while the panel is open
+    grid.sql_open = True  # what opening the panel sends
     assert grid.sql.startswith(f"-- {dialect}") and "LIMIT 11" in grid.sql
     await grid.handle({"action": "next"})
     assert "task.created_at <" in grid.sql  # the seek condition of this page

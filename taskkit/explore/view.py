@@ -61,7 +61,15 @@ class View:
         return self.base is None
 
     def statement(self) -> Select[Any]:
-        """The select this view pages through."""
+        """The select this view pages through (the same object each call: paging caches its
+        plan per statement)."""
+        made = self.__dict__.get("_statement")
+        if made is None:
+            made = self._make_statement()
+            object.__setattr__(self, "_statement", made)  # a cache on a frozen dataclass
+        return made
+
+    def _make_statement(self) -> Select[Any]:
         if self.base is None:
             return select_tasks(**self.filters, order_by=self.order or DEFAULT_ORDER)
         if self.order is None:

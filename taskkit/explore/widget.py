@@ -57,6 +57,8 @@ class Explorer(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     code_text = traitlets.Unicode("").tag(sync=True)
+    # The SQL panel is formatted only while it is open: formatting costs more than a page.
+    sql_open = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, engine: AsyncEngine, view: View, size: int) -> None:
         super().__init__(size=size, filterable=view.is_tasks, choices=CHOICES)
@@ -179,10 +181,21 @@ class Explorer(anywidget.AnyWidget):
         columns = self.columns
         self.rows = [row_cells(item, columns) for item in page.items]
         self.has_prev, self.has_next = page.has_prev, page.has_next
-        self.sql = show_sql(page._query[0], self._engine) if page._query else ""
+        self._show_sql()
         self._describe_position()
         if self.total < 0 and self._background is None:
             self._start_background()
+
+    @traitlets.observe("sql_open")
+    def _sql_opened(self, _change: Any) -> None:
+        self._show_sql()
+
+    def _show_sql(self) -> None:
+        page = self._page
+        if self.sql_open and page is not None and page._query is not None:
+            self.sql = show_sql(page._query[0], self._engine)
+        else:
+            self.sql = ""
 
     def _describe_view(self) -> None:
         """Columns, order, filters and code of the view; a new count and plan verdict."""

@@ -26,10 +26,10 @@ function render({ model, el }) {
   const button = (action, label, title) =>
     h("button", { type: "button", "data-action": action, title, onclick: () => send({ action }) }, label);
   const moves = {
-    first: button("first", "\u23EE First", "first page"),
-    prev: button("prev", "\u25C0 Prev", "previous page"),
-    next: button("next", "Next \u25B6", "next page"),
-    last: button("last", "Last \u23ED", "last page (read backwards, not skipped to)"),
+    first: button("first", "\u00AB First", "first page"),
+    prev: button("prev", "\u2039 Prev", "previous page"),
+    next: button("next", "Next \u203A", "next page"),
+    last: button("last", "Last \u00BB", "last page (read backwards, not skipped to)"),
   };
   const position = h("span", { class: "tk-position" });
   const total = h("span", { class: "tk-total" });
@@ -114,7 +114,10 @@ function render({ model, el }) {
   const plan = h("pre", { class: "tk-plan" });
   const code = h("code", { class: "tk-code" });
   root.append(
-    h("details", { class: "tk-sql" },
+    h("details", { class: "tk-sql", ontoggle: (e) => {
+        model.set("sql_open", e.target.open);
+        model.save_changes();
+      } },
       h("summary", {}, "SQL of this page, and the code of this view"),
       h("div", { class: "tk-code-line" }, h("span", {}, "stmt = "), code),
       sql,
