@@ -183,7 +183,7 @@ async def test_a_static_table_stands_in_without_a_kernel(seeded: AsyncEngine) ->
     assert "application/vnd.jupyter.widget-view+json" in data
     assert data["text/html"].count("<tr>") == 1 + SIZE
     assert "created_at (UTC)" in data["text/html"]
-    assert data["text/plain"] == "<taskkit explore: taskkit.select_tasks(), page 1, 10 rows>"
+    assert data["text/plain"] == "<taskkit explore: taskkit.select_tasks(), 10 rows shown>"
     again = await taskkit.explore(seeded, size=SIZE)
     assert again._repr_mimebundle_()[0]["text/html"] == data["text/html"]  # reproducible
 

@@ -179,10 +179,11 @@ class Explorer(anywidget.AnyWidget):
                     self._from_end, self._place = False, 1
         self._page = page
         columns = self.columns
-        self.rows = [row_cells(item, columns) for item in page.items]
-        self.has_prev, self.has_next = page.has_prev, page.has_next
-        self._show_sql()
-        self._describe_position()
+        with self.hold_sync():  # one message to the browser for the whole page
+            self.rows = [row_cells(item, columns) for item in page.items]
+            self.has_prev, self.has_next = page.has_prev, page.has_next
+            self._show_sql()
+            self._describe_position()
         if self.total < 0 and self._background is None:
             self._start_background()
 
@@ -264,7 +265,8 @@ class Explorer(anywidget.AnyWidget):
     # -- display -----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        return f"<taskkit explore: {self.code}, {self.position}, {len(self.rows)} rows>"
+        # Only what the user chose: the position changes when the background count lands.
+        return f"<taskkit explore: {self.code}, {len(self.rows)} rows shown>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
