@@ -226,7 +226,8 @@ def _read_postgres(rows: list[Any]) -> QueryPlan:
                 indexes.append(found.group(1))
     full_scan = any("Seq Scan on" in line for line in lines)
     # An Incremental Sort reads an index in order and sorts only rows that tie on it.
-    temp_sort = any(re.match(r"\s*(->\s+)?Sort\b", line) for line in lines)
+    # A Sort node, not its "Sort Key:" detail line.
+    temp_sort = any(re.match(r"\s*(->\s+)?Sort\s+\(", line) for line in lines)
     return QueryPlan("postgresql", tuple(lines), tuple(indexes), full_scan, temp_sort)
 
 

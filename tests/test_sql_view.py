@@ -10,6 +10,7 @@ from sqlmodel import select
 import taskkit
 from taskkit import InvalidArgumentError, Task
 from taskkit.paging.last import last_page
+from taskkit.sql_view import _read_postgres
 
 
 async def seed_small(engine: AsyncEngine, n: int = 30) -> None:
@@ -97,6 +98,20 @@ async def test_explain_of_an_offset_page_reads_the_rows_it_skips(engine: AsyncEn
     plan = await taskkit.explain(engine, stmt.offset(20).limit(5))
     assert any("OFFSET" in taskkit.show_sql(stmt.offset(20), engine) for _ in [0])
     assert plan.lines
+
+
+def test_an_incremental_sort_on_postgresql_is_an_index_giving_the_order() -> None:
+    lines = [
+        ("Limit  (cost=0.48..5.06 rows=51 width=140)",),
+        ("  ->  Incremental Sort  (cost=0.48..89839.43 rows=1000000 width=140)",),
+        ("        Sort Key: created_at DESC, id DESC",),
+        ("        Presorted Key: created_at",),
+        ("        ->  Index Scan Backward using ix_task_created_at on task  (cost=0.42..4.43)",),
+    ]
+    plan = _read_postgres(lines)
+    assert plan.indexes == ("ix_task_created_at",) and not plan.temp_sort and not plan.full_scan
+    full = _read_postgres([("Sort  (cost=1.0..2.0 rows=5 width=9)",), ("  Sort Key: x",)])
+    assert full.temp_sort
 
 
 async def test_explain_refuses_a_string(engine: AsyncEngine) -> None:
