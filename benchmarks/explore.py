@@ -15,9 +15,9 @@ the cells, the SQL panel, the traits set) for:
 * the first page after a status filter (alternately pending and in_progress).
 
 Beside each: ``paginate`` (or the last page read the same way) on the same statement, in the
-same process. Figures are p95 and median in ms over --reps runs. The row count and the plan
-verdict run in the background after a first page; they are waited for outside the timings,
-and their own time is printed. Machines are shared and noisy: read the ratios.
+same process, the two interleaved. Figures are p95 and median in ms over --reps runs. The row
+count and the plan verdict run in the background after a first page; they are waited for
+outside the timings, and their own time is printed. Machines are shared and noisy: read the ratios.
 """
 
 import argparse
@@ -44,14 +44,21 @@ def p95(times: list[float]) -> float:
 
 
 async def timed(
-    run: Callable[[int], Awaitable[Any]], reps: int, between: Callable[[], Awaitable[Any]]
-) -> list[float]:
-    times = []
+    grid: Callable[[int], Awaitable[Any]],
+    alone: Callable[[int], Awaitable[Any]],
+    reps: int,
+    settle: Callable[[], Awaitable[Any]],
+) -> tuple[list[float], list[float]]:
+    """Times of ``grid`` and ``alone``, interleaved (each goes first every other run) so that
+    neither is always the one that meets a cold cache."""
+    times: tuple[list[float], list[float]] = ([], [])
     for i in range(reps):
-        started = time.perf_counter()
-        await run(i)
-        times.append((time.perf_counter() - started) * 1000)
-        await between()
+        order = [(0, grid), (1, alone)] if i % 2 == 0 else [(1, alone), (0, grid)]
+        for which, run in order:
+            started = time.perf_counter()
+            await run(i)
+            times[which].append((time.perf_counter() - started) * 1000)
+            await settle()
     return times
 
 
@@ -87,9 +94,6 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
     async def settle() -> None:
         await grid.settled()
 
-    async def nothing() -> None:
-        return None
-
     stmt = grid.statement
 
     async def alone_first(_: int) -> None:
@@ -98,8 +102,7 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
 
     line(
         "first page",
-        await timed(lambda _: grid.handle({"action": "first"}), reps, settle),
-        await timed(alone_first, reps, nothing),
+        *await timed(lambda _: grid.handle({"action": "first"}), alone_first, reps, settle),
     )
 
     deep = await deep_page(engine, stmt, n)
@@ -114,8 +117,7 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
 
     line(
         "page at 90% depth",
-        await timed(grid_deep, reps, settle),
-        await timed(alone_deep, reps, nothing),
+        *await timed(grid_deep, alone_deep, reps, settle),
     )
 
     async def alone_last(_: int) -> None:
@@ -124,8 +126,7 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
 
     line(
         "last page (reversed keyset)",
-        await timed(lambda _: grid.handle({"action": "last"}), reps, settle),
-        await timed(alone_last, reps, nothing),
+        *await timed(lambda _: grid.handle({"action": "last"}), alone_last, reps, settle),
     )
 
     async def grid_sort(_: int) -> None:
@@ -138,8 +139,7 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
 
     line(
         "first page after sorting by title",
-        await timed(grid_sort, reps, settle),
-        await timed(alone_sort, reps, nothing),
+        *await timed(grid_sort, alone_sort, reps, settle),
     )
     print(f"  (notice after the title sort: {grid.notice or 'none: an index serves the order'})")
 
@@ -158,8 +158,7 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
 
     line(
         "first page after a status filter",
-        await timed(grid_filter, reps, settle),
-        await timed(alone_filter, reps, nothing),
+        *await timed(grid_filter, alone_filter, reps, settle),
     )
     print(f"  (grid.code: {grid.code})")
 

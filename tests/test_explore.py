@@ -240,3 +240,20 @@ async def test_explore_refuses_what_it_cannot_page(
 async def test_explore_refuses_what_is_not_a_database() -> None:
     with pytest.raises(InvalidArgumentError, match="source must be an engine"):
         await taskkit.explore("sqlite://")  # type: ignore[arg-type]
+
+
+async def test_project_and_worker_filters_take_names_ids_and_text_from_inputs(
+    seeded: AsyncEngine,
+) -> None:
+    grid = await taskkit.explore(seeded, size=SIZE)
+    async with taskkit.session(seeded) as s:
+        project = await taskkit.get_project(s, 2)
+    await grid.handle(
+        {"action": "filter", "filters": {"project": [project.name, "3"], "worker": ["w-0001"]}}
+    )
+    assert grid.error == ""
+    assert grid.code == (f"taskkit.select_tasks(project=[{project.name!r}, 3], worker=['w-0001'])")
+    expected = await expected_ids(seeded, grid)
+    assert shown(grid) == expected[:SIZE]
+    projects = {row[grid.columns.index("project_id")] for row in grid.rows}
+    assert projects <= {"2", "3"}
