@@ -257,3 +257,11 @@ async def test_project_and_worker_filters_take_names_ids_and_text_from_inputs(
     assert shown(grid) == expected[:SIZE]
     projects = {row[grid.columns.index("project_id")] for row in grid.rows}
     assert projects <= {"2", "3"}
+
+
+async def test_a_message_from_the_browser_is_answered(seeded: AsyncEngine) -> None:
+    grid = await taskkit.explore(seeded, size=SIZE)
+    grid._handle_custom_msg({"action": "next"}, [])  # what the kernel calls for model.send
+    assert grid._request is not None
+    await grid._request
+    assert shown(grid) == (await expected_ids(seeded, grid))[SIZE : 2 * SIZE]

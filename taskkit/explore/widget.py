@@ -68,6 +68,7 @@ class Explorer(anywidget.AnyWidget):
         self._from_end = False  # the page's place is counted from the last page
         self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
         self._background: asyncio.Task[None] | None = None
+        self._request: asyncio.Task[None] | None = None  # the last request from the browser
         # In-memory SQLite has one connection for everything: requests take turns.
         self._one_connection = is_memory_sqlite(engine.url)
         self._lock = asyncio.Lock()
@@ -123,8 +124,10 @@ class Explorer(anywidget.AnyWidget):
     # -- requests ----------------------------------------------------------------------------
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # Called by the kernel's message loop, which cannot await: the request becomes a task
+        # (requests take turns on the lock, so pages arrive in the order clicked).
         if isinstance(content, dict):
-            asyncio.get_running_loop().create_task(self.handle(content))
+            self._request = asyncio.get_running_loop().create_task(self.handle(content))
 
     async def _answer(self, content: dict[str, Any]) -> None:
         action = content.get("action")
