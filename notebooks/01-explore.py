@@ -127,22 +127,28 @@ open_high = select_tasks(status=["pending", "in_progress"], priority="high")
 print(f"{await count(session, open_high):,} open high-priority tasks")
 
 # %% [markdown]
-# Because the result is a plain statement, you can read the SQL it will run:
+# Because the result is a plain statement, you can read the SQL it will run. `print(stmt)`
+# shows generic SQL with placeholders (`status IN (__[POSTCOMPILE_status_1])`); `show_sql`
+# shows what this database receives: its own dialect, the lists expanded and the values
+# written in (for reading: the database gets them as parameters, so run the statement, never
+# the text).
 
 # %%
-print(open_high)
+taskkit.show_sql(open_high, engine)
 
 # %% [markdown]
 # Filters combine. Projects can be named or given by id; `search` looks for a case-insensitive
 # piece of text in the title or the description; dates bound the creation time (`created_from`
-# inclusive, `created_to` exclusive; a `date` means midnight UTC).
+# inclusive, `created_to` exclusive; a `date` or an ISO string such as `"2025-06-01"` means
+# midnight UTC; `completed_from`/`completed_to` bound the completion time the same way).
 
 # %%
 questions = {
     "Apollo, still pending": select_tasks(project="Apollo", status="pending"),
     "mentions 'login'": select_tasks(search="login"),
-    "created in June 2025": select_tasks(
-        created_from=date(2025, 6, 1), created_to=date(2025, 7, 1)
+    "created in June 2025": select_tasks(created_from="2025-06-01", created_to="2025-07-01"),
+    "completed in December 2025": select_tasks(
+        completed_from=date(2025, 12, 1), completed_to=date(2026, 1, 1)
     ),
     "high priority, in Apollo or Borealis, created in Q4": select_tasks(
         priority="high",
@@ -209,6 +215,32 @@ print([t.id for t in page2])
 by_offset = await paginate_offset(session, login_tasks, page=2, size=5)
 print(repr(by_offset))
 print("same rows as keyset page 2:", [t.id for t in by_offset] == [t.id for t in page2])
+
+# %% [markdown]
+# ### Explore with the grid
+#
+# `taskkit.explore` shows any select as a grid that pages in the database: *First*, *Prev*,
+# *Next* and *Last* fetch one page each (the last page reads the order backwards, it does not
+# skip through the rows before it), a click on a header sorts (again to reverse), and the
+# filter bar builds the same `select_tasks(...)` you would write. The row count arrives after
+# the page, and the grid says when no index serves the order you picked. Open *SQL of this
+# page* to see what ran, and ask for the plan. Nothing is loaded beyond the page on screen.
+#
+# (Viewed without a running kernel, on the web or as HTML, this output is a static copy of the
+# first page.)
+
+# %%
+grid = await taskkit.explore(engine, size=10)
+grid
+
+# %% [markdown]
+# What you see is a statement you can keep working with: `grid.statement` is the select behind
+# the rows (with your sort and filters), `grid.code` the call that builds it, and
+# `await grid.to_dataframe()` reads all of its rows.
+
+# %%
+print(grid.code)
+print(f"{await count(session, grid.statement):,} rows behind the grid")
 
 # %% [markdown]
 # To process a whole result in chunks (a batch job, an export), `pages` walks every page:
@@ -310,18 +342,34 @@ display(
 )
 
 # %% [markdown]
-# Which projects hold the open work? Group by project name (tasks without a project show as
-# missing), then pivot status into columns:
+# Which projects hold the open work? Group by project name and status, then pivot status into
+# columns. Two arguments matter here:
+#
+# - `dropna=False`: some tasks have no project (`project_name` is missing). pandas drops rows
+#   whose group key is missing unless told otherwise, so without it those open tasks would
+#   vanish from the table without a word. Here they form a group of their own.
+# - `observed=True`: `status` is a categorical, and grouping by categoricals makes a row for
+#   every combination of categories, occurring or not. `observed=True` keeps only the pairs
+#   that occur (so no empty `completed` column for open work); `observed=False` keeps them
+#   all, which is what the pivot above wanted: every status and priority, even an empty one.
 
 # %%
+open_tasks = tasks[tasks["status"] != "completed"]
 open_by_project = (
-    tasks[tasks["status"] != "completed"]
-    .groupby(["project_name", "status"], observed=True)
+    open_tasks.groupby(["project_name", "status"], observed=True, dropna=False)
     .size()
     .unstack("status", fill_value=0)
 )
+open_by_project.index = open_by_project.index.fillna("(no project)")
 open_by_project["open"] = open_by_project.sum(axis=1)
 open_by_project.sort_values("open", ascending=False).head(5)
+
+# %%
+without = open_by_project.loc["(no project)", "open"]
+counted = open_by_project["open"].sum()
+print(
+    f"{without:,} open tasks have no project; the table counts {counted:,} of {len(open_tasks):,}"
+)
 
 # %% [markdown]
 # ## 8. Plots

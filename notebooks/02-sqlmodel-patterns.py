@@ -1363,6 +1363,124 @@ head_id = ...  # from migrate.history()
 check_prediction((head_id,), (await migrate.current(engine),), "head_id")
 
 # %% [markdown]
+# ## 7. Reading the SQL: keyset against OFFSET, what `selectinload` emits, why search scans
+#
+# This section stands on its own: a fresh database, two teaching tools, and its own clean-up.
+# `taskkit.show_sql(stmt, engine)` prints the SQL this database receives (its dialect, lists
+# expanded, values written in for reading); `await taskkit.explain(engine, stmt)` asks the
+# database for its plan and sums it up: which index it uses, whether it reads a whole table,
+# whether it sorts.
+
+# %%
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import event, tuple_
+from sqlmodel import select
+
+import taskkit
+from taskkit import Task
+
+teach_dir = Path(tempfile.mkdtemp(prefix="taskkit-sql-"))
+teach = taskkit.connect(f"sqlite:///{teach_dir / 'teach.db'}")
+await taskkit.ensure_schema(teach)
+await taskkit.seed(teach, tasks=2_000, projects=5, workers=10, seed=0, progress=False)
+newest_first = taskkit.select_tasks(order_by="-created_at")
+
+# %% [markdown]
+# ### Keyset against OFFSET
+#
+# Page 31 by OFFSET asks the database to walk the index from the newest task and throw away
+# the first 1,500 rows before it keeps 50. The plan says `SCAN ... USING INDEX`: the index
+# gives the order, but it is read from its start, and OFFSET discards as it goes.
+
+# %%
+by_offset = newest_first.offset(1_500).limit(50)
+print(taskkit.show_sql(by_offset, teach))
+await taskkit.explain(teach, by_offset)
+
+# %% [markdown]
+# The keyset page remembers where the previous page ended (its last `created_at` and `id`) and
+# asks for the rows after that point. How the condition is written matters. Spelled out as
+# `created_at < x OR (created_at = x AND id < y)`, SQLite does not see a range on the index and
+# still walks it from the start (`SCAN`):
+
+# %%
+async with taskkit.session(teach) as s:
+    previous = (await s.exec(newest_first.offset(1_499).limit(1))).one()
+spelled_out = newest_first.where(
+    (Task.created_at < previous.created_at)
+    | ((Task.created_at == previous.created_at) & (Task.id < previous.id))
+).limit(50)
+await taskkit.explain(teach, spelled_out)
+
+# %% [markdown]
+# As a row-value comparison, `(created_at, id) < (x, y)`, it is a range, and the plan becomes
+# `SEARCH`: a seek into the index at the cursor, so the rows before the page are never read and
+# page 31 costs what page 1 costs. This is the condition `taskkit.paginate` writes (with a
+# plain `created_at <= x` in front, for databases that seek only on single columns). SQLite's
+# dialect always writes an `OFFSET` after a `LIMIT`; `OFFSET 0` skips nothing.
+
+# %%
+by_keyset = newest_first.where(
+    tuple_(Task.created_at, Task.id) < tuple_(previous.created_at, previous.id)
+).limit(50)
+print(taskkit.show_sql(by_keyset, teach))
+await taskkit.explain(teach, by_keyset)
+
+# %% [markdown]
+# ### What `selectinload` emits
+#
+# `with_project=True` loads each task's project with `selectinload`: one query for the tasks,
+# then one more for all their projects at once (`IN` the ids it saw), never one per task. A
+# listener on the engine shows the statements as the driver receives them:
+
+# %%
+emitted = []
+
+
+def remember(conn, cursor, statement, parameters, context, executemany):
+    emitted.append((" ".join(statement.split()), parameters))
+
+
+event.listen(teach.sync_engine, "before_cursor_execute", remember)
+async with taskkit.session(teach) as s:
+    three = (await s.exec(taskkit.select_tasks(with_project=True, order_by="id").limit(3))).all()
+event.remove(teach.sync_engine, "before_cursor_execute", remember)
+for statement, parameters in emitted:
+    if statement.startswith("SELECT"):
+        print(statement, parameters, sep="\n", end="\n\n")
+print([(t.id, t.project.name if t.project else None) for t in three])
+
+# %% [markdown]
+# ### Why a search cannot use an index
+#
+# An index keeps titles sorted, so it finds a title that *starts* with a known text the way you
+# find a word in a dictionary. A search for text *anywhere* in the title (`*login*` here,
+# SQLite's case-folding `GLOB`; `ILIKE '%login%'` on PostgreSQL) can match in the middle of any
+# title, so the sorted order does not help: the database reads every row.
+
+# %%
+search = taskkit.select_tasks(search="login", order_by="id")
+print(taskkit.show_sql(search, teach))
+await taskkit.explain(teach, search)
+
+# %% [markdown]
+# An exact title, by contrast, is a seek into `ix_task_title`:
+
+# %%
+await taskkit.explain(teach, select(Task).where(Task.title == "Fix login timeout"))
+
+# %% [markdown]
+# On a table of a few thousand rows reading everything is instant; on millions, filter by
+# something indexed first (a status, a project, a date range) so the search reads fewer rows.
+
+# %%
+await teach.dispose()
+shutil.rmtree(teach_dir)
+
+# %% [markdown]
 # ## Clean up
 
 # %%

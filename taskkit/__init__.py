@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         NotFoundError,
         TaskkitError,
     )
+    from taskkit.explore import explore
     from taskkit.frames import models_to_frame, to_dataframe
     from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
     from taskkit.migrate import ensure_schema
@@ -74,8 +75,10 @@ if TYPE_CHECKING:
         worker_load,
     )
     from taskkit.seed import SeedSummary, seed
+    from taskkit.sql_view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
+    "taskkit.sql_view": ("QueryPlan", "explain", "show_sql"),
     "taskkit.crud": (
         "assign",
         "create_project",
@@ -115,6 +118,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "models_to_frame",
         "to_dataframe",
     ),
+    "taskkit.explore": ("explore",),
     "taskkit.load": (
         "ImportMapping",
         "LoadSummary",
@@ -215,6 +219,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectRead",
     "ProjectReadWithTasks",
+    "QueryPlan",
     "RowProblem",
     "SeedSummary",
     "Status",
@@ -242,6 +247,8 @@ __all__ = [
     "database_url",
     "delete_task",
     "ensure_schema",
+    "explain",
+    "explore",
     "get_project",
     "get_session",
     "get_task",
@@ -255,6 +262,7 @@ __all__ = [
     "seed",
     "select_tasks",
     "session",
+    "show_sql",
     "status_priority_counts",
     "tasks_per_week",
     "to_dataframe",

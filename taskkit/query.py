@@ -145,7 +145,23 @@ def _check_search(value: Any) -> str:
     return value
 
 
+def _parse_moment(name: str, value: str) -> datetime | date:
+    """An ISO 8601 date (``2025-06-01``) or timestamp with an offset (``...T09:00:00Z``)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{name} must be an ISO 8601 date such as '2025-06-01' or a timestamp with an "
+            f"offset such as '2025-06-01T09:00:00Z'; got {value!r}"
+        ) from None
+
+
 def _check_moment(name: str, value: Any) -> datetime:
+    if isinstance(value, str):
+        value = _parse_moment(name, value)
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise InvalidArgumentError(
@@ -156,7 +172,8 @@ def _check_moment(name: str, value: Any) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise InvalidArgumentError(
-        f"{name} must be a timezone-aware datetime or a date (midnight UTC); got {value!r}"
+        f"{name} must be a timezone-aware datetime, a date (midnight UTC) or an ISO 8601 "
+        f"string of either; got {value!r}"
     )
 
 
@@ -179,6 +196,8 @@ def _conditions(
     search: Any,
     created_from: Any,
     created_to: Any,
+    completed_from: Any = None,
+    completed_to: Any = None,
 ) -> list[ColumnElement[bool]]:
     """The WHERE conditions for the filters given (``None`` means: no filter on it)."""
     conditions: list[ColumnElement[bool]] = []
@@ -212,16 +231,24 @@ def _conditions(
                 _FoldedContains(col(Task.title), text), _FoldedContains(col(Task.description), text)
             )
         )
-    start = None if created_from is None else _check_moment("created_from", created_from)
-    end = None if created_to is None else _check_moment("created_to", created_to)
-    if start is not None and end is not None and start > end:
+    conditions += _between("created", col(Task.created_at), created_from, created_to)
+    conditions += _between("completed", col(Task.completed_at), completed_from, completed_to)
+    return conditions
+
+
+def _between(name: str, column: Any, start: Any, end: Any) -> list[ColumnElement[bool]]:
+    """``{name}_from <= column < {name}_to`` for the bounds given."""
+    lower = None if start is None else _check_moment(f"{name}_from", start)
+    upper = None if end is None else _check_moment(f"{name}_to", end)
+    if lower is not None and upper is not None and lower > upper:
         raise InvalidArgumentError(
-            f"created_from ({start.isoformat()}) must not be after created_to ({end.isoformat()})"
+            f"{name}_from ({lower.isoformat()}) must not be after {name}_to ({upper.isoformat()})"
         )
-    if start is not None:
-        conditions.append(col(Task.created_at) >= start)
-    if end is not None:
-        conditions.append(col(Task.created_at) < end)
+    conditions: list[ColumnElement[bool]] = []
+    if lower is not None:
+        conditions.append(column >= lower)
+    if upper is not None:
+        conditions.append(column < upper)
     return conditions
 
 
@@ -232,8 +259,10 @@ def any_of(
     project: OneOrMany[int | str] | None = None,
     worker: OneOrMany[str] | None = None,
     search: str | None = None,
-    created_from: datetime | date | None = None,
-    created_to: datetime | date | None = None,
+    created_from: datetime | date | str | None = None,
+    created_to: datetime | date | str | None = None,
+    completed_from: datetime | date | str | None = None,
+    completed_to: datetime | date | str | None = None,
 ) -> ColumnElement[bool]:
     """A condition true when ANY of the given filters matches (``select_tasks`` ANDs them).
 
@@ -253,6 +282,8 @@ def any_of(
         search=search,
         created_from=created_from,
         created_to=created_to,
+        completed_from=completed_from,
+        completed_to=completed_to,
     )
     if not conditions:
         raise InvalidArgumentError(
@@ -325,8 +356,10 @@ def select_tasks(
     project: OneOrMany[int | str] | None = None,
     worker: OneOrMany[str] | None = None,
     search: str | None = None,
-    created_from: datetime | date | None = None,
-    created_to: datetime | date | None = None,
+    created_from: datetime | date | str | None = None,
+    created_to: datetime | date | str | None = None,
+    completed_from: datetime | date | str | None = None,
+    completed_to: datetime | date | str | None = None,
     order_by: str | Iterable[str] = "-created_at",
     with_project: bool = False,
     with_workers: bool = False,
@@ -353,9 +386,12 @@ def select_tasks(
             ``*``, ``?``, ``[``, ``\\`` and quotes match literally.
         created_from: tasks created at or after this moment (inclusive).
         key: tracker keys (``Task.key``, e.g. ``"HIVE-28515"``), matched exactly.
-        created_to: tasks created before this moment (exclusive). Both take aware datetimes
-            or dates (a date means midnight UTC); naive datetimes are refused rather than
-            guessed.
+        created_to: tasks created before this moment (exclusive). Both take aware datetimes,
+            dates (a date means midnight UTC) or ISO 8601 strings of either (``"2025-06-01"``,
+            ``"2025-06-01T09:00:00Z"``); naive datetimes, and strings without an offset, are
+            refused rather than guessed.
+        completed_from / completed_to: the same bounds on ``completed_at``; tasks not
+            completed (``completed_at`` NULL) never match them.
         order_by: column names from :data:`ORDER_COLUMNS`, ``-`` for descending; one string
             or a list. ``status`` and ``priority`` sort in declared order (pending <
             in_progress < completed, low < medium < high; an expression no index serves, so
@@ -380,6 +416,8 @@ def select_tasks(
         search=search,
         created_from=created_from,
         created_to=created_to,
+        completed_from=completed_from,
+        completed_to=completed_to,
     )
     if key is not None:
         conditions.append(col(Task.key).in_(_values("key", key, _check_key, "a tracker key")))

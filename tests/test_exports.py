@@ -20,6 +20,8 @@ DOCUMENTED = {
     "InvalidCursorError",
     # DataFrames
     "to_dataframe", "models_to_frame", "InvalidDataError",
+    # the teaching view and the explore grid
+    "show_sql", "explain", "QueryPlan", "explore",
     # seeding and loading
     "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
     "ImportMapping",

@@ -203,6 +203,43 @@ async def test_created_range_is_inclusive_then_exclusive(
     assert sorted(await ids(db, day)) == list(range(16, 40))
 
 
+async def test_dates_may_be_iso_strings(engine: AsyncEngine, db: AsyncSession) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Task),
+            [
+                {"title": f"t{h}", "created_at": BASE + timedelta(hours=h),
+                 "updated_at": BASE + timedelta(hours=h)}
+                for h in range(48)
+            ],
+        )  # fmt: skip
+    by_string = select_tasks(created_from="2025-03-04", created_to="2025-03-05T00:00:00Z")
+    by_date = select_tasks(created_from=date(2025, 3, 4), created_to=date(2025, 3, 5))
+    assert sorted(await ids(db, by_string)) == sorted(await ids(db, by_date)) == list(range(16, 40))
+    shifted = select_tasks(created_from="2025-03-04T00:00:00-05:00")  # 05:00 UTC
+    assert min(await ids(db, shifted)) == 16 + 5
+
+
+async def test_completed_range_bounds_completed_at_and_skips_open_tasks(
+    engine: AsyncEngine, db: AsyncSession
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Task),
+            [
+                {"title": f"t{d}", "created_at": BASE, "updated_at": BASE,
+                 "status": "completed" if d % 2 else "pending",
+                 "completed_at": BASE + timedelta(days=d) if d % 2 else None}
+                for d in range(10)
+            ],
+        )  # fmt: skip
+    window = select_tasks(completed_from="2025-03-06", completed_to=date(2025, 3, 10))
+    assert sorted(await ids(db, window)) == [4, 6]  # completed 3 and 5 days after BASE
+    assert await ids(db, select_tasks(completed_to="2030-01-01", status="pending")) == []
+    either = select_tasks().where(any_of(completed_from="2025-03-12", project=99))
+    assert await ids(db, either) == [10]
+
+
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
@@ -220,7 +257,14 @@ async def test_created_range_is_inclusive_then_exclusive(
         ({"search": 5}, "search must be a string; got 5"),
         ({"search": "a\x00b"}, "search must not contain NUL"),
         ({"created_from": datetime(2025, 1, 1)}, "created_from must be timezone-aware.*naive"),
-        ({"created_to": "2025-01-01"}, "created_to must be a timezone-aware datetime or a date"),
+        ({"created_to": 20250101}, "created_to must be a timezone-aware datetime, a date .*ISO"),
+        ({"created_to": "01/06/2025"}, "created_to must be an ISO 8601 date .*got '01/06/2025'"),
+        ({"created_from": "2025-06-01T09:00"}, "created_from must be timezone-aware.*naive"),
+        ({"completed_to": "June"}, "completed_to must be an ISO 8601 date .*got 'June'"),
+        (
+            {"completed_from": "2025-06-02", "completed_to": "2025-06-01"},
+            "completed_from .* must not be after completed_to",
+        ),
         (
             {"created_from": BASE, "created_to": BASE - timedelta(seconds=1)},
             "created_from .* must not be after created_to",

@@ -21,6 +21,12 @@ def _check_stmt(stmt: Any) -> SelectBase:
         return stmt
     if isinstance(stmt, str):
         got = f"a string ({stmt[:40]!r}); wrap SQL as text(sql).columns(Task.id, ...)"
+    elif isinstance(stmt, sa.TextClause):
+        # Without .columns() the frame could not be typed from the models.
+        got = (
+            "text() without its columns; name them so each column gets its type: "
+            "text(sql).columns(Task.id, Task.title) or text(sql).columns(id=Integer)"
+        )
     elif isinstance(stmt, sa.sql.ClauseElement):
         got = f"{type(stmt).__name__} ({str(stmt).split(None, 1)[0]} statement)"
     else:

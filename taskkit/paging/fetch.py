@@ -143,6 +143,7 @@ async def _keyset_page(
         number=number,
         _stmt=stmt,
         _rows=rows,
+        _query=(query, dialect),
     )
 
 
@@ -271,4 +272,5 @@ async def paginate_offset(
         _first_row=(page - 1) * size + 1,
         _stmt=stmt,
         _rows=fetched.rows,
+        _query=(query, _dialect(session)),
     )

@@ -44,6 +44,7 @@ class Page(Generic[T]):
     _first_row: int | None = field(default=None, compare=False)
     _stmt: Any = field(default=None, compare=False)  # for DataFrame columns and dtypes
     _rows: list[Any] | None = field(default=None, compare=False)  # items as rows
+    _query: tuple[Any, Any] | None = field(default=None, compare=False)  # (SQL run, dialect)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -89,7 +90,21 @@ class Page(Generic[T]):
         title, held = self._where()
         return (
             f"<div><b>{title}</b>: {held} (size {self.size:,}) &middot; {before} &middot; {after}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{hint}</div>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{hint}"
+            f"{self._sql_html()}</div>"
+        )
+
+    def _sql_html(self) -> str:
+        """The SQL that fetched this page, collapsed: a click shows it (``taskkit.show_sql``)."""
+        if self._query is None:
+            return ""
+        from taskkit.sql_view import show_sql  # sqlparse is needed only when a page is shown
+
+        query, dialect = self._query
+        sql = html.escape(show_sql(query, dialect))
+        return (
+            f"<details><summary><small>SQL of this page ({html.escape(dialect.name)})"
+            f"</small></summary><pre>{sql}</pre></details>"
         )
 
     def to_dataframe(self) -> Any:

@@ -1,0 +1,192 @@
+"""The explore grid's kernel side beside ``paginate`` alone, in one run.
+
+    uv run python benchmarks/explore.py 1000000 [--pg URL] [--reps 30]
+
+On N seeded tasks (a temporary SQLite file; with --pg also the PostgreSQL database at URL,
+re-seeded with reset=True, so never point it at data you want to keep), pages of 50, the time
+``grid.handle(request)`` takes to produce a page (what a click costs in the kernel: the query,
+the cells, the SQL panel, the traits set) for:
+
+* the first page (``select_tasks()``, newest first);
+* a page at 90% depth (the grid holds a page there, then "next");
+* the last page (a reversed keyset);
+* the first page after a header click changes the sort to another indexed column (``title``,
+  alternately ascending and descending);
+* the first page after a status filter (alternately pending and in_progress).
+
+Beside each: ``paginate`` (or the last page read the same way) on the same statement, in the
+same process, the two interleaved. Figures are p95 and median in ms over --reps runs. The row
+count and the plan verdict run in the background after a first page; they are waited for
+outside the timings, and their own time is printed. Machines are shared and noisy: read the ratios.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import taskkit
+from taskkit.explore.widget import Explorer
+from taskkit.paging import Page, pages, paginate
+from taskkit.paging.last import last_page
+
+SIZE = 50
+TARGET_MS = 10.0
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+async def timed(
+    grid: Callable[[int], Awaitable[Any]],
+    alone: Callable[[int], Awaitable[Any]],
+    reps: int,
+    settle: Callable[[], Awaitable[Any]],
+) -> tuple[list[float], list[float]]:
+    """Times of ``grid`` and ``alone``, interleaved (each goes first every other run) so that
+    neither is always the one that meets a cold cache."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(reps):
+        order = [(0, grid), (1, alone)] if i % 2 == 0 else [(1, alone), (0, grid)]
+        for which, run in order:
+            started = time.perf_counter()
+            await run(i)
+            times[which].append((time.perf_counter() - started) * 1000)
+            await settle()
+    return times
+
+
+def line(label: str, grid: list[float], alone: list[float]) -> None:
+    ratio = p95(grid) / p95(alone) if p95(alone) else float("nan")
+    verdict = "ok" if p95(grid) <= TARGET_MS else f"over {TARGET_MS:.0f} ms"
+    print(
+        f"  {label:38s} grid p95 {p95(grid):7.2f} (median {statistics.median(grid):6.2f})   "
+        f"paginate p95 {p95(alone):7.2f}   x{ratio:4.2f}  {verdict}",
+        flush=True,
+    )
+
+
+async def deep_page(engine: Any, stmt: Any, n: int) -> Page[Any]:
+    """The page that ends at 90% of the result (walked in pages of 10,000)."""
+    target, seen = int(n * 0.9), 0
+    async with taskkit.session(engine) as s:
+        async for page in pages(s, stmt, size=10_000):
+            seen += len(page)
+            if seen >= target:
+                return page
+    raise RuntimeError("the result is shorter than expected")
+
+
+async def bench(engine: Any, n: int, reps: int, label: str) -> None:
+    print(f"{label}: {n:,} tasks, pages of {SIZE}, {reps} runs each", flush=True)
+    grid: Explorer = await taskkit.explore(engine, size=SIZE)
+    started = time.perf_counter()
+    await grid.settled()
+    background = 1000 * (time.perf_counter() - started)
+    print(f"  (row count and plan verdict, in the background: {background:.0f} ms; {grid.total:,})")
+
+    async def settle() -> None:
+        await grid.settled()
+
+    stmt = grid.statement
+
+    async def alone_first(_: int) -> None:
+        async with taskkit.session(engine) as s:
+            await paginate(s, stmt, size=SIZE)
+
+    line(
+        "first page",
+        *await timed(lambda _: grid.handle({"action": "first"}), alone_first, reps, settle),
+    )
+
+    deep = await deep_page(engine, stmt, n)
+
+    async def grid_deep(_: int) -> None:
+        grid._page = deep  # the grid stands at 90% depth; the click is "next"
+        await grid.handle({"action": "next"})
+
+    async def alone_deep(_: int) -> None:
+        async with taskkit.session(engine) as s:
+            await paginate(s, stmt, size=SIZE, cursor=deep.next_cursor)
+
+    line(
+        "page at 90% depth",
+        *await timed(grid_deep, alone_deep, reps, settle),
+    )
+
+    async def alone_last(_: int) -> None:
+        async with taskkit.session(engine) as s:
+            await last_page(s, stmt, size=SIZE)
+
+    line(
+        "last page (reversed keyset)",
+        *await timed(lambda _: grid.handle({"action": "last"}), alone_last, reps, settle),
+    )
+
+    async def grid_sort(_: int) -> None:
+        await grid.handle({"action": "sort", "column": "title"})
+
+    async def alone_sort(i: int) -> None:
+        async with taskkit.session(engine) as s:
+            order = "title" if i % 2 == 0 else "-title"
+            await paginate(s, taskkit.select_tasks(order_by=order), size=SIZE)
+
+    line(
+        "first page after sorting by title",
+        *await timed(grid_sort, alone_sort, reps, settle),
+    )
+    print(f"  (notice after the title sort: {grid.notice or 'none: an index serves the order'})")
+
+    await grid.handle({"action": "sort", "column": "created_at"})
+    await grid.handle({"action": "sort", "column": "created_at"})  # back to newest first
+    await grid.settled()
+
+    async def grid_filter(i: int) -> None:
+        status = "pending" if i % 2 == 0 else "in_progress"
+        await grid.handle({"action": "filter", "filters": {"status": [status]}})
+
+    async def alone_filter(i: int) -> None:
+        status = "pending" if i % 2 == 0 else "in_progress"
+        async with taskkit.session(engine) as s:
+            await paginate(s, taskkit.select_tasks(status=[status]), size=SIZE)
+
+    line(
+        "first page after a status filter",
+        *await timed(grid_filter, alone_filter, reps, settle),
+    )
+    print(f"  (grid.code: {grid.code})")
+
+
+async def seeded(url: str, n: int) -> Any:
+    engine = taskkit.connect(url)
+    await taskkit.ensure_schema(engine)
+    started = time.perf_counter()
+    await taskkit.seed(engine, tasks=n, seed=0, reset=True, progress=False)
+    print(f"seeded {n:,} tasks in {time.perf_counter() - started:.1f} s", flush=True)
+    return engine
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--pg", help="a PostgreSQL URL to re-seed and measure too")
+    parser.add_argument("--reps", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = await seeded(f"sqlite:///{os.path.join(tmp, 'explore.db')}", args.n)
+        await bench(engine, args.n, args.reps, "SQLite file")
+        await engine.dispose()
+    if args.pg:
+        engine = await seeded(args.pg, args.n)
+        await bench(engine, args.n, args.reps, "PostgreSQL")
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

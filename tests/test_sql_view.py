@@ -1,0 +1,164 @@
+"""The teaching view: show_sql and explain on every backend, a Page's SQL, text() frames."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Integer, String, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+import taskkit
+from taskkit import InvalidArgumentError, Task
+from taskkit.paging.last import last_page
+from taskkit.sql_view import _read_postgres
+
+
+async def seed_small(engine: AsyncEngine, n: int = 30) -> None:
+    async with taskkit.session(engine) as s:
+        for i in range(n):
+            await taskkit.create_task(s, {"title": f"Fix login {i}" if i % 3 else f"Task {i}"})
+
+
+def test_show_sql_writes_the_values_of_an_in_list_that_print_hides() -> None:
+    stmt = taskkit.select_tasks(status=["pending", "completed"])
+    assert "POSTCOMPILE" in str(stmt)
+    shown = taskkit.show_sql(stmt, "sqlite")
+    assert "POSTCOMPILE" not in shown
+    assert "IN ('completed',\n" in shown or "IN ('completed', 'pending')" in shown
+    assert "'pending')" in shown
+    assert shown.startswith("-- sqlite")
+    assert repr(shown) == str(shown)  # a notebook shows lines, not a quoted string
+
+
+def test_show_sql_is_the_dialects_own_sql() -> None:
+    stmt = taskkit.select_tasks(search="login")
+    assert "GLOB '*[lL][oO][gG][iI][nN]*'" in taskkit.show_sql(stmt, "sqlite")
+    assert "ILIKE '%' || 'login'" in taskkit.show_sql(stmt, "postgresql+asyncpg")
+
+
+def test_show_sql_quotes_values_so_they_read_as_one_literal() -> None:
+    shown = taskkit.show_sql(taskkit.select_tasks(search="o'; DROP TABLE task; --"), "postgresql")
+    assert "'o''; DROP TABLE task; --'" in shown
+
+
+def test_show_sql_writes_timestamps_with_their_zone() -> None:
+    stmt = taskkit.select_tasks(created_from=datetime(2025, 6, 1, tzinfo=UTC))
+    assert "'2025-06-01 00:00:00+00:00'" in taskkit.show_sql(stmt, "sqlite")
+
+
+async def test_show_sql_takes_an_engine_or_a_session(engine: AsyncEngine) -> None:
+    stmt = select(Task).where(Task.id == 7)
+    name = engine.dialect.name
+    assert taskkit.show_sql(stmt, engine).startswith(f"-- {name}")
+    async with taskkit.session(engine) as s:
+        assert "task.id = 7" in taskkit.show_sql(stmt, s)
+
+
+@pytest.mark.parametrize(
+    ("stmt", "target", "message"),
+    [
+        ("SELECT 1", "sqlite", "stmt must be a SQLAlchemy statement"),
+        (select(Task), "nosuchdb", "dialect_or_engine must be"),
+        (select(Task), 42, "got int"),
+    ],
+)
+def test_show_sql_refuses_what_it_cannot_show(stmt: object, target: object, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        taskkit.show_sql(stmt, target)  # type: ignore[arg-type]
+
+
+async def test_explain_sees_the_index_that_serves_an_order(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    plan = await taskkit.explain(engine, taskkit.select_tasks(order_by="-created_at").limit(50))
+    assert plan.dialect in ("sqlite", "postgresql") and plan.lines
+    if plan.dialect == "sqlite":  # PostgreSQL's planner prefers a sort on a table this small
+        assert plan.indexes == ("ix_task_created_at",)
+        assert not plan.full_scan and not plan.temp_sort
+    assert plan.summary in repr(plan)
+
+
+async def test_explain_sees_a_search_scan_the_whole_table(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    plan = await taskkit.explain(engine, taskkit.select_tasks(search="login", order_by="id"))
+    assert plan.full_scan or plan.indexes == ("PRIMARY KEY",)  # SQLite walks the rowid order
+    assert "scans a whole table" in plan.summary or plan.dialect == "sqlite"
+
+
+async def test_explain_sees_a_sort_no_index_serves(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    async with taskkit.session(engine) as s:
+        plan = await taskkit.explain(s, taskkit.select_tasks(order_by="priority").limit(50))
+    assert plan.temp_sort
+    assert "sorts the rows itself" in plan.summary
+
+
+async def test_explain_of_an_offset_page_reads_the_rows_it_skips(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    stmt = select(Task).order_by(Task.created_at, Task.id)
+    plan = await taskkit.explain(engine, stmt.offset(20).limit(5))
+    assert any("OFFSET" in taskkit.show_sql(stmt.offset(20), engine) for _ in [0])
+    assert plan.lines
+
+
+def test_an_incremental_sort_on_postgresql_is_an_index_giving_the_order() -> None:
+    lines = [
+        ("Limit  (cost=0.48..5.06 rows=51 width=140)",),
+        ("  ->  Incremental Sort  (cost=0.48..89839.43 rows=1000000 width=140)",),
+        ("        Sort Key: created_at DESC, id DESC",),
+        ("        Presorted Key: created_at",),
+        ("        ->  Index Scan Backward using ix_task_created_at on task  (cost=0.42..4.43)",),
+    ]
+    plan = _read_postgres(lines)
+    assert plan.indexes == ("ix_task_created_at",) and not plan.temp_sort and not plan.full_scan
+    full = _read_postgres([("Sort  (cost=1.0..2.0 rows=5 width=9)",), ("  Sort Key: x",)])
+    assert full.temp_sort
+
+
+async def test_explain_refuses_a_string(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidArgumentError, match="stmt must be a SQLAlchemy statement"):
+        await taskkit.explain(engine, "SELECT 1")
+
+
+async def test_a_pages_html_shows_its_sql_collapsed(engine: AsyncEngine) -> None:
+    await seed_small(engine, 12)
+    stmt = taskkit.select_tasks(status="pending", order_by="id")
+    async with taskkit.session(engine) as s:
+        first = await taskkit.paginate(s, stmt, size=5)
+        second = await taskkit.paginate(s, stmt, size=5, cursor=first.next_cursor)
+    shown = second._repr_html_()
+    assert "<details><summary><small>SQL of this page" in shown
+    assert "<details open" not in shown
+    assert "task.id &gt; 5" in shown  # the seek condition: the SQL that fetched this page
+    assert "LIMIT 6" in shown
+
+
+async def test_the_last_page_is_read_backwards_and_walks_back(engine: AsyncEngine) -> None:
+    await seed_small(engine, 12)
+    stmt = taskkit.select_tasks(order_by="id")
+    async with taskkit.session(engine) as s:
+        last = await last_page(s, stmt, size=5, total=12)
+        before = await taskkit.paginate(s, stmt, size=5, cursor=last.prev_cursor)
+        first = await taskkit.paginate(s, stmt, size=5, cursor=before.prev_cursor)
+    assert [t.id for t in last] == [8, 9, 10, 11, 12]
+    assert (last.number, last.has_next, last.has_prev) == (3, False, True)
+    assert [t.id for t in before] == [3, 4, 5, 6, 7]
+    assert [t.id for t in first] == [1, 2]
+    assert "ORDER BY task.id DESC" in last._repr_html_()
+
+
+async def test_to_dataframe_reads_text_with_its_columns(engine: AsyncEngine) -> None:
+    await seed_small(engine, 4)
+    by_model = text("SELECT id, title, status FROM task ORDER BY id").columns(
+        Task.id, Task.title, Task.status
+    )
+    frame = await taskkit.to_dataframe(engine, by_model)
+    assert list(frame["id"]) == [1, 2, 3, 4]
+    assert str(frame["status"].dtype) == "category"
+    by_type = text("SELECT id, title FROM task ORDER BY id").columns(id=Integer, title=String)
+    frame = await taskkit.to_dataframe(engine, by_type)
+    assert list(frame.columns) == ["id", "title"] and frame["title"][0] == "Task 0"
+
+
+async def test_to_dataframe_says_text_needs_its_columns(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"text\(\) without its columns"):
+        await taskkit.to_dataframe(engine, text("SELECT id FROM task"))
