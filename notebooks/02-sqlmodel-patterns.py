@@ -1372,7 +1372,6 @@ check_prediction((head_id,), (await migrate.current(engine),), "head_id")
 # whether it sorts.
 
 # %%
-import shutil
 import tempfile
 from pathlib import Path
 

@@ -14,15 +14,11 @@ from typing import Any
 
 import pytest
 
-# Without these Chromium keeps trying to reach its own hosts at every start (PITFALLS.md).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from taskkit.report.pdf import FLAGS
+
+# Without these Chromium keeps trying to reach its own hosts at every start (PITFALLS.md): the
+# flags the report's PDF printing uses, less the ones Playwright sets itself.
+CHROMIUM_ARGS = [f for f in FLAGS if f not in ("--headless", "--no-pdf-header-footer")]
 
 
 def chromium_path() -> str:

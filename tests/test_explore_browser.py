@@ -23,19 +23,11 @@ import nbformat
 import pytest
 
 import taskkit
+from tests.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium keeps trying to reach its own hosts at every start (no network here).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIZE = 10
 TASKS = 500
 
