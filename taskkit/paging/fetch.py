@@ -90,10 +90,12 @@ async def _keyset_page(
     rows: list[Row[Any]] = []
     keys: list[tuple[Any, ...]] = []
     for part in parts:  # consecutive stretches of the order: stop once the page is full
-        query = ordered if part is None else ordered.where(part)
+        # The statement run, limited to what the page still needs: what Page's HTML shows
+        # (the last one, when a page is read as two stretches of the order).
+        query = (ordered if part is None else ordered.where(part)).limit(size + 1 - len(items))
         fetched = await _fetch(
             session,
-            query.limit(size + 1 - len(items)),
+            query,
             n_keys=len(plan.keys),
             scalar=isinstance(stmt, SelectOfScalar),
         )
