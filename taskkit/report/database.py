@@ -7,18 +7,20 @@ written to. A SQLite file that does not exist is not created unless it may be fi
 """
 
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit.db import connect, is_memory_sqlite, ping, redact
 from taskkit.errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
-from taskkit.migrate import VERSION_TABLE, current, ensure_schema, history
+from taskkit.migrate import VERSION_TABLE, ensure_schema, history
 from taskkit.models import Task
+from taskkit.ownership import DatabaseContents, database_contents
 from taskkit.seed import SeedSummary, seed
 
 __all__ = ["prepare_database"]
@@ -33,9 +35,10 @@ def _shown(url: str) -> str:
     return redact(make_url(url).render_as_string(hide_password=True))
 
 
-def _other_tables(names: list[str]) -> list[str]:
-    ours = set(SQLModel.metadata.tables) | {VERSION_TABLE}
-    return sorted(n for n in names if n not in ours and not n.startswith("sqlite_"))
+def _other_tables(names: Iterable[str]) -> list[str]:
+    # SQLite's own tables (sqlite_sequence) show in sqlite_master, which _sqlite_state reads.
+    others = DatabaseContents(tables=frozenset(names), revision=None).other_tables
+    return [n for n in others if not n.startswith("sqlite_")]
 
 
 def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
@@ -57,12 +60,14 @@ def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
 
 async def _state(engine: AsyncEngine) -> tuple[list[str], bool, int, str | None]:
     """(tables that are not taskkit's, whether every taskkit table exists, tasks, revision)."""
-    async with engine.connect() as conn:
-        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-        complete = set(SQLModel.metadata.tables) <= set(names)
-        tasks = await conn.scalar(select(func.count()).select_from(Task)) if complete else 0
-    revision = await current(engine) if complete else None
-    return _other_tables(names), complete, int(tasks or 0), revision
+    contents = await database_contents(engine)
+    complete = set(SQLModel.metadata.tables) <= contents.tables
+    tasks = 0
+    if complete:
+        async with engine.connect() as conn:
+            tasks = await conn.scalar(select(func.count()).select_from(Task)) or 0
+    revision = contents.revision if complete else None
+    return _other_tables(contents.tables), complete, int(tasks), revision
 
 
 def _sqlite_file(url: str) -> Path | None:
