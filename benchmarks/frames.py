@@ -36,8 +36,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import taskkit
-from taskkit.frames import to_dataframe
-from taskkit.models import Priority, Status, Task
+from taskkit._frames import to_dataframe
+from taskkit._models import Priority, Status, Task
 
 STATUSES = [s.value for s in Status]
 PRIORITIES = [p.value for p in Priority]
@@ -68,7 +68,7 @@ def task_rows(n: int) -> pa.Table:
 
 def helper_cpu() -> float:
     """CPU seconds used so far by taskkit's SQLite helper processes (they outlive a read)."""
-    from taskkit.frames.sqlite_reader import _SQLiteChild
+    from taskkit._frames.sqlite_reader import _SQLiteChild
 
     total = 0.0
     for child in _SQLiteChild._idle:
@@ -257,8 +257,8 @@ import asyncio, gc, sys, tracemalloc
 import pyarrow as pa
 from sqlmodel import select
 import taskkit
-from taskkit.frames import to_dataframe
-from taskkit.models import Task
+from taskkit._frames import to_dataframe
+from taskkit._models import Task
 
 def rss(field):
     for line in open("/proc/self/status"):
@@ -278,7 +278,7 @@ async def main(url, schema):
     tracemalloc.stop()
     peak = rss("VmHWM:") - before
     frame = int(df.memory_usage(deep=True).sum())
-    from taskkit.frames.sqlite_reader import _SQLiteChild
+    from taskkit._frames.sqlite_reader import _SQLiteChild
     child = 0
     for helper in _SQLiteChild._idle:  # the SQLite reader's helper process, if one ran
         for line in open(f"/proc/{helper.proc.pid}/status"):

@@ -136,7 +136,7 @@ def main() -> None:
         ref = reference(path, Path(tmp) / "ref.db")
         print(f"reference: pandas read_csv + to_sql  {ref:8.2f} s")
         os.sync()
-        ours = taskkit_import(path, Path(tmp) / "taskkit.db")
+        ours = taskkit_import(path, Path(tmp) / "taskkit._db")
         print(f"taskkit:   taskkit import            {ours:8.2f} s")
         print(f"ratio taskkit / reference: {ours / ref:.2f}x (target <= 0.5x)")
 

@@ -1,18 +1,16 @@
 """taskkit: explore task data with SQLModel in Jupyter.
 
-The public API is what ``__all__`` lists; everything else lives in private-by-convention
-modules and may change. See README.md for a tour.
+The public API is what ``__all__`` lists (and README.md's API table); everything else lives in
+private modules (``taskkit/_*.py``) and may change. See README.md for a tour.
 """
 
-import sys
-from importlib import import_module
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+import typing as _typing
+from importlib import import_module as _import_module
 
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
-if TYPE_CHECKING:
-    from taskkit.crud import (
+if _typing.TYPE_CHECKING:
+    from taskkit._crud import (
         assign,
         create_project,
         create_task,
@@ -24,8 +22,8 @@ if TYPE_CHECKING:
         unassign,
         update_task,
     )
-    from taskkit.db import connect, create_db_and_tables, database_url, get_session, session
-    from taskkit.errors import (
+    from taskkit._db import connect, create_db_and_tables, database_url, get_session, session
+    from taskkit._errors import (
         AlreadyExistsError,
         BulkWriteError,
         ConfigurationError,
@@ -41,11 +39,11 @@ if TYPE_CHECKING:
         NotFoundError,
         TaskkitError,
     )
-    from taskkit.explore import explore
-    from taskkit.frames import models_to_frame, to_dataframe
-    from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
-    from taskkit.migrate import ensure_schema
-    from taskkit.models import (
+    from taskkit._explore import explore
+    from taskkit._frames import models_to_frame, to_dataframe
+    from taskkit._load import ImportMapping, LoadSummary, RowProblem, load_tasks
+    from taskkit._migrate import ensure_schema
+    from taskkit._models import (
         Priority,
         Project,
         ProjectCreate,
@@ -63,9 +61,11 @@ if TYPE_CHECKING:
         WorkerCreate,
         WorkerRead,
         WorkerReadWithTasks,
+        utcnow,
     )
-    from taskkit.paging import Page, pages, paginate, paginate_offset
-    from taskkit.query import (
+    from taskkit._ownership import require_existing_database, require_taskkit_database
+    from taskkit._paging import Page, pages, paginate, paginate_offset
+    from taskkit._query import (
         any_of,
         count,
         project_progress,
@@ -74,12 +74,12 @@ if TYPE_CHECKING:
         tasks_per_week,
         worker_load,
     )
-    from taskkit.seed import SeedSummary, seed
-    from taskkit.sql_view import QueryPlan, explain, show_sql
+    from taskkit._seed import SeedSummary, seed
+    from taskkit._sql_view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
-    "taskkit.sql_view": ("QueryPlan", "explain", "show_sql"),
-    "taskkit.crud": (
+    "taskkit._sql_view": ("QueryPlan", "explain", "show_sql"),
+    "taskkit._crud": (
         "assign",
         "create_project",
         "create_task",
@@ -91,14 +91,14 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "unassign",
         "update_task",
     ),
-    "taskkit.db": (
+    "taskkit._db": (
         "connect",
         "create_db_and_tables",
         "database_url",
         "get_session",
         "session",
     ),
-    "taskkit.errors": (
+    "taskkit._errors": (
         "AlreadyExistsError",
         "BulkWriteError",
         "ConfigurationError",
@@ -114,19 +114,19 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "NotFoundError",
         "TaskkitError",
     ),
-    "taskkit.frames": (
+    "taskkit._frames": (
         "models_to_frame",
         "to_dataframe",
     ),
-    "taskkit.explore": ("explore",),
-    "taskkit.load": (
+    "taskkit._explore": ("explore",),
+    "taskkit._load": (
         "ImportMapping",
         "LoadSummary",
         "RowProblem",
         "load_tasks",
     ),
-    "taskkit.migrate": ("ensure_schema",),
-    "taskkit.models": (
+    "taskkit._migrate": ("ensure_schema",),
+    "taskkit._models": (
         "Priority",
         "Project",
         "ProjectCreate",
@@ -144,14 +144,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "WorkerCreate",
         "WorkerRead",
         "WorkerReadWithTasks",
+        "utcnow",
     ),
-    "taskkit.paging": (
+    "taskkit._ownership": ("require_existing_database", "require_taskkit_database"),
+    "taskkit._paging": (
         "Page",
         "pages",
         "paginate",
         "paginate_offset",
     ),
-    "taskkit.query": (
+    "taskkit._query": (
         "any_of",
         "count",
         "project_progress",
@@ -160,7 +162,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "tasks_per_week",
         "worker_load",
     ),
-    "taskkit.seed": (
+    "taskkit._seed": (
         "SeedSummary",
         "seed",
     ),
@@ -168,13 +170,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name == "__version__":
         from importlib.metadata import version
 
-        value: Any = version("taskkit")
+        value: _typing.Any = version("taskkit")
     elif name in _WHERE:
-        value = getattr(import_module(_WHERE[name]), name)
+        value = getattr(_import_module(_WHERE[name]), name)
     else:
         raise AttributeError(f"module 'taskkit' has no attribute {name!r}")
     globals()[name] = value  # once loaded, a plain attribute
@@ -183,18 +185,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Importing the submodule taskkit.seed sets `taskkit.seed` to that module; the public
-        # name is the function it defines.
-        if isinstance(value, ModuleType) and _WHERE.get(name) == value.__name__:
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
@@ -259,6 +249,8 @@ __all__ = [
     "paginate",
     "paginate_offset",
     "project_progress",
+    "require_existing_database",
+    "require_taskkit_database",
     "seed",
     "select_tasks",
     "session",
@@ -268,5 +260,6 @@ __all__ = [
     "to_dataframe",
     "unassign",
     "update_task",
+    "utcnow",
     "worker_load",
 ]

@@ -1,40 +1,56 @@
-"""The public API is exactly what is documented, sorted (httpx's test_exported_members)."""
+"""The public API is exactly what is documented (in the style of httpx's exported-members test).
+
+Three lists must agree: README.md's API table, ``taskkit.__all__`` and the public names the
+package really exposes (``vars(taskkit)``) once every private module has been imported.
+"""
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
 
 import taskkit
 
-DOCUMENTED = {
-    # models
-    "Priority", "Project", "ProjectCreate", "ProjectRead", "ProjectReadWithTasks", "Status",
-    "Task", "TaskBase", "TaskCreate", "TaskRead", "TaskReadWithRelations", "TaskUpdate",
-    "TaskWorkerLink", "Worker", "WorkerCreate", "WorkerRead", "WorkerReadWithTasks",
-    # database
-    "connect", "create_db_and_tables", "database_url", "get_session", "session",
-    # migrations
-    "ensure_schema", "MigrationError",
-    # CRUD
-    "assign", "create_project", "create_task", "create_worker", "delete_task", "get_project",
-    "get_task", "get_worker", "unassign", "update_task",
-    # query and paginate
-    "select_tasks", "any_of", "count", "status_priority_counts", "tasks_per_week",
-    "project_progress", "worker_load", "Page", "paginate", "paginate_offset", "pages",
-    "InvalidCursorError",
-    # DataFrames
-    "to_dataframe", "models_to_frame", "InvalidDataError",
-    # the teaching view and the explore grid
-    "show_sql", "explain", "QueryPlan", "explore",
-    # seeding and loading
-    "seed", "SeedSummary", "load_tasks", "LoadSummary", "RowProblem", "LoadError",
-    "ImportMapping",
-    # errors
-    "AlreadyExistsError", "BulkWriteError", "ConfigurationError", "DatabaseNotEmptyError",
-    "DatabaseUnavailableError", "ForeignDatabaseError", "MissingTablesError",
-    "InvalidArgumentError", "NotFoundError", "TaskkitError",
-    "__version__",
-}  # fmt: skip
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def documented_names() -> set[str]:
+    """The names in README.md's `## API` table."""
+    text = README.read_text()
+    section = text.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    return {name for row in rows for name in re.findall(r"`([A-Za-z_]\w*)`", row.split("|")[2])}
+
+
+def import_every_module() -> None:
+    for module in pkgutil.walk_packages(taskkit.__path__, "taskkit."):
+        if "._migrations." in module.name or module.name == "taskkit.__main__":
+            continue  # Alembic's revisions and env.py run inside Alembic, not on import
+        importlib.import_module(module.name)
 
 
 def test_all_is_exactly_the_documented_api():
-    assert set(taskkit.__all__) == DOCUMENTED
+    assert set(taskkit.__all__) == documented_names()
+
+
+def test_vars_of_the_package_is_exactly_all():
+    for name in taskkit.__all__:
+        getattr(taskkit, name)  # loads every lazily imported name
+    import_every_module()  # importing a private module must not add a public name
+    exposed = sorted(
+        (name for name in vars(taskkit) if not name.startswith("_") or name == "__version__"),
+        key=str.casefold,
+    )
+    assert exposed == sorted(taskkit.__all__, key=str.casefold)
+
+
+def test_no_module_of_the_package_is_public():
+    public = [
+        module.name
+        for module in pkgutil.iter_modules(taskkit.__path__)
+        if not module.name.startswith("_")
+    ]
+    assert public == []
 
 
 def test_all_is_sorted_and_every_name_exists():

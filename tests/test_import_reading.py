@@ -4,7 +4,7 @@ text that is not UTF-8; each problem one clear message, and nothing stored."""
 import pytest
 
 from taskkit import LoadError
-from taskkit.load import load_tasks
+from taskkit._load import load_tasks
 from tests.helpers import snapshot
 from tests.test_load import tasks_of
 

@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import taskkit
-from taskkit import migrate
-from taskkit.cli import cli
-from taskkit.migrate import MigrationError
-from taskkit.models import Project, Task, TaskWorkerLink, Worker
+import taskkit._migrate as migrate
+from taskkit._cli import cli
+from taskkit._migrate import MigrationError
+from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
 from taskkit import InvalidArgumentError, Project, Task, Worker
-from taskkit.query import (
+from taskkit._query import (
     ORDER_COLUMNS,
     any_of,
     count,

@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import taskkit
-from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task, bulk
+import taskkit._bulk as bulk
+import taskkit._seed as seed_module
+from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task
 from tests.helpers import snapshot
-
-seed_module = sys.modules["taskkit.seed"]
 
 
 @pytest.fixture(params=["engine-connection", "adbc-child"])
@@ -316,7 +316,7 @@ async def test_a_bulk_seed_on_postgres_leaves_the_schema_exactly_as_migrated():
     """Foreign keys and indexes are dropped for the COPY and put back in the same transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    from taskkit import migrate
+    import taskkit._migrate as migrate
     from tests.conftest import postgres_url, reset_postgres
 
     engine = taskkit.connect(postgres_url())

@@ -1,0 +1,1 @@
+"""taskkit's Alembic environment and revisions (run them through ``taskkit._migrate``)."""

@@ -1,1 +1,0 @@
-"""taskkit's Alembic environment and revisions (run them through ``taskkit.migrate``)."""
