@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
 if TYPE_CHECKING:
+    from taskkit._sql.counting import count
     from taskkit.crud import (
         assign,
         create_project,
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
     from taskkit.paging import Page, pages, paginate, paginate_offset
     from taskkit.query import (
         any_of,
-        count,
         project_progress,
         select_tasks,
         status_priority_counts,
@@ -79,6 +79,7 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit.sql_view": ("QueryPlan", "explain", "show_sql"),
+    "taskkit._sql.counting": ("count",),
     "taskkit.crud": (
         "assign",
         "create_project",
@@ -153,7 +154,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "taskkit.query": (
         "any_of",
-        "count",
         "project_progress",
         "select_tasks",
         "status_priority_counts",

@@ -19,12 +19,13 @@ import traitlets
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
+from taskkit._sql.counting import count
+from taskkit._sql.select import check_select
 from taskkit.db import is_memory_sqlite, session
 from taskkit.errors import InvalidArgumentError, TaskkitError
 from taskkit.explore.view import CHOICES, FILTERS, View, header, row_cells, static_html
 from taskkit.paging import MAX_PAGE_SIZE, Page, paginate
 from taskkit.paging.last import last_page
-from taskkit.query import check_select, count
 from taskkit.sql_view import explain, show_sql
 
 log = logging.getLogger("taskkit.explore")

@@ -12,13 +12,13 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from taskkit._sql.counting import count
 from taskkit.db import reading
 from taskkit.errors import InvalidArgumentError
 from taskkit.paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint
 from taskkit.paging.page import Page, T
 from taskkit.paging.plan import _Plan, _plan
 from taskkit.paging.seek import _seek_parts
-from taskkit.query import count
 
 #: The largest page size paginate, paginate_offset and pages accept.
 MAX_PAGE_SIZE = 10_000

@@ -18,8 +18,8 @@ from sqlalchemy.sql.elements import (  # the ORDER BY items a statement may hold
 from sqlalchemy.sql.operators import asc_op, desc_op, nulls_first_op, nulls_last_op
 from sqlalchemy.sql.selectable import Alias, Join
 
+from taskkit._sql.select import check_select
 from taskkit.errors import InvalidArgumentError
-from taskkit.query import check_select
 
 # Where each database puts NULLs when ORDER BY does not say: as the smallest value (first
 # ascending, last descending) or as the largest. SQL leaves it to the implementation.
