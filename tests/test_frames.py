@@ -916,3 +916,27 @@ async def test_statements_that_differ_only_in_a_literal_keep_their_own_dtypes() 
         frame = await to_dataframe(engine, select(sa.literal(value, sa.Integer).label("n")))
         assert frame["n"].dtype == dtype
     await engine.dispose()
+
+
+async def test_text_literals_are_text_and_typed_literals_keep_their_categories(
+    engine: AsyncEngine,
+) -> None:
+    # Categories come from types: text literals that happen to spell statuses are text, while
+    # literals of the status column's own type are that column's categories.
+    status_type = Task.__table__.c.status.type  # type: ignore[attr-defined]
+    spelled = select(sa.literal("pending").label("s")).union_all(select(sa.literal("completed")))
+    typed = select(sa.literal("pending", status_type).label("s")).union_all(
+        select(sa.literal("completed", status_type))
+    )
+    text_frame = await to_dataframe(engine, spelled)
+    typed_frame = await to_dataframe(engine, typed)
+    assert text_frame["s"].dtype == STR
+    assert typed_frame["s"].dtype == STATUSES
+    assert (
+        text_frame["s"].tolist()
+        == typed_frame["s"].astype(str).tolist()
+        == [
+            "pending",
+            "completed",
+        ]
+    )
