@@ -547,3 +547,12 @@ def test_order_columns_are_the_task_table_s_columns_primary_key_first() -> None:
     assert ORDER_COLUMNS[0] == "id"
     assert set(ORDER_COLUMNS) == {c.name for c in table.c} - {"key"}
     assert list(ORDER_COLUMNS[1:]) == [c.name for c in table.c if c.name in ORDER_COLUMNS[1:]]
+
+
+async def test_a_session_reads_aggregate_choices_as_the_model_s_enums(db: AsyncSession) -> None:
+    rows = (await db.exec(status_priority_counts())).all()
+    assert [(r.status, r.priority) for r in rows[:2]] == [
+        (taskkit.Status.pending, taskkit.Priority.low),
+        (taskkit.Status.pending, taskkit.Priority.medium),
+    ]
+    assert all(type(r.status) is taskkit.Status for r in rows)

@@ -67,7 +67,9 @@ def status_priority_counts(tasks: Select[Any] | None = None) -> Select[*tuple[An
 
     Returns:
         A statement with columns ``status``, ``priority``, ``tasks``, ordered by status then
-        priority in declared order.
+        priority in declared order. ``status`` and ``priority`` have the task columns' types:
+        a session returns ``Status`` and ``Priority`` members (as for ``select(Task.status)``),
+        a DataFrame holds them as categories in declared order.
 
     Raises:
         InvalidArgumentError: ``tasks`` is not a statement selecting Task rows.
