@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
 if TYPE_CHECKING:
-    from taskkit._sql.counting import count
+    from taskkit._sql.select import count
     from taskkit.crud import (
         assign,
         create_project,
@@ -79,7 +79,7 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit.sql_view": ("QueryPlan", "explain", "show_sql"),
-    "taskkit._sql.counting": ("count",),
+    "taskkit._sql.select": ("count",),
     "taskkit.crud": (
         "assign",
         "create_project",

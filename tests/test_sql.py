@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
 from taskkit import InvalidArgumentError
-from taskkit._sql.counting import count
 from taskkit._sql.functions import FoldedContains, WeekStart
-from taskkit._sql.select import check_select
+from taskkit._sql.select import check_select, count
 from taskkit.paging import paginate
 
 PACKAGE = Path(taskkit.__file__).parent

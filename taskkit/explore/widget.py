@@ -19,8 +19,7 @@ import traitlets
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
-from taskkit._sql.counting import count
-from taskkit._sql.select import check_select
+from taskkit._sql.select import check_select, count
 from taskkit.db import is_memory_sqlite, session
 from taskkit.errors import InvalidArgumentError, TaskkitError
 from taskkit.explore.view import CHOICES, FILTERS, View, header, row_cells, static_html

@@ -12,7 +12,7 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from taskkit._sql.counting import count
+from taskkit._sql.select import count
 from taskkit.db import reading
 from taskkit.errors import InvalidArgumentError
 from taskkit.paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint

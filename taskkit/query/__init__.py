@@ -15,7 +15,7 @@ database, so they work on tables far too big to load.
 re-exported here beside the task queries it is used with.
 """
 
-from taskkit._sql.counting import count
+from taskkit._sql.select import count
 from taskkit.query.aggregates import (
     project_progress,
     status_priority_counts,
