@@ -12,7 +12,7 @@ from taskkit.errors import TaskkitError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from taskkit.load import LoadSummary
+    from taskkit.importers.summary import LoadSummary
     from taskkit.seed import SeedSummary
 
 # Each command imports what it uses: `taskkit --help` loads click, not pandas, SQLAlchemy,
@@ -258,7 +258,8 @@ def import_(
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
     from taskkit import migrate
-    from taskkit.load import ImportMapping, load_tasks
+    from taskkit.importers.mapping import ImportMapping
+    from taskkit.load import load_tasks
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(

@@ -13,7 +13,10 @@ from sqlmodel import select
 import taskkit
 from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, bulk
 from taskkit.cli import cli
-from taskkit.load import COLUMNS, load_tasks
+from taskkit.importers import columns
+from taskkit.importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
+from taskkit.importers.rows import COLUMNS
+from taskkit.load import load_tasks
 from taskkit.models import InputModel
 from tests.helpers import snapshot
 
@@ -253,7 +256,7 @@ def test_cli_import_example_and_bad_file(tmp_path):
 async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_path, monkeypatch):
     """Worker lists resolved in bulk land on the right tasks, across batch boundaries and
     around skipped rows; a bad name flags its row only."""
-    monkeypatch.setattr(sys.modules["taskkit.load"], "CHUNK", 3)
+    monkeypatch.setattr(sys.modules["taskkit.importers.batches"], "CHUNK", 3)
     cells = ["Ann; Bo", None, "  ", "Bo;Ann;Bo", "x" * 500, "Cy", ";Ann;", "Bo ; Cy; Dee", "Ann"]
     frame = pd.DataFrame({"title": [f"t{i}" for i in range(len(cells))], "workers": cells})
     summary = await load_tasks(engine, frame, on_error="skip", progress=False)
@@ -282,12 +285,11 @@ async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_pa
 )
 def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkeypatch):
     """The fast ISO 8601 path gives exactly what the pandas path gives, or steps aside."""
-    load = sys.modules["taskkit.load"]
     table = pa.table({"created_at": pa.array(values, pa.string())})
-    assert (load._iso_timestamps(table.column("created_at")) is not None) == arrow_parses
-    fast = load._timestamps(table, "created_at", load._Checker(np.arange(1, len(values) + 1)))
-    monkeypatch.setattr(load, "_iso_timestamps", lambda text: None)
-    slow = load._timestamps(table, "created_at", load._Checker(np.arange(1, len(values) + 1)))
+    assert (columns.iso_timestamps(table.column("created_at")) is not None) == arrow_parses
+    fast = columns.check_timestamps(table, "created_at", Checker(np.arange(1, len(values) + 1)))
+    monkeypatch.setattr(columns, "iso_timestamps", lambda text: None)
+    slow = columns.check_timestamps(table, "created_at", Checker(np.arange(1, len(values) + 1)))
     pd.testing.assert_series_equal(fast, slow)
     assert str(fast.dtype) == "datetime64[us, UTC]"
 
@@ -300,10 +302,9 @@ def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkey
 def test_bulk_text_rules_agree_with_the_models(name, value):
     """The bulk check that lets most values skip pydantic accepts exactly what the model
     accepts (it may only refuse more, and then pydantic gives the message)."""
-    load = sys.modules["taskkit.load"]
-    ok = load._plain_text_ok(pa.array([value]), *load._TEXT_RULES[name])[0].as_py()
+    ok = plain_text_ok(pa.array([value]), *TEXT_RULES[name])[0].as_py()
     try:
-        load._ADAPTERS[name].validate_python(value)
+        ADAPTERS[name].validate_python(value)
         valid = True
     except Exception:
         valid = False
