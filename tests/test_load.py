@@ -309,3 +309,48 @@ def test_bulk_text_rules_agree_with_the_models(name, value):
     except Exception:
         valid = False
     assert ok == valid
+
+
+@pytest.mark.parametrize("field", ["project", "key"])
+async def test_a_bad_optional_value_after_empty_cells_names_its_own_row(engine, field):
+    """Projects and keys are checked where given only; a bad one is reported (and skipped) on
+    its own row, not on the row of the same position among the given values."""
+    frame = pd.DataFrame({"title": ["a", "b", "c"], field: [None, None, "x" * 500]})
+    with pytest.raises(LoadError, match=r"\(1 row: 3\)"):
+        await load_tasks(engine, frame, progress=False)
+    summary = await load_tasks(engine, frame, on_error="skip", progress=False)
+    assert summary.skipped_rows == [3]
+    assert sorted(t.title for t in await tasks_of(engine)) == ["a", "b"]
+
+
+JIRA_TIMES = [
+    "17/Feb/22 11:02 AM", "17/Feb/22 11:02AM", "1/jan/70 12:00 am", "31/Feb/22 1:00 PM",
+    "29/Feb/24 12:59 PM", "29/Feb/23 1:00 AM", "13/Mar/99 23:59", "13/Mar/68 0:00",
+    "5/Xyz/22 1:00 PM", "5/May/22 13:00 PM", "5/May/22 0:30 AM", "5/May/22 7:60 PM",
+    "5/May/22 7:05 pm", "05/MAY/22 07:05 PM", "5/May/2022 7:05 PM", "5/May/222 7:05 PM",
+    "17/Feb/22", "11:02 AM", "", None,
+]  # fmt: skip
+
+
+def test_jira_times_read_as_strptime_reads_them():
+    """The column-wise reader of Jira's local times agrees with ``datetime.strptime`` on
+    every value it accepts, and refuses (null) what strptime refuses."""
+    from datetime import datetime
+
+    from taskkit.importers.dates import jira_times
+
+    def strptime(value):
+        if not value:
+            return None
+        text = value.upper().replace("AM", " AM").replace("PM", " PM").replace("  ", " ")
+        for form in ("%d/%b/%y %I:%M %p", "%d/%b/%y %H:%M", "%d/%b/%Y %I:%M %p", "%d/%b/%Y %H:%M"):
+            try:
+                if len(text.split(" ")[0].split("/")[-1]) in (2, 4):
+                    return datetime.strptime(text, form)
+            except ValueError:
+                continue
+        return None
+
+    assert jira_times(pa.array(JIRA_TIMES, pa.string())).to_pylist() == [
+        strptime(v) for v in JIRA_TIMES
+    ]

@@ -16,7 +16,7 @@ from taskkit.importers.rows import Checked
 
 __all__ = ["CHUNK", "task_batches"]
 
-CHUNK = 200_000
+CHUNK = 50_000
 
 
 def _slug(name: str) -> str:

@@ -82,17 +82,42 @@ class Checker:
         if hint:
             self.hints[field_name] = hint
 
-    def by_value(
+    def present(
         self, column: pa.ChunkedArray, field_name: str, adapter: TypeAdapter[Any]
     ) -> pa.Array:
-        """Validate each distinct value once; flag rows with a bad one; return parsed values."""
-        encoded = column.combine_chunks().dictionary_encode()
-        dictionary = encoded.dictionary
+        """Like :meth:`by_value` for a field whose empty cells mean "none" (project, key):
+        only the values given are checked, and empty cells stay null."""
+        flat = column.combine_chunks()
+        if flat.null_count in (0, len(flat)):
+            return flat if flat.null_count else self.by_value(flat, field_name, adapter)
+        given = flat.is_valid()
+        rows = np.flatnonzero(given.to_numpy(zero_copy_only=False))
+        checked = self.by_value(flat.filter(given), field_name, adapter, rows=rows)
+        return pc.replace_with_mask(flat, given, checked)
+
+    def by_value(
+        self,
+        column: pa.ChunkedArray | pa.Array,
+        field_name: str,
+        adapter: TypeAdapter[Any],
+        rows: np.ndarray | None = None,
+    ) -> pa.Array:
+        """Validate each distinct value once; flag rows with a bad one; return parsed values.
+        ``rows``: the row position of each value, when ``column`` holds some rows only."""
+        flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         limits = TEXT_RULES.get(field_name)
-        if limits is not None and pc.all(plain_text_ok(dictionary, *limits)).as_py() is not False:
-            # Every distinct value passes the field's rules checked in bulk (the same rules
-            # as the model's: a test holds that), so pydantic has nothing to add.
-            return dictionary.take(encoded.indices)
+        # Every value passes the field's rules checked in bulk (the same rules as the model's:
+        # a test holds that), so pydantic has nothing to add. Checked on the column itself:
+        # titles and descriptions are nearly all distinct, and encoding them cost more than
+        # the check.
+        if (
+            limits is not None
+            and (flat.null_count == 0 or _accepts_none(adapter))
+            and pc.all(plain_text_ok(flat.drop_null(), *limits)).as_py() is not False
+        ):
+            return flat
+        encoded = flat.dictionary_encode()
+        dictionary = encoded.dictionary
         parsed: list[Any] = []
         for code, value in enumerate(dictionary.to_pylist()):
             try:
@@ -100,9 +125,22 @@ class Checker:
                 parsed.append(result.value if isinstance(result, Status | Priority) else result)
             except ValidationError as exc:
                 parsed.append(None)
-                rows = np.flatnonzero(encoded.indices.to_numpy(zero_copy_only=False) == code)
-                self.flag(rows, field_name, f"{reason_of(exc)} (got {shown(value)})")
+                bad = np.flatnonzero(encoded.indices.to_numpy(zero_copy_only=False) == code)
+                self.flag(
+                    bad if rows is None else rows[bad],
+                    field_name,
+                    f"{reason_of(exc)} (got {shown(value)})",
+                )
         return pa.array(parsed, pa.string()).take(encoded.indices)
+
+
+def _accepts_none(adapter: TypeAdapter[Any]) -> bool:
+    """Whether the field is optional (an empty cell is then a valid value)."""
+    try:
+        adapter.validate_python(None)
+    except ValidationError:
+        return False
+    return True
 
 
 # Text fields whose rules are length, not blank and storable: (min length, max length).

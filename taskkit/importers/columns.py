@@ -70,22 +70,18 @@ def iso_timestamps(text: pa.ChunkedArray) -> pa.ChunkedArray | None:
 def check_keys(table: pa.Table, check: Checker) -> pa.Array:
     """Each row's tracker key (checked like TaskCreate.key); a key twice in the file is
     refused: it cannot say which row is the task."""
-    keys = text_column(table, "key")
-    if keys.null_count == len(keys):
-        return keys.combine_chunks()
-    present = pc.is_valid(keys)
-    checked = check.by_value(keys.filter(present), "key", ADAPTERS["key"])
-    full = np.full(table.num_rows, None, dtype=object)
-    mask = present.to_numpy(zero_copy_only=False)
-    full[mask] = checked.to_pylist()
-    series = pd.Series(full)
+    keys = check.present(text_column(table, "key"), "key", ADAPTERS["key"])
+    given = keys.drop_null()
+    if len(pc.unique(given)) == len(given):  # no key twice: nothing to look for
+        return keys
+    series = pd.Series(keys.to_pylist(), dtype=object)
     repeated = series.notna() & series.duplicated(keep=False)
     for value, rows in series[repeated].groupby(series[repeated], sort=False).groups.items():
         check.flag(
             np.asarray(rows), "key", f"{shown(value)} names several rows",
             "each key names one task: remove the repeated rows",
         )  # fmt: skip
-    return pa.array(full, pa.string())
+    return keys
 
 
 @dataclass

@@ -97,15 +97,7 @@ def check_rows(
     priority = check.by_value(
         text_column(table, "priority", "medium"), "priority", ADAPTERS["priority"]
     )
-    project = text_column(table, "project")
-    project_ok = pc.is_valid(project).to_numpy(zero_copy_only=False)
-    if project_ok.any():
-        named = check.by_value(project.filter(pc.is_valid(project)), "project", ADAPTERS["project"])
-        full = np.full(table.num_rows, None, dtype=object)
-        full[project_ok] = named.to_pylist()
-        project_array = pa.array(full, pa.string())
-    else:
-        project_array = project.combine_chunks()
+    project_array = check.present(text_column(table, "project"), "project", ADAPTERS["project"])
     workers = check_workers(table, check)
     ids = check_ids(table, check)
     key = check_keys(table, check)
