@@ -156,7 +156,7 @@ async def load_tasks(
                 "nothing was stored. Leave the id column out to have ids assigned."
             ) from None
         raise
-    notes = list(rows.notes)
+    notes = list(rows.notes) + converted.notes
     if converted.merged:
         notes.append(f"{row_count(converted.merged)} merged into the task with the same key")
     filled = dict(rows.filled)
