@@ -257,25 +257,39 @@ def import_(
     with their rows; columns nobody mapped are ignored and listed. Everything goes in one
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
-    from taskkit import migrate
+    import asyncio
+    import functools
+
     from taskkit.importers.mapping import ImportMapping
-    from taskkit.load import load_tasks
+    from taskkit.load import prepare_import, store_import
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(
             columns=columns, status=statuses, priority=priorities,
             separator=workers_separator, file=mapping_file,
         )  # fmt: skip
-        await migrate.ensure_schema(engine)
-        return await load_tasks(
-            engine, source, format=format_, mapping=mapping,
+        prepare = functools.partial(
+            prepare_import, source, format=format_, mapping=mapping,
             on_error=on_error,  # type: ignore[arg-type]
             date_order=date_order,  # type: ignore[arg-type]
             tz=tz,
             long_titles=long_titles,  # type: ignore[arg-type]
             open_completed=open_completed,  # type: ignore[arg-type]
-            progress=progress,
         )  # fmt: skip
+        # The file is read and checked in a thread (Arrow's reader and most checks release the
+        # GIL) while this one imports Alembic and brings the database to head: a second or
+        # two that an import used to wait for, twice.
+        preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
+        try:
+            from taskkit import migrate
+
+            await migrate.ensure_schema(engine)
+        except BaseException:
+            await asyncio.wait([preparing])
+            if not preparing.cancelled():
+                preparing.exception()  # retrieved: the database's error is the one to report
+            raise
+        return await store_import(engine, await preparing, progress=progress)
 
     summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")

@@ -32,10 +32,12 @@ that). The rows then go in through the bulk path that seeding uses, in one trans
 
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,12 +51,12 @@ from taskkit.importers.dates import DateOrder
 from taskkit.importers.formats import Converted, convert, detect, needed
 from taskkit.importers.mapping import ImportMapping
 from taskkit.importers.reading import Raw, read_file, read_frame
-from taskkit.importers.rows import COLUMNS, check_rows
-from taskkit.importers.summary import LoadSummary, listing, row_count
+from taskkit.importers.rows import COLUMNS, Checked, check_rows
+from taskkit.importers.summary import LoadSummary, RowProblem, listing, row_count
 from taskkit.importers.sync import known_keys, write_keyed
 from taskkit.models import utcnow
 
-__all__ = ["load_tasks"]
+__all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
 
 
 async def load_tasks(
@@ -103,6 +105,42 @@ async def load_tasks(
             column holds the title, bad rows (with ``on_error="raise"``), ids already in use.
         InvalidArgumentError: an option or ``source`` is of the wrong kind.
     """
+    prepared = prepare_import(
+        source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
+        tz=tz, long_titles=long_titles, open_completed=open_completed,
+    )  # fmt: skip
+    return await store_import(engine, prepared, progress=progress)
+
+
+@dataclass
+class PreparedImport:
+    """An import read and checked, not stored yet: what :func:`prepare_import` found."""
+
+    rows: Checked
+    keep: np.ndarray  # rows to store (with on_error="skip", the bad ones are left out)
+    problems: list[RowProblem]
+    converted: Converted
+    format: str
+    detected: bool
+    now: pd.Timestamp  # the load time, for what is filled in
+    seconds: float  # spent reading and checking
+
+
+def prepare_import(
+    source: str | Path | pd.DataFrame,
+    *,
+    format: str | None = None,
+    mapping: ImportMapping | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+    date_order: DateOrder = None,
+    tz: str = "UTC",
+    long_titles: Literal["refuse", "truncate"] = "refuse",
+    open_completed: Literal["refuse", "drop"] = "refuse",
+) -> PreparedImport:
+    """The first half of :func:`load_tasks` (same arguments, but no engine): read the source,
+    recognise its format, map and check every row; no database is touched, so it may run in
+    a thread while the database is opened. Raises what :func:`load_tasks` raises for the
+    source and the rows."""
     if on_error not in ("raise", "skip"):
         raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     options = _options(date_order, tz, long_titles, open_completed)
@@ -133,7 +171,18 @@ async def load_tasks(
             f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
             f"stored (format: {fmt.name}):\n" + listing(problems, check.hints)
         )
-    keep = ~check.bad
+    return PreparedImport(
+        rows=rows, keep=~check.bad, problems=problems, converted=converted, format=fmt.name,
+        detected=detected, now=now, seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+async def store_import(
+    engine: AsyncEngine, prepared: PreparedImport, *, progress: bool | None = None
+) -> LoadSummary:
+    """The second half of :func:`load_tasks`: store a prepared import in one transaction."""
+    started = time.perf_counter() - prepared.seconds
+    rows, keep, now, converted = prepared.rows, prepared.keep, prepared.now, prepared.converted
     written: dict[str, int] = {}
     counts: dict[str, int] = {}
     keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
@@ -169,11 +218,11 @@ async def load_tasks(
         workers_created=written.get("worker", 0),
         links=written.get("taskworkerlink", 0),
         seconds=time.perf_counter() - started,
-        skipped=problems,
+        skipped=prepared.problems,
         updated=counts.get("updated", 0),
         unchanged=counts.get("unchanged", 0),
-        format=fmt.name,
-        detected=detected,
+        format=prepared.format,
+        detected=prepared.detected,
         ignored=converted.ignored,
         filled=filled,
         notes=notes,

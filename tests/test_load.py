@@ -354,3 +354,32 @@ def test_jira_times_read_as_strptime_reads_them():
     assert jira_times(pa.array(JIRA_TIMES, pa.string())).to_pylist() == [
         strptime(v) for v in JIRA_TIMES
     ]
+
+
+def test_cli_import_reports_the_databases_error_before_the_files(tmp_path):
+    """The CLI reads the file while it brings the database to head: when both fail, the
+    database's error is reported (as when the two ran one after the other), in one line."""
+    import asyncio
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    asyncio.run(taskkit.create_db_and_tables(engine))  # tables, but no recorded revision
+    asyncio.run(engine.dispose())
+    bad = write_csv(tmp_path, "title,status\nx,done\n")
+    result = CliRunner().invoke(cli, ["import", str(bad), "--db", f"sqlite:///{path}"])
+    assert result.exit_code == 1, result.output
+    assert "revision" in result.output and "status: 'done'" not in result.output
+    assert "Traceback" not in result.output
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM task").fetchone() == (0,)
+
+
+async def test_prepare_then_store_is_load_tasks(engine):
+    """The two halves the CLI runs apart give what load_tasks gives; preparing needs no
+    database."""
+    from taskkit.load import prepare_import, store_import
+
+    prepared = prepare_import(EXAMPLE)
+    summary = await store_import(engine, prepared, progress=False)
+    assert (summary.tasks, summary.format, summary.links) == (8, "taskkit", 8)
