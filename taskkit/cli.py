@@ -257,6 +257,10 @@ def import_(
     with their rows; columns nobody mapped are ignored and listed. Everything goes in one
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
+    from taskkit.importers import readahead
+
+    readahead.start(source)  # Arrow parses the file while pandas and SQLAlchemy are imported
+
     import asyncio
     import functools
 
