@@ -93,6 +93,9 @@ def info(url: str | None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # taskkit seed / import: data in (taskkit.seed, taskkit.load).
+# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
+# the SQLite writer process early: most of them are written by it.
+AHEAD_BYTES = 8 << 20
 
 COUNT = click.IntRange(0)  # the upper bound (taskkit.seed.MAX_ROWS) is checked by seed()
 PROGRESS_OPTION = click.option(
@@ -257,13 +260,20 @@ def import_(
     with their rows; columns nobody mapped are ignored and listed. Everything goes in one
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
+    import os
+
     from taskkit.importers import readahead
 
     readahead.start(source)  # Arrow parses the file while pandas and SQLAlchemy are imported
+    try:
+        big = os.path.getsize(source) >= AHEAD_BYTES
+    except OSError:
+        big = False  # the reader says what is wrong with the file
 
     import asyncio
     import functools
 
+    from taskkit import bulk
     from taskkit.importers.mapping import ImportMapping
     from taskkit.load import prepare_import, store_import
 
@@ -293,7 +303,15 @@ def import_(
             if not preparing.cancelled():
                 preparing.exception()  # retrieved: the database's error is the one to report
             raise
-        return await store_import(engine, await preparing, progress=progress)
+        # A big file will be written by the SQLite writer process: start it now, so that its
+        # own start (Python, Arrow, ADBC) also happens while the rows are being checked.
+        writer = await bulk.start_writer(engine) if big else None
+        try:
+            prepared = await preparing
+        except BaseException:
+            await bulk.discard_writer(writer)
+            raise
+        return await store_import(engine, prepared, progress=progress, writer=writer)
 
     summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")
