@@ -25,6 +25,7 @@ import csv
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -116,26 +117,38 @@ print(f"{time.perf_counter() - started:.3f}")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# CPU seconds per side: less sensitive than wall time to what else runs on the machine.
+CPU: dict[str, float] = {}
+
+
 def reference(path: Path, db: Path) -> tuple[float, float]:
     """The pandas script a user would write, run as its own process like taskkit's command
     (so both pay their imports): (end to end, read_csv + to_sql) seconds."""
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu()
     done = subprocess.run(
         [sys.executable, "-c", REFERENCE, str(path), str(db)],
         check=True, capture_output=True, text=True, env=ENV,
     )  # fmt: skip
+    CPU["reference"] = cpu() - cpu_before
     return time.perf_counter() - started, float(done.stdout.strip())
 
 
 def taskkit_import(path: Path, db: Path, *, show: bool = True) -> tuple[float, float]:
     """(end to end, load_tasks) seconds of ``taskkit import``."""
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu()
     done = subprocess.run(
         [sys.executable, "-m", "taskkit", "import", str(path), "--db", f"sqlite:///{db}",
          "--no-progress"],
         capture_output=True, text=True, env=ENV,
     )  # fmt: skip
     seconds = time.perf_counter() - started
+    CPU["taskkit"] = cpu() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"taskkit import failed:\n{done.stdout}\n{done.stderr}")
     if show:
@@ -171,6 +184,10 @@ def main() -> None:
         print(
             f"ratio taskkit / reference: {ours / ref:.2f}x end to end (target <= 0.5x), "
             f"{our_work / ref_work:.2f}x for the work alone"
+        )
+        print(
+            f"CPU seconds (all processes): reference {CPU['reference']:.2f}, taskkit "
+            f"{CPU['taskkit']:.2f}, {CPU['taskkit'] / CPU['reference']:.2f}x"
         )
 
 
