@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     )
     from taskkit.explore import explore
     from taskkit.frames import models_to_frame, to_dataframe
-    from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
+    from taskkit.importers.mapping import ImportMapping
+    from taskkit.importers.summary import LoadSummary, RowProblem
+    from taskkit.load import load_tasks
     from taskkit.migrate import ensure_schema
     from taskkit.models import (
         Priority,
@@ -120,12 +122,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "to_dataframe",
     ),
     "taskkit.explore": ("explore",),
-    "taskkit.load": (
-        "ImportMapping",
+    "taskkit.importers.mapping": ("ImportMapping",),
+    "taskkit.importers.summary": (
         "LoadSummary",
         "RowProblem",
-        "load_tasks",
     ),
+    "taskkit.load": ("load_tasks",),
     "taskkit.migrate": ("ensure_schema",),
     "taskkit.models": (
         "Priority",

@@ -42,6 +42,7 @@ from taskkit.progress import progress_bar
 from taskkit.sqlite_writer import (
     ABORT,
     COMMIT,
+    GO,
     PROJECTS_SQL,
     SUMMARY_SQL,
     TABLES,
@@ -49,7 +50,15 @@ from taskkit.sqlite_writer import (
     write_frame,
 )
 
-__all__ = ["TABLES", "Batch", "Existing", "write_batches"]
+__all__ = [
+    "TABLES",
+    "Batch",
+    "Existing",
+    "StartedWriter",
+    "discard_writer",
+    "start_writer",
+    "write_batches",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,6 +97,7 @@ async def write_batches(
     progress: bool | None = None,
     desc: str = "writing",
     check_foreign_keys: bool = True,
+    writer: "StartedWriter | None" = None,
 ) -> dict[str, int]:
     """Write the batches that ``make_batches(existing)`` yields, all in one transaction.
 
@@ -104,6 +114,8 @@ async def write_batches(
             seed numbers its own projects, workers and tasks in an empty database): the SQLite
             bulk writer then skips its foreign-key scan before COMMIT (a third of a second per
             million tasks). Every other path checks keys as usual.
+        writer: a SQLite writer from :func:`start_writer` (started while the rows were being
+            prepared), used if this write goes through the writer process, else discarded.
 
     Returns:
         Rows written per table.
@@ -111,10 +123,20 @@ async def write_batches(
     bar = progress_bar(progress, total=total_rows, desc=desc)
     try:
         if engine.dialect.name == "postgresql":
+            await discard_writer(writer)
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
+            await discard_writer(writer)
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
-        return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
+        if writer is not None and (writer.on_existing, writer.check_foreign_keys) != (
+            on_existing,
+            check_foreign_keys,
+        ):
+            await discard_writer(writer)
+            writer = None
+        return await _write_sqlite_file(
+            engine, make_batches, on_existing, bar, check_foreign_keys, writer
+        )
     except (DBAPIError, PostgresError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise BulkWriteError(
@@ -161,13 +183,41 @@ def _existing_from(
 _WRITER = Path(__file__).with_name("sqlite_writer.py")
 
 
-async def _write_sqlite_file(
-    engine: AsyncEngine,
-    make_batches: BatchFactory,
-    on_existing: OnExisting,
-    bar: Any,
-    check_foreign_keys: bool,
-) -> dict[str, int]:
+@dataclass
+class StartedWriter:
+    """A SQLite writer process started ahead of its write: Python and its libraries load
+    while the parent still prepares the rows; it opens nothing before it is used."""
+
+    child: asyncio.subprocess.Process
+    pipe: io.RawIOBase
+    on_existing: OnExisting
+    check_foreign_keys: bool
+
+
+async def start_writer(
+    engine: AsyncEngine, *, on_existing: OnExisting = "keep", check_foreign_keys: bool = True
+) -> StartedWriter | None:
+    """Start the SQLite writer process now, for a :func:`write_batches` to come (pass it as
+    ``writer``); ``None`` where no writer process is used (PostgreSQL, in-memory SQLite).
+    A writer that is not used must be given to :func:`discard_writer`."""
+    if engine.dialect.name != "sqlite" or is_memory_sqlite(engine.url):
+        return None
+    child, pipe = await _spawn(engine, on_existing, check_foreign_keys, wait=True)
+    return StartedWriter(child, pipe, on_existing, check_foreign_keys)
+
+
+async def discard_writer(writer: StartedWriter | None) -> None:
+    """End a writer from :func:`start_writer` that will not write (it opened nothing)."""
+    if writer is None:
+        return
+    with contextlib.suppress(OSError):
+        writer.pipe.close()  # end of input before GO: the child exits
+    await writer.child.communicate()
+
+
+async def _spawn(
+    engine: AsyncEngine, on_existing: OnExisting, check_foreign_keys: bool, *, wait: bool
+) -> tuple[asyncio.subprocess.Process, io.RawIOBase]:
     # Batches go down a plain pipe written by worker threads with blocking writes: the kernel
     # wakes a blocked writer as soon as the child reads, with no event-loop turn (nor the GIL,
     # which the generating thread holds) per megabyte.
@@ -177,7 +227,7 @@ async def _write_sqlite_file(
         # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
         child = await asyncio.create_subprocess_exec(
             sys.executable, str(_WRITER), engine.url.database or "", on_existing,
-            "check" if check_foreign_keys else "trust",
+            "check" if check_foreign_keys else "trust", *(["wait"] if wait else []),
             stdin=read_end, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, limit=2**24,
         )  # fmt: skip
@@ -187,8 +237,27 @@ async def _write_sqlite_file(
     finally:
         os.close(read_end)
     # Unbuffered: nothing is left to flush (and fail) when the pipe is closed after an error.
+    return child, os.fdopen(write_end, "wb", buffering=0)
+
+
+async def _write_sqlite_file(
+    engine: AsyncEngine,
+    make_batches: BatchFactory,
+    on_existing: OnExisting,
+    bar: Any,
+    check_foreign_keys: bool,
+    started: StartedWriter | None = None,
+) -> dict[str, int]:
+    if started is None:
+        child, pipe_file = await _spawn(engine, on_existing, check_foreign_keys, wait=False)
+    else:
+        child, pipe_file = started.child, started.pipe
+        # A GO frame is small enough to be written whole; if the child is gone, its last
+        # message says why (read below).
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(pipe_file.write, _frame(GO, pa.table({})))
     progress: asyncio.Future[dict[str, int]] | None = None
-    with os.fdopen(write_end, "wb", buffering=0) as pipe:
+    with pipe_file as pipe:
         try:
             opening = await _message(child)
             existing = _existing_from(

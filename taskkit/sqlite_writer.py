@@ -35,6 +35,7 @@ import pyarrow as pa
 __all__ = [
     "ABORT",
     "COMMIT",
+    "GO",
     "PROJECTS_SQL",
     "SUMMARY_SQL",
     "TABLES",
@@ -45,6 +46,7 @@ __all__ = [
 
 ABORT = "!abort"
 COMMIT = "!commit"
+GO = "!go"  # to a writer started with "wait": open the database now
 TABLES = ("project", "worker", "task", "taskworkerlink")  # foreign-key order
 BUSY_TIMEOUT_MS = 30_000
 # What the database holds, read inside the write transaction (shared with taskkit.bulk).
@@ -278,6 +280,13 @@ class _Aborted(Exception):
 
 def main() -> int:
     path, on_existing, keys = sys.argv[1], sys.argv[2], sys.argv[3]
+    if sys.argv[4:] == ["wait"]:
+        # Started ahead (its imports done while the parent still reads its input): nothing
+        # is opened before GO; the end of input or anything else means no write.
+        signal = read_frame(sys.stdin.buffer)
+        if signal is None or signal[0] != GO:
+            _say({"aborted": True})
+            return 0
     phases: dict[str, float] = {}
     try:
         written = _run(path, on_existing, keys == "check", phases)

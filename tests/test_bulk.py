@@ -12,6 +12,7 @@ from sqlalchemy import text
 import taskkit
 from taskkit import BulkWriteError, bulk
 from taskkit.bulk import Batch, Existing, write_batches
+from taskkit.db import is_memory_sqlite
 from tests.helpers import snapshot
 
 
@@ -146,3 +147,46 @@ async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch
     assert {"insert task", "insert taskworkerlink", "index ix_task_title", "commit"} <= set(phases)
     assert phases["foreign key check"] == 0  # the seed vouches for its keys
     assert all(seconds >= 0 for seconds in phases.values())
+
+
+async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(
+    tmp_path, monkeypatch
+):
+    """A writer started while rows are prepared opens nothing until it is used: another
+    write goes through meanwhile; then it writes what it is given, in one transaction."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'ahead.db'}")
+    await taskkit.create_db_and_tables(engine)
+    writer = await bulk.start_writer(engine)
+    assert writer is not None
+    await write_batches(engine, lambda e: iter([("task", tasks(1, 3))]), progress=False)
+    written = await write_batches(
+        engine,
+        lambda e: iter([("task", tasks(e.max_task_id + 1, 4))]),
+        total_rows=4,
+        progress=False,
+        writer=writer,
+    )
+    assert written == {"task": 4} and writer.child.returncode == 0
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM task"))).scalar() == 7
+    await engine.dispose()
+
+
+async def test_a_writer_started_ahead_and_not_used_stores_nothing_and_ends(tmp_path, engine):
+    """Discarded (a small or keyed import, a refused file): the process ends, nothing written;
+    engines without a writer process get none."""
+    file_engine = taskkit.connect(f"sqlite:///{tmp_path / 'unused.db'}")
+    await taskkit.create_db_and_tables(file_engine)
+    before = await snapshot(file_engine)
+    writer = await bulk.start_writer(file_engine)
+    assert writer is not None
+    await bulk.discard_writer(writer)
+    assert writer.child.returncode == 0
+    assert await snapshot(file_engine) == before
+    await file_engine.dispose()
+    other = await bulk.start_writer(engine)
+    if other is not None:
+        await bulk.discard_writer(other)
+    expected = engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url)
+    assert (other is not None) == expected
