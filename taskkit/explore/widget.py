@@ -33,6 +33,7 @@ log = logging.getLogger("taskkit.explore")
 _STATIC = Path(__file__).parent / "static"
 _MOVES = ("first", "next", "prev", "last")
 _VIEWS_KEPT = 16
+_COUNT_AFTER_S = 0.02
 
 
 class Explorer(anywidget.AnyWidget):
@@ -236,6 +237,9 @@ class Explorer(anywidget.AnyWidget):
     async def _count_and_judge(self, view: View) -> None:
         """Count the rows and say whether an index serves the order (after the page shows)."""
         try:
+            # Let the answer leave first: the kernel sends it from another thread, which the
+            # count's Python work would otherwise compete with for the interpreter.
+            await asyncio.sleep(_COUNT_AFTER_S)
             if self._one_connection:
                 async with self._lock:
                     await self._judge_and_count(view)
