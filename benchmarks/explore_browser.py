@@ -125,6 +125,9 @@ def run_browser(url: str, clicks: int, shots: Path | None) -> dict[str, list[flo
         page.wait_for_function(
             "() => !document.querySelector('.tk-total').innerText.startsWith('counting')"
         )
+        news = page.get_by_role("button", name="No")  # "get notified about Jupyter news?"
+        if news.count():
+            news.first.click()
 
         def click(name: str, locator: Any) -> None:
             page.evaluate(MEASURE, grid.element_handle())
