@@ -254,6 +254,29 @@ async def test_a_join_with_tasks_is_filtered_by_project_and_status(seeded: Async
     assert shown(grid) == [str(r.id) for r in rows[:SIZE]]
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: select(Task).join(Task.project).where(Project.id != 1).order_by(Task.id.desc()),
+        lambda: select(Task).join(Project).where(Project.id != 1).order_by(Task.title, Task.id),
+        lambda: select(Task).where(Task.workers.any()).order_by(Task.id),
+    ],
+    ids=["relationship-join", "entity-join", "relationship-any"],
+)
+async def test_model_statements_with_joins_page_and_filter(seeded: AsyncEngine, make: Any) -> None:
+    grid = await taskkit.explore(seeded, make(), size=5)
+    for request in (
+        {"action": "first"},
+        {"action": "filter", "filters": {"status": ["completed"]}},
+    ):
+        await grid.handle(request)
+        await grid.handle({"action": "next"})
+        assert grid.error == ""
+        expected = await expected_ids(seeded, grid)
+        assert shown(grid) == expected[5:10] and len(expected) > 5
+        assert grid.total == len(expected)
+
+
 async def test_filters_on_a_statement_without_tasks_say_what_is_filterable(
     seeded: AsyncEngine,
 ) -> None:

@@ -106,9 +106,12 @@ class View:
         # as one scalar a row: the same statement as SQLAlchemy's own Select gives rows.
         rows: Select[Any] = Select.__new__(Select)
         rows.__dict__.update(columns.__dict__)
-        # A select of table columns needs none of the ORM's compile step, which paging's
-        # FROM analysis (get_final_froms) would otherwise run in full for every new filter.
-        rows.__dict__.pop("_propagate_attrs", None)
+        if self.base is None:
+            # select_tasks' shape (one table, WHERE, ORDER BY) needs none of the ORM's compile
+            # step, which paging's FROM analysis (get_final_froms) would otherwise run in full
+            # for every new filter. A user's statement may join through relationships, which
+            # only the ORM's compile step resolves: it keeps it.
+            rows.__dict__.pop("_propagate_attrs", None)
         return rows
 
     def _make_statement(self) -> Select[Any]:
