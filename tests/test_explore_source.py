@@ -2,6 +2,7 @@
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -38,7 +39,7 @@ async def test_a_sqlite_file_is_read_in_this_thread_and_others_on_the_engine(
     assert threads == {threading.get_ident()}
 
 
-async def test_the_inline_engine_cannot_write(tmp_path: object) -> None:
+async def test_the_inline_engine_cannot_write(tmp_path: Path) -> None:
     engine = taskkit.connect(f"sqlite:///{tmp_path}/w.db")
     await taskkit.ensure_schema(engine)
     try:
@@ -61,3 +62,26 @@ async def test_the_next_page_sees_what_another_connection_committed(
         await s.commit()
     await grid.handle({"action": "first"})
     assert grid.rows[0][grid.columns.index("title")] == "just now"
+
+
+async def test_views_that_read_the_whole_table_are_read_through_the_engine(
+    tmp_path: Path,
+) -> None:
+    seeded = taskkit.connect(f"sqlite:///{tmp_path / 'whole.db'}")  # only files are inline
+    await taskkit.ensure_schema(seeded)
+    await taskkit.seed(seeded, tasks=30, projects=2, workers=3, seed=2)
+    grid = await taskkit.explore(seeded, size=5)
+    await grid.settled()
+    assert grid._reads_inline()
+    await grid.handle({"action": "filter", "filters": {"search": "nothing matches this"}})
+    assert not grid._reads_inline() and grid.rows == []
+    await grid.handle({"action": "filter", "filters": {}})
+    assert grid._reads_inline()
+    await grid.handle({"action": "sort", "column": "priority"})  # a CASE: a sort of every row
+    await grid.settled()
+    assert not grid._reads_inline()
+    await grid.handle({"action": "next"})
+    async with taskkit.session(seeded) as s:
+        every = [str(t.id) for t in (await s.exec(grid.statement)).all()]
+    assert [row[0] for row in grid.rows] == every[5:10]
+    await seeded.dispose()

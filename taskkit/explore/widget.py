@@ -73,6 +73,7 @@ class Explorer(anywidget.AnyWidget):
         # Views met before, by their key: going back to one reuses its statement, whose
         # paging plan, fingerprint and compiled SQL are cached as long as it lives.
         self._views: OrderedDict[str, View] = OrderedDict({view.key(): view})
+        self._whole: set[str] = set()  # views whose plan reads or sorts the whole table
         self._page: Page[Any] | None = None
         self._from_end = False  # the page's place is counted from the last page
         self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
@@ -179,7 +180,7 @@ class Explorer(anywidget.AnyWidget):
         if where == "prev" and (page is None or page.prev_cursor is None):
             where = "first"
         stmt = self._view.page_statement()
-        async with page_session(self._engine) as s:
+        async with page_session(self._engine, inline=self._reads_inline()) as s:
             if where == "first":
                 page = await paginate(s, stmt, size=self.size)
                 self._from_end, self._place = False, 1
@@ -202,6 +203,11 @@ class Explorer(anywidget.AnyWidget):
         self._describe_position()
         if self.total < 0 and self._background is None:
             self._start_background()
+
+    def _reads_inline(self) -> bool:
+        """Whether pages may be read in the kernel's thread (see ``explore.source``): not for
+        a text search, nor for a view whose plan reads or sorts the whole table."""
+        return "search" not in self._view.filters and self._view.key() not in self._whole
 
     @traitlets.observe("sql_open")
     def _sql_opened(self, _change: Any) -> None:
@@ -256,6 +262,8 @@ class Explorer(anywidget.AnyWidget):
         # Results for a view the user has since left are dropped (the task is also cancelled).
         stmt = view.statement()
         plan = await explain(self._engine, stmt.limit(self.size + 1))
+        if plan.full_scan or plan.temp_sort:
+            self._whole.add(view.key())
         if view is not self._view:
             return
         self.notice = (
