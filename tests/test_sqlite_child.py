@@ -381,3 +381,15 @@ def test_an_error_reply_keeps_the_child_and_names_the_reason(tmp_path: Path) -> 
         client.open_read(str(tmp_path / "missing" / "x.db"))
     assert not refused.value.gone
     assert len(SQLiteChild.idle_pids()) == 1
+
+
+@pytest.mark.usefixtures("no_idle_children")
+def test_a_child_that_crashes_is_reported_with_its_last_words(tmp_path: Path) -> None:
+    child = client.open_read(make_db(tmp_path / "x.db"))
+    child.stdin.write(b"garbage\n")  # not a message: the worker cannot go on
+    child.stdin.flush()
+    with pytest.raises(ChildError, match=r"ended \(.*ProtocolError: not a message") as ended:
+        child.receive()
+    assert ended.value.gone and child.proc.returncode == 1
+    client.close(child)  # ends nothing more, and raises nothing
+    assert SQLiteChild.idle_pids() == []

@@ -58,6 +58,7 @@ class SQLiteChild:
         self.owner = os.getpid()  # a forked copy of this process must not share its pipes
         self.reused = False  # taken from the idle ones rather than started for this use
         self.expiry: threading.Timer | None = None
+        self.ended_because: str | None = None  # once ended: its last words, or exit status
         # What the child writes to stderr, read once it ended (why it did); closed by kill().
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -139,6 +140,8 @@ class SQLiteChild:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        if self.ended_because is None:
+            self.ended_because = self._why_ended()
         for pipe in (self.stdin, self.stdout, self._stderr):
             with contextlib.suppress(OSError, ValueError):  # unsent rows in a broken pipe
                 pipe.close()
@@ -165,8 +168,11 @@ class SQLiteChild:
         except (protocol.ProtocolError, OSError, ValueError):  # ValueError: pipe closed
             received = None
         if received is None:
+            # Its output ended: it is ending (or was killed). Let it finish its last words.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
             self.kill()
-            raise ChildError(f"the SQLite helper process ended ({self._why_ended()})", gone=True)
+            raise ChildError(f"the SQLite helper process ended ({self.ended_because})", gone=True)
         message, payload = received
         if "error" in message:
             raise ChildError(str(message["error"]))
