@@ -182,17 +182,26 @@ class Worker:
         self.source = source
         self.out = out
         self.db: Database | None = None
+        self.waiting_since: float | None = None  # when it began to wait for a request
 
     def send(self, message: Message, data: pa.RecordBatch | None = None) -> None:
         protocol.write(self.out, message, data)
 
     def serve(self, idle_exit_s: float | None = None) -> int:
-        """Answer requests until the input ends (0) or a write fails midway (1)."""
+        """Answer requests until the input ends (0) or a write fails midway (1); with
+        ``idle_exit_s``, the process exits once it waited that long for a request."""
+        if idle_exit_s is not None:
+            threading.Thread(
+                target=self._exit_when_idle, args=(idle_exit_s,), name="taskkit-idle", daemon=True
+            ).start()
         try:
             while True:
-                request = self._next_request(idle_exit_s)
-                if request is None:
+                self.waiting_since = time.monotonic()
+                received = protocol.read(self.source)
+                self.waiting_since = None
+                if received is None:
                     return 0
+                request = received[0]
                 try:
                     self.handle(request)
                 except _Stop as stop:
@@ -203,20 +212,15 @@ class Worker:
         finally:
             self.close()
 
-    def _next_request(self, idle_exit_s: float | None) -> Message | None:
+    def _exit_when_idle(self, idle_exit_s: float) -> None:
         # An idle child exits: a notebook left open should not keep one (and its memory)
         # forever. The parent reuses a child for less long than this, so never one that exits.
-        timer = None
-        if idle_exit_s is not None:
-            timer = threading.Timer(idle_exit_s, os._exit, (0,))
-            timer.daemon = True
-            timer.start()
-        try:
-            received = protocol.read(self.source)
-        finally:
-            if timer is not None:
-                timer.cancel()
-        return None if received is None else received[0]
+        while True:
+            since = self.waiting_since
+            left = idle_exit_s if since is None else since + idle_exit_s - time.monotonic()
+            if left <= 0:
+                os._exit(0)
+            time.sleep(left)
 
     def handle(self, request: Message) -> None:
         op = request.get("op")
