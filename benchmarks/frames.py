@@ -68,12 +68,12 @@ def task_rows(n: int) -> pa.Table:
 
 def helper_cpu() -> float:
     """CPU seconds used so far by taskkit's SQLite helper processes (they outlive a read)."""
-    from taskkit.frames.sqlite_reader import _SQLiteChild
+    from taskkit._sqlite_child.client import SQLiteChild
 
     total = 0.0
-    for child in _SQLiteChild._idle:
+    for pid in SQLiteChild.idle_pids():
         with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{child.proc.pid}/stat").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text()
             fields = stat.rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
@@ -278,10 +278,10 @@ async def main(url, schema):
     tracemalloc.stop()
     peak = rss("VmHWM:") - before
     frame = int(df.memory_usage(deep=True).sum())
-    from taskkit.frames.sqlite_reader import _SQLiteChild
+    from taskkit._sqlite_child.client import SQLiteChild
     child = 0
-    for helper in _SQLiteChild._idle:  # the SQLite reader's helper process, if one ran
-        for line in open(f"/proc/{helper.proc.pid}/status"):
+    for pid in SQLiteChild.idle_pids():  # the SQLite reader's helper process, if one ran
+        for line in open(f"/proc/{pid}/status"):
             if line.startswith("VmHWM:"):
                 child = max(child, int(line.split()[1]) * 1024)
     print(len(df), frame, peak, py_peak, pa.default_memory_pool().max_memory(), child)

@@ -5,8 +5,8 @@ transaction, so an interrupted write (an error, Ctrl-C, SIGKILL) leaves the data
 it was:
 
 * SQLite file: ADBC's bulk ingest (C, no Python object per row) inside ``BEGIN IMMEDIATE`` ...
-  ``COMMIT``, in a child process (see ``taskkit.sqlite_writer`` for why). Batches stream to it
-  while the next ones are generated here, so both cores work.
+  ``COMMIT``, in the SQLite child process (``taskkit._sqlite_child``, which says why). Batches
+  stream to it while the next ones are generated here, so both cores work.
 * PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through asyncpg, the CSV written by Arrow.
 * In-memory SQLite (a second driver cannot reach it) and small writes to a file:
   ``executemany`` on the engine's own connection, in one transaction as well.
@@ -19,13 +19,9 @@ whether to refuse, and how to number new rows.
 import asyncio
 import contextlib
 import io
-import json
 import logging
-import os
-import sys
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
@@ -34,28 +30,19 @@ from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._sqlite_child import client, protocol
+from taskkit._sqlite_child.client import ChildError, SQLiteChild
 from taskkit.db import is_memory_sqlite
 from taskkit.errors import BulkWriteError
 from taskkit.progress import progress_bar
 
-# TABLES: parents before children, so every foreign key points at a row already there.
-from taskkit.sqlite_writer import (
-    ABORT,
-    COMMIT,
-    GO,
-    PROJECTS_SQL,
-    SUMMARY_SQL,
-    TABLES,
-    WORKERS_SQL,
-    write_frame,
-)
-
 __all__ = [
+    "PROJECTS_SQL",
+    "SUMMARY_SQL",
     "TABLES",
+    "WORKERS_SQL",
     "Batch",
     "Existing",
-    "StartedWriter",
-    "discard_writer",
     "start_writer",
     "write_batches",
 ]
@@ -68,6 +55,15 @@ OnExisting = Literal["keep", "replace"]
 # Below this many task rows, starting the ADBC child (about a second of imports) costs more
 # than it saves: write through the engine's own connection instead.
 SQLITE_CHILD_MIN_ROWS = 100_000
+# Parents before children, so every foreign key points at a row already there.
+TABLES = ("project", "worker", "task", "taskworkerlink")
+# What the database holds, read inside the write transaction.
+SUMMARY_SQL = "SELECT " + ", ".join(
+    [f"(SELECT count(*) FROM {name})" for name in TABLES]
+    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
+)
+PROJECTS_SQL = "SELECT id, name FROM project"
+WORKERS_SQL = "SELECT id, name FROM worker"
 
 
 @dataclass
@@ -97,7 +93,6 @@ async def write_batches(
     progress: bool | None = None,
     desc: str = "writing",
     check_foreign_keys: bool = True,
-    writer: "StartedWriter | None" = None,
 ) -> dict[str, int]:
     """Write the batches that ``make_batches(existing)`` yields, all in one transaction.
 
@@ -114,8 +109,6 @@ async def write_batches(
             seed numbers its own projects, workers and tasks in an empty database): the SQLite
             bulk writer then skips its foreign-key scan before COMMIT (a third of a second per
             million tasks). Every other path checks keys as usual.
-        writer: a SQLite writer from :func:`start_writer` (started while the rows were being
-            prepared), used if this write goes through the writer process, else discarded.
 
     Returns:
         Rows written per table.
@@ -123,20 +116,10 @@ async def write_batches(
     bar = progress_bar(progress, total=total_rows, desc=desc)
     try:
         if engine.dialect.name == "postgresql":
-            await discard_writer(writer)
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
-            await discard_writer(writer)
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
-        if writer is not None and (writer.on_existing, writer.check_foreign_keys) != (
-            on_existing,
-            check_foreign_keys,
-        ):
-            await discard_writer(writer)
-            writer = None
-        return await _write_sqlite_file(
-            engine, make_batches, on_existing, bar, check_foreign_keys, writer
-        )
+        return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
     except (DBAPIError, PostgresError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise BulkWriteError(
@@ -168,7 +151,7 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
 
 
 def _existing_from(
-    summary: tuple[Any, ...], projects: list[tuple[Any, ...]], workers: list[tuple[Any, ...]]
+    summary: Sequence[Any], projects: Sequence[Sequence[Any]], workers: Sequence[Sequence[Any]]
 ) -> Existing:
     *counts, max_task_id, max_project_id = (int(v) for v in summary)
     return Existing(
@@ -180,64 +163,13 @@ def _existing_from(
     )
 
 
-_WRITER = Path(__file__).with_name("sqlite_writer.py")
-
-
-@dataclass
-class StartedWriter:
-    """A SQLite writer process started ahead of its write: Python and its libraries load
-    while the parent still prepares the rows; it opens nothing before it is used."""
-
-    child: asyncio.subprocess.Process
-    pipe: io.RawIOBase
-    on_existing: OnExisting
-    check_foreign_keys: bool
-
-
-async def start_writer(
-    engine: AsyncEngine, *, on_existing: OnExisting = "keep", check_foreign_keys: bool = True
-) -> StartedWriter | None:
-    """Start the SQLite writer process now, for a :func:`write_batches` to come (pass it as
-    ``writer``); ``None`` where no writer process is used (PostgreSQL, in-memory SQLite).
-    A writer that is not used must be given to :func:`discard_writer`."""
-    if engine.dialect.name != "sqlite" or is_memory_sqlite(engine.url):
-        return None
-    child, pipe = await _spawn(engine, on_existing, check_foreign_keys, wait=True)
-    return StartedWriter(child, pipe, on_existing, check_foreign_keys)
-
-
-async def discard_writer(writer: StartedWriter | None) -> None:
-    """End a writer from :func:`start_writer` that will not write (it opened nothing)."""
-    if writer is None:
-        return
-    with contextlib.suppress(OSError):
-        writer.pipe.close()  # end of input before GO: the child exits
-    await writer.child.communicate()
-
-
-async def _spawn(
-    engine: AsyncEngine, on_existing: OnExisting, check_foreign_keys: bool, *, wait: bool
-) -> tuple[asyncio.subprocess.Process, io.RawIOBase]:
-    # Batches go down a plain pipe written by worker threads with blocking writes: the kernel
-    # wakes a blocked writer as soon as the child reads, with no event-loop turn (nor the GIL,
-    # which the generating thread holds) per megabyte.
-    read_end, write_end = os.pipe()
-    _widen_pipe(write_end)
-    try:
-        # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, str(_WRITER), engine.url.database or "", on_existing,
-            "check" if check_foreign_keys else "trust", *(["wait"] if wait else []),
-            stdin=read_end, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, limit=2**24,
-        )  # fmt: skip
-    except BaseException:
-        os.close(write_end)
-        raise
-    finally:
-        os.close(read_end)
-    # Unbuffered: nothing is left to flush (and fail) when the pipe is closed after an error.
-    return child, os.fdopen(write_end, "wb", buffering=0)
+def start_writer(engine: AsyncEngine) -> None:
+    """Start the SQLite helper process for a :func:`write_batches` to come, so that its own
+    start overlaps the caller's work (``taskkit import`` checks rows meanwhile). It waits idle
+    and opens nothing until used; unused, it ends after a few minutes or at exit. Nothing to
+    start for PostgreSQL or in-memory SQLite."""
+    if engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url):
+        SQLiteChild.prestart()
 
 
 async def _write_sqlite_file(
@@ -246,43 +178,57 @@ async def _write_sqlite_file(
     on_existing: OnExisting,
     bar: Any,
     check_foreign_keys: bool,
-    started: StartedWriter | None = None,
 ) -> dict[str, int]:
-    if started is None:
-        child, pipe_file = await _spawn(engine, on_existing, check_foreign_keys, wait=False)
-    else:
-        child, pipe_file = started.child, started.pipe
-        # A GO frame is small enough to be written whole; if the child is gone, its last
-        # message says why (read below).
-        with contextlib.suppress(OSError):
-            await asyncio.to_thread(pipe_file.write, _frame(GO, pa.table({})))
+    opening = asyncio.ensure_future(
+        asyncio.to_thread(
+            client.open_write,
+            engine.url.database or "",
+            tables=list(TABLES),
+            empty=list(reversed(TABLES)) if on_existing == "replace" else [],
+            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
+            # Into an empty task table, indexes are built once at the end (a sort).
+            defer_indexes_if_empty="task",
+            check_foreign_keys=check_foreign_keys,
+        )
+    )
+    try:
+        child, (summary, projects, workers) = await asyncio.shield(opening)
+    except ChildError as exc:
+        raise _stopped(exc, "before it answered") from None
+    except asyncio.CancelledError:
+        # Cancelled while the child opens the database: end it once it answered.
+        with contextlib.suppress(BaseException):
+            (await opening)[0].kill()
+        raise
     progress: asyncio.Future[dict[str, int]] | None = None
-    with pipe_file as pipe:
-        try:
-            opening = await _message(child)
-            existing = _existing_from(
-                tuple(opening["summary"]), opening["projects"], opening["workers"]
-            )
-            written: dict[str, int] = {}
-            progress = asyncio.ensure_future(_follow(child, written, bar))
-            await _send_batches(pipe, make_batches(existing), progress)
-            pipe.close()  # the child reads to the end of input, then commits
-            return await progress
-        except BaseException:
-            # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's
-            # transaction is rolled back by SQLite, so the database stays exactly as it was.
-            if child.returncode is None:
-                child.kill()
-            await child.wait()
-            if progress is not None:
-                # Its error ("the writer stopped": we killed it) is not the one to report, and
-                # unretrieved, asyncio prints it with a traceback ("Task exception was never
-                # retrieved") when Ctrl-C ends the program.
-                progress.cancel()
-                await asyncio.wait([progress])
-                if not progress.cancelled():
-                    progress.exception()
-            raise
+    try:
+        existing = _existing_from(tuple(summary[0]), projects, workers)
+        written: dict[str, int] = {}
+        progress = asyncio.ensure_future(_follow(child, written, bar))
+        await _send_batches(child, make_batches(existing), progress)
+        done = await progress
+    except BaseException:
+        # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's transaction
+        # is rolled back by SQLite, so the database stays exactly as it was.
+        child.kill()
+        if progress is not None:
+            # Its error ("the writer stopped": we killed it) is not the one to report, and
+            # unretrieved, asyncio prints it with a traceback ("Task exception was never
+            # retrieved") when Ctrl-C ends the program.
+            progress.cancel()
+            await asyncio.wait([progress])
+            if not progress.cancelled():
+                progress.exception()
+        raise
+    child.release()  # committed: ready for the next read or write
+    return done
+
+
+def _stopped(exc: ChildError, when: str) -> BulkWriteError:
+    """The child's one-line refusal, or why it is gone, as the error to report."""
+    if exc.gone:
+        return BulkWriteError(f"the SQLite writer stopped {when}, nothing was stored: {exc}")
+    return BulkWriteError(f"the database refused the write, nothing was stored: {exc}")
 
 
 async def _prepared(
@@ -312,79 +258,40 @@ async def _prepared(
 
 
 async def _send_batches(
-    pipe: io.RawIOBase, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+    child: SQLiteChild, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
 ) -> None:
-    """Send every batch, then the commit frame; on an error, the abort frame if possible."""
+    """Send every batch, then the commit; on an error, the abort if possible."""
 
-    def send(frame: bytes) -> None:
-        view = memoryview(frame)
-        while view:  # a raw write may take only part of it
-            view = view[pipe.write(view) or 0 :]
+    def encoded(name: str, table: pa.Table) -> list[Any]:
+        return protocol.encode({"op": "ingest", "table": name}, _sqlite_ready(table))
 
-    def framed(name: str, table: pa.Table) -> bytes:
-        return _frame(name, _sqlite_ready(table))
-
+    # Batches go down the pipe from worker threads with blocking writes: the kernel wakes a
+    # blocked writer as soon as the child reads, with no event-loop turn (nor the GIL, which
+    # the generating thread holds) per megabyte.
     try:
-        async with contextlib.aclosing(_prepared(batches, framed)) as frames:
-            async for frame in frames:
-                await asyncio.to_thread(send, frame)
-        await asyncio.to_thread(send, _frame(COMMIT, pa.table({})))
-    except BrokenPipeError:
+        async with contextlib.aclosing(_prepared(batches, encoded)) as ready:
+            async for parts in ready:
+                await asyncio.to_thread(child.send_encoded, parts)
+        await asyncio.to_thread(child.send, {"op": "commit"})
+    except ChildError:
         await progress  # the child stopped early: its last message says why (and raises)
         raise BulkWriteError("the SQLite writer stopped early, nothing was stored") from None
     except Exception:
         # The batch factory refused or failed (no write is under way): ask the child to roll
         # back and wait for it to say so.
-        with contextlib.suppress(BrokenPipeError):
-            await asyncio.to_thread(send, _frame(ABORT, pa.table({})))
-            pipe.close()
+        with contextlib.suppress(ChildError):
+            await asyncio.to_thread(child.send, {"op": "abort"})
         await progress
         raise
 
 
-def _widen_pipe(fd: int) -> None:
-    """A 1 MiB pipe instead of 64 KiB: fewer round trips per batch (Linux; a no-op elsewhere)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        return
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_size is not None:
-        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
-            fcntl.fcntl(fd, set_size, 1 << 20)
-
-
-def _frame(name: str, table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    write_frame(sink, name, table)
-    return sink.getvalue()
-
-
-async def _message(child: asyncio.subprocess.Process) -> dict[str, Any]:
-    assert child.stdout is not None
-    line = await child.stdout.readline()
-    if not line:
-        await child.wait()
-        stderr = (await child.stderr.read()).decode(errors="replace") if child.stderr else ""
-        raise BulkWriteError(
-            "the SQLite writer stopped before it answered, nothing was stored: "
-            + (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
-        )
-    message: dict[str, Any] = json.loads(line)
-    if "error" in message:
-        await child.wait()
-        raise BulkWriteError(
-            f"the database refused the write, nothing was stored: {message['error']}"
-        )
-    return message
-
-
-async def _follow(
-    child: asyncio.subprocess.Process, written: dict[str, int], bar: Any
-) -> dict[str, int]:
+async def _follow(child: SQLiteChild, written: dict[str, int], bar: Any) -> dict[str, int]:
     """Read the child's reports until it is done; rows per table."""
     while True:
-        message = await _message(child)
+        try:
+            message, _ = await asyncio.to_thread(child.receive)
+        except ChildError as exc:
+            raise _stopped(exc, "early") from None
         if "table" in message:
             name, rows = message["table"], message["rows"]
             written[name] = written.get(name, 0) + rows
@@ -393,7 +300,6 @@ async def _follow(
         elif "done" in message or "aborted" in message:
             if "seconds" in message:
                 log.debug("SQLite writer, seconds per phase: %s", message["seconds"])
-            await child.wait()
             return written
 
 

@@ -305,13 +305,9 @@ def import_(
             raise
         # A big file will be written by the SQLite writer process: start it now, so that its
         # own start (Python, Arrow, ADBC) also happens while the rows are being checked.
-        writer = await bulk.start_writer(engine) if big else None
-        try:
-            prepared = await preparing
-        except BaseException:
-            await bulk.discard_writer(writer)
-            raise
-        return await store_import(engine, prepared, progress=progress, writer=writer)
+        if big:
+            bulk.start_writer(engine)
+        return await store_import(engine, await preparing, progress=progress)
 
     summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")

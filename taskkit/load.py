@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit.bulk import StartedWriter, discard_writer, write_batches
+from taskkit.bulk import write_batches
 from taskkit.errors import BulkWriteError, InvalidArgumentError, LoadError
 from taskkit.importers.batches import task_batches
 from taskkit.importers.changes import keyed_batches
@@ -182,10 +182,8 @@ async def store_import(
     prepared: PreparedImport,
     *,
     progress: bool | None = None,
-    writer: StartedWriter | None = None,
 ) -> LoadSummary:
-    """The second half of :func:`load_tasks`: store a prepared import in one transaction.
-    ``writer``: a SQLite writer started while the import was prepared (used or discarded)."""
+    """The second half of :func:`load_tasks`: store a prepared import in one transaction."""
     started = time.perf_counter() - prepared.seconds
     rows, keep, now, converted = prepared.rows, prepared.keep, prepared.now, prepared.converted
     written: dict[str, int] = {}
@@ -193,11 +191,8 @@ async def store_import(
     keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
     try:
         if keys and await known_keys(engine, keys):
-            await discard_writer(writer)  # a re-import writes through the engine
-            writer = None
             written = await write_keyed(engine, keys, keyed_batches(rows, keep, now, counts))
         elif keep.any():
-            handed, writer = writer, None
             written = await write_batches(
                 engine,
                 lambda existing: task_batches(rows, keep, existing),
@@ -205,7 +200,6 @@ async def store_import(
                 total_rows=int(keep.sum()),
                 progress=progress,
                 desc="loading",
-                writer=handed,
             )
     except BulkWriteError as exc:
         if re.search(r"UNIQUE constraint failed: task\.id|task_pkey", str(exc)):
@@ -214,8 +208,6 @@ async def store_import(
                 "nothing was stored. Leave the id column out to have ids assigned."
             ) from None
         raise
-    finally:
-        await discard_writer(writer)  # not handed on: nothing to write
     notes = list(rows.notes) + converted.notes
     if converted.merged:
         notes.append(f"{row_count(converted.merged)} merged into the task with the same key")

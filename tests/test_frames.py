@@ -7,6 +7,8 @@ a SQLite file and PostgreSQL (the ADBC reader and the SQLAlchemy reader, which m
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
@@ -25,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
+from taskkit._sqlite_child.client import SQLiteChild
 from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
 from taskkit.frames import models_to_frame, to_dataframe
-from taskkit.frames.sqlite_reader import _SQLiteChild
 from taskkit.models import (
     Priority,
     Project,
@@ -605,30 +607,35 @@ async def test_the_sqlite_fast_reader_leaves_this_processs_locks_alone(tmp_path:
     await engine.dispose()
 
 
+def process_exists(pid: int) -> bool:
+    """Running, or ended and not yet waited for (a zombie)."""
+    return Path(f"/proc/{pid}").exists()
+
+
 async def test_a_helper_process_that_died_or_idled_out_is_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'helpers.db'}")
     await taskkit.create_db_and_tables(engine)
     await fill(engine, 4)
-    _SQLiteChild.stop_all()
-    monkeypatch.setattr(_SQLiteChild, "EXIT_AFTER_S", 0.2)
-    monkeypatch.setattr(_SQLiteChild, "REUSE_FOR_S", 0.1)
+    SQLiteChild.stop_all()
+    monkeypatch.setattr(SQLiteChild, "REUSE_FOR_S", 0.1)
     try:
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
-        (helper,) = _SQLiteChild._idle
-        for _ in range(200):  # it exits on its own once idle
-            if helper.proc.poll() is not None:
+        (pid,) = SQLiteChild.idle_pids()
+        for _ in range(200):  # ended once idle for REUSE_FOR_S, and waited for: no zombie
+            if not process_exists(pid):
                 break
             await asyncio.sleep(0.05)
-        assert helper.proc.poll() is not None
+        assert not process_exists(pid) and SQLiteChild.idle_pids() == []
+        monkeypatch.setattr(SQLiteChild, "REUSE_FOR_S", 60.0)
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
-        (helper,) = _SQLiteChild._idle
-        helper.proc.kill()  # dies between reads
-        helper.proc.wait()
+        (pid,) = SQLiteChild.idle_pids()
+        os.kill(pid, signal.SIGKILL)  # dies between reads
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
+        assert SQLiteChild.idle_pids() != [pid]
     finally:
-        _SQLiteChild.stop_all()
+        SQLiteChild.stop_all()
         await engine.dispose()
 
 

@@ -1,6 +1,7 @@
 """Seeding: deterministic, realistic, refuses to overwrite, and atomic on every write path."""
 
 import asyncio
+import importlib
 import os
 import signal
 import sqlite3
@@ -18,7 +19,7 @@ import taskkit
 from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task, bulk
 from tests.helpers import snapshot
 
-seed_module = sys.modules["taskkit.seed"]
+seed_module = importlib.import_module("taskkit.seed")  # the name taskkit.seed is the function
 
 
 @pytest.fixture(params=["engine-connection", "adbc-child"])

@@ -13,10 +13,9 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit.bulk import Batch, Existing
+from taskkit.bulk import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL, Batch, Existing
 from taskkit.errors import BulkWriteError
 from taskkit.models import Task, TaskWorkerLink
-from taskkit.sqlite_writer import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL
 
 __all__ = ["CURRENT_COLUMNS", "KeyedFactory", "known_keys", "write_keyed"]
 
