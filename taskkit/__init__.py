@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
 if TYPE_CHECKING:
+    from taskkit._migrate.commands import ensure_schema
     from taskkit.crud import (
         assign,
         create_project,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from taskkit.explore import explore
     from taskkit.frames import models_to_frame, to_dataframe
     from taskkit.load import ImportMapping, LoadSummary, RowProblem, load_tasks
-    from taskkit.migrate import ensure_schema
     from taskkit.models import (
         Priority,
         Project,
@@ -125,7 +125,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RowProblem",
         "load_tasks",
     ),
-    "taskkit.migrate": ("ensure_schema",),
+    "taskkit._migrate.commands": ("ensure_schema",),
     "taskkit.models": (
         "Priority",
         "Project",

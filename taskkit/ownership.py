@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from taskkit._migrate import VERSION_TABLE, history
 from taskkit.db import (
     SQLITE_BEGIN_OPTION,
     database_url,
@@ -23,7 +24,6 @@ from taskkit.db import (
     require_regular_file,
 )
 from taskkit.errors import ConfigurationError, ForeignDatabaseError
-from taskkit.migrate import VERSION_TABLE, history
 
 __all__ = [
     "DatabaseContents",

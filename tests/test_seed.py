@@ -316,7 +316,7 @@ async def test_a_bulk_seed_on_postgres_leaves_the_schema_exactly_as_migrated():
     """Foreign keys and indexes are dropped for the COPY and put back in the same transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
     from tests.conftest import postgres_url, reset_postgres
 
     engine = taskkit.connect(postgres_url())

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from taskkit._migrate import VERSION_TABLE, ensure_schema, history
 from taskkit.db import connect, is_memory_sqlite, ping, redact
 from taskkit.errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
-from taskkit.migrate import VERSION_TABLE, ensure_schema, history
 from taskkit.models import Task
 from taskkit.ownership import DatabaseContents, database_contents
 from taskkit.seed import SeedSummary, seed

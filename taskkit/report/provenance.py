@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskkit._migrate import current
 from taskkit.db import redact
-from taskkit.migrate import current
 from taskkit.models import Project, Task, TaskWorkerLink, Worker
 from taskkit.report.parameters import ReportParameters
 
