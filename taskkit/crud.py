@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskkit._checks import positive_int
 from taskkit.db import has_open_work, reading
 from taskkit.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit.models import (
@@ -64,9 +65,7 @@ def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "
 
 
 def _check_task_id(value: Any, name: str = "task_id") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return positive_int(name, value)
 
 
 def _check_worker_id(value: Any) -> str:
