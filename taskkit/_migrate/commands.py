@@ -19,11 +19,11 @@ from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskkit._db_errors import database_error
 from taskkit._migrate import revisions
 from taskkit._migrate.drift import schema_differences
 from taskkit._migrate.revisions import (
@@ -35,7 +35,7 @@ from taskkit._migrate.revisions import (
     script_directory,
 )
 from taskkit._migrate.transaction import migration_transaction
-from taskkit.db import SQLITE_BEGIN_OPTION, describe_database, ping, redact
+from taskkit.db import describe_database, ping, read_connection
 from taskkit.errors import MigrationError, TaskkitError
 
 __all__ = [
@@ -250,13 +250,8 @@ async def _write(engine: AsyncEngine, work: Callable[[Connection], T], *, doing:
 async def _read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     await ping(engine)
     with _as_migration_error(engine, doing="read the schema"):
-        async with engine.connect() as conn:
-            # A deferred BEGIN: reading the schema must not queue behind (or block) writers.
-            conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-            try:
-                return await conn.run_sync(work)
-            finally:
-                await conn.rollback()
+        async with read_connection(engine) as conn:
+            return await conn.run_sync(work)
 
 
 @contextmanager
@@ -267,19 +262,20 @@ def _as_migration_error(engine: AsyncEngine, *, doing: str) -> Iterator[None]:
     except TaskkitError:
         raise
     except (CommandError, RevisionError) as exc:
-        raise MigrationError(
-            f"cannot {doing} on {_where(engine)}: {_first_line(exc, engine)}; {known_revisions()}"
+        raise database_error(
+            MigrationError, f"cannot {doing} on", engine.url, exc, then=f"; {known_revisions()}"
         ) from None
     except Exception as exc:
         # A database error, or a bug in a revision: either way the transaction was rolled back.
         failed = _failing_revision(exc)
         where = f" in revision {failed}" if failed else ""
-        reason = _first_line(exc, engine)
-        if not isinstance(exc, SQLAlchemyError):  # SQLAlchemy names the driver's error itself
-            reason = f"{type(exc).__name__}: {reason}"
-        raise MigrationError(
-            f"{doing} failed{where} on {_where(engine)}: {reason}; "
-            "rolled back, the database is unchanged"
+        raise database_error(
+            MigrationError,
+            f"{doing} failed{where} on",
+            engine.url,
+            exc,
+            named=True,
+            then="; rolled back, the database is unchanged",
         ) from exc
 
 
@@ -293,12 +289,6 @@ def _failing_revision(exc: BaseException) -> str | None:
             found = frame.f_globals.get("revision", found)
         tb = tb.tb_next
     return found
-
-
-def _first_line(exc: BaseException, engine: AsyncEngine) -> str:
-    message = str(exc).strip()
-    line = message.splitlines()[0] if message else type(exc).__name__
-    return redact(line, engine.url)
 
 
 def _where(engine: AsyncEngine) -> str:
