@@ -83,11 +83,11 @@ from taskkit import (
     WorkerCreate,
     any_of,
     count,
-    migrate,
     paginate,
     paginate_offset,
     select_tasks,
 )
+from taskkit import _migrate as migrate  # what `taskkit db ...` runs
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_colwidth", 120)
@@ -1310,7 +1310,7 @@ taskkit_cli("db", "current", "--db", "sqlite:///lesson.db")
 taskkit_cli("db", "check", "--db", "sqlite:///lesson.db")
 
 # %% [markdown]
-# The same from Python, in `taskkit.migrate`:
+# The same from Python, in `taskkit._migrate`:
 
 # %%
 print("current:", await migrate.current(engine))

@@ -43,7 +43,8 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-from taskkit import Project, ProjectRead, Task, Worker, migrate
+from taskkit import Project, ProjectRead, Task, Worker
+from taskkit import _migrate as migrate
 
 SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]
 

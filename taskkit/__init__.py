@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
 if TYPE_CHECKING:
+    from taskkit._migrate.commands import ensure_schema
     from taskkit._sql.select import count
     from taskkit.crud import (
         assign,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from taskkit.importers.mapping import ImportMapping
     from taskkit.importers.summary import LoadSummary, RowProblem
     from taskkit.load import load_tasks
-    from taskkit.migrate import ensure_schema
     from taskkit.models import (
         Priority,
         Project,
@@ -128,7 +128,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RowProblem",
     ),
     "taskkit.load": ("load_tasks",),
-    "taskkit.migrate": ("ensure_schema",),
+    "taskkit._migrate.commands": ("ensure_schema",),
     "taskkit.models": (
         "Priority",
         "Project",

@@ -30,6 +30,7 @@ from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._db_errors import what_went_wrong
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 from taskkit.db import is_memory_sqlite
@@ -121,7 +122,7 @@ async def write_batches(
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
         return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
     except (DBAPIError, PostgresError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = what_went_wrong(exc, engine.url)
         raise BulkWriteError(
             f"the database refused the write, nothing was stored: {reason}"
         ) from exc

@@ -55,7 +55,7 @@ def cli() -> None:
 @DB_OPTION
 def init(url: str | None) -> None:
     """Create the taskkit tables (through migrations), or upgrade them to the latest schema."""
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     async def go(engine: AsyncEngine) -> str:
         return await migrate.ensure_schema(engine)
@@ -130,7 +130,7 @@ def seed(
     All of it is written in one transaction: interrupted, the database stays as it was. A
     database that already holds data is refused unless --reset is given.
     """
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
     from taskkit.seed import seed as seed_database
 
     async def go(engine: AsyncEngine) -> SeedSummary:
@@ -295,7 +295,7 @@ def import_(
         # two that an import used to wait for, twice.
         preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
         try:
-            from taskkit import migrate
+            from taskkit import _migrate as migrate
 
             await migrate.ensure_schema(engine)
         except BaseException:
@@ -395,7 +395,7 @@ def report(
 
 
 # ---------------------------------------------------------------------------------------------
-# taskkit db ...: schema migrations (taskkit.migrate).
+# taskkit db ...: schema migrations (taskkit._migrate).
 
 
 async def _db_call(
@@ -438,7 +438,7 @@ def _db_shown(url: str | None) -> str:
 
 
 def _db_head() -> str:
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     return next(r.id for r in migrate.history() if r.is_head)
 
@@ -459,7 +459,7 @@ def db_upgrade(revision: str, url: str | None) -> None:
 
     A database whose tables were made outside migrations is refused: see `taskkit db check`.
     """
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return await migrate.current(engine), await migrate.upgrade(engine, revision)
@@ -482,7 +482,7 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
     What the later revisions added is dropped with its data, so you are asked to confirm
     (--yes skips the question). A relative step needs `--`: `taskkit db downgrade -- -1`.
     """
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     shown = _db_shown(url)
     _run(_existing(url))  # nothing to downgrade in a file that is not there: do not create it
@@ -504,7 +504,7 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
 @DB_OPTION
 def db_current(url: str | None) -> None:
     """Show the revision the database is at."""
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     revision = _run(_db_call(url, migrate.current))
     head = _db_head()
@@ -520,7 +520,7 @@ def db_current(url: str | None) -> None:
 @db.command("history")
 def db_history() -> None:
     """List the revisions taskkit ships, oldest first."""
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     for revision in migrate.history():
         head = "  (head)" if revision.is_head else ""
@@ -535,7 +535,7 @@ def db_check(url: str | None) -> None:
     Differences (drift) are listed: tables, columns and their types and nullability, indexes,
     unique constraints, foreign keys and CHECK constraints.
     """
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     _run(_db_call(url, migrate.check))
     click.echo(f"{_db_shown(url)} is at head ({_db_head()}) and matches the models")
@@ -551,7 +551,7 @@ def db_stamp(revision: str, url: str | None) -> None:
     checks first that its schema matches the models and refuses if not. Any other revision is
     recorded as you say, unchecked.
     """
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     async def go(engine: AsyncEngine) -> None:
         await migrate.stamp(engine, revision)

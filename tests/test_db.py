@@ -341,7 +341,7 @@ def test_describe_database_is_the_one_which_database_text():
 
 
 async def test_connection_and_migration_errors_name_the_database_the_same_way(tmp_path):
-    from taskkit import migrate
+    from taskkit import _migrate as migrate
 
     where = taskkit.db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = connect(f"sqlite:///{tmp_path / 'x.db'}")

@@ -20,6 +20,7 @@ import traitlets
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
+from taskkit._checks import positive_int
 from taskkit._sql.select import check_select, count
 from taskkit.db import is_memory_sqlite, session
 from taskkit.errors import InvalidArgumentError, TaskkitError
@@ -308,11 +309,7 @@ class Explorer(anywidget.AnyWidget):
 
 
 def _check_size(size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidArgumentError(
-            f"size must be an integer from 1 to {MAX_PAGE_SIZE:,}; got {size!r}"
-        )
-    return size
+    return positive_int("size", size, high=MAX_PAGE_SIZE)
 
 
 async def open_grid(source: Any, stmt: Select[Any] | None, *, size: int) -> Explorer:

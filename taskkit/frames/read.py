@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql.selectable import SelectBase
 
+from taskkit._checks import one_of
 from taskkit.db import SQLITE_BEGIN_OPTION, redact
 from taskkit.errors import InvalidArgumentError, TaskkitError
-from taskkit.frames.checks import _check_chunksize, _check_related, _check_stmt, _interactive
+from taskkit.frames.checks import _check_chunksize, _check_related, _check_stmt
 from taskkit.frames.columns import _frame
 from taskkit.frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
 from taskkit.frames.from_models import models_to_frame
@@ -22,6 +23,7 @@ from taskkit.frames.related import _related_column
 from taskkit.frames.source import _connect, _fast_reader, _open_fast_reader, _resolve, _Source
 from taskkit.frames.specs import _Spec, cached_specs
 from taskkit.frames.sqlite3_reader import SQLite3Reader, TooManyRows
+from taskkit.progress import progress_bar, wants_progress
 
 # The package's logger: the name it had before frames.py became a package.
 log = logging.getLogger("taskkit.frames")
@@ -40,13 +42,11 @@ async def _run(
     progress: bool | None,
 ) -> pd.DataFrame:
     bar = None
-    if progress is True or (progress is None and _interactive()):
+    if wants_progress(progress):
         # The count costs one more query, so it runs only where a bar would be seen.
         total = await reader.count(stmt)
         if progress is True or total >= PROGRESS_MIN_ROWS:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit=" rows", unit_scale=True, leave=False, desc="reading")
+            bar = progress_bar(True, total=total, desc="reading")
     try:
         query = reader.query(stmt, specs)
         columns = await reader.fetch(query, chunksize=chunksize, on_rows=bar and bar.update)
@@ -132,8 +132,7 @@ async def to_dataframe(
     rows = _check_chunksize(chunksize)
     if progress not in (None, True, False):
         raise InvalidArgumentError(f"progress must be True, False or None, got {progress!r}")
-    if reader not in READERS:
-        raise InvalidArgumentError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
+    one_of("reader", reader, READERS)
     specs = cached_specs(stmt)
     clash = [RELATED[r] for r in names if RELATED[r] in {s.name for s in specs}]
     if clash:

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._db_errors import what_went_wrong
 from taskkit.bulk import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL, Batch, Existing
 from taskkit.errors import BulkWriteError
 from taskkit.models import Task, TaskWorkerLink
@@ -104,7 +105,7 @@ async def write_keyed(
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3")):
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = what_went_wrong(exc, engine.url)
             raise BulkWriteError(
                 f"the database refused the write, nothing was stored: {reason}"
             ) from exc

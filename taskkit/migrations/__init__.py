@@ -1,1 +1,1 @@
-"""taskkit's Alembic environment and revisions (run them through ``taskkit.migrate``)."""
+"""taskkit's Alembic environment and revisions (run them through ``taskkit._migrate``)."""

@@ -2,10 +2,10 @@
 
 Two ways in, one code path:
 
-* ``taskkit.migrate`` (and so ``taskkit db ...``, ``taskkit init``) opens a transaction on an
+* ``taskkit._migrate`` (and so ``taskkit db ...``, ``taskkit init``) opens a transaction on an
   engine made by ``taskkit.connect()`` and hands its connection over in
   ``config.attributes["connection"]``. The whole command runs inside that one transaction,
-  which ``taskkit.migrate`` commits, or rolls back on any error.
+  which ``taskkit._migrate`` commits, or rolls back on any error.
 * Alembic's own command line, for developers writing a revision
   (``uv run alembic -c taskkit/migrations/alembic.ini revision --autogenerate ...``): no
   connection is handed over, so this file connects to ``taskkit.database_url()`` itself
@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskkit._migrate.transaction import migration_transaction
 from taskkit.db import connect, database_url
-from taskkit.migrate import migration_transaction
 
 config = context.config
 target_metadata = SQLModel.metadata
