@@ -1,6 +1,6 @@
 """taskkit.to_dataframe beside the references, in one run (figures are rows/s, best of 3).
 
-    uv run python benchmarks/frames.py 1000000 [--pg URL] [--subset 100000]
+    uv run python benchmarks/frames.py 1000000 [--pg URL] [--subset 100000] [--db /tmp/x.db]
 
 SQLite: a temporary file with N tasks in the taskkit schema (plus 49 projects), read by
   * the reference: ADBC -> Arrow -> typed DataFrame, as ../shared/bench/reference.py does it
@@ -124,6 +124,19 @@ async def make_sqlite(path: str, n: int) -> None:
             cur.adbc_ingest("project", projects, mode="append")
             cur.adbc_ingest("task", task_rows(n), mode="append")
         con.commit()
+
+
+def reusable(path: str, n: int) -> bool:
+    """Whether ``path`` is a database an earlier run built with ``n`` tasks."""
+    import sqlite3
+
+    if not os.path.isfile(path):
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as con:
+            return con.execute("SELECT count(*) FROM task").fetchone()[0] == n
+    except sqlite3.Error:
+        return False
 
 
 def bench_sqlite(path: str, n: int, subset: int) -> None:
@@ -428,11 +441,19 @@ def main() -> None:
     parser.add_argument(
         "--sizes-only", action="store_true", help="only the table of result sizes (SQLite)"
     )
+    parser.add_argument(
+        "--db",
+        default="",
+        help="SQLite file to build once and reuse in later runs (default: a temporary one)",
+    )
     args = parser.parse_args()
     subset = min(args.subset, args.n)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "frames.db")
-        asyncio.run(make_sqlite(path, args.n))
+        path = args.db or os.path.join(tmp, "frames.db")
+        if not reusable(path, args.n):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            asyncio.run(make_sqlite(path, args.n))
         bench_sizes(path, args.n)
         if args.sizes_only:
             return

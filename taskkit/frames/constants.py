@@ -19,3 +19,10 @@ IN_LIST_MAX = 1_000
 # --small measures where the two cross.
 SMALL_ROWS = 20_000
 PROBE_ROWS = 2_000
+# A single-statement read of a SQLite file starts on the event loop's thread (a trip to a
+# worker thread costs more than a small read): SQLite stops it after INLINE_SECONDS (checked
+# every INLINE_STEPS of its virtual machine), and at most INLINE_ROWS rows are fetched
+# there; the rest of the read goes on in a worker thread (see sqlite3_reader).
+INLINE_ROWS = 1_000
+INLINE_SECONDS = 0.002
+INLINE_STEPS = 1_000

@@ -191,9 +191,8 @@ async def _read_small(
     """
     stated = _stated_limit(stmt)
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
-    reader = SQLite3Reader(
-        path, engine.sync_engine.dialect, limit=limit, statements=1 + len(related)
-    )
+    sync = engine.sync_engine
+    reader = SQLite3Reader(sync, path, sync.dialect, limit=limit, statements=1 + len(related))
     try:
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.
