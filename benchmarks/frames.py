@@ -211,7 +211,7 @@ def timed(fn: Callable[[], Any], rounds: int) -> float:
     return min(times)
 
 
-def bench_sizes(path: str, n: int) -> None:
+def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
     """to_dataframe at each result size beside the faster of pandas.read_sql over sqlite3 and
     ADBC with the typing done in pandas (issue 16's table), in one run.
 
@@ -232,7 +232,7 @@ def bench_sizes(path: str, n: int) -> None:
         f" {'taskkit vs the faster':>22}"
     )
     con = sqlite3.connect(path)
-    for k in (size for size in SIZES if size <= n):
+    for k in (size for size in sizes if size <= n):
         rounds = 7 if k <= 10_000 else 3
         for shape, where, stmt in (
             ("LIMIT", f"ORDER BY id LIMIT {k}", select(Task).order_by(Task.id).limit(k)),
@@ -442,6 +442,11 @@ def main() -> None:
         "--sizes-only", action="store_true", help="only the table of result sizes (SQLite)"
     )
     parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="result sizes of the table (comma-separated; default: all of issue 16's)",
+    )
+    parser.add_argument(
         "--db",
         default="",
         help="SQLite file to build once and reuse in later runs (default: a temporary one)",
@@ -454,7 +459,7 @@ def main() -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
             asyncio.run(make_sqlite(path, args.n))
-        bench_sizes(path, args.n)
+        bench_sizes(path, args.n, tuple(int(k) for k in args.sizes.split(",")))
         if args.sizes_only:
             return
         bench_sqlite(path, args.n, subset)

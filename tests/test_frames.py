@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 import taskkit
 from taskkit.errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
@@ -1056,4 +1056,27 @@ async def test_values_of_another_type_take_the_general_road_with_the_same_result
     for reader in ("sqlalchemy", "auto"):
         with pytest.raises(TaskkitError, match="'project_id'"):
             await to_dataframe(engine, stmt, reader=reader)  # type: ignore[arg-type]
+    await engine.dispose()
+
+
+async def test_a_small_read_binds_timestamps_enums_and_in_lists_as_sqlalchemy_does(
+    tmp_path: Path,
+) -> None:
+    """The in-process reader binds parameters itself (its SQL is compiled once per statement
+    shape): a timestamp must be compared in the form SQLAlchemy stores, an Enum member by its
+    stored name, each IN list in full; the same shape with other values reads other rows."""
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'params.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 30)
+    for i, statuses in ((21, [Status.completed]), (6, [Status.pending, "completed"])):
+        # Task i + 1 was created at exactly this moment: >= must find it.
+        stmt = (
+            select(Task.id, Task.status)
+            .where(Task.created_at >= BASE + timedelta(minutes=7 * i, microseconds=i))
+            .where(col(Task.status).in_(statuses))
+            .order_by(Task.id)
+        )
+        expected = await to_dataframe(engine, stmt, reader="sqlalchemy")
+        assert 0 < len(expected) < 30 and expected["id"].iloc[0] == i + 1
+        assert_frame_equal(await to_dataframe(engine, stmt), expected)
     await engine.dispose()

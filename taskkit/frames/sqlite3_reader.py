@@ -23,7 +23,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -156,7 +157,17 @@ def _open(path: str) -> sqlite3.Connection:
 # ---------------------------------------------------------------------------------------------
 # SQL: compiled once per statement shape, its parameters taken from each statement.
 
-_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[Any, SQLCompiler]] = weakref.WeakKeyDictionary()
+
+@dataclass
+class _Compiled:
+    """A statement shape compiled for a dialect; without IN lists, also its final SQL, the
+    order of its parameters and their processors (the same for every statement of the shape)."""
+
+    compiled: SQLCompiler
+    final: tuple[str, Sequence[str], Mapping[str, Any]] | None = None
+
+
+_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[Any, _Compiled]] = weakref.WeakKeyDictionary()
 _COMPILED_MAX = 256
 _compiled_lock = threading.Lock()
 
@@ -170,28 +181,36 @@ def _sql(stmt: SelectBase, dialect: Dialect) -> tuple[str, list[Any]]:
     cache does for its own executions. IN lists ("expanding" parameters) are rendered per call.
     """
     key = stmt._generate_cache_key()
-    compiled = None
+    entry = None
     if key is not None:
         with _compiled_lock:
             cache = _COMPILED.setdefault(dialect, {})
-            compiled = cache.get(key.key)
-    if compiled is None:
-        compiled = stmt.compile(dialect=dialect, cache_key=key)
+            entry = cache.get(key.key)
+    if entry is None:
+        entry = _Compiled(stmt.compile(dialect=dialect, cache_key=key))
         if key is not None:
             with _compiled_lock:
                 if len(cache) >= _COMPILED_MAX:
                     cache.pop(next(iter(cache)))  # the oldest entry
-                cache[key.key] = compiled
-    values = compiled.construct_params(
-        extracted_parameters=None if key is None else key.bindparams, escape_names=False
+                cache[key.key] = entry
+    compiled = entry.compiled
+    values: Mapping[str, Any] = compiled.construct_params(
+        extracted_parameters=None if key is None else key.bindparams
     )
-    state = compiled.construct_expanded_state(values)
-    processors, params = state.processors, state.parameters
-    out = [
-        processors[n](params[n]) if n in processors else params[n] for n in state.positiontup or ()
-    ]
+    processors: Mapping[str, Any]
+    if entry.final is None:
+        state = compiled.construct_expanded_state(values, escape_names=False)
+        # What SQLAlchemy's execution applies: the statement's processors, and those of the
+        # parameters an IN list expanded into (the state's own hold only the latter).
+        processors = {**compiled._bind_processors, **state.processors}
+        sql, names, values = state.statement, state.positiontup or (), state.parameters
+        if not compiled.post_compile_params and not compiled.literal_execute_params:
+            entry.final = sql, names, processors
+    else:
+        sql, names, processors = entry.final
+    out = [processors[n](values[n]) if n in processors else values[n] for n in names]
     # str subclasses (StrEnum members) as plain str, as the other readers bind them.
-    return state.statement, [str(v) if isinstance(v, str) else v for v in out]
+    return sql, [str(v) if isinstance(v, str) else v for v in out]
 
 
 # ---------------------------------------------------------------------------------------------
