@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 
 from taskkit.frames.columns import _Column, _finish, _raw_from_python
-from taskkit.frames.constants import INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
+from taskkit.frames.constants import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
 from taskkit.frames.queries import _plain_query, _Query
 from taskkit.frames.readers import _FastReaderFailed, _ThreadedReader
 from taskkit.frames.sqlite_values import python_arrays
@@ -315,19 +315,38 @@ class SQLite3Reader(_ThreadedReader):
         bounds, else None (``started`` holds what the worker thread goes on with)."""
         self._begin()
         assert self.conn is not None
-        deadline = time.perf_counter() + INLINE_SECONDS
+        # CPU time of this thread: the work done here is what holds the loop up, and a busy
+        # machine that schedules another process meanwhile must not make it start again.
+        start = time.thread_time()
+        deadline = start + INLINE_SECONDS
         late = False
 
         def over_time() -> bool:
             nonlocal late
-            late = time.perf_counter() > deadline
+            late = time.thread_time() > deadline
             return late  # True stops the statement ("interrupted")
 
         want = INLINE_ROWS if self.limit is None else min(self.limit, INLINE_ROWS)
+        rows: list[Any] = []
+        ended = False
         self.conn.set_progress_handler(over_time, INLINE_STEPS)
         try:
             cursor = self._execute(query)
-            rows = cursor.fetchmany(want + 1)
+            # In batches: between them, a read that has used its time goes on in the worker
+            # thread from where it is (no work lost); within one, SQLite stops a statement
+            # that takes too long to reach its next rows (a scan, a sort), and the worker
+            # thread runs it again.
+            while len(rows) <= want:
+                ask = min(INLINE_BATCH, want + 1 - len(rows))
+                batch = cursor.fetchmany(ask)
+                rows += batch
+                if len(batch) < ask:
+                    ended = True
+                    break
+                now = time.thread_time()
+                if now - start > INLINE_SECONDS:
+                    break
+                deadline = now + INLINE_SECONDS
         except sqlite3.OperationalError as exc:
             if late:
                 return None  # the worker thread starts it again, without a time limit
@@ -338,8 +357,8 @@ class SQLite3Reader(_ThreadedReader):
             raise
         finally:
             self.conn.set_progress_handler(None, 0)
-        if len(rows) > want and want != self.limit:
-            self.started = (cursor, rows)
+        if not ended and not (len(rows) > want and want == self.limit):
+            self.started = (cursor, rows)  # more to fetch than this thread takes on
             return None
         try:
             return self._finish(query, cursor, rows, self._take_limit(), None)

@@ -39,12 +39,15 @@ def _datetime_dtype(tz: str) -> pd.DatetimeTZDtype:
     return pd.DatetimeTZDtype("us", tz)
 
 
-def _integers(values: Sequence[Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
-    """int64 values and the NULL mask, if every value is a Python int or None (a float, text
-    or an integer beyond int64 is for the general road, which refuses or converts it)."""
+def _integers(
+    values: Sequence[Any],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None] | None:
+    """int64 values and the NULL mask (None: no NULL), if every value is a Python int or None
+    (a float, text or an integer beyond int64 is for the general road, which refuses or
+    converts it)."""
     array = np.array(values)
     if array.dtype == np.int64:
-        return array, np.zeros(len(array), np.bool_)
+        return array, None
     if array.dtype != object:
         return None
     # Only exact ints may pass (numpy would truncate floats and parse text).
@@ -122,11 +125,13 @@ def python_array(spec: _Spec, values: Sequence[Any]) -> Any:
             if found is None:
                 return None
             array, mask = found
+            if not spec.nullable and kind == "int":
+                return array if mask is None else None  # NULL in a NOT NULL column: refused there
+            if mask is None:
+                mask = np.zeros(len(array), np.bool_)
             if kind == "bool":
                 return pd.arrays.BooleanArray(array != 0, mask)
-            if spec.nullable:
-                return pd.arrays.IntegerArray(array, mask)
-            return array if not mask.any() else None  # NULL in a NOT NULL column: refused there
+            return pd.arrays.IntegerArray(array, mask)
     except (KeyError, TypeError, ValueError, OverflowError, pa.ArrowException):
         return None
     return None
