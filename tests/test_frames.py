@@ -1080,3 +1080,21 @@ async def test_a_small_read_binds_timestamps_enums_and_in_lists_as_sqlalchemy_do
         assert 0 < len(expected) < 30 and expected["id"].iloc[0] == i + 1
         assert_frame_equal(await to_dataframe(engine, stmt), expected)
     await engine.dispose()
+
+
+async def test_a_file_that_is_not_a_database_fails_as_it_does_through_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    """SQLite's own error on the in-process reader's first step hands the read over (to the
+    readers whose errors say what went wrong), never escaping as a bare sqlite3 error."""
+    path = tmp_path / "notes.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    await engine.dispose()
+    path.write_bytes(b"these are notes, not a database\n" * 200)
+    engine = taskkit.connect(f"sqlite:///{path}")
+    stmt = select(Task.id).limit(5)
+    for reader in ("sqlalchemy", "auto"):
+        with pytest.raises(DatabaseUnavailableError, match="not a database"):
+            await to_dataframe(engine, stmt, reader=reader)  # type: ignore[arg-type]
+    await engine.dispose()

@@ -329,7 +329,8 @@ class SQLite3Reader(_ThreadedReader):
         want = INLINE_ROWS if self.limit is None else min(self.limit, INLINE_ROWS)
         rows: list[Any] = []
         ended = False
-        self.conn.set_progress_handler(over_time, INLINE_STEPS)
+        conn = self.conn
+        conn.set_progress_handler(over_time, INLINE_STEPS)
         try:
             cursor = self._execute(query)
             # In batches: between them, a read that has used its time goes on in the worker
@@ -347,16 +348,17 @@ class SQLite3Reader(_ThreadedReader):
                 if now - start > INLINE_SECONDS:
                     break
                 deadline = now + INLINE_SECONDS
-        except sqlite3.OperationalError as exc:
-            if late:
+        except sqlite3.Error as exc:
+            conn.set_progress_handler(None, 0)
+            if late and isinstance(exc, sqlite3.OperationalError):
                 return None  # the worker thread starts it again, without a time limit
             self._end()
             raise _FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
         except BaseException:
+            conn.set_progress_handler(None, 0)
             self._end()
             raise
-        finally:
-            self.conn.set_progress_handler(None, 0)
+        conn.set_progress_handler(None, 0)
         if not ended and not (len(rows) > want and want == self.limit):
             self.started = (cursor, rows)  # more to fetch than this thread takes on
             return None
