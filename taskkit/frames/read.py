@@ -147,7 +147,9 @@ async def to_dataframe(
     if reader == "adbc" and isinstance(fast, str):
         raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
-        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True:
+        stated = _stated_limit(stmt)
+        small = stated is None or stated <= SMALL_ROWS  # a larger LIMIT expects many rows
+        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True and small:
             frame = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
             if frame is not None:
                 return frame
@@ -184,15 +186,15 @@ async def _read_small(
 ) -> pd.DataFrame | None:
     """A SQLite read in this process when the result is small, else None (see sqlite3_reader).
 
-    A statement whose LIMIT is at most SMALL_ROWS is read here; any other is tried for up to
-    PROBE_ROWS rows, and handed to the ADBC reader when it has more (which costs the rows
-    fetched so far, a small share of what the ADBC reader then reads).
+    A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
+    to the ADBC reader without trying); one without a LIMIT is tried for up to PROBE_ROWS
+    rows, and handed to the ADBC reader when it has more (which costs the rows fetched so far,
+    a small share of what the ADBC reader then reads).
     """
     stated = _stated_limit(stmt)
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
-    reader = SQLite3Reader(
-        path, engine.sync_engine.dialect, limit=limit, statements=1 + len(related)
-    )
+    sync = engine.sync_engine
+    reader = SQLite3Reader(sync, path, sync.dialect, limit=limit, statements=1 + len(related))
     try:
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.
