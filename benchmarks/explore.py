@@ -36,9 +36,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import taskkit
-from taskkit.explore.widget import Explorer
-from taskkit.paging import Page, pages, paginate
-from taskkit.paging.last import last_page
+from taskkit._explore.widget import Explorer
+from taskkit._paging import Page, pages, paginate
+from taskkit._paging.last import last_page
 
 SIZE = 50
 TARGET_MS = 10.0

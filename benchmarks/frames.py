@@ -36,8 +36,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import taskkit
-from taskkit.frames import to_dataframe
-from taskkit.models import Priority, Status, Task
+from taskkit._frames import to_dataframe
+from taskkit._models import Priority, Status, Task
 
 STATUSES = [s.value for s in Status]
 PRIORITIES = [p.value for p in Priority]
@@ -270,8 +270,8 @@ import asyncio, gc, sys, tracemalloc
 import pyarrow as pa
 from sqlmodel import select
 import taskkit
-from taskkit.frames import to_dataframe
-from taskkit.models import Task
+from taskkit._frames import to_dataframe
+from taskkit._models import Task
 
 def rss(field):
     for line in open("/proc/self/status"):

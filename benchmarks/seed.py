@@ -27,8 +27,8 @@ from pathlib import Path
 import pyarrow as pa
 
 import taskkit
-from taskkit.bulk import _sqlite_ready
-from taskkit.seed import _TaskGenerator
+from taskkit._bulk import _sqlite_ready
+from taskkit._seed import _TaskGenerator
 
 SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 

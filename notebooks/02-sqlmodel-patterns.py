@@ -87,7 +87,7 @@ from taskkit import (
     paginate_offset,
     select_tasks,
 )
-from taskkit import _migrate as migrate  # what `taskkit db ...` runs
+import taskkit._migrate as migrate  # what `taskkit db ...` runs
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_colwidth", 120)
@@ -235,7 +235,7 @@ required_fields(MyTaskBase, MyTask, MyTaskCreate, MyTaskUpdate, MyTaskRead)
 # Read the columns: the table model makes `id` optional (the database assigns it) and the
 # Read model makes it required (a task read back always has one); Update makes *everything*
 # optional, so a PATCH can send just one field. taskkit's own family, built the same way in
-# `taskkit/models.py`, adds `project_id` and `completed_at`:
+# `taskkit/_models.py`, adds `project_id` and `completed_at`:
 
 # %%
 required_fields(taskkit.TaskBase, Task, TaskCreate, taskkit.TaskUpdate, TaskRead)
@@ -327,8 +327,8 @@ except InvalidRequestError as e:
 print(
     "datetime.now():",
     datetime.now().tzinfo,
-    "| taskkit.models.utcnow():",
-    taskkit.models.utcnow().tzinfo,
+    "| taskkit._models.utcnow():",
+    taskkit._models.utcnow().tzinfo,
 )
 
 naive = Task(
@@ -739,11 +739,11 @@ except AttributeError as e:
 await recipe_engine.dispose()
 
 # %% [markdown]
-# taskkit's listener (in `taskkit/db.py`) uses a plain cursor, and also hands transaction
+# taskkit's listener (in `taskkit/_db.py`) uses a plain cursor, and also hands transaction
 # control to SQLAlchemy so that its `begin` listener can issue `BEGIN IMMEDIATE`:
 
 # %%
-connect_source = inspect.getsource(taskkit.db._connect_sqlite)
+connect_source = inspect.getsource(taskkit._db._connect_sqlite)
 start = connect_source.index('    @event.listens_for(engine.sync_engine, "connect")')
 print(textwrap.dedent(connect_source[start : connect_source.index("    return engine")]))
 
@@ -787,11 +787,11 @@ except NoSuchModuleError as e:
 # string: it maps both schemes to `postgresql+asyncpg` (SQLAlchemy 2.1 would otherwise pick
 # psycopg for a bare `postgresql://`), turns `sslmode` into asyncpg's `ssl`, drops the
 # libpq-only parameters asyncpg would reject, and refuses unknown ones with a message. (Never
-# print a URL with its password: `taskkit.db.redact` hides it.)
+# print a URL with its password: `taskkit._db.redact` hides it.)
 
 # %%
 for given in (neon, neon.replace("postgresql://", "postgres://", 1)):
-    print(taskkit.db.redact(taskkit.database_url(given)))
+    print(taskkit._db.redact(taskkit.database_url(given)))
 try:
     taskkit.database_url("postgresql://ann:s3cret@db.example.com/app?sslmdoe=require")
 except taskkit.ConfigurationError as e:
@@ -839,7 +839,7 @@ print(f"{by_hand.name}: {len(by_hand.tasks)} tasks")
 # then loads the named relationships with `session.refresh(obj, attribute_names=...)`:
 
 # %%
-print(inspect.getsource(taskkit.crud._load))
+print(inspect.getsource(taskkit._crud._load))
 
 # %% [markdown]
 # ### Many-to-many: tasks and workers, through a link model
@@ -1348,7 +1348,7 @@ print(
 
 # %% [markdown]
 # To change the schema: edit the models, then write a revision against a database at head with
-# `uv run alembic -c taskkit/migrations/alembic.ini revision --autogenerate --rev-id 0004 -m
+# `uv run alembic -c taskkit/_migrations/alembic.ini revision --autogenerate --rev-id 0004 -m
 # "..."`, and add what autogenerate misses (CHECK constraints, data changes, SQLite table
 # options). Notebook `05-alembic` teaches all of that from `alembic init` on, with each usual
 # step failing live first.

@@ -39,10 +39,10 @@ from IPython.display import HTML, Markdown, display
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 import taskkit
-from taskkit.report import check_parameters, report_data
-from taskkit.report.data import whole_weeks
-from taskkit.report.present import LABELS, count, day, days, figure, heading, percent, title
-from taskkit.report.text import markdown_text as md
+from taskkit._report import check_parameters, report_data
+from taskkit._report.data import whole_weeks
+from taskkit._report.present import LABELS, count, day, days, figure, heading, percent, title
+from taskkit._report.text import markdown_text as md
 
 pd.set_option("display.max_colwidth", None)  # never shorten a path or a name
 plt.rcParams.update(

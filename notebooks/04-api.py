@@ -68,7 +68,7 @@ from taskkit import (  # Project: for exercise 1
     TaskRead,
     TaskUpdate,
 )
-from taskkit.models import utcnow
+from taskkit._models import utcnow
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -412,7 +412,7 @@ app_cells = [list_tasks, task_or_404, read_task, create_task, update_task, delet
     "from sqlmodel.ext.asyncio.session import AsyncSession\n\n"
     "import taskkit\n"
     "from taskkit import Status, Task, TaskCreate, TaskRead, TaskUpdate\n"
-    "from taskkit.models import utcnow\n\n"
+    "from taskkit._models import utcnow\n\n"
     "SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]\n\n"
     # (inspect cannot read a class defined in a notebook cell; TaskPage is two lines)
     + "class TaskPage(BaseModel):\n    items: list[TaskRead]\n    next_cursor: str | None\n\n"

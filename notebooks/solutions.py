@@ -44,7 +44,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
 from taskkit import Project, ProjectRead, Task, Worker
-from taskkit import _migrate as migrate
+import taskkit._migrate as migrate
 
 SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]
 

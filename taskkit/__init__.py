@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from taskkit._migrate.commands import ensure_schema
     from taskkit._sql.select import count
-    from taskkit.crud import (
+    from taskkit._crud import (
         assign,
         create_project,
         create_task,
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
         unassign,
         update_task,
     )
-    from taskkit.db import connect, create_db_and_tables, database_url, get_session, session
-    from taskkit.errors import (
+    from taskkit._db import connect, create_db_and_tables, database_url, get_session, session
+    from taskkit._errors import (
         AlreadyExistsError,
         BulkWriteError,
         ConfigurationError,
@@ -43,12 +43,12 @@ if TYPE_CHECKING:
         NotFoundError,
         TaskkitError,
     )
-    from taskkit.explore import explore
-    from taskkit.frames import models_to_frame, to_dataframe
-    from taskkit.importers.mapping import ImportMapping
-    from taskkit.importers.summary import LoadSummary, RowProblem
-    from taskkit.load import load_tasks
-    from taskkit.models import (
+    from taskkit._explore import explore
+    from taskkit._frames import models_to_frame, to_dataframe
+    from taskkit._importers.mapping import ImportMapping
+    from taskkit._importers.summary import LoadSummary, RowProblem
+    from taskkit._load import load_tasks
+    from taskkit._models import (
         Priority,
         Project,
         ProjectCreate,
@@ -67,8 +67,8 @@ if TYPE_CHECKING:
         WorkerRead,
         WorkerReadWithTasks,
     )
-    from taskkit.paging import Page, pages, paginate, paginate_offset
-    from taskkit.query import (
+    from taskkit._paging import Page, pages, paginate, paginate_offset
+    from taskkit._query import (
         any_of,
         project_progress,
         select_tasks,
@@ -76,13 +76,13 @@ if TYPE_CHECKING:
         tasks_per_week,
         worker_load,
     )
-    from taskkit.seed import SeedSummary, seed
-    from taskkit.sql_view import QueryPlan, explain, show_sql
+    from taskkit._seed import SeedSummary, seed
+    from taskkit._sql_view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
-    "taskkit.sql_view": ("QueryPlan", "explain", "show_sql"),
+    "taskkit._sql_view": ("QueryPlan", "explain", "show_sql"),
     "taskkit._sql.select": ("count",),
-    "taskkit.crud": (
+    "taskkit._crud": (
         "assign",
         "create_project",
         "create_task",
@@ -94,14 +94,14 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "unassign",
         "update_task",
     ),
-    "taskkit.db": (
+    "taskkit._db": (
         "connect",
         "create_db_and_tables",
         "database_url",
         "get_session",
         "session",
     ),
-    "taskkit.errors": (
+    "taskkit._errors": (
         "AlreadyExistsError",
         "BulkWriteError",
         "ConfigurationError",
@@ -117,19 +117,19 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "NotFoundError",
         "TaskkitError",
     ),
-    "taskkit.frames": (
+    "taskkit._frames": (
         "models_to_frame",
         "to_dataframe",
     ),
-    "taskkit.explore": ("explore",),
-    "taskkit.importers.mapping": ("ImportMapping",),
-    "taskkit.importers.summary": (
+    "taskkit._explore": ("explore",),
+    "taskkit._importers.mapping": ("ImportMapping",),
+    "taskkit._importers.summary": (
         "LoadSummary",
         "RowProblem",
     ),
-    "taskkit.load": ("load_tasks",),
+    "taskkit._load": ("load_tasks",),
     "taskkit._migrate.commands": ("ensure_schema",),
-    "taskkit.models": (
+    "taskkit._models": (
         "Priority",
         "Project",
         "ProjectCreate",
@@ -148,13 +148,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "WorkerRead",
         "WorkerReadWithTasks",
     ),
-    "taskkit.paging": (
+    "taskkit._paging": (
         "Page",
         "pages",
         "paginate",
         "paginate_offset",
     ),
-    "taskkit.query": (
+    "taskkit._query": (
         "any_of",
         "project_progress",
         "select_tasks",
@@ -162,7 +162,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "tasks_per_week",
         "worker_load",
     ),
-    "taskkit.seed": (
+    "taskkit._seed": (
         "SeedSummary",
         "seed",
     ),

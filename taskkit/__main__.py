@@ -1,5 +1,5 @@
 """``python -m taskkit``: the same command line as the ``taskkit`` script."""
 
-from taskkit.cli import main
+from taskkit._cli import main
 
 main()

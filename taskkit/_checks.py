@@ -9,7 +9,7 @@ from collections.abc import Collection
 from numbers import Integral
 from typing import Any
 
-from taskkit.errors import InvalidArgumentError
+from taskkit._errors import InvalidArgumentError
 
 __all__ = ["int_in_range", "one_of", "positive_int"]
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from taskkit.errors import TaskkitError
+from taskkit._errors import TaskkitError
 
 __all__ = [
     "HIDDEN",

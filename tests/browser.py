@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from taskkit.report.pdf import FLAGS
+from taskkit._report.pdf import FLAGS
 
 # Without these Chromium keeps trying to reach its own hosts at every start (PITFALLS.md): the
 # flags the report's PDF printing uses, less the ones Playwright sets itself.

@@ -21,7 +21,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-import taskkit.models  # registers the tables on SQLModel.metadata (taskkit loads names on use)
+import taskkit._models  # registers the tables on SQLModel.metadata (taskkit loads names on use)
 
 POSTGRES_URL = os.environ.get("TASKKIT_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("TASKKIT_REQUIRE_POSTGRES") == "1"

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import text
 
 import taskkit
-from taskkit import BulkWriteError, bulk
+from taskkit import BulkWriteError
+import taskkit._bulk as bulk
 from taskkit._sqlite_child.client import SQLiteChild
-from taskkit.bulk import Batch, Existing, write_batches
-from taskkit.db import is_memory_sqlite
+from taskkit._bulk import Batch, Existing, write_batches
+from taskkit._db import is_memory_sqlite
 from tests.helpers import snapshot
 
 
@@ -71,7 +72,7 @@ async def test_the_seed_vouches_only_for_keys_that_hold(tmp_path, monkeypatch):
     """The seed skips the writer's key scan (check_foreign_keys=False); every key it writes
     must then hold by construction, with and without projects and workers."""
     monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
-    monkeypatch.setattr(sys.modules["taskkit.seed"], "CHUNK", 900)
+    monkeypatch.setattr(sys.modules["taskkit._seed"], "CHUNK", 900)
     for projects, workers in ((20, 50), (0, 3), (1, 0), (7, 1)):
         engine = taskkit.connect(f"sqlite:///{tmp_path / f'{projects}-{workers}.db'}")
         await taskkit.create_db_and_tables(engine)

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 import taskkit
 from taskkit._checks import int_in_range, one_of, positive_int
-from taskkit.errors import InvalidArgumentError
-from taskkit.models import Task
+from taskkit._errors import InvalidArgumentError
+from taskkit._models import Task
 
 
 @pytest.mark.parametrize(

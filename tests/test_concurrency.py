@@ -16,8 +16,8 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import Task, TaskWorkerLink
-from taskkit.paging import pages
-from taskkit.query import select_tasks
+from taskkit._paging import pages
+from taskkit._query import select_tasks
 from tests.conftest import postgres_url, reset_postgres
 
 WRITERS, READERS, SECONDS = 8, 2, 10.0

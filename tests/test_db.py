@@ -13,7 +13,7 @@ from sqlalchemy.pool import StaticPool
 
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
-from taskkit.db import connect, default_database_path, ping, postgres_connect_args, redact
+from taskkit._db import connect, default_database_path, ping, postgres_connect_args, redact
 from tests.conftest import BACKENDS, postgres_url
 
 NEON = (
@@ -125,11 +125,11 @@ def test_default_database_is_data_taskkit_db_of_the_project_from_any_directory(t
     # A checkout (or a user's project): its data/ folder, from the root or any folder below.
     folders = (root, root / "taskkit", root / "tests", root / "notebooks")
     inside = {seen_from(cwd) for cwd in folders}
-    assert inside == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
+    assert inside == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit._db'}"}
     # Outside any project: data/ under the current directory, never the installed package.
     outside = tmp_path / "somewhere"
     outside.mkdir()
-    assert seen_from(outside) == f"sqlite+aiosqlite:///{outside / 'data' / 'taskkit.db'}"
+    assert seen_from(outside) == f"sqlite+aiosqlite:///{outside / 'data' / 'taskkit._db'}"
 
 
 def test_redact_hides_passwords():
@@ -210,8 +210,8 @@ async def test_get_session_yields_a_session_on_the_default_database(monkeypatch,
     assert s.bind.url.database == str(tmp_path / "dep.db")
     await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
     await agen.aclose()
-    await taskkit.db.dispose_default_engines()
-    assert taskkit.db._default_engines == {}
+    await taskkit._db.dispose_default_engines()
+    assert taskkit._db._default_engines == {}
 
 
 @pytest.mark.postgres
@@ -332,18 +332,18 @@ def test_url_errors_never_show_a_secret_from_the_query_string(url):
 
 
 def test_describe_database_is_the_one_which_database_text():
-    assert taskkit.db.describe_database("sqlite+aiosqlite:///a/b.db") == "SQLite file 'a/b.db'"
-    assert taskkit.db.describe_database("sqlite+aiosqlite://") == "SQLite database ':memory:'"
+    assert taskkit._db.describe_database("sqlite+aiosqlite:///a/b.db") == "SQLite file 'a/b.db'"
+    assert taskkit._db.describe_database("sqlite+aiosqlite://") == "SQLite database ':memory:'"
     assert (
-        taskkit.db.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
+        taskkit._db.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
         == "PostgreSQL database 'd' on h:6543"
     )
 
 
 async def test_connection_and_migration_errors_name_the_database_the_same_way(tmp_path):
-    from taskkit import _migrate as migrate
+    import taskkit._migrate as migrate
 
-    where = taskkit.db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    where = taskkit._db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = connect(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         with pytest.raises(taskkit.MigrationError) as info:
@@ -356,7 +356,7 @@ async def test_connection_and_migration_errors_name_the_database_the_same_way(tm
         await ping(unreachable)
     await unreachable.dispose()
     assert str(down.value).startswith(
-        "cannot connect to " + taskkit.db.describe_database("postgresql://u@127.0.0.1:9/d")
+        "cannot connect to " + taskkit._db.describe_database("postgresql://u@127.0.0.1:9/d")
     )
 
 
@@ -405,7 +405,7 @@ async def _bare_postgres_url() -> str:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_path):
-    from taskkit.query import count, select_tasks
+    from taskkit._query import count, select_tasks
 
     url = {
         "sqlite-memory": "sqlite://",

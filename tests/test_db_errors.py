@@ -6,9 +6,9 @@ import sqlite3
 from sqlalchemy.exc import OperationalError
 
 import taskkit
-from taskkit import pooler
+import taskkit._pooler as pooler
 from taskkit._db_errors import database_error, describe_database, shown_url, what_went_wrong
-from taskkit.errors import DatabaseUnavailableError
+from taskkit._errors import DatabaseUnavailableError
 
 
 def driver_error(message: str) -> OperationalError:

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import InvalidArgumentError, Project, Task
-from taskkit.explore.widget import Explorer
+from taskkit._explore.widget import Explorer
 
 N_TASKS = 47
 SIZE = 10

@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 
 import taskkit
 from taskkit import InvalidArgumentError, TaskkitError
-from taskkit.paging import paginate
-from taskkit.query import count, select_tasks
+from taskkit._paging import paginate
+from taskkit._query import count, select_tasks
 from tests.conftest import postgres_url, reset_postgres
 from tests.helpers import snapshot
 
@@ -162,7 +162,7 @@ async def test_passwords_never_appear_in_errors_or_logs(url, caplog):
     caplog.set_level(logging.DEBUG)
     engine = taskkit.connect(url, echo=True)
     with pytest.raises(taskkit.DatabaseUnavailableError) as info:
-        await taskkit.db.ping(engine)
+        await taskkit._db.ping(engine)
     await engine.dispose()
     assert "s3cr3t-pw" not in str(info.value)
     assert "s3cr3t-pw" not in caplog.text
@@ -183,7 +183,7 @@ async def test_a_password_with_at_slash_and_percent_works():
     assert "p%40ss%2Fw%25rd" in rendered
     engine = taskkit.connect(rendered)
     try:
-        await taskkit.db.ping(engine)
+        await taskkit._db.ping(engine)
     finally:
         await engine.dispose()
         async with admin.begin() as conn:
@@ -243,6 +243,6 @@ def test_the_api_works_from_two_successive_event_loops(monkeypatch):
             return await count(s, select_tasks())
         finally:
             await agen.aclose()
-            await taskkit.db.dispose_default_engines()
+            await taskkit._db.dispose_default_engines()
 
     assert asyncio.run(once()) == asyncio.run(once())

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import ImportMapping, InvalidArgumentError, LoadError, Task
-from taskkit.cli import cli
-from taskkit.load import load_tasks
+from taskkit._cli import cli
+from taskkit._load import load_tasks
 from tests.helpers import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"

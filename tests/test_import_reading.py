@@ -4,7 +4,7 @@ text that is not UTF-8; each problem one clear message, and nothing stored."""
 import pytest
 
 from taskkit import LoadError
-from taskkit.load import load_tasks
+from taskkit._load import load_tasks
 from tests.helpers import snapshot
 from tests.test_load import tasks_of
 
@@ -82,8 +82,8 @@ READ_AHEAD_CASES = {
 def test_a_file_read_ahead_reads_as_a_file_read_then(tmp_path, name):
     """`taskkit import` starts Arrow on the file before it has imported the rest: the table
     (or the error) is the same as reading it when asked."""
-    from taskkit.importers import readahead
-    from taskkit.importers.reading import read_file
+    from taskkit._importers import readahead
+    from taskkit._importers.reading import read_file
 
     path = tmp_path / name
     path.write_bytes(READ_AHEAD_CASES[name])
@@ -102,7 +102,7 @@ def test_a_file_read_ahead_reads_as_a_file_read_then(tmp_path, name):
 
 
 def test_read_ahead_holds_the_whole_file_as_text_columns(tmp_path):
-    from taskkit.importers import readahead
+    from taskkit._importers import readahead
 
     path = tmp_path / "in.csv"
     path.write_bytes(b"title,Labels,Labels\nx,a,b\n")

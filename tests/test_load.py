@@ -11,13 +11,14 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 import taskkit
-from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, bulk
-from taskkit.cli import cli
-from taskkit.importers import columns
-from taskkit.importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
-from taskkit.importers.rows import COLUMNS
-from taskkit.load import load_tasks
-from taskkit.models import InputModel
+from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate
+import taskkit._bulk as bulk
+from taskkit._cli import cli
+from taskkit._importers import columns
+from taskkit._importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
+from taskkit._importers.rows import COLUMNS
+from taskkit._load import load_tasks
+from taskkit._models import InputModel
 from tests.helpers import snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example_tasks.csv"
@@ -256,7 +257,7 @@ def test_cli_import_example_and_bad_file(tmp_path):
 async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_path, monkeypatch):
     """Worker lists resolved in bulk land on the right tasks, across batch boundaries and
     around skipped rows; a bad name flags its row only."""
-    monkeypatch.setattr(sys.modules["taskkit.importers.batches"], "CHUNK", 3)
+    monkeypatch.setattr(sys.modules["taskkit._importers.batches"], "CHUNK", 3)
     cells = ["Ann; Bo", None, "  ", "Bo;Ann;Bo", "x" * 500, "Cy", ";Ann;", "Bo ; Cy; Dee", "Ann"]
     frame = pd.DataFrame({"title": [f"t{i}" for i in range(len(cells))], "workers": cells})
     summary = await load_tasks(engine, frame, on_error="skip", progress=False)
@@ -337,7 +338,7 @@ def test_jira_times_read_as_strptime_reads_them():
     every value it accepts, and refuses (null) what strptime refuses."""
     from datetime import datetime
 
-    from taskkit.importers.dates import jira_times
+    from taskkit._importers.dates import jira_times
 
     def strptime(value):
         if not value:
@@ -378,7 +379,7 @@ def test_cli_import_reports_the_databases_error_before_the_files(tmp_path):
 async def test_prepare_then_store_is_load_tasks(engine):
     """The two halves the CLI runs apart give what load_tasks gives; preparing needs no
     database."""
-    from taskkit.load import prepare_import, store_import
+    from taskkit._load import prepare_import, store_import
 
     prepared = prepare_import(EXAMPLE)
     summary = await store_import(engine, prepared, progress=False)

@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import taskkit
-from taskkit import _migrate as migrate
+import taskkit._migrate as migrate
 from taskkit._migrate import revisions
-from taskkit.cli import cli
-from taskkit.errors import MigrationError
-from taskkit.models import Project, Task, TaskWorkerLink, Worker
+from taskkit._cli import cli
+from taskkit._errors import MigrationError
+from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]

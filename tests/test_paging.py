@@ -39,8 +39,8 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 import taskkit
 from taskkit import InvalidArgumentError, Project, Task, Worker
-from taskkit.models import Priority, Status
-from taskkit.paging import (
+from taskkit._models import Priority, Status
+from taskkit._paging import (
     MAX_PAGE_SIZE,
     InvalidCursorError,
     Page,
@@ -48,8 +48,8 @@ from taskkit.paging import (
     paginate,
     paginate_offset,
 )
-from taskkit.paging.cursor import _decode_value, _encode_value
-from taskkit.query import select_tasks
+from taskkit._paging.cursor import _decode_value, _encode_value
+from taskkit._query import select_tasks
 
 BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PROPERTY = settings(
@@ -686,7 +686,7 @@ async def test_a_cursor_that_is_not_a_string_is_refused(
 
 
 def test_cursors_are_url_safe_and_carry_no_pickle() -> None:
-    from taskkit.paging.cursor import _encode_cursor
+    from taskkit._paging.cursor import _encode_cursor
 
     cursor = _encode_cursor("f" * 24, "a", False, 3, [BASE, 7, "a b/c?", None])
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -841,13 +841,13 @@ async def test_a_long_page_is_shown_with_its_middle_elided(engine: AsyncEngine) 
 
 def _frames_ready() -> bool:
     try:
-        from taskkit import frames
+        import taskkit._frames as frames
     except ImportError:
         return False
     return hasattr(frames, "models_to_frame")
 
 
-@pytest.mark.skipif(not _frames_ready(), reason="taskkit.frames.models_to_frame not there yet")
+@pytest.mark.skipif(not _frames_ready(), reason="taskkit._frames.models_to_frame not there yet")
 async def test_a_page_becomes_a_dataframe(engine: AsyncEngine) -> None:
     await insert_tasks(engine, 12)
     async with taskkit.session(engine) as s:
@@ -858,7 +858,7 @@ async def test_a_page_becomes_a_dataframe(engine: AsyncEngine) -> None:
     assert list(frame["title"]) == [t.title for t in page.items]
 
 
-@pytest.mark.skipif(not _frames_ready(), reason="taskkit.frames.models_to_frame not there yet")
+@pytest.mark.skipif(not _frames_ready(), reason="taskkit._frames.models_to_frame not there yet")
 async def test_an_empty_page_becomes_a_dataframe_with_the_statements_columns(
     engine: AsyncEngine,
 ) -> None:
@@ -869,7 +869,7 @@ async def test_an_empty_page_becomes_a_dataframe_with_the_statements_columns(
     assert "title" in offset.to_dataframe().columns
 
 
-@pytest.mark.skipif(not _frames_ready(), reason="taskkit.frames.models_to_frame not there yet")
+@pytest.mark.skipif(not _frames_ready(), reason="taskkit._frames.models_to_frame not there yet")
 async def test_a_page_of_single_column_values_becomes_a_one_column_dataframe(
     engine: AsyncEngine,
 ) -> None:

@@ -39,7 +39,7 @@ def test_hierarchy_base_table_create_update_read():
     assert not TaskCreate.model_config.get("table")
     read = TaskRead.model_validate(
         Task(
-            id=1, title="x", created_at=taskkit.models.utcnow(), updated_at=taskkit.models.utcnow()
+            id=1, title="x", created_at=taskkit._models.utcnow(), updated_at=taskkit._models.utcnow()
         )
     )
     assert read.id == 1 and read.status == "pending"

@@ -27,10 +27,10 @@ from sqlmodel import col, select
 
 import taskkit
 from taskkit import ConfigurationError, Task
-from taskkit.db import connect, database_url, postgres_connect_args
-from taskkit.frames import to_dataframe
-from taskkit.paging import pages, paginate
-from taskkit.query import select_tasks
+from taskkit._db import connect, database_url, postgres_connect_args
+from taskkit._frames import to_dataframe
+from taskkit._paging import pages, paginate
+from taskkit._query import select_tasks
 from tests.test_concurrency import run_load
 
 PGBOUNCER_URL = os.environ.get("TASKKIT_TEST_PGBOUNCER_URL", "")

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
-from taskkit.models import Task
-from taskkit.progress import progress_bar, wants_progress
+from taskkit._models import Task
+from taskkit._progress import progress_bar, wants_progress
 
 
 def test_an_explicit_answer_wins_and_none_means_only_where_a_bar_is_seen():

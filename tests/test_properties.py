@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 import taskkit
 from taskkit import NotFoundError
-from taskkit.frames import to_dataframe
-from taskkit.query import select_tasks
+from taskkit._frames import to_dataframe
+from taskkit._query import select_tasks
 from tests.conftest import BACKENDS, FILE_BACKENDS
 
 TEXT = st.text(

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
 from taskkit import InvalidArgumentError, Project, Task, Worker
-from taskkit.query import (
+from taskkit._query import (
     ORDER_COLUMNS,
     any_of,
     count,
@@ -24,7 +24,7 @@ from taskkit.query import (
     tasks_per_week,
     worker_load,
 )
-from taskkit.query.filters import FILTER_NAMES, TaskFilters
+from taskkit._query.filters import FILTER_NAMES, TaskFilters
 
 BASE = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 

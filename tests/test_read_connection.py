@@ -1,4 +1,4 @@
-"""Read-only work on an engine goes through one helper (taskkit.db.read_connection): on SQLite
+"""Read-only work on an engine goes through one helper (taskkit._db.read_connection): on SQLite
 it neither takes nor waits for the write lock, and it never keeps what it did."""
 
 import sqlite3
@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
-from taskkit import _migrate as migrate
-from taskkit.db import read_connection
-from taskkit.models import Task
-from taskkit.ownership import database_contents
+import taskkit._migrate as migrate
+from taskkit._db import read_connection
+from taskkit._models import Task
+from taskkit._ownership import database_contents
 
 
 async def test_reading_ends_in_a_rollback(engine: AsyncEngine):

@@ -12,7 +12,7 @@ from contextlib import closing
 from click.testing import CliRunner
 
 import taskkit
-from taskkit.cli import cli
+from taskkit._cli import cli
 
 
 def report(*args: str) -> tuple[int, str]:

@@ -3,7 +3,7 @@
 import pytest
 
 from taskkit import NotFoundError
-from taskkit.report.execute import _in_kernel, execute_notebook
+from taskkit._report.execute import _in_kernel, execute_notebook
 
 
 def notebook(*sources: list[str], tags: tuple[str, ...] = ()) -> dict:

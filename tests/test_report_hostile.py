@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import taskkit
-from taskkit.report import run_report
+from taskkit._report import run_report
 from tests.browser import browser_page
 
 # Each payload marks the page if it ever runs: the test reads the marks back.

@@ -1,7 +1,7 @@
 """The report's kernel is shut down without an interrupt (issue 13, item 7).
 
 The report runs in process; inside a Jupyter kernel (run_report called from a notebook) it runs
-the notebook in a kernel of its own through nbclient (taskkit.report.execute._in_kernel).
+the notebook in a kernel of its own through nbclient (taskkit._report.execute._in_kernel).
 
 jupyter_client sends SIGINT to the kernel's process group before it asks the kernel to shut
 down; a kernel still finishing a message then logs "[IPKernelApp] ERROR | KeyboardInterrupt
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from taskkit.report.execute import _in_kernel
+from taskkit._report.execute import _in_kernel
 
 HELPER = """
 import os, signal, sys, time

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import taskkit
-from taskkit.report import run_report
-from taskkit.report.data import whole_weeks
+from taskkit._report import run_report
+from taskkit._report.data import whole_weeks
 from tests.browser import browser_page
 
 ROOT = Path(__file__).resolve().parent.parent

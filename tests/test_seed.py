@@ -16,10 +16,11 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import taskkit
-from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task, bulk
+from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task
+import taskkit._bulk as bulk
 from tests.helpers import snapshot
 
-seed_module = importlib.import_module("taskkit.seed")  # the name taskkit.seed is the function
+seed_module = importlib.import_module("taskkit._seed")  # the name taskkit.seed is the function
 
 
 @pytest.fixture(params=["engine-connection", "adbc-child"])
@@ -318,7 +319,7 @@ async def test_a_bulk_seed_on_postgres_leaves_the_schema_exactly_as_migrated():
     """Foreign keys and indexes are dropped for the COPY and put back in the same transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    from taskkit import _migrate as migrate
+    import taskkit._migrate as migrate
     from tests.conftest import postgres_url, reset_postgres
 
     engine = taskkit.connect(postgres_url())

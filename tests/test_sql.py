@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
 import taskkit._sql as generic
-import taskkit.db as database_layer
-import taskkit.errors as errors
-import taskkit.frames as frames
-import taskkit.paging as paging
-import taskkit.query as task_queries
+import taskkit._db as database_layer
+import taskkit._errors as errors
+import taskkit._frames as frames
+import taskkit._paging as paging
+import taskkit._query as task_queries
 from taskkit import InvalidArgumentError
 from taskkit._sql.functions import FoldedContains, WeekStart
 from taskkit._sql.select import check_select, count
-from taskkit.paging import paginate
+from taskkit._paging import paginate
 
 # What generic code may import from taskkit: errors, the database layer, and itself. (Module
 # names come from the modules, so the test holds wherever they move.)

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import InvalidArgumentError, Task
-from taskkit.paging.last import last_page
-from taskkit.sql_view import _read_postgres
+from taskkit._paging.last import last_page
+from taskkit._sql_view import _read_postgres
 
 
 async def seed_small(engine: AsyncEngine, n: int = 30) -> None:

@@ -11,7 +11,7 @@ HEAVY = ("pandas", "numpy", "sqlalchemy", "sqlmodel", "alembic", "pydantic", "ma
 CODE = f"""
 import sys
 from click.testing import CliRunner
-from taskkit.cli import cli
+from taskkit._cli import cli
 result = CliRunner().invoke(cli, ["--help"])
 assert result.exit_code == 0, result.output
 result = CliRunner().invoke(cli, ["--version"])
@@ -32,6 +32,6 @@ def test_the_public_api_loads_on_first_use():
 
 
 def test_a_public_name_shared_with_a_submodule_stays_the_function():
-    import taskkit.seed  # the submodule, imported by its full name
+    import taskkit._seed  # the submodule, imported by its full name
 
-    assert callable(taskkit.seed) and taskkit.seed.__module__ == "taskkit.seed"
+    assert callable(taskkit.seed) and taskkit.seed.__module__ == "taskkit._seed"

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskkit._db_errors import database_error
 from taskkit._migrate import revisions
 from taskkit._migrate.drift import schema_differences
@@ -35,8 +35,8 @@ from taskkit._migrate.revisions import (
     script_directory,
 )
 from taskkit._migrate.transaction import migration_transaction
-from taskkit.db import describe_database, ping, read_connection
-from taskkit.errors import MigrationError, TaskkitError
+from taskkit._db import describe_database, ping, read_connection
+from taskkit._errors import MigrationError, TaskkitError
 
 __all__ = [
     "check",

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Column, MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from taskkit import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 __all__ = ["schema_differences"]
 

@@ -1,6 +1,6 @@
 """The revisions taskkit ships: where their scripts live, what they are, how Alembic runs them.
 
-The scripts live inside the package (``taskkit/migrations/versions``) and are found relative
+The scripts live inside the package (``taskkit/_migrations/versions``) and are found relative
 to this file, so an installed taskkit migrates without a checkout or a config file in the
 current directory.
 """
@@ -17,7 +17,7 @@ from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 
-from taskkit.errors import MigrationError
+from taskkit._errors import MigrationError
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -31,7 +31,7 @@ __all__ = [
     "script_directory",
 ]
 
-SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "_migrations"
 VERSION_TABLE = "alembic_version"
 _RELATIVE_REVISION = re.compile(r".*[+-]\d+")
 

@@ -4,5 +4,5 @@
 * ``functions``: SQL functions written per dialect (case-folded search, week start).
 
 Nothing here imports the task models or task-specific modules: paging and frames build on
-this layer, and the task queries (``taskkit.query``) sit above it. A test holds the rule.
+this layer, and the task queries (``taskkit._query``) sit above it. A test holds the rule.
 """

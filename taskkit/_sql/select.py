@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskkit.db import reading
-from taskkit.errors import InvalidArgumentError
+from taskkit._db import reading
+from taskkit._errors import InvalidArgumentError
 
 __all__ = ["check_select", "count", "count_select"]
 

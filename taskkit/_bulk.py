@@ -1,0 +1,416 @@
+"""The one fast insert path, shared by seeding and loading.
+
+Rows arrive as Arrow tables (one column per database column) and are written in ONE
+transaction, so an interrupted write (an error, Ctrl-C, SIGKILL) leaves the database exactly as
+it was:
+
+* SQLite file: ADBC's bulk ingest (C, no Python object per row) inside ``BEGIN IMMEDIATE`` ...
+  ``COMMIT``, in the SQLite child process (``taskkit._sqlite_child``, which says why). Batches
+  stream to it while the next ones are generated here, so both cores work.
+* PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through asyncpg, the CSV written by Arrow.
+* In-memory SQLite (a second driver cannot reach it) and small writes to a file:
+  ``executemany`` on the engine's own connection, in one transaction as well.
+
+Before anything is written, the writer looks at what the database already holds (inside the
+same transaction, with the write lock taken) and hands that to the batch factory, which decides
+whether to refuse, and how to number new rows.
+"""
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from asyncpg import PostgresError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from taskkit._db_errors import what_went_wrong
+from taskkit._sqlite_child import client, protocol
+from taskkit._sqlite_child.client import ChildError, SQLiteChild
+from taskkit._db import is_memory_sqlite
+from taskkit._errors import BulkWriteError
+from taskkit._progress import progress_bar
+
+__all__ = [
+    "PROJECTS_SQL",
+    "SUMMARY_SQL",
+    "TABLES",
+    "WORKERS_SQL",
+    "Batch",
+    "Existing",
+    "start_writer",
+    "write_batches",
+]
+
+log = logging.getLogger("taskkit.bulk")
+T = TypeVar("T")
+
+Batch = tuple[str, pa.Table]
+OnExisting = Literal["keep", "replace"]
+# Below this many task rows, starting the ADBC child (about a second of imports) costs more
+# than it saves: write through the engine's own connection instead.
+SQLITE_CHILD_MIN_ROWS = 100_000
+# Parents before children, so every foreign key points at a row already there.
+TABLES = ("project", "worker", "task", "taskworkerlink")
+# What the database holds, read inside the write transaction.
+SUMMARY_SQL = "SELECT " + ", ".join(
+    [f"(SELECT count(*) FROM {name})" for name in TABLES]
+    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
+)
+PROJECTS_SQL = "SELECT id, name FROM project"
+WORKERS_SQL = "SELECT id, name FROM worker"
+
+
+@dataclass
+class Existing:
+    """What the database held when the write transaction started (after a reset: nothing)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    max_task_id: int = 0
+    max_project_id: int = 0
+    projects: dict[str, int] = field(default_factory=dict)  # name -> id
+    workers: dict[str, str] = field(default_factory=dict)  # id -> name
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+
+BatchFactory = Callable[[Existing], Iterable[Batch]]
+
+
+async def write_batches(
+    engine: AsyncEngine,
+    make_batches: BatchFactory,
+    *,
+    on_existing: OnExisting = "keep",
+    total_rows: int = 0,
+    progress: bool | None = None,
+    desc: str = "writing",
+    check_foreign_keys: bool = True,
+) -> dict[str, int]:
+    """Write the batches that ``make_batches(existing)`` yields, all in one transaction.
+
+    Args:
+        engine: a taskkit engine (SQLite or PostgreSQL).
+        make_batches: called once inside the transaction with what the database holds; yields
+            ``(table_name, arrow_table)`` pairs in foreign-key order. It may raise to refuse.
+        on_existing: ``"replace"`` deletes every taskkit row first (same transaction);
+            ``"keep"`` leaves them.
+        total_rows: task rows expected, for the progress bar.
+        progress: show a progress bar (``None``: only in Jupyter or on a terminal).
+        desc: the progress bar's label.
+        check_foreign_keys: ``False`` only for rows whose keys are right by construction (the
+            seed numbers its own projects, workers and tasks in an empty database): the SQLite
+            bulk writer then skips its foreign-key scan before COMMIT (a third of a second per
+            million tasks). Every other path checks keys as usual.
+
+    Returns:
+        Rows written per table.
+    """
+    bar = progress_bar(progress, total=total_rows, desc=desc)
+    try:
+        if engine.dialect.name == "postgresql":
+            return await _write_postgres(engine, make_batches, on_existing, bar)
+        if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
+            return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
+        return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
+    except (DBAPIError, PostgresError) as exc:
+        reason = what_went_wrong(exc, engine.url)
+        raise BulkWriteError(
+            f"the database refused the write, nothing was stored: {reason}"
+        ) from exc
+    finally:
+        bar.close()
+
+
+def _count(written: dict[str, int], name: str, table: pa.Table, bar: Any) -> None:
+    written[name] = written.get(name, 0) + table.num_rows
+    if name == "task":
+        bar.update(table.num_rows)
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+def _sqlite_ready(table: pa.Table) -> pa.Table:
+    """Timestamps as the text SQLAlchemy's SQLite dialect stores (UTC, fixed width)."""
+    for i, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
+            # A cast to naive UTC and then to text gives exactly that format, 10x faster
+            # than strftime.
+            as_text = table.column(i).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+            as_text = as_text.cast(pa.string())
+            table = table.set_column(i, column.name, as_text)
+    return table
+
+
+def _existing_from(
+    summary: Sequence[Any], projects: Sequence[Sequence[Any]], workers: Sequence[Sequence[Any]]
+) -> Existing:
+    *counts, max_task_id, max_project_id = (int(v) for v in summary)
+    return Existing(
+        counts=dict(zip(TABLES, counts, strict=True)),
+        max_task_id=max_task_id,
+        max_project_id=max_project_id,
+        projects={name: int(pid) for pid, name in projects},
+        workers={wid: name for wid, name in workers},
+    )
+
+
+def start_writer(engine: AsyncEngine) -> None:
+    """Start the SQLite helper process for a :func:`write_batches` to come, so that its own
+    start overlaps the caller's work (``taskkit import`` checks rows meanwhile). It waits idle
+    and opens nothing until used; unused, it ends after a few minutes or at exit. Nothing to
+    start for PostgreSQL or in-memory SQLite."""
+    if engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url):
+        SQLiteChild.prestart()
+
+
+async def _write_sqlite_file(
+    engine: AsyncEngine,
+    make_batches: BatchFactory,
+    on_existing: OnExisting,
+    bar: Any,
+    check_foreign_keys: bool,
+) -> dict[str, int]:
+    opening = asyncio.ensure_future(
+        asyncio.to_thread(
+            client.open_write,
+            engine.url.database or "",
+            tables=list(TABLES),
+            empty=list(reversed(TABLES)) if on_existing == "replace" else [],
+            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
+            # Into an empty task table, indexes are built once at the end (a sort).
+            defer_indexes_if_empty="task",
+            check_foreign_keys=check_foreign_keys,
+        )
+    )
+    try:
+        child, (summary, projects, workers) = await asyncio.shield(opening)
+    except ChildError as exc:
+        raise _stopped(exc, "before it answered") from None
+    except asyncio.CancelledError:
+        # Cancelled while the child opens the database: end it once it answered.
+        with contextlib.suppress(BaseException):
+            (await opening)[0].kill()
+        raise
+    progress: asyncio.Future[dict[str, int]] | None = None
+    try:
+        existing = _existing_from(tuple(summary[0]), projects, workers)
+        written: dict[str, int] = {}
+        progress = asyncio.ensure_future(_follow(child, written, bar))
+        await _send_batches(child, make_batches(existing), progress)
+        done = await progress
+    except BaseException:
+        # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's transaction
+        # is rolled back by SQLite, so the database stays exactly as it was.
+        child.kill()
+        if progress is not None:
+            # Its error ("the writer stopped": we killed it) is not the one to report, and
+            # unretrieved, asyncio prints it with a traceback ("Task exception was never
+            # retrieved") when Ctrl-C ends the program.
+            progress.cancel()
+            await asyncio.wait([progress])
+            if not progress.cancelled():
+                progress.exception()
+        raise
+    child.release()  # committed: ready for the next read or write
+    return done
+
+
+def _stopped(exc: ChildError, when: str) -> BulkWriteError:
+    """The child's one-line refusal, or why it is gone, as the error to report."""
+    if exc.gone:
+        return BulkWriteError(f"the SQLite writer stopped {when}, nothing was stored: {exc}")
+    return BulkWriteError(f"the database refused the write, nothing was stored: {exc}")
+
+
+async def _prepared(
+    batches: Iterable[Batch], prepare: Callable[[str, pa.Table], T]
+) -> AsyncGenerator[T, None]:
+    """``prepare(name, table)`` of each batch, generated and prepared in a thread (CPU work: the
+    event loop, a notebook's, stays responsive) while the caller writes the one before.
+
+    Use it inside ``contextlib.aclosing``: after an error, the batch still being prepared is
+    waited for (a thread cannot be stopped) and dropped.
+    """
+    items = iter(batches)
+
+    def step() -> T | None:
+        item = next(items, None)
+        return None if item is None else prepare(*item)
+
+    upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while (ready := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+            yield ready
+    finally:
+        await asyncio.wait([upcoming])
+        if not upcoming.cancelled():
+            upcoming.exception()  # retrieved: an error there is not the one to report
+
+
+async def _send_batches(
+    child: SQLiteChild, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+) -> None:
+    """Send every batch, then the commit; on an error, the abort if possible."""
+
+    def encoded(name: str, table: pa.Table) -> list[Any]:
+        return protocol.encode({"op": "ingest", "table": name}, _sqlite_ready(table))
+
+    # Batches go down the pipe from worker threads with blocking writes: the kernel wakes a
+    # blocked writer as soon as the child reads, with no event-loop turn (nor the GIL, which
+    # the generating thread holds) per megabyte.
+    try:
+        async with contextlib.aclosing(_prepared(batches, encoded)) as ready:
+            async for parts in ready:
+                await asyncio.to_thread(child.send_encoded, parts)
+        await asyncio.to_thread(child.send, {"op": "commit"})
+    except ChildError:
+        await progress  # the child stopped early: its last message says why (and raises)
+        raise BulkWriteError("the SQLite writer stopped early, nothing was stored") from None
+    except Exception:
+        # The batch factory refused or failed (no write is under way): ask the child to roll
+        # back and wait for it to say so.
+        with contextlib.suppress(ChildError):
+            await asyncio.to_thread(child.send, {"op": "abort"})
+        await progress
+        raise
+
+
+async def _follow(child: SQLiteChild, written: dict[str, int], bar: Any) -> dict[str, int]:
+    """Read the child's reports until it is done; rows per table."""
+    while True:
+        try:
+            message, _ = await asyncio.to_thread(child.receive)
+        except ChildError as exc:
+            raise _stopped(exc, "early") from None
+        if "table" in message:
+            name, rows = message["table"], message["rows"]
+            written[name] = written.get(name, 0) + rows
+            if name == "task":
+                bar.update(rows)
+        elif "done" in message or "aborted" in message:
+            if "seconds" in message:
+                log.debug("SQLite writer, seconds per phase: %s", message["seconds"])
+            return written
+
+
+async def _write_sqlite_engine(
+    engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
+) -> dict[str, int]:
+    written: dict[str, int] = {}
+    async with engine.begin() as conn:
+        if on_existing == "replace":
+            for name in reversed(TABLES):
+                await conn.exec_driver_sql(f"DELETE FROM {name}")
+        existing = await _existing_async(conn)
+        for name, table in make_batches(existing):
+            ready = _sqlite_ready(table)
+            sql = (
+                f"INSERT INTO {name} ({', '.join(ready.column_names)}) "
+                f"VALUES ({', '.join('?' * ready.num_columns)})"
+            )
+            records = list(zip(*(col.to_pylist() for col in ready.columns), strict=True))
+            if records:
+                await conn.exec_driver_sql(sql, records)
+            _count(written, name, table, bar)
+    return written
+
+
+async def _existing_async(conn: AsyncConnection) -> Existing:
+    async def rows(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in (await conn.exec_driver_sql(sql)).all()]
+
+    return _existing_from(
+        (await rows(SUMMARY_SQL))[0], await rows(PROJECTS_SQL), await rows(WORKERS_SQL)
+    )
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    # Arrow writes NULL as an empty field and an empty string as "": exactly how PostgreSQL's
+    # CSV format tells them apart. Timestamps carry a trailing Z (UTC).
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+    return sink.getvalue()
+
+
+async def _drop_for_bulk(conn: AsyncConnection) -> list[str]:
+    """Drop the foreign keys and plain (non-unique) indexes of the taskkit tables; return
+    the statements that put them back, exactly as they were."""
+    tables = ", ".join(f"'{name}'" for name in TABLES)
+    rows: list[Any] = list(
+        (
+            await conn.exec_driver_sql(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.contype = 'f' "
+                f"AND c.conrelid::regclass::text IN ({tables}) ORDER BY 1, 2"
+            )
+        ).all()
+    )
+    indexes: list[Any] = list(
+        (
+            await conn.exec_driver_sql(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE NOT i.indisunique AND NOT i.indisprimary "
+                f"AND i.indrelid::regclass::text IN ({tables}) ORDER BY 1"
+            )
+        ).all()
+    )
+    restore = [definition for _, definition in indexes]
+    for table, name, definition in rows:
+        await conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for name, _ in indexes:
+        await conn.exec_driver_sql(f"DROP INDEX {name}")
+    return restore
+
+
+async def _write_postgres(
+    engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
+) -> dict[str, int]:
+    written: dict[str, int] = {}
+    async with engine.begin() as conn:
+        # Writers wait for us and we for them; readers are not blocked.
+        await conn.exec_driver_sql(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
+        if on_existing == "replace":
+            await conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+        existing = await _existing_async(conn)
+        # Into empty tables, checking foreign keys and building indexes once at the end is far
+        # cheaper than per row (a foreign-key trigger fires for every row COPY writes). Same
+        # transaction, so no reader ever sees them missing.
+        deferred = await _drop_for_bulk(conn) if existing.counts["task"] == 0 else []
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+
+        def as_csv(name: str, table: pa.Table) -> tuple[str, pa.Table, bytes]:
+            return name, table, _csv_bytes(table)
+
+        # The next batch is generated while the server copies this one.
+        async with contextlib.aclosing(_prepared(make_batches(existing), as_csv)) as ready:
+            async for name, table, data in ready:
+                await driver.copy_to_table(
+                    name, source=io.BytesIO(data), columns=table.column_names, format="csv"
+                )
+                _count(written, name, table, bar)
+        for statement in deferred:
+            await conn.exec_driver_sql(statement)
+        for name in ("task", "project"):
+            # Explicit ids bypass the sequences: move them past the largest id.
+            await conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
+            )
+    return written

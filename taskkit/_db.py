@@ -1,0 +1,507 @@
+"""Where the data lives and how taskkit connects to it.
+
+SQLite (a file under ``data/``) is the embedded default; PostgreSQL through asyncpg is where
+users go when they outgrow one machine. Both are reached through one async code path.
+"""
+
+import asyncio
+import os
+import re
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskkit import (
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    pooler,
+)
+from taskkit._db_errors import (
+    database_error,
+    describe_database,
+    is_memory_sqlite,
+    redact,
+    shown_url,
+)
+from taskkit._errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    MissingTablesError,
+    TaskkitError,
+)
+
+__all__ = [
+    "connect",
+    "create_db_and_tables",
+    "database_url",
+    "default_database_path",
+    "describe_database",
+    "dispose_default_engines",
+    "get_session",
+    "has_open_work",
+    "is_memory_sqlite",
+    "missing_tables_error",
+    "ping",
+    "postgres_connect_args",
+    "read_connection",
+    "reading",
+    "redact",
+    "require_regular_file",
+    "session",
+]
+
+
+def default_database_path() -> Path:
+    """The default SQLite file: ``data/taskkit.db`` in the project you are working in.
+
+    The project is the nearest directory holding a ``pyproject.toml``, looking from the current
+    directory up: a checkout of taskkit, or your own project that depends on it. So notebooks
+    run from ``notebooks/`` and commands run from the root share one file, and it is never
+    inside the installed package (site-packages may be read-only, and is replaced on
+    upgrade). Outside any project it is ``data/taskkit.db`` under the current directory.
+    """
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        if (directory / "pyproject.toml").is_file():
+            return directory / "data" / "taskkit._db"
+    return here / "data" / "taskkit._db"
+
+
+SUPPORTED_URLS = (
+    "sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite+aiosqlite:// (in memory), "
+    "postgresql://..., postgres://..., postgresql+asyncpg://..."
+)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+POSTGRES_CONNECT_TIMEOUT_S = 5.0
+
+# libpq understands these, asyncpg rejects them as unexpected keyword arguments. Neon adds
+# channel_binding=require to every URL it hands out.
+_LIBPQ_ONLY_PARAMS = frozenset(
+    {"channel_binding", "gssencmode", "sslcompression", "sslsni", "requiressl", "options"}
+)
+# Query parameters asyncpg (and SQLAlchemy's asyncpg dialect) accept, and how to coerce them:
+# URL query values are strings, asyncpg wants numbers.
+_ASYNCPG_PARAMS: dict[str, type | None] = {
+    "ssl": None,
+    "timeout": float,
+    "command_timeout": float,
+    "statement_cache_size": int,
+    "prepared_statement_cache_size": int,
+    "max_cached_statement_lifetime": int,
+    "max_cacheable_statement_size": int,
+    "target_session_attrs": None,
+    "krbsrvname": None,
+    "gsslib": None,
+    "passfile": None,
+}
+
+
+def _parse(raw: str) -> URL:
+    try:
+        return make_url(raw)
+    except (ArgumentError, ValueError):
+        # Not echoed: without a parse we cannot tell which part might be a password.
+        raise ConfigurationError(
+            "the database URL could not be parsed (not shown, it may hold a password); "
+            f"supported forms: {SUPPORTED_URLS}"
+        ) from None
+
+
+def database_url(url: str | URL | None = None) -> str:
+    """The async SQLAlchemy URL taskkit connects to.
+
+    Args:
+        url: an explicit URL; when ``None``, the ``DATABASE_URL`` environment variable; when
+            that is unset or empty, the SQLite file :func:`default_database_path`.
+
+    Returns:
+        The URL as a string (password included, since the engine needs it), normalized:
+        ``sqlite:///p`` becomes ``sqlite+aiosqlite:///p``; ``postgres://`` and
+        ``postgresql://`` become ``postgresql+asyncpg://`` (SQLAlchemy 2.1 would otherwise pick
+        psycopg); ``sslmode=X`` becomes ``ssl=X`` and ``connect_timeout`` becomes ``timeout``;
+        libpq-only parameters asyncpg rejects (``channel_binding``, ``gssencmode``,
+        ``sslcompression``, ``sslsni``, ``requiressl``, ``options``) are dropped.
+        ``pgbouncer=true`` (a pooler in transaction mode is in front of the server, see
+        :func:`connect`) stays, for :func:`connect` to read.
+
+    Raises:
+        ConfigurationError: the URL cannot be parsed, its scheme is not supported, or it has a
+            query parameter asyncpg does not know. The message never contains the password.
+    """
+    if url is None:
+        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{default_database_path()}"
+    if isinstance(url, URL):
+        parsed = url
+    elif isinstance(url, str):
+        parsed = _parse(url.strip())
+    else:
+        raise ConfigurationError(
+            f"database URL must be a string, got {type(url).__name__}; "
+            f"supported forms: {SUPPORTED_URLS}"
+        )
+    # Split by hand: URL.get_backend_name() would try to load a "postgres" dialect and fail.
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite", "aiosqlite"):
+        _require_sqlite_path_form(parsed)
+        normalized = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend in ("postgresql", "postgres") and driver in ("", "asyncpg", "psycopg", "psycopg2"):
+        normalized = _normalize_postgres_query(parsed.set(drivername="postgresql+asyncpg"))
+    else:
+        raise ConfigurationError(
+            f"unsupported database URL scheme {parsed.drivername!r}; "
+            f"supported forms: {SUPPORTED_URLS}"
+        )
+    return normalized.render_as_string(hide_password=False)
+
+
+# What SQLAlchemy's SQLite dialect reads from the URL's query string.
+_SQLITE_PARAMS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements", "uri"}
+)
+
+
+def _require_sqlite_path_form(url: URL) -> None:
+    # sqlite://data/x.db reads as host "data", file "x.db": SQLAlchemy refuses it later with a
+    # 60-line traceback. Say what the form is, once.
+    if url.host or url.port or url.username or url.password:
+        raise ConfigurationError(
+            f"a SQLite URL has no host: {shown_url(url)!r} "
+            "has one (two slashes); write sqlite:///relative/path.db (three slashes) or "
+            "sqlite:////absolute/path.db (four)"
+        )
+    # Without uri=true SQLAlchemy ignores other parameters with a warning (`?mode=ro` would
+    # quietly open the file for writing).
+    unknown = sorted(set(url.query) - _SQLITE_PARAMS)
+    if unknown and "uri" not in url.query:
+        raise ConfigurationError(
+            f"unsupported SQLite URL parameter(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(_SQLITE_PARAMS))} (with uri=true, SQLite's own URI parameters)"
+        )
+
+
+def _normalize_postgres_query(url: URL) -> URL:
+    query = dict(url.query)
+    if "sslmode" in query:
+        sslmode = query.pop("sslmode")
+        query.setdefault("ssl", sslmode)
+    if "connect_timeout" in query:
+        query.setdefault("timeout", query.pop("connect_timeout"))
+    for name in _LIBPQ_ONLY_PARAMS:
+        query.pop(name, None)
+    unknown = sorted(set(query) - set(_ASYNCPG_PARAMS) - {pooler.PARAM})
+    if unknown:
+        raise ConfigurationError(
+            f"unsupported PostgreSQL URL parameter(s) {', '.join(unknown)} in "
+            f"{shown_url(url)!r}; allowed: "
+            f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout, {pooler.PARAM}"
+        )
+    pooler.switch(query)  # a bad value is an error now, not at the first connection
+    return url.set(query=query)
+
+
+def connect(
+    url: str | URL | None = None, *, echo: bool = False, **engine_kwargs: Any
+) -> AsyncEngine:
+    """Create an ``AsyncEngine`` set up the way taskkit needs it.
+
+    Args:
+        url: any URL :func:`database_url` accepts (``None``: ``DATABASE_URL`` or the default file).
+        echo: log every SQL statement.
+        **engine_kwargs: passed to ``create_async_engine``, overriding taskkit's defaults.
+
+    SQLite: ``PRAGMA foreign_keys=ON`` on every connection (SQLite leaves foreign keys off
+    unless told); for files, WAL journaling and a busy timeout so concurrent writers wait
+    instead of failing; every transaction starts with ``BEGIN IMMEDIATE`` (a deferred
+    transaction that reads and then writes fails at once with "database is locked" when
+    another connection committed in between, busy timeout or not). In-memory databases use
+    one shared connection (``StaticPool``): the testing pattern, not for concurrency. Two
+    sessions on it share one transaction: while one has flushed work, the other fails with
+    "cannot start a transaction within a transaction", and its rollback discards the first
+    one's rows. Use a temporary file when sessions overlap.
+
+    PostgreSQL: asyncpg, ``pool_size=5, max_overflow=10``, pre-ping, a connect timeout of a few
+    seconds. Behind a pooler in transaction mode (PgBouncer, Supavisor), say ``?pgbouncer=true``
+    in the URL (Neon's ``-pooler`` hosts get it without asking): prepared statements are then
+    not cached and get unique names, the only setting that works there. Without it, the
+    prepared-statement clash such a pooler causes raises a ``ConfigurationError`` that says so.
+
+    Raises:
+        ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
+    """
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        engine = _connect_sqlite(parsed, echo=echo, **engine_kwargs)
+    else:
+        engine = _connect_postgres(parsed, echo=echo, **engine_kwargs)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _open(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # A failure to open a connection, wherever it happens (a CRUD helper, a query, a
+        # migration), becomes one clear error naming host and database, never the password.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            raise pooler.clash_error(engine, exc) or _unavailable(engine.url, exc) from None
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _explain(context: Any) -> BaseException | None:
+        return missing_tables_error(engine.url, context.original_exception)
+
+    return engine
+
+
+_MISSING_TABLE = re.compile(
+    r'no such table: (?:\w+\.)?(\w+)|relation "(?:\w+\.)?(\w+)" does not exist'
+)
+
+
+def missing_tables_error(url: URL, exc: BaseException) -> MissingTablesError | None:
+    """The one-line error for a query that needs a taskkit table the database lacks
+    (SQLite's "no such table", PostgreSQL's "relation does not exist"), or ``None`` when
+    ``exc`` is something else. :func:`connect` applies it to every statement its engine runs.
+    """
+    found = _MISSING_TABLE.search(str(exc))
+    name = found and (found.group(1) or found.group(2))
+    if not name or name not in SQLModel.metadata.tables:
+        return None
+    return MissingTablesError(
+        f"{describe_database(url)} has no table {name!r}: taskkit's tables have not been "
+        "created there; create them with `taskkit init` (same --db or DATABASE_URL) or "
+        "`await taskkit.create_db_and_tables(engine)`"
+    )
+
+
+def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    memory = is_memory_sqlite(url)
+    if memory:
+        engine_kwargs.setdefault("poolclass", StaticPool)
+    else:
+        path = Path(url.database or "")
+        if path == default_database_path():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            raise ConfigurationError(
+                f"cannot create SQLite database {str(path)!r}: directory "
+                f"{str(path.parent)!r} does not exist"
+            )
+        require_regular_file(path)
+    try:
+        engine = create_async_engine(url, echo=echo, **engine_kwargs)
+    except ArgumentError as exc:
+        raise database_error(ConfigurationError, "cannot use", url, exc) from None
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (the "begin" hook below): the sqlite3 module
+        # would otherwise issue its own deferred BEGIN. A plain cursor works on aiosqlite,
+        # where the documented `autocommit` attribute does not exist.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory and not _holds_other_tables(cursor):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Read-only paths may ask for a deferred BEGIN so that readers do not queue behind
+        # writers: engine.execution_options(sqlite_begin="DEFERRED").
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _holds_other_tables(cursor: Any) -> bool:
+    """Whether a SQLite database holds tables that are not taskkit's: someone else's file,
+    whose journal mode (a persistent setting) taskkit must not change by merely opening it."""
+    ours = [*SQLModel.metadata.tables, "alembic_version"]
+    cursor.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' "
+        f"ESCAPE '^' AND name NOT IN ({', '.join('?' * len(ours))}) LIMIT 1",
+        ours,
+    )
+    return cursor.fetchone() is not None
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a SQLite path that exists but is not a regular file (a directory, ``/dev/null``):
+    SQLite would fail later with "disk I/O error" and leave ``/dev/null-journal`` behind.
+
+    Raises:
+        ConfigurationError: ``path`` exists and is not a regular file.
+    """
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device, a pipe...)"
+        raise ConfigurationError(
+            f"SQLite file {str(path)!r} is {kind}; give the path of a database file"
+        )
+
+
+def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """Split a normalized PostgreSQL URL into the URL and asyncpg's ``connect_args``.
+
+    Numeric query parameters move into ``connect_args`` as numbers (asyncpg rejects strings);
+    with ``pgbouncer=true``, or on ``-pooler`` hosts, a pooler in transaction mode is in front
+    of the server: no statement caches and unique prepared-statement names
+    (:mod:`taskkit._pooler`). The ``pgbouncer`` switch itself is taken out of the URL.
+    """
+    query = dict(url.query)
+    transaction_mode = pooler.wanted(url)
+    query.pop(pooler.PARAM, None)
+    connect_args: dict[str, Any] = {"timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    for name, convert in _ASYNCPG_PARAMS.items():
+        if name in query and convert is not None:
+            value = query.pop(name)
+            try:
+                connect_args[name] = convert(value)
+            except ValueError:
+                raise ConfigurationError(
+                    f"PostgreSQL URL parameter {name} must be a number, got {value!r}"
+                ) from None
+    if transaction_mode:
+        connect_args.update(pooler.connect_args())
+    return url.set(query=query), connect_args
+
+
+def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    transaction_mode = pooler.wanted(url)
+    url, connect_args = postgres_connect_args(url)
+    connect_args.update(engine_kwargs.pop("connect_args", {}))
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if "poolclass" not in engine_kwargs:  # NullPool and friends take no size
+        options.update(pool_size=5, max_overflow=10)
+    options.update(engine_kwargs)
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **options)
+    _CONNECT_TIMEOUTS[engine.sync_engine] = float(connect_args["timeout"])
+    if not transaction_mode:
+        pooler.explain_clashes(engine)
+    return engine
+
+
+# The timeout lives in asyncpg's connect_args, out of the engine's URL: remember it for the
+# other drivers that connect on the engine's behalf (the ADBC DataFrame reader).
+_CONNECT_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def postgres_connect_timeout(engine: AsyncEngine) -> float:
+    """Seconds a PostgreSQL connection may take to open, as :func:`connect` set it
+    (``?connect_timeout=N`` in the URL, default 5)."""
+    return _CONNECT_TIMEOUTS.get(engine.sync_engine, POSTGRES_CONNECT_TIMEOUT_S)
+
+
+def has_open_work(session: AsyncSession) -> bool:
+    """Whether the caller has a transaction open or changes waiting to be flushed."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
+
+
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[None]:
+    """Run read-only work, ending the transaction it opens (never one the caller is using).
+
+    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so a
+    reader neither takes nor waits for the write lock; ending it keeps a notebook session from
+    pinning a snapshot. When the caller has a transaction open or unflushed changes, the work
+    joins it and leaves it as it was.
+    """
+    caller = has_open_work(session)
+    if not caller:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+    try:
+        yield
+    finally:
+        if not caller and session.in_transaction():
+            await session.commit()
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A new connection for read-only work, in a transaction that is rolled back at the end.
+
+    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so the
+    reader neither takes nor waits for the write lock (and holds one snapshot throughout); on
+    PostgreSQL it is an ordinary transaction. The connection goes back to the pool after.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        try:
+            yield conn
+        finally:
+            await conn.rollback()
+
+
+async def create_db_and_tables(engine: AsyncEngine) -> None:
+    """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+
+
+def session(engine: AsyncEngine) -> AsyncSession:
+    """A new ``AsyncSession`` on ``engine``; use it as ``async with session(engine) as s:``.
+
+    ``expire_on_commit=False``: objects stay readable after a commit (with the default, reading
+    ``task.title`` after commit triggers a lazy refresh, which fails in async code).
+    """
+    return AsyncSession(engine, expire_on_commit=False)
+
+
+_default_engines: dict[tuple[str, int], AsyncEngine] = {}
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """Yield a session on the default database (``DATABASE_URL`` or the SQLite file).
+
+    An async generator, usable as a FastAPI dependency (``Depends(get_session)``). The engine is
+    created once per URL and event loop (an asyncpg engine cannot cross event loops); close
+    it with :func:`dispose_default_engines` before the loop ends.
+    """
+    key = (database_url(), id(asyncio.get_running_loop()))
+    engine = _default_engines.get(key)
+    if engine is None:
+        engine = _default_engines[key] = connect(key[0])
+    async with session(engine) as s:
+        yield s
+
+
+async def dispose_default_engines() -> None:
+    """Close the engines :func:`get_session` made on the running event loop.
+
+    Call it before that loop ends (a FastAPI lifespan's shutdown, the end of an
+    ``asyncio.run``): an asyncpg connection cannot be closed from another loop later.
+    """
+    current = id(asyncio.get_running_loop())
+    for key in [k for k in _default_engines if k[1] == current]:
+        await _default_engines.pop(key).dispose()
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Open one connection and run ``SELECT 1``.
+
+    Raises:
+        DatabaseUnavailableError: the server is down, unreachable, or refused the credentials;
+            the message names host and database, never the password.
+    """
+    try:
+        # A read: on SQLite, asking must not wait for (or take) the write lock.
+        async with read_connection(engine) as conn:
+            await conn.execute(text("SELECT 1"))
+    except TaskkitError:  # DatabaseUnavailableError, or a pooler's clash explained
+        raise
+    except Exception as exc:  # driver errors differ per backend; all mean "cannot connect"
+        raise pooler.clash_error(engine, exc) or _unavailable(engine.url, exc) from None
+
+
+def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailableError:
+    return database_error(DatabaseUnavailableError, "cannot connect to", url, exc)

@@ -1,0 +1,337 @@
+"""The explore grid: an anywidget whose pages come from the database, a page at a time.
+
+The browser asks for pages with custom messages (``model.send``); the kernel answers by
+setting synced traits (the rows, the position, the SQL). Each page is one keyset query; the
+row count and the plan's verdict on the order run afterwards, in the background, so they never
+hold a page back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql import Select
+
+from taskkit._checks import positive_int
+from taskkit._sql.select import check_select, count
+from taskkit._db import is_memory_sqlite, session
+from taskkit._errors import InvalidArgumentError, TaskkitError
+from taskkit._explore.source import page_session
+from taskkit._explore.view import CHOICES, FILTERS, View, header, page_cells, static_html
+from taskkit._paging import MAX_PAGE_SIZE, Page, paginate
+from taskkit._paging.last import last_page
+from taskkit._sql_view import explain, show_sql
+
+log = logging.getLogger("taskkit.explore")
+_STATIC = Path(__file__).parent / "static"
+_MOVES = ("first", "next", "prev", "last")
+_VIEWS_KEPT = 16
+_COUNT_AFTER_S = 0.02
+
+
+class Explorer(anywidget.AnyWidget):
+    """The grid ``taskkit.explore`` returns (see its documentation)."""
+
+    _esm = _STATIC / "explore.js"
+    _css = _STATIC / "explore.css"
+
+    columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    headers = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    sortable = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    rows: traitlets.List[list[str | None]] = traitlets.List().tag(sync=True)
+    order = traitlets.Unicode("").tag(sync=True)
+    filters = traitlets.Dict().tag(sync=True)
+    filterable = traitlets.Bool(False).tag(sync=True)
+    choices = traitlets.Dict().tag(sync=True)
+    position = traitlets.Unicode("").tag(sync=True)
+    total = traitlets.Int(-1).tag(sync=True)  # -1 while counting
+    has_prev = traitlets.Bool(False).tag(sync=True)
+    has_next = traitlets.Bool(False).tag(sync=True)
+    size = traitlets.Int(50).tag(sync=True)
+    sql = traitlets.Unicode("").tag(sync=True)
+    plan = traitlets.Unicode("").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    # How many requests the kernel has answered: the browser shows "loading" from a click
+    # until the next answer arrives, so an answer is one message (rows, position, SQL, ...).
+    answered = traitlets.Int(0).tag(sync=True)
+    code_text = traitlets.Unicode("").tag(sync=True)
+    # The SQL panel is formatted only while it is open: formatting costs more than a page.
+    sql_open = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, engine: AsyncEngine, view: View, size: int) -> None:
+        super().__init__(size=size, filterable=view.filterable, choices=CHOICES)
+        self._engine = engine
+        self._view = view
+        # Views met before, by their key: going back to one reuses its statement, whose
+        # paging plan, fingerprint and compiled SQL are cached as long as it lives.
+        self._views: OrderedDict[str, View] = OrderedDict({view.key(): view})
+        self._whole: set[str] = set()  # views whose plan reads or sorts the whole table
+        self._page: Page[Any] | None = None
+        self._from_end = False  # the page's place is counted from the last page
+        self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
+        self._background: asyncio.Task[None] | None = None
+        self._request: asyncio.Task[None] | None = None  # the last request from the browser
+        # In-memory SQLite has one connection for everything: requests take turns.
+        self._one_connection = is_memory_sqlite(engine.url)
+        self._lock = asyncio.Lock()
+        self._describe_view()
+        self.on_msg(self._on_msg)
+
+    # -- what users call ---------------------------------------------------------------------
+
+    @property
+    def statement(self) -> Select[Any]:
+        """The select behind the rows shown (filters and sort included), to keep working on."""
+        return self._view.statement()
+
+    @property
+    def code(self) -> str:
+        """Python that builds :attr:`statement` (``stmt`` stands for a statement you passed)."""
+        return self._view.code()
+
+    async def to_dataframe(self, **kwargs: Any) -> Any:
+        """Every row of the current view as a DataFrame (``taskkit.to_dataframe``)."""
+        from taskkit._frames import to_dataframe  # pandas is heavy; load it when asked
+
+        if self._one_connection:
+            async with self._lock:
+                return await to_dataframe(self._engine, self.statement, **kwargs)
+        return await to_dataframe(self._engine, self.statement, **kwargs)
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        """Answer one request from the grid (what a click sends); errors go to ``error``.
+
+        ``{"action": "first" | "next" | "prev" | "last"}``, ``{"action": "sort", "column":
+        name}``, ``{"action": "filter", "filters": {...select_tasks arguments...}}``,
+        ``{"action": "size", "size": n}`` or ``{"action": "plan"}``.
+        """
+        async with self._lock:
+            with self.hold_sync():  # one message to the browser for the whole answer
+                try:
+                    await self._answer(content)
+                    self.error = ""
+                except TaskkitError as exc:
+                    self.error = str(exc)
+                except Exception as exc:  # shown in the grid: a kernel log is easy to miss
+                    log.exception("explore request %r failed", content)
+                    self.error = f"{type(exc).__name__}: {exc}"
+                finally:
+                    self.answered += 1
+
+    async def settled(self) -> None:
+        """Wait until the background work (row count, plan verdict) is done."""
+        if self._background is not None:
+            await asyncio.gather(self._background, return_exceptions=True)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # Called by the kernel's message loop, which cannot await: the request becomes a task
+        # (requests take turns on the lock, so pages arrive in the order clicked).
+        if isinstance(content, dict):
+            self._request = asyncio.get_running_loop().create_task(self.handle(content))
+
+    async def _answer(self, content: dict[str, Any]) -> None:
+        action = content.get("action")
+        if action in _MOVES:
+            await self._move(str(action))
+        elif action == "sort":
+            self._change(self._view.sorted_by(str(content.get("column"))))
+            await self._move("first")
+        elif action == "filter":
+            filters = content.get("filters")
+            if not isinstance(filters, dict):
+                raise InvalidArgumentError(f"filters must be a dict; got {filters!r}")
+            self._change(self._view.filtered(filters))
+            await self._move("first")
+        elif action == "size":
+            self.size = _check_size(content.get("size"))
+            await self._move("first")
+        elif action == "plan":
+            query = self._page._query[0] if self._page and self._page._query else self.statement
+            self.plan = repr(await explain(self._engine, query))
+        else:
+            raise InvalidArgumentError(
+                f"action must be one of {', '.join((*_MOVES, 'sort', 'filter', 'size', 'plan'))}"
+                f"; got {action!r}"
+            )
+
+    def _change(self, view: View) -> None:
+        key = view.key()
+        known = self._views.pop(key, None)
+        self._views[key] = view = known or view
+        while len(self._views) > _VIEWS_KEPT:
+            self._views.popitem(last=False)
+        self._view = view
+        self._describe_view()
+
+    async def _move(self, where: str) -> None:
+        page = self._page
+        if where == "next" and (page is None or page.next_cursor is None):
+            where = "last" if page is not None and not page.has_next else "first"
+        if where == "prev" and (page is None or page.prev_cursor is None):
+            where = "first"
+        stmt = self._view.page_statement()
+        async with page_session(self._engine, inline=self._reads_inline()) as s:
+            if where == "first":
+                page = await paginate(s, stmt, size=self.size)
+                self._from_end, self._place = False, 1
+            elif where == "last":
+                page = await last_page(s, stmt, size=self.size)
+                self._from_end, self._place = True, 1
+            else:
+                assert page is not None
+                cursor = page.next_cursor if where == "next" else page.prev_cursor
+                page = await paginate(s, stmt, size=self.size, cursor=cursor)
+                forward = (where == "next") != self._from_end
+                self._place += 1 if forward else -1
+                if not page.has_prev:  # walked back to the start
+                    self._from_end, self._place = False, 1
+        self._page = page
+        columns = self.columns
+        self.rows = page_cells(page.items, columns)
+        self.has_prev, self.has_next = page.has_prev, page.has_next
+        self._show_sql()
+        self._describe_position()
+        if self.total < 0 and self._background is None:
+            self._start_background()
+
+    def _reads_inline(self) -> bool:
+        """Whether pages may be read in the kernel's thread (see ``explore.source``): not for
+        a text search, nor for a view whose plan reads or sorts the whole table."""
+        return "search" not in self._view.filters and self._view.key() not in self._whole
+
+    @traitlets.observe("sql_open")
+    def _sql_opened(self, _change: Any) -> None:
+        self._show_sql()
+
+    def _show_sql(self) -> None:
+        page = self._page
+        if self.sql_open and page is not None and page._query is not None:
+            self.sql = show_sql(page._query[0], self._engine)
+        else:
+            self.sql = ""
+
+    def _describe_view(self) -> None:
+        """Columns, order, filters and code of the view; a new count and plan verdict."""
+        view = self._view
+        stmt = view.statement()
+        self.columns = view.columns()
+        self.headers = [header(c, stmt) for c in self.columns]
+        self.sortable = view.sortable()
+        self.order = view.order or ("-created_at" if view.is_tasks else "")
+        self.filters = dict(view.filters)
+        self.code_text = view.code()
+        self.plan = ""
+        self.total = -1
+        self.notice = "…"
+        if self._background is not None:
+            self._background.cancel()
+            self._background = None
+
+    def _start_background(self) -> None:
+        self._background = asyncio.get_running_loop().create_task(self._count_and_judge(self._view))
+
+    async def _count_and_judge(self, view: View) -> None:
+        """Count the rows and say whether an index serves the order (after the page shows)."""
+        try:
+            # Let the answer leave first: the kernel sends it from another thread, which the
+            # count's Python work would otherwise compete with for the interpreter.
+            await asyncio.sleep(_COUNT_AFTER_S)
+            if self._one_connection:
+                async with self._lock:
+                    await self._judge_and_count(view)
+            else:
+                await self._judge_and_count(view)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # paging goes on without a count
+            log.warning("explore: counting %s failed: %s", self.code, exc)
+            if view is self._view:
+                self.notice = f"The rows could not be counted ({type(exc).__name__}: {exc})."
+
+    async def _judge_and_count(self, view: View) -> None:
+        # Results for a view the user has since left are dropped (the task is also cancelled).
+        stmt = view.statement()
+        plan = await explain(self._engine, stmt.limit(self.size + 1))
+        if plan.full_scan or plan.temp_sort:
+            self._whole.add(view.key())
+        if view is not self._view:
+            return
+        self.notice = (
+            "No index serves this order: the database sorts every matching row for each page "
+            "(sort by an indexed column, or filter first, for fast pages)."
+            if plan.temp_sort
+            else ""
+        )
+        async with session(self._engine) as s:
+            total = await count(s, stmt)
+        if view is self._view:
+            self.total = total
+            self._describe_position()
+
+    def _describe_position(self) -> None:
+        pages = math.ceil(self.total / self.size) if self.total >= 0 else None
+        if self._from_end:
+            if pages is not None:
+                self.position = f"page {max(1, pages - self._place + 1):,} of {max(pages, 1):,}"
+            else:
+                self.position = "last page" if self._place == 1 else f"{self._place} before last"
+        else:
+            of = f" of {max(pages, 1):,}" if pages is not None else ""
+            self.position = f"page {self._place:,}{of}"
+
+    # -- display -----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        # Only what the user chose: the position changes when the background count lands.
+        return f"<taskkit explore: {self.code}, {len(self.rows)} rows shown>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        # Shown where no kernel renders the widget (nbconvert HTML, a notebook on the web).
+        caption = f"{self.code} \u00b7 first {len(self.rows)} rows"
+        data["text/html"] = static_html(self.headers, self.rows, caption)
+        data["text/plain"] = repr(self)
+        return data, metadata
+
+
+def _check_size(size: Any) -> int:
+    return positive_int("size", size, high=MAX_PAGE_SIZE)
+
+
+async def open_grid(source: Any, stmt: Select[Any] | None, *, size: int) -> Explorer:
+    """The grid of ``taskkit.explore``, with its first page fetched."""
+    size = _check_size(size)
+    if isinstance(source, AsyncSession):
+        engine = source.bind
+        if not isinstance(engine, AsyncEngine):
+            raise InvalidArgumentError("source must be an engine, or a session bound to one")
+    elif isinstance(source, AsyncEngine):
+        engine = source
+    else:
+        raise InvalidArgumentError(
+            f"source must be an engine (taskkit.connect()) or a session; got "
+            f"{type(source).__name__}"
+        )
+    view = View(base=None if stmt is None else check_select(stmt))
+    grid = Explorer(engine, view, size)
+    await grid.handle({"action": "first"})
+    if grid.error:
+        raise InvalidArgumentError(grid.error)
+    return grid
+
+
+__all__ = ["FILTERS", "Explorer", "open_grid"]

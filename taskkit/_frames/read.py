@@ -1,0 +1,245 @@
+"""to_dataframe: run a select and return its rows as a DataFrame."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
+from sqlalchemy.sql.selectable import SelectBase
+
+from taskkit._checks import one_of
+from taskkit._db import SQLITE_BEGIN_OPTION, redact
+from taskkit._errors import InvalidArgumentError, TaskkitError
+from taskkit._frames.checks import _check_chunksize, _check_related, _check_stmt
+from taskkit._frames.columns import _frame
+from taskkit._frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
+from taskkit._frames.from_models import models_to_frame
+from taskkit._frames.readers import _FastReaderFailed, _SQLAlchemyReader
+from taskkit._frames.related import _related_column
+from taskkit._frames.source import _connect, _fast_reader, _open_fast_reader, _resolve, _Source
+from taskkit._frames.specs import _Spec, cached_specs
+from taskkit._frames.sqlite3_reader import SQLite3Reader, TooManyRows
+from taskkit._progress import progress_bar, wants_progress
+
+# The package's logger: the name it had before frames.py became a package.
+log = logging.getLogger("taskkit.frames")
+
+
+# ---------------------------------------------------------------------------------------------
+# The public functions.
+
+
+async def _run(
+    reader: Any,
+    stmt: SelectBase,
+    specs: list[_Spec],
+    related: tuple[str, ...],
+    chunksize: int,
+    progress: bool | None,
+) -> pd.DataFrame:
+    bar = None
+    if wants_progress(progress):
+        # The count costs one more query, so it runs only where a bar would be seen.
+        total = await reader.count(stmt)
+        if progress is True or total >= PROGRESS_MIN_ROWS:
+            bar = progress_bar(True, total=total, desc="reading")
+    try:
+        query = reader.query(stmt, specs)
+        columns = await reader.fetch(query, chunksize=chunksize, on_rows=bar and bar.update)
+    finally:
+        if bar is not None:
+            bar.close()
+    extra = [await _related_column(reader, r, columns, chunksize) for r in related]
+    log.debug("read %s column(s) through %s", len(specs), reader.name)
+    return _frame(columns + extra)
+
+
+async def to_dataframe(
+    source: AsyncEngine | AsyncConnection | SAAsyncSession | Sequence[Any],
+    stmt: SelectBase | None = None,
+    *,
+    related: Sequence[str] = (),
+    chunksize: int | None = None,
+    progress: bool | None = None,
+    reader: Literal["auto", "adbc", "sqlalchemy"] = "auto",
+) -> pd.DataFrame:
+    """Run a select and return its rows as a DataFrame whose dtypes come from the models.
+
+    Columns are named by the statement (labels for expressions) and typed by what they select,
+    never by the values: ``Status``/``Priority`` fields (any Enum-typed model field) are
+    ordered ``Categorical`` with the declared categories in declared order; timestamps
+    ``datetime64[us, UTC]``; NOT NULL integers ``int64`` and nullable ones (or an integer from
+    an outer join, ``sum()``, ...) ``Int64``; ``count()`` ``int64``; floats, numerics and
+    ``avg()`` ``float64``; text the pandas ``str`` dtype; booleans ``boolean``. Other types
+    (dates, JSON, bytes, untyped expressions such as ``func.julianday(...)``: give them a type
+    with ``cast`` or ``type_coerce``) keep SQLAlchemy's Python values in ``object`` columns.
+    An empty result has the same columns and dtypes as a full one.
+
+    SQLite files and PostgreSQL are read by ADBC straight into Arrow, in a worker thread;
+    in-memory SQLite, a session or connection inside a transaction (its uncommitted writes
+    are visible only to its own connection) and ``object`` columns are read through
+    SQLAlchemy; both readers give identical frames. A disposed engine reconnects, as it does
+    everywhere in SQLAlchemy.
+
+    Args:
+        source: an ``AsyncEngine``, ``AsyncConnection`` or ``AsyncSession``; or a list of
+            model instances or rows (then ``stmt`` is left out: see :func:`models_to_frame`).
+        stmt: any select: ``select(Task)``, columns, joins, aggregates with labels, unions,
+            ``text(...).columns(...)``.
+        related: ``"project"`` adds ``project_name`` (needs ``Task.project_id`` selected);
+            ``"workers"`` adds ``worker_ids``, an ``object`` column holding a list of worker
+            ids per task sorted by id (needs ``Task.id``); a list's ``str()`` is the ids
+            joined by ``;``, which is what ``df.to_csv`` writes. ``df.explode("worker_ids")``
+            gives one row per task and worker (a task without workers keeps one row with
+            ``NaN``). The frame, list column included, reads back from ``df.to_parquet`` /
+            ``df.to_feather`` with ``pd.read_parquet`` / ``pd.read_feather``.
+        chunksize: rows read per batch (default 65,536): what a progress step and the
+            working memory beyond the frame cover. The result is one DataFrame either way.
+        progress: ``True`` shows a progress bar (tqdm), ``False`` never; ``None`` shows one
+            in a terminal or notebook for results of 50,000 rows or more. Showing one costs
+            a ``count(*)`` of the statement first.
+        reader: ``"auto"``; ``"adbc"`` to insist on the fast reader (an error says why it
+            cannot serve); ``"sqlalchemy"`` to read through the engine's own driver.
+
+    Returns:
+        A DataFrame with a RangeIndex, one column per selected column plus the related ones.
+
+    Raises:
+        InvalidArgumentError: ``stmt`` is not a select, two columns share a name, ``source``,
+            ``related``, ``chunksize``, ``progress`` or ``reader`` is not allowed, or a
+            closed connection.
+        DatabaseUnavailableError: the database cannot be reached.
+        InvalidDataError: the database holds a value its model does not allow (a status outside
+            the declared categories, text in a timestamp column): never turned into NaN.
+    """
+    if isinstance(source, (list, tuple)):
+        if stmt is not None or related:
+            raise InvalidArgumentError(
+                "with a list of model instances as source, leave out stmt and related "
+                f"(got stmt={type(stmt).__name__}, related={related!r})"
+            )
+        return models_to_frame(source)
+    if stmt is None:
+        raise InvalidArgumentError(
+            f"stmt is required with a {type(source).__name__} source, e.g. select(Task)"
+        )
+    stmt = _check_stmt(stmt)
+    names = _check_related(related)
+    rows = _check_chunksize(chunksize)
+    if progress not in (None, True, False):
+        raise InvalidArgumentError(f"progress must be True, False or None, got {progress!r}")
+    one_of("reader", reader, READERS)
+    specs = cached_specs(stmt)
+    clash = [RELATED[r] for r in names if RELATED[r] in {s.name for s in specs}]
+    if clash:
+        raise InvalidArgumentError(
+            f"related would add {', '.join(clash)}, which stmt already selects; label it "
+            "otherwise or leave the related name out"
+        )
+    where = await _resolve(source)
+    fast = where.why_not_fast or (
+        _fast_reader(where.engine, specs) if where.engine else "no engine"
+    )
+    if reader == "adbc" and isinstance(fast, str):
+        raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
+    if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
+        stated = _stated_limit(stmt)
+        small = stated is None or stated <= SMALL_ROWS  # a larger LIMIT expects many rows
+        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True and small:
+            frame = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
+            if frame is not None:
+                return frame
+        try:
+            adbc = await _open_fast_reader(where.engine, *fast)
+        except _FastReaderFailed as exc:
+            adbc, failure = None, exc
+        if adbc is not None:
+            try:
+                return await _run(adbc, stmt, specs, names, rows, progress)
+            except _FastReaderFailed as exc:
+                failure = exc
+            finally:
+                await adbc.close()
+        if reader == "adbc":
+            raise TaskkitError(f"the ADBC reader failed: {redact(str(failure))}") from failure
+        log.info("ADBC reader failed (%s); reading through SQLAlchemy", redact(str(failure)))
+    return await _run_sqlalchemy(where, stmt, specs, names, rows, progress)
+
+
+def _stated_limit(stmt: SelectBase) -> int | None:
+    """The statement's own LIMIT, when it is a plain number (``.limit(10)``)."""
+    limit = getattr(stmt, "_limit", None)  # SQLAlchemy's accessor for a literal LIMIT
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+async def _read_small(
+    engine: AsyncEngine,
+    path: str,
+    stmt: SelectBase,
+    specs: list[_Spec],
+    related: tuple[str, ...],
+    chunksize: int,
+) -> pd.DataFrame | None:
+    """A SQLite read in this process when the result is small, else None (see sqlite3_reader).
+
+    A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
+    to the ADBC reader without trying); one without a LIMIT is tried for up to PROBE_ROWS
+    rows, and handed to the ADBC reader when it has more (which costs the rows fetched so far,
+    a small share of what the ADBC reader then reads).
+    """
+    stated = _stated_limit(stmt)
+    limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
+    sync = engine.sync_engine
+    reader = SQLite3Reader(sync, path, sync.dialect, limit=limit, statements=1 + len(related))
+    try:
+        # No progress bar: the result is small, or the read moves to the ADBC reader, which
+        # shows one if it should.
+        return await _run(reader, stmt, specs, related, chunksize, progress=False)
+    except (TooManyRows, _FastReaderFailed):
+        return None
+    finally:
+        await reader.close()
+
+
+async def _run_sqlalchemy(
+    where: _Source,
+    stmt: SelectBase,
+    specs: list[_Spec],
+    related: tuple[str, ...],
+    chunksize: int,
+    progress: bool | None,
+) -> pd.DataFrame:
+    async def run(conn: AsyncConnection) -> pd.DataFrame:
+        reader = _SQLAlchemyReader(conn, sqlite=conn.dialect.name == "sqlite")
+        return await _run(reader, stmt, specs, related, chunksize, progress)
+
+    conn = where.conn
+    if conn is not None and where.idle:
+        # The transaction this read opens starts DEFERRED (taskkit's default IMMEDIATE is for
+        # writers) and is ended; the connection's options are restored.
+        before = conn.sync_connection.get_execution_options().get(  # type: ignore[union-attr]
+            SQLITE_BEGIN_OPTION, "IMMEDIATE"
+        )
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        try:
+            return await run(conn)
+        finally:
+            await conn.rollback()
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: before})
+    if conn is not None:
+        try:
+            return await run(conn)
+        finally:
+            if where.end is not None:
+                await where.end()
+    assert where.engine is not None
+    # A read should not queue behind SQLite writers (taskkit begins with IMMEDIATE for them).
+    conn = await _connect(where.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}))
+    try:
+        return await run(conn)
+    finally:
+        await conn.close()  # rolls back the read transaction

@@ -1,0 +1,156 @@
+"""The SQLAlchemy reader, and what the fast (ADBC) readers share."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import SelectBase
+
+from taskkit._frames.columns import _Column, _finish, _raw_from_python
+from taskkit._frames.constants import DEFAULT_CHUNKSIZE
+from taskkit._frames.queries import _categories_as_text, _plain_query, _Query, _sqlite_raw_query
+from taskkit._frames.specs import _Spec
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers: each runs a statement and returns finished chunks per column.
+
+
+class _SQLAlchemyReader:
+    """Reads through an AsyncConnection (the engine's own driver), in chunks."""
+
+    name = "sqlalchemy"
+
+    def __init__(self, conn: AsyncConnection, *, sqlite: bool) -> None:
+        self.conn = conn
+        self.sqlite = sqlite
+
+    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
+        if self.sqlite:
+            return _sqlite_raw_query(stmt, specs, flag_nulls=False)
+        return _categories_as_text(stmt, specs)
+
+    async def count(self, stmt: SelectBase) -> int:
+        total = await self.conn.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        return int(total or 0)
+
+    async def fetch(
+        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[_Column]:
+        out = [_Column(spec) for spec in query.specs]
+        result = await self.conn.stream(query.stmt)
+        async for rows in result.partitions(chunksize):
+            columns = list(zip(*rows, strict=True))
+            for column, (v, f) in zip(out, query.layout, strict=True):
+                spec = column.spec
+                if spec.kind == "object":
+                    column.append(list(columns[v]))
+                    continue
+                raw = _raw_from_python(spec, columns[v])
+                flags = None if f is None else pa.array(columns[f], pa.int64())
+                column.append(_finish(spec, raw, flags))
+            if on_rows:
+                on_rows(len(rows))
+        return out
+
+
+class _FastReaderFailed(Exception):
+    """The ADBC driver failed; the SQLAlchemy reader takes over (or, if asked for, it is raised)."""
+
+
+def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str, list[Any]]:
+    """SQL text and positional parameters for an ADBC driver.
+
+    With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
+    parameters; with parameters it builds the whole result as one batch, slower and all in
+    memory), plain values (str, int, float, bool, None, datetimes) are rendered as literals by
+    SQLAlchemy's compiler for the dialect, which escapes them for the server's settings.
+    Anything else is sent as a bound parameter, processed as SQLAlchemy would.
+    """
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    plain = (str, int, float, type(None), dt.datetime)
+    if literals and all(isinstance(params[n], plain) for n in names):
+        try:
+            return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
+        except CompileError:
+            pass
+    processors: Any = compiled._bind_processors
+    values = [processors[n](params[n]) if n in processors else params[n] for n in names]
+    # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
+    return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
+
+
+async def _opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]) -> Any:
+    """``open_()`` in a worker thread; if the caller is cancelled meanwhile, what it opened is
+    closed once the thread is done (a thread cannot be interrupted)."""
+    task = asyncio.ensure_future(asyncio.to_thread(open_))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await asyncio.to_thread(close, await task)
+        raise
+
+
+class _ThreadedReader:
+    """A fast reader: its blocking driver runs in a worker thread, the event loop stays free."""
+
+    name = "adbc"
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.cancelled = threading.Event()
+
+    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
+        return _plain_query(stmt, specs)
+
+    def _fetch_sync(
+        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[_Column]:
+        raise NotImplementedError
+
+    async def open(self) -> None:
+        """Connect (in a worker thread)."""
+
+    async def close(self) -> None:
+        """End the read transaction and let go of the connection."""
+
+    def _interrupt(self) -> None:
+        """Stop a running fetch from the event loop's thread (it is being cancelled)."""
+
+    async def fetch(
+        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[_Column]:
+        task = asyncio.ensure_future(asyncio.to_thread(self._fetch_sync, query, chunksize, on_rows))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # A thread cannot be interrupted: stop the driver under it, then wait for it, since
+            # close() must not run while it still uses the connection.
+            self.cancelled.set()
+            self._interrupt()
+            with contextlib.suppress(BaseException):
+                await task
+            raise
+
+    async def count(self, stmt: SelectBase) -> int:
+        query = self.query(
+            sa.select(sa.func.count().label("n")).select_from(stmt.subquery()),
+            [_Spec("n", "int", nullable=False)],
+        )
+        (column,) = await self.fetch(query, chunksize=DEFAULT_CHUNKSIZE)
+        return int(column.values[0]) if column.n and column.values is not None else 0

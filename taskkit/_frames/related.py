@@ -1,0 +1,80 @@
+"""The columns ``related=`` adds: project names and worker ids, looked up by the frame's ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlmodel import col
+
+from taskkit._errors import InvalidArgumentError
+from taskkit._frames.columns import _Column
+from taskkit._frames.constants import IN_LIST_MAX, RELATED
+from taskkit._frames.specs import _Spec, cached_specs
+from taskkit._models import Project, TaskWorkerLink
+
+# ---------------------------------------------------------------------------------------------
+# related=: columns from the project and worker tables, looked up by the ids in the frame.
+
+
+def _column_of(columns: list[_Column], origin: tuple[str, str], related: str) -> pa.Array:
+    for column in columns:
+        if origin in column.spec.origin:
+            return column.arrow().cast(pa.int64())
+    table, name = origin
+    raise InvalidArgumentError(
+        f"related={related!r} needs {table.capitalize()}.{name} among the selected columns "
+        f"(select(Task) has it); stmt selects: {', '.join(c.spec.name for c in columns)}"
+    )
+
+
+async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: int) -> Any:
+    unique = pc.unique(ids.drop_null())
+    if len(unique) <= IN_LIST_MAX:
+        stmt = stmt.where(key.in_(unique.to_pylist()))
+    specs = cached_specs(stmt)
+    columns = await reader.fetch(reader.query(stmt, specs), chunksize=chunksize)
+    return [column.arrow() for column in columns]
+
+
+async def _related_column(
+    reader: Any, name: str, columns: list[_Column], chunksize: int
+) -> _Column:
+    if name == "project":
+        ids = _column_of(columns, ("task", "project_id"), name)
+        project_ids, names = await _lookup(
+            reader, sa.select(col(Project.id), col(Project.name)), Project.id, ids, chunksize
+        )
+        found = pc.index_in(ids, value_set=project_ids)
+        column = _Column(_Spec(RELATED[name], "text"))
+        column.append(names.take(found))
+        return column
+    ids = _column_of(columns, ("task", "id"), name)
+    link = sa.select(col(TaskWorkerLink.task_id), col(TaskWorkerLink.worker_id))
+    task_ids, worker_ids = await _lookup(reader, link, TaskWorkerLink.task_id, ids, chunksize)
+    # Sort in Arrow, not SQL: byte order is the same on every backend, collations are not.
+    order = pc.sort_indices(
+        pa.table({"t": task_ids, "w": worker_ids}), [("t", "ascending"), ("w", "ascending")]
+    )
+    task_sorted = task_ids.take(order).to_numpy()
+    workers = worker_ids.take(order)
+    keys, starts = np.unique(task_sorted, return_index=True)
+    ends = np.append(starts[1:], len(task_sorted))
+    wanted = pc.fill_null(ids, -1).to_numpy()
+    lengths = np.zeros(len(wanted), np.int64)
+    first = np.zeros(len(wanted), np.int64)
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        hit = keys[pos] == wanted
+        lengths[hit] = (ends[pos] - starts[pos])[hit]
+        first[hit] = starts[pos][hit]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    # Row i's workers are workers[first[i] : first[i] + lengths[i]], laid end to end.
+    take = np.repeat(first - offsets[:-1], lengths) + np.arange(offsets[-1])
+    values = workers.take(pa.array(take, pa.int64())).cast(pa.string())
+    column = _Column(_Spec(RELATED[name], "list", nullable=False))
+    column.append(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values))
+    return column

@@ -1,0 +1,152 @@
+"""The fast reader for SQLite files: ADBC's driver in the SQLite child process.
+
+ADBC carries its own copy of SQLite, which must not run in this process (taskkit._sqlite_child
+.worker says why). The child is kept for the next read, and sends batches as Arrow IPC while
+this process converts the previous ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.sql.selectable import SelectBase
+
+from taskkit._sqlite_child import client, protocol
+from taskkit._sqlite_child.client import ChildError, SQLiteChild
+from taskkit._frames.columns import _Column
+from taskkit._frames.queries import _SQLITE_FILLERS, _finish_batch, _Query, _sqlite_raw_query
+from taskkit._frames.readers import _compile, _FastReaderFailed, _opened_in_thread, _ThreadedReader
+from taskkit._frames.specs import _Spec
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+
+
+def _json_param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise _FastReaderFailed(f"a parameter of type {type(value).__name__} (bound by SQLAlchemy)")
+
+
+class _SQLiteReader(_ThreadedReader):
+    """ADBC's SQLite driver in the SQLite child process."""
+
+    name = "adbc-sqlite"
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        self.path = path
+        self.child: SQLiteChild | None = None
+
+    async def open(self) -> None:
+        self.child = await _opened_in_thread(self._begin, client.close)
+
+    def _begin(self) -> SQLiteChild:
+        try:
+            return client.open_read(self.path)
+        except ChildError as exc:
+            raise _FastReaderFailed(str(exc)) from exc
+
+    async def close(self) -> None:
+        child, self.child = self.child, None
+        if child is not None:
+            await asyncio.to_thread(client.close, child)
+
+    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
+        query = _sqlite_raw_query(stmt, specs, flag_nulls=False)
+        query.flagged = _sqlite_raw_query(stmt, specs, flag_nulls=True)
+        return query
+
+    def _interrupt(self) -> None:
+        if self.child is not None:
+            self.child.kill()  # the reading thread then sees the end of its pipe
+
+    def _fetch_sync(
+        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[_Column]:
+        try:
+            return self._fetch_child(query, chunksize, on_rows)
+        except ChildError as exc:  # an error reply leaves the child ready; a dead one is gone
+            raise _FastReaderFailed(str(exc)) from exc
+
+    def _fetch_child(
+        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[_Column]:
+        child = self.child
+        assert child is not None
+        out = [_Column(spec) for spec in query.specs]
+        sql, params = _compile(query.stmt, self.dialect, literals=False)
+        flagged = query.flagged
+        checks = [
+            (v, "float" if spec.kind == "float" else "text")
+            for spec, (v, _) in zip(query.specs, query.layout, strict=True)
+            if spec.kind in _SQLITE_FILLERS
+        ]
+        child.send(
+            {
+                "op": "query",
+                "sql": [
+                    sql,
+                    None
+                    if flagged is None
+                    else _compile(flagged.stmt, self.dialect, literals=False)[0],
+                ],
+                "params": [_json_param(p) for p in params],
+                "checks": checks,
+                "batch_rows": chunksize,
+            }
+        )
+        # A second thread empties the pipe while this one converts: the child reads SQLite on
+        # its own core meanwhile (the pipe holds 1 MiB; the child would wait for us otherwise).
+        replies: queue.Queue[tuple[dict[str, Any], bytes | None] | BaseException] = queue.Queue(1)
+
+        def drain() -> None:
+            while True:
+                try:
+                    reply: tuple[dict[str, Any], bytes | None] | BaseException = child.receive()
+                except BaseException as exc:  # handed over to the converting thread
+                    reply = exc
+                replies.put(reply)
+                if not isinstance(reply, tuple) or "done" in reply[0]:
+                    return
+
+        drainer = threading.Thread(target=drain, name="taskkit-sqlite-pipe", daemon=True)
+        drainer.start()
+        try:
+            while True:
+                item = replies.get()
+                if isinstance(item, BaseException):
+                    raise item
+                message, payload = item
+                if "done" in message:
+                    return out
+                if "switch" in message and flagged is not None:
+                    query = flagged
+                    continue
+                assert payload is not None
+                for batch in protocol.batches(payload):
+                    for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
+                        column.append(array)
+                    if on_rows:
+                        on_rows(batch.num_rows)
+                del item, payload
+        except ChildError:
+            raise
+        except BaseException:
+            # Replies are left unread (a value outside its categories, an interruption): the
+            # child cannot be reused. Killing it ends the draining thread at its next read.
+            child.kill()
+            self.child = None
+            while drainer.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    replies.get(timeout=0.1)
+            raise
+        finally:
+            drainer.join()

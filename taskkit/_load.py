@@ -1,0 +1,266 @@
+"""Load your own task data from a CSV file or a pandas DataFrame.
+
+Columns (only ``title`` is required; the names are the header of the CSV):
+
+=============== ==============================================================================
+``title``       1 to 200 characters, not blank
+``description`` optional; an empty cell means none
+``status``      ``pending`` (default), ``in_progress`` or ``completed``
+``priority``    ``low``, ``medium`` (default) or ``high``
+``project``     a project **name**; created if no project has it
+``workers``     worker **names** separated by ``;`` (``Ada Berg; Sam Silva``). A name that
+                one worker has refers to that worker; an unknown name creates a worker whose
+                id is made from the name (``ada-berg``, then ``ada-berg-2``...). A name that
+                several workers share is an error: it cannot say which one is meant.
+``id``          optional task id (a positive integer, unique in the file and not yet used)
+``created_at``  ISO 8601; without an offset it is taken as UTC; default: the time of loading
+``updated_at``  default: ``created_at`` (or ``completed_at``); never before ``created_at``
+``completed_at`` only for ``completed`` tasks; default for them: ``updated_at``
+``key``         optional: the tracker's own key (``HIVE-28515``), unique; a re-import updates
+                the task that has it
+=============== ==============================================================================
+
+Tracker exports (Jira, GitHub, Asana, Linear, Plane, Trello) are recognised by their header or
+JSON shape and mapped to these columns (``taskkit._importers``); any other file is read with
+these names, plus the columns a mapping names.
+
+Every value is checked by the rules of ``TaskCreate`` (and ``WorkerCreate`` / ``ProjectCreate``
+for names): the same pydantic field validators, applied once per distinct value, which is
+the same as checking every row because those models have no cross-field rules (a test holds
+that). The rows then go in through the bulk path that seeding uses, in one transaction.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskkit._bulk import write_batches
+from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError
+from taskkit._importers.batches import task_batches
+from taskkit._importers.changes import keyed_batches
+from taskkit._importers.checks import Checker, Options
+from taskkit._importers.dates import DateOrder
+from taskkit._importers.formats import Converted, convert, detect, needed
+from taskkit._importers.mapping import ImportMapping
+from taskkit._importers.reading import Raw, read_file, read_frame
+from taskkit._importers.rows import COLUMNS, Checked, check_rows
+from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
+from taskkit._importers.sync import known_keys, write_keyed
+from taskkit._models import utcnow
+
+__all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
+
+
+async def load_tasks(
+    engine: AsyncEngine,
+    source: str | Path | pd.DataFrame,
+    *,
+    format: str | None = None,
+    mapping: ImportMapping | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+    date_order: DateOrder = None,
+    tz: str = "UTC",
+    long_titles: Literal["refuse", "truncate"] = "refuse",
+    open_completed: Literal["refuse", "drop"] = "refuse",
+    progress: bool | None = None,
+) -> LoadSummary:
+    """Read task rows from a tracker export, a CSV file or a DataFrame, check them and store
+    them in one transaction.
+
+    Args:
+        engine: a taskkit engine whose tables exist.
+        source: a path to a CSV (UTF-8, ``,`` ``;`` or tab separated) or JSON file, or a
+            pandas DataFrame.
+        format: ``jira``, ``github``, ``asana``, ``linear``, ``plane``, ``trello`` or
+            ``taskkit``; ``None``: detected from the header or JSON shape (the summary says
+            which). See the README for what each format reads.
+        mapping: columns, statuses, priorities and the worker separator the format does not
+            know (:class:`ImportMapping`, e.g.
+            ``ImportMapping.build(status=["Blocked=in_progress"])``).
+        on_error: ``"raise"``: any bad row stores nothing and :class:`LoadError` lists the
+            problems grouped by field and value, with counts and first rows; ``"skip"``: the
+            good rows are stored and the bad ones reported in :attr:`LoadSummary.skipped`.
+        date_order: ``"dayfirst"`` or ``"monthfirst"`` for dates such as ``06-09-2024`` that
+            the column's values do not decide (refused otherwise).
+        tz: the zone of times written without an offset (an IANA name; default UTC).
+        long_titles: ``"truncate"`` cuts titles longer than 200 characters (refused otherwise).
+        open_completed: ``"drop"`` drops a completed date on a task whose status is not
+            completed (refused otherwise).
+        progress: show a progress bar (``None``: only in Jupyter or on a terminal).
+
+    Returns:
+        A :class:`LoadSummary`: new, updated and unchanged tasks (by key), what was ignored
+        and filled in.
+
+    Raises:
+        LoadError: the file cannot be read (missing, empty, not UTF-8, not CSV or JSON), no
+            column holds the title, bad rows (with ``on_error="raise"``), ids already in use.
+        InvalidArgumentError: an option or ``source`` is of the wrong kind.
+    """
+    prepared = prepare_import(
+        source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
+        tz=tz, long_titles=long_titles, open_completed=open_completed,
+    )  # fmt: skip
+    return await store_import(engine, prepared, progress=progress)
+
+
+@dataclass
+class PreparedImport:
+    """An import read and checked, not stored yet: what :func:`prepare_import` found."""
+
+    rows: Checked
+    keep: np.ndarray  # rows to store (with on_error="skip", the bad ones are left out)
+    problems: list[RowProblem]
+    converted: Converted
+    format: str
+    detected: bool
+    now: pd.Timestamp  # the load time, for what is filled in
+    seconds: float  # spent reading and checking
+
+
+def prepare_import(
+    source: str | Path | pd.DataFrame,
+    *,
+    format: str | None = None,
+    mapping: ImportMapping | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+    date_order: DateOrder = None,
+    tz: str = "UTC",
+    long_titles: Literal["refuse", "truncate"] = "refuse",
+    open_completed: Literal["refuse", "drop"] = "refuse",
+) -> PreparedImport:
+    """The first half of :func:`load_tasks` (same arguments, but no engine): read the source,
+    recognise its format, map and check every row; no database is touched, so it may run in
+    a thread while the database is opened. Raises what :func:`load_tasks` raises for the
+    source and the rows."""
+    if on_error not in ("raise", "skip"):
+        raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    options = _options(date_order, tz, long_titles, open_completed)
+    started = time.perf_counter()
+    if isinstance(source, pd.DataFrame):
+        raw = read_frame(source)
+    elif isinstance(source, str | Path):
+        raw = read_file(Path(source), select=lambda header: _needed(header, format, mapping))
+    else:
+        raise InvalidArgumentError(
+            f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
+        )
+    mapping = mapping or ImportMapping()
+    fmt, detected = detect(raw, format or mapping.format)
+    if raw.table.num_rows == 0 and raw.kind != "json":
+        raise LoadError("no rows to load: the data has a header but no rows")
+    converted = convert(raw, fmt, mapping, detected=detected)
+    now = pd.Timestamp(utcnow())
+    rows, check = check_rows(converted.table, now=now, options=options)
+    _refusals(converted, check)
+    problems = sorted(
+        check.problems, key=lambda p: (COLUMNS.index(p.field) if p.field in COLUMNS else 99, p.row)
+    )
+    if problems and on_error == "raise":
+        bad_rows = len({p.row for p in problems})
+        where = " (row 1 is the line after the header)" if raw.kind == "csv" else ""
+        raise LoadError(
+            f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
+            f"stored (format: {fmt.name}):\n" + listing(problems, check.hints)
+        )
+    return PreparedImport(
+        rows=rows, keep=~check.bad, problems=problems, converted=converted, format=fmt.name,
+        detected=detected, now=now, seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+async def store_import(
+    engine: AsyncEngine,
+    prepared: PreparedImport,
+    *,
+    progress: bool | None = None,
+) -> LoadSummary:
+    """The second half of :func:`load_tasks`: store a prepared import in one transaction."""
+    started = time.perf_counter() - prepared.seconds
+    rows, keep, now, converted = prepared.rows, prepared.keep, prepared.now, prepared.converted
+    written: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
+    try:
+        if keys and await known_keys(engine, keys):
+            written = await write_keyed(engine, keys, keyed_batches(rows, keep, now, counts))
+        elif keep.any():
+            written = await write_batches(
+                engine,
+                lambda existing: task_batches(rows, keep, existing),
+                on_existing="keep",
+                total_rows=int(keep.sum()),
+                progress=progress,
+                desc="loading",
+            )
+    except BulkWriteError as exc:
+        if re.search(r"UNIQUE constraint failed: task\.id|task_pkey", str(exc)):
+            raise LoadError(
+                "some ids in the data are already used by tasks in the database; "
+                "nothing was stored. Leave the id column out to have ids assigned."
+            ) from None
+        raise
+    notes = list(rows.notes) + converted.notes
+    if converted.merged:
+        notes.append(f"{row_count(converted.merged)} merged into the task with the same key")
+    filled = dict(rows.filled)
+    for name, count in converted.filled.items():
+        default = "pending" if name == "status" else "medium"
+        filled[name] = f"{row_count(count)} given the default ({default})"
+    return LoadSummary(
+        tasks=written.get("task", 0),
+        projects_created=written.get("project", 0),
+        workers_created=written.get("worker", 0),
+        links=written.get("taskworkerlink", 0),
+        seconds=time.perf_counter() - started,
+        skipped=prepared.problems,
+        updated=counts.get("updated", 0),
+        unchanged=counts.get("unchanged", 0),
+        format=prepared.format,
+        detected=prepared.detected,
+        ignored=converted.ignored,
+        filled=filled,
+        notes=notes,
+    )
+
+
+def _needed(header: list[str], format_name: str | None, mapping: ImportMapping | None) -> set[str]:
+    mapping = mapping or ImportMapping()
+    shape = Raw(table=pa.table({}), header=header, kind="csv")
+    fmt, _ = detect(shape, format_name or mapping.format)
+    return needed(header, fmt, mapping)
+
+
+def _refusals(converted: Converted, check: Checker) -> None:
+    for refusal in converted.refusals:
+        check.refuse(refusal.rows, refusal.field, refusal.reason, refusal.hint)
+
+
+def _options(date_order: Any, tz: str, long_titles: str, open_completed: str) -> Options:
+    if date_order not in (None, "dayfirst", "monthfirst"):
+        raise InvalidArgumentError(
+            f"date_order must be None, 'dayfirst' or 'monthfirst', got {date_order!r}"
+        )
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidArgumentError(
+            f"tz must be a time zone name such as 'UTC' or 'Europe/Berlin', got {tz!r}"
+        ) from None
+    if long_titles not in ("refuse", "truncate"):
+        raise InvalidArgumentError(
+            f"long_titles must be 'refuse' or 'truncate', got {long_titles!r}"
+        )
+    if open_completed not in ("refuse", "drop"):
+        raise InvalidArgumentError(
+            f"open_completed must be 'refuse' or 'drop', got {open_completed!r}"
+        )
+    return Options(date_order, tz, long_titles, open_completed)

@@ -1,0 +1,132 @@
+"""Make sure the report reads a taskkit database, and writes into none that is not taskkit's.
+
+A local check: the report decides here whether it may create taskkit's tables and seed the
+synthetic dataset. Only the default database is filled without asking; any other is filled only
+when the caller asks (``--seed``); a database holding tables that are not taskkit's is never
+written to. A SQLite file that does not exist is not created unless it may be filled.
+"""
+
+import sqlite3
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from taskkit._db_errors import shown_url
+from taskkit._migrate import VERSION_TABLE, ensure_schema, history
+from taskkit._db import connect, is_memory_sqlite, ping
+from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
+from taskkit._models import Task
+from taskkit._ownership import DatabaseContents, database_contents
+from taskkit._seed import SeedSummary, seed
+
+__all__ = ["prepare_database"]
+
+_SEED_HINT = (
+    "`taskkit report --seed` fills it with the synthetic dataset (10,000 tasks); "
+    "`taskkit import FILE.csv --db URL` loads your own tasks"
+)
+
+
+def _other_tables(names: Iterable[str]) -> list[str]:
+    # SQLite's own tables (sqlite_sequence) show in sqlite_master, which _sqlite_state reads.
+    others = DatabaseContents(tables=frozenset(names), revision=None).other_tables
+    return [n for n in others if not n.startswith("sqlite_")]
+
+
+def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
+    """The state of a SQLite file, read through a read-only connection.
+
+    taskkit's engine would switch the file to WAL on connect, a change to a file that may not
+    be taskkit's: look first, with the standard library, without writing.
+    """
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        complete = set(SQLModel.metadata.tables) <= set(names)
+        tasks = conn.execute("SELECT count(*) FROM task").fetchone()[0] if complete else 0
+        revision = None
+        if VERSION_TABLE in names:
+            row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+            revision = row[0] if row else None
+    return _other_tables(names), complete, int(tasks), revision
+
+
+async def _state(engine: AsyncEngine) -> tuple[list[str], bool, int, str | None]:
+    """(tables that are not taskkit's, whether every taskkit table exists, tasks, revision)."""
+    contents = await database_contents(engine)
+    complete = set(SQLModel.metadata.tables) <= contents.tables
+    tasks = 0
+    if complete:
+        async with engine.connect() as conn:
+            tasks = await conn.scalar(select(func.count()).select_from(Task)) or 0
+    revision = contents.revision if complete else None
+    return _other_tables(contents.tables), complete, int(tasks), revision
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not is_memory_sqlite(parsed):
+        return Path(parsed.database or "")
+    return None
+
+
+async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
+    """Check that ``url`` is a taskkit database with tasks, seeding it only when allowed.
+
+    Args:
+        url: a normalized database URL.
+        may_seed: whether an empty database may get taskkit's tables and the synthetic dataset
+            (the default database, or ``--seed``).
+
+    Returns:
+        What was seeded, or ``None`` when the database already had tasks (nothing written).
+
+    Raises:
+        NotFoundError: a SQLite file that does not exist, or a database without tasks, and
+            seeding was not asked for; nothing was created or written.
+        DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
+            need writing (no taskkit tables, no tasks, or an older schema); nothing written.
+    """
+    path = _sqlite_file(url)
+    if path is not None and not path.exists() and not may_seed:
+        raise NotFoundError(
+            f"there is no database at {str(path.resolve())!r} (nothing was created); {_SEED_HINT}"
+        )
+    engine = connect(url)
+    try:
+        if path is not None and path.exists():
+            try:
+                others, complete, tasks, revision = _sqlite_state(path)
+            except sqlite3.Error as exc:
+                raise DatabaseUnavailableError(
+                    f"cannot read SQLite file {str(path)!r}: {exc}; nothing was written"
+                ) from None
+        else:
+            await ping(engine)
+            others, complete, tasks, revision = await _state(engine)
+        at_head = complete and revision == next(r.id for r in history() if r.is_head)
+        if tasks and at_head:
+            return None  # only read from here on
+        if others:
+            raise DatabaseNotEmptyError(
+                f"{shown_url(url)} holds tables that are not taskkit's ({', '.join(others)}) "
+                f"{'and no taskkit tasks' if not tasks else 'and an older taskkit schema'}: "
+                "taskkit report will not add tables or data to it; nothing was written. "
+                "Point --db at a database of taskkit's own (an empty one and --seed, or "
+                "`taskkit import FILE.csv --db URL` into an empty one)"
+            )
+        if tasks:  # taskkit's own database at an older revision: bring it to head
+            await ensure_schema(engine)
+            return None
+        if not may_seed:
+            raise NotFoundError(
+                f"{shown_url(url)} has no tasks to report on; nothing was written. {_SEED_HINT}"
+            )
+        await ensure_schema(engine)
+        return await seed(engine, progress=False)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,105 @@
+"""Where a report's numbers come from, recorded so that it can be made again.
+
+The exact command, every parameter, the database (password hidden, never shortened), its
+schema revision and row counts, a fingerprint of the data read, the software versions and the
+time. ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) fixes the time, so that two
+runs on the same data give the same bytes.
+"""
+
+import hashlib
+import os
+import platform
+import shlex
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskkit._db_errors import shown_url
+from taskkit._migrate import current
+from taskkit._db import redact
+from taskkit._models import Project, Task, TaskWorkerLink, Worker
+from taskkit._report.parameters import ReportParameters
+
+__all__ = ["equivalent_command", "fingerprint", "generated_at", "provenance"]
+
+PACKAGES = ("taskkit", "pandas", "sqlalchemy", "sqlmodel", "pyarrow", "matplotlib")
+
+
+def generated_at() -> datetime:
+    """``SOURCE_DATE_EPOCH`` as a UTC time when it is set, else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
+def equivalent_command(parameters: ReportParameters, database: str | None) -> str:
+    """A ``taskkit report`` command line that makes the same report."""
+    words = ["taskkit", "report"]
+    if database:
+        words += ["--db", database]
+    for name, value in parameters.as_notebook_parameters().items():
+        if name != "database_url" and value is not None:
+            words += ["--param", f"{name}={value}"]
+    return shlex.join(words)
+
+
+def fingerprint(frames: list[Any]) -> str:
+    """A SHA-256 over the values of the frames (and series) the report was computed from."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        names = list(frame.columns) if isinstance(frame, pd.DataFrame) else [frame.name]
+        digest.update(repr(names).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+async def _database_facts(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            server = "SQLite " + str(await conn.scalar(text("SELECT sqlite_version()")))
+        else:
+            server = "PostgreSQL " + str(await conn.scalar(text("SHOW server_version")))
+        rows = {}
+        for label, model in (
+            ("tasks", Task),
+            ("projects", Project),
+            ("workers", Worker),
+            ("assignments", TaskWorkerLink),
+        ):
+            rows[label] = await conn.scalar(select(func.count()).select_from(model))
+    counts = ", ".join(f"{n:,} {label}" for label, n in rows.items())
+    return {"server": f"{server} (driver {engine.dialect.driver})", "rows": counts}
+
+
+async def provenance(
+    engine: AsyncEngine,
+    parameters: ReportParameters,
+    *,
+    command: str | None,
+    tasks: int,
+    data: str,
+) -> dict[str, str]:
+    """What the report was computed from, item by item (see the module's description)."""
+    database = shown_url(engine.url)
+    facts = await _database_facts(engine)
+    shown = {
+        "command": redact(command) if command else equivalent_command(parameters, database),
+        "database": database,
+        "date_from": str(parameters.date_from or "(first task)"),
+        "date_to": str(parameters.date_to or "(last task)"),
+        "project": parameters.project if parameters.project is not None else "(all projects)",
+        "schema revision": str(await current(engine)),
+        "rows in the database": facts["rows"],
+        "tasks in this report": f"{tasks:,}",
+        "data fingerprint": data,
+        "database server": facts["server"],
+        "python": platform.python_version(),
+    }
+    shown.update({name: version(name) for name in PACKAGES})
+    shown["generated at"] = generated_at().strftime("%Y-%m-%d %H:%M:%S UTC")
+    return shown

@@ -1,0 +1,272 @@
+"""The teaching view: the SQL a statement becomes on a database, and the plan it runs with.
+
+``show_sql(stmt, engine)`` shows what ``print(stmt)`` hides: the dialect's own SQL (SQLite's
+``GLOB`` where the generic text says ``LIKE``), with the values of expanded ``IN`` lists and
+other parameters written in, formatted on lines. ``await explain(engine, stmt)`` asks the
+database how it would run the statement and says it in three facts: which indexes it uses,
+whether it reads a whole table, whether it sorts rows in a temporary structure.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any, cast
+from uuid import UUID
+
+import sqlparse
+from sqlalchemy import create_mock_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
+
+from taskkit._db import read_connection, reading
+from taskkit._errors import InvalidArgumentError
+
+__all__ = ["SQL", "QueryPlan", "explain", "show_sql"]
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class SQL(str):
+    """SQL text for reading: its repr is the text itself, so a notebook shows it on lines."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre><code class='language-sql'>{html.escape(str(self))}</code></pre>"
+
+
+def _dialect(target: Any) -> Dialect:
+    """The dialect of an engine, connection, session or dialect name ("sqlite", ...)."""
+    if isinstance(target, Dialect):
+        return target
+    if isinstance(target, AsyncEngine | AsyncConnection | Engine):
+        return target.dialect
+    if isinstance(target, AsyncSession):
+        return target.get_bind().dialect
+    if isinstance(target, str) and target.strip():
+        url = target if "://" in target else f"{target}://"
+        try:
+            return create_mock_engine(url, executor=None).dialect
+        except Exception as exc:
+            raise InvalidArgumentError(
+                f"dialect_or_engine must be an engine, a session, a dialect or a dialect name "
+                f"such as 'sqlite' or 'postgresql+asyncpg'; got {target!r} ({exc})"
+            ) from None
+    raise InvalidArgumentError(
+        "dialect_or_engine must be an engine, a session, a dialect or a dialect name such as "
+        f"'sqlite' or 'postgresql+asyncpg'; got {type(target).__name__}"
+    )
+
+
+def _literal(value: Any) -> str:
+    """A value written as SQL for a reader (not for running: types are not the driver's)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat(sep=' ')}'"
+    if isinstance(value, date | time):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, bytes):
+        return "X'" + value.hex() + "'"
+    if isinstance(value, timedelta | UUID):
+        value = str(value)
+    text = str(value).replace("\x00", "\\0")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def show_sql(stmt: ClauseElement, dialect_or_engine: Any) -> SQL:
+    """The SQL ``stmt`` becomes on a database, with its values written in, formatted to read.
+
+    What ``print(stmt)`` cannot show: the dialect's own functions and operators, ``IN`` lists
+    expanded (where the generic text says ``__[POSTCOMPILE_...]``), and the bound values.
+    Values are written as quoted literals for reading only: the database receives them as
+    parameters, so use the statement itself to run the query, never this text.
+
+    Args:
+        stmt: a statement, e.g. ``select_tasks(search="login")``.
+        dialect_or_engine: an engine, connection or session (its dialect), a SQLAlchemy
+            ``Dialect``, or a dialect name such as ``"sqlite"`` or ``"postgresql"``.
+
+    Returns:
+        An ``SQL`` string: its repr (what a notebook shows) is the formatted text.
+
+    Raises:
+        InvalidArgumentError: ``stmt`` is not a statement or the dialect is unknown.
+    """
+    if not isinstance(stmt, ClauseElement):
+        raise InvalidArgumentError(
+            f"stmt must be a SQLAlchemy statement such as select_tasks(); got {type(stmt).__name__}"
+        )
+    dialect = _dialect(dialect_or_engine)
+    # Compile with named parameters (whatever the driver's own style) so that each value can be
+    # written back at its name; the SQL around them is the dialect's.
+    dialect_class: Any = type(dialect)
+    named = dialect_class(paramstyle="named")
+    compiled = stmt.compile(dialect=named, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    text = _NAMED_PARAMETER.sub(
+        lambda m: _literal(params[m.group(1)]) if m.group(1) in params else m.group(0),
+        str(compiled),
+    )
+    formatted = sqlparse.format(text, reindent=True, keyword_case="upper").strip()
+    return SQL(f"-- {dialect.name} (values written in for reading)\n{formatted}")
+
+
+# ---------------------------------------------------------------------------------------------
+# explain
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN`` (PostgreSQL) or ``EXPLAIN QUERY PLAN`` (SQLite) before a statement.
+
+    A construct rather than text, so the statement's parameters reach the driver as they do
+    when it runs (the SQLAlchemy documentation's recipe for custom SQL constructs).
+    """
+
+    inherit_cache = False
+
+    def __init__(self, stmt: ClauseElement) -> None:
+        self.stmt = stmt
+
+
+@compiles(_Explain)
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if compiler.dialect.name == "sqlite" else "EXPLAIN "
+    return prefix + compiler.process(element.stmt, **kw)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """How a database would run a statement, as its planner says, and a short reading of it.
+
+    Attributes:
+        dialect: ``"sqlite"`` or ``"postgresql"``.
+        lines: the plan as the database prints it (SQLite's ``EXPLAIN QUERY PLAN`` details,
+            PostgreSQL's ``EXPLAIN`` lines).
+        indexes: the indexes the plan reads, in plan order (``"PRIMARY KEY"`` for a lookup
+            by SQLite's rowid).
+        full_scan: the plan reads a whole table (SQLite ``SCAN t`` without an index,
+            PostgreSQL ``Seq Scan``).
+        temp_sort: the plan sorts rows itself (SQLite ``USE TEMP B-TREE FOR ORDER BY``,
+            PostgreSQL ``Sort``): no index gives the rows in the order asked. Sorting only the
+            ties of an index's order (SQLite ``RIGHT PART OF ORDER BY``, PostgreSQL
+            ``Incremental Sort``) does not count: the index gives the order.
+    """
+
+    dialect: str
+    lines: tuple[str, ...]
+    indexes: tuple[str, ...]
+    full_scan: bool
+    temp_sort: bool
+
+    @property
+    def summary(self) -> str:
+        """One line: the indexes used, a whole-table scan, a sort."""
+        parts = [f"uses index {', '.join(self.indexes)}" if self.indexes else "uses no index"]
+        parts.append("scans a whole table" if self.full_scan else "reads no whole table")
+        parts.append(
+            "sorts the rows itself (no index gives this order)"
+            if self.temp_sort
+            else "needs no sort"
+        )
+        return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{self.summary}\n" + "\n".join(f"  {line}" for line in self.lines)
+
+    def _repr_html_(self) -> str:
+        plan = html.escape("\n".join(self.lines))
+        return f"<div><b>{html.escape(self.summary)}</b><pre>{plan}</pre></div>"
+
+
+_SQLITE_INDEX = re.compile(r"USING (?:COVERING )?INDEX (\S+)|USING (INTEGER PRIMARY KEY)")
+_SQLITE_FULL_SCAN = re.compile(r"^SCAN (?!.*\bUSING\b)(?!CONSTANT)")
+_PG_INDEX = re.compile(r"Index (?:Only )?Scan(?: Backward)? (?:using|on) (\S+)")
+
+
+def _read_sqlite(rows: list[Any]) -> QueryPlan:
+    # Rows are (id, parent, notused, detail); indent details under their parents to read.
+    depth: dict[int, int] = {0: -1}
+    lines, indexes = [], []
+    full_scan = temp_sort = False
+    for node, parent, _, detail in rows:
+        depth[node] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node] + detail)
+        for found in _SQLITE_INDEX.finditer(detail):
+            name = found.group(1) or "PRIMARY KEY"
+            if name not in indexes:
+                indexes.append(name)
+        full_scan = full_scan or bool(_SQLITE_FULL_SCAN.match(detail))
+        temp_sort = temp_sort or "USE TEMP B-TREE FOR ORDER BY" in detail
+    return QueryPlan("sqlite", tuple(lines), tuple(indexes), full_scan, temp_sort)
+
+
+def _read_postgres(rows: list[Any]) -> QueryPlan:
+    lines = [row[0] for row in rows]
+    indexes: list[str] = []
+    for line in lines:
+        for found in _PG_INDEX.finditer(line):
+            if found.group(1) not in indexes:
+                indexes.append(found.group(1))
+    full_scan = any("Seq Scan on" in line for line in lines)
+    # An Incremental Sort reads an index in order and sorts only rows that tie on it.
+    # A Sort node, not its "Sort Key:" detail line.
+    temp_sort = any(re.match(r"\s*(->\s+)?Sort\s+\(", line) for line in lines)
+    return QueryPlan("postgresql", tuple(lines), tuple(indexes), full_scan, temp_sort)
+
+
+async def explain(source: AsyncEngine | AsyncConnection | AsyncSession, stmt: Any) -> QueryPlan:
+    """How the database would run ``stmt``: its plan, and which indexes, scans and sorts it has.
+
+    Runs ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL (the plan only: the
+    statement itself does not run). Eager loads (``selectinload``) are separate statements
+    and are not part of the plan.
+
+    Args:
+        source: an engine, connection or session.
+        stmt: a select, e.g. ``select_tasks(status="pending").limit(50)``.
+
+    Returns:
+        A :class:`QueryPlan`; its repr is the summary line followed by the plan.
+
+    Raises:
+        InvalidArgumentError: ``stmt`` is not a statement, or the database is neither SQLite
+            nor PostgreSQL.
+    """
+    if not isinstance(stmt, ClauseElement):
+        raise InvalidArgumentError(
+            f"stmt must be a SQLAlchemy statement such as select_tasks(); got {type(stmt).__name__}"
+        )
+    name = _dialect(source).name
+    if name not in ("sqlite", "postgresql"):
+        raise InvalidArgumentError(
+            f"explain reads SQLite and PostgreSQL plans; this database is {name!r}"
+        )
+    query = _Explain(stmt)
+    if isinstance(source, AsyncEngine):
+        async with read_connection(source) as conn:
+            rows = list((await conn.execute(query)).all())
+    elif isinstance(source, AsyncSession):
+        # Ends the transaction it opens, never the caller's.
+        async with reading(cast(SQLModelSession, source)):
+            conn = await source.connection()
+            rows = list((await conn.execute(query)).all())
+    else:
+        rows = list((await source.execute(query)).all())
+    return _read_sqlite(rows) if name == "sqlite" else _read_postgres(rows)
