@@ -1,6 +1,6 @@
 """taskkit.to_dataframe beside the references, in one run (figures are rows/s, best of 3).
 
-    uv run python benchmarks/frames.py 1000000 [--pg URL] [--subset 100000]
+    uv run python benchmarks/frames.py 1000000 [--pg URL] [--subset 100000] [--db /tmp/x.db]
 
 SQLite: a temporary file with N tasks in the taskkit schema (plus 49 projects), read by
   * the reference: ADBC -> Arrow -> typed DataFrame, as ../shared/bench/reference.py does it
@@ -68,12 +68,12 @@ def task_rows(n: int) -> pa.Table:
 
 def helper_cpu() -> float:
     """CPU seconds used so far by taskkit's SQLite helper processes (they outlive a read)."""
-    from taskkit._frames.sqlite_reader import _SQLiteChild
+    from taskkit._sqlite_child.client import SQLiteChild
 
     total = 0.0
-    for child in _SQLiteChild._idle:
+    for pid in SQLiteChild.idle_pids():
         with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{child.proc.pid}/stat").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text()
             fields = stat.rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
@@ -124,6 +124,19 @@ async def make_sqlite(path: str, n: int) -> None:
             cur.adbc_ingest("project", projects, mode="append")
             cur.adbc_ingest("task", task_rows(n), mode="append")
         con.commit()
+
+
+def reusable(path: str, n: int) -> bool:
+    """Whether ``path`` is a database an earlier run built with ``n`` tasks."""
+    import sqlite3
+
+    if not os.path.isfile(path):
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as con:
+            return con.execute("SELECT count(*) FROM task").fetchone()[0] == n
+    except sqlite3.Error:
+        return False
 
 
 def bench_sqlite(path: str, n: int, subset: int) -> None:
@@ -198,7 +211,7 @@ def timed(fn: Callable[[], Any], rounds: int) -> float:
     return min(times)
 
 
-def bench_sizes(path: str, n: int) -> None:
+def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
     """to_dataframe at each result size beside the faster of pandas.read_sql over sqlite3 and
     ADBC with the typing done in pandas (issue 16's table), in one run.
 
@@ -219,7 +232,7 @@ def bench_sizes(path: str, n: int) -> None:
         f" {'taskkit vs the faster':>22}"
     )
     con = sqlite3.connect(path)
-    for k in (size for size in SIZES if size <= n):
+    for k in (size for size in sizes if size <= n):
         rounds = 7 if k <= 10_000 else 3
         for shape, where, stmt in (
             ("LIMIT", f"ORDER BY id LIMIT {k}", select(Task).order_by(Task.id).limit(k)),
@@ -278,10 +291,10 @@ async def main(url, schema):
     tracemalloc.stop()
     peak = rss("VmHWM:") - before
     frame = int(df.memory_usage(deep=True).sum())
-    from taskkit._frames.sqlite_reader import _SQLiteChild
+    from taskkit._sqlite_child.client import SQLiteChild
     child = 0
-    for helper in _SQLiteChild._idle:  # the SQLite reader's helper process, if one ran
-        for line in open(f"/proc/{helper.proc.pid}/status"):
+    for pid in SQLiteChild.idle_pids():  # the SQLite reader's helper process, if one ran
+        for line in open(f"/proc/{pid}/status"):
             if line.startswith("VmHWM:"):
                 child = max(child, int(line.split()[1]) * 1024)
     print(len(df), frame, peak, py_peak, pa.default_memory_pool().max_memory(), child)
@@ -428,12 +441,25 @@ def main() -> None:
     parser.add_argument(
         "--sizes-only", action="store_true", help="only the table of result sizes (SQLite)"
     )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="result sizes of the table (comma-separated; default: all of issue 16's)",
+    )
+    parser.add_argument(
+        "--db",
+        default="",
+        help="SQLite file to build once and reuse in later runs (default: a temporary one)",
+    )
     args = parser.parse_args()
     subset = min(args.subset, args.n)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "frames.db")
-        asyncio.run(make_sqlite(path, args.n))
-        bench_sizes(path, args.n)
+        path = args.db or os.path.join(tmp, "frames.db")
+        if not reusable(path, args.n):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            asyncio.run(make_sqlite(path, args.n))
+        bench_sizes(path, args.n, tuple(int(k) for k in args.sizes.split(",")))
         if args.sizes_only:
             return
         bench_sqlite(path, args.n, subset)

@@ -1310,8 +1310,7 @@ taskkit_cli("db", "current", "--db", "sqlite:///lesson.db")
 taskkit_cli("db", "check", "--db", "sqlite:///lesson.db")
 
 # %% [markdown]
-# The same from Python, in taskkit's migration module (`taskkit/_migrate.py`, private: the CLI
-# is the supported way, this is to look inside):
+# The same from Python, in `taskkit._migrate`:
 
 # %%
 print("current:", await migrate.current(engine))

@@ -411,8 +411,7 @@ app_cells = [list_tasks, task_or_404, read_task, create_task, update_task, delet
     "from pydantic import BaseModel\n"
     "from sqlmodel.ext.asyncio.session import AsyncSession\n\n"
     "import taskkit\n"
-    "from taskkit import Status, Task, TaskCreate, TaskRead, TaskUpdate\n"
-    "from taskkit import utcnow\n\n"
+    "from taskkit import Status, Task, TaskCreate, TaskRead, TaskUpdate, utcnow\n\n"
     "SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]\n\n"
     # (inspect cannot read a class defined in a notebook cell; TaskPage is two lines)
     + "class TaskPage(BaseModel):\n    items: list[TaskRead]\n    next_cursor: str | None\n\n"

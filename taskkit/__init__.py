@@ -41,8 +41,10 @@ if _typing.TYPE_CHECKING:
     )
     from taskkit._explore import explore
     from taskkit._frames import models_to_frame, to_dataframe
-    from taskkit._load import ImportMapping, LoadSummary, RowProblem, load_tasks
-    from taskkit._migrate import ensure_schema
+    from taskkit._importers.mapping import ImportMapping
+    from taskkit._importers.summary import LoadSummary, RowProblem
+    from taskkit._load import load_tasks
+    from taskkit._migrate.commands import ensure_schema
     from taskkit._models import (
         Priority,
         Project,
@@ -67,7 +69,6 @@ if _typing.TYPE_CHECKING:
     from taskkit._paging import Page, pages, paginate, paginate_offset
     from taskkit._query import (
         any_of,
-        count,
         project_progress,
         select_tasks,
         status_priority_counts,
@@ -75,10 +76,12 @@ if _typing.TYPE_CHECKING:
         worker_load,
     )
     from taskkit._seed import SeedSummary, seed
+    from taskkit._sql.select import count
     from taskkit._sql_view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit._sql_view": ("QueryPlan", "explain", "show_sql"),
+    "taskkit._sql.select": ("count",),
     "taskkit._crud": (
         "assign",
         "create_project",
@@ -119,13 +122,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "to_dataframe",
     ),
     "taskkit._explore": ("explore",),
-    "taskkit._load": (
-        "ImportMapping",
+    "taskkit._importers.mapping": ("ImportMapping",),
+    "taskkit._importers.summary": (
         "LoadSummary",
         "RowProblem",
-        "load_tasks",
     ),
-    "taskkit._migrate": ("ensure_schema",),
+    "taskkit._load": ("load_tasks",),
+    "taskkit._migrate.commands": ("ensure_schema",),
     "taskkit._models": (
         "Priority",
         "Project",
@@ -155,7 +158,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "taskkit._query": (
         "any_of",
-        "count",
         "project_progress",
         "select_tasks",
         "status_priority_counts",

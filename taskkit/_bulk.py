@@ -5,8 +5,8 @@ transaction, so an interrupted write (an error, Ctrl-C, SIGKILL) leaves the data
 it was:
 
 * SQLite file: ADBC's bulk ingest (C, no Python object per row) inside ``BEGIN IMMEDIATE`` ...
-  ``COMMIT``, in a child process (see ``taskkit._sqlite_writer`` for why). Batches stream to it
-  while the next ones are generated here, so both cores work.
+  ``COMMIT``, in the SQLite child process (``taskkit._sqlite_child``, which says why). Batches
+  stream to it while the next ones are generated here, so both cores work.
 * PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through asyncpg, the CSV written by Arrow.
 * In-memory SQLite (a second driver cannot reach it) and small writes to a file:
   ``executemany`` on the engine's own connection, in one transaction as well.
@@ -19,13 +19,9 @@ whether to refuse, and how to number new rows.
 import asyncio
 import contextlib
 import io
-import json
 import logging
-import os
-import sys
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
@@ -35,23 +31,24 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskkit._db import is_memory_sqlite
+from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
+from taskkit._sqlite_child import client, protocol
+from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
-# TABLES: parents before children, so every foreign key points at a row already there.
-from taskkit._sqlite_writer import (
-    ABORT,
-    COMMIT,
-    PROJECTS_SQL,
-    SUMMARY_SQL,
-    TABLES,
-    WORKERS_SQL,
-    write_frame,
-)
+__all__ = [
+    "PROJECTS_SQL",
+    "SUMMARY_SQL",
+    "TABLES",
+    "WORKERS_SQL",
+    "Batch",
+    "Existing",
+    "start_writer",
+    "write_batches",
+]
 
-__all__ = ["TABLES", "Batch", "Existing", "write_batches"]
-
-log = logging.getLogger("taskkit.bulk")  # a stable name: the module itself is private
+log = logging.getLogger("taskkit.bulk")
 T = TypeVar("T")
 
 Batch = tuple[str, pa.Table]
@@ -59,6 +56,15 @@ OnExisting = Literal["keep", "replace"]
 # Below this many task rows, starting the ADBC child (about a second of imports) costs more
 # than it saves: write through the engine's own connection instead.
 SQLITE_CHILD_MIN_ROWS = 100_000
+# Parents before children, so every foreign key points at a row already there.
+TABLES = ("project", "worker", "task", "taskworkerlink")
+# What the database holds, read inside the write transaction.
+SUMMARY_SQL = "SELECT " + ", ".join(
+    [f"(SELECT count(*) FROM {name})" for name in TABLES]
+    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
+)
+PROJECTS_SQL = "SELECT id, name FROM project"
+WORKERS_SQL = "SELECT id, name FROM worker"
 
 
 @dataclass
@@ -116,7 +122,7 @@ async def write_batches(
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
         return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
     except (DBAPIError, PostgresError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = what_went_wrong(exc, engine.url)
         raise BulkWriteError(
             f"the database refused the write, nothing was stored: {reason}"
         ) from exc
@@ -146,7 +152,7 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
 
 
 def _existing_from(
-    summary: tuple[Any, ...], projects: list[tuple[Any, ...]], workers: list[tuple[Any, ...]]
+    summary: Sequence[Any], projects: Sequence[Sequence[Any]], workers: Sequence[Sequence[Any]]
 ) -> Existing:
     *counts, max_task_id, max_project_id = (int(v) for v in summary)
     return Existing(
@@ -158,7 +164,13 @@ def _existing_from(
     )
 
 
-_WRITER = Path(__file__).with_name("_sqlite_writer.py")
+def start_writer(engine: AsyncEngine) -> None:
+    """Start the SQLite helper process for a :func:`write_batches` to come, so that its own
+    start overlaps the caller's work (``taskkit import`` checks rows meanwhile). It waits idle
+    and opens nothing until used; unused, it ends after a few minutes or at exit. Nothing to
+    start for PostgreSQL or in-memory SQLite."""
+    if engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url):
+        SQLiteChild.prestart()
 
 
 async def _write_sqlite_file(
@@ -168,52 +180,56 @@ async def _write_sqlite_file(
     bar: Any,
     check_foreign_keys: bool,
 ) -> dict[str, int]:
-    # Batches go down a plain pipe written by worker threads with blocking writes: the kernel
-    # wakes a blocked writer as soon as the child reads, with no event-loop turn (nor the GIL,
-    # which the generating thread holds) per megabyte.
-    read_end, write_end = os.pipe()
-    _widen_pipe(write_end)
+    opening = asyncio.ensure_future(
+        asyncio.to_thread(
+            client.open_write,
+            engine.url.database or "",
+            tables=list(TABLES),
+            empty=list(reversed(TABLES)) if on_existing == "replace" else [],
+            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
+            # Into an empty task table, indexes are built once at the end (a sort).
+            defer_indexes_if_empty="task",
+            check_foreign_keys=check_foreign_keys,
+        )
+    )
     try:
-        # Run as a script, not `-m taskkit...`: the child needs pyarrow and ADBC, not taskkit.
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, str(_WRITER), engine.url.database or "", on_existing,
-            "check" if check_foreign_keys else "trust",
-            stdin=read_end, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, limit=2**24,
-        )  # fmt: skip
-    except BaseException:
-        os.close(write_end)
+        child, (summary, projects, workers) = await asyncio.shield(opening)
+    except ChildError as exc:
+        raise _stopped(exc, "before it answered") from None
+    except asyncio.CancelledError:
+        # Cancelled while the child opens the database: end it once it answered.
+        with contextlib.suppress(BaseException):
+            (await opening)[0].kill()
         raise
-    finally:
-        os.close(read_end)
-    # Unbuffered: nothing is left to flush (and fail) when the pipe is closed after an error.
     progress: asyncio.Future[dict[str, int]] | None = None
-    with os.fdopen(write_end, "wb", buffering=0) as pipe:
-        try:
-            opening = await _message(child)
-            existing = _existing_from(
-                tuple(opening["summary"]), opening["projects"], opening["workers"]
-            )
-            written: dict[str, int] = {}
-            progress = asyncio.ensure_future(_follow(child, written, bar))
-            await _send_batches(pipe, make_batches(existing), progress)
-            pipe.close()  # the child reads to the end of input, then commits
-            return await progress
-        except BaseException:
-            # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's
-            # transaction is rolled back by SQLite, so the database stays exactly as it was.
-            if child.returncode is None:
-                child.kill()
-            await child.wait()
-            if progress is not None:
-                # Its error ("the writer stopped": we killed it) is not the one to report, and
-                # unretrieved, asyncio prints it with a traceback ("Task exception was never
-                # retrieved") when Ctrl-C ends the program.
-                progress.cancel()
-                await asyncio.wait([progress])
-                if not progress.cancelled():
-                    progress.exception()
-            raise
+    try:
+        existing = _existing_from(tuple(summary[0]), projects, workers)
+        written: dict[str, int] = {}
+        progress = asyncio.ensure_future(_follow(child, written, bar))
+        await _send_batches(child, make_batches(existing), progress)
+        done = await progress
+    except BaseException:
+        # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's transaction
+        # is rolled back by SQLite, so the database stays exactly as it was.
+        child.kill()
+        if progress is not None:
+            # Its error ("the writer stopped": we killed it) is not the one to report, and
+            # unretrieved, asyncio prints it with a traceback ("Task exception was never
+            # retrieved") when Ctrl-C ends the program.
+            progress.cancel()
+            await asyncio.wait([progress])
+            if not progress.cancelled():
+                progress.exception()
+        raise
+    child.release()  # committed: ready for the next read or write
+    return done
+
+
+def _stopped(exc: ChildError, when: str) -> BulkWriteError:
+    """The child's one-line refusal, or why it is gone, as the error to report."""
+    if exc.gone:
+        return BulkWriteError(f"the SQLite writer stopped {when}, nothing was stored: {exc}")
+    return BulkWriteError(f"the database refused the write, nothing was stored: {exc}")
 
 
 async def _prepared(
@@ -243,79 +259,40 @@ async def _prepared(
 
 
 async def _send_batches(
-    pipe: io.RawIOBase, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+    child: SQLiteChild, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
 ) -> None:
-    """Send every batch, then the commit frame; on an error, the abort frame if possible."""
+    """Send every batch, then the commit; on an error, the abort if possible."""
 
-    def send(frame: bytes) -> None:
-        view = memoryview(frame)
-        while view:  # a raw write may take only part of it
-            view = view[pipe.write(view) or 0 :]
+    def encoded(name: str, table: pa.Table) -> list[Any]:
+        return protocol.encode({"op": "ingest", "table": name}, _sqlite_ready(table))
 
-    def framed(name: str, table: pa.Table) -> bytes:
-        return _frame(name, _sqlite_ready(table))
-
+    # Batches go down the pipe from worker threads with blocking writes: the kernel wakes a
+    # blocked writer as soon as the child reads, with no event-loop turn (nor the GIL, which
+    # the generating thread holds) per megabyte.
     try:
-        async with contextlib.aclosing(_prepared(batches, framed)) as frames:
-            async for frame in frames:
-                await asyncio.to_thread(send, frame)
-        await asyncio.to_thread(send, _frame(COMMIT, pa.table({})))
-    except BrokenPipeError:
+        async with contextlib.aclosing(_prepared(batches, encoded)) as ready:
+            async for parts in ready:
+                await asyncio.to_thread(child.send_encoded, parts)
+        await asyncio.to_thread(child.send, {"op": "commit"})
+    except ChildError:
         await progress  # the child stopped early: its last message says why (and raises)
         raise BulkWriteError("the SQLite writer stopped early, nothing was stored") from None
     except Exception:
         # The batch factory refused or failed (no write is under way): ask the child to roll
         # back and wait for it to say so.
-        with contextlib.suppress(BrokenPipeError):
-            await asyncio.to_thread(send, _frame(ABORT, pa.table({})))
-            pipe.close()
+        with contextlib.suppress(ChildError):
+            await asyncio.to_thread(child.send, {"op": "abort"})
         await progress
         raise
 
 
-def _widen_pipe(fd: int) -> None:
-    """A 1 MiB pipe instead of 64 KiB: fewer round trips per batch (Linux; a no-op elsewhere)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        return
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_size is not None:
-        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
-            fcntl.fcntl(fd, set_size, 1 << 20)
-
-
-def _frame(name: str, table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    write_frame(sink, name, table)
-    return sink.getvalue()
-
-
-async def _message(child: asyncio.subprocess.Process) -> dict[str, Any]:
-    assert child.stdout is not None
-    line = await child.stdout.readline()
-    if not line:
-        await child.wait()
-        stderr = (await child.stderr.read()).decode(errors="replace") if child.stderr else ""
-        raise BulkWriteError(
-            "the SQLite writer stopped before it answered, nothing was stored: "
-            + (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
-        )
-    message: dict[str, Any] = json.loads(line)
-    if "error" in message:
-        await child.wait()
-        raise BulkWriteError(
-            f"the database refused the write, nothing was stored: {message['error']}"
-        )
-    return message
-
-
-async def _follow(
-    child: asyncio.subprocess.Process, written: dict[str, int], bar: Any
-) -> dict[str, int]:
+async def _follow(child: SQLiteChild, written: dict[str, int], bar: Any) -> dict[str, int]:
     """Read the child's reports until it is done; rows per table."""
     while True:
-        message = await _message(child)
+        try:
+            message, _ = await asyncio.to_thread(child.receive)
+        except ChildError as exc:
+            raise _stopped(exc, "early") from None
         if "table" in message:
             name, rows = message["table"], message["rows"]
             written[name] = written.get(name, 0) + rows
@@ -324,7 +301,6 @@ async def _follow(
         elif "done" in message or "aborted" in message:
             if "seconds" in message:
                 log.debug("SQLite writer, seconds per phase: %s", message["seconds"])
-            await child.wait()
             return written
 
 

@@ -12,7 +12,7 @@ from taskkit._errors import TaskkitError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from taskkit._load import LoadSummary
+    from taskkit._importers.summary import LoadSummary
     from taskkit._seed import SeedSummary
 
 # Each command imports what it uses: `taskkit --help` loads click, not pandas, SQLAlchemy,
@@ -93,6 +93,9 @@ def info(url: str | None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # taskkit seed / import: data in (taskkit.seed, taskkit.load).
+# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
+# the SQLite writer process early: most of them are written by it.
+AHEAD_BYTES = 8 << 20
 
 COUNT = click.IntRange(0)  # the upper bound (taskkit.seed.MAX_ROWS) is checked by seed()
 PROGRESS_OPTION = click.option(
@@ -257,24 +260,54 @@ def import_(
     with their rows; columns nobody mapped are ignored and listed. Everything goes in one
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
-    import taskkit._migrate as migrate
-    from taskkit._load import ImportMapping, load_tasks
+    import os
+
+    from taskkit._importers import readahead
+
+    readahead.start(source)  # Arrow parses the file while pandas and SQLAlchemy are imported
+    try:
+        big = os.path.getsize(source) >= AHEAD_BYTES
+    except OSError:
+        big = False  # the reader says what is wrong with the file
+
+    import asyncio
+    import functools
+
+    import taskkit._bulk as bulk
+    from taskkit._importers.mapping import ImportMapping
+    from taskkit._load import prepare_import, store_import
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(
             columns=columns, status=statuses, priority=priorities,
             separator=workers_separator, file=mapping_file,
         )  # fmt: skip
-        await migrate.ensure_schema(engine)
-        return await load_tasks(
-            engine, source, format=format_, mapping=mapping,
+        prepare = functools.partial(
+            prepare_import, source, format=format_, mapping=mapping,
             on_error=on_error,  # type: ignore[arg-type]
             date_order=date_order,  # type: ignore[arg-type]
             tz=tz,
             long_titles=long_titles,  # type: ignore[arg-type]
             open_completed=open_completed,  # type: ignore[arg-type]
-            progress=progress,
         )  # fmt: skip
+        # The file is read and checked in a thread (Arrow's reader and most checks release the
+        # GIL) while this one imports Alembic and brings the database to head: a second or
+        # two that an import used to wait for, twice.
+        preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
+        try:
+            import taskkit._migrate as migrate
+
+            await migrate.ensure_schema(engine)
+        except BaseException:
+            await asyncio.wait([preparing])
+            if not preparing.cancelled():
+                preparing.exception()  # retrieved: the database's error is the one to report
+            raise
+        # A big file will be written by the SQLite writer process: start it now, so that its
+        # own start (Python, Arrow, ADBC) also happens while the rows are being checked.
+        if big:
+            bulk.start_writer(engine)
+        return await store_import(engine, await preparing, progress=progress)
 
     summary = _run(_db_call(url, go, writing="import"))
     click.echo(f"{summary}\ninto {_db_shown(url)}")
@@ -362,7 +395,7 @@ def report(
 
 
 # ---------------------------------------------------------------------------------------------
-# taskkit db ...: schema migrations (taskkit.migrate).
+# taskkit db ...: schema migrations (taskkit._migrate).
 
 
 async def _db_call(

@@ -8,7 +8,7 @@ error only what the call did is undone: nothing partial is stored, the session s
 and anything the caller left pending in it is left as it was.
 """
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskkit._checks import positive_int
 from taskkit._db import has_open_work, reading
 from taskkit._errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit._models import (
@@ -64,9 +65,7 @@ def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "
 
 
 def _check_task_id(value: Any, name: str = "task_id") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return positive_int(name, value)
 
 
 def _check_worker_id(value: Any) -> str:
@@ -203,6 +202,24 @@ async def delete_task(session: AsyncSession, task_id: int) -> None:
             raise NotFoundError(f"task {task_id} does not exist")
 
 
+async def _create_unique(
+    session: AsyncSession,
+    table: type[R],
+    create: type[BaseModel],
+    data: Any,
+    taken: Callable[[R], str],
+) -> R:
+    """Validate ``data`` with ``create`` and store it as a new ``table`` row, whose unique key
+    (a project's name, a worker's id) may already be taken: then ``taken(row)`` says so."""
+    row = table.model_validate(_validated(create, data).model_dump(mode="json"))
+    try:
+        async with _unit_of_work(session):
+            session.add(row)
+    except IntegrityError:
+        raise AlreadyExistsError(taken(row)) from None
+    return row
+
+
 async def create_project(session: AsyncSession, data: ProjectCreate | Mapping[str, Any]) -> Project:
     """Validate ``data`` and store a new project.
 
@@ -210,13 +227,13 @@ async def create_project(session: AsyncSession, data: ProjectCreate | Mapping[st
         pydantic.ValidationError: a field breaks a rule, or a key is not ``name``.
         AlreadyExistsError: a project with that name exists.
     """
-    project = Project.model_validate(_validated(ProjectCreate, data).model_dump(mode="json"))
-    try:
-        async with _unit_of_work(session):
-            session.add(project)
-    except IntegrityError:
-        raise AlreadyExistsError(f"a project named {project.name!r} already exists") from None
-    return project
+    return await _create_unique(
+        session,
+        Project,
+        ProjectCreate,
+        data,
+        lambda p: f"a project named {p.name!r} already exists",
+    )
 
 
 async def get_project(
@@ -241,13 +258,11 @@ async def create_worker(session: AsyncSession, data: WorkerCreate | Mapping[str,
         pydantic.ValidationError: a field breaks a rule, or a key is not ``id`` or ``name``.
         AlreadyExistsError: a worker with that id exists.
     """
-    worker = Worker.model_validate(_validated(WorkerCreate, data).model_dump(mode="json"))
-    try:
-        async with _unit_of_work(session):
-            session.add(worker)
-    except IntegrityError:
-        raise AlreadyExistsError(f"a worker with id {worker.id!r} already exists") from None
-    return worker
+
+    def taken(worker: Worker) -> str:
+        return f"a worker with id {worker.id!r} already exists"
+
+    return await _create_unique(session, Worker, WorkerCreate, data, taken)
 
 
 async def get_worker(session: AsyncSession, worker_id: str, *, with_tasks: bool = False) -> Worker:

@@ -12,18 +12,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import taskkit._pooler as pooler
+from taskkit._db_errors import (
+    database_error,
+    describe_database,
+    is_memory_sqlite,
+    redact,
+    shown_url,
+)
 from taskkit._errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -44,6 +50,7 @@ __all__ = [
     "missing_tables_error",
     "ping",
     "postgres_connect_args",
+    "read_connection",
     "reading",
     "redact",
     "require_regular_file",
@@ -95,62 +102,6 @@ _ASYNCPG_PARAMS: dict[str, type | None] = {
     "gsslib": None,
     "passfile": None,
 }
-# The password of `scheme://user:password@host` (greedy up to the last `@` of the authority:
-# an unencoded `@` in the password must not leave its tail visible).
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^\s/?#]*@")
-# `name=value` where the name suggests a secret, in a URL's query string or a libpq
-# `key=value` string: generous on purpose (hiding a harmless value costs nothing).
-_SECRET_NAME = r"[\w.-]*(?:pass|pwd|secret|token|key|auth|cred|signature)[\w.-]*"
-_SECRET_PARAMETER_IN_TEXT = re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME})(\s*=\s*)[^&\s'\"#]*")
-_SECRET_NAME_ONLY = re.compile(rf"(?i){_SECRET_NAME}")
-HIDDEN = "***"
-
-
-def redact(text: str, url: str | URL | None = None) -> str:
-    """``text`` with every secret a database URL can carry replaced by ``***``.
-
-    Hidden wherever they appear: the password of ``scheme://user:password@``, and the value
-    of any ``name=value`` whose name suggests a secret (``password``, ``sslpassword``,
-    ``passwd``, ``passfile``, ``token``, ``secret``, ``api_key``, ``auth``..., any case), in a
-    query string or a ``key=value`` connection string. With ``url`` (the URL the message is
-    about), its password and secret query values are also hidden where they appear alone (a
-    driver may echo them without the URL around them). Every message taskkit prints about a
-    database goes through this function.
-    """
-    text = _PASSWORD_IN_TEXT.sub(rf"\1{HIDDEN}@", text)
-    text = _SECRET_PARAMETER_IN_TEXT.sub(rf"\1\2{HIDDEN}", text)
-    for secret in _secrets_of(url):
-        text = text.replace(secret, HIDDEN)
-    return text
-
-
-def _secrets_of(url: str | URL | None) -> list[str]:
-    if url is None:
-        return []
-    if isinstance(url, str):
-        try:
-            url = make_url(url.strip())
-        except (ArgumentError, ValueError):
-            return []
-    values = [url.password or ""]
-    for name, value in url.query.items():
-        if _SECRET_NAME_ONLY.fullmatch(name):
-            values += [value] if isinstance(value, str) else list(value)
-    found = {v for v in values if v} | {quote(v, safe="") for v in values if v}
-    return sorted(found, key=len, reverse=True)  # longest first: no half-hidden value
-
-
-def describe_database(url: str | URL) -> str:
-    """Which database ``url`` names, for messages: ``SQLite file '/p/x.db'``, ``SQLite
-    database ':memory:'``, ``PostgreSQL database 'db' on host:5432``. Never a password."""
-    if isinstance(url, str):
-        url = make_url(url)
-    if url.get_backend_name() == "sqlite":
-        if is_memory_sqlite(url):
-            return "SQLite database ':memory:'"
-        return f"SQLite file {url.database!r}"
-    host = url.host or "localhost"
-    return redact(f"PostgreSQL database {url.database!r} on {host}:{url.port or 5432}", url)
 
 
 def _parse(raw: str) -> URL:
@@ -222,7 +173,7 @@ def _require_sqlite_path_form(url: URL) -> None:
     # 60-line traceback. Say what the form is, once.
     if url.host or url.port or url.username or url.password:
         raise ConfigurationError(
-            f"a SQLite URL has no host: {redact(url.render_as_string(hide_password=True))!r} "
+            f"a SQLite URL has no host: {shown_url(url)!r} "
             "has one (two slashes); write sqlite:///relative/path.db (three slashes) or "
             "sqlite:////absolute/path.db (four)"
         )
@@ -249,16 +200,11 @@ def _normalize_postgres_query(url: URL) -> URL:
     if unknown:
         raise ConfigurationError(
             f"unsupported PostgreSQL URL parameter(s) {', '.join(unknown)} in "
-            f"{redact(url.render_as_string(hide_password=True))!r}; allowed: "
+            f"{shown_url(url)!r}; allowed: "
             f"{', '.join(sorted(_ASYNCPG_PARAMS))}, sslmode, connect_timeout, {pooler.PARAM}"
         )
     pooler.switch(query)  # a bad value is an error now, not at the first connection
     return url.set(query=query)
-
-
-def is_memory_sqlite(url: URL) -> bool:
-    """Whether ``url`` names an in-memory SQLite database."""
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 def connect(
@@ -350,8 +296,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
     try:
         engine = create_async_engine(url, echo=echo, **engine_kwargs)
     except ArgumentError as exc:
-        reason = redact(str(exc).strip().splitlines()[0], url)
-        raise ConfigurationError(f"cannot use {describe_database(url)}: {reason}") from None
+        raise database_error(ConfigurationError, "cannot use", url, exc) from None
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -479,6 +424,22 @@ async def reading(session: AsyncSession) -> AsyncIterator[None]:
             await session.commit()
 
 
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A new connection for read-only work, in a transaction that is rolled back at the end.
+
+    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so the
+    reader neither takes nor waits for the write lock (and holds one snapshot throughout); on
+    PostgreSQL it is an ordinary transaction. The connection goes back to the pool after.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        try:
+            yield conn
+        finally:
+            await conn.rollback()
+
+
 async def create_db_and_tables(engine: AsyncEngine) -> None:
     """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``)."""
     async with engine.begin() as conn:
@@ -531,7 +492,8 @@ async def ping(engine: AsyncEngine) -> None:
             the message names host and database, never the password.
     """
     try:
-        async with engine.connect() as conn:
+        # A read: on SQLite, asking must not wait for (or take) the write lock.
+        async with read_connection(engine) as conn:
             await conn.execute(text("SELECT 1"))
     except TaskkitError:  # DatabaseUnavailableError, or a pooler's clash explained
         raise
@@ -540,6 +502,4 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailableError:
-    text_ = str(getattr(exc, "orig", None) or exc).strip()
-    reason = redact(text_.splitlines()[0] if text_ else type(exc).__name__, url)
-    return DatabaseUnavailableError(f"cannot connect to {describe_database(url)}: {reason}")
+    return database_error(DatabaseUnavailableError, "cannot connect to", url, exc)

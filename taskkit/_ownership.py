@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit._db import (
-    SQLITE_BEGIN_OPTION,
     database_url,
     describe_database,
     is_memory_sqlite,
+    read_connection,
     require_regular_file,
 )
 from taskkit._errors import ConfigurationError, ForeignDatabaseError
@@ -99,13 +99,8 @@ async def database_contents(engine: AsyncEngine) -> DatabaseContents:
             revision = conn.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}"))
         return DatabaseContents(tables=tables, revision=revision)
 
-    async with engine.connect() as conn:
-        # A deferred BEGIN on SQLite: looking must not take the write lock.
-        conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-        try:
-            return await conn.run_sync(look)
-        finally:
-            await conn.rollback()
+    async with read_connection(engine) as conn:
+        return await conn.run_sync(look)
 
 
 async def require_taskkit_database(engine: AsyncEngine, *, doing: str) -> DatabaseContents:

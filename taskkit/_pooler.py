@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskkit._db_errors import describe_database, redact
 from taskkit._errors import ConfigurationError
 
 __all__ = ["PARAM", "clash_error", "connect_args", "explain_clashes", "switch", "wanted"]
@@ -119,11 +120,9 @@ def clash_error(engine: AsyncEngine | Engine, exc: BaseException) -> Configurati
     if found is None:
         return None
     url = sync_engine.url
-    said = " ".join(str(found).split()) or type(found).__name__
-    if url.password:
-        said = said.replace(url.password, "***")
+    said = redact(" ".join(str(found).split()) or type(found).__name__, url)
     return ConfigurationError(
-        f"PostgreSQL database {url.database!r} on {url.host}:{url.port or 5432} failed with "
+        f"{describe_database(url)} failed with "
         f"{said!r}: a connection pooler in transaction mode (PgBouncer, Supavisor, ...) is "
         "most likely in front of it, where one client's prepared statements meet another's; "
         f"add ?{PARAM}=true to the database URL (or &{PARAM}=true after other parameters)"

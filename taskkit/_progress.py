@@ -9,20 +9,24 @@ __all__ = ["progress_bar", "wants_progress"]
 
 
 def _in_jupyter() -> bool:
+    # Only if IPython is already loaded: importing it to ask would cost a second.
     shell = sys.modules.get("IPython")
     get_ipython = getattr(shell, "get_ipython", None)
     return bool(get_ipython and type(get_ipython()).__name__ == "ZMQInteractiveShell")
 
 
 def wants_progress(progress: bool | None) -> bool:
-    """``progress`` as asked; ``None`` means: show it in Jupyter or on a terminal only."""
+    """``progress`` as asked; ``None`` means: show it in Jupyter or on a terminal only
+    (somewhere a bar is seen, not logged)."""
     if progress is not None:
         return bool(progress)
-    return _in_jupyter() or sys.stderr.isatty()
+    # sys.stderr is None under pythonw and in some embedded interpreters.
+    return _in_jupyter() or (sys.stderr is not None and sys.stderr.isatty())
 
 
-def progress_bar(progress: bool | None, *, total: int, desc: str, unit: str = "row") -> Any:
-    """A ``tqdm.auto`` bar, disabled unless :func:`wants_progress` says otherwise."""
+def progress_bar(progress: bool | None, *, total: int, desc: str, unit: str = " rows") -> Any:
+    """A ``tqdm.auto`` bar (a widget in Jupyter), disabled unless :func:`wants_progress` says
+    otherwise. Every bar taskkit draws is made here, so they all look alike."""
     return tqdm(
         total=total,
         desc=desc,

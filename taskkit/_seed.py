@@ -39,7 +39,8 @@ import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import Batch, Existing, write_batches
-from taskkit._errors import DatabaseNotEmptyError, InvalidArgumentError
+from taskkit._checks import int_in_range
+from taskkit._errors import DatabaseNotEmptyError
 from taskkit._models import Priority, Status
 
 __all__ = ["MAX_ROWS", "REFERENCE_END", "SeedSummary", "seed"]
@@ -115,11 +116,7 @@ class SeedSummary:
 
 
 def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidArgumentError(f"{name} must be an integer, got {value!r}")
-    if not 0 <= value <= MAX_ROWS:
-        raise InvalidArgumentError(f"{name} must be between 0 and {MAX_ROWS:,}, got {value:,}")
-    return int(value)
+    return int_in_range(name, value, low=0, high=MAX_ROWS)
 
 
 def _stream(seed: int, column: str) -> np.random.Generator:
@@ -304,8 +301,7 @@ async def seed(
         _count("projects", projects),
         _count("workers", workers),
     )
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise InvalidArgumentError(f"seed must be an integer from 0 to 2**63-1, got {seed!r}")
+    seed = int_in_range("seed", seed, low=0, high=2**63 - 1)
     started = time.perf_counter()
     # The rows do not depend on what the database holds (a seed refuses or resets, and always
     # numbers from 1), so the first batch is generated while the writer starts up. A daemon

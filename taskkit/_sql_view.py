@@ -27,7 +27,7 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
-from taskkit._db import SQLITE_BEGIN_OPTION, reading
+from taskkit._db import read_connection, reading
 from taskkit._errors import InvalidArgumentError
 
 __all__ = ["SQL", "QueryPlan", "explain", "show_sql"]
@@ -260,9 +260,7 @@ async def explain(source: AsyncEngine | AsyncConnection | AsyncSession, stmt: An
         )
     query = _Explain(stmt)
     if isinstance(source, AsyncEngine):
-        async with source.connect() as conn:
-            # A plan reads nothing: never take (or wait for) SQLite's write lock for it.
-            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        async with read_connection(source) as conn:
             rows = list((await conn.execute(query)).all())
     elif isinstance(source, AsyncSession):
         # Ends the transaction it opens, never the caller's.

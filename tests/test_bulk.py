@@ -2,6 +2,7 @@
 and a refused write stores nothing."""
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 
@@ -13,6 +14,8 @@ import taskkit
 import taskkit._bulk as bulk
 from taskkit import BulkWriteError
 from taskkit._bulk import Batch, Existing, write_batches
+from taskkit._db import is_memory_sqlite
+from taskkit._sqlite_child.client import SQLiteChild
 from tests.helpers import snapshot
 
 
@@ -147,3 +150,49 @@ async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch
     assert {"insert task", "insert taskworkerlink", "index ix_task_title", "commit"} <= set(phases)
     assert phases["foreign key check"] == 0  # the seed vouches for its keys
     assert all(seconds >= 0 for seconds in phases.values())
+
+
+async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(
+    tmp_path, monkeypatch
+):
+    """A writer started while rows are prepared opens nothing until it is used: another
+    write goes through meanwhile; then that same process writes, in one transaction."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    SQLiteChild.stop_all()
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'ahead.db'}")
+    await taskkit.create_db_and_tables(engine)
+    bulk.start_writer(engine)
+    (started,) = SQLiteChild.idle_pids()
+    async with engine.begin() as conn:  # BEGIN IMMEDIATE: fails if the child held a lock
+        await conn.execute(text("INSERT INTO project (name) VALUES ('meanwhile')"))
+    written = await write_batches(
+        engine, lambda e: iter([("task", tasks(1, 4))]), total_rows=4, progress=False
+    )
+    assert written == {"task": 4}
+    assert SQLiteChild.idle_pids() == [started]  # it wrote, and is back for the next use
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM task"))).scalar() == 4
+    await engine.dispose()
+    SQLiteChild.stop_all()
+
+
+async def test_a_writer_started_ahead_and_not_used_stores_nothing_and_ends(tmp_path, engine):
+    """Not used (a small or keyed import, a refused file): nothing is written and the process
+    ends with the others; engines without a writer process get none."""
+    SQLiteChild.stop_all()
+    file_engine = taskkit.connect(f"sqlite:///{tmp_path / 'unused.db'}")
+    await taskkit.create_db_and_tables(file_engine)
+    before = await snapshot(file_engine)
+    bulk.start_writer(file_engine)
+    bulk.start_writer(file_engine)  # one idle process is enough
+    (pid,) = SQLiteChild.idle_pids()
+    SQLiteChild.stop_all()
+    assert SQLiteChild.idle_pids() == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # ended and waited for: not even a zombie
+    assert await snapshot(file_engine) == before
+    await file_engine.dispose()
+    bulk.start_writer(engine)
+    expected = engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url)
+    assert len(SQLiteChild.idle_pids()) == int(expected)
+    SQLiteChild.stop_all()

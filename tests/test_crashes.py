@@ -40,7 +40,8 @@ def big_csv(path: Path) -> Path:
 
 def kill_at(command: list[str], delay: float, *, when_writing: bool = False) -> bool:
     """Run ``command``; SIGKILL it (and its helpers) after ``delay`` seconds, or ``delay``
-    seconds after its SQLite writer process started. Whether it was killed before it ended."""
+    seconds after its SQLite child process (the writer: nothing else starts one) started.
+    Whether it was killed before it ended."""
     child = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -60,8 +61,11 @@ def kill_at(command: list[str], delay: float, *, when_writing: bool = False) -> 
 
 def _writer_running(pid: int) -> bool:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return any(b"sqlite_writer" in Path(f"/proc/{c}/cmdline").read_bytes() for c in children)
+        # Every thread's children: the child is started from a worker thread.
+        children = [
+            c for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()
+        ]
+        return any(b"_sqlite_child" in Path(f"/proc/{c}/cmdline").read_bytes() for c in children)
     except (FileNotFoundError, ProcessLookupError):
         return False
 

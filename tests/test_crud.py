@@ -188,12 +188,13 @@ async def test_duplicate_project_name_is_a_taskkit_error_and_session_stays_usabl
     assert (await taskkit.create_project(db, {"name": "Gemini"})).name == "Gemini"
 
 
-async def test_duplicate_worker_id_is_a_taskkit_error(engine, db):
+async def test_duplicate_worker_id_is_a_taskkit_error_and_session_stays_usable(engine, db):
     await taskkit.create_worker(db, {"id": "w1", "name": "Ann"})
     before = await snapshot(engine)
     with pytest.raises(AlreadyExistsError, match="worker with id 'w1' already exists"):
         await taskkit.create_worker(db, {"id": "w1", "name": "Other"})
     assert await snapshot(engine) == before
+    assert (await taskkit.create_worker(db, {"id": "w2", "name": "Bo"})).id == "w2"
 
 
 async def test_assign_is_idempotent_and_unassign_reports_whether_it_removed(engine, db):

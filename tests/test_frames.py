@@ -7,6 +7,8 @@ a SQLite file and PostgreSQL (the ADBC reader and the SQLAlchemy reader, which m
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,12 +24,11 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 import taskkit
 from taskkit._errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
 from taskkit._frames import models_to_frame, to_dataframe
-from taskkit._frames.sqlite_reader import _SQLiteChild
 from taskkit._models import (
     Priority,
     Project,
@@ -44,6 +45,7 @@ from taskkit._query import (
     tasks_per_week,
     worker_load,
 )
+from taskkit._sqlite_child.client import SQLiteChild
 from tests.conftest import postgres_url
 
 BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -605,30 +607,35 @@ async def test_the_sqlite_fast_reader_leaves_this_processs_locks_alone(tmp_path:
     await engine.dispose()
 
 
+def process_exists(pid: int) -> bool:
+    """Running, or ended and not yet waited for (a zombie)."""
+    return Path(f"/proc/{pid}").exists()
+
+
 async def test_a_helper_process_that_died_or_idled_out_is_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'helpers.db'}")
     await taskkit.create_db_and_tables(engine)
     await fill(engine, 4)
-    _SQLiteChild.stop_all()
-    monkeypatch.setattr(_SQLiteChild, "EXIT_AFTER_S", 0.2)
-    monkeypatch.setattr(_SQLiteChild, "REUSE_FOR_S", 0.1)
+    SQLiteChild.stop_all()
+    monkeypatch.setattr(SQLiteChild, "REUSE_FOR_S", 0.1)
     try:
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
-        (helper,) = _SQLiteChild._idle
-        for _ in range(200):  # it exits on its own once idle
-            if helper.proc.poll() is not None:
+        (pid,) = SQLiteChild.idle_pids()
+        for _ in range(200):  # ended once idle for REUSE_FOR_S, and waited for: no zombie
+            if not process_exists(pid):
                 break
             await asyncio.sleep(0.05)
-        assert helper.proc.poll() is not None
+        assert not process_exists(pid) and SQLiteChild.idle_pids() == []
+        monkeypatch.setattr(SQLiteChild, "REUSE_FOR_S", 60.0)
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
-        (helper,) = _SQLiteChild._idle
-        helper.proc.kill()  # dies between reads
-        helper.proc.wait()
+        (pid,) = SQLiteChild.idle_pids()
+        os.kill(pid, signal.SIGKILL)  # dies between reads
         assert len(await to_dataframe(engine, select(Task), reader="adbc")) == 4
+        assert SQLiteChild.idle_pids() != [pid]
     finally:
-        _SQLiteChild.stop_all()
+        SQLiteChild.stop_all()
         await engine.dispose()
 
 
@@ -915,4 +922,209 @@ async def test_statements_that_differ_only_in_a_literal_keep_their_own_dtypes() 
     for value, dtype in ((None, pd.Int64Dtype()), (5, np.dtype("int64")), (None, pd.Int64Dtype())):
         frame = await to_dataframe(engine, select(sa.literal(value, sa.Integer).label("n")))
         assert frame["n"].dtype == dtype
+    await engine.dispose()
+
+
+async def test_text_literals_are_text_and_typed_literals_keep_their_categories(
+    engine: AsyncEngine,
+) -> None:
+    # Categories come from types: text literals that happen to spell statuses are text, while
+    # literals of the status column's own type are that column's categories.
+    status_type = Task.__table__.c.status.type  # type: ignore[attr-defined]
+    spelled = select(sa.literal("pending").label("s")).union_all(select(sa.literal("completed")))
+    typed = select(sa.literal("pending", status_type).label("s")).union_all(
+        select(sa.literal("completed", status_type))
+    )
+    text_frame = await to_dataframe(engine, spelled)
+    typed_frame = await to_dataframe(engine, typed)
+    assert text_frame["s"].dtype == STR
+    assert typed_frame["s"].dtype == STATUSES
+    assert (
+        text_frame["s"].tolist()
+        == typed_frame["s"].astype(str).tolist()
+        == [
+            "pending",
+            "completed",
+        ]
+    )
+
+
+def open_files(path: Path) -> list[str]:
+    """This process's open file descriptors on the SQLite file ``path`` (or its -wal/-shm)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(str(path)):
+                found.append(target)
+    return found
+
+
+async def test_a_small_read_sees_every_write_committed_before_it(tmp_path: Path) -> None:
+    """The in-process reader keeps its connection and the compiled SQL between reads: neither
+    may serve what the file held before a write, whatever the previous read did."""
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'fresh.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 5)
+    stmt = select(Task.id, Task.title).order_by(Task.id).limit(10)
+    assert len(await to_dataframe(engine, stmt)) == 5
+    async with taskkit.session(engine) as s:
+        await taskkit.create_task(s, {"title": "written after the first read"})
+        await taskkit.update_task(s, 2, {"title": "renamed"})
+    frame = await to_dataframe(engine, stmt)
+    assert len(frame) == 6
+    assert frame["title"].iloc[1] == "renamed"
+    assert frame["title"].iloc[-1] == "written after the first read"
+    # A read that failed half way (a value outside the model) leaves nothing behind either.
+    async with engine.begin() as conn:
+        await conn.execute(text("PRAGMA ignore_check_constraints=1"))
+        await conn.execute(text("UPDATE task SET status = 'done' WHERE id = 1"))
+    with pytest.raises(TaskkitError, match="'done'"):
+        await to_dataframe(engine, select(Task).limit(10))
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE task SET status = 'pending' WHERE id = 1"))
+        await conn.execute(text("DELETE FROM task WHERE id > 3"))
+    assert (await to_dataframe(engine, stmt))["id"].tolist() == [1, 2, 3]
+    await engine.dispose()
+
+
+async def test_two_databases_never_share_a_connection(tmp_path: Path) -> None:
+    engines = []
+    for name in ("one", "two"):
+        engine = taskkit.connect(f"sqlite:///{tmp_path / name}.db")
+        await taskkit.create_db_and_tables(engine)
+        async with taskkit.session(engine) as s:
+            await taskkit.create_task(s, {"title": f"only in {name}"})
+        engines.append(engine)
+    stmt = select(Task.title).limit(5)  # the same statement: one compiled form, two files
+    for _ in range(2):
+        for engine, name in zip(engines, ("one", "two"), strict=True):
+            assert (await to_dataframe(engine, stmt))["title"].tolist() == [f"only in {name}"]
+    for engine in engines:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+async def test_a_disposed_engine_lets_go_of_the_file(tmp_path: Path) -> None:
+    """The in-process reader's connections belong to the engine: dispose() closes them as it
+    closes its own pool's, so the file can be moved, deleted or backed up."""
+    path = tmp_path / "released.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 3)
+    assert len(await to_dataframe(engine, select(Task).limit(10))) == 3
+    assert open_files(path)
+    await engine.dispose()
+    assert open_files(path) == []
+    # A disposed engine reconnects, as everywhere in SQLAlchemy; so does the reader.
+    assert len(await to_dataframe(engine, select(Task).limit(10))) == 3
+    await engine.dispose()
+    assert open_files(path) == []
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"INLINE_ROWS": 3}, {"INLINE_SECONDS": 0.0, "INLINE_STEPS": 1}],
+    ids=["more-rows-than-inline", "out-of-time-inline"],
+)
+async def test_a_read_that_outgrows_its_start_on_the_event_loop_goes_on_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bounds: dict[str, float]
+) -> None:
+    """Past INLINE_ROWS rows the worker thread fetches the rest from the same cursor; out of
+    time, SQLite stops the statement and the thread runs it again. Same frames either way."""
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'bounds.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 40, first_nulls=12)
+    for name, value in bounds.items():
+        monkeypatch.setattr(f"taskkit._frames.sqlite3_reader.{name}", value)
+    for stmt in (
+        select(Task).order_by(Task.id).limit(25),
+        select(Task).where(Task.id <= 30).order_by(Task.id),
+        select(Task).order_by(Task.id).limit(2),
+    ):
+        expected = await to_dataframe(engine, stmt, reader="sqlalchemy")
+        assert_frame_equal(await to_dataframe(engine, stmt), expected)
+    await engine.dispose()
+
+
+async def test_every_column_of_a_small_read_takes_assignments(tmp_path: Path) -> None:
+    """Arrays that share Arrow's buffers are read-only, and pandas fails deep inside on
+    ``df.loc[...] = ...`` into one: every column of a frame is writable."""
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'writable.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 6)
+    naive = sa.type_coerce(Task.created_at, sa.DateTime()).label("naive")
+    for stmt in (
+        select(Task, naive).order_by(Task.id).limit(6),
+        select(Task.created_at, naive).order_by(Task.id).limit(6),  # no NULL: no copy made
+    ):
+        frame = await to_dataframe(engine, stmt)
+        assert frame["naive"].dtype == np.dtype("M8[us]")
+        for name in frame.columns:
+            frame.loc[0, name] = frame.loc[5, name]
+            assert frame.loc[0, name] == frame.loc[5, name] or pd.isna(frame.loc[5, name])
+    await engine.dispose()
+
+
+async def test_values_of_another_type_take_the_general_road_with_the_same_result(
+    tmp_path: Path,
+) -> None:
+    """Numbers in a text column, a float where an integer belongs, timestamps with offsets:
+    the in-process reader's quick conversion leaves them to the general one, so the frame
+    (or the error) is the one the other readers give."""
+    rows = [
+        (123, None, "pending", "low", 1, 1, "2025-01-02 03:04:05+00:00", "2025-01-02", None),
+        (456, "x", "completed", "high", None, 2, "2025-01-02T03:04:05Z", "2025-01-02", None),
+    ]
+    engine = await other_tool_sqlite(tmp_path / "other.db", rows)
+    stmt = select(Task).order_by(Task.id)
+    expected = await to_dataframe(engine, stmt, reader="sqlalchemy")
+    assert expected["title"].tolist() == ["123", "456"]
+    assert_frame_equal(await to_dataframe(engine, stmt), expected)
+    with sqlite3.connect(tmp_path / "other.db") as con:
+        con.execute("UPDATE task SET project_id = 1.5 WHERE id = 1")
+    for reader in ("sqlalchemy", "auto"):
+        with pytest.raises(TaskkitError, match="'project_id'"):
+            await to_dataframe(engine, stmt, reader=reader)  # type: ignore[arg-type]
+    await engine.dispose()
+
+
+async def test_a_small_read_binds_timestamps_enums_and_in_lists_as_sqlalchemy_does(
+    tmp_path: Path,
+) -> None:
+    """The in-process reader binds parameters itself (its SQL is compiled once per statement
+    shape): a timestamp must be compared in the form SQLAlchemy stores, an Enum member by its
+    stored name, each IN list in full; the same shape with other values reads other rows."""
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'params.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 30)
+    for i, statuses in ((21, [Status.completed]), (6, [Status.pending, "completed"])):
+        # Task i + 1 was created at exactly this moment: >= must find it.
+        stmt = (
+            select(Task.id, Task.status)
+            .where(Task.created_at >= BASE + timedelta(minutes=7 * i, microseconds=i))
+            .where(col(Task.status).in_(statuses))
+            .order_by(Task.id)
+        )
+        expected = await to_dataframe(engine, stmt, reader="sqlalchemy")
+        assert 0 < len(expected) < 30 and expected["id"].iloc[0] == i + 1
+        assert_frame_equal(await to_dataframe(engine, stmt), expected)
+    await engine.dispose()
+
+
+async def test_a_file_that_is_not_a_database_fails_as_it_does_through_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    """SQLite's own error on the in-process reader's first step hands the read over (to the
+    readers whose errors say what went wrong), never escaping as a bare sqlite3 error."""
+    path = tmp_path / "notes.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    await engine.dispose()
+    path.write_bytes(b"these are notes, not a database\n" * 200)
+    engine = taskkit.connect(f"sqlite:///{path}")
+    stmt = select(Task.id).limit(5)
+    for reader in ("sqlalchemy", "auto"):
+        with pytest.raises(DatabaseUnavailableError, match="not a database"):
+            await to_dataframe(engine, stmt, reader=reader)  # type: ignore[arg-type]
     await engine.dispose()

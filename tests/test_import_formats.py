@@ -40,6 +40,7 @@ async def workers_of(engine) -> dict[str, list[str]]:
         ("asana.csv", "asana"),
         ("linear.csv", "linear"),
         ("plane.csv", "plane"),
+        ("plane_oss.csv", "plane"),
     ],
 )
 async def test_each_export_is_detected_and_loads_as_is(engine, name, format_name):
@@ -112,19 +113,35 @@ async def test_asana_rows_per_assignee_become_one_task_completion_from_the_date(
     assert "filled in: priority: 3 rows given the default (medium)" in str(summary)
 
 
-async def test_plane_json_list_assignees_and_rfc2822_dates(engine):
-    await load_tasks(engine, FIXTURES / "plane.csv", progress=False)
+async def test_plane_csv_as_linears_importer_reads_it_json_lists_and_cancelled(engine):
+    summary = await load_tasks(engine, FIXTURES / "plane.csv", progress=False)
     frame = await frame_of(engine)
     assert frame.loc[0, "created_at"] == pd.Timestamp("2025-04-20T10:17:06Z")
-    assert list(frame["priority"]) == ["high", "medium", "low"]
+    assert list(frame["priority"]) == ["high", "medium", "low", "medium"]
+    assert list(frame["status"]) == ["in_progress", "completed", "pending", "completed"]
+    assert frame["project_id"].nunique() == 1
     assert (await workers_of(engine))["WEB-12"] == ["Ann Lee", "Bo Chen"]
+    assert "12-hour clock" not in str(summary)
 
 
-async def test_linear_statuses_and_word_priorities(engine):
+async def test_planes_own_exporter_comma_lists_and_its_12_hour_clock_said(engine):
+    """Plane's exporter joins lists with ", " in CSV and writes times with %I (no AM/PM)."""
+    summary = await load_tasks(engine, FIXTURES / "plane_oss.csv", progress=False)
+    frame = await frame_of(engine)
+    assert frame.loc[0, "created_at"] == pd.Timestamp("2025-04-20T10:17:06Z")
+    assert list(frame["key"]) == ["WEB-12", "WEB-13", "WEB-14"]
+    assert (await workers_of(engine))["WEB-12"] == ["Ann Lee", "Bo Chen"]
+    assert "note: Plane writes times of day on a 12-hour clock without AM/PM" in str(summary)
+
+
+async def test_linear_statuses_word_priorities_and_formula_quotes(engine):
     await load_tasks(engine, FIXTURES / "linear.csv", progress=False)
     frame = await frame_of(engine)
-    assert list(frame["status"]) == ["in_progress", "pending", "completed"]
-    assert list(frame["priority"]) == ["high", "medium", "high"]
+    assert list(frame["key"]) == ["ENG-21", "ENG-22", "ENG-23", "ENG-24"]
+    assert list(frame["status"]) == ["in_progress", "pending", "completed", "completed"]
+    assert list(frame["priority"]) == ["high", "medium", "high", "low"]
+    assert frame.loc[3, "title"] == "=SUM(A1) shows as text in the report"
+    assert frame.loc[0, "description"] == "Move every consumer.\nThen drop the old one."
 
 
 async def test_trello_list_names_are_statuses_unknown_lists_must_be_mapped(engine):
@@ -267,3 +284,15 @@ def test_cli_imports_a_jira_export_with_options_and_says_what_it_did(tmp_path):
     assert again.exit_code == 0, again.output
     assert "format: jira (as asked)" in again.output
     assert "by key: 1 new, 0 updated, 4 unchanged" in again.output
+
+
+async def test_asana_priorities_as_asana_spells_them(engine, tmp_path):
+    path = tmp_path / "asana.csv"
+    path.write_text(
+        "Task ID,Created At,Completed At,Last Modified,Name,Assignee,Priority\n"
+        "1,2024-01-15,,2024-01-15,a,,High\n2,2024-01-15,,2024-01-15,b,,Med\n"
+        "3,2024-01-15,,2024-01-15,c,,Low\n",
+        encoding="utf-8",
+    )
+    await load_tasks(engine, path, progress=False)
+    assert list((await frame_of(engine))["priority"]) == ["high", "medium", "low"]

@@ -65,3 +65,49 @@ async def test_unmapped_columns_are_ignored_and_listed(engine, tmp_path):
     summary = await load_tasks(engine, path, progress=False)
     assert summary.ignored == ["colour", "statuss"]
     assert "ignored 2 column(s) nobody mapped: 'colour', 'statuss'" in str(summary)
+
+
+READ_AHEAD_CASES = {
+    "bom.csv": "\ufeffid,title\n7,x\n".encode(),
+    "multiline.csv": b'title,description\nx,"one\ntwo, ""three"""\ny,plain\n',
+    "semicolons.csv": b"title;status\nx;pending\n",
+    "repeated.csv": b"Summary,Issue key,Labels,Labels\nx,A-1,a,b\n",
+    "latin1.csv": "title\ncaf\u00e9\n".encode("cp1252"),
+    "ragged.csv": b"title,status\nx,pending,extra\n",
+    "header-only.csv": b"title,status\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_AHEAD_CASES))
+def test_a_file_read_ahead_reads_as_a_file_read_then(tmp_path, name):
+    """`taskkit import` starts Arrow on the file before it has imported the rest: the table
+    (or the error) is the same as reading it when asked."""
+    from taskkit._importers import readahead
+    from taskkit._importers.reading import read_file
+
+    path = tmp_path / name
+    path.write_bytes(READ_AHEAD_CASES[name])
+
+    def read() -> object:
+        try:
+            raw = read_file(path, select=lambda header: set(header[:1]))
+        except LoadError as exc:
+            return str(exc)
+        return raw.header, raw.table.to_pydict()
+
+    plain = read()
+    readahead.start(path)
+    assert read() == plain
+    assert readahead.take(path, ",", None) is None  # used once, then gone
+
+
+def test_read_ahead_holds_the_whole_file_as_text_columns(tmp_path):
+    from taskkit._importers import readahead
+
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"title,Labels,Labels\nx,a,b\n")
+    readahead.start(path)
+    table = readahead.take(path, ",", [0, 2])
+    assert table is not None and table.to_pydict() == {"f0": ["title", "x"], "f2": ["Labels", "b"]}
+    readahead.start(tmp_path / "missing.csv")  # never raises; the reader says what is wrong
+    assert readahead.take(tmp_path / "missing.csv", ",", None) is None

@@ -14,7 +14,10 @@ import taskkit
 import taskkit._bulk as bulk
 from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate
 from taskkit._cli import cli
-from taskkit._load import COLUMNS, load_tasks
+from taskkit._importers import columns
+from taskkit._importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
+from taskkit._importers.rows import COLUMNS
+from taskkit._load import load_tasks
 from taskkit._models import InputModel
 from tests.helpers import snapshot
 
@@ -254,7 +257,7 @@ def test_cli_import_example_and_bad_file(tmp_path):
 async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_path, monkeypatch):
     """Worker lists resolved in bulk land on the right tasks, across batch boundaries and
     around skipped rows; a bad name flags its row only."""
-    monkeypatch.setattr(sys.modules["taskkit._load"], "CHUNK", 3)
+    monkeypatch.setattr(sys.modules["taskkit._importers.batches"], "CHUNK", 3)
     cells = ["Ann; Bo", None, "  ", "Bo;Ann;Bo", "x" * 500, "Cy", ";Ann;", "Bo ; Cy; Dee", "Ann"]
     frame = pd.DataFrame({"title": [f"t{i}" for i in range(len(cells))], "workers": cells})
     summary = await load_tasks(engine, frame, on_error="skip", progress=False)
@@ -283,12 +286,11 @@ async def test_each_row_gets_exactly_its_workers_across_batches(engine, write_pa
 )
 def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkeypatch):
     """The fast ISO 8601 path gives exactly what the pandas path gives, or steps aside."""
-    load = sys.modules["taskkit._load"]
     table = pa.table({"created_at": pa.array(values, pa.string())})
-    assert (load._iso_timestamps(table.column("created_at")) is not None) == arrow_parses
-    fast = load._timestamps(table, "created_at", load._Checker(np.arange(1, len(values) + 1)))
-    monkeypatch.setattr(load, "_iso_timestamps", lambda text: None)
-    slow = load._timestamps(table, "created_at", load._Checker(np.arange(1, len(values) + 1)))
+    assert (columns.iso_timestamps(table.column("created_at")) is not None) == arrow_parses
+    fast = columns.check_timestamps(table, "created_at", Checker(np.arange(1, len(values) + 1)))
+    monkeypatch.setattr(columns, "iso_timestamps", lambda text: None)
+    slow = columns.check_timestamps(table, "created_at", Checker(np.arange(1, len(values) + 1)))
     pd.testing.assert_series_equal(fast, slow)
     assert str(fast.dtype) == "datetime64[us, UTC]"
 
@@ -301,11 +303,84 @@ def test_arrows_timestamp_parser_agrees_with_pandas(values, arrow_parses, monkey
 def test_bulk_text_rules_agree_with_the_models(name, value):
     """The bulk check that lets most values skip pydantic accepts exactly what the model
     accepts (it may only refuse more, and then pydantic gives the message)."""
-    load = sys.modules["taskkit._load"]
-    ok = load._plain_text_ok(pa.array([value]), *load._TEXT_RULES[name])[0].as_py()
+    ok = plain_text_ok(pa.array([value]), *TEXT_RULES[name])[0].as_py()
     try:
-        load._ADAPTERS[name].validate_python(value)
+        ADAPTERS[name].validate_python(value)
         valid = True
     except Exception:
         valid = False
     assert ok == valid
+
+
+@pytest.mark.parametrize("field", ["project", "key"])
+async def test_a_bad_optional_value_after_empty_cells_names_its_own_row(engine, field):
+    """Projects and keys are checked where given only; a bad one is reported (and skipped) on
+    its own row, not on the row of the same position among the given values."""
+    frame = pd.DataFrame({"title": ["a", "b", "c"], field: [None, None, "x" * 500]})
+    with pytest.raises(LoadError, match=r"\(1 row: 3\)"):
+        await load_tasks(engine, frame, progress=False)
+    summary = await load_tasks(engine, frame, on_error="skip", progress=False)
+    assert summary.skipped_rows == [3]
+    assert sorted(t.title for t in await tasks_of(engine)) == ["a", "b"]
+
+
+JIRA_TIMES = [
+    "17/Feb/22 11:02 AM", "17/Feb/22 11:02AM", "1/jan/70 12:00 am", "31/Feb/22 1:00 PM",
+    "29/Feb/24 12:59 PM", "29/Feb/23 1:00 AM", "13/Mar/99 23:59", "13/Mar/68 0:00",
+    "5/Xyz/22 1:00 PM", "5/May/22 13:00 PM", "5/May/22 0:30 AM", "5/May/22 7:60 PM",
+    "5/May/22 7:05 pm", "05/MAY/22 07:05 PM", "5/May/2022 7:05 PM", "5/May/222 7:05 PM",
+    "17/Feb/22", "11:02 AM", "", None,
+]  # fmt: skip
+
+
+def test_jira_times_read_as_strptime_reads_them():
+    """The column-wise reader of Jira's local times agrees with ``datetime.strptime`` on
+    every value it accepts, and refuses (null) what strptime refuses."""
+    from datetime import datetime
+
+    from taskkit._importers.dates import jira_times
+
+    def strptime(value):
+        if not value:
+            return None
+        text = value.upper().replace("AM", " AM").replace("PM", " PM").replace("  ", " ")
+        for form in ("%d/%b/%y %I:%M %p", "%d/%b/%y %H:%M", "%d/%b/%Y %I:%M %p", "%d/%b/%Y %H:%M"):
+            try:
+                if len(text.split(" ")[0].split("/")[-1]) in (2, 4):
+                    return datetime.strptime(text, form)
+            except ValueError:
+                continue
+        return None
+
+    assert jira_times(pa.array(JIRA_TIMES, pa.string())).to_pylist() == [
+        strptime(v) for v in JIRA_TIMES
+    ]
+
+
+def test_cli_import_reports_the_databases_error_before_the_files(tmp_path):
+    """The CLI reads the file while it brings the database to head: when both fail, the
+    database's error is reported (as when the two ran one after the other), in one line."""
+    import asyncio
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    asyncio.run(taskkit.create_db_and_tables(engine))  # tables, but no recorded revision
+    asyncio.run(engine.dispose())
+    bad = write_csv(tmp_path, "title,status\nx,done\n")
+    result = CliRunner().invoke(cli, ["import", str(bad), "--db", f"sqlite:///{path}"])
+    assert result.exit_code == 1, result.output
+    assert "revision" in result.output and "status: 'done'" not in result.output
+    assert "Traceback" not in result.output
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM task").fetchone() == (0,)
+
+
+async def test_prepare_then_store_is_load_tasks(engine):
+    """The two halves the CLI runs apart give what load_tasks gives; preparing needs no
+    database."""
+    from taskkit._load import prepare_import, store_import
+
+    prepared = prepare_import(EXAMPLE)
+    summary = await store_import(engine, prepared, progress=False)
+    assert (summary.tasks, summary.format, summary.links) == (8, "taskkit", 8)

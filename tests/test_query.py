@@ -1,11 +1,13 @@
 """Queries: filters, ordering, eager loading, count and aggregates, on every backend."""
 
+import inspect
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
-from sqlalchemy import insert, or_, text
+import sqlalchemy as sa
+from sqlalchemy import insert, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +24,7 @@ from taskkit._query import (
     tasks_per_week,
     worker_load,
 )
+from taskkit._query.filters import FILTER_NAMES, TaskFilters
 
 BASE = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -497,3 +500,59 @@ def test_an_aggregate_over_something_other_than_task_rows_is_refused(aggregate: 
         aggregate(select(Task.id))
     with pytest.raises(InvalidArgumentError, match=r"tasks must be a select\(\) statement"):
         aggregate("select * from task")
+
+
+def test_aggregate_constants_are_typed_by_the_columns_they_stand_for() -> None:
+    # The status and priority choices are literals of the columns' own Enum types, so a reader
+    # of the statement (to_dataframe) gets the categories from the types, not from spellings.
+    table = Task.__table__  # type: ignore[attr-defined]
+    columns = status_priority_counts().selected_columns
+    for name, enum in (("status", taskkit.Status), ("priority", taskkit.Priority)):
+        assert isinstance(columns[name].type, sa.Enum)
+        assert columns[name].type.enums == [m.value for m in enum] == table.c[name].type.enums
+    weekly = tasks_per_week().subquery()
+    for name in ("created", "completed"):
+        assert isinstance(weekly.c[name].type, sa.Integer)
+
+
+# ---------------------------------------------------------------------------------------------
+# The filters and the order, described once from the task table.
+
+
+def test_every_filter_is_a_keyword_of_both_select_tasks_and_any_of() -> None:
+    names = list(get_type_hints(TaskFilters))
+    assert names == list(FILTER_NAMES)
+    for function in (select_tasks, any_of):
+        parameters = inspect.signature(function).parameters
+        assert [n for n in parameters if n in names] == names
+        assert all(parameters[n].default is None for n in names)
+
+
+async def test_any_of_takes_every_filter_select_tasks_takes(office: AsyncSession) -> None:
+    await office.exec(update(Task).where(col(Task.id) == 4).values(key="HIVE-4"))
+    either = select_tasks(order_by="id").where(any_of(key="HIVE-4", priority="high"))
+    assert await ids(office, either) == [1, 3, 4, 6]
+
+
+@pytest.mark.parametrize("function", [select_tasks, any_of])
+def test_an_unknown_filter_is_refused_as_python_refuses_an_unknown_keyword(function: Any) -> None:
+    with pytest.raises(
+        TypeError, match=rf"{function.__name__}\(\) got an unexpected keyword argument 'statuss'"
+    ):
+        function(statuss="pending")
+
+
+def test_order_columns_are_the_task_table_s_columns_primary_key_first() -> None:
+    table = Task.__table__  # type: ignore[attr-defined]
+    assert ORDER_COLUMNS[0] == "id"
+    assert set(ORDER_COLUMNS) == {c.name for c in table.c} - {"key"}
+    assert list(ORDER_COLUMNS[1:]) == [c.name for c in table.c if c.name in ORDER_COLUMNS[1:]]
+
+
+async def test_a_session_reads_aggregate_choices_as_the_model_s_enums(db: AsyncSession) -> None:
+    rows = (await db.exec(status_priority_counts())).all()
+    assert [(r.status, r.priority) for r in rows[:2]] == [
+        (taskkit.Status.pending, taskkit.Priority.low),
+        (taskkit.Status.pending, taskkit.Priority.medium),
+    ]
+    assert all(type(r.status) is taskkit.Status for r in rows)

@@ -208,14 +208,15 @@ async def test_rows_created_after_a_seed_get_fresh_ids(engine):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"tasks": -1}, "tasks must be between 0 and 50,000,000, got -1"),
-        ({"tasks": 50_000_001}, "tasks must be between 0 and 50,000,000"),
-        ({"projects": -3}, "projects must be between 0"),
-        ({"workers": 10**9}, "workers must be between 0"),
-        ({"tasks": 1.5}, "tasks must be an integer, got 1.5"),
-        ({"tasks": "10"}, "tasks must be an integer, got '10'"),
-        ({"tasks": True}, "tasks must be an integer, got True"),
-        ({"seed": -1}, "seed must be an integer from 0"),
+        ({"tasks": -1}, "tasks must be an integer from 0 to 50,000,000; got -1"),
+        ({"tasks": 50_000_001}, "tasks must be an integer from 0 to 50,000,000; got 50000001"),
+        ({"projects": -3}, "projects must be an integer from 0 to"),
+        ({"workers": 10**9}, "workers must be an integer from 0 to"),
+        ({"tasks": 1.5}, r"tasks must be an integer from 0 to 50,000,000; got 1\.5"),
+        ({"tasks": "10"}, "tasks must be an integer from 0 to 50,000,000; got '10'"),
+        ({"tasks": True}, "tasks must be an integer from 0 to 50,000,000; got True"),
+        ({"seed": -1}, "seed must be an integer from 0 to 9,223,372,036,854,775,807; got -1"),
+        ({"seed": 2**63}, "seed must be an integer from 0 to 9,223,372,036,854,775,807"),
         ({"seed": "x"}, "seed must be an integer from 0"),
     ],
 )

@@ -27,10 +27,12 @@ async def explore(
     ``grid = await taskkit.explore(engine)`` fetches the first page and returns the widget;
     the last expression of a cell displays it. Pages come from the database one at a time by
     keyset pagination (the last page by the reversed order), never the whole result. Click a
-    header to sort (again for descending; the primary key breaks ties); the task view also
-    filters by status, priority, project, worker, created and completed dates and text,
-    through the same ``select_tasks(...)`` a user would write. The row count, and whether an
-    index serves the order, are worked out after each first page without holding pages back.
+    header to sort (again for descending; the primary key breaks ties). Filters by status,
+    priority, project, worker, created and completed dates and text are the conditions of the
+    same ``select_tasks(...)`` a user would write: the whole statement for the task view, its
+    WHERE added to ``stmt`` when ``stmt`` reads the task table (a statement without it has no
+    filters, and says so). The row count, and whether an index serves the order, are worked
+    out after each first page without holding pages back.
 
     ``grid.statement`` is the current select, ``grid.code`` the Python that builds it, and
     ``await grid.to_dataframe()`` reads every row of it. Without a kernel (nbconvert HTML, a
@@ -38,8 +40,8 @@ async def explore(
 
     Args:
         source: an engine, or a session (its engine is used; each page has its own session).
-        stmt: a ``select()`` to page through; filters then stay with the statement (add
-            ``.where()``), while sorting by a header still works.
+        stmt: a ``select()`` to page through; a header click sorts it by that column, and
+            the filters apply when it reads the task table.
         size: rows per page, 1 to 10,000.
 
     Raises:

@@ -8,12 +8,15 @@ rendered as static HTML without a browser.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import Table
+from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql.selectable import Join
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Priority, Status, Task
@@ -60,6 +63,17 @@ class View:
     def is_tasks(self) -> bool:
         return self.base is None
 
+    @property
+    def filterable(self) -> bool:
+        """Whether the filters apply: the task view, or a statement that reads the task table
+        (``select(Task)``, a few of its columns, a join with it), which the filters' conditions
+        are written against."""
+        made = self.__dict__.get("_filterable")
+        if made is None:
+            made = self.base is None or _reads_tasks(self.base)
+            object.__setattr__(self, "_filterable", made)
+        return bool(made)
+
     def statement(self) -> Select[Any]:
         """The select this view pages through (the same object each call: paging caches its
         plan per statement)."""
@@ -69,27 +83,69 @@ class View:
             object.__setattr__(self, "_statement", made)  # a cache on a frozen dataclass
         return made
 
+    def page_statement(self) -> Select[Any]:
+        """What the grid pages: :meth:`statement` selecting exactly the columns shown, in
+        their order, so that a page is plain rows rather than model objects (building a model
+        per row, then reading its attributes, cost more than the query). The same SQL runs;
+        the same object each call, as for :meth:`statement`."""
+        made = self.__dict__.get("_page_statement")
+        if made is None:
+            made = self._make_page_statement()
+            object.__setattr__(self, "_page_statement", made)
+        return made
+
+    def _make_page_statement(self) -> Select[Any]:
+        stmt = self.statement()
+        described = stmt.column_descriptions
+        entity = described[0].get("expr") if len(described) == 1 else None
+        if not isinstance(entity, type) or stmt._with_options:
+            return stmt  # rows already, or loader options that need the models
+        table = entity.__table__  # type: ignore[attr-defined]
+        columns = stmt.with_only_columns(*(table.c[name] for name in self.columns()))
+        # with_only_columns keeps SQLModel's SelectOfScalar class, whose results paging reads
+        # as one scalar a row: the same statement as SQLAlchemy's own Select gives rows.
+        rows: Select[Any] = Select.__new__(Select)
+        rows.__dict__.update(columns.__dict__)
+        if self.base is None:
+            # select_tasks' shape (one table, WHERE, ORDER BY) needs none of the ORM's compile
+            # step, which paging's FROM analysis (get_final_froms) would otherwise run in full
+            # for every new filter. A user's statement may join through relationships, which
+            # only the ORM's compile step resolves: it keeps it.
+            rows.__dict__.pop("_propagate_attrs", None)
+        return rows
+
     def _make_statement(self) -> Select[Any]:
         if self.base is None:
             return select_tasks(**self.filters, order_by=self.order or DEFAULT_ORDER)
+        stmt = self.base
+        if self.filters:
+            # select_tasks' own conditions (its WHERE), added to the user's statement.
+            stmt = stmt.where(select_tasks(**self.filters).whereclause)  # type: ignore[arg-type]
         if self.order is None:
-            return self.base
+            return stmt
         column = _selected(self.base, self.order.lstrip("-"))
         key = column.desc() if self.order.startswith("-") else column.asc()
-        return self.base.order_by(None).order_by(key)
+        return stmt.order_by(None).order_by(key)
 
     def code(self) -> str:
         """Python that builds :meth:`statement` (``stmt`` stands for the user's own select)."""
+        args = [f"{name}={self.filters[name]!r}" for name in FILTERS if name in self.filters]
         if self.base is None:
-            args = [f"{name}={self.filters[name]!r}" for name in FILTERS if name in self.filters]
             if self.order and self.order != DEFAULT_ORDER:
                 args.append(f"order_by={self.order!r}")
             return f"taskkit.select_tasks({', '.join(args)})"
+        code = "stmt"
+        if args:
+            code += f".where(taskkit.select_tasks({', '.join(args)}).whereclause)"
         if self.order is None:
-            return "stmt"
+            return code
         name = self.order.lstrip("-")
         direction = "desc" if self.order.startswith("-") else "asc"
-        return f"stmt.order_by(None).order_by(stmt.selected_columns[{name!r}].{direction}())"
+        return f"{code}.order_by(None).order_by(stmt.selected_columns[{name!r}].{direction}())"
+
+    def key(self) -> str:
+        """What tells two views apart: the same key, the same statement."""
+        return json.dumps([self.order, self.filters], sort_keys=True, default=repr)
 
     def columns(self) -> list[str]:
         if self.base is None:
@@ -120,10 +176,11 @@ class View:
 
     def filtered(self, filters: dict[str, Any]) -> View:
         """This view with ``filters`` (select_tasks arguments; empty values are dropped)."""
-        if self.base is not None:
+        if not self.filterable:
             raise InvalidArgumentError(
-                "filters apply to the task view (explore(engine) without a statement); "
-                "add .where(...) to your own statement instead"
+                "filters apply to statements that read the task table (select(Task), some of "
+                f"its columns, or a join with it); this one reads {_from_names(self.base)}: "
+                "add .where(...) to it instead"
             )
         unknown = sorted(set(filters) - set(FILTERS))
         if unknown:
@@ -147,6 +204,39 @@ class View:
         return view
 
 
+def _tables(stmt: Select[Any]) -> list[FromClause]:
+    """The tables and other items of ``stmt``'s FROM, joins taken apart."""
+    found: list[FromClause] = []
+
+    def walk(item: FromClause) -> None:
+        if isinstance(item, Join):
+            walk(item.left)
+            walk(item.right)
+        else:
+            found.append(item)
+
+    for item in stmt.get_final_froms():
+        walk(item)
+    return found
+
+
+def _reads_tasks(stmt: Select[Any]) -> bool:
+    # The task table itself: filters on an alias of it would name a second copy of the table.
+    # (The ORM hands back an annotated copy of the table, hence no identity test.)
+    table = Task.__table__  # type: ignore[attr-defined]
+    return any(
+        isinstance(item, Table) and item.key == table.key and item.metadata is table.metadata
+        for item in _tables(stmt)
+    )
+
+
+def _from_names(stmt: Select[Any] | None) -> str:
+    if stmt is None:
+        return "task"
+    names = [str(getattr(item, "name", None) or item) for item in _tables(stmt)]
+    return ", ".join(names) or "no table"
+
+
 def _selected(stmt: Select[Any], name: str) -> ColumnElement[Any]:
     for column in stmt.selected_columns:
         if column.key == name:
@@ -160,14 +250,19 @@ def _selected(stmt: Select[Any], name: str) -> ColumnElement[Any]:
 
 def cell(value: Any) -> str | None:
     """A value as the grid shows it: None stays None (shown as NULL), timestamps in UTC."""
+    kind = type(value)
+    if kind is str:  # the common cases first: a page has hundreds of cells
+        return value if len(value) <= _FULL_TEXT else value[: _FULL_TEXT - 1] + "\u2026"
+    if kind is int:
+        return str(value)
     if value is None:
         return None
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        if value.utcoffset() is not None:
+        if value.tzinfo is not UTC and value.utcoffset() is not None:
             value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(" ", "seconds")[:19]  # isoformat: a fifth of strftime's time
     text = str(value)
     return text if len(text) <= _FULL_TEXT else text[: _FULL_TEXT - 1] + "\u2026"
 
@@ -178,6 +273,13 @@ def row_cells(item: Any, columns: list[str]) -> list[str | None]:
         mapping = item._mapping
         return [cell(mapping.get(c)) for c in columns]
     return [cell(getattr(item, c, None)) for c in columns]
+
+
+def page_cells(items: list[Any], columns: list[str]) -> list[list[str | None]]:
+    """The cells of a page's items; rows of exactly the columns shown are read in order."""
+    if items and list(getattr(items[0], "_fields", ())) == columns:
+        return [[cell(v) for v in row] for row in items]
+    return [row_cells(item, columns) for item in items]
 
 
 def header(name: str, stmt: Select[Any] | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,21 @@ import traitlets
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
+from taskkit._checks import positive_int
 from taskkit._db import is_memory_sqlite, session
 from taskkit._errors import InvalidArgumentError, TaskkitError
-from taskkit._explore.view import CHOICES, FILTERS, View, header, row_cells, static_html
+from taskkit._explore.source import page_session
+from taskkit._explore.view import CHOICES, FILTERS, View, header, page_cells, static_html
 from taskkit._paging import MAX_PAGE_SIZE, Page, paginate
 from taskkit._paging.last import last_page
-from taskkit._query import check_select, count
+from taskkit._sql.select import check_select, count
 from taskkit._sql_view import explain, show_sql
 
 log = logging.getLogger("taskkit.explore")
 _STATIC = Path(__file__).parent / "static"
 _MOVES = ("first", "next", "prev", "last")
+_VIEWS_KEPT = 16
+_COUNT_AFTER_S = 0.02
 
 
 class Explorer(anywidget.AnyWidget):
@@ -55,15 +60,21 @@ class Explorer(anywidget.AnyWidget):
     plan = traitlets.Unicode("").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
+    # How many requests the kernel has answered: the browser shows "loading" from a click
+    # until the next answer arrives, so an answer is one message (rows, position, SQL, ...).
+    answered = traitlets.Int(0).tag(sync=True)
     code_text = traitlets.Unicode("").tag(sync=True)
     # The SQL panel is formatted only while it is open: formatting costs more than a page.
     sql_open = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, engine: AsyncEngine, view: View, size: int) -> None:
-        super().__init__(size=size, filterable=view.is_tasks, choices=CHOICES)
+        super().__init__(size=size, filterable=view.filterable, choices=CHOICES)
         self._engine = engine
         self._view = view
+        # Views met before, by their key: going back to one reuses its statement, whose
+        # paging plan, fingerprint and compiled SQL are cached as long as it lives.
+        self._views: OrderedDict[str, View] = OrderedDict({view.key(): view})
+        self._whole: set[str] = set()  # views whose plan reads or sorts the whole table
         self._page: Page[Any] | None = None
         self._from_end = False  # the page's place is counted from the last page
         self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
@@ -104,17 +115,17 @@ class Explorer(anywidget.AnyWidget):
         ``{"action": "size", "size": n}`` or ``{"action": "plan"}``.
         """
         async with self._lock:
-            self.busy = True
-            try:
-                await self._answer(content)
-                self.error = ""
-            except TaskkitError as exc:
-                self.error = str(exc)
-            except Exception as exc:  # shown in the grid: a kernel log is easy to miss
-                log.exception("explore request %r failed", content)
-                self.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                self.busy = False
+            with self.hold_sync():  # one message to the browser for the whole answer
+                try:
+                    await self._answer(content)
+                    self.error = ""
+                except TaskkitError as exc:
+                    self.error = str(exc)
+                except Exception as exc:  # shown in the grid: a kernel log is easy to miss
+                    log.exception("explore request %r failed", content)
+                    self.error = f"{type(exc).__name__}: {exc}"
+                finally:
+                    self.answered += 1
 
     async def settled(self) -> None:
         """Wait until the background work (row count, plan verdict) is done."""
@@ -155,6 +166,11 @@ class Explorer(anywidget.AnyWidget):
             )
 
     def _change(self, view: View) -> None:
+        key = view.key()
+        known = self._views.pop(key, None)
+        self._views[key] = view = known or view
+        while len(self._views) > _VIEWS_KEPT:
+            self._views.popitem(last=False)
         self._view = view
         self._describe_view()
 
@@ -164,8 +180,8 @@ class Explorer(anywidget.AnyWidget):
             where = "last" if page is not None and not page.has_next else "first"
         if where == "prev" and (page is None or page.prev_cursor is None):
             where = "first"
-        stmt = self.statement
-        async with session(self._engine) as s:
+        stmt = self._view.page_statement()
+        async with page_session(self._engine, inline=self._reads_inline()) as s:
             if where == "first":
                 page = await paginate(s, stmt, size=self.size)
                 self._from_end, self._place = False, 1
@@ -182,13 +198,17 @@ class Explorer(anywidget.AnyWidget):
                     self._from_end, self._place = False, 1
         self._page = page
         columns = self.columns
-        with self.hold_sync():  # one message to the browser for the whole page
-            self.rows = [row_cells(item, columns) for item in page.items]
-            self.has_prev, self.has_next = page.has_prev, page.has_next
-            self._show_sql()
-            self._describe_position()
+        self.rows = page_cells(page.items, columns)
+        self.has_prev, self.has_next = page.has_prev, page.has_next
+        self._show_sql()
+        self._describe_position()
         if self.total < 0 and self._background is None:
             self._start_background()
+
+    def _reads_inline(self) -> bool:
+        """Whether pages may be read in the kernel's thread (see ``explore.source``): not for
+        a text search, nor for a view whose plan reads or sorts the whole table."""
+        return "search" not in self._view.filters and self._view.key() not in self._whole
 
     @traitlets.observe("sql_open")
     def _sql_opened(self, _change: Any) -> None:
@@ -224,6 +244,9 @@ class Explorer(anywidget.AnyWidget):
     async def _count_and_judge(self, view: View) -> None:
         """Count the rows and say whether an index serves the order (after the page shows)."""
         try:
+            # Let the answer leave first: the kernel sends it from another thread, which the
+            # count's Python work would otherwise compete with for the interpreter.
+            await asyncio.sleep(_COUNT_AFTER_S)
             if self._one_connection:
                 async with self._lock:
                     await self._judge_and_count(view)
@@ -240,6 +263,8 @@ class Explorer(anywidget.AnyWidget):
         # Results for a view the user has since left are dropped (the task is also cancelled).
         stmt = view.statement()
         plan = await explain(self._engine, stmt.limit(self.size + 1))
+        if plan.full_scan or plan.temp_sort:
+            self._whole.add(view.key())
         if view is not self._view:
             return
         self.notice = (
@@ -284,11 +309,7 @@ class Explorer(anywidget.AnyWidget):
 
 
 def _check_size(size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidArgumentError(
-            f"size must be an integer from 1 to {MAX_PAGE_SIZE:,}; got {size!r}"
-        )
-    return size
+    return positive_int("size", size, high=MAX_PAGE_SIZE)
 
 
 async def open_grid(source: Any, stmt: Select[Any] | None, *, size: int) -> Explorer:

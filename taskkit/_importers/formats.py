@@ -70,12 +70,16 @@ class Format:
     columns: dict[str, str]  # source column -> taskkit field (several sources: first present)
     status: dict[str, str] = field(default_factory=dict)
     priority: dict[str, str] = field(default_factory=dict)
-    separator: str | None = None  # workers in one cell; "json": a JSON list of names
+    # Workers in one cell: a separator; "json": a JSON list of names; "json or ,": a JSON list,
+    # else names joined by commas.
+    separator: str | None = None
     status_category: str | None = None  # e.g. Jira's To Do / In Progress / Done
     completed_from_date: bool = False  # no status column: completed when completed_at is set
     merge_rows: bool = False  # one row per assignee: rows sharing a key are one task
     prepare: Callable[[Raw], Raw] | None = None  # JSON documents to rows
     also_reads: tuple[str, ...] = ()  # columns used by prepare or the category
+    formula_quote: bool = False  # text cells starting with '= '+ '- '@ had a quote added
+    note: Callable[[pa.Table], str] | None = None  # what the summary should say about the file
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Converted:
     refusals: list[Refusal] = field(default_factory=list)
     merged: int = 0  # rows folded into the row before with the same key
     rows: int = 0  # rows read from the source
+    notes: list[str] = field(default_factory=list)
 
 
 def _has(*names: str) -> Callable[[Raw], bool]:
@@ -192,6 +197,19 @@ def _trello_json(raw: Raw) -> Raw:
     return Raw(table=table, header=list(table.column_names), kind="rows")
 
 
+def _plane_clock(table: pa.Table) -> str:
+    """Plane's own exporter writes times on a 12-hour clock without AM/PM (``%I``)."""
+    if "created_at" not in table.column_names:
+        return ""
+    rfc = pc.match_substring_regex(table.column("created_at"), r"^[A-Za-z]{3}, \d")
+    if not pc.any(rfc).as_py():
+        return ""
+    return (
+        "Plane writes times of day on a 12-hour clock without AM/PM (its exporter's %I): "
+        "times after noon were read 12 hours early; dates are exact"
+    )
+
+
 # --- the formats ----------------------------------------------------------------------------
 
 FORMATS: dict[str, Format] = {
@@ -251,7 +269,8 @@ FORMATS: dict[str, Format] = {
         separator="json",
         also_reads=("number", "url"),
     ),
-    # Asana's project export (prescottbreeden/my-task-buddy src/types/Asana.type.ts): Task ID,
+    # Asana's project export (prescottbreeden/my-task-buddy src/types/Asana.type.ts; linear/linear
+    # packages/import/src/importers/asanaCsv/AsanaCsvImporter.ts, Priority High/Med/Low): Task ID,
     # Created At, Completed At, Last Modified, Name, Section/Column, Assignee, Notes, Projects.
     # No status column: a Completed At date means completed. Some exports repeat a task once
     # per assignee: rows with the same Task ID are one task with several workers.
@@ -269,18 +288,26 @@ FORMATS: dict[str, Format] = {
             "Projects": "project",
             "Priority": "priority",
         },
-        priority=_PRIORITIES,
+        priority={**_PRIORITIES, "med": "medium"},  # High / Med / Low (linear/linear's importer)
         completed_from_date=True,
         merge_rows=True,
         separator=",",
     ),
-    # Linear's workspace CSV export: ID (ENG-123), Team, Title, Description, Status, Priority
-    # (No priority / Urgent / High / Medium / Low), Project, Assignee, Labels, Created,
-    # Updated, Completed, Canceled.
+    # Linear's CSV export (Settings > Import / Export > Export CSV). The header is the one
+    # Linear's own importer of that file reads and tests (linear/linear
+    # packages/import/src/importers/linearCsv/LinearCsvImporter.ts and its
+    # _tests/LinearCsvImporter.test.ts): Id, Team, Title, Description, Status, Estimate,
+    # Priority (No priority / Urgent / High / Medium / Low), Project, Creator, Assignee (one
+    # name), Labels, Cycle ..., Created, Updated, Started, Completed, Canceled, Archived,
+    # Blocks, Blocked By. Text that could read as a formula gets a leading ' (stripped).
+    # Canceled and Duplicate issues are closed: completed, as GitHub's closed ones are.
     "linear": Format(
         name="linear",
-        detect=_has("ID", "Team", "Title", "Status"),
+        detect=lambda raw: (
+            _has("Team", "Title", "Status")(raw) and ("Id" in raw.header or "ID" in raw.header)
+        ),
         columns={
+            "Id": "key",
             "ID": "key",
             "Title": "title",
             "Description": "description",
@@ -292,30 +319,50 @@ FORMATS: dict[str, Format] = {
             "Updated": "updated_at",
             "Completed": "completed_at",
         },
-        status=_statuses(("unstarted",)),
+        status=_statuses(("unstarted",), (), ("canceled", "cancelled", "duplicate")),
         priority={**_PRIORITIES, "no priority": "medium"},
+        formula_quote=True,
     ),
-    # Plane's issue export (CSV): ID (WEB-12), Project, Name, Description, State, Priority
-    # (urgent/high/medium/low/none), Assignee as a JSON list, Created At / Updated At /
-    # Completed At in the form "Sun, 20 Apr 2025 10:17:06 UTC+0000".
+    # Plane's work item export, in the two shapes found:
+    # * the CSV that Linear's Plane importer reads (linear/linear
+    #   packages/import/src/importers/planeCsv/__tests__/sample.csv): Identifier, Name,
+    #   State Name, Priority, Assignees as a JSON list, ISO 8601 times, Project Name;
+    # * Plane's own exporter (makeplane/plane apps/api/plane/utils/exporters/schemas/issue.py
+    #   and formatters.py; before that apiserver/plane/bgtasks/export_task.py): ID, Project,
+    #   Name, Description, State, Priority, Assignees joined by ", " in CSV (a JSON list in its
+    #   JSON export), times written with strftime("%a, %d %b %Y %I:%M:%S %Z%z"), e.g.
+    #   "Sun, 20 Apr 2025 10:17:06 UTC+0000": a 12-hour clock without AM/PM, said in the
+    #   summary. Priority urgent/high/medium/low/none; Cancelled is a closed state.
     "plane": Format(
         name="plane",
-        detect=_has("ID", "Name", "State", "Priority"),
+        detect=lambda raw: (
+            (
+                _has("Name", "Priority")(raw)
+                and ("State" in raw.header or "State Name" in raw.header)
+                and ("ID" in raw.header or "Identifier" in raw.header)
+            )
+            or _json_list_with("ID", "Name", "State")(raw)
+        ),
         columns={
+            "Identifier": "key",
             "ID": "key",
             "Name": "title",
             "Description": "description",
+            "State Name": "status",
             "State": "status",
             "Priority": "priority",
+            "Project Name": "project",
             "Project": "project",
+            "Assignees": "workers",
             "Assignee": "workers",
             "Created At": "created_at",
             "Updated At": "updated_at",
             "Completed At": "completed_at",
         },
-        status=_statuses(),
+        status=_statuses((), (), ("cancelled", "canceled")),
         priority={**_PRIORITIES, "none": "medium"},
-        separator="json",
+        separator="json or ,",
+        note=_plane_clock,
     ),
     # A Trello board's JSON export (menu > Print, export and share > Export as JSON): cards
     # with idList, idMembers and closed; lists and members by id. A card's list is its status:
@@ -411,6 +458,10 @@ def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = F
     columns: dict[str, pa.ChunkedArray] = {
         target: _blank_as_null(table.column(source)) for target, source in sources.items()
     }
+    if fmt.formula_quote:
+        for name in ("title", "description"):
+            if name in columns:
+                columns[name] = pc.replace_substring_regex(columns[name], r"^'([+\-=@])", r"\1")
     columns["status"] = _status(table, fmt, mapping, columns, out)
     if "priority" in columns:
         columns["priority"] = _values(
@@ -422,6 +473,8 @@ def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = F
     columns["row"] = pa.chunked_array([pa.array(np.arange(1, n + 1), pa.int64())])
     out.table = pa.table({name: columns[name] for name in (*FIELDS, "row") if name in columns})
     out.rows = n
+    if fmt.note is not None and (note := fmt.note(out.table)):
+        out.notes.append(note)
     if fmt.merge_rows and "key" in columns:
         out.table, out.merged = _merge(out.table)
     # Counted after merging: one per task. Refused values are null too, but they are listed
@@ -513,7 +566,7 @@ def _values(
 
 def _workers(column: pa.ChunkedArray, separator: str | None) -> pa.ChunkedArray:
     """Worker cells as names joined by WORKER_SEPARATOR."""
-    if separator == "json":
+    if separator in ("json", "json or ,"):
         values: list[str | None] = []
         for cell in column.to_pylist():
             if cell is None:
@@ -522,7 +575,8 @@ def _workers(column: pa.ChunkedArray, separator: str | None) -> pa.ChunkedArray:
             try:
                 names = json.loads(cell)
             except json.JSONDecodeError:
-                names = [cell]
+                # "json or ,": a JSON list, or names joined by ", " (Plane's CSV and JSON)
+                names = cell.split(",") if separator == "json or ," else [cell]
             if isinstance(names, str):
                 names = [names]
             if isinstance(names, list):

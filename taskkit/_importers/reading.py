@@ -14,14 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from taskkit._errors import InvalidArgumentError, LoadError
+from taskkit._importers.readahead import MAX_COLUMNS, SAMPLE, arrow_csv, delimiter_of, take
 
 __all__ = ["Raw", "read_file", "read_frame", "unique_names"]
-
-DELIMITERS = (",", ";", "\t")
-SAMPLE = 1 << 16
 
 
 @dataclass
@@ -89,13 +86,6 @@ def _not_utf8(path: Path, data: bytes | None = None) -> str:
     return ""
 
 
-def _delimiter(first_line: str) -> str:
-    """The separator of the header line: the one of ``, ; tab`` that splits it most."""
-    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: the first, a comma
-    return best if counts[best] > 1 else ","
-
-
 def _read_csv(
     path: Path, head: bytes, select: Callable[[list[str]], set[str]] | None = None
 ) -> Raw:
@@ -105,7 +95,7 @@ def _read_csv(
         raise LoadError(
             f"{str(path)!r} has no header line: expected column names, at least 'title'"
         )
-    delimiter = _delimiter(first_line)
+    delimiter = delimiter_of(first_line)
     guess = [h.strip() for h in next(csv.reader([first_line], delimiter=delimiter), [])]
     positions: list[int] | None = None
     if select is not None and guess:
@@ -129,24 +119,15 @@ def _read_csv(
 
 
 def _arrow_csv(path: Path, delimiter: str, positions: list[int] | None) -> pa.Table:
-    try:
-        # The header is read by Arrow as a data row (generated names): every column is then
-        # text by position, whatever the names (repeated ones, a BOM before the first).
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys((f"f{i}" for i in range(4096)), pa.string()),
-                strings_can_be_null=False,  # an empty cell is "", turned into None per column
-                include_columns=None if positions is None else [f"f{i}" for i in positions],
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        reason = _not_utf8(path) or str(exc).strip().splitlines()[0]
-        raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {reason}") from None
-    if table.num_columns > 4096:
-        raise LoadError(f"{str(path)!r} has more than 4,096 columns")
+    table = take(path, delimiter, positions)  # read ahead while the command started
+    if table is None:
+        try:
+            table = arrow_csv(path, delimiter, positions)
+        except pa.ArrowInvalid as exc:
+            reason = _not_utf8(path) or str(exc).strip().splitlines()[0]
+            raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {reason}") from None
+    if table.num_columns > MAX_COLUMNS:
+        raise LoadError(f"{str(path)!r} has more than {MAX_COLUMNS:,} columns")
     return table
 
 

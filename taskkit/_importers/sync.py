@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._bulk import Batch, Existing
+from taskkit._bulk import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL, Batch, Existing
+from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._models import Task, TaskWorkerLink
-from taskkit._sqlite_writer import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL
 
 __all__ = ["CURRENT_COLUMNS", "KeyedFactory", "known_keys", "write_keyed"]
 
@@ -105,7 +105,7 @@ async def write_keyed(
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3")):
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = what_went_wrong(exc, engine.url)
             raise BulkWriteError(
                 f"the database refused the write, nothing was stored: {reason}"
             ) from exc

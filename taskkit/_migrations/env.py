@@ -21,7 +21,7 @@ from sqlmodel import SQLModel
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskkit._db import connect, database_url
-from taskkit._migrate import migration_transaction
+from taskkit._migrate.transaction import migration_transaction
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -12,24 +12,21 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from taskkit._checks import positive_int
 from taskkit._db import reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint
 from taskkit._paging.page import Page, T
 from taskkit._paging.plan import _Plan, _plan
 from taskkit._paging.seek import _seek_parts
-from taskkit._query import count
+from taskkit._sql.select import count
 
 #: The largest page size paginate, paginate_offset and pages accept.
 MAX_PAGE_SIZE = 10_000
 
 
 def _check_size(size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidArgumentError(
-            f"size must be an integer from 1 to {MAX_PAGE_SIZE:,}; got {size!r}"
-        )
-    return size
+    return positive_int("size", size, high=MAX_PAGE_SIZE)
 
 
 def _dialect(session: AsyncSession) -> Dialect:
@@ -255,8 +252,7 @@ async def paginate_offset(
         InvalidArgumentError: a bad ``page`` or ``size``, or a statement that cannot be paged.
     """
     size = _check_size(size)
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise InvalidArgumentError(f"page must be an integer from 1; got {page!r}")
+    page = positive_int("page", page)
     plan = _plan(stmt)
     async with reading(session):
         total = await count(session, stmt)

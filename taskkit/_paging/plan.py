@@ -19,7 +19,7 @@ from sqlalchemy.sql.operators import asc_op, desc_op, nulls_first_op, nulls_last
 from sqlalchemy.sql.selectable import Alias, Join
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._query import check_select
+from taskkit._sql.select import check_select
 
 # Where each database puts NULLs when ORDER BY does not say: as the smallest value (first
 # ascending, last descending) or as the largest. SQL leaves it to the implementation.
@@ -111,11 +111,13 @@ def _flat_froms(froms: Sequence[FromClause]) -> list[FromClause]:
 
 def _walk_froms(stmt: Select[Any]) -> tuple[list[ColumnElement[Any]], bool, bool]:
     """Primary-key columns of FROM's tables, whether every FROM item had one, any outer join."""
-    froms = stmt.get_final_froms()
+    froms = stmt.get_final_froms()  # a full compile of the statement: call it no more than needed
     # The ORM builds some FROM items anew at each compile (the anonymous alias of a many-to-many
     # relationship's link table): a column of one would name a second copy of the table, a
-    # cartesian product. The statement's own items are the same objects in a second compile.
-    own = {id(item) for item in _flat_froms(stmt.get_final_froms())}
+    # cartesian product. The statement's own items are the same objects in a second compile;
+    # a statement without the ORM's compile step has no others.
+    again = stmt.get_final_froms() if stmt._propagate_attrs else froms
+    own = {id(item) for item in _flat_froms(again)}
     keys: list[ColumnElement[Any]] = []
     known, outer = True, False
 

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from taskkit._db import connect, is_memory_sqlite, ping, redact
+from taskkit._db import connect, is_memory_sqlite, ping
+from taskkit._db_errors import shown_url
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
 from taskkit._migrate import VERSION_TABLE, ensure_schema, history
 from taskkit._models import Task
@@ -29,10 +30,6 @@ _SEED_HINT = (
     "`taskkit report --seed` fills it with the synthetic dataset (10,000 tasks); "
     "`taskkit import FILE.csv --db URL` loads your own tasks"
 )
-
-
-def _shown(url: str) -> str:
-    return redact(make_url(url).render_as_string(hide_password=True))
 
 
 def _other_tables(names: Iterable[str]) -> list[str]:
@@ -116,7 +113,7 @@ async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
             return None  # only read from here on
         if others:
             raise DatabaseNotEmptyError(
-                f"{_shown(url)} holds tables that are not taskkit's ({', '.join(others)}) "
+                f"{shown_url(url)} holds tables that are not taskkit's ({', '.join(others)}) "
                 f"{'and no taskkit tasks' if not tasks else 'and an older taskkit schema'}: "
                 "taskkit report will not add tables or data to it; nothing was written. "
                 "Point --db at a database of taskkit's own (an empty one and --seed, or "
@@ -127,7 +124,7 @@ async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
             return None
         if not may_seed:
             raise NotFoundError(
-                f"{_shown(url)} has no tasks to report on; nothing was written. {_SEED_HINT}"
+                f"{shown_url(url)} has no tasks to report on; nothing was written. {_SEED_HINT}"
             )
         await ensure_schema(engine)
         return await seed(engine, progress=False)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._db import redact
+from taskkit._db_errors import shown_url
 from taskkit._migrate import current
 from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from taskkit._report.parameters import ReportParameters
@@ -34,11 +35,6 @@ def generated_at() -> datetime:
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC)
     return datetime.now(UTC)
-
-
-def shown_url(engine: AsyncEngine) -> str:
-    """The engine's URL with any password hidden, whole."""
-    return redact(engine.url.render_as_string(hide_password=True))
 
 
 def equivalent_command(parameters: ReportParameters, database: str | None) -> str:
@@ -89,7 +85,7 @@ async def provenance(
     data: str,
 ) -> dict[str, str]:
     """What the report was computed from, item by item (see the module's description)."""
-    database = shown_url(engine)
+    database = shown_url(engine.url)
     facts = await _database_facts(engine)
     shown = {
         "command": redact(command) if command else equivalent_command(parameters, database),

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from taskkit._checks import one_of
 from taskkit._db import connect, database_url
 from taskkit._errors import ConfigurationError, InvalidArgumentError
 from taskkit._report.data import check_project
@@ -116,8 +117,7 @@ def run_report(
     from taskkit._report.present import title
     from taskkit._report.provenance import generated_at
 
-    if to not in FORMATS:
-        raise InvalidArgumentError(f"report format must be one of {', '.join(FORMATS)}; got {to!r}")
+    one_of("report format", to, FORMATS)
     source = notebook or find_notebook()
     if not source.is_file():
         raise ConfigurationError(f"the report notebook {str(source)!r} is missing")

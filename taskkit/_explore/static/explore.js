@@ -20,7 +20,12 @@ function render({ model, el }) {
   const root = h("div", { class: "tk-explore" });
   el.append(root);
 
+  // "loading" shows from a click until the kernel's answer (one message: rows, position,
+  // SQL and the count of answers) arrives; the kernel sends nothing before it.
+  let pending = 0;
   const send = (msg) => {
+    pending += 1;
+    drawBar();
     model.send(msg);
   };
   const button = (action, label, title) =>
@@ -154,7 +159,7 @@ function render({ model, el }) {
   }
 
   function drawBar() {
-    const isBusy = model.get("busy");
+    const isBusy = pending > 0;
     moves.first.disabled = isBusy || !model.get("has_prev");
     moves.prev.disabled = isBusy || !model.get("has_prev");
     moves.next.disabled = isBusy || !model.get("has_next");
@@ -182,9 +187,16 @@ function render({ model, el }) {
   drawBar();
   drawText();
   if (model.get("filterable")) showFilters();
-  const on = (names, fn) => names.forEach((name) => model.on("change:" + name, fn));
+  // One answer changes several traits at once: each part is drawn once, after all of them.
+  const dirty = new Set();
+  const later = (fn) => () => {
+    if (dirty.size === 0) queueMicrotask(() => { const fns = [...dirty]; dirty.clear(); fns.forEach((f) => f()); });
+    dirty.add(fn);
+  };
+  const on = (names, fn) => names.forEach((name) => model.on("change:" + name, later(fn)));
+  model.on("change:answered", () => { pending = Math.max(0, pending - 1); });
   on(["rows", "columns", "headers", "order", "sortable"], drawTable);
-  on(["busy", "has_prev", "has_next", "position", "total"], drawBar);
+  on(["answered", "has_prev", "has_next", "position", "total"], drawBar);
   on(["error", "notice", "sql", "plan", "code_text"], drawText);
   if (model.get("filterable")) on(["filters"], showFilters);
   return () => root.remove();

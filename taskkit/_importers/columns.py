@@ -1,0 +1,136 @@
+"""The columns with rules of their own: tracker keys (unique in the file), worker lists
+(split, trimmed, each name checked once), task ids, and timestamps (Arrow's ISO 8601 parser
+when it can, else the export date forms of :mod:`taskkit._importers.dates`)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import ValidationError
+
+from taskkit._importers.checks import (
+    ADAPTERS,
+    DEFAULT_OPTIONS,
+    Checker,
+    Options,
+    reason_of,
+    shown,
+    text_column,
+)
+from taskkit._importers.dates import parse_dates
+from taskkit._importers.formats import WORKER_SEPARATOR
+
+__all__ = [
+    "Links",
+    "check_ids",
+    "check_keys",
+    "check_timestamps",
+    "check_workers",
+    "iso_timestamps",
+]
+
+
+def check_timestamps(
+    table: pa.Table, name: str, check: Checker, options: Options = DEFAULT_OPTIONS
+) -> pd.Series:
+    column = text_column(table, name)
+    fast = iso_timestamps(column) if options.tz == "UTC" else None
+    if fast is not None:
+        return fast.to_pandas().astype("datetime64[us, UTC]")
+    parsed = parse_dates(column.to_pandas(), order=options.date_order, tz=options.tz)
+    for value, rows in parsed.bad.items():
+        check.flag(
+            rows, name, f"{shown(value)} is not a date and time taskkit reads",
+            "e.g. 2025-03-01T09:30:00Z, 17/Feb/22 11:02 AM, 06-09-2024 13:55",
+        )  # fmt: skip
+    for value, rows in parsed.ambiguous.items():
+        check.flag(
+            rows, name, f"{shown(value)} could be day-month or month-day",
+            "pass --dayfirst or --monthfirst (date_order='dayfirst' or 'monthfirst')",
+        )  # fmt: skip
+    check.naive += parsed.naive
+    return parsed.values
+
+
+def iso_timestamps(text: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Arrow's ISO 8601 parser (several times faster than pandas') when every value is plain
+    ISO 8601 at microsecond precision, all without an offset (taken as UTC) or all with one;
+    ``None`` otherwise, and pandas parses the column and names each bad value."""
+    for target in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
+        try:
+            parsed = pc.cast(text, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return parsed if target.tz else pc.assume_timezone(parsed, "UTC")
+    return None
+
+
+def check_keys(table: pa.Table, check: Checker) -> pa.Array:
+    """Each row's tracker key (checked like TaskCreate.key); a key twice in the file is
+    refused: it cannot say which row is the task."""
+    keys = check.present(text_column(table, "key"), "key", ADAPTERS["key"])
+    given = keys.drop_null()
+    if len(pc.unique(given)) == len(given):  # no key twice: nothing to look for
+        return keys
+    series = pd.Series(keys.to_pylist(), dtype=object)
+    repeated = series.notna() & series.duplicated(keep=False)
+    for value, rows in series[repeated].groupby(series[repeated], sort=False).groups.items():
+        check.flag(
+            np.asarray(rows), "key", f"{shown(value)} names several rows",
+            "each key names one task: remove the repeated rows",
+        )  # fmt: skip
+    return keys
+
+
+@dataclass
+class Links:
+    """Each row's worker names, flattened: ``names[i]`` is named by row ``rows[i]``; rows in
+    order, a name at most once per row."""
+
+    rows: np.ndarray  # int64 row positions, ascending
+    names: pa.Array  # strings
+
+
+def check_workers(table: pa.Table, check: Checker) -> Links:
+    """Split the ``workers`` cells (names joined by the format's separator, each trimmed) and
+    check each distinct name."""
+    if "workers" not in table.column_names:
+        return Links(np.zeros(0, np.int64), pa.array([], pa.string()))
+    lists = pc.split_pattern(text_column(table, "workers").combine_chunks(), WORKER_SEPARATOR)
+    names = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    pairs = pd.DataFrame({"row": rows, "name": names.to_pandas()})
+    pairs = pairs[(pairs["name"] != "") & ~pairs.duplicated()]  # "a; ;a" names one worker
+    links = Links(pairs["row"].to_numpy(), pa.array(pairs["name"], pa.string()))
+    encoded = links.names.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    for code, name in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            ADAPTERS["worker"].validate_python(name)
+        except ValidationError as exc:
+            check.flag(
+                np.unique(links.rows[codes == code]),
+                "workers",
+                f"{reason_of(exc)} (got {shown(name)})",
+            )
+    return links
+
+
+def check_ids(table: pa.Table, check: Checker) -> pd.Series:
+    if "id" not in table.column_names:
+        n = table.num_rows  # all missing
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
+    text = text_column(table, "id").to_pandas()
+    numbers = pd.to_numeric(text, errors="coerce")
+    whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers >= 1) & (numbers < 2**63)
+    for row in np.flatnonzero((text.notna() & ~whole).to_numpy()):
+        check.flag(
+            np.array([row]), "id", f"must be a positive integer (got {shown(text.iloc[row])})"
+        )
+    ids = numbers.where(whole).astype("Int64")
+    repeated = ids.notna() & ids.duplicated(keep=False)
+    for value, rows in ids[repeated].groupby(ids[repeated], sort=False).groups.items():
+        check.flag(np.asarray(rows), "id", f"{value} names several rows")
+    return ids

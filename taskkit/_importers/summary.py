@@ -1,0 +1,103 @@
+"""What an import reports: each bad value (:class:`RowProblem`), the summary of what was
+stored, ignored, filled in or skipped (:class:`LoadSummary`), and the grouped listing of
+problems that refusals and summaries print."""
+
+from dataclasses import dataclass, field
+
+__all__ = ["SHOWN_PROBLEMS", "SHOWN_ROWS", "LoadSummary", "RowProblem", "listing", "row_count"]
+
+SHOWN_PROBLEMS = 20  # distinct (field, value) groups listed; each with its count and rows
+SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad value: the data row (1 = first row after the header), field and reason."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What :func:`load_tasks` stored, and what it read, ignored, filled in or skipped."""
+
+    tasks: int  # new tasks
+    projects_created: int
+    workers_created: int
+    links: int
+    seconds: float
+    skipped: list[RowProblem] = field(default_factory=list)
+    updated: int = 0  # tasks with a known key whose values changed
+    unchanged: int = 0  # tasks with a known key, same values
+    format: str = "taskkit"
+    detected: bool = False
+    ignored: list[str] = field(default_factory=list)  # source columns nobody mapped
+    filled: dict[str, str] = field(default_factory=dict)  # field -> what was filled in
+    notes: list[str] = field(default_factory=list)  # time zone, merged rows, truncations
+
+    @property
+    def skipped_rows(self) -> list[int]:
+        return sorted({p.row for p in self.skipped})
+
+    def __str__(self) -> str:
+        how = "detected" if self.detected else "as asked"
+        text = (
+            f"format: {self.format} ({how})\n"
+            f"loaded {self.tasks:,} tasks ({self.projects_created:,} new projects, "
+            f"{self.workers_created:,} new workers, {self.links:,} assignments) "
+            f"in {self.seconds:.1f} s"
+        )
+        if self.updated or self.unchanged:
+            text += (
+                f"\nby key: {self.tasks:,} new, {self.updated:,} updated, "
+                f"{self.unchanged:,} unchanged"
+            )
+        for name, what in self.filled.items():
+            text += f"\nfilled in: {name}: {what}"
+        for note in self.notes:
+            text += f"\nnote: {note}"
+        if self.ignored:
+            text += f"\nignored {len(self.ignored)} column(s) nobody mapped: " + ", ".join(
+                repr(c) for c in self.ignored
+            )
+        if self.skipped:
+            text += f"\nskipped {len(self.skipped_rows):,} bad rows:\n" + listing(self.skipped)
+        return text
+
+
+def listing(problems: list[RowProblem], hints: dict[str, str] | None = None) -> str:
+    """Problems grouped by field and value: ``status: 'Blocked' (6 rows: 7, 9, 12, ...),
+    'Analyzing' (1 row: 15); map them with ...``, one line per field."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    for p in problems:
+        groups.setdefault(p.field, {}).setdefault(p.reason, []).append(p.row)
+    lines = []
+    shown = 0
+    for name, reasons in groups.items():
+        parts = []
+        for reason, rows in reasons.items():
+            if shown >= SHOWN_PROBLEMS:
+                break
+            rows = sorted(set(rows))
+            listed = ", ".join(map(str, rows[:SHOWN_ROWS])) + (
+                ", ..." if len(rows) > SHOWN_ROWS else ""
+            )
+            parts.append(f"{reason} ({len(rows):,} row{'s' if len(rows) > 1 else ''}: {listed})")
+            shown += 1
+        more = len(reasons) - len(parts)
+        line = (
+            f"  {name}: " + ", ".join(parts) + (f", and {more:,} more values" if more > 0 else "")
+        )
+        if hints and hints.get(name):
+            line += f"; {hints[name]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def row_count(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"

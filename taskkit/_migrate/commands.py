@@ -1,0 +1,329 @@
+"""The migration commands (``taskkit db ...``, ``taskkit init``): upgrade, downgrade, stamp,
+current, check, ensure_schema, run through taskkit's engine.
+
+``DATABASE_URL`` and ``--db`` work as everywhere else: every function takes an engine made by
+:func:`taskkit.connect`. Each command runs in one transaction
+(:func:`~taskkit._migrate.transaction.migration_transaction`); Alembic's own sync API is
+reached with ``AsyncConnection.run_sync``.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskkit._db import describe_database, ping, read_connection
+from taskkit._db_errors import database_error
+from taskkit._errors import MigrationError, TaskkitError
+from taskkit._migrate import revisions
+from taskkit._migrate.drift import schema_differences
+from taskkit._migrate.revisions import (
+    VERSION_TABLE,
+    check_revision_argument,
+    history,
+    known_revisions,
+    run_alembic,
+    script_directory,
+)
+from taskkit._migrate.transaction import migration_transaction
+
+__all__ = [
+    "check",
+    "current",
+    "downgrade",
+    "ensure_schema",
+    "stamp",
+    "upgrade",
+]
+
+T = TypeVar("T")
+
+_STAMP_HINT = (
+    "`taskkit db check` compares its tables with the models; if they match, "
+    "`taskkit db stamp head` records it as up to date (if it matches an older revision, "
+    "stamp that one and then run `taskkit db upgrade`)"
+)
+
+
+@dataclass(frozen=True)
+class _State:
+    revision: str | None  # what alembic_version records (None: no row, or no table)
+    taskkit_tables: list[str]  # taskkit's tables that exist
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API.
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
+    """Upgrade the database to ``revision``, running every revision on the way.
+
+    Args:
+        engine: an engine from :func:`taskkit.connect`.
+        revision: a revision id (or unique prefix), ``head``, or a relative step like ``+1``.
+
+    Returns:
+        The revision the database is at afterwards.
+
+    Raises:
+        MigrationError: ``revision`` is unknown; the database has taskkit tables but no
+            recorded revision (created outside migrations); it is at a revision this taskkit
+            does not know; or a revision failed. In every case nothing was changed.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    check_revision_argument(revision)
+
+    def work(conn: Connection) -> str | None:
+        _require_managed(conn, engine, doing=f"upgrade to {revision!r}")
+        run_alembic(conn, lambda cfg: command.upgrade(cfg, revision))
+        return _state(conn).revision
+
+    return await _write(engine, work, doing=f"upgrade to {revision!r}")
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> str | None:
+    """Downgrade the database to ``revision`` (``base`` removes every taskkit table).
+
+    Downgrading drops what the later revisions created, with the data in it.
+
+    Args:
+        engine: an engine from :func:`taskkit.connect`.
+        revision: a revision id (or unique prefix), ``base``, or a relative step like ``-1``.
+
+    Returns:
+        The revision the database is at afterwards (``None`` at base).
+
+    Raises:
+        MigrationError: ``revision`` is unknown or not below the current one; the database
+            has no recorded revision; or a revision failed. In every case nothing was changed.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    check_revision_argument(revision)
+
+    def work(conn: Connection) -> str | None:
+        state = _require_managed(conn, engine, doing=f"downgrade to {revision!r}")
+        if state.revision is None:
+            raise MigrationError(
+                f"cannot downgrade {_where(engine)} to {revision!r}: it has no recorded "
+                "revision, so there is nothing to downgrade"
+            )
+        run_alembic(conn, lambda cfg: command.downgrade(cfg, revision))
+        return _state(conn).revision
+
+    return await _write(engine, work, doing=f"downgrade to {revision!r}")
+
+
+async def stamp(engine: AsyncEngine, revision: str) -> None:
+    """Record ``revision`` in ``alembic_version`` without running any migration.
+
+    For a database created outside migrations (``create_db_and_tables``): stamping ``head``
+    first checks that its tables match the models and refuses otherwise. Stamping any other
+    revision is not checked: it is your statement that the schema is that revision's.
+
+    Raises:
+        MigrationError: ``revision`` is unknown, or ``head`` was asked for and the schema
+            differs from the models (the differences are listed). Nothing was changed.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    check_revision_argument(revision)
+    script = script_directory()
+
+    def work(conn: Connection) -> None:
+        state = _state(conn)
+        _require_known(state, engine)
+        targets = {s.revision for s in script.get_revisions(revision) if s is not None}
+        if targets and targets == set(script.get_heads()):
+            differences = schema_differences(conn)
+            if differences:
+                raise MigrationError(
+                    f"cannot stamp {_where(engine)} as {revision!r}: its schema differs from "
+                    f"the models: {'; '.join(differences)}"
+                )
+        run_alembic(conn, lambda cfg: command.stamp(cfg, revision, purge=True))
+
+    await _write(engine, work, doing=f"stamp {revision!r}")
+
+
+async def current(engine: AsyncEngine) -> str | None:
+    """The revision recorded in the database, or ``None`` if none is.
+
+    ``None`` means an empty database, one downgraded to base, or one created outside
+    migrations (:func:`check` tells these apart).
+
+    Raises:
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    return (await _read(engine, _state)).revision
+
+
+async def check(engine: AsyncEngine) -> None:
+    """Check that the database is at head and its schema is what the models declare.
+
+    Compares tables, columns (types and nullability), indexes, unique constraints, foreign keys
+    (Alembic's autogenerate comparison), plus CHECK constraints (which autogenerate skips): by
+    name, and by definition (on PostgreSQL through a temporary table that is rolled back).
+    Changes nothing.
+
+    Raises:
+        MigrationError: the database is behind head, has no recorded revision, is at a revision
+            this taskkit does not know, or its schema differs from the models (drift); the
+            message lists the differences and what to run.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    head = script_directory().get_current_head()
+
+    def work(conn: Connection) -> None:
+        state = _state(conn)
+        _require_known(state, engine)
+        if state.revision is None:
+            if not state.taskkit_tables:
+                raise MigrationError(
+                    f"{_where(engine)} has no taskkit tables: run `taskkit db upgrade`"
+                )
+            differences = schema_differences(conn)
+            raise MigrationError(
+                f"{_where(engine)} has taskkit tables but no recorded revision (created "
+                "outside migrations); "
+                + (
+                    f"its schema differs from the models: {'; '.join(differences)}"
+                    if differences
+                    else "its schema matches the models: run `taskkit db stamp head`"
+                )
+            )
+        if state.revision != head:
+            raise MigrationError(
+                f"{_where(engine)} is at revision {state.revision}, head is {head}: "
+                "run `taskkit db upgrade`"
+            )
+        differences = schema_differences(conn)
+        if differences:
+            raise MigrationError(
+                f"{_where(engine)} differs from the models (a change without a revision, or "
+                f"one made by hand): {'; '.join(differences)}"
+            )
+
+    await _read(engine, work)
+
+
+async def ensure_schema(engine: AsyncEngine) -> str:
+    """Bring the database to head: create the schema if it is empty, upgrade it if it is older.
+
+    What ``taskkit init`` (and any command that creates a database) calls, so that every
+    database taskkit makes can be upgraded later. A database already at head is only read.
+
+    Returns:
+        The head revision.
+
+    Raises:
+        MigrationError: the database has taskkit tables but no recorded revision (created
+            outside migrations, e.g. by ``create_db_and_tables``): the message says how to
+            adopt it; or it is at a revision this taskkit does not know; or a revision
+            failed. Nothing was changed.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    head = script_directory().get_current_head()
+    assert head is not None  # taskkit ships at least one revision
+    if (await current(engine)) == head:
+        return head
+    await upgrade(engine, "head")
+    return head
+
+
+async def _write(engine: AsyncEngine, work: Callable[[Connection], T], *, doing: str) -> T:
+    await ping(engine)
+    with _as_migration_error(engine, doing=doing):
+        async with migration_transaction(engine) as conn:
+            return await conn.run_sync(work)
+
+
+async def _read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    await ping(engine)
+    with _as_migration_error(engine, doing="read the schema"):
+        async with read_connection(engine) as conn:
+            return await conn.run_sync(work)
+
+
+@contextmanager
+def _as_migration_error(engine: AsyncEngine, *, doing: str) -> Iterator[None]:
+    """Turn Alembic's and the driver's errors into one-line MigrationErrors, password hidden."""
+    try:
+        yield
+    except TaskkitError:
+        raise
+    except (CommandError, RevisionError) as exc:
+        raise database_error(
+            MigrationError, f"cannot {doing} on", engine.url, exc, then=f"; {known_revisions()}"
+        ) from None
+    except Exception as exc:
+        # A database error, or a bug in a revision: either way the transaction was rolled back.
+        failed = _failing_revision(exc)
+        where = f" in revision {failed}" if failed else ""
+        raise database_error(
+            MigrationError,
+            f"{doing} failed{where} on",
+            engine.url,
+            exc,
+            named=True,
+            then="; rolled back, the database is unchanged",
+        ) from exc
+
+
+def _failing_revision(exc: BaseException) -> str | None:
+    """The revision whose ``upgrade()``/``downgrade()`` raised ``exc``, from its traceback."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if Path(frame.f_code.co_filename).parent == revisions.SCRIPT_LOCATION / "versions":
+            found = frame.f_globals.get("revision", found)
+        tb = tb.tb_next
+    return found
+
+
+def _where(engine: AsyncEngine) -> str:
+    return describe_database(engine.url)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the database's state (sync: runs inside run_sync).
+
+
+def _state(conn: Connection) -> _State:
+    tables = set(inspect(conn).get_table_names())
+    revision = None
+    if VERSION_TABLE in tables:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    return _State(revision, sorted(tables & set(SQLModel.metadata.tables)))
+
+
+def _require_known(state: _State, engine: AsyncEngine) -> None:
+    if state.revision is not None and state.revision not in {r.id for r in history()}:
+        raise MigrationError(
+            f"{_where(engine)} is at revision {state.revision!r}, which this version of "
+            f"taskkit does not know (a newer taskkit or another project migrated it); "
+            f"{known_revisions()}"
+        )
+
+
+def _require_managed(conn: Connection, engine: AsyncEngine, *, doing: str) -> _State:
+    state = _state(conn)
+    _require_known(state, engine)
+    if state.revision is None and state.taskkit_tables:
+        raise MigrationError(
+            f"cannot {doing}: {_where(engine)} has taskkit tables "
+            f"({', '.join(state.taskkit_tables)}) but no recorded revision in "
+            f"{VERSION_TABLE}, so it was created outside migrations (e.g. by "
+            f"create_db_and_tables); nothing was changed. {_STAMP_HINT}"
+        )
+    return state

@@ -1,0 +1,45 @@
+"""Read-only work on an engine goes through one helper (taskkit._db.read_connection): on SQLite
+it neither takes nor waits for the write lock, and it never keeps what it did."""
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+import taskkit
+import taskkit._migrate as migrate
+from taskkit._db import read_connection
+from taskkit._models import Task
+from taskkit._ownership import database_contents
+
+
+async def test_reading_ends_in_a_rollback(engine: AsyncEngine):
+    await taskkit.create_db_and_tables(engine)
+    async with read_connection(engine) as conn:
+        await conn.execute(text("INSERT INTO project (name) VALUES ('kept?')"))
+    async with read_connection(engine) as conn:
+        assert (await conn.scalar(text("SELECT count(*) FROM project"))) == 0
+
+
+async def test_readers_do_not_wait_for_a_sqlite_writer(tmp_path: Path):
+    path = tmp_path / "busy.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await migrate.upgrade(engine)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock until the end of the test
+    writer.execute("INSERT INTO project (name) VALUES ('uncommitted')")
+    try:
+        # Each would wait for the busy timeout (30 s) and fail had it begun IMMEDIATE.
+        async with read_connection(engine) as conn:
+            assert (await conn.scalar(text("SELECT count(*) FROM project"))) == 0
+        assert await migrate.current(engine) is not None
+        await migrate.check(engine)
+        assert "task" in (await database_contents(engine)).tables
+        plan = await taskkit.explain(engine, select(Task))
+        assert plan.lines
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        await engine.dispose()
