@@ -16,7 +16,7 @@ from taskkit._frames.constants import DEFAULT_CHUNKSIZE, RELATED
 # Argument checks.
 
 
-def _check_stmt(stmt: Any) -> SelectBase:
+def check_stmt(stmt: Any) -> SelectBase:
     if isinstance(stmt, SelectBase):
         return stmt
     if isinstance(stmt, str):
@@ -34,13 +34,13 @@ def _check_stmt(stmt: Any) -> SelectBase:
     raise InvalidArgumentError(f"stmt must be a select() (or union of selects), got {got}")
 
 
-def _check_chunksize(chunksize: Any) -> int:
+def check_chunksize(chunksize: Any) -> int:
     if chunksize is None:
         return DEFAULT_CHUNKSIZE
     return positive_int("chunksize", chunksize, note=f"(or None for {DEFAULT_CHUNKSIZE:,})")
 
 
-def _check_related(related: Any) -> tuple[str, ...]:
+def check_related(related: Any) -> tuple[str, ...]:
     if isinstance(related, str):
         related = (related,)
     try:

@@ -13,13 +13,13 @@ import pyarrow.compute as pc
 
 from taskkit._errors import InvalidDataError
 from taskkit._frames.lists import id_lists
-from taskkit._frames.specs import _Spec
+from taskkit._frames.specs import Spec
 
 # ---------------------------------------------------------------------------------------------
 # Raw column -> final Arrow array (shared by both readers, which is what keeps them identical).
 
 
-def _bad_values(spec: _Spec, raw: pa.Array, bad: pa.Array, allowed: str) -> InvalidDataError:
+def _bad_values(spec: Spec, raw: pa.Array, bad: pa.Array, allowed: str) -> InvalidDataError:
     values = pc.unique(raw.filter(bad)).to_pylist()[:5]
     shown = ", ".join(repr(v) for v in values)
     return InvalidDataError(
@@ -29,7 +29,7 @@ def _bad_values(spec: _Spec, raw: pa.Array, bad: pa.Array, allowed: str) -> Inva
     )
 
 
-def _parse_timestamps(spec: _Spec, raw: pa.Array) -> pa.Array:
+def _parse_timestamps(spec: Spec, raw: pa.Array) -> pa.Array:
     """Text timestamps (SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff', UTC) -> timestamp[us]."""
     target = pa.timestamp("us", spec.tz)
     try:
@@ -66,7 +66,7 @@ def _owned(result: pa.Array, raw: pa.Array) -> pa.Array:
     return result
 
 
-def _finish(spec: _Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> pa.Array:
+def finish(spec: Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> pa.Array:
     """Turn a column as a driver returned it into the final Arrow array of ``spec``.
 
     Args:
@@ -126,8 +126,8 @@ def _finish(spec: _Spec, raw: pa.Array, null_flags: pa.Array | None = None) -> p
     return result
 
 
-def _raw_from_python(spec: _Spec, values: Sequence[Any]) -> pa.Array:
-    """A column of Python values (the SQLAlchemy reader) as the raw Arrow array _finish reads."""
+def raw_from_python(spec: Spec, values: Sequence[Any]) -> pa.Array:
+    """A column of Python values (the SQLAlchemy reader) as the raw Arrow array finish reads."""
     try:
         if spec.kind == "float":
             return pa.array([None if v is None else float(v) for v in values], pa.float64())
@@ -152,7 +152,7 @@ _NUMPY_TYPES = {
 _NAT = np.iinfo(np.int64).min
 
 
-class _Column:
+class Column:
     """One result column being collected batch by batch, in the memory layout of its dtype.
 
     Numeric columns (ints, floats, booleans, timestamps, category codes) go straight into one
@@ -163,7 +163,7 @@ class _Column:
     can also be handed over finished, as its pandas array (``ready``).
     """
 
-    def __init__(self, spec: _Spec) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.n = 0
         self.ready: Any = None
@@ -176,7 +176,7 @@ class _Column:
         self.mask = np.empty(0, np.bool_) if masked else None
 
     @classmethod
-    def ready_made(cls, spec: _Spec, array: Any) -> _Column:
+    def ready_made(cls, spec: Spec, array: Any) -> Column:
         """A column whose pandas array (of ``spec``'s dtype) is already built."""
         column = cls(spec)
         column.ready = array
@@ -246,7 +246,7 @@ class _Column:
         if spec.kind == "bool":
             return pd.arrays.BooleanArray(values, mask)
         if spec.kind == "category":
-            return pd.Categorical.from_codes(values, dtype=_categorical_dtype(spec.categories))
+            return pd.Categorical.from_codes(values, dtype=categorical_dtype(spec.categories))
         if spec.kind == "datetime":
             # Microseconds since the epoch in UTC: the aware dtype reads them as UTC instants.
             dtype = pd.DatetimeTZDtype("us", spec.tz) if spec.tz else np.dtype("M8[us]")
@@ -257,7 +257,7 @@ class _Column:
 
 
 @functools.lru_cache(maxsize=64)
-def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+def categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
     # Building a CategoricalDtype validates its categories: a tenth of a millisecond that a
     # small read would pay per column. Dtypes are immutable, so one can be shared.
     return pd.CategoricalDtype(list(categories), ordered=True)
@@ -270,7 +270,7 @@ def _column_index(names: tuple[str, ...]) -> pd.Index:
     return pd.Index(list(names))
 
 
-def _frame(columns: list[_Column]) -> pd.DataFrame:
+def build_frame(columns: list[Column]) -> pd.DataFrame:
     n = len(columns[0]) if columns else 0
     if not columns:
         return pd.DataFrame({}, index=pd.RangeIndex(n))

@@ -18,11 +18,11 @@ from sqlalchemy.sql.elements import (
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.columns import _Column, _finish, _frame, _raw_from_python
-from taskkit._frames.specs import Kind, _enum_values, _Spec, _specs
+from taskkit._frames.columns import Column, build_frame, finish, raw_from_python
+from taskkit._frames.specs import Kind, Spec, enum_values, specs_of
 
 
-def _annotation_spec(name: str, annotation: Any) -> _Spec:
+def _annotation_spec(name: str, annotation: Any) -> Spec:
     """The spec of a pydantic field (non-table models such as TaskRead)."""
     args = typing.get_args(annotation)
     nullable = typing.get_origin(annotation) in (typing.Union, types.UnionType) and (
@@ -31,29 +31,29 @@ def _annotation_spec(name: str, annotation: Any) -> _Spec:
     if nullable:
         rest = [a for a in args if a is not type(None)]
         annotation = rest[0] if len(rest) == 1 else object
-    categories = _enum_values(annotation)
+    categories = enum_values(annotation)
     if categories is not None:
-        return _Spec(name, "category", nullable, categories)
+        return Spec(name, "category", nullable, categories)
     kinds: list[tuple[type, Kind]] = [
         (bool, "bool"), (int, "int"), (float, "float"), (dt.datetime, "datetime"),
         (dt.timedelta, "timedelta"), (str, "text"),
     ]  # fmt: skip
     for python_type, kind in kinds:
         if isinstance(annotation, type) and issubclass(annotation, python_type):
-            return _Spec(name, kind, nullable)
-    return _Spec(name, "object", nullable)
+            return Spec(name, kind, nullable)
+    return Spec(name, "object", nullable)
 
 
-def _value_spec(name: str, values: Sequence[Any]) -> _Spec:
+def _value_spec(name: str, values: Sequence[Any]) -> Spec:
     """The spec of a column known only by its values (rows whose statement is unknown)."""
     present = [v for v in values if v is not None]
     nullable = len(present) < len(values)
     if not present:
-        return _Spec(name, "object", nullable)
+        return Spec(name, "object", nullable)
     return _annotation_spec(name, type(present[0]) | None if nullable else type(present[0]))
 
 
-def _row_specs(row: Row[Any]) -> list[_Spec] | None:
+def _row_specs(row: Row[Any]) -> list[Spec] | None:
     """Specs of a Row from the columns its result remembers (SQLAlchemy keeps them per row)."""
     try:
         keymap = row._parent._keymap
@@ -63,7 +63,7 @@ def _row_specs(row: Row[Any]) -> list[_Spec] | None:
                 by_index.setdefault(record[0], key)
         if len(by_index) != len(row):
             return None
-        return _specs(sa.select(*(by_index[i].label(n) for i, n in enumerate(row._fields))))
+        return specs_of(sa.select(*(by_index[i].label(n) for i, n in enumerate(row._fields))))
     except Exception:  # the metadata is SQLAlchemy's own business; fall back to the values
         return None
 
@@ -110,14 +110,14 @@ def models_to_frame(items: Iterable[Any], model: Any = None) -> pd.DataFrame:
 
     getters: list[Callable[[Any], Any]]
     if isinstance(model, SelectBase):
-        specs = _specs(model)
+        specs = specs_of(model)
         getters = [lambda r, i=i: r[i] for i in range(len(specs))]  # type: ignore[misc]
         kind: type = Row
     elif isinstance(model, type) and issubclass(model, BaseModel):
         kind = model
         table = getattr(model, "__table__", None)
         if isinstance(table, sa.Table):
-            specs = _specs(sa.select(model))
+            specs = specs_of(sa.select(model))
             mapper = sa.inspect(model)
             keys = [mapper.get_property_by_column(table.c[s.name]).key for s in specs]
             getters = [lambda obj, k=k: _loaded(obj, k) for k in keys]  # type: ignore[misc]
@@ -142,16 +142,16 @@ def models_to_frame(items: Iterable[Any], model: Any = None) -> pd.DataFrame:
                 f"items[{position}] is a {type(item).__name__}, expected {kind.__name__} like "
                 "the others"
             )
-    columns: list[_Column] = []
+    columns: list[Column] = []
     for spec, get in zip(specs, getters, strict=True):
         values = [get(item) for item in rows]
-        column = _Column(spec)
+        column = Column(spec)
         if spec.kind == "object":
             column.append(values)
         else:
-            column.append(_finish(spec, _raw_from_python(spec, values)))
+            column.append(finish(spec, raw_from_python(spec, values)))
         columns.append(column)
-    return _frame(columns)
+    return build_frame(columns)
 
 
 def _loaded(obj: Any, key: str) -> Any:

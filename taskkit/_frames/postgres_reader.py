@@ -10,15 +10,20 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from taskkit._db import redact
-from taskkit._frames.columns import _Column
-from taskkit._frames.queries import _finish_batch, _Query
-from taskkit._frames.readers import _compile, _FastReaderFailed, _opened_in_thread, _ThreadedReader
+from taskkit._frames.columns import Column
+from taskkit._frames.queries import Query, finish_batch
+from taskkit._frames.readers import (
+    FastReaderFailed,
+    ThreadedReader,
+    compile_statement,
+    opened_in_thread,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
 
-class _PostgresReader(_ThreadedReader):
+class PostgresReader(ThreadedReader):
     """ADBC's PostgreSQL driver (COPY in binary, straight into Arrow), in this process."""
 
     name = "adbc-postgresql"
@@ -32,9 +37,9 @@ class _PostgresReader(_ThreadedReader):
 
     async def open(self) -> None:
         try:
-            self.conn = await _opened_in_thread(self._connect, lambda conn: conn.close())
+            self.conn = await opened_in_thread(self._connect, lambda conn: conn.close())
         except Exception as exc:
-            raise _FastReaderFailed(redact(str(exc))) from exc
+            raise FastReaderFailed(redact(str(exc))) from exc
 
     def _connect(self) -> Any:
         import adbc_driver_postgresql.dbapi as adbc_pg
@@ -58,12 +63,12 @@ class _PostgresReader(_ThreadedReader):
                 cursor.adbc_cancel()
 
     def _fetch_sync(
-        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
-    ) -> list[_Column]:
+        self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[Column]:
         import adbc_driver_manager
 
-        out = [_Column(spec) for spec in query.specs]
-        sql, params = _compile(query.stmt, self.dialect, literals=True)
+        out = [Column(spec) for spec in query.specs]
+        sql, params = compile_statement(query.stmt, self.dialect, literals=True)
         cursor = self._cursor = self.conn.cursor()
         try:
             # PostgreSQL batches by size, not rows: aim at about chunksize rows.
@@ -78,12 +83,12 @@ class _PostgresReader(_ThreadedReader):
                     batch = reader.read_next_batch()
                 except StopIteration:
                     break
-                for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
+                for column, array in zip(out, finish_batch(query, batch.columns), strict=True):
                     column.append(array)
                 if on_rows:
                     on_rows(batch.num_rows)
         except (adbc_driver_manager.Error, pa.ArrowException, OSError) as exc:
-            raise _FastReaderFailed(redact(str(exc))) from exc
+            raise FastReaderFailed(redact(str(exc))) from exc
         finally:
             self._cursor = None
             cursor.close()

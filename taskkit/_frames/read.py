@@ -14,14 +14,20 @@ from sqlalchemy.sql.selectable import SelectBase
 from taskkit._checks import one_of
 from taskkit._db import SQLITE_BEGIN_OPTION, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
-from taskkit._frames.checks import _check_chunksize, _check_related, _check_stmt
-from taskkit._frames.columns import _frame
+from taskkit._frames.checks import check_chunksize, check_related, check_stmt
+from taskkit._frames.columns import build_frame
 from taskkit._frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
 from taskkit._frames.from_models import models_to_frame
-from taskkit._frames.readers import _FastReaderFailed, _SQLAlchemyReader
-from taskkit._frames.related import _related_column
-from taskkit._frames.source import _connect, _fast_reader, _open_fast_reader, _resolve, _Source
-from taskkit._frames.specs import _Spec, cached_specs
+from taskkit._frames.readers import FastReaderFailed, SQLAlchemyReader
+from taskkit._frames.related import related_column
+from taskkit._frames.source import (
+    Source,
+    fast_reader,
+    open_connection,
+    open_fast_reader,
+    resolve_source,
+)
+from taskkit._frames.specs import Spec, cached_specs
 from taskkit._frames.sqlite3_reader import SQLite3Reader, TooManyRows
 from taskkit._progress import progress_bar, wants_progress
 
@@ -36,7 +42,7 @@ log = logging.getLogger("taskkit.frames")
 async def _run(
     reader: Any,
     stmt: SelectBase,
-    specs: list[_Spec],
+    specs: list[Spec],
     related: tuple[str, ...],
     chunksize: int,
     progress: bool | None,
@@ -53,9 +59,9 @@ async def _run(
     finally:
         if bar is not None:
             bar.close()
-    extra = [await _related_column(reader, r, columns, chunksize) for r in related]
+    extra = [await related_column(reader, r, columns, chunksize) for r in related]
     log.debug("read %s column(s) through %s", len(specs), reader.name)
-    return _frame(columns + extra)
+    return build_frame(columns + extra)
 
 
 async def to_dataframe(
@@ -127,9 +133,9 @@ async def to_dataframe(
         raise InvalidArgumentError(
             f"stmt is required with a {type(source).__name__} source, e.g. select(Task)"
         )
-    stmt = _check_stmt(stmt)
-    names = _check_related(related)
-    rows = _check_chunksize(chunksize)
+    stmt = check_stmt(stmt)
+    names = check_related(related)
+    rows = check_chunksize(chunksize)
     if progress not in (None, True, False):
         raise InvalidArgumentError(f"progress must be True, False or None, got {progress!r}")
     one_of("reader", reader, READERS)
@@ -140,10 +146,8 @@ async def to_dataframe(
             f"related would add {', '.join(clash)}, which stmt already selects; label it "
             "otherwise or leave the related name out"
         )
-    where = await _resolve(source)
-    fast = where.why_not_fast or (
-        _fast_reader(where.engine, specs) if where.engine else "no engine"
-    )
+    where = await resolve_source(source)
+    fast = where.why_not_fast or (fast_reader(where.engine, specs) if where.engine else "no engine")
     if reader == "adbc" and isinstance(fast, str):
         raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
@@ -154,13 +158,13 @@ async def to_dataframe(
             if frame is not None:
                 return frame
         try:
-            adbc = await _open_fast_reader(where.engine, *fast)
-        except _FastReaderFailed as exc:
+            adbc = await open_fast_reader(where.engine, *fast)
+        except FastReaderFailed as exc:
             adbc, failure = None, exc
         if adbc is not None:
             try:
                 return await _run(adbc, stmt, specs, names, rows, progress)
-            except _FastReaderFailed as exc:
+            except FastReaderFailed as exc:
                 failure = exc
             finally:
                 await adbc.close()
@@ -180,7 +184,7 @@ async def _read_small(
     engine: AsyncEngine,
     path: str,
     stmt: SelectBase,
-    specs: list[_Spec],
+    specs: list[Spec],
     related: tuple[str, ...],
     chunksize: int,
 ) -> pd.DataFrame | None:
@@ -199,22 +203,22 @@ async def _read_small(
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.
         return await _run(reader, stmt, specs, related, chunksize, progress=False)
-    except (TooManyRows, _FastReaderFailed):
+    except (TooManyRows, FastReaderFailed):
         return None
     finally:
         await reader.close()
 
 
 async def _run_sqlalchemy(
-    where: _Source,
+    where: Source,
     stmt: SelectBase,
-    specs: list[_Spec],
+    specs: list[Spec],
     related: tuple[str, ...],
     chunksize: int,
     progress: bool | None,
 ) -> pd.DataFrame:
     async def run(conn: AsyncConnection) -> pd.DataFrame:
-        reader = _SQLAlchemyReader(conn, sqlite=conn.dialect.name == "sqlite")
+        reader = SQLAlchemyReader(conn, sqlite=conn.dialect.name == "sqlite")
         return await _run(reader, stmt, specs, related, chunksize, progress)
 
     conn = where.conn
@@ -238,7 +242,9 @@ async def _run_sqlalchemy(
                 await where.end()
     assert where.engine is not None
     # A read should not queue behind SQLite writers (taskkit begins with IMMEDIATE for them).
-    conn = await _connect(where.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}))
+    conn = await open_connection(
+        where.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    )
     try:
         return await run(conn)
     finally:

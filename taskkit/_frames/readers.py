@@ -15,10 +15,10 @@ from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._frames.columns import _Column, _finish, _raw_from_python
+from taskkit._frames.columns import Column, finish, raw_from_python
 from taskkit._frames.constants import DEFAULT_CHUNKSIZE
-from taskkit._frames.queries import _categories_as_text, _plain_query, _Query, _sqlite_raw_query
-from taskkit._frames.specs import _Spec
+from taskkit._frames.queries import Query, categories_as_text, plain_query, sqlite_raw_query
+from taskkit._frames.specs import Spec
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # Readers: each runs a statement and returns finished chunks per column.
 
 
-class _SQLAlchemyReader:
+class SQLAlchemyReader:
     """Reads through an AsyncConnection (the engine's own driver), in chunks."""
 
     name = "sqlalchemy"
@@ -37,19 +37,19 @@ class _SQLAlchemyReader:
         self.conn = conn
         self.sqlite = sqlite
 
-    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
+    def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
         if self.sqlite:
-            return _sqlite_raw_query(stmt, specs, flag_nulls=False)
-        return _categories_as_text(stmt, specs)
+            return sqlite_raw_query(stmt, specs, flag_nulls=False)
+        return categories_as_text(stmt, specs)
 
     async def count(self, stmt: SelectBase) -> int:
         total = await self.conn.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
         return int(total or 0)
 
     async def fetch(
-        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
-    ) -> list[_Column]:
-        out = [_Column(spec) for spec in query.specs]
+        self, query: Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[Column]:
+        out = [Column(spec) for spec in query.specs]
         result = await self.conn.stream(query.stmt)
         async for rows in result.partitions(chunksize):
             columns = list(zip(*rows, strict=True))
@@ -58,19 +58,21 @@ class _SQLAlchemyReader:
                 if spec.kind == "object":
                     column.append(list(columns[v]))
                     continue
-                raw = _raw_from_python(spec, columns[v])
+                raw = raw_from_python(spec, columns[v])
                 flags = None if f is None else pa.array(columns[f], pa.int64())
-                column.append(_finish(spec, raw, flags))
+                column.append(finish(spec, raw, flags))
             if on_rows:
                 on_rows(len(rows))
         return out
 
 
-class _FastReaderFailed(Exception):
+class FastReaderFailed(Exception):
     """The ADBC driver failed; the SQLAlchemy reader takes over (or, if asked for, it is raised)."""
 
 
-def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str, list[Any]]:
+def compile_statement(
+    stmt: SelectBase, dialect: Dialect, *, literals: bool
+) -> tuple[str, list[Any]]:
     """SQL text and positional parameters for an ADBC driver.
 
     With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
@@ -94,7 +96,7 @@ def _compile(stmt: SelectBase, dialect: Dialect, *, literals: bool) -> tuple[str
     return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
 
 
-async def _opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]) -> Any:
+async def opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]) -> Any:
     """``open_()`` in a worker thread; if the caller is cancelled meanwhile, what it opened is
     closed once the thread is done (a thread cannot be interrupted)."""
     task = asyncio.ensure_future(asyncio.to_thread(open_))
@@ -106,7 +108,7 @@ async def _opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any
         raise
 
 
-class _ThreadedReader:
+class ThreadedReader:
     """A fast reader: its blocking driver runs in a worker thread, the event loop stays free."""
 
     name = "adbc"
@@ -115,12 +117,12 @@ class _ThreadedReader:
         self.dialect = dialect
         self.cancelled = threading.Event()
 
-    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
-        return _plain_query(stmt, specs)
+    def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
+        return plain_query(stmt, specs)
 
     def _fetch_sync(
-        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
-    ) -> list[_Column]:
+        self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[Column]:
         raise NotImplementedError
 
     async def open(self) -> None:
@@ -133,8 +135,8 @@ class _ThreadedReader:
         """Stop a running fetch from the event loop's thread (it is being cancelled)."""
 
     async def fetch(
-        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
-    ) -> list[_Column]:
+        self, query: Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[Column]:
         task = asyncio.ensure_future(asyncio.to_thread(self._fetch_sync, query, chunksize, on_rows))
         try:
             return await asyncio.shield(task)
@@ -150,7 +152,7 @@ class _ThreadedReader:
     async def count(self, stmt: SelectBase) -> int:
         query = self.query(
             sa.select(sa.func.count().label("n")).select_from(stmt.subquery()),
-            [_Spec("n", "int", nullable=False)],
+            [Spec("n", "int", nullable=False)],
         )
         (column,) = await self.fetch(query, chunksize=DEFAULT_CHUNKSIZE)
         return int(column.values[0]) if column.n and column.values is not None else 0

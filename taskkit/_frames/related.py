@@ -11,16 +11,16 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.columns import _Column
+from taskkit._frames.columns import Column
 from taskkit._frames.constants import IN_LIST_MAX, RELATED
-from taskkit._frames.specs import _Spec, cached_specs
+from taskkit._frames.specs import Spec, cached_specs
 from taskkit._models import Project, TaskWorkerLink
 
 # ---------------------------------------------------------------------------------------------
 # related=: columns from the project and worker tables, looked up by the ids in the frame.
 
 
-def _column_of(columns: list[_Column], origin: tuple[str, str], related: str) -> pa.Array:
+def _column_of(columns: list[Column], origin: tuple[str, str], related: str) -> pa.Array:
     for column in columns:
         if origin in column.spec.origin:
             return column.arrow().cast(pa.int64())
@@ -40,16 +40,14 @@ async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: in
     return [column.arrow() for column in columns]
 
 
-async def _related_column(
-    reader: Any, name: str, columns: list[_Column], chunksize: int
-) -> _Column:
+async def related_column(reader: Any, name: str, columns: list[Column], chunksize: int) -> Column:
     if name == "project":
         ids = _column_of(columns, ("task", "project_id"), name)
         project_ids, names = await _lookup(
             reader, sa.select(col(Project.id), col(Project.name)), Project.id, ids, chunksize
         )
         found = pc.index_in(ids, value_set=project_ids)
-        column = _Column(_Spec(RELATED[name], "text"))
+        column = Column(Spec(RELATED[name], "text"))
         column.append(names.take(found))
         return column
     ids = _column_of(columns, ("task", "id"), name)
@@ -75,6 +73,6 @@ async def _related_column(
     # Row i's workers are workers[first[i] : first[i] + lengths[i]], laid end to end.
     take = np.repeat(first - offsets[:-1], lengths) + np.arange(offsets[-1])
     values = workers.take(pa.array(take, pa.int64())).cast(pa.string())
-    column = _Column(_Spec(RELATED[name], "list", nullable=False))
+    column = Column(Spec(RELATED[name], "list", nullable=False))
     column.append(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values))
     return column

@@ -13,17 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
 from taskkit._db import SQLITE_BEGIN_OPTION, is_memory_sqlite, postgres_connect_timeout
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.postgres_reader import _PostgresReader
-from taskkit._frames.readers import _ThreadedReader
-from taskkit._frames.specs import _FAST_KINDS, _Spec
-from taskkit._frames.sqlite_reader import _SQLiteReader
+from taskkit._frames.postgres_reader import PostgresReader
+from taskkit._frames.readers import ThreadedReader
+from taskkit._frames.specs import FAST_KINDS, Spec
+from taskkit._frames.sqlite_reader import SQLiteReader
 
 # ---------------------------------------------------------------------------------------------
 # Where to read from, and with which reader.
 
 
 @dataclass
-class _Source:
+class Source:
     """Where a read goes: an engine (either reader), or a connection to read through."""
 
     engine: AsyncEngine | None = None
@@ -36,7 +36,7 @@ class _Source:
     why_not_fast: str | None = None
 
 
-async def _resolve(source: Any) -> _Source:
+async def resolve_source(source: Any) -> Source:
     """Decide what a source reads through.
 
     A session or connection inside a transaction may hold writes that no other connection can
@@ -47,15 +47,15 @@ async def _resolve(source: Any) -> _Source:
     if isinstance(source, SAAsyncSession):
         pending = bool(source.new or source.dirty or source.deleted)
         if not source.in_transaction() and not pending and isinstance(source.bind, AsyncEngine):
-            return _Source(engine=source.bind)
+            return Source(engine=source.bind)
         if not source.in_transaction() and not pending:  # bound otherwise: read through it
             conn = await source.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-            return _Source(
+            return Source(
                 conn=conn, end=source.commit, why_not_fast="the session is not bound to an engine"
             )
         if pending and source.autoflush:
             await source.flush()  # what session.exec() would do first
-        return _Source(
+        return Source(
             conn=await source.connection(),
             why_not_fast="the session has uncommitted changes or an open transaction, which "
             "only its own connection can see",
@@ -68,14 +68,14 @@ async def _resolve(source: Any) -> _Source:
                 "engine, or a session"
             )
         if source.in_transaction():
-            return _Source(
+            return Source(
                 conn=source,
                 why_not_fast="the connection is inside a transaction, whose uncommitted writes "
                 "only it can see",
             )
-        return _Source(engine=source.engine, conn=source, idle=True)
+        return Source(engine=source.engine, conn=source, idle=True)
     if isinstance(source, AsyncEngine):
-        return _Source(engine=source)
+        return Source(engine=source)
     raise InvalidArgumentError(
         f"source must be an AsyncEngine, AsyncConnection or AsyncSession (or a list of model "
         f"instances, without stmt), got {type(source).__name__}; taskkit.connect() makes an "
@@ -83,9 +83,9 @@ async def _resolve(source: Any) -> _Source:
     )
 
 
-def _fast_reader(engine: AsyncEngine, specs: list[_Spec]) -> tuple[str, str] | str:
+def fast_reader(engine: AsyncEngine, specs: list[Spec]) -> tuple[str, str] | str:
     """``(reader name, location)`` when the fast reader can serve, else the reason it cannot."""
-    slow = [s.name for s in specs if s.kind not in _FAST_KINDS]
+    slow = [s.name for s in specs if s.kind not in FAST_KINDS]
     if slow:
         return f"column(s) {', '.join(slow)} have types only SQLAlchemy converts"
     url = engine.url
@@ -120,7 +120,7 @@ def _libpq_uri(engine: AsyncEngine) -> str:
     return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
-async def _connect(engine: AsyncEngine) -> AsyncConnection:
+async def open_connection(engine: AsyncEngine) -> AsyncConnection:
     """``engine.connect()``; a database that cannot be reached is a DatabaseUnavailableError."""
     try:
         return await engine.connect()
@@ -131,19 +131,19 @@ async def _connect(engine: AsyncEngine) -> AsyncConnection:
         raise
 
 
-async def _open_fast_reader(engine: AsyncEngine, name: str, where: str) -> _ThreadedReader:
+async def open_fast_reader(engine: AsyncEngine, name: str, where: str) -> ThreadedReader:
     dialect = engine.sync_engine.dialect
-    reader: _SQLiteReader | _PostgresReader
+    reader: SQLiteReader | PostgresReader
     if name == "adbc-sqlite":
-        reader = _SQLiteReader(where, dialect)
+        reader = SQLiteReader(where, dialect)
     else:
         # The engine's sessions may resolve names through a search_path set in connect_args;
         # asking the server also initializes the dialect (string escaping follows the server).
-        conn = await _connect(engine)
+        conn = await open_connection(engine)
         try:
             search_path = await conn.scalar(sa.text("SELECT current_setting('search_path')"))
         finally:
             await conn.close()
-        reader = _PostgresReader(where, str(search_path), dialect)
+        reader = PostgresReader(where, str(search_path), dialect)
     await reader.open()
     return reader

@@ -32,11 +32,11 @@ Kind = Literal[
 ]
 # Kinds the fast readers serve; anything else (JSON, bytes, intervals, untyped expressions) is
 # read through SQLAlchemy, whose result processing gives the Python values users expect.
-_FAST_KINDS = frozenset({"int", "float", "bool", "datetime", "text", "category"})
+FAST_KINDS = frozenset({"int", "float", "bool", "datetime", "text", "category"})
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec:
     """What one result column becomes: its name, kind and the details of its dtype."""
 
     name: str
@@ -65,13 +65,13 @@ class _Spec:
 # Column specs from a statement: types from SQLAlchemy, categories from the models.
 
 
-def _enum_values(annotation: Any) -> tuple[str, ...] | None:
+def enum_values(annotation: Any) -> tuple[str, ...] | None:
     """The values of the Enum in ``annotation`` (``Status``, ``Status | None``, ...), if any."""
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return tuple(str(member.value) for member in annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
         for arg in typing.get_args(annotation):
-            values = _enum_values(arg)
+            values = enum_values(arg)
             if values is not None:
                 return values
     return None
@@ -234,7 +234,7 @@ def _source_columns(source: Any, key: str) -> list[tuple[Any, set[Any]]] | None:
     ]
 
 
-def _column_spec(name: str, info: _Info) -> _Spec:
+def _column_spec(name: str, info: _Info) -> Spec:
     """The spec of one result column from what the statement says about it."""
     origin = frozenset(
         (c.table.name, c.name) for c in info.columns if isinstance(c.table, sa.Table)
@@ -244,12 +244,12 @@ def _column_spec(name: str, info: _Info) -> _Spec:
         sql_type = sql_type.impl_instance
     nullable = info.nullable
     if isinstance(sql_type, sa.Enum) and sql_type.enums:
-        return _Spec(name, "category", nullable, tuple(sql_type.enums), origin=origin)
+        return Spec(name, "category", nullable, tuple(sql_type.enums), origin=origin)
     if info.columns:
         fields = [_model_field(c) for c in info.columns]
-        found = {None if f is None else _enum_values(f.annotation) for f in fields}
+        found = {None if f is None else enum_values(f.annotation) for f in fields}
         if len(found) == 1 and (categories := found.pop()) is not None:
-            return _Spec(name, "category", nullable, categories, origin=origin)
+            return Spec(name, "category", nullable, categories, origin=origin)
     kind: Kind
     tz: str | None = "UTC"
     if isinstance(sql_type, sa.Boolean):
@@ -268,10 +268,10 @@ def _column_spec(name: str, info: _Info) -> _Spec:
         kind = "text"
     else:
         kind = "object"
-    return _Spec(name, kind, nullable, tz=tz, origin=origin)
+    return Spec(name, kind, nullable, tz=tz, origin=origin)
 
 
-def _specs(stmt: SelectBase) -> list[_Spec]:
+def specs_of(stmt: SelectBase) -> list[Spec]:
     """One spec per selected column, in order.
 
     Raises:
@@ -302,24 +302,24 @@ def _specs(stmt: SelectBase) -> list[_Spec]:
 # compile state): about a millisecond, the largest fixed cost of a small read. They depend on
 # the statement's structure and on the values of its literals (a NULL literal is nullable), so
 # both make the key.
-_SPEC_CACHE: dict[Any, list[_Spec]] = {}
+_SPEC_CACHE: dict[Any, list[Spec]] = {}
 _SPEC_CACHE_MAX = 256
 
 
-def cached_specs(stmt: SelectBase) -> list[_Spec]:
-    """``_specs(stmt)``, remembered for statements of the same structure and literal values."""
+def cached_specs(stmt: SelectBase) -> list[Spec]:
+    """``specs_of(stmt)``, remembered for statements of the same structure and literal values."""
     key = stmt._generate_cache_key()
     if key is None:  # a statement SQLAlchemy itself does not cache
-        return _specs(stmt)
+        return specs_of(stmt)
     try:
         values = tuple(b.effective_value for b in key.bindparams)
         entry = (key.key, values)
         hash(entry)
     except TypeError:  # an unhashable value (a list for IN): not worth a cache entry
-        return _specs(stmt)
+        return specs_of(stmt)
     found = _SPEC_CACHE.get(entry)
     if found is None:
-        found = _specs(stmt)
+        found = specs_of(stmt)
         if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
             _SPEC_CACHE.pop(next(iter(_SPEC_CACHE)))  # the oldest entry
         _SPEC_CACHE[entry] = found

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from taskkit._frames.columns import _Column, _finish, _raw_from_python
+from taskkit._frames.columns import Column, finish, raw_from_python
 from taskkit._frames.constants import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
-from taskkit._frames.queries import _plain_query, _Query
-from taskkit._frames.readers import _FastReaderFailed, _ThreadedReader
+from taskkit._frames.queries import Query, plain_query
+from taskkit._frames.readers import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_values import python_arrays
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.selectable import SelectBase
 
-    from taskkit._frames.specs import _Spec
+    from taskkit._frames.specs import Spec
 
 
 class TooManyRows(Exception):
@@ -217,7 +217,7 @@ def _sql(stmt: SelectBase, dialect: Dialect) -> tuple[str, list[Any]]:
 # The reader.
 
 
-class SQLite3Reader(_ThreadedReader):
+class SQLite3Reader(ThreadedReader):
     """Reads a SQLite file through ``sqlite3``; several statements (a read with ``related=``
     lookups) in one DEFERRED transaction, one snapshot.
 
@@ -260,12 +260,12 @@ class SQLite3Reader(_ThreadedReader):
         # A statement the event loop's thread started: its cursor and the rows fetched so far.
         self.started: tuple[sqlite3.Cursor, list[Any]] | None = None
 
-    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
-        return _plain_query(stmt, specs)
+    def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
+        return plain_query(stmt, specs)
 
     async def fetch(
-        self, query: _Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
-    ) -> list[_Column]:
+        self, query: Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
+    ) -> list[Column]:
         if self.statements == 1 and self.conn is None:
             done = self._start_inline(query)
             if done is not None:
@@ -285,7 +285,7 @@ class SQLite3Reader(_ThreadedReader):
                 self.began = True
         except (OSError, sqlite3.Error) as exc:
             self._end()
-            raise _FastReaderFailed(f"cannot read {self.path!r}: {exc}") from exc
+            raise FastReaderFailed(f"cannot read {self.path!r}: {exc}") from exc
 
     def _end(self) -> None:
         if self.started is not None:
@@ -310,7 +310,7 @@ class SQLite3Reader(_ThreadedReader):
             self.broken = True
             self.conn.interrupt()
 
-    def _start_inline(self, query: _Query) -> list[_Column] | None:
+    def _start_inline(self, query: Query) -> list[Column] | None:
         """Start the read on the event loop's thread: its columns if it ends within the
         bounds, else None (``started`` holds what the worker thread goes on with)."""
         self._begin()
@@ -353,7 +353,7 @@ class SQLite3Reader(_ThreadedReader):
             if late and isinstance(exc, sqlite3.OperationalError):
                 return None  # the worker thread starts it again, without a time limit
             self._end()
-            raise _FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
         except BaseException:
             conn.set_progress_handler(None, 0)
             self._end()
@@ -372,18 +372,18 @@ class SQLite3Reader(_ThreadedReader):
         self.statements -= 1
         return limit
 
-    def _execute(self, query: _Query) -> sqlite3.Cursor:
+    def _execute(self, query: Query) -> sqlite3.Cursor:
         assert self.conn is not None
         sql, params = _sql(query.stmt, self.dialect)
         cursor = self.conn.execute(sql, params)
         if len(cursor.description) != len(query.specs):
             cursor.close()
-            raise _FastReaderFailed("the statement's result has other columns than it selects")
+            raise FastReaderFailed("the statement's result has other columns than it selects")
         return cursor
 
     def _fetch_sync(
-        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
-    ) -> list[_Column]:
+        self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[Column]:
         limit = self._take_limit()
         try:
             if self.conn is None:
@@ -402,19 +402,19 @@ class SQLite3Reader(_ThreadedReader):
                 raise
             return self._finish(query, cursor, rows, limit, on_rows)
         except sqlite3.Error as exc:
-            raise _FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
         finally:
             if self.statements <= 0:
                 self._end()
 
     @staticmethod
     def _finish(
-        query: _Query,
+        query: Query,
         cursor: sqlite3.Cursor,
         rows: list[Any],
         limit: int | None,
         on_rows: Callable[[int], None] | None,
-    ) -> list[_Column]:
+    ) -> list[Column]:
         cursor.close()  # a statement left open would hold its snapshot
         if limit is not None and len(rows) > limit:
             raise TooManyRows
@@ -423,7 +423,7 @@ class SQLite3Reader(_ThreadedReader):
         return _columns(query.specs, rows)
 
 
-def _columns(specs: list[_Spec], rows: list[Any]) -> list[_Column]:
+def _columns(specs: list[Spec], rows: list[Any]) -> list[Column]:
     """The rows' columns: pandas arrays built from the values, or the general road's columns
     for a column whose values need it (see ``sqlite_values``)."""
     if not rows:
@@ -431,15 +431,15 @@ def _columns(specs: list[_Spec], rows: list[Any]) -> list[_Column]:
     columns = list(zip(*rows, strict=True))
     arrays = python_arrays(specs, columns)
     return [
-        _general(spec, values) if array is None else _Column.ready_made(spec, array)
+        _general(spec, values) if array is None else Column.ready_made(spec, array)
         for spec, values, array in zip(specs, columns, arrays, strict=True)
     ]
 
 
-def _general(spec: _Spec, values: Sequence[Any]) -> _Column:
-    column = _Column(spec)
+def _general(spec: Spec, values: Sequence[Any]) -> Column:
+    column = Column(spec)
     if spec.kind == "object":
         column.append(list(values))
     else:
-        column.append(_finish(spec, _raw_from_python(spec, values)))
+        column.append(finish(spec, raw_from_python(spec, values)))
     return column

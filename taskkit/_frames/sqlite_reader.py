@@ -16,10 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._frames.columns import _Column
-from taskkit._frames.queries import _SQLITE_FILLERS, _finish_batch, _Query, _sqlite_raw_query
-from taskkit._frames.readers import _compile, _FastReaderFailed, _opened_in_thread, _ThreadedReader
-from taskkit._frames.specs import _Spec
+from taskkit._frames.columns import Column
+from taskkit._frames.queries import SQLITE_FILLERS, Query, finish_batch, sqlite_raw_query
+from taskkit._frames.readers import (
+    FastReaderFailed,
+    ThreadedReader,
+    compile_statement,
+    opened_in_thread,
+)
+from taskkit._frames.specs import Spec
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
@@ -32,10 +37,10 @@ def _json_param(value: Any) -> Any:
         return int(value)
     if value is None or isinstance(value, (str, int, float)):
         return value
-    raise _FastReaderFailed(f"a parameter of type {type(value).__name__} (bound by SQLAlchemy)")
+    raise FastReaderFailed(f"a parameter of type {type(value).__name__} (bound by SQLAlchemy)")
 
 
-class _SQLiteReader(_ThreadedReader):
+class SQLiteReader(ThreadedReader):
     """ADBC's SQLite driver in the SQLite child process."""
 
     name = "adbc-sqlite"
@@ -46,22 +51,22 @@ class _SQLiteReader(_ThreadedReader):
         self.child: SQLiteChild | None = None
 
     async def open(self) -> None:
-        self.child = await _opened_in_thread(self._begin, client.close)
+        self.child = await opened_in_thread(self._begin, client.close)
 
     def _begin(self) -> SQLiteChild:
         try:
             return client.open_read(self.path)
         except ChildError as exc:
-            raise _FastReaderFailed(str(exc)) from exc
+            raise FastReaderFailed(str(exc)) from exc
 
     async def close(self) -> None:
         child, self.child = self.child, None
         if child is not None:
             await asyncio.to_thread(client.close, child)
 
-    def query(self, stmt: SelectBase, specs: list[_Spec]) -> _Query:
-        query = _sqlite_raw_query(stmt, specs, flag_nulls=False)
-        query.flagged = _sqlite_raw_query(stmt, specs, flag_nulls=True)
+    def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
+        query = sqlite_raw_query(stmt, specs, flag_nulls=False)
+        query.flagged = sqlite_raw_query(stmt, specs, flag_nulls=True)
         return query
 
     def _interrupt(self) -> None:
@@ -69,25 +74,25 @@ class _SQLiteReader(_ThreadedReader):
             self.child.kill()  # the reading thread then sees the end of its pipe
 
     def _fetch_sync(
-        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
-    ) -> list[_Column]:
+        self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[Column]:
         try:
             return self._fetch_child(query, chunksize, on_rows)
         except ChildError as exc:  # an error reply leaves the child ready; a dead one is gone
-            raise _FastReaderFailed(str(exc)) from exc
+            raise FastReaderFailed(str(exc)) from exc
 
     def _fetch_child(
-        self, query: _Query, chunksize: int, on_rows: Callable[[int], None] | None
-    ) -> list[_Column]:
+        self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
+    ) -> list[Column]:
         child = self.child
         assert child is not None
-        out = [_Column(spec) for spec in query.specs]
-        sql, params = _compile(query.stmt, self.dialect, literals=False)
+        out = [Column(spec) for spec in query.specs]
+        sql, params = compile_statement(query.stmt, self.dialect, literals=False)
         flagged = query.flagged
         checks = [
             (v, "float" if spec.kind == "float" else "text")
             for spec, (v, _) in zip(query.specs, query.layout, strict=True)
-            if spec.kind in _SQLITE_FILLERS
+            if spec.kind in SQLITE_FILLERS
         ]
         child.send(
             {
@@ -96,7 +101,7 @@ class _SQLiteReader(_ThreadedReader):
                     sql,
                     None
                     if flagged is None
-                    else _compile(flagged.stmt, self.dialect, literals=False)[0],
+                    else compile_statement(flagged.stmt, self.dialect, literals=False)[0],
                 ],
                 "params": [_json_param(p) for p in params],
                 "checks": checks,
@@ -132,7 +137,7 @@ class _SQLiteReader(_ThreadedReader):
                     continue
                 assert payload is not None
                 for batch in protocol.batches(payload):
-                    for column, array in zip(out, _finish_batch(query, batch.columns), strict=True):
+                    for column, array in zip(out, finish_batch(query, batch.columns), strict=True):
                         column.append(array)
                     if on_rows:
                         on_rows(batch.num_rows)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from taskkit._frames.columns import _categorical_dtype
-from taskkit._frames.specs import _Spec
+from taskkit._frames.columns import categorical_dtype
+from taskkit._frames.specs import Spec
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's str dtype
 
@@ -78,7 +78,7 @@ def _timestamps(columns: Sequence[Sequence[Any]]) -> list[np.ndarray[Any, Any]] 
     return [naive[i * n : (i + 1) * n] for i in range(len(columns))]
 
 
-def _datetime_array(spec: _Spec, naive: np.ndarray[Any, Any]) -> Any:
+def _datetime_array(spec: Spec, naive: np.ndarray[Any, Any]) -> Any:
     if spec.tz is None:
         # A writable array of its own: a view of Arrow's buffer is read-only, and pandas fails
         # to assign into such a column (df.loc[0, name] = ...).
@@ -88,7 +88,7 @@ def _datetime_array(spec: _Spec, naive: np.ndarray[Any, Any]) -> Any:
     return pd.array(naive, dtype=_datetime_dtype(spec.tz), copy=False)
 
 
-def python_arrays(specs: Sequence[_Spec], columns: Sequence[Sequence[Any]]) -> list[Any]:
+def python_arrays(specs: Sequence[Spec], columns: Sequence[Sequence[Any]]) -> list[Any]:
     """The pandas array of each non-empty column of ``sqlite3`` values, or ``None`` for a
     column whose values need the general road (see the module's docstring)."""
     out = [python_array(spec, values) for spec, values in zip(specs, columns, strict=True)]
@@ -105,7 +105,7 @@ def python_arrays(specs: Sequence[_Spec], columns: Sequence[Sequence[Any]]) -> l
     return out
 
 
-def python_array(spec: _Spec, values: Sequence[Any]) -> Any:
+def python_array(spec: Spec, values: Sequence[Any]) -> Any:
     """The pandas array of a non-empty column of ``sqlite3`` values that is not a timestamp,
     or ``None`` when a value needs the general road (see the module's docstring)."""
     kind = spec.kind
@@ -115,7 +115,7 @@ def python_array(spec: _Spec, values: Sequence[Any]) -> Any:
         if kind == "category":
             codes = np.fromiter(map(_codes(spec.categories).__getitem__, values), np.int8)
             return pd.Categorical.from_codes(
-                codes, dtype=_categorical_dtype(spec.categories), validate=False
+                codes, dtype=categorical_dtype(spec.categories), validate=False
             )
         if kind == "float":
             # What the general road does too: float() of each value, NULL as NaN.

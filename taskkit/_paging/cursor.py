@@ -14,15 +14,15 @@ from uuid import UUID
 from sqlalchemy.engine import Dialect
 
 from taskkit._errors import InvalidArgumentError, InvalidCursorError
-from taskkit._paging.plan import _Plan
+from taskkit._paging.plan import Plan
 
 _CURSOR_VERSION = 1
 _CURSOR_MAX_LENGTH = 65_536
 _CHECKSUM_KEY = b"taskkit.paging.cursor"  # detects edits and truncation; not a secret
-_FORWARD, _BACKWARD = "a", "b"
+FORWARD, BACKWARD = "a", "b"
 
 
-def _fingerprint(plan: _Plan, dialect: Dialect) -> str:
+def statement_fingerprint(plan: Plan, dialect: Dialect) -> str:
     """A hash of the ordered statement's SQL and bound values (its filters and ordering)."""
     known = plan.fingerprints.get((dialect.name, dialect.driver))
     if known is not None:
@@ -108,7 +108,7 @@ def _decode_value(item: Any) -> Any:
     return _DECODERS[item[0]](item[1])
 
 
-def _encode_cursor(
+def encode_cursor(
     fingerprint: str, direction: str, inclusive: bool, number: int, values: Sequence[Any]
 ) -> str:
     body = [_CURSOR_VERSION, fingerprint, direction, int(inclusive), number]
@@ -121,7 +121,7 @@ def _short(cursor: str) -> str:
     return repr(cursor if len(cursor) <= 40 else cursor[:37] + "...")
 
 
-def _decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool, int, list[Any]]:
+def decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool, int, list[Any]]:
     """(direction, inclusive, page number, key values) of a cursor made for ``fingerprint``."""
     if not isinstance(cursor, str):
         raise InvalidCursorError(
@@ -152,7 +152,7 @@ def _decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, boo
             )
         if (
             not isinstance(made_for, str)
-            or direction not in (_FORWARD, _BACKWARD)
+            or direction not in (FORWARD, BACKWARD)
             or inclusive not in (0, 1)
             or not isinstance(number, int)
             or not isinstance(raw_values, list)

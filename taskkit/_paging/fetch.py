@@ -15,21 +15,27 @@ from sqlmodel.sql.expression import SelectOfScalar
 from taskkit._checks import positive_int
 from taskkit._db import reading
 from taskkit._errors import InvalidArgumentError
-from taskkit._paging.cursor import _BACKWARD, _FORWARD, _decode_cursor, _encode_cursor, _fingerprint
+from taskkit._paging.cursor import (
+    BACKWARD,
+    FORWARD,
+    decode_cursor,
+    encode_cursor,
+    statement_fingerprint,
+)
 from taskkit._paging.page import Page, T
-from taskkit._paging.plan import _Plan, _plan
-from taskkit._paging.seek import _seek_parts
+from taskkit._paging.plan import Plan, plan_for
+from taskkit._paging.seek import seek_parts
 from taskkit._sql.select import count
 
 #: The largest page size paginate, paginate_offset and pages accept.
 MAX_PAGE_SIZE = 10_000
 
 
-def _check_size(size: Any) -> int:
+def check_size(size: Any) -> int:
     return positive_int("size", size, high=MAX_PAGE_SIZE)
 
 
-def _dialect(session: AsyncSession) -> Dialect:
+def dialect_name(session: AsyncSession) -> Dialect:
     return session.get_bind().dialect
 
 
@@ -40,7 +46,7 @@ class _Fetched:
     keys: list[tuple[Any, ...]]  # each row's sort-key values
 
 
-async def _fetch(
+async def fetch_page(
     session: AsyncSession, query: Select[Any], *, n_keys: int, scalar: bool
 ) -> _Fetched:
     """Run ``query``, a statement with ``n_keys`` sort-key columns added at the end."""
@@ -64,20 +70,20 @@ async def _fetch(
 async def _keyset_page(
     session: AsyncSession,
     stmt: Select[Any],
-    plan: _Plan,
+    plan: Plan,
     fingerprint: str,
     *,
     size: int,
     cursor: str | None,
 ) -> Page[Any]:
-    dialect = _dialect(session)
+    dialect = dialect_name(session)
     backward, inclusive, number, values = False, False, 1, None
     if cursor is not None:
-        direction, inclusive, number, values = _decode_cursor(cursor, fingerprint, len(plan.keys))
-        backward = direction == _BACKWARD
+        direction, inclusive, number, values = decode_cursor(cursor, fingerprint, len(plan.keys))
+        backward = direction == BACKWARD
     parts: list[Any] = [None]
     if values is not None:
-        parts = _seek_parts(
+        parts = seek_parts(
             plan.keys, values, reverse=backward, inclusive=inclusive, dialect=dialect
         )
     ordered = plan.base.order_by(*(k.clause(reverse=backward) for k in plan.keys)).add_columns(
@@ -90,7 +96,7 @@ async def _keyset_page(
         # The statement run, limited to what the page still needs: what Page's HTML shows
         # (the last one, when a page is read as two stretches of the order).
         query = (ordered if part is None else ordered.where(part)).limit(size + 1 - len(items))
-        fetched = await _fetch(
+        fetched = await fetch_page(
             session,
             query,
             n_keys=len(plan.keys),
@@ -123,15 +129,15 @@ async def _keyset_page(
     next_cursor = prev_cursor = None
     if keys:
         if has_next:
-            next_cursor = _encode_cursor(fingerprint, _FORWARD, False, number + 1, keys[-1])
+            next_cursor = encode_cursor(fingerprint, FORWARD, False, number + 1, keys[-1])
         if has_prev:
-            prev_cursor = _encode_cursor(fingerprint, _BACKWARD, False, number - 1, keys[0])
+            prev_cursor = encode_cursor(fingerprint, BACKWARD, False, number - 1, keys[0])
     elif values is not None:
         # Nothing on this side of the cursor (rows were deleted): point back at its position.
         if backward:
-            next_cursor = _encode_cursor(fingerprint, _FORWARD, True, number, values)
+            next_cursor = encode_cursor(fingerprint, FORWARD, True, number, values)
         else:
-            prev_cursor = _encode_cursor(fingerprint, _BACKWARD, True, number - 1, values)
+            prev_cursor = encode_cursor(fingerprint, BACKWARD, True, number - 1, values)
     return Page(
         items=items,
         size=size,
@@ -185,10 +191,10 @@ async def paginate(
             says why and what to do).
         InvalidCursorError: ``cursor`` is not one taskkit made for this statement.
     """
-    size = _check_size(size)
-    plan = _plan(stmt)
+    size = check_size(size)
+    plan = plan_for(stmt)
     async with reading(session):
-        fingerprint = _fingerprint(plan, _dialect(session))
+        fingerprint = statement_fingerprint(plan, dialect_name(session))
         return await _keyset_page(session, stmt, plan, fingerprint, size=size, cursor=cursor)
 
 
@@ -204,12 +210,12 @@ async def pages(
     Raises:
         InvalidArgumentError: as :func:`paginate`.
     """
-    size = _check_size(size)
-    plan = _plan(stmt)
+    size = check_size(size)
+    plan = plan_for(stmt)
     cursor: str | None = None
     while True:
         async with reading(session):
-            fingerprint = _fingerprint(plan, _dialect(session))
+            fingerprint = statement_fingerprint(plan, dialect_name(session))
             page = await _keyset_page(session, stmt, plan, fingerprint, size=size, cursor=cursor)
         if page.items:
             yield page
@@ -251,13 +257,15 @@ async def paginate_offset(
     Raises:
         InvalidArgumentError: a bad ``page`` or ``size``, or a statement that cannot be paged.
     """
-    size = _check_size(size)
+    size = check_size(size)
     page = positive_int("page", page)
-    plan = _plan(stmt)
+    plan = plan_for(stmt)
     async with reading(session):
         total = await count(session, stmt)
         query = plan.ordered().limit(size).offset((page - 1) * size)
-        fetched = await _fetch(session, query, n_keys=0, scalar=isinstance(stmt, SelectOfScalar))
+        fetched = await fetch_page(
+            session, query, n_keys=0, scalar=isinstance(stmt, SelectOfScalar)
+        )
     n_pages = max(1, math.ceil(total / size))
     return Page(
         items=fetched.items,
@@ -270,5 +278,5 @@ async def paginate_offset(
         _first_row=(page - 1) * size + 1,
         _stmt=stmt,
         _rows=fetched.rows,
-        _query=(query, _dialect(session)),
+        _query=(query, dialect_name(session)),
     )

@@ -8,10 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from taskkit._db import reading
-from taskkit._paging.cursor import _BACKWARD, _encode_cursor, _fingerprint
-from taskkit._paging.fetch import _check_size, _dialect, _fetch
+from taskkit._paging.cursor import BACKWARD, encode_cursor, statement_fingerprint
+from taskkit._paging.fetch import check_size, dialect_name, fetch_page
 from taskkit._paging.page import Page
-from taskkit._paging.plan import _plan
+from taskkit._paging.plan import plan_for
 
 
 async def last_page(
@@ -35,17 +35,17 @@ async def last_page(
     Returns:
         A :class:`Page` with ``has_next`` false.
     """
-    size = _check_size(size)
-    plan = _plan(stmt)
+    size = check_size(size)
+    plan = plan_for(stmt)
     async with reading(session):
-        dialect = _dialect(session)
-        fingerprint = _fingerprint(plan, dialect)
+        dialect = dialect_name(session)
+        fingerprint = statement_fingerprint(plan, dialect)
         query = (
             plan.ordered(reverse=True)
             .limit(size + 1)
             .add_columns(*(k.expr.label(f"_taskkit_key_{i}") for i, k in enumerate(plan.keys)))
         )
-        fetched = await _fetch(
+        fetched = await fetch_page(
             session, query, n_keys=len(plan.keys), scalar=isinstance(stmt, SelectOfScalar)
         )
     more = len(fetched.items) > size
@@ -56,7 +56,7 @@ async def last_page(
     number = max(1, math.ceil(total / size)) if total is not None else 1
     prev_cursor = None
     if more and keys:
-        prev_cursor = _encode_cursor(fingerprint, _BACKWARD, False, number - 1, keys[0])
+        prev_cursor = encode_cursor(fingerprint, BACKWARD, False, number - 1, keys[0])
     return Page(
         items=items,
         size=size,

@@ -33,7 +33,7 @@ def nulls_smallest(dialect: Dialect) -> bool:
 
 
 @dataclass(frozen=True)
-class _Key:
+class Key:
     expr: ColumnElement[Any]
     descending: bool
     nulls: bool | None  # NULLS FIRST (True) or LAST (False) as written; None: the database's
@@ -57,9 +57,9 @@ class _Key:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     base: Select[Any]  # the statement without its ORDER BY
-    keys: tuple[_Key, ...]
+    keys: tuple[Key, ...]
     unique: bool  # a primary-key tiebreak makes the order total; else checked per page
     fingerprints: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
@@ -158,10 +158,10 @@ def _nullable(expr: ColumnElement[Any], outer: bool) -> bool:
 # Statements are immutable, and a notebook pages through the same one again and again: its
 # plan (and fingerprint) is kept as long as the statement lives. Planning and compiling the
 # fingerprint cost about as much as fetching a page of 50 rows.
-_plans: weakref.WeakKeyDictionary[Select[Any], _Plan] = weakref.WeakKeyDictionary()
+_plans: weakref.WeakKeyDictionary[Select[Any], Plan] = weakref.WeakKeyDictionary()
 
 
-def _plan(stmt: Any) -> _Plan:
+def plan_for(stmt: Any) -> Plan:
     stmt = check_select(stmt)
     plan = _plans.get(stmt)
     if plan is None:
@@ -169,7 +169,7 @@ def _plan(stmt: Any) -> _Plan:
     return plan
 
 
-def _make_plan(stmt: Select[Any]) -> _Plan:
+def _make_plan(stmt: Select[Any]) -> Plan:
     if (
         stmt._limit_clause is not None
         or stmt._offset_clause is not None
@@ -186,12 +186,12 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
             "columns>)"
         )
     tail, known, outer = _walk_froms(stmt)
-    keys: list[_Key] = []
+    keys: list[Key] = []
     for clause in stmt._order_by_clauses:
         expr, descending, nulls_first = _parse_order(clause)
         if any(k.expr.compare(expr) for k in keys):
             continue  # a repeated key changes nothing
-        keys.append(_Key(expr, descending, nulls_first, _nullable(expr, outer)))
+        keys.append(Key(expr, descending, nulls_first, _nullable(expr, outer)))
     if not keys and not tail:
         raise InvalidArgumentError(
             "stmt has no ORDER BY and no primary key to order by; add .order_by(...) ending "
@@ -202,5 +202,5 @@ def _make_plan(stmt: Select[Any]) -> _Plan:
     descending = keys[-1].descending if keys else False
     for column in tail:
         if not any(k.expr.compare(column) for k in keys):
-            keys.append(_Key(column, descending, None, _nullable(column, outer)))
-    return _Plan(base=stmt.order_by(None), keys=tuple(keys), unique=known)
+            keys.append(Key(column, descending, None, _nullable(column, outer)))
+    return Plan(base=stmt.order_by(None), keys=tuple(keys), unique=known)

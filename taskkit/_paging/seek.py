@@ -7,14 +7,14 @@ from sqlalchemy import and_, false, literal, or_, tuple_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement
 
-from taskkit._paging.plan import _Key
+from taskkit._paging.plan import Key
 
 
-def _bound(key: _Key, value: Any) -> ColumnElement[Any]:
+def _bound(key: Key, value: Any) -> ColumnElement[Any]:
     return literal(value, key.expr.type)
 
 
-def _after(key: _Key, value: Any, *, reverse: bool, dialect: Dialect) -> ColumnElement[bool]:
+def _after(key: Key, value: Any, *, reverse: bool, dialect: Dialect) -> ColumnElement[bool]:
     """Rows whose ``key`` comes strictly after ``value`` in the (possibly reversed) order."""
     nulls_first = key.nulls_first(dialect) != reverse
     if value is None:
@@ -30,19 +30,19 @@ def _after(key: _Key, value: Any, *, reverse: bool, dialect: Dialect) -> ColumnE
     return beyond
 
 
-def _not_before(key: _Key, value: Any, *, reverse: bool) -> ColumnElement[bool]:
+def _not_before(key: Key, value: Any, *, reverse: bool) -> ColumnElement[bool]:
     """``key`` at or after a non-NULL ``value`` where the key holds no NULL: an index range."""
     if key.descending != reverse:
         return key.expr <= _bound(key, value)
     return key.expr >= _bound(key, value)
 
 
-def _equal(key: _Key, value: Any) -> ColumnElement[bool]:
+def _equal(key: Key, value: Any) -> ColumnElement[bool]:
     return key.expr.is_(None) if value is None else key.expr == _bound(key, value)
 
 
 def _seek(
-    keys: Sequence[_Key], values: Sequence[Any], *, reverse: bool, inclusive: bool, dialect: Dialect
+    keys: Sequence[Key], values: Sequence[Any], *, reverse: bool, inclusive: bool, dialect: Dialect
 ) -> ColumnElement[bool]:
     """Rows after ``values`` (or at them, when inclusive) in the lexicographic order of keys."""
     simple = all(not k.nullable for k in keys) and all(v is not None for v in values)
@@ -74,8 +74,8 @@ def _seek(
     return condition
 
 
-def _seek_parts(
-    keys: Sequence[_Key], values: Sequence[Any], *, reverse: bool, inclusive: bool, dialect: Dialect
+def seek_parts(
+    keys: Sequence[Key], values: Sequence[Any], *, reverse: bool, inclusive: bool, dialect: Dialect
 ) -> list[ColumnElement[bool]]:
     """What :func:`_seek` selects, as conditions on consecutive stretches of the order.
 
@@ -86,7 +86,7 @@ def _seek_parts(
     """
     first = keys[0]
     if len(keys) > 1 and values[0] is None and first.nulls_first(dialect) != reverse:
-        rest = _seek_parts(
+        rest = seek_parts(
             keys[1:], values[1:], reverse=reverse, inclusive=inclusive, dialect=dialect
         )
         return [and_(first.expr.is_(None), part) for part in rest] + [first.expr.is_not(None)]
