@@ -270,7 +270,7 @@ async def test_adbc_and_sqlalchemy_readers_give_identical_frames(
         fast = await to_dataframe(engine, s, reader="adbc", chunksize=5)
         slow = await to_dataframe(engine, s, reader="sqlalchemy", chunksize=7)
         assert_frame_equal(fast, slow)
-        # "auto" reads a result this small in process on SQLite (sqlite3_reader).
+        # "auto" reads a result this small in process on SQLite (sqlite_inline_reader).
         assert_frame_equal(await to_dataframe(engine, s, chunksize=3), slow)
 
 
@@ -321,8 +321,8 @@ async def test_auto_uses_the_fast_reader_where_it_can(
 ) -> None:
     await fill(engine, 6)
     # Scaled down: a small result is read in process on a SQLite file, a larger one by ADBC.
-    monkeypatch.setattr("taskkit._frames.read.PROBE_ROWS", 4)
-    monkeypatch.setattr("taskkit._frames.read.SMALL_ROWS", 5)
+    monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
+    monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
     with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
         small = await to_dataframe(engine, select(Task).where(Task.id <= 4))
         large = await to_dataframe(engine, select(Task).order_by(Task.id))
@@ -853,7 +853,7 @@ def test_models_to_frame_refuses_what_it_cannot_read() -> None:
 async def test_the_fast_postgres_reader_connects_with_the_engine_timeout():
     """A user's connect_timeout reaches the ADBC reader too (it lives in asyncpg's connect
     args, not in the engine's URL)."""
-    from taskkit._frames.source import _libpq_uri
+    from taskkit._frames.reader_choice import _libpq_uri
 
     slow = taskkit.connect("postgresql://u:p@h/db?connect_timeout=17&sslmode=require")
     default = taskkit.connect("postgresql://u:p@h/db")
@@ -864,7 +864,7 @@ async def test_the_fast_postgres_reader_connects_with_the_engine_timeout():
 
 
 # ---------------------------------------------------------------------------------------------
-# Small results on a SQLite file are read in this process (taskkit._frames.sqlite3_reader).
+# Small results on a SQLite file are read in this process (taskkit._frames.sqlite_inline_reader).
 
 
 async def test_a_small_read_sees_a_file_replaced_under_the_same_name(tmp_path: Path) -> None:
@@ -1036,7 +1036,7 @@ async def test_a_read_that_outgrows_its_start_on_the_event_loop_goes_on_in_a_thr
     await taskkit.create_db_and_tables(engine)
     await fill(engine, 40, first_nulls=12)
     for name, value in bounds.items():
-        monkeypatch.setattr(f"taskkit._frames.sqlite3_reader.{name}", value)
+        monkeypatch.setattr(f"taskkit._frames.sqlite_inline_reader.{name}", value)
     for stmt in (
         select(Task).order_by(Task.id).limit(25),
         select(Task).where(Task.id <= 30).order_by(Task.id),

@@ -20,7 +20,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import Task
-from taskkit._frames.lists import id_lists
+from taskkit._frames.list_columns import id_lists
 
 RELATED = ["project", "workers"]
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

@@ -43,6 +43,6 @@ def test_no_module_imports_another_modules_private_names():
 
 
 def test_the_private_name_check_sees_one():
-    assert underscore_imports("from taskkit._frames.columns import _Column, finish") == [
-        "from taskkit._frames.columns import _Column"
+    assert underscore_imports("from taskkit._frames.typed_columns import _Column, finish") == [
+        "from taskkit._frames.typed_columns import _Column"
     ]

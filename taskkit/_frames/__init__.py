@@ -15,27 +15,29 @@ Two readers produce the same frame:
   of this process; SQLite in a helper process (ADBC carries its own copy of SQLite, and two
   copies in one process break SQLite's file locks: see taskkit._sqlite_child.worker); small
   SQLite results (a LIMIT of at most SMALL_ROWS, or a result that ends within PROBE_ROWS) are
-  read in this process through Python's ``sqlite3`` instead (``sqlite3_reader``), whose values
-  become pandas arrays directly (``sqlite_values``);
+  read in this process through Python's ``sqlite3`` instead (``sqlite_inline_reader``), whose
+  values become pandas arrays directly (``sqlite_inline_values``);
 * the SQLAlchemy reader (the engine's own async driver), for what the fast reader cannot
   serve: in-memory SQLite (a second driver cannot reach it), a session or connection inside a
   transaction (its uncommitted writes are visible only to its own connection), columns of types
   without an exact Arrow match (JSON, bytes, ...), and any failure of the fast reader.
 
-Both hand raw columns to the same conversion code (_finish), which is what keeps their frames
-identical, and which refuses values a model does not allow instead of turning them into NaN.
+Both hand raw columns to the same conversion code (``typed_columns.finish``), which is what
+keeps their frames identical, and which refuses values a model does not allow instead of
+turning them into NaN.
 
-The modules, in the order a read goes through them: ``checks`` (the arguments), ``specs`` (the
-type of each selected column), ``source`` (where to read from, and with which reader),
-``queries`` (the SQL a reader runs), ``readers``, ``postgres_reader``, ``sqlite_reader`` and
-``sqlite3_reader`` (running it; ``sqlite_values`` for the last), ``columns`` (raw Arrow
-values into typed columns, and the frame), ``related`` (the ``related=`` columns), ``lists``
-(the list column's form, which survives Parquet and CSV), ``constants``; the entry points are
-in ``read`` (``to_dataframe``) and ``from_models`` (``models_to_frame``).
+The modules, in the order a read goes through them: ``arguments`` (defaults, limits and
+checks), ``column_types`` (what each selected column becomes), ``reader_choice`` (where to
+read from, and with which reader), ``statement_sql`` (the SQL a reader runs), the readers
+(``sqlalchemy_reader``, ``postgres_adbc_reader``, ``sqlite_adbc_reader``,
+``sqlite_inline_reader`` with ``sqlite_inline_values``), ``typed_columns`` (raw values into
+typed columns, and the frame), ``related_columns`` (the ``related=`` columns) and
+``list_columns`` (the list column's form, which survives Parquet and CSV). The entry points:
+``run_select`` (``to_dataframe``) and ``in_memory`` (``models_to_frame``).
 """
 
-from taskkit._frames.constants import RELATED
-from taskkit._frames.from_models import models_to_frame
-from taskkit._frames.read import to_dataframe
+from taskkit._frames.arguments import RELATED
+from taskkit._frames.in_memory import models_to_frame
+from taskkit._frames.run_select import to_dataframe
 
 __all__ = ["RELATED", "models_to_frame", "to_dataframe"]

@@ -13,8 +13,8 @@ from sqlalchemy.sql.elements import (
 )
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._frames.columns import finish
-from taskkit._frames.specs import Spec
+from taskkit._frames.column_types import Spec
+from taskkit._frames.typed_columns import finish
 
 # SQLite hands back NULL text as NULL; the fast reader asks for a filler plus a NULL flag
 # instead (see sqlite_raw_query), so these never reach a frame.

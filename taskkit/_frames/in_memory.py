@@ -18,8 +18,8 @@ from sqlalchemy.sql.elements import (
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.columns import Column, build_frame, finish, raw_from_python
-from taskkit._frames.specs import Kind, Spec, enum_values, specs_of
+from taskkit._frames.column_types import Kind, Spec, enum_values, specs_of
+from taskkit._frames.typed_columns import Column, build_frame, finish, raw_from_python
 
 
 def _annotation_spec(name: str, annotation: Any) -> Spec:

@@ -1,6 +1,6 @@
 """SQLite's values as Python's ``sqlite3`` returns them, straight into the pandas arrays of a frame.
 
-The in-process reader (``sqlite3_reader``) gets small results as rows of Python values. The
+The in-process reader (``sqlite_inline_reader``) gets small results as rows of Python values. The
 road every other reader takes (Arrow arrays, ``_finish``, ``_Column``) costs a few dozen
 microseconds per column in fixed overhead, which is most of a ten-row read; here each column
 is one numpy or Arrow call on the list of values. Only values whose meaning is plain take this
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from taskkit._frames.columns import categorical_dtype
-from taskkit._frames.specs import Spec
+from taskkit._frames.column_types import Spec
+from taskkit._frames.typed_columns import categorical_dtype
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's str dtype
 

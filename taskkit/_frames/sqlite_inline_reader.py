@@ -1,6 +1,6 @@
 """Small reads of SQLite files in this process, through Python's own ``sqlite3``.
 
-The ADBC reader (``sqlite_reader``) is the fastest road for large results, but every read
+The ADBC reader (``sqlite_adbc_reader``) is the fastest road for large results, but every read
 through it pays a fixed cost: round trips to its helper process, an Arrow IPC stream, the
 statement wrapped and compiled anew (a few milliseconds in all). Most notebook queries return
 a few rows to a few thousand, where that fixed cost is the whole read. Python's ``sqlite3`` is
@@ -10,7 +10,7 @@ without the two-copies locking problem that sends ADBC to a helper process.
 So a read of a SQLite file starts here, in one worker thread, on a plain ``sqlite3``
 connection kept per engine (``_Connections``): the statement's SQL comes from a cache of
 compiled statements (``_sql``), it runs, and up to ``limit`` rows are fetched. If the result
-ends within them it is finished here (``sqlite_values`` builds the pandas arrays); otherwise
+ends within them it is finished here (``sqlite_inline_values`` builds the pandas arrays); otherwise
 ``TooManyRows`` hands the read to the ADBC reader, which runs the statement again in a
 transaction of its own. Values are read as SQLite stores them (timestamps as text, booleans
 as integers), the raw values the other readers see too.
@@ -29,18 +29,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from taskkit._frames.columns import Column, finish, raw_from_python
-from taskkit._frames.constants import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
-from taskkit._frames.queries import Query, plain_query
-from taskkit._frames.readers import FastReaderFailed, ThreadedReader
-from taskkit._frames.sqlite_values import python_arrays
+from taskkit._frames.arguments import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
+from taskkit._frames.sqlalchemy_reader import FastReaderFailed, ThreadedReader
+from taskkit._frames.sqlite_inline_values import python_arrays
+from taskkit._frames.statement_sql import Query, plain_query
+from taskkit._frames.typed_columns import Column, finish, raw_from_python
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.selectable import SelectBase
 
-    from taskkit._frames.specs import Spec
+    from taskkit._frames.column_types import Spec
 
 
 class TooManyRows(Exception):
@@ -425,7 +425,7 @@ class SQLite3Reader(ThreadedReader):
 
 def _columns(specs: list[Spec], rows: list[Any]) -> list[Column]:
     """The rows' columns: pandas arrays built from the values, or the general road's columns
-    for a column whose values need it (see ``sqlite_values``)."""
+    for a column whose values need it (see ``sqlite_inline_values``)."""
     if not rows:
         return [_general(spec, ()) for spec in specs]
     columns = list(zip(*rows, strict=True))

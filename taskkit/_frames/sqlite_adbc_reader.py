@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._frames.columns import Column
-from taskkit._frames.queries import SQLITE_FILLERS, Query, finish_batch, sqlite_raw_query
-from taskkit._frames.readers import (
+from taskkit._frames.column_types import Spec
+from taskkit._frames.sqlalchemy_reader import (
     FastReaderFailed,
     ThreadedReader,
     compile_statement,
     opened_in_thread,
 )
-from taskkit._frames.specs import Spec
+from taskkit._frames.statement_sql import SQLITE_FILLERS, Query, finish_batch, sqlite_raw_query
+from taskkit._frames.typed_columns import Column
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
 from taskkit._db import SQLITE_BEGIN_OPTION, is_memory_sqlite, postgres_connect_timeout
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.postgres_reader import PostgresReader
-from taskkit._frames.readers import ThreadedReader
-from taskkit._frames.specs import FAST_KINDS, Spec
-from taskkit._frames.sqlite_reader import SQLiteReader
+from taskkit._frames.column_types import FAST_KINDS, Spec
+from taskkit._frames.postgres_adbc_reader import PostgresReader
+from taskkit._frames.sqlalchemy_reader import ThreadedReader
+from taskkit._frames.sqlite_adbc_reader import SQLiteReader
 
 # ---------------------------------------------------------------------------------------------
 # Where to read from, and with which reader.

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from taskkit._db import redact
-from taskkit._frames.columns import Column
-from taskkit._frames.queries import Query, finish_batch
-from taskkit._frames.readers import (
+from taskkit._frames.sqlalchemy_reader import (
     FastReaderFailed,
     ThreadedReader,
     compile_statement,
     opened_in_thread,
 )
+from taskkit._frames.statement_sql import Query, finish_batch
+from taskkit._frames.typed_columns import Column
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect

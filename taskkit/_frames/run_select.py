@@ -14,21 +14,29 @@ from sqlalchemy.sql.selectable import SelectBase
 from taskkit._checks import one_of
 from taskkit._db import SQLITE_BEGIN_OPTION, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
-from taskkit._frames.checks import check_chunksize, check_related, check_stmt
-from taskkit._frames.columns import build_frame
-from taskkit._frames.constants import PROBE_ROWS, PROGRESS_MIN_ROWS, READERS, RELATED, SMALL_ROWS
-from taskkit._frames.from_models import models_to_frame
-from taskkit._frames.readers import FastReaderFailed, SQLAlchemyReader
-from taskkit._frames.related import related_column
-from taskkit._frames.source import (
+from taskkit._frames.arguments import (
+    PROBE_ROWS,
+    PROGRESS_MIN_ROWS,
+    READERS,
+    RELATED,
+    SMALL_ROWS,
+    check_chunksize,
+    check_related,
+    check_stmt,
+)
+from taskkit._frames.column_types import Spec, cached_specs
+from taskkit._frames.in_memory import models_to_frame
+from taskkit._frames.reader_choice import (
     Source,
     fast_reader,
     open_connection,
     open_fast_reader,
     resolve_source,
 )
-from taskkit._frames.specs import Spec, cached_specs
-from taskkit._frames.sqlite3_reader import SQLite3Reader, TooManyRows
+from taskkit._frames.related_columns import related_column
+from taskkit._frames.sqlalchemy_reader import FastReaderFailed, SQLAlchemyReader
+from taskkit._frames.sqlite_inline_reader import SQLite3Reader, TooManyRows
+from taskkit._frames.typed_columns import build_frame
 from taskkit._progress import progress_bar, wants_progress
 
 # The package's logger: the name it had before frames.py became a package.
@@ -188,7 +196,7 @@ async def _read_small(
     related: tuple[str, ...],
     chunksize: int,
 ) -> pd.DataFrame | None:
-    """A SQLite read in this process when the result is small, else None (see sqlite3_reader).
+    """A SQLite read in this process when the result is small, else None (see sqlite_inline_reader).
 
     A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
     to the ADBC reader without trying); one without a LIMIT is tried for up to PROBE_ROWS

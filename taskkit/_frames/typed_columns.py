@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit._errors import InvalidDataError
-from taskkit._frames.lists import id_lists
-from taskkit._frames.specs import Spec
+from taskkit._frames.column_types import Spec
+from taskkit._frames.list_columns import id_lists
 
 # ---------------------------------------------------------------------------------------------
 # Raw column -> final Arrow array (shared by both readers, which is what keeps them identical).

@@ -15,10 +15,10 @@ from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._frames.columns import Column, finish, raw_from_python
-from taskkit._frames.constants import DEFAULT_CHUNKSIZE
-from taskkit._frames.queries import Query, categories_as_text, plain_query, sqlite_raw_query
-from taskkit._frames.specs import Spec
+from taskkit._frames.arguments import DEFAULT_CHUNKSIZE
+from taskkit._frames.column_types import Spec
+from taskkit._frames.statement_sql import Query, categories_as_text, plain_query, sqlite_raw_query
+from taskkit._frames.typed_columns import Column, finish, raw_from_python
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect

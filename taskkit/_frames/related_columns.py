@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._frames.columns import Column
-from taskkit._frames.constants import IN_LIST_MAX, RELATED
-from taskkit._frames.specs import Spec, cached_specs
+from taskkit._frames.arguments import IN_LIST_MAX, RELATED
+from taskkit._frames.column_types import Spec, cached_specs
+from taskkit._frames.typed_columns import Column
 from taskkit._models import Project, TaskWorkerLink
 
 # ---------------------------------------------------------------------------------------------
