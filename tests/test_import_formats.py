@@ -135,7 +135,9 @@ async def test_planes_own_exporter_comma_lists_and_its_12_hour_clock_said(engine
 
 
 async def test_linear_statuses_word_priorities_and_formula_quotes(engine):
-    await load_tasks(engine, FIXTURES / "linear.csv", progress=False)
+    summary = await load_tasks(engine, FIXTURES / "linear.csv", progress=False)
+    # "No priority" is an empty cell: its default is said, not silently given.
+    assert summary.filled["priority"] == "1 row given the default (medium)"
     frame = await frame_of(engine)
     assert list(frame["key"]) == ["ENG-21", "ENG-22", "ENG-23", "ENG-24"]
     assert list(frame["status"]) == ["in_progress", "pending", "completed", "completed"]

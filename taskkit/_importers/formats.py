@@ -80,6 +80,9 @@ class Format:
     also_reads: tuple[str, ...] = ()  # columns used by prepare or the category
     formula_quote: bool = False  # text cells starting with '= '+ '- '@ had a quote added
     note: Callable[[pa.Table], str] | None = None  # what the summary should say about the file
+    # Priority cells that say there is none ("No priority"): empty cells, so the default
+    # (medium) they get is listed under "filled in" like any other empty cell's.
+    no_priority: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,8 @@ FORMATS: dict[str, Format] = {
             "Completed": "completed_at",
         },
         status=_statuses(("unstarted",), (), ("canceled", "cancelled", "duplicate")),
-        priority={**_PRIORITIES, "no priority": "medium"},
+        priority=_PRIORITIES,
+        no_priority=("no priority",),
         formula_quote=True,
     ),
     # Plane's work item export, in the two shapes found:
@@ -360,7 +364,8 @@ FORMATS: dict[str, Format] = {
             "Completed At": "completed_at",
         },
         status=_statuses((), (), ("cancelled", "canceled")),
-        priority={**_PRIORITIES, "none": "medium"},
+        priority=_PRIORITIES,
+        no_priority=("none",),
         separator="json or ,",
         note=_plane_clock,
     ),
@@ -463,6 +468,9 @@ def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = F
             if name in columns:
                 columns[name] = pc.replace_substring_regex(columns[name], r"^'([+\-=@])", r"\1")
     columns["status"] = _status(table, fmt, mapping, columns, out)
+    if "priority" in columns and fmt.no_priority:
+        said_none = pc.is_in(pc.utf8_lower(columns["priority"]), pa.array(fmt.no_priority))
+        columns["priority"] = pc.if_else(said_none, None, columns["priority"])
     if "priority" in columns:
         columns["priority"] = _values(
             columns["priority"], {**fmt.priority, **mapping.priority}, "priority", out,
