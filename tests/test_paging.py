@@ -686,9 +686,9 @@ async def test_a_cursor_that_is_not_a_string_is_refused(
 
 
 def test_cursors_are_url_safe_and_carry_no_pickle() -> None:
-    from taskkit._paging.cursor import _encode_cursor
+    from taskkit._paging.cursor import encode_cursor
 
-    cursor = _encode_cursor("f" * 24, "a", False, 3, [BASE, 7, "a b/c?", None])
+    cursor = encode_cursor("f" * 24, "a", False, 3, [BASE, 7, "a b/c?", None])
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
     payload = base64.urlsafe_b64decode(cursor.split(".")[0] + "==")
     assert json.loads(payload)[-1] == [["t", BASE.isoformat()], ["i", 7], ["s", "a b/c?"], ["z"]]
