@@ -172,7 +172,7 @@ def main() -> None:
         os.sync()
         ref, ref_work = reference(path, Path(tmp) / "ref.db")
         os.sync()
-        ours, our_work = taskkit_import(path, Path(tmp) / "taskkit._db")
+        ours, our_work = taskkit_import(path, Path(tmp) / "taskkit.db")
         print(f"{'':38}{'total':>9}{'start-up':>10}{'work':>9}")
         print(
             f"{'reference: pandas read_csv + to_sql':38}{ref:8.2f}s{ref - ref_work:9.2f}s"

@@ -70,8 +70,8 @@ def default_database_path() -> Path:
     here = Path.cwd()
     for directory in (here, *here.parents):
         if (directory / "pyproject.toml").is_file():
-            return directory / "data" / "taskkit._db"
-    return here / "data" / "taskkit._db"
+            return directory / "data" / "taskkit.db"
+    return here / "data" / "taskkit.db"
 
 
 SUPPORTED_URLS = (

@@ -125,11 +125,11 @@ def test_default_database_is_data_taskkit_db_of_the_project_from_any_directory(t
     # A checkout (or a user's project): its data/ folder, from the root or any folder below.
     folders = (root, root / "taskkit", root / "tests", root / "notebooks")
     inside = {seen_from(cwd) for cwd in folders}
-    assert inside == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit._db'}"}
+    assert inside == {f"sqlite+aiosqlite:///{root / 'data' / 'taskkit.db'}"}
     # Outside any project: data/ under the current directory, never the installed package.
     outside = tmp_path / "somewhere"
     outside.mkdir()
-    assert seen_from(outside) == f"sqlite+aiosqlite:///{outside / 'data' / 'taskkit._db'}"
+    assert seen_from(outside) == f"sqlite+aiosqlite:///{outside / 'data' / 'taskkit.db'}"
 
 
 def test_redact_hides_passwords():

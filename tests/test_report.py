@@ -94,7 +94,7 @@ def test_cli_report_seeds_the_empty_default_database_and_says_so(tmp_path, monke
     # own (no pyproject.toml above it, so the current directory is the project).
     monkeypatch.chdir(tmp_path)
     env = {"DATABASE_URL": None}
-    default = tmp_path / "data" / "taskkit._db"
+    default = tmp_path / "data" / "taskkit.db"
     url = f"sqlite:///{default}"
     runner = CliRunner(env=env)
     bad = runner.invoke(cli, ["report", "--db", url, "--param", "date_from=soon"])

@@ -42,7 +42,7 @@ def test_the_installed_wheel_writes_the_report_outside_the_checkout(tmp_path):
     report = Path(output.strip().splitlines()[-1])
     assert report.parent == work / "reports" and report.is_file()
     assert "<title>Task report: all projects, all dates</title>" in report.read_text("utf-8")
-    assert (work / "data" / "taskkit._db").is_file()
+    assert (work / "data" / "taskkit.db").is_file()
     site = Path(
         run(
             str(python), "-c", "import taskkit, os; print(os.path.dirname(taskkit.__file__))"
