@@ -308,7 +308,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not memory and not _holds_other_tables(cursor):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -320,6 +320,24 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (a setting the file keeps), unless it is in WAL mode already.
+
+    The switch needs the file to itself for a moment. When another connection opening the same
+    new file at the same time holds a lock, SQLite may answer "database is locked" at once
+    rather than wait (it does not wait where waiting could deadlock): that connection is making
+    the same switch, so this one goes on without it rather than fail to connect.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # sqlite3.OperationalError, or aiosqlite's wrapper of it
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
 
 
 def _holds_other_tables(cursor: Any) -> bool:

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -428,4 +429,27 @@ async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_p
             assert "has no table 'task'" in message
             assert "taskkit init" in message and "create_db_and_tables" in message
     finally:
+        await engine.dispose()
+
+
+async def test_a_connection_that_cannot_switch_a_new_file_to_wal_now_still_connects(tmp_path):
+    """Two connections opening a new file at once both switch it to WAL; SQLite refuses one at
+    once ("database is locked", no waiting where waiting could deadlock). That one connects
+    anyway: the other makes the switch, which the file keeps."""
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE task (id INTEGER)")  # rollback-journal mode, as SQLite makes it
+    other.execute("BEGIN IMMEDIATE")  # a writer holds the file: the switch cannot happen now
+    engine = taskkit.connect(f"sqlite:///{path}")
+    try:
+        await taskkit._db.ping(engine)
+        other.execute("ROLLBACK")
+        await engine.dispose()
+        engine = taskkit.connect(f"sqlite:///{path}")
+        await taskkit._db.ping(engine)  # the next connection makes the switch
+        fresh = sqlite3.connect(path)  # reads the mode the file keeps
+        assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        fresh.close()
+    finally:
+        other.close()
         await engine.dispose()
