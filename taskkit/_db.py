@@ -308,7 +308,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not memory and not _holds_other_tables(cursor):
-            _switch_to_wal(cursor)
+            _switch_to_wal(cursor)  # PRAGMA journal_mode=WAL, unless the file is in WAL already
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
