@@ -278,9 +278,9 @@ tasks.head()
 page.to_dataframe()[["id", "title", "status", "priority", "created_at"]]
 
 # %% [markdown]
-# The aggregates in `taskkit.query` group inside the database, which is how you summarise a
-# table too large to load: status by priority, work per week, progress per project, load per
-# worker. Each is a statement, so `to_dataframe` reads it:
+# taskkit's aggregates (`taskkit.status_priority_counts` and its kin) group inside the
+# database, which is how you summarise a table too large to load: status by priority, work per
+# week, progress per project, load per worker. Each is a statement, so `to_dataframe` reads it:
 
 # %%
 by_status = await to_dataframe(engine, status_priority_counts())

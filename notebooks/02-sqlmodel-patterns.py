@@ -151,7 +151,7 @@ print(f"{seeded.tasks:,} tasks, {seeded.projects} projects, {seeded.workers} wor
 # (`Table 'task' is already defined for this MetaData instance`, shown below). This cell
 # therefore builds its family on `scratch_base()`, a base with a fresh registry and `MetaData`
 # every time it runs. In a project the models live in a module that is imported once, as
-# taskkit's do (`taskkit.models`), and inherit from `SQLModel` directly.
+# taskkit's do (`taskkit/_models.py`), and inherit from `SQLModel` directly.
 
 # %%
 Scratch = scratch_base()  # in your models.py: SQLModel
