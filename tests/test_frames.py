@@ -321,21 +321,24 @@ async def test_auto_uses_the_fast_reader_where_it_can(
 ) -> None:
     await fill(engine, 6)
     # Scaled down: a small result is read in process on a SQLite file, a larger one by ADBC.
+    # Beyond PROBE_ROWS, SQLite counts up to SMALL_ROWS + 1 rows, which decides.
     monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
     monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
     with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
         small = await to_dataframe(engine, select(Task).where(Task.id <= 4))
+        counted = await to_dataframe(engine, select(Task).where(Task.id <= 5).order_by(Task.id))
         large = await to_dataframe(engine, select(Task).order_by(Task.id))
         limited = await to_dataframe(engine, select(Task).order_by(Task.id).limit(5))
         with_workers = await to_dataframe(engine, select(Task).limit(5), related=["workers"])
     expected = {
-        "sqlite-memory": ["sqlalchemy"] * 4,
-        "sqlite-file": ["sqlite3", "adbc-sqlite", "sqlite3", "sqlite3"],
-        "postgresql": ["adbc-postgresql"] * 4,
+        "sqlite-memory": ["sqlalchemy"] * 5,
+        "sqlite-file": ["sqlite3", "sqlite3", "adbc-sqlite", "sqlite3", "sqlite3"],
+        "postgresql": ["adbc-postgresql"] * 5,
     }[backend]
     assert readers_used(caplog) == expected
     assert (len(small), len(large), len(limited), len(with_workers)) == (4, 6, 5, 5)
     assert_frame_equal(large.head(5), limited)
+    assert_frame_equal(counted, limited)  # the rows fetched before the count, and after it
 
 
 async def test_reader_adbc_refuses_an_in_memory_database_saying_why() -> None:

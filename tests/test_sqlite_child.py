@@ -157,13 +157,27 @@ def test_a_read_sends_the_rows_in_batches_then_done(tmp_path: Path) -> None:
 
 def test_a_first_batch_without_a_checked_type_switches_to_the_flagged_sql(tmp_path: Path) -> None:
     path = make_db(tmp_path / "s.db")
-    plain = "SELECT NULL AS note"
-    flagged = "SELECT coalesce(NULL, '') AS note, 1 AS n0"
+    # A full first batch (batch_rows is 2): a later batch might hold text the guess refuses.
+    plain = "SELECT NULL AS note UNION ALL SELECT NULL"
+    flagged = "SELECT coalesce(NULL, '') AS note, 1 AS n0 UNION ALL SELECT '', 1"
     _, replies = serve(read(path), query(plain, flagged, checks=[[0, "text"]]))
     assert [m.get("switch") for m, _ in replies[1:2]] == [True]
-    assert replies[2][1].column("n0").to_pylist() == [1]
-    _, replies = serve(read(path), query("SELECT 'x' AS note", flagged, checks=[[0, "text"]]))
+    assert replies[2][1].column("n0").to_pylist() == [1, 1]
+    typed = "SELECT 'x' AS note UNION ALL SELECT NULL"
+    _, replies = serve(read(path), query(typed, flagged, checks=[[0, "text"]]))
     assert "switch" not in replies[1][0]  # typed already: the plain SQL's rows
+
+
+def test_a_first_batch_that_is_the_whole_result_is_sent_as_it_is(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "w.db")
+    flagged = "SELECT coalesce(NULL, '') AS note, 1 AS n0"
+    # One row of batch_rows 2: no later batch can disagree with its guessed type.
+    _, replies = serve(read(path), query("SELECT NULL AS note", flagged, checks=[[0, "text"]]))
+    assert [m for m, _ in replies[1:]] == [
+        {"batch": 1, "arrow": replies[1][0]["arrow"]},
+        {"done": True},
+    ]
+    assert replies[1][1].column("note").to_pylist() == [None]
 
 
 def test_a_failed_request_answers_an_error_and_the_worker_stays_ready(tmp_path: Path) -> None:

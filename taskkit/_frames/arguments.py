@@ -15,7 +15,7 @@ from taskkit._errors import InvalidArgumentError
 # ---------------------------------------------------------------------------------------------
 # Defaults and limits.
 
-DEFAULT_CHUNKSIZE = 65_536
+DEFAULT_CHUNKSIZE = 16_384
 # What `related=` accepts, and the column each name adds.
 RELATED = {"project": "project_name", "workers": "worker_ids"}
 READERS = ("auto", "adbc", "sqlalchemy")
@@ -25,13 +25,13 @@ PROGRESS_MIN_ROWS = 50_000
 # Related rows are looked up by an IN list up to this many ids, else the whole table is read:
 # the ids come from the frame itself, so the lookup cannot disagree with it.
 IN_LIST_MAX = 1_000
-# SQLite files: results up to this many rows are read in this process through sqlite3
-# (microseconds to start) rather than by the ADBC helper process (a fixed cost of about
-# 5 ms, repaid by its speed on large results): statements whose LIMIT says so at most
-# SMALL_ROWS, others when they turn out to end within PROBE_ROWS. benchmarks/frames.py
-# --small measures where the two cross.
-SMALL_ROWS = 20_000
-PROBE_ROWS = 2_000
+# SQLite files: results up to SMALL_ROWS rows are read in this process through sqlite3
+# (microseconds to start, about 2 us a row) rather than by the ADBC helper process (about
+# 3 ms to start, then about 1 us a row): statements whose LIMIT says so at once; others are
+# fetched for PROBE_ROWS rows and, if they have more, counted by SQLite up to SMALL_ROWS + 1.
+# benchmarks/frames.py --sizes measures both sides of the crossing.
+SMALL_ROWS = 3_000
+PROBE_ROWS = 1_000
 # A single-statement read of a SQLite file starts on the event loop's thread (a trip to a
 # worker thread costs more than a small read), fetching INLINE_BATCH rows at a time: after
 # INLINE_SECONDS of its CPU time, or INLINE_ROWS rows, the rest of the read goes on in a

@@ -111,7 +111,7 @@ async def to_dataframe(
             gives one row per task and worker (a task without workers keeps one row with
             ``NaN``). The frame, list column included, reads back from ``df.to_parquet`` /
             ``df.to_feather`` with ``pd.read_parquet`` / ``pd.read_feather``.
-        chunksize: rows read per batch (default 65,536): what a progress step and the
+        chunksize: rows read per batch (default 16,384): what a progress step and the
             working memory beyond the frame cover. The result is one DataFrame either way.
         progress: ``True`` shows a progress bar (tqdm), ``False`` never; ``None`` shows one
             in a terminal or notebook for results of 50,000 rows or more. Showing one costs
@@ -199,14 +199,17 @@ async def _read_small(
     """A SQLite read in this process when the result is small, else None (see sqlite_inline_reader).
 
     A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
-    to the ADBC reader without trying); one without a LIMIT is tried for up to PROBE_ROWS
-    rows, and handed to the ADBC reader when it has more (which costs the rows fetched so far,
-    a small share of what the ADBC reader then reads).
+    to the ADBC reader without trying). One without a LIMIT is fetched for up to PROBE_ROWS
+    rows; if it has more, SQLite counts them up to SMALL_ROWS + 1 in the same snapshot, and
+    the read goes on here if they are at most SMALL_ROWS, else the ADBC reader reads it (which
+    costs the rows fetched and counted so far, a small share of what it then reads).
     """
     stated = _stated_limit(stmt)
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
     sync = engine.sync_engine
-    reader = SQLite3Reader(sync, path, sync.dialect, limit=limit, statements=1 + len(related))
+    reader = SQLite3Reader(
+        sync, path, sync.dialect, limit=limit, count_to=SMALL_ROWS, statements=1 + len(related)
+    )
     try:
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.

@@ -8,7 +8,9 @@ this process converts the previous ones.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -20,16 +22,30 @@ from taskkit._frames.column_types import Spec
 from taskkit._frames.sqlalchemy_reader import (
     FastReaderFailed,
     ThreadedReader,
-    compile_statement,
-    opened_in_thread,
 )
-from taskkit._frames.statement_sql import SQLITE_FILLERS, Query, finish_batch, sqlite_raw_query
+from taskkit._frames.statement_sql import SQLITE_FILLERS, Query, finish_batch, raw_query, raw_sql
 from taskkit._frames.typed_columns import Column
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
+
+
+_PIPE_READERS: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
+_pipe_readers_lock = threading.Lock()
+
+
+def _pipe_readers() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that empty a child's pipe while the reading thread converts, kept between reads
+    (starting a thread for each read cost a millisecond or two); a forked process makes its
+    own (its parent's threads are not in it)."""
+    global _PIPE_READERS
+    with _pipe_readers_lock:
+        if _PIPE_READERS is None or _PIPE_READERS[0] != os.getpid():
+            pool = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="taskkit-sqlite-pipe")
+            _PIPE_READERS = (os.getpid(), pool)
+        return _PIPE_READERS[1]
 
 
 def _json_param(value: Any) -> Any:
@@ -51,7 +67,8 @@ class SQLiteReader(ThreadedReader):
         self.child: SQLiteChild | None = None
 
     async def open(self) -> None:
-        self.child = await opened_in_thread(self._begin, client.close)
+        """Nothing yet: the first fetch opens the child's read transaction in its own worker
+        thread (one trip to a thread fewer; a failure there falls back the same way)."""
 
     def _begin(self) -> SQLiteChild:
         try:
@@ -65,9 +82,7 @@ class SQLiteReader(ThreadedReader):
             await asyncio.to_thread(client.close, child)
 
     def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
-        query = sqlite_raw_query(stmt, specs, flag_nulls=False)
-        query.flagged = sqlite_raw_query(stmt, specs, flag_nulls=True)
-        return query
+        return raw_query(stmt, specs)
 
     def _interrupt(self) -> None:
         if self.child is not None:
@@ -84,10 +99,13 @@ class SQLiteReader(ThreadedReader):
     def _fetch_child(
         self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
     ) -> list[Column]:
+        if self.child is None:
+            self.child = self._begin()
         child = self.child
-        assert child is not None
         out = [Column(spec) for spec in query.specs]
-        sql, params = compile_statement(query.stmt, self.dialect, literals=False)
+        if self.cancelled.is_set():  # cancelled while the child opened: the caller raises
+            return out
+        sql, params = raw_sql(query, self.dialect)
         flagged = query.flagged
         checks = [
             (v, "float" if spec.kind == "float" else "text")
@@ -99,9 +117,7 @@ class SQLiteReader(ThreadedReader):
                 "op": "query",
                 "sql": [
                     sql,
-                    None
-                    if flagged is None
-                    else compile_statement(flagged.stmt, self.dialect, literals=False)[0],
+                    None if flagged is None else raw_sql(flagged, self.dialect)[0],
                 ],
                 "params": [_json_param(p) for p in params],
                 "checks": checks,
@@ -122,8 +138,7 @@ class SQLiteReader(ThreadedReader):
                 if not isinstance(reply, tuple) or "done" in reply[0]:
                     return
 
-        drainer = threading.Thread(target=drain, name="taskkit-sqlite-pipe", daemon=True)
-        drainer.start()
+        drainer = _pipe_readers().submit(drain)
         try:
             while True:
                 item = replies.get()
@@ -149,9 +164,9 @@ class SQLiteReader(ThreadedReader):
             # child cannot be reused. Killing it ends the draining thread at its next read.
             child.kill()
             self.child = None
-            while drainer.is_alive():
+            while not drainer.done():
                 with contextlib.suppress(queue.Empty):
                     replies.get(timeout=0.1)
             raise
         finally:
-            drainer.join()
+            concurrent.futures.wait([drainer])

@@ -7,13 +7,15 @@ a few rows to a few thousand, where that fixed cost is the whole read. Python's 
 the same SQLite library that aiosqlite (the engine's driver) uses, so it runs in this process
 without the two-copies locking problem that sends ADBC to a helper process.
 
-So a read of a SQLite file starts here, in one worker thread, on a plain ``sqlite3``
-connection kept per engine (``_Connections``): the statement's SQL comes from a cache of
-compiled statements (``_sql``), it runs, and up to ``limit`` rows are fetched. If the result
-ends within them it is finished here (``sqlite_inline_values`` builds the pandas arrays); otherwise
-``TooManyRows`` hands the read to the ADBC reader, which runs the statement again in a
-transaction of its own. Values are read as SQLite stores them (timestamps as text, booleans
-as integers), the raw values the other readers see too.
+So a read of a SQLite file starts here, on a plain ``sqlite3`` connection kept per engine
+(``_Connections``): the statement's SQL comes from a cache of compiled statements
+(``statement_sql.compiled_sql``), it runs, and up to ``limit`` rows are fetched. If the
+result ends within them it is finished here (``sqlite_inline_values`` builds the pandas
+arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result that
+small goes on being fetched here, a larger one raises ``TooManyRows``, which hands the read to
+the ADBC reader (it runs the statement again, in a transaction of its own). Values are read as
+SQLite stores them (timestamps as text, booleans as integers), the raw values the other
+readers see too.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -32,12 +33,11 @@ import sqlalchemy as sa
 from taskkit._frames.arguments import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
 from taskkit._frames.sqlalchemy_reader import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_inline_values import python_arrays
-from taskkit._frames.statement_sql import Query, plain_query
+from taskkit._frames.statement_sql import Query, compiled_sql, plain_query
 from taskkit._frames.typed_columns import Column, finish, raw_from_python
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
-    from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.selectable import SelectBase
 
     from taskkit._frames.column_types import Spec
@@ -155,65 +155,6 @@ def _open(path: str) -> sqlite3.Connection:
 
 
 # ---------------------------------------------------------------------------------------------
-# SQL: compiled once per statement shape, its parameters taken from each statement.
-
-
-@dataclass
-class _Compiled:
-    """A statement shape compiled for a dialect; without IN lists, also its final SQL, the
-    order of its parameters and their processors (the same for every statement of the shape)."""
-
-    compiled: SQLCompiler
-    final: tuple[str, Sequence[str], Mapping[str, Any]] | None = None
-
-
-_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[Any, _Compiled]] = weakref.WeakKeyDictionary()
-_COMPILED_MAX = 256
-_compiled_lock = threading.Lock()
-
-
-def _sql(stmt: SelectBase, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The SQL text and positional parameters of ``stmt`` for ``dialect``.
-
-    Compiling a statement takes a few hundred microseconds; SQLAlchemy's cache key says which
-    statements share their SQL (same structure, other values), so the compiled form is kept
-    per key, and each statement's own values are put in its place: what SQLAlchemy's compiled
-    cache does for its own executions. IN lists ("expanding" parameters) are rendered per call.
-    """
-    key = stmt._generate_cache_key()
-    entry = None
-    if key is not None:
-        with _compiled_lock:
-            cache = _COMPILED.setdefault(dialect, {})
-            entry = cache.get(key.key)
-    if entry is None:
-        entry = _Compiled(stmt.compile(dialect=dialect, cache_key=key))
-        if key is not None:
-            with _compiled_lock:
-                if len(cache) >= _COMPILED_MAX:
-                    cache.pop(next(iter(cache)))  # the oldest entry
-                cache[key.key] = entry
-    compiled = entry.compiled
-    values: Mapping[str, Any] = compiled.construct_params(
-        extracted_parameters=None if key is None else key.bindparams
-    )
-    processors: Mapping[str, Any]
-    if entry.final is None:
-        state = compiled.construct_expanded_state(values, escape_names=False)
-        # What SQLAlchemy's execution applies: the statement's processors, and those of the
-        # parameters an IN list expanded into (the state's own hold only the latter).
-        processors = {**compiled._bind_processors, **state.processors}
-        sql, names, values = state.statement, state.positiontup or (), state.parameters
-        if not compiled.post_compile_params and not compiled.literal_execute_params:
-            entry.final = sql, names, processors
-    else:
-        sql, names, processors = entry.final
-    out = [processors[n](values[n]) if n in processors else values[n] for n in names]
-    # str subclasses (StrEnum members) as plain str, as the other readers bind them.
-    return sql, [str(v) if isinstance(v, str) else v for v in out]
-
-
-# ---------------------------------------------------------------------------------------------
 # The reader.
 
 
@@ -233,6 +174,11 @@ class SQLite3Reader(ThreadedReader):
         engine: the (sync) engine whose connections the read uses.
         limit: the first statement may return at most this many rows, else ``TooManyRows``
             (the statements after it, ``related=`` lookups, have no limit).
+        count_to: when the first statement has more than ``limit`` rows, SQLite counts its
+            rows up to ``count_to + 1`` (in the same snapshot: the statement is still open);
+            at most ``count_to`` and the read goes on here from where it is, else
+            ``TooManyRows``. Counting in SQLite costs a small share of fetching the rows into
+            Python, so a result of a few thousand rows is not read twice.
         statements: how many statements the read runs; the transaction ends with the last.
     """
 
@@ -245,12 +191,14 @@ class SQLite3Reader(ThreadedReader):
         dialect: Dialect,
         *,
         limit: int | None,
+        count_to: int | None = None,
         statements: int = 1,
     ) -> None:
         super().__init__(dialect)
         self.engine = engine
         self.path = path
         self.limit = limit
+        self.count_to = count_to
         self.statements = statements
         self.pool: _Pool | None = None
         self.generation = 0
@@ -359,8 +307,10 @@ class SQLite3Reader(ThreadedReader):
             self._end()
             raise
         conn.set_progress_handler(None, 0)
-        if not ended and not (len(rows) > want and want == self.limit):
-            self.started = (cursor, rows)  # more to fetch than this thread takes on
+        over_limit = len(rows) > want and want == self.limit
+        if not ended and (not over_limit or self.count_to is not None):
+            # More to fetch than this thread takes on, or to count first: the worker does it.
+            self.started = (cursor, rows)
             return None
         try:
             return self._finish(query, cursor, rows, self._take_limit(), None)
@@ -374,7 +324,7 @@ class SQLite3Reader(ThreadedReader):
 
     def _execute(self, query: Query) -> sqlite3.Cursor:
         assert self.conn is not None
-        sql, params = _sql(query.stmt, self.dialect)
+        sql, params = compiled_sql(query.stmt, self.dialect)
         cursor = self.conn.execute(sql, params)
         if len(cursor.description) != len(query.specs):
             cursor.close()
@@ -397,6 +347,9 @@ class SQLite3Reader(ThreadedReader):
                     rows += cursor.fetchall()
                 elif len(rows) <= limit:
                     rows += cursor.fetchmany(limit + 1 - len(rows))
+                if limit is not None and len(rows) > limit and self._few_enough(query):
+                    rows += cursor.fetchall()
+                    limit = None
             except BaseException:
                 cursor.close()
                 raise
@@ -406,6 +359,21 @@ class SQLite3Reader(ThreadedReader):
         finally:
             if self.statements <= 0:
                 self._end()
+
+    def _few_enough(self, query: Query) -> bool:
+        """Whether the first statement has at most ``count_to`` rows (counted by SQLite)."""
+        if self.count_to is None:
+            return False
+        assert self.conn is not None
+        most = self.count_to + 1
+        sql, params = compiled_sql(
+            query.stmt,
+            self.dialect,
+            wrap=lambda stmt: bounded_count(stmt, most),
+            wrapping=("bounded count", most),
+        )
+        (rows,) = self.conn.execute(sql, params).fetchone()
+        return bool(rows <= self.count_to)
 
     @staticmethod
     def _finish(
@@ -421,6 +389,18 @@ class SQLite3Reader(ThreadedReader):
         if on_rows:
             on_rows(len(rows))
         return _columns(query.specs, rows)
+
+
+def bounded_count(stmt: SelectBase, most: int) -> sa.Select[Any]:
+    """``SELECT count(*)`` of ``stmt``'s first ``most`` rows: the row count, up to ``most``.
+
+    The order cannot change how many rows there are (with a LIMIT and OFFSET either), so the
+    ORDER BY is left out: SQLite would otherwise sort the whole result to count it.
+    """
+    if isinstance(stmt, (sa.Select, sa.CompoundSelect)):
+        stmt = stmt.order_by(None)
+    first = sa.select(sa.literal(1)).select_from(stmt.subquery()).limit(most)
+    return sa.select(sa.func.count()).select_from(first.subquery())
 
 
 def _columns(specs: list[Spec], rows: list[Any]) -> list[Column]:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,6 +49,10 @@ class SQLiteChild:
 
     _idle: ClassVar[list[SQLiteChild]] = []
     _lock: ClassVar[threading.Lock] = threading.Lock()
+    # Wakes the reaper (one thread for every idle child: starting a timer thread per release
+    # cost a millisecond or two of each read) when an idle child has an earlier expiry.
+    _changed: ClassVar[threading.Condition] = threading.Condition(_lock)
+    _reaper: ClassVar[tuple[int, threading.Thread] | None] = None  # (this process, thread)
     IDLE_MAX = 2
     # An idle child is ended after REUSE_FOR_S (a notebook left open should not keep one, and
     # its memory, forever); it would end itself after EXIT_AFTER_S, should this process hang.
@@ -57,7 +62,7 @@ class SQLiteChild:
     def __init__(self) -> None:
         self.owner = os.getpid()  # a forked copy of this process must not share its pipes
         self.reused = False  # taken from the idle ones rather than started for this use
-        self.expiry: threading.Timer | None = None
+        self.expires_at = 0.0  # while idle: when the reaper ends it (time.monotonic())
         self.ended_because: str | None = None  # once ended: its last words, or exit status
         # What the child writes to stderr, read once it ended (why it did); closed by kill().
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
@@ -88,8 +93,6 @@ class SQLiteChild:
             with cls._lock:
                 while cls._idle:
                     child = cls._idle.pop()
-                    if child.expiry is not None:
-                        child.expiry.cancel()
                     if child.owner == os.getpid() and child.proc.poll() is None:
                         child.reused = True
                         return child
@@ -103,19 +106,36 @@ class SQLiteChild:
         """Keep this child for the next use if it is alive and ready, else end it."""
         with self._lock:
             if self.proc.poll() is None and len(self._idle) < self.IDLE_MAX:
-                self.expiry = threading.Timer(self.REUSE_FOR_S, self._expire)
-                self.expiry.daemon = True
-                self.expiry.start()
+                self.expires_at = time.monotonic() + self.REUSE_FOR_S
                 self._idle.append(self)
+                self._start_reaper()
+                self._changed.notify()
                 return
         self.kill()
 
-    def _expire(self) -> None:
-        with self._lock:
-            if self not in self._idle:
-                return  # taken for a read or a write meanwhile
-            self._idle.remove(self)
-        self.kill()
+    @classmethod
+    def _start_reaper(cls) -> None:
+        """Start the reaper thread in this process, unless it runs (called holding the lock)."""
+        if cls._reaper is not None and cls._reaper[0] == os.getpid() and cls._reaper[1].is_alive():
+            return
+        thread = threading.Thread(target=cls._reap, name="taskkit-sqlite-reaper", daemon=True)
+        cls._reaper = (os.getpid(), thread)
+        thread.start()
+
+    @classmethod
+    def _reap(cls) -> None:
+        """End idle children once they expire; sleep until the next expiry (or a change)."""
+        while True:
+            with cls._lock:
+                now = time.monotonic()
+                expired = [c for c in cls._idle if c.expires_at <= now and c.owner == os.getpid()]
+                for child in expired:
+                    cls._idle.remove(child)
+                if not expired:
+                    waits = [c.expires_at - now for c in cls._idle if c.owner == os.getpid()]
+                    cls._changed.wait(timeout=min(waits) if waits else None)
+            for child in expired:
+                child.kill()
 
     @classmethod
     def prestart(cls) -> None:
@@ -138,8 +158,6 @@ class SQLiteChild:
         with cls._lock:
             idle, cls._idle[:] = list(cls._idle), []
         for child in idle:
-            if child.expiry is not None:
-                child.expiry.cancel()
             child.kill()
 
     def kill(self) -> None:

@@ -259,7 +259,13 @@ class Worker:
             batches = self.db.batches(sql, request["params"], request["batch_rows"])
             try:
                 first = next(batches, None)
-                retry = first is not None and attempt + 1 < len(sqls)
+                # A first batch shorter than batch_rows is the whole result: no later batch
+                # can meet a type the first one guessed otherwise, so it is sent as it is.
+                retry = (
+                    first is not None
+                    and first.num_rows >= request["batch_rows"]
+                    and attempt + 1 < len(sqls)
+                )
                 if retry and _untyped(first, request["checks"]):
                     self.send({"switch": True})
                     continue
