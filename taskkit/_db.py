@@ -443,19 +443,44 @@ async def reading(session: AsyncSession) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A new connection for read-only work, in a transaction that is rolled back at the end.
+async def read_connection(
+    source: AsyncEngine | AsyncConnection,
+) -> AsyncIterator[AsyncConnection]:
+    """A connection for read-only work, in a transaction that is rolled back at the end.
 
     On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so the
     reader neither takes nor waits for the write lock (and holds one snapshot throughout); on
-    PostgreSQL it is an ordinary transaction. The connection goes back to the pool after.
+    PostgreSQL it is an ordinary transaction.
+
+    Args:
+        source: an engine (a new connection, back to the pool after), or a connection outside
+            a transaction (its options are restored after).
+
+    Raises:
+        DatabaseUnavailableError: a new connection cannot be opened (the message names the
+            database, never the password).
     """
-    async with engine.connect() as conn:
-        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    if isinstance(source, AsyncConnection):
+        options = source.sync_connection.get_execution_options()  # type: ignore[union-attr]
+        before = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        await source.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         try:
-            yield conn
+            yield source
         finally:
-            await conn.rollback()
+            await source.rollback()
+            await source.execution_options(**{SQLITE_BEGIN_OPTION: before})
+        return
+    try:
+        conn = await source.connect()
+    except TaskkitError:
+        raise
+    except Exception as exc:  # driver errors differ per backend; all mean "cannot connect"
+        raise pooler.clash_error(source, exc) or _unavailable(source.url, exc) from None
+    try:
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield conn
+    finally:
+        await conn.close()  # rolls the read transaction back; the connection goes to the pool
 
 
 async def create_db_and_tables(engine: AsyncEngine) -> None:

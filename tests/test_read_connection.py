@@ -4,13 +4,14 @@ it neither takes nor waits for the write lock, and it never keeps what it did.""
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
 import taskkit._migrate as migrate
-from taskkit._db import read_connection
+from taskkit._db import SQLITE_BEGIN_OPTION, read_connection
 from taskkit._models import Task
 from taskkit._ownership import database_contents
 
@@ -42,4 +43,36 @@ async def test_readers_do_not_wait_for_a_sqlite_writer(tmp_path: Path):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+        await engine.dispose()
+
+
+async def test_a_callers_idle_connection_reads_and_is_left_as_it_was(tmp_path: Path):
+    path = tmp_path / "idle.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with engine.connect() as conn:
+            writer.execute("BEGIN IMMEDIATE")  # a writer holds the lock: IMMEDIATE would wait
+            async with read_connection(conn) as reading:
+                assert reading is conn
+                assert (await conn.scalar(text("SELECT count(*) FROM project"))) == 0
+            writer.execute("ROLLBACK")
+            assert not conn.in_transaction()
+            options = conn.sync_connection.get_execution_options()  # type: ignore[union-attr]
+            assert options.get(SQLITE_BEGIN_OPTION) == "IMMEDIATE"
+    finally:
+        writer.close()
+        await engine.dispose()
+
+
+async def test_a_database_that_cannot_be_reached_says_which():
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    engine = taskkit.connect("postgresql://reader:s3cret@127.0.0.1:1/tasks")
+    try:
+        with pytest.raises(taskkit.DatabaseUnavailableError, match=r"127\.0\.0\.1") as raised:
+            async with read_connection(engine):
+                pass
+        assert "s3cret" not in str(raised.value)
+    finally:
         await engine.dispose()

@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
-from taskkit._db import SQLITE_BEGIN_OPTION, is_memory_sqlite, postgres_connect_timeout
+from taskkit._db import (
+    SQLITE_BEGIN_OPTION,
+    is_memory_sqlite,
+    postgres_connect_timeout,
+    read_connection,
+)
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.column_types import FAST_KINDS, Spec
 from taskkit._frames.postgres_adbc_reader import PostgresReader
@@ -120,17 +125,6 @@ def _libpq_uri(engine: AsyncEngine) -> str:
     return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
-async def open_connection(engine: AsyncEngine) -> AsyncConnection:
-    """``engine.connect()``; a database that cannot be reached is a DatabaseUnavailableError."""
-    try:
-        return await engine.connect()
-    except Exception:
-        from taskkit._db import ping
-
-        await ping(engine)  # raises DatabaseUnavailableError, naming the database
-        raise
-
-
 async def open_fast_reader(engine: AsyncEngine, name: str, where: str) -> ThreadedReader:
     dialect = engine.sync_engine.dialect
     reader: SQLiteReader | PostgresReader
@@ -139,11 +133,8 @@ async def open_fast_reader(engine: AsyncEngine, name: str, where: str) -> Thread
     else:
         # The engine's sessions may resolve names through a search_path set in connect_args;
         # asking the server also initializes the dialect (string escaping follows the server).
-        conn = await open_connection(engine)
-        try:
+        async with read_connection(engine) as conn:
             search_path = await conn.scalar(sa.text("SELECT current_setting('search_path')"))
-        finally:
-            await conn.close()
         reader = PostgresReader(where, str(search_path), dialect)
     await reader.open()
     return reader

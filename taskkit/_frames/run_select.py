@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._checks import one_of
-from taskkit._db import SQLITE_BEGIN_OPTION, redact
+from taskkit._db import read_connection, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._frames.arguments import (
     PROBE_ROWS,
@@ -29,7 +29,6 @@ from taskkit._frames.in_memory import models_to_frame
 from taskkit._frames.reader_choice import (
     Source,
     fast_reader,
-    open_connection,
     open_fast_reader,
     resolve_source,
 )
@@ -234,17 +233,9 @@ async def _run_sqlalchemy(
 
     conn = where.conn
     if conn is not None and where.idle:
-        # The transaction this read opens starts DEFERRED (taskkit's default IMMEDIATE is for
-        # writers) and is ended; the connection's options are restored.
-        before = conn.sync_connection.get_execution_options().get(  # type: ignore[union-attr]
-            SQLITE_BEGIN_OPTION, "IMMEDIATE"
-        )
-        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-        try:
-            return await run(conn)
-        finally:
-            await conn.rollback()
-            await conn.execution_options(**{SQLITE_BEGIN_OPTION: before})
+        # The read's own transaction, ended after; the caller's connection is left as it was.
+        async with read_connection(conn) as reading:
+            return await run(reading)
     if conn is not None:
         try:
             return await run(conn)
@@ -253,10 +244,5 @@ async def _run_sqlalchemy(
                 await where.end()
     assert where.engine is not None
     # A read should not queue behind SQLite writers (taskkit begins with IMMEDIATE for them).
-    conn = await open_connection(
-        where.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-    )
-    try:
-        return await run(conn)
-    finally:
-        await conn.close()  # rolls back the read transaction
+    async with read_connection(where.engine) as reading:
+        return await run(reading)
