@@ -14,9 +14,10 @@ Two readers produce the same frame:
 * the fast reader, ADBC (C drivers reading straight into Arrow): PostgreSQL in a worker thread
   of this process; SQLite in a helper process (ADBC carries its own copy of SQLite, and two
   copies in one process break SQLite's file locks: see taskkit._sqlite_child.worker); small
-  SQLite results (a LIMIT of at most SMALL_ROWS, or a result that ends within PROBE_ROWS) are
-  read in this process through Python's ``sqlite3`` instead (``sqlite_inline_reader``), whose
-  values become pandas arrays directly (``sqlite_inline_values``);
+  SQLite results (a LIMIT of at most SMALL_ROWS, or a result that ends within PROBE_ROWS or
+  that SQLite then counts to at most SMALL_ROWS rows) are read in this process through
+  Python's ``sqlite3`` instead (``sqlite_inline_reader``), whose values become pandas arrays
+  directly (``sqlite_inline_values``);
 * the SQLAlchemy reader (the engine's own async driver), for what the fast reader cannot
   serve: in-memory SQLite (a second driver cannot reach it), a session or connection inside a
   transaction (its uncommitted writes are visible only to its own connection), columns of types

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from sqlalchemy.exc import CompileError
+from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._db import redact
 from taskkit._frames.sqlalchemy_reader import (
     FastReaderFailed,
     ThreadedReader,
-    compile_statement,
     opened_in_thread,
 )
 from taskkit._frames.statement_sql import Query, finish_batch
@@ -21,6 +23,32 @@ from taskkit._frames.typed_columns import Column
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
+
+
+def _compile_statement(
+    stmt: SelectBase, dialect: Dialect, *, literals: bool
+) -> tuple[str, list[Any]]:
+    """SQL text and positional parameters for ADBC's PostgreSQL driver.
+
+    With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
+    parameters; with parameters it builds the whole result as one batch, slower and all in
+    memory), plain values (str, int, float, bool, None, datetimes) are rendered as literals by
+    SQLAlchemy's compiler for the dialect, which escapes them for the server's settings.
+    Anything else is sent as a bound parameter, processed as SQLAlchemy would.
+    """
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    plain = (str, int, float, type(None), dt.datetime)
+    if literals and all(isinstance(params[n], plain) for n in names):
+        try:
+            return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
+        except CompileError:
+            pass
+    processors: Any = compiled._bind_processors
+    values = [processors[n](params[n]) if n in processors else params[n] for n in names]
+    # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
+    return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
 
 
 class PostgresReader(ThreadedReader):
@@ -68,7 +96,7 @@ class PostgresReader(ThreadedReader):
         import adbc_driver_manager
 
         out = [Column(spec) for spec in query.specs]
-        sql, params = compile_statement(query.stmt, self.dialect, literals=True)
+        sql, params = _compile_statement(query.stmt, self.dialect, literals=True)
         cursor = self._cursor = self.conn.cursor()
         try:
             # PostgreSQL batches by size, not rows: aim at about chunksize rows.

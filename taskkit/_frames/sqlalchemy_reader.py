@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import SelectBase
 
@@ -68,32 +66,6 @@ class SQLAlchemyReader:
 
 class FastReaderFailed(Exception):
     """The ADBC driver failed; the SQLAlchemy reader takes over (or, if asked for, it is raised)."""
-
-
-def compile_statement(
-    stmt: SelectBase, dialect: Dialect, *, literals: bool
-) -> tuple[str, list[Any]]:
-    """SQL text and positional parameters for an ADBC driver.
-
-    With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
-    parameters; with parameters it builds the whole result as one batch, slower and all in
-    memory), plain values (str, int, float, bool, None, datetimes) are rendered as literals by
-    SQLAlchemy's compiler for the dialect, which escapes them for the server's settings.
-    Anything else is sent as a bound parameter, processed as SQLAlchemy would.
-    """
-    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    names = compiled.positiontup or []
-    plain = (str, int, float, type(None), dt.datetime)
-    if literals and all(isinstance(params[n], plain) for n in names):
-        try:
-            return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
-        except CompileError:
-            pass
-    processors: Any = compiled._bind_processors
-    values = [processors[n](params[n]) if n in processors else params[n] for n in names]
-    # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
-    return compiled.string, [str(v) if isinstance(v, str) else v for v in values]
 
 
 async def opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]) -> Any:
