@@ -58,6 +58,7 @@ from exercises import (
 )
 from pydantic import ValidationError
 from sqlalchemy import CheckConstraint, String, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     IntegrityError,
     InvalidRequestError,
@@ -72,7 +73,6 @@ from sqlmodel import Field, Relationship, SQLModel, col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-import taskkit._migrate as migrate
 from taskkit import (
     Project,
     Task,
@@ -787,11 +787,12 @@ except NoSuchModuleError as e:
 # string: it maps both schemes to `postgresql+asyncpg` (SQLAlchemy 2.1 would otherwise pick
 # psycopg for a bare `postgresql://`), turns `sslmode` into asyncpg's `ssl`, drops the
 # libpq-only parameters asyncpg would reject, and refuses unknown ones with a message. (Never
-# print a URL with its password: `taskkit._db.redact` hides it.)
+# print a URL with its password: SQLAlchemy's `URL.render_as_string(hide_password=True)`
+# hides it, as taskkit's own messages do.)
 
 # %%
 for given in (neon, neon.replace("postgresql://", "postgres://", 1)):
-    print(taskkit._db.redact(taskkit.database_url(given)))
+    print(make_url(taskkit.database_url(given)).render_as_string(hide_password=True))
 try:
     taskkit.database_url("postgresql://ann:s3cret@db.example.com/app?sslmdoe=require")
 except taskkit.ConfigurationError as e:
@@ -1310,11 +1311,13 @@ taskkit_cli("db", "current", "--db", "sqlite:///lesson.db")
 taskkit_cli("db", "check", "--db", "sqlite:///lesson.db")
 
 # %% [markdown]
-# The same from Python, in `taskkit._migrate`:
+# Each of these commands is a function of taskkit's API: `upgrade_schema`, `downgrade_schema`,
+# `stamp_schema`, `schema_revision` (`db current`), `check_schema` and `schema_history`. From
+# Python:
 
 # %%
-print("current:", await migrate.current(engine))
-pd.DataFrame([vars(r) for r in migrate.history()]).set_index("id").fillna("")
+print("current:", await taskkit.schema_revision(engine))
+pd.DataFrame([vars(r) for r in taskkit.schema_history()]).set_index("id").fillna("")
 
 # %% [markdown]
 # `taskkit.ensure_schema(engine)` is what notebooks and scripts call: it creates an empty
@@ -1329,19 +1332,19 @@ except taskkit.MigrationError as e:
     show(e)
 
 try:
-    await migrate.check(memory)
+    await taskkit.check_schema(memory)
 except taskkit.MigrationError as e:
     show(e)
 
 # %% [markdown]
-# `check` compared the tables with the models and found them equal, so stamping the head
+# `check_schema` compared the tables with the models and found them equal, so stamping the head
 # revision adopts the database; from then on it upgrades like any other:
 
 # %%
-await migrate.stamp(memory, "head")
+await taskkit.stamp_schema(memory, "head")
 print(
     "current:",
-    await migrate.current(memory),
+    await taskkit.schema_revision(memory),
     "| ensure_schema:",
     await taskkit.ensure_schema(memory),
 )
@@ -1356,14 +1359,14 @@ print(
 # %% [markdown]
 # ### Exercise 6
 #
-# From `migrate.history()` (a list of revisions with `id` and `is_head`), compute the id of the
-# head revision; the check compares it with what the lesson's database records.
+# From `taskkit.schema_history()` (a list of revisions with `id` and `is_head`), compute the
+# id of the head revision; the check compares it with what the lesson's database records.
 
 # %% tags=["exercise-02-6"]
-head_id = ...  # from migrate.history()
+head_id = ...  # from taskkit.schema_history()
 
 # %%
-check_prediction((head_id,), (await migrate.current(engine),), "head_id")
+check_prediction((head_id,), (await taskkit.schema_revision(engine),), "head_id")
 
 # %% [markdown]
 # ## 7. Reading the SQL: keyset against OFFSET, what `selectinload` emits, why search scans

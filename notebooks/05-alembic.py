@@ -435,7 +435,8 @@ check_batch_revision(alembic, app, upgrade_0004, downgrade_0004)
 # noticed. taskkit's own `env.py` (in the package, `taskkit/_migrations/env.py`) adds: one
 # engine made by `taskkit.connect` (foreign keys on, the URL normalized), the whole command in
 # one transaction that also covers SQLite DDL, and a connection handed over by the caller
-# (`taskkit._migrate`) so that `taskkit db upgrade` and the test suite run the same code:
+# (`taskkit.upgrade_schema` and its siblings, implemented in the private `taskkit/_migrate/`)
+# so that `taskkit db upgrade`, your code and the test suite run the same code:
 
 # %%
 migrations = Path(taskkit.__file__).parent / "_migrations"

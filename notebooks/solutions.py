@@ -43,7 +43,6 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-import taskkit._migrate as migrate
 from taskkit import Project, ProjectRead, Task, Worker
 
 SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]
@@ -106,7 +105,7 @@ predicted_b_reads = []
 # **6.**
 
 # %% tags=["solution-02-6"]
-head_id = next(revision.id for revision in migrate.history() if revision.is_head)
+head_id = next(revision.id for revision in taskkit.schema_history() if revision.is_head)
 
 
 # %% [markdown]

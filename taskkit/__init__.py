@@ -44,7 +44,15 @@ if _typing.TYPE_CHECKING:
     from taskkit._importers.mapping import ImportMapping
     from taskkit._importers.summary import LoadSummary, RowProblem
     from taskkit._load import load_tasks
-    from taskkit._migrate.commands import ensure_schema
+    from taskkit._migrate.commands import (
+        check_schema,
+        downgrade_schema,
+        ensure_schema,
+        schema_revision,
+        stamp_schema,
+        upgrade_schema,
+    )
+    from taskkit._migrate.revisions import RevisionInfo, schema_history
     from taskkit._models import (
         Priority,
         Project,
@@ -128,7 +136,15 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RowProblem",
     ),
     "taskkit._load": ("load_tasks",),
-    "taskkit._migrate.commands": ("ensure_schema",),
+    "taskkit._migrate.commands": (
+        "check_schema",
+        "downgrade_schema",
+        "ensure_schema",
+        "schema_revision",
+        "stamp_schema",
+        "upgrade_schema",
+    ),
+    "taskkit._migrate.revisions": ("RevisionInfo", "schema_history"),
     "taskkit._models": (
         "Priority",
         "Project",
@@ -212,6 +228,7 @@ __all__ = [
     "ProjectRead",
     "ProjectReadWithTasks",
     "QueryPlan",
+    "RevisionInfo",
     "RowProblem",
     "SeedSummary",
     "Status",
@@ -230,6 +247,7 @@ __all__ = [
     "__version__",
     "any_of",
     "assign",
+    "check_schema",
     "connect",
     "count",
     "create_db_and_tables",
@@ -238,6 +256,7 @@ __all__ = [
     "create_worker",
     "database_url",
     "delete_task",
+    "downgrade_schema",
     "ensure_schema",
     "explain",
     "explore",
@@ -253,15 +272,19 @@ __all__ = [
     "project_progress",
     "require_existing_database",
     "require_taskkit_database",
+    "schema_history",
+    "schema_revision",
     "seed",
     "select_tasks",
     "session",
     "show_sql",
+    "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",
     "to_dataframe",
     "unassign",
     "update_task",
+    "upgrade_schema",
     "utcnow",
     "worker_load",
 ]

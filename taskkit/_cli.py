@@ -440,7 +440,7 @@ def _db_shown(url: str | None) -> str:
 def _db_head() -> str:
     import taskkit._migrate as migrate
 
-    return next(r.id for r in migrate.history() if r.is_head)
+    return next(r.id for r in migrate.schema_history() if r.is_head)
 
 
 @cli.group()
@@ -462,7 +462,7 @@ def db_upgrade(revision: str, url: str | None) -> None:
     import taskkit._migrate as migrate
 
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
-        return await migrate.current(engine), await migrate.upgrade(engine, revision)
+        return await migrate.schema_revision(engine), await migrate.upgrade_schema(engine, revision)
 
     before, after = _run(_db_call(url, go, writing=f"upgrade to {revision}"))
     shown = _db_shown(url)
@@ -494,7 +494,8 @@ def db_downgrade(revision: str, yes: bool, url: str | None) -> None:
         )
 
     async def go(engine: AsyncEngine) -> tuple[str | None, str | None]:
-        return await migrate.current(engine), await migrate.downgrade(engine, revision)
+        before = await migrate.schema_revision(engine)
+        return before, await migrate.downgrade_schema(engine, revision)
 
     before, after = _run(_db_call(url, go, writing=f"downgrade to {revision}"))
     click.echo(f"downgraded {shown} from {before} to {after or 'base'}")
@@ -506,7 +507,7 @@ def db_current(url: str | None) -> None:
     """Show the revision the database is at."""
     import taskkit._migrate as migrate
 
-    revision = _run(_db_call(url, migrate.current))
+    revision = _run(_db_call(url, migrate.schema_revision))
     head = _db_head()
     if revision is None:
         state = "none (no revision recorded: empty, at base, or created outside migrations)"
@@ -522,7 +523,7 @@ def db_history() -> None:
     """List the revisions taskkit ships, oldest first."""
     import taskkit._migrate as migrate
 
-    for revision in migrate.history():
+    for revision in migrate.schema_history():
         head = "  (head)" if revision.is_head else ""
         click.echo(f"{revision.id}  {revision.message}{head}")
 
@@ -537,7 +538,7 @@ def db_check(url: str | None) -> None:
     """
     import taskkit._migrate as migrate
 
-    _run(_db_call(url, migrate.check))
+    _run(_db_call(url, migrate.check_schema))
     click.echo(f"{_db_shown(url)} is at head ({_db_head()}) and matches the models")
 
 
@@ -554,7 +555,7 @@ def db_stamp(revision: str, url: str | None) -> None:
     import taskkit._migrate as migrate
 
     async def go(engine: AsyncEngine) -> None:
-        await migrate.stamp(engine, revision)
+        await migrate.stamp_schema(engine, revision)
 
     _run(_db_call(url, go, writing=f"stamp {revision}"))
     click.echo(f"stamped {_db_shown(url)} at {revision}")

@@ -23,7 +23,7 @@ from taskkit._db import (
     require_regular_file,
 )
 from taskkit._errors import ConfigurationError, ForeignDatabaseError
-from taskkit._migrate import VERSION_TABLE, history
+from taskkit._migrate import VERSION_TABLE, schema_history
 
 __all__ = [
     "DatabaseContents",
@@ -57,7 +57,7 @@ class DatabaseContents:
     @property
     def is_taskkit(self) -> bool:
         """Empty, or holding taskkit's tables, or migrated by taskkit (a revision it knows)."""
-        known = {r.id for r in history()}
+        known = {r.id for r in schema_history()}
         return self.empty or bool(self.taskkit_tables) or self.revision in known
 
 

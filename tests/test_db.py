@@ -342,13 +342,11 @@ def test_describe_database_is_the_one_which_database_text():
 
 
 async def test_connection_and_migration_errors_name_the_database_the_same_way(tmp_path):
-    import taskkit._migrate as migrate
-
     where = taskkit._db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = connect(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         with pytest.raises(taskkit.MigrationError) as info:
-            await migrate.downgrade(engine, "base")
+            await taskkit.downgrade_schema(engine, "base")
     finally:
         await engine.dispose()
     assert where in str(info.value)

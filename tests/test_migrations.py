@@ -254,7 +254,7 @@ async def test_upgrade_from_empty_to_head_gives_the_schema_create_all_gives(
     new_engine: NewEngine,
 ):
     migrated, created = await new_engine(), await new_engine()
-    assert await migrate.upgrade(migrated) == HEAD
+    assert await taskkit.upgrade_schema(migrated) == HEAD
     await taskkit.create_db_and_tables(created)
     expected = await reflect(created)
     assert set(expected) == {"project", "task", "taskworkerlink", "worker"}
@@ -262,7 +262,7 @@ async def test_upgrade_from_empty_to_head_gives_the_schema_create_all_gives(
 
 
 async def test_autogenerate_finds_no_difference_at_head(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
 
     def diffs(conn: Connection) -> list:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -270,28 +270,28 @@ async def test_autogenerate_finds_no_difference_at_head(engine: AsyncEngine):
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diffs) == []
-    await migrate.check(engine)  # also compares CHECK constraints by name
+    await taskkit.check_schema(engine)  # also compares CHECK constraints by name
 
 
 async def test_downgrade_to_base_removes_every_table(engine: AsyncEngine):
-    await migrate.upgrade(engine)
-    assert await migrate.downgrade(engine, "base") is None
+    await taskkit.upgrade_schema(engine)
+    assert await taskkit.downgrade_schema(engine, "base") is None
     assert await table_names(engine) == {"alembic_version"}
     assert await version_rows(engine) == []
-    assert await migrate.current(engine) is None
+    assert await taskkit.schema_revision(engine) is None
 
 
 async def test_base_to_head_again_gives_the_same_schema(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     first = await reflect(engine)
-    await migrate.downgrade(engine, "base")
-    await migrate.upgrade(engine)
+    await taskkit.downgrade_schema(engine, "base")
+    await taskkit.upgrade_schema(engine)
     assert await reflect(engine) == first
-    await migrate.check(engine)
+    await taskkit.check_schema(engine)
 
 
 async def test_revision_0001_is_the_schema_without_completed_at(engine: AsyncEngine):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     schema = await reflect(engine)
     assert "completed_at" not in [c[0] for c in schema["task"]["columns"]]
     assert "ix_task_completed_at" not in [i[0] for i in schema["task"]["indexes"]]
@@ -310,11 +310,11 @@ async def test_revision_0001_is_the_schema_without_completed_at(engine: AsyncEng
 async def test_revision_0002_sets_completed_at_from_updated_at_and_keeps_every_row(
     engine: AsyncEngine,
 ):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     await insert_0001_data(engine)
     before = await rows(engine)
 
-    await migrate.upgrade(engine, "0002")
+    await taskkit.upgrade_schema(engine, "0002")
 
     # Nothing lost, links included (on SQLite the task table is rebuilt for the new CHECK).
     assert await rows(engine) == before
@@ -333,22 +333,22 @@ async def test_revision_0002_sets_completed_at_from_updated_at_and_keeps_every_r
 async def test_each_revision_keeps_every_row_and_downgrades_to_the_same_schema(
     engine: AsyncEngine, before: str, after: str
 ):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     await insert_0001_data(engine)
-    await migrate.upgrade(engine, before)
+    await taskkit.upgrade_schema(engine, before)
     data, schema = await rows(engine), await reflect(engine)
 
-    await migrate.upgrade(engine, after)
+    await taskkit.upgrade_schema(engine, after)
     assert await rows(engine) == data  # links included: SQLite rebuilds tables for both
     assert await reflect(engine) != schema
 
-    await migrate.downgrade(engine, before)
+    await taskkit.downgrade_schema(engine, before)
     assert await rows(engine) == data
     assert await reflect(engine) == schema
 
 
 async def test_revision_0002_check_holds_after_upgrade(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     async with taskkit.session(engine) as s:
         task = await taskkit.create_task(s, {"title": "x", "status": "completed"})
     with pytest.raises(IntegrityError, match=r"ck_task_completed_at|CHECK constraint failed"):
@@ -359,13 +359,13 @@ async def test_revision_0002_check_holds_after_upgrade(engine: AsyncEngine):
 async def test_downgrade_to_0001_removes_completed_at_and_keeps_the_other_data(
     engine: AsyncEngine,
 ):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     await insert_0001_data(engine)
     before = await rows(engine)
     schema_0001 = await reflect(engine)
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
 
-    assert await migrate.downgrade(engine, "0001") == "0001"
+    assert await taskkit.downgrade_schema(engine, "0001") == "0001"
 
     assert await rows(engine) == before
     assert await reflect(engine) == schema_0001
@@ -377,9 +377,9 @@ async def test_downgrade_to_0001_removes_completed_at_and_keeps_the_other_data(
 async def test_sqlite_foreign_keys_are_on_again_after_a_migration(tmp_path: Path):
     engine = taskkit.connect("sqlite+aiosqlite://")  # one shared connection: the one migrated
     try:
-        await migrate.upgrade(engine)
-        await migrate.downgrade(engine, "0001")
-        await migrate.upgrade(engine)
+        await taskkit.upgrade_schema(engine)
+        await taskkit.downgrade_schema(engine, "0001")
+        await taskkit.upgrade_schema(engine)
         async with engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
@@ -406,14 +406,14 @@ def failing(tmp_path: Path, kind: str = "sql") -> Path:
 async def test_a_failing_revision_leaves_nothing_half_applied(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     await insert_0001_data(engine)
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     schema, data = await reflect(engine), await rows(engine)
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", failing(tmp_path, kind))
 
     with pytest.raises(MigrationError) as failed:
-        await migrate.upgrade(engine)
+        await taskkit.upgrade_schema(engine)
 
     message = str(failed.value)
     assert "failed in revision 0005" in message
@@ -429,7 +429,7 @@ async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
 ):
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", failing(tmp_path))
     with pytest.raises(MigrationError, match="failed in revision 0005"):
-        await migrate.upgrade(engine)
+        await taskkit.upgrade_schema(engine)
     # 0001 to 0004 succeeded, but the command runs in one transaction: nothing stays.
     assert await table_names(engine) == set()
 
@@ -437,10 +437,10 @@ async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
 async def test_downgrade_to_an_unknown_revision_is_refused_and_changes_nothing(
     engine: AsyncEngine,
 ):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     schema = await reflect(engine)
     with pytest.raises(MigrationError) as refused:
-        await migrate.downgrade(engine, "9999")
+        await taskkit.downgrade_schema(engine, "9999")
     assert str(refused.value) == (
         "revision '9999' does not exist; known revisions: base, 0001 'initial schema', "
         "0002 'task.completed_at, for cycle time', 0003 'CHECKs as OR chains, a (status, "
@@ -452,9 +452,9 @@ async def test_downgrade_to_an_unknown_revision_is_refused_and_changes_nothing(
 
 
 async def test_downgrade_to_a_revision_above_the_current_one_is_refused(engine: AsyncEngine):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     with pytest.raises(MigrationError, match="cannot downgrade to 'head'"):
-        await migrate.downgrade(engine, "head")
+        await taskkit.downgrade_schema(engine, "head")
     assert await version_rows(engine) == ["0001"]
 
 
@@ -464,7 +464,7 @@ async def test_upgrade_of_a_database_created_outside_migrations_is_refused(engin
         await taskkit.create_project(s, {"name": "Kept"})
     schema = await reflect(engine)
 
-    for attempt in (migrate.upgrade, migrate.ensure_schema):
+    for attempt in (taskkit.upgrade_schema, taskkit.ensure_schema):
         with pytest.raises(MigrationError) as refused:
             await attempt(engine)
         message = str(refused.value)
@@ -480,30 +480,30 @@ async def test_upgrade_of_a_database_created_outside_migrations_is_refused(engin
 
 
 async def test_a_database_at_a_revision_taskkit_does_not_know_is_refused(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
-    for attempt in (migrate.upgrade, migrate.ensure_schema, migrate.check):
+    for attempt in (taskkit.upgrade_schema, taskkit.ensure_schema, taskkit.check_schema):
         with pytest.raises(MigrationError, match="at revision 'f00d', which this version"):
             await attempt(engine)
     assert await version_rows(engine) == ["f00d"]
 
 
 # ---------------------------------------------------------------------------------------------
-# ensure_schema, stamp, check, history.
+# ensure_schema, stamp_schema, check_schema, schema_history.
 
 
 async def test_ensure_schema_creates_an_empty_database_at_head(engine: AsyncEngine):
-    assert await migrate.ensure_schema(engine) == HEAD
-    assert await migrate.ensure_schema(engine) == HEAD  # again: nothing to do
-    await migrate.check(engine)
+    assert await taskkit.ensure_schema(engine) == HEAD
+    assert await taskkit.ensure_schema(engine) == HEAD  # again: nothing to do
+    await taskkit.check_schema(engine)
 
 
 async def test_ensure_schema_upgrades_an_older_database_and_keeps_its_data(engine: AsyncEngine):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     await insert_0001_data(engine)
     before = await rows(engine)
-    assert await migrate.ensure_schema(engine) == HEAD
+    assert await taskkit.ensure_schema(engine) == HEAD
     assert await rows(engine) == before
 
 
@@ -512,11 +512,11 @@ async def test_concurrent_ensure_schema_calls_both_succeed(new_engine: NewEngine
     second = taskkit.connect(first.url)
     try:
         assert await asyncio.gather(
-            migrate.ensure_schema(first), migrate.ensure_schema(second)
+            taskkit.ensure_schema(first), taskkit.ensure_schema(second)
         ) == [HEAD, HEAD]
     finally:
         await second.dispose()
-    await migrate.check(first)
+    await taskkit.check_schema(first)
 
 
 async def test_stamp_head_adopts_a_database_that_matches_the_models(engine: AsyncEngine):
@@ -524,11 +524,11 @@ async def test_stamp_head_adopts_a_database_that_matches_the_models(engine: Asyn
     with pytest.raises(
         MigrationError, match="its schema matches the models: run `taskkit db stamp"
     ):
-        await migrate.check(engine)
-    await migrate.stamp(engine, "head")
-    assert await migrate.current(engine) == HEAD
-    await migrate.check(engine)
-    assert await migrate.ensure_schema(engine) == HEAD
+        await taskkit.check_schema(engine)
+    await taskkit.stamp_schema(engine, "head")
+    assert await taskkit.schema_revision(engine) == HEAD
+    await taskkit.check_schema(engine)
+    assert await taskkit.ensure_schema(engine) == HEAD
 
 
 async def test_stamp_head_refuses_a_database_that_differs_from_the_models(engine: AsyncEngine):
@@ -536,26 +536,26 @@ async def test_stamp_head_refuses_a_database_that_differs_from_the_models(engine
     async with engine.begin() as conn:
         await conn.execute(text("DROP INDEX ix_task_title"))
     with pytest.raises(MigrationError) as refused:
-        await migrate.stamp(engine, "head")
+        await taskkit.stamp_schema(engine, "head")
     assert "index ix_task_title on task(title) is missing" in str(refused.value)
     assert await version_rows(engine) is None
 
 
 async def test_check_reports_a_database_behind_head(engine: AsyncEngine):
-    await migrate.upgrade(engine, "0001")
+    await taskkit.upgrade_schema(engine, "0001")
     with pytest.raises(MigrationError, match=f"is at revision 0001, head is {HEAD}"):
-        await migrate.check(engine)
+        await taskkit.check_schema(engine)
 
 
 async def test_check_reports_each_kind_of_drift(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     async with engine.begin() as conn:
         await conn.execute(text("DROP INDEX ix_task_title"))
         await conn.execute(text("CREATE INDEX ix_extra ON task (priority, status)"))
         await conn.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
         await conn.execute(text("ALTER TABLE worker ADD COLUMN email VARCHAR(200)"))
     with pytest.raises(MigrationError) as drift:
-        await migrate.check(engine)
+        await taskkit.check_schema(engine)
     message = str(drift.value)
     for phrase in (
         "differs from the models",
@@ -568,7 +568,7 @@ async def test_check_reports_each_kind_of_drift(engine: AsyncEngine):
 
 
 async def test_check_reports_a_missing_check_constraint(engine: AsyncEngine):
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     if engine.dialect.name == "sqlite":
         async with engine.begin() as conn:  # SQLite cannot drop a constraint: rebuild the table
             await conn.run_sync(_drop_sqlite_check, "worker", "ck_worker_name")
@@ -576,7 +576,7 @@ async def test_check_reports_a_missing_check_constraint(engine: AsyncEngine):
         async with engine.begin() as conn:
             await conn.execute(text("ALTER TABLE worker DROP CONSTRAINT ck_worker_name"))
     with pytest.raises(MigrationError, match="CHECK ck_worker_name on worker is missing"):
-        await migrate.check(engine)
+        await taskkit.check_schema(engine)
 
 
 async def test_check_on_sqlite_compares_check_texts_and_without_rowid(tmp_path: Path):
@@ -586,12 +586,12 @@ async def test_check_on_sqlite_compares_check_texts_and_without_rowid(tmp_path: 
     declared_rowid = link_options["with_rowid"] is not False
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'texts.db'}")
     try:
-        await migrate.upgrade(engine)
+        await taskkit.upgrade_schema(engine)
         async with engine.begin() as conn:
             await conn.run_sync(_replace_sqlite_check, "task", "ck_task_title", "length(title) > 0")
             await conn.run_sync(_rebuild_with_rowid, "taskworkerlink", not declared_rowid)
         with pytest.raises(MigrationError) as drift:
-            await migrate.check(engine)
+            await taskkit.check_schema(engine)
         message = str(drift.value)
         assert "CHECK ck_task_title on task is (length(title) > 0) in the database" in message
         kinds = {True: "a rowid table", False: "WITHOUT ROWID"}
@@ -624,7 +624,7 @@ def _drop_sqlite_check(conn: Connection, table: str, name: str) -> None:
 
 
 def test_history_lists_the_revisions_oldest_first():
-    assert [(r.id, r.down_revision, r.is_head) for r in migrate.history()] == [
+    assert [(r.id, r.down_revision, r.is_head) for r in taskkit.schema_history()] == [
         ("0001", None, False),
         ("0002", "0001", False),
         ("0003", "0002", False),
@@ -644,7 +644,7 @@ async def test_the_revision_template_imports_sqlmodel_for_autogenerated_types(
     for later in location.glob("versions/000[234]_*.py"):
         later.unlink()
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", location)
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
 
     def autogenerate(conn: Connection) -> None:
         config = Config()
@@ -658,7 +658,7 @@ async def test_the_revision_template_imports_sqlmodel_for_autogenerated_types(
     assert "sqlmodel.sql.sqltypes.UTCDateTime()" in source
     assert "import sqlmodel" in source
 
-    assert await migrate.upgrade(engine) == "0002"  # the generated revision runs
+    assert await taskkit.upgrade_schema(engine) == "0002"  # the generated revision runs
     assert "completed_at" in [c[0] for c in (await reflect(engine))["task"]["columns"]]
 
 
@@ -791,15 +791,15 @@ def test_every_db_command_has_help():
 async def test_check_on_postgres_compares_check_definitions(engine: AsyncEngine):
     """PostgreSQL rewrites CHECK texts; a rule changed by hand under the same name is still
     found (the declared rules are rewritten the same way on a temporary table)."""
-    await migrate.upgrade(engine)
-    await migrate.check(engine)  # as migrated: no drift, so the comparison is fair
+    await taskkit.upgrade_schema(engine)
+    await taskkit.check_schema(engine)  # as migrated: no drift, so the comparison is fair
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE task DROP CONSTRAINT ck_task_title"))
         await conn.execute(
             text("ALTER TABLE task ADD CONSTRAINT ck_task_title CHECK (length(title) > 0)")
         )
     with pytest.raises(MigrationError) as drift:
-        await migrate.check(engine)
+        await taskkit.check_schema(engine)
     message = str(drift.value)
     assert "CHECK ck_task_title on task is CHECK ((length((title)::text) > 0))" in message
     assert "in the models" in message and "ck_task_status" not in message

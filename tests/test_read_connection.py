@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
-import taskkit._migrate as migrate
 from taskkit._db import SQLITE_BEGIN_OPTION, read_connection
 from taskkit._models import Task
 from taskkit._ownership import database_contents
@@ -27,7 +26,7 @@ async def test_reading_ends_in_a_rollback(engine: AsyncEngine):
 async def test_readers_do_not_wait_for_a_sqlite_writer(tmp_path: Path):
     path = tmp_path / "busy.db"
     engine = taskkit.connect(f"sqlite:///{path}")
-    await migrate.upgrade(engine)
+    await taskkit.upgrade_schema(engine)
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # holds the write lock until the end of the test
     writer.execute("INSERT INTO project (name) VALUES ('uncommitted')")
@@ -35,8 +34,8 @@ async def test_readers_do_not_wait_for_a_sqlite_writer(tmp_path: Path):
         # Each would wait for the busy timeout (30 s) and fail had it begun IMMEDIATE.
         async with read_connection(engine) as conn:
             assert (await conn.scalar(text("SELECT count(*) FROM project"))) == 0
-        assert await migrate.current(engine) is not None
-        await migrate.check(engine)
+        assert await taskkit.schema_revision(engine) is not None
+        await taskkit.check_schema(engine)
         assert "task" in (await database_contents(engine)).tables
         plan = await taskkit.explain(engine, select(Task))
         assert plan.lines

@@ -317,14 +317,13 @@ async def test_a_bulk_seed_on_postgres_leaves_the_schema_exactly_as_migrated():
     """Foreign keys and indexes are dropped for the COPY and put back in the same transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    import taskkit._migrate as migrate
     from tests.conftest import postgres_url, reset_postgres
 
     engine = taskkit.connect(postgres_url())
     try:
         await reset_postgres(engine)
         await taskkit.seed(engine, tasks=2_000, progress=False)
-        await migrate.check(engine)  # raises on any drift from the models
+        await taskkit.check_schema(engine)  # raises on any drift from the models
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
                 await conn.execute(text("INSERT INTO taskworkerlink VALUES (1, 'nobody')"))

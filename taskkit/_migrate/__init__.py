@@ -6,31 +6,32 @@ One concept a module:
   Alembic on a connection);
 * ``transaction``: the one transaction a migration command runs in;
 * ``drift``: how a database's schema differs from the models;
-* ``commands``: upgrade, downgrade, stamp, current, check, ensure_schema (``taskkit db``).
+* ``commands``: upgrade_schema, downgrade_schema, stamp_schema, schema_revision, check_schema,
+  ensure_schema (``taskkit db``; public as ``taskkit.<name>``).
 
 The names below are what other modules (the CLI, the report, notebooks) use.
 """
 
 from taskkit._migrate.commands import (
-    check,
-    current,
-    downgrade,
+    check_schema,
+    downgrade_schema,
     ensure_schema,
-    stamp,
-    upgrade,
+    schema_revision,
+    stamp_schema,
+    upgrade_schema,
 )
-from taskkit._migrate.revisions import VERSION_TABLE, RevisionInfo, history
+from taskkit._migrate.revisions import VERSION_TABLE, RevisionInfo, schema_history
 from taskkit._migrate.transaction import migration_transaction
 
 __all__ = [
     "VERSION_TABLE",
     "RevisionInfo",
-    "check",
-    "current",
-    "downgrade",
+    "check_schema",
+    "downgrade_schema",
     "ensure_schema",
-    "history",
     "migration_transaction",
-    "stamp",
-    "upgrade",
+    "schema_history",
+    "schema_revision",
+    "stamp_schema",
+    "upgrade_schema",
 ]

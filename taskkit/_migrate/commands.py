@@ -1,5 +1,6 @@
-"""The migration commands (``taskkit db ...``, ``taskkit init``): upgrade, downgrade, stamp,
-current, check, ensure_schema, run through taskkit's engine.
+"""The migration commands (``taskkit db ...``, ``taskkit init``): upgrade_schema,
+downgrade_schema, stamp_schema, schema_revision, check_schema, ensure_schema, run through
+taskkit's engine.
 
 ``DATABASE_URL`` and ``--db`` work as everywhere else: every function takes an engine made by
 :func:`taskkit.connect`. Each command runs in one transaction
@@ -31,20 +32,20 @@ from taskkit._migrate.drift import schema_differences
 from taskkit._migrate.revisions import (
     VERSION_TABLE,
     check_revision_argument,
-    history,
     known_revisions,
     run_alembic,
+    schema_history,
     script_directory,
 )
 from taskkit._migrate.transaction import migration_transaction
 
 __all__ = [
-    "check",
-    "current",
-    "downgrade",
+    "check_schema",
+    "downgrade_schema",
     "ensure_schema",
-    "stamp",
-    "upgrade",
+    "schema_revision",
+    "stamp_schema",
+    "upgrade_schema",
 ]
 
 T = TypeVar("T")
@@ -66,7 +67,7 @@ class _State:
 # Public API.
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
+async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> str | None:
     """Upgrade the database to ``revision``, running every revision on the way.
 
     Args:
@@ -81,6 +82,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
             recorded revision (created outside migrations); it is at a revision this taskkit
             does not know; or a revision failed. In every case nothing was changed.
         DatabaseUnavailableError: the database cannot be reached.
+
+    Example::
+
+        engine = taskkit.connect("sqlite:///data/taskkit.db")
+        await taskkit.upgrade_schema(engine)  # to head; returns the head revision's id
+        await taskkit.upgrade_schema(engine, "+1")  # one revision up from where it is
     """
     check_revision_argument(revision)
 
@@ -92,7 +99,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
     return await _write(engine, work, doing=f"upgrade to {revision!r}")
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> str | None:
+async def downgrade_schema(engine: AsyncEngine, revision: str) -> str | None:
     """Downgrade the database to ``revision`` (``base`` removes every taskkit table).
 
     Downgrading drops what the later revisions created, with the data in it.
@@ -108,6 +115,11 @@ async def downgrade(engine: AsyncEngine, revision: str) -> str | None:
         MigrationError: ``revision`` is unknown or not below the current one; the database
             has no recorded revision; or a revision failed. In every case nothing was changed.
         DatabaseUnavailableError: the database cannot be reached.
+
+    Example::
+
+        await taskkit.downgrade_schema(engine, "-1")  # one revision down
+        await taskkit.downgrade_schema(engine, "base")  # returns None: no taskkit table left
     """
     check_revision_argument(revision)
 
@@ -124,17 +136,28 @@ async def downgrade(engine: AsyncEngine, revision: str) -> str | None:
     return await _write(engine, work, doing=f"downgrade to {revision!r}")
 
 
-async def stamp(engine: AsyncEngine, revision: str) -> None:
+async def stamp_schema(engine: AsyncEngine, revision: str) -> None:
     """Record ``revision`` in ``alembic_version`` without running any migration.
 
     For a database created outside migrations (``create_db_and_tables``): stamping ``head``
     first checks that its tables match the models and refuses otherwise. Stamping any other
     revision is not checked: it is your statement that the schema is that revision's.
 
+    Args:
+        engine: an engine from :func:`taskkit.connect`.
+        revision: a revision id (or unique prefix) or ``head``.
+
     Raises:
-        MigrationError: ``revision`` is unknown, or ``head`` was asked for and the schema
-            differs from the models (the differences are listed). Nothing was changed.
+        MigrationError: ``revision`` is unknown; the database is at a revision this taskkit
+            does not know; or ``head`` was asked for and the schema differs from the models
+            (the differences are listed). Nothing was changed.
         DatabaseUnavailableError: the database cannot be reached.
+
+    Example::
+
+        engine = taskkit.connect("sqlite:///made_by_create_db_and_tables.db")
+        await taskkit.stamp_schema(engine, "head")  # refused unless its tables match the models
+        await taskkit.upgrade_schema(engine)  # from now on it upgrades like any other
     """
     check_revision_argument(revision)
     script = script_directory()
@@ -155,19 +178,28 @@ async def stamp(engine: AsyncEngine, revision: str) -> None:
     await _write(engine, work, doing=f"stamp {revision!r}")
 
 
-async def current(engine: AsyncEngine) -> str | None:
+async def schema_revision(engine: AsyncEngine) -> str | None:
     """The revision recorded in the database, or ``None`` if none is.
 
-    ``None`` means an empty database, one downgraded to base, or one created outside
-    migrations (:func:`check` tells these apart).
+    Only reads. ``None`` means an empty database, one downgraded to base, or one created
+    outside migrations (:func:`check_schema` tells these apart). The id may be one this taskkit
+    does not ship (a newer taskkit migrated the database); :func:`schema_history` lists the
+    ones it does.
 
     Raises:
+        MigrationError: the database could not be read.
         DatabaseUnavailableError: the database cannot be reached.
+
+    Example::
+
+        revision = await taskkit.schema_revision(engine)
+        head = next(r.id for r in taskkit.schema_history() if r.is_head)
+        print("up to date" if revision == head else f"at {revision}, head is {head}")
     """
     return (await _read(engine, _state)).revision
 
 
-async def check(engine: AsyncEngine) -> None:
+async def check_schema(engine: AsyncEngine) -> None:
     """Check that the database is at head and its schema is what the models declare.
 
     Compares tables, columns (types and nullability), indexes, unique constraints, foreign keys
@@ -180,6 +212,13 @@ async def check(engine: AsyncEngine) -> None:
             this taskkit does not know, or its schema differs from the models (drift); the
             message lists the differences and what to run.
         DatabaseUnavailableError: the database cannot be reached.
+
+    Example::
+
+        try:
+            await taskkit.check_schema(engine)
+        except taskkit.MigrationError as e:
+            print(e)  # e.g. "... is at revision 0002, head is 0004: run `taskkit db upgrade`"
     """
     head = script_directory().get_current_head()
 
@@ -234,9 +273,9 @@ async def ensure_schema(engine: AsyncEngine) -> str:
     """
     head = script_directory().get_current_head()
     assert head is not None  # taskkit ships at least one revision
-    if (await current(engine)) == head:
+    if (await schema_revision(engine)) == head:
         return head
-    await upgrade(engine, "head")
+    await upgrade_schema(engine, "head")
     return head
 
 
@@ -308,7 +347,7 @@ def _state(conn: Connection) -> _State:
 
 
 def _require_known(state: _State, engine: AsyncEngine) -> None:
-    if state.revision is not None and state.revision not in {r.id for r in history()}:
+    if state.revision is not None and state.revision not in {r.id for r in schema_history()}:
         raise MigrationError(
             f"{_where(engine)} is at revision {state.revision!r}, which this version of "
             f"taskkit does not know (a newer taskkit or another project migrated it); "

@@ -25,9 +25,9 @@ __all__ = [
     "RevisionInfo",
     "alembic_config",
     "check_revision_argument",
-    "history",
     "known_revisions",
     "run_alembic",
+    "schema_history",
     "script_directory",
 ]
 
@@ -38,7 +38,12 @@ _RELATIVE_REVISION = re.compile(r".*[+-]\d+")
 
 @dataclass(frozen=True)
 class RevisionInfo:
-    """One revision of taskkit's schema, as :func:`history` lists it."""
+    """One revision of taskkit's schema, as :func:`schema_history` lists it.
+
+    ``id`` is what ``alembic_version`` records and what the migration functions accept;
+    ``down_revision`` the one before it (``None`` for the first); ``message`` its one-line
+    description; ``is_head`` whether it is the latest.
+    """
 
     id: str
     down_revision: str | None
@@ -46,8 +51,18 @@ class RevisionInfo:
     is_head: bool
 
 
-def history() -> list[RevisionInfo]:
-    """Every revision taskkit ships, oldest first."""
+def schema_history() -> list[RevisionInfo]:
+    """Every revision this taskkit ships, oldest first; the last one is the head.
+
+    Reads the revision scripts inside the package: no database is involved, nothing raises
+    on a normal install.
+
+    Example::
+
+        for r in taskkit.schema_history():
+            print(r.id, r.message, "(head)" if r.is_head else "")
+        head = taskkit.schema_history()[-1].id
+    """
     scripts = list(script_directory().walk_revisions("base", "heads"))
     return [
         RevisionInfo(
@@ -79,7 +94,7 @@ def run_alembic(conn: Connection, run: Callable[[Config], None]) -> None:
 
 def known_revisions() -> str:
     revisions = ", ".join(
-        f"{r.id} {r.message!r}{' (head)' if r.is_head else ''}" for r in history()
+        f"{r.id} {r.message!r}{' (head)' if r.is_head else ''}" for r in schema_history()
     )
     return f"known revisions: base, {revisions}"
 

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from taskkit._db import connect, is_memory_sqlite, ping
 from taskkit._db_errors import shown_url
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
-from taskkit._migrate import VERSION_TABLE, ensure_schema, history
+from taskkit._migrate import VERSION_TABLE, ensure_schema, schema_history
 from taskkit._models import Task
 from taskkit._ownership import DatabaseContents, database_contents
 from taskkit._seed import SeedSummary, seed
@@ -108,7 +108,7 @@ async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
         else:
             await ping(engine)
             others, complete, tasks, revision = await _state(engine)
-        at_head = complete and revision == next(r.id for r in history() if r.is_head)
+        at_head = complete and revision == next(r.id for r in schema_history() if r.is_head)
         if tasks and at_head:
             return None  # only read from here on
         if others:

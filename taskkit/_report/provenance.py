@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._db import redact
 from taskkit._db_errors import shown_url
-from taskkit._migrate import current
+from taskkit._migrate import schema_revision
 from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from taskkit._report.parameters import ReportParameters
 
@@ -93,7 +93,7 @@ async def provenance(
         "date_from": str(parameters.date_from or "(first task)"),
         "date_to": str(parameters.date_to or "(last task)"),
         "project": parameters.project if parameters.project is not None else "(all projects)",
-        "schema revision": str(await current(engine)),
+        "schema revision": str(await schema_revision(engine)),
         "rows in the database": facts["rows"],
         "tasks in this report": f"{tasks:,}",
         "data fingerprint": data,
