@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -418,13 +419,13 @@ def postgres_connect_timeout(engine: AsyncEngine) -> float:
     return _CONNECT_TIMEOUTS.get(engine.sync_engine, POSTGRES_CONNECT_TIMEOUT_S)
 
 
-def has_open_work(session: AsyncSession) -> bool:
+def has_open_work(session: SAAsyncSession) -> bool:
     """Whether the caller has a transaction open or changes waiting to be flushed."""
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 @asynccontextmanager
-async def reading(session: AsyncSession) -> AsyncIterator[None]:
+async def reading(session: SAAsyncSession) -> AsyncIterator[None]:
     """Run read-only work, ending the transaction it opens (never one the caller is using).
 
     On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so a

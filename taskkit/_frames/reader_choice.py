@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
 from taskkit._db import (
-    SQLITE_BEGIN_OPTION,
     is_memory_sqlite,
     postgres_connect_timeout,
     read_connection,
@@ -35,9 +33,10 @@ class Source:
     conn: AsyncConnection | None = None
     # The caller's connection outside a transaction: a read through it starts its transaction
     # DEFERRED and rolls it back. Otherwise `conn` is in the caller's transaction, left as it
-    # is (its uncommitted writes too), unless `end` ends a transaction the read opened.
+    # is (its uncommitted writes too).
     idle: bool = False
-    end: Callable[[], Any] | None = None
+    # A session to read through (taskkit._db.reading: its own transaction, or the caller's).
+    session: SAAsyncSession | None = None
     why_not_fast: str | None = None
 
 
@@ -54,14 +53,11 @@ async def resolve_source(source: Any) -> Source:
         if not source.in_transaction() and not pending and isinstance(source.bind, AsyncEngine):
             return Source(engine=source.bind)
         if not source.in_transaction() and not pending:  # bound otherwise: read through it
-            conn = await source.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-            return Source(
-                conn=conn, end=source.commit, why_not_fast="the session is not bound to an engine"
-            )
+            return Source(session=source, why_not_fast="the session is not bound to an engine")
         if pending and source.autoflush:
             await source.flush()  # what session.exec() would do first
         return Source(
-            conn=await source.connection(),
+            session=source,
             why_not_fast="the session has uncommitted changes or an open transaction, which "
             "only its own connection can see",
         )

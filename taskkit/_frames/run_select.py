@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._checks import one_of
-from taskkit._db import read_connection, redact
+from taskkit._db import read_connection, reading, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._frames.arguments import (
     PROBE_ROWS,
@@ -234,15 +234,14 @@ async def _run_sqlalchemy(
     conn = where.conn
     if conn is not None and where.idle:
         # The read's own transaction, ended after; the caller's connection is left as it was.
-        async with read_connection(conn) as reading:
-            return await run(reading)
-    if conn is not None:
-        try:
-            return await run(conn)
-        finally:
-            if where.end is not None:
-                await where.end()
+        async with read_connection(conn) as own:
+            return await run(own)
+    if conn is not None:  # inside the caller's transaction, left as it is
+        return await run(conn)
+    if where.session is not None:
+        async with reading(where.session):
+            return await run(await where.session.connection())
     assert where.engine is not None
     # A read should not queue behind SQLite writers (taskkit begins with IMMEDIATE for them).
-    async with read_connection(where.engine) as reading:
-        return await run(reading)
+    async with read_connection(where.engine) as new:
+        return await run(new)
