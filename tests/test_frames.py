@@ -25,6 +25,7 @@ from pandas.testing import assert_frame_equal
 from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
 from taskkit._errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
@@ -684,6 +685,12 @@ async def test_an_idle_connection_or_session_ends_the_transaction_the_read_opene
     async with taskkit.session(engine) as s:
         assert len(await to_dataframe(s, select(Task))) == 2
         assert not s.in_transaction()
+    # A session bound to a connection (not an engine) reads through it, and ends its read.
+    async with engine.connect() as conn:
+        bound = AsyncSession(bind=conn)
+        assert len(await to_dataframe(bound, select(Task))) == 2
+        assert not bound.in_transaction() and not conn.in_transaction()
+        await bound.close()
 
 
 # ---------------------------------------------------------------------------------------------
