@@ -79,3 +79,43 @@ async def test_the_key_is_in_dataframes_and_select_tasks(engine):
     async with taskkit.session(engine) as s:
         found = (await s.exec(taskkit.select_tasks(key="HIVE-2"))).all()
     assert [t.title for t in found] == ["two"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("title", "two, renamed"),
+        ("status", "pending"),
+        ("workers", "Ann"),  # one worker fewer
+        ("workers", "Bo; Ann"),  # the same set in another order: unchanged
+        ("description", "now described"),
+        ("project", "Hive"),
+        ("created_at", "2024-12-31T00:00:00Z"),
+    ],
+)
+@pytest.mark.usefixtures("write_path")
+async def test_a_reimport_counts_a_row_updated_when_any_one_field_differs(engine, column, value):
+    first = FIRST.assign(description=[None, None, None], project=[None, None, None])
+    await load_tasks(engine, first, progress=False)
+    changed = first.copy()
+    changed.loc[1, column] = value
+    summary = await load_tasks(engine, changed, progress=False)
+    if value == "Bo; Ann":
+        assert (summary.tasks, summary.updated, summary.unchanged) == (0, 0, 3)
+    else:
+        assert (summary.tasks, summary.updated, summary.unchanged) == (0, 1, 2)
+    two = (await tasks_of(engine))[1]
+    assert two.updated_at == pd.Timestamp("2025-01-02T00:00:00Z")  # the file's, either way
+
+
+async def test_without_dates_a_changed_row_is_updated_now_and_the_others_keep_theirs(engine):
+    frame = pd.DataFrame({"key": ["A-1", "A-2"], "title": ["a", "b"]})
+    await load_tasks(engine, frame, progress=False)
+    before = await tasks_of(engine)
+    frame.loc[1, "title"] = "b, renamed"
+    again = await load_tasks(engine, frame, progress=False)
+    assert (again.tasks, again.updated, again.unchanged) == (0, 1, 1)
+    after = await tasks_of(engine)
+    assert after[0].updated_at == before[0].updated_at
+    assert after[1].updated_at > before[1].updated_at
+    assert after[1].created_at == before[1].created_at

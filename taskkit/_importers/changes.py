@@ -33,46 +33,40 @@ def keyed_batches(
         found = by_key.loc[keys[matched]]
         ids = rows.ids.copy()
         ids.iloc[positions] = found["id"].to_numpy()
-        stamps = {}
+        stamps: dict[str, pd.Series] = {}
+        stored: dict[str, pd.Series] = {}
         for name in ("created_at", "updated_at", "completed_at"):
             series = getattr(rows, name).copy()
             keep_old = ~rows.given[name][positions]
-            old = pd.to_datetime(found[name], utc=True).astype("datetime64[us, UTC]").to_numpy()
+            task_at = pd.to_datetime(found[name], utc=True).astype("datetime64[us, UTC]")
+            stored[name] = task_at.reset_index(drop=True)
+            old = task_at.to_numpy()
             if name == "completed_at":
                 done = (rows.status.take(pa.array(positions)).to_numpy(zero_copy_only=False)
                         == "completed")  # fmt: skip
                 keep_old &= done & ~pd.isna(old)
             series.iloc[positions[keep_old]] = old[keep_old]
             stamps[name] = series
-        # Unchanged: every stored value equal (workers as a set of ids).
-        names_of = {pid: name for name, pid in existing.projects.items()}
-        workers_of = links.groupby("task_id")["worker_id"].agg(frozenset) if len(links) else {}
-        by_name = {name: wid for wid, name in existing.workers.items()}
+        same_fields = _same_fields(rows, positions, found, existing, links)
+        # Timestamps, compared column by column (NULL equal to NULL).
+        file_at = {name: stamps[name].iloc[positions].reset_index(drop=True) for name in stamps}
+        given_updated = rows.given["updated_at"][positions]
+        completed_a, completed_b = file_at["completed_at"], stored["completed_at"]
+        same_here = (
+            same_fields
+            & (file_at["created_at"] == stored["created_at"]).to_numpy()
+            & ((completed_a == completed_b) | (completed_a.isna() & completed_b.isna())).to_numpy()
+            & (~given_updated | (file_at["updated_at"] == stored["updated_at"]).to_numpy())
+        )
         same = np.zeros(len(keep), dtype=bool)
-        link_rows = rows.workers.rows
-        link_names = rows.workers.names.to_pylist()
-        row_workers: dict[int, set[str]] = {}
-        for r, n in zip(link_rows.tolist(), link_names, strict=True):
-            row_workers.setdefault(r, set()).add(n)
-        for i, (pos, (_, task)) in enumerate(zip(positions, found.iterrows(), strict=True)):
-            wanted = {by_name.get(n, f"?{n}") for n in row_workers.get(int(pos), set())}
-            same[pos] = (
-                rows.title[int(pos)].as_py() == task["title"]
-                and rows.description[int(pos)].as_py() == _none(task["description"])
-                and rows.status[int(pos)].as_py() == str(task["status"])
-                and rows.priority[int(pos)].as_py() == str(task["priority"])
-                and rows.project[int(pos)].as_py() == names_of.get(_none(task["project_id"]))
-                and wanted == set(workers_of.get(task["id"], frozenset()))
-                and stamps["created_at"].iloc[pos] == pd.Timestamp(task["created_at"])
-                and _same_time(stamps["completed_at"].iloc[pos], task["completed_at"])
-                and (not rows.given["updated_at"][pos]
-                     or stamps["updated_at"].iloc[pos] == pd.Timestamp(task["updated_at"]))
-            )  # fmt: skip
-            if not same[pos] and not rows.given["updated_at"][pos]:
-                stamps["updated_at"].iloc[pos] = max(now, stamps["created_at"].iloc[pos])
-            elif same[pos]:
-                stamps["updated_at"].iloc[pos] = pd.Timestamp(task["updated_at"])
-            _ = i
+        same[positions] = same_here
+        # updated_at: an unchanged task keeps its own; a changed one without a date in the
+        # file is updated now (never before its creation).
+        updated = stamps["updated_at"]
+        updated.iloc[positions[same_here]] = stored["updated_at"][same_here].to_numpy()
+        touched = positions[~same_here & ~given_updated]
+        created = stamps["created_at"].iloc[touched]
+        updated.iloc[touched] = created.where(created > now, now).to_numpy()
         counts["updated"] = int((matched & ~same).sum())
         counts["unchanged"] = int(same.sum())
         written = keep & ~same
@@ -82,11 +76,48 @@ def keyed_batches(
     return make
 
 
+def _same_fields(
+    rows: Checked,
+    positions: np.ndarray,
+    found: pd.DataFrame,
+    existing: Existing,
+    links: pd.DataFrame,
+) -> np.ndarray:
+    """For each matched row, whether its title, description, status, priority, project and
+    workers (as a set) equal its task's; compared as plain Python values, a row at a time."""
+    take = pa.array(positions)
+    names_of = {pid: name for name, pid in existing.projects.items()}
+    by_name = {name: wid for wid, name in existing.workers.items()}
+    stored_workers: dict[Any, set[Any]] = {}
+    for t, w in zip(links["task_id"].tolist(), links["worker_id"].tolist(), strict=True):
+        stored_workers.setdefault(t, set()).add(w)  # a plain loop: pandas' groupby is 20x slower
+    row_workers: dict[int, set[str]] = {}
+    for r, n in zip(rows.workers.rows.tolist(), rows.workers.names.to_pylist(), strict=True):
+        row_workers.setdefault(r, set()).add(n)
+    file_values = zip(
+        rows.title.take(take).to_pylist(),
+        rows.description.take(take).to_pylist(),
+        rows.status.take(take).to_pylist(),
+        rows.priority.take(take).to_pylist(),
+        rows.project.take(take).to_pylist(),
+        ({by_name.get(n, f"?{n}") for n in row_workers.get(p, ())} for p in positions.tolist()),
+        strict=True,
+    )
+    task_values = zip(
+        found["title"].tolist(),
+        [_none(v) for v in found["description"].tolist()],
+        [str(v) for v in found["status"].tolist()],
+        [str(v) for v in found["priority"].tolist()],
+        [names_of.get(_none(v)) for v in found["project_id"].tolist()],
+        [stored_workers.get(t, set()) for t in found["id"].tolist()],
+        strict=True,
+    )
+    return np.fromiter(
+        (a == b for a, b in zip(file_values, task_values, strict=True)),
+        dtype=bool,
+        count=len(positions),
+    )
+
+
 def _none(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-
-
-def _same_time(a: Any, b: Any) -> bool:
-    if pd.isna(a) or pd.isna(b):
-        return bool(pd.isna(a) and pd.isna(b))
-    return bool(pd.Timestamp(a) == pd.Timestamp(b))
