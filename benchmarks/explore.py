@@ -16,7 +16,9 @@ the cells, the SQL panel, the traits set) for:
 * the first page after a status filter (alternately pending and in_progress: the grid keeps
   the views met before, so this is a filter changed back);
 * the first page after a filter never used before (a status and a creation date that differs
-  on every run: a new statement to plan and compile).
+  on every run: a new statement to plan and compile);
+* the first page after a status filter (alternately pending and completed) on the grid sorted
+  by title: SQLite's own plan sorts every matching row, the grid walks the title index.
 
 Beside each: ``paginate`` (or the last page read the same way) on the same statement, in the
 same process, the two interleaved. Figures are p95 and median in ms over --reps runs, and the
@@ -190,6 +192,27 @@ async def bench(engine: Any, n: int, reps: int, label: str) -> None:
         *await timed(grid_fresh, alone_fresh, reps, settle),
     )
     print(f"  (grid.code: {grid.code})")
+
+    await grid.handle({"action": "filter", "filters": {}})
+    await grid.handle({"action": "sort", "column": "title"})
+    await grid.settled()
+
+    def sorted_status(i: int) -> str:
+        return "pending" if i % 2 == 0 else "completed"
+
+    async def grid_sorted_filter(i: int) -> None:
+        await grid.handle({"action": "filter", "filters": {"status": [sorted_status(i)]}})
+
+    async def alone_sorted_filter(i: int) -> None:
+        stmt = taskkit.select_tasks(status=[sorted_status(i)], order_by="title")
+        async with taskkit.session(engine) as s:
+            await paginate(s, stmt, size=SIZE)
+
+    line(
+        "status filter, sorted by title",
+        *await timed(grid_sorted_filter, alone_sorted_filter, reps, settle),
+    )
+    print(f"  (grid.code: {grid.code}; notice: {grid.notice or 'none'})")
 
 
 async def seeded(url: str, n: int, *, reuse: bool = False) -> Any:

@@ -264,9 +264,10 @@ async def explain(source: AsyncEngine | AsyncConnection | AsyncSession, stmt: An
             rows = list((await conn.execute(query)).all())
     elif isinstance(source, AsyncSession):
         # Ends the transaction it opens, never the caller's.
+        # Through run_sync: a session over a synchronous engine (the grid's InlineSession)
+        # has no async connection to await.
         async with reading(cast(SQLModelSession, source)):
-            conn = await source.connection()
-            rows = list((await conn.execute(query)).all())
+            rows = await source.run_sync(lambda s: list(s.connection().execute(query).all()))
     else:
         rows = list((await source.execute(query)).all())
     return _read_sqlite(rows) if name == "sqlite" else _read_postgres(rows)

@@ -23,8 +23,11 @@ once its first page is shown), through the user's engine instead, which waits in
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskkit._db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
 from taskkit._db import session as async_session
 
-__all__ = ["InlineSession", "page_session"]
+__all__ = ["InlineSession", "interrupted", "page_session", "step_limit"]
 
 
 class InlineSession(AsyncSession):
@@ -48,6 +51,39 @@ class InlineSession(AsyncSession):
 
     async def connection(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return self.sync_session.connection(**kwargs)
+
+
+# A read under step_limit is stopped by SQLite's progress handler, which SQLite calls every
+# so many steps of its virtual machine while a statement runs.
+_PROGRESS_EVERY = 100
+
+
+@asynccontextmanager
+async def step_limit(session: InlineSession, steps: int) -> AsyncIterator[None]:
+    """Reads of ``session`` inside the block stop after about ``steps`` steps of SQLite's
+    virtual machine (a page that walks an index takes a few per row read), raising
+    ``sqlalchemy.exc.OperationalError`` for which :func:`interrupted` is true. Counted in
+    steps, not time, so that a budget means the same on a busy machine."""
+    connection = (await session.connection()).connection.driver_connection
+    every = max(1, min(_PROGRESS_EVERY, steps))
+    left = steps
+
+    def tick() -> int:
+        nonlocal left
+        left -= every
+        return 1 if left < 0 else 0  # non-zero: SQLite stops the statement ("interrupted")
+
+    connection.set_progress_handler(tick, every)
+    try:
+        yield
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a read stopped by :func:`step_limit`."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted"
 
 
 def _read_only_engine(path: str) -> sa.Engine:

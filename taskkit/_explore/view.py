@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.selectable import Join
 
@@ -113,6 +113,32 @@ class View:
             # only the ORM's compile step resolves: it keeps it.
             rows.__dict__.pop("_propagate_attrs", None)
         return rows
+
+    def walk_statement(self) -> Select[Any] | None:
+        """:meth:`page_statement` with each condition in SQLite's ``likely()``, for a task view
+        with filters (else None); the same rows in the same order.
+
+        Without statistics (``ANALYZE``) SQLite's planner takes a condition on an indexed
+        column, such as ``status IN (...)``, to match a handful of rows: it reads every
+        matching row through that index and sorts them, even where the sort column has an
+        index of its own. On 1M tasks sorted by title that took 60 ms a page for the 5% that
+        are pending and 340 ms for the 94% that are completed; walking the title index and
+        stopping after a page took 1 ms. ``likely()`` tells the planner a condition holds for
+        most rows, so it walks the sort column's index instead (a view whose index serves
+        both, such as status by creation date, keeps it). The grid runs this statement only
+        where the plain one sorts, and only while a page turns up within a budget: for a
+        filter that matches few rows the sort is the cheap plan (see ``explore.widget``).
+        """
+        if not self.is_tasks or not self.filters:
+            return None
+        made = self.__dict__.get("_walk_statement")
+        if made is None:
+            made = self.page_statement()._generate()
+            made._where_criteria = tuple(
+                func.likely(condition) for condition in made._where_criteria
+            )
+            object.__setattr__(self, "_walk_statement", made)
+        return made
 
     def _make_statement(self) -> Select[Any]:
         if self.base is None:

@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy.engine import Dialect
 
 from taskkit._errors import InvalidArgumentError, InvalidCursorError
-from taskkit._paging.plan import Plan
+from taskkit._paging.plan import Plan, plan_for
 
 _CURSOR_VERSION = 1
 _CURSOR_MAX_LENGTH = 65_536
@@ -170,3 +170,25 @@ def decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool
             "statement whose page gave it"
         )
     return direction, bool(inclusive), max(1, number), values
+
+
+def carry_cursor(cursor: str, source: Any, target: Any, dialect: Dialect) -> str:
+    """``cursor``, made by a page of ``source``, for the same place in ``target``: a statement
+    with the same rows in the same order (sort keys alike) whose SQL differs, as when a planner
+    hint is added or dropped.
+
+    Raises:
+        InvalidCursorError: ``cursor`` is not one of ``source``'s, or ``target`` has other keys.
+    """
+    if source is target:
+        return cursor
+    old, new = plan_for(source), plan_for(target)
+    if len(old.keys) != len(new.keys) or not all(
+        a.expr.compare(b.expr) and a.descending == b.descending
+        for a, b in zip(old.keys, new.keys, strict=True)
+    ):
+        raise InvalidCursorError("a cursor carries only to a statement with the same sort keys")
+    direction, inclusive, number, values = decode_cursor(
+        cursor, statement_fingerprint(old, dialect), len(old.keys)
+    )
+    return encode_cursor(statement_fingerprint(new, dialect), direction, inclusive, number, values)
