@@ -61,7 +61,7 @@ class Explorer(anywidget.AnyWidget):
     filterable = traitlets.Bool(False).tag(sync=True)
     choices = traitlets.Dict().tag(sync=True)
     position = traitlets.Unicode("").tag(sync=True)
-    total = traitlets.Int(-1).tag(sync=True)  # -1 while counting
+    total = traitlets.Int(-1).tag(sync=True)  # -1 while counting, -2 if counting failed
     has_prev = traitlets.Bool(False).tag(sync=True)
     has_next = traitlets.Bool(False).tag(sync=True)
     size = traitlets.Int(50).tag(sync=True)
@@ -316,6 +316,7 @@ class Explorer(anywidget.AnyWidget):
         except Exception as exc:  # paging goes on without a count
             log.warning("explore: counting %s failed: %s", self.code, exc)
             if view is self._view:
+                self.total = -2  # the bar stops saying "counting"; the notice says why
                 self.notice = f"The rows could not be counted ({type(exc).__name__}: {exc})."
 
     async def _judge_and_count(self, view: View) -> None:

@@ -166,7 +166,9 @@ function render({ model, el }) {
     moves.last.disabled = isBusy || !model.get("has_next");
     position.textContent = model.get("position");
     const n = model.get("total");
-    total.textContent = n < 0 ? "counting rows\u2026" : fmt(n) + (n === 1 ? " row" : " rows");
+    total.textContent =
+      n === -2 ? "rows not counted" :
+      n < 0 ? "counting rows\u2026" : fmt(n) + (n === 1 ? " row" : " rows");
     busy.textContent = isBusy ? "loading\u2026" : "";
     root.classList.toggle("tk-is-busy", isBusy);
   }
