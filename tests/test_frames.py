@@ -309,6 +309,24 @@ async def test_text_null_through_the_first_batch_then_filled_reads_the_same_on_b
     assert fast.loc[45, "description"] == "about 45"
 
 
+@pytest.mark.parametrize("one_batch_rows", [0, 100])
+async def test_the_default_batches_read_text_null_at_first_alike(
+    fast_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, one_batch_rows: int
+) -> None:
+    """Scaled down: small batches (the flagged SQL runs again after an untyped first batch),
+    or one batch for a result known to fit (counted by SQLite beyond the in-process size)."""
+    engine = fast_engine
+    await fill(engine, 50, first_nulls=40)
+    monkeypatch.setattr("taskkit._frames.arguments.DEFAULT_CHUNKSIZE", 8)
+    monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
+    monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
+    monkeypatch.setattr("taskkit._frames.run_select.ONE_BATCH_ROWS", one_batch_rows)
+    stmt = select(Task).order_by(Task.id)
+    fast = await to_dataframe(engine, stmt)
+    assert_frame_equal(fast, await to_dataframe(engine, stmt, reader="sqlalchemy"))
+    assert fast.loc[45, "description"] == "about 45"
+
+
 def readers_used(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage().rsplit(" ", 1)[-1]

@@ -15,7 +15,7 @@ from taskkit._errors import InvalidArgumentError
 # ---------------------------------------------------------------------------------------------
 # Defaults and limits.
 
-DEFAULT_CHUNKSIZE = 16_384
+DEFAULT_CHUNKSIZE = 2_048
 # What `related=` accepts, and the column each name adds.
 RELATED = {"project": "project_name", "workers": "worker_ids"}
 READERS = ("auto", "adbc", "sqlalchemy")
@@ -32,6 +32,12 @@ IN_LIST_MAX = 1_000
 # benchmarks/frames.py --sizes measures both sides of the crossing.
 SMALL_ROWS = 3_000
 PROBE_ROWS = 1_000
+# The helper process reads in batches of DEFAULT_CHUNKSIZE rows (small batches keep both
+# processes busy), except a result known (by its LIMIT, or counted by SQLite up to this many
+# rows) to fit in one batch of at most ONE_BATCH_ROWS: ADBC types the columns of a later batch
+# from the first one, and a first batch that cannot be typed means running the statement again
+# (see sqlite_adbc_reader); a single batch never needs that.
+ONE_BATCH_ROWS = 16_384
 # A single-statement read of a SQLite file starts on the event loop's thread (a trip to a
 # worker thread costs more than a small read), fetching INLINE_BATCH rows at a time: after
 # INLINE_SECONDS of its CPU time, or INLINE_ROWS rows, the rest of the read goes on in a

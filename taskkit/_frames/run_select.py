@@ -15,6 +15,7 @@ from taskkit._checks import one_of
 from taskkit._db import read_connection, reading, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._frames.arguments import (
+    ONE_BATCH_ROWS,
     PROBE_ROWS,
     PROGRESS_MIN_ROWS,
     READERS,
@@ -110,7 +111,7 @@ async def to_dataframe(
             gives one row per task and worker (a task without workers keeps one row with
             ``NaN``). The frame, list column included, reads back from ``df.to_parquet`` /
             ``df.to_feather`` with ``pd.read_parquet`` / ``pd.read_feather``.
-        chunksize: rows read per batch (default 16,384): what a progress step and the
+        chunksize: rows read per batch (default 2,048): what a progress step and the
             working memory beyond the frame cover. The result is one DataFrame either way.
         progress: ``True`` shows a progress bar (tqdm), ``False`` never; ``None`` shows one
             in a terminal or notebook for results of 50,000 rows or more. Showing one costs
@@ -160,10 +161,16 @@ async def to_dataframe(
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
         stated = _stated_limit(stmt)
         small = stated is None or stated <= SMALL_ROWS  # a larger LIMIT expects many rows
+        known = stated  # at most this many rows, when known
         if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True and small:
-            frame = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
+            frame, known = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
             if frame is not None:
                 return frame
+        one_batch = known is not None and known <= ONE_BATCH_ROWS
+        if chunksize is None and fast[0] == "adbc-sqlite" and one_batch:
+            # A result known to be small is one batch: no first batch whose column types
+            # might need the flagged SQL run again (see sqlite_adbc_reader).
+            rows = max(rows, (known or 0) + 1)
         try:
             adbc = await open_fast_reader(where.engine, *fast)
         except FastReaderFailed as exc:
@@ -194,8 +201,9 @@ async def _read_small(
     specs: list[Spec],
     related: tuple[str, ...],
     chunksize: int,
-) -> pd.DataFrame | None:
-    """A SQLite read in this process when the result is small, else None (see sqlite_inline_reader).
+) -> tuple[pd.DataFrame | None, int | None]:
+    """A SQLite read in this process when the result is small (else None), and the row count
+    when SQLite counted it (see sqlite_inline_reader).
 
     A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
     to the ADBC reader without trying). One without a LIMIT is fetched for up to PROBE_ROWS
@@ -207,14 +215,22 @@ async def _read_small(
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
     sync = engine.sync_engine
     reader = SQLite3Reader(
-        sync, path, sync.dialect, limit=limit, count_to=SMALL_ROWS, statements=1 + len(related)
+        sync,
+        path,
+        sync.dialect,
+        limit=limit,
+        count_to=ONE_BATCH_ROWS,
+        keep_to=SMALL_ROWS,
+        statements=1 + len(related),
     )
     try:
         # No progress bar: the result is small, or the read moves to the ADBC reader, which
         # shows one if it should.
-        return await _run(reader, stmt, specs, related, chunksize, progress=False)
-    except (TooManyRows, FastReaderFailed):
-        return None
+        return await _run(reader, stmt, specs, related, chunksize, progress=False), None
+    except TooManyRows as exc:
+        return None, exc.rows
+    except FastReaderFailed:
+        return None, None
     finally:
         await reader.close()
 

@@ -11,9 +11,10 @@ So a read of a SQLite file starts here, on a plain ``sqlite3`` connection kept p
 (``_Connections``): the statement's SQL comes from a cache of compiled statements
 (``statement_sql.compiled_sql``), it runs, and up to ``limit`` rows are fetched. If the
 result ends within them it is finished here (``sqlite_inline_values`` builds the pandas
-arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result that
-small goes on being fetched here, a larger one raises ``TooManyRows``, which hands the read to
-the ADBC reader (it runs the statement again, in a transaction of its own). Values are read as
+arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result of
+at most ``keep_to`` rows goes on being fetched here, a larger one raises ``TooManyRows`` (with
+the count), which hands the read to the ADBC reader (it runs the statement again, in a
+transaction of its own). Values are read as
 SQLite stores them (timestamps as text, booleans as integers), the raw values the other
 readers see too.
 """
@@ -44,7 +45,14 @@ if TYPE_CHECKING:
 
 
 class TooManyRows(Exception):
-    """The result is larger than the in-process reader takes on: the ADBC reader reads it."""
+    """The result is larger than the in-process reader takes on: the ADBC reader reads it.
+
+    ``rows`` is its row count when SQLite counted it to the end (see ``count_to``), else None.
+    """
+
+    def __init__(self, rows: int | None = None) -> None:
+        super().__init__(rows)
+        self.rows = rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,10 +183,11 @@ class SQLite3Reader(ThreadedReader):
         limit: the first statement may return at most this many rows, else ``TooManyRows``
             (the statements after it, ``related=`` lookups, have no limit).
         count_to: when the first statement has more than ``limit`` rows, SQLite counts its
-            rows up to ``count_to + 1`` (in the same snapshot: the statement is still open);
-            at most ``count_to`` and the read goes on here from where it is, else
-            ``TooManyRows``. Counting in SQLite costs a small share of fetching the rows into
-            Python, so a result of a few thousand rows is not read twice.
+            rows up to ``count_to + 1`` (in the same snapshot: the statement is still open).
+            Counting in SQLite costs a small share of fetching the rows into Python.
+        keep_to: a counted result of at most this many rows goes on being read here, from
+            where it is (so it is not read twice); a larger one raises ``TooManyRows`` with
+            its count, if SQLite counted it to the end.
         statements: how many statements the read runs; the transaction ends with the last.
     """
 
@@ -192,6 +201,7 @@ class SQLite3Reader(ThreadedReader):
         *,
         limit: int | None,
         count_to: int | None = None,
+        keep_to: int = 0,
         statements: int = 1,
     ) -> None:
         super().__init__(dialect)
@@ -199,6 +209,7 @@ class SQLite3Reader(ThreadedReader):
         self.path = path
         self.limit = limit
         self.count_to = count_to
+        self.keep_to = keep_to
         self.statements = statements
         self.pool: _Pool | None = None
         self.generation = 0
@@ -347,7 +358,10 @@ class SQLite3Reader(ThreadedReader):
                     rows += cursor.fetchall()
                 elif len(rows) <= limit:
                     rows += cursor.fetchmany(limit + 1 - len(rows))
-                if limit is not None and len(rows) > limit and self._few_enough(query):
+                if limit is not None and len(rows) > limit:
+                    counted = self._count(query)
+                    if counted is None or counted > self.keep_to:
+                        raise TooManyRows(counted)
                     rows += cursor.fetchall()
                     limit = None
             except BaseException:
@@ -360,10 +374,11 @@ class SQLite3Reader(ThreadedReader):
             if self.statements <= 0:
                 self._end()
 
-    def _few_enough(self, query: Query) -> bool:
-        """Whether the first statement has at most ``count_to`` rows (counted by SQLite)."""
+    def _count(self, query: Query) -> int | None:
+        """The first statement's row count, counted by SQLite up to ``count_to`` (None beyond
+        it, or without ``count_to``)."""
         if self.count_to is None:
-            return False
+            return None
         assert self.conn is not None
         most = self.count_to + 1
         sql, params = compiled_sql(
@@ -373,7 +388,7 @@ class SQLite3Reader(ThreadedReader):
             wrapping=("bounded count", most),
         )
         (rows,) = self.conn.execute(sql, params).fetchone()
-        return bool(rows <= self.count_to)
+        return int(rows) if rows <= self.count_to else None
 
     @staticmethod
     def _finish(
