@@ -19,14 +19,10 @@ it does not hold N tasks: never point it at data you want to keep).
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +30,12 @@ import nbformat
 
 import taskkit
 
+# JupyterLab on loopback and the click timing are the browser test's own (tests/browser.py):
+# the benchmark measures a click exactly as the test does.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser import CHROMIUM_ARGS, jupyterlab, timed_click
+
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TARGET_MS = 100.0
 
 
@@ -63,53 +56,12 @@ async def ensure_seeded(url: str, n: int) -> None:
     await engine.dispose()
 
 
-def start_lab(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = os.urandom(12).hex()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "HOME": str(root)}
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--allow-root", "--LabApp.extension_manager=readonly", "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env, stdout=subprocess.DEVNULL, stderr=(root / "lab.log").open("w"),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            return server, f"{base}/lab/tree/explore.ipynb?token={token}"
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError((root / "lab.log").read_text()[-2000:]) from None
-            time.sleep(0.5)
-
-
-MEASURE = """(root) => {
-    window.__tkShown = null;
-    let start = null;
-    root.addEventListener('click', () => { start = performance.now(); },
-                          {capture: true, once: true});
-    new MutationObserver((records, obs) => {
-        if (start !== null && !root.classList.contains('tk-is-busy')) {
-            obs.disconnect();
-            window.__tkShown = performance.now() - start;
-        }
-    }).observe(root, {attributes: true, attributeFilter: ['class']});
-}"""
-
-
 def run_browser(url: str, clicks: int, shots: Path | None) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(120_000)
         page.goto(url)
@@ -132,10 +84,7 @@ def run_browser(url: str, clicks: int, shots: Path | None) -> dict[str, list[flo
             news.first.click()
 
         def click(name: str, locator: Any) -> None:
-            page.evaluate(MEASURE, grid.element_handle())
-            locator.click()
-            page.wait_for_function("() => window.__tkShown !== null")
-            times.setdefault(name, []).append(float(page.evaluate("() => window.__tkShown")))
+            times.setdefault(name, []).append(timed_click(page, grid, locator))
 
         button = grid.locator
         for _ in range(clicks):
@@ -188,12 +137,13 @@ def main() -> None:
         ]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
         nbformat.write(nb, root / "explore.ipynb")
-        server, url = start_lab(root)
-        try:
-            times = run_browser(url, args.clicks, args.shots)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        with jupyterlab(root, "explore.ipynb") as url:
+            try:
+                times = run_browser(url, args.clicks, args.shots)
+            except Exception:
+                # JupyterLab's log goes with the temporary directory: show its end first.
+                print((root / "lab.log").read_text()[-3000:], file=sys.stderr)
+                raise
     where = "PostgreSQL" if args.pg else "SQLite file"
     print(f"browser, {where}, {args.n:,} tasks, pages of 50, {args.clicks} clicks each (ms):")
     for name, values in times.items():

@@ -10,11 +10,6 @@ by a second cell of the same kernel. It is required where ``CI=true`` and skips 
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +18,7 @@ import nbformat
 import pytest
 
 import taskkit
-from tests.browser import CHROMIUM_ARGS
+from tests.browser import CHROMIUM_ARGS, jupyterlab, timed_click
 
 pytestmark = pytest.mark.browser
 
@@ -52,43 +47,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     db = root / "tasks.db"
     _seed(db)
     _write_notebook(root / "explore.ipynb", db)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = os.urandom(12).hex()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "HOME": str(root)}
-    log = (root / "lab.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--allow-root", "--LabApp.extension_manager=readonly",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-            "jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(
-                        "JupyterLab did not start: " + (root / "lab.log").read_text()[-2000:]
-                    ) from None
-                time.sleep(0.5)
-        yield {"url": f"{base}/lab/tree/explore.ipynb?token={token}", "root": root}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with jupyterlab(root, "explore.ipynb") as url:
+        yield {"url": url, "root": root}
 
 
 def _seed(db: Path) -> None:
@@ -175,26 +135,7 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
             return dict(json.loads(cells.nth(1).locator(".jp-OutputArea-output").inner_text()))
 
         def click_and_wait(locator: Any) -> float:
-            """Click; milliseconds from the click until the grid is no longer busy, that is
-            until the new rows are drawn (the kernel sets the rows before ``busy``)."""
-            page.evaluate(
-                """(root) => {
-                    window.__tkShown = null;
-                    let start = null;
-                    root.addEventListener('click', () => { start = performance.now(); },
-                                          {capture: true, once: true});
-                    new MutationObserver((records, obs) => {
-                        if (start !== null && !root.classList.contains('tk-is-busy')) {
-                            obs.disconnect();
-                            window.__tkShown = performance.now() - start;
-                        }
-                    }).observe(root, {attributes: true, attributeFilter: ['class']});
-                }""",
-                grid.element_handle(),
-            )
-            locator.click()
-            page.wait_for_function("() => window.__tkShown !== null")
-            return float(page.evaluate("() => window.__tkShown"))
+            return timed_click(page, grid, locator)
 
         news = page.get_by_role("button", name="No")  # "get notified about Jupyter news?"
         run(0)
