@@ -166,11 +166,15 @@ async def to_dataframe(
             frame, known = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
             if frame is not None:
                 return frame
-        one_batch = known is not None and known <= ONE_BATCH_ROWS
-        if chunksize is None and fast[0] == "adbc-sqlite" and one_batch:
+        if (
+            chunksize is None
+            and fast[0] == "adbc-sqlite"
+            and known is not None
+            and known <= ONE_BATCH_ROWS
+        ):
             # A result known to be small is one batch: no first batch whose column types
             # might need the flagged SQL run again (see sqlite_adbc_reader).
-            rows = max(rows, (known or 0) + 1)
+            rows = max(rows, known + 1)
         try:
             adbc = await open_fast_reader(where.engine, *fast)
         except FastReaderFailed as exc:
@@ -207,9 +211,10 @@ async def _read_small(
 
     A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
     to the ADBC reader without trying). One without a LIMIT is fetched for up to PROBE_ROWS
-    rows; if it has more, SQLite counts them up to SMALL_ROWS + 1 in the same snapshot, and
-    the read goes on here if they are at most SMALL_ROWS, else the ADBC reader reads it (which
-    costs the rows fetched and counted so far, a small share of what it then reads).
+    rows; if it has more, SQLite counts them up to ONE_BATCH_ROWS + 1 in the same snapshot,
+    and the read goes on here if they are at most SMALL_ROWS, else the ADBC reader reads it
+    (which costs the rows fetched and counted so far, a small share of what it then reads),
+    told the count when it is exact.
     """
     stated = _stated_limit(stmt)
     limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS

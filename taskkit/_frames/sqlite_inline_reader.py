@@ -14,9 +14,8 @@ result ends within them it is finished here (``sqlite_inline_values`` builds the
 arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result of
 at most ``keep_to`` rows goes on being fetched here, a larger one raises ``TooManyRows`` (with
 the count), which hands the read to the ADBC reader (it runs the statement again, in a
-transaction of its own). Values are read as
-SQLite stores them (timestamps as text, booleans as integers), the raw values the other
-readers see too.
+transaction of its own). Values are read as SQLite stores them (timestamps as text, booleans
+as integers), the raw values the other readers see too.
 """
 
 from __future__ import annotations

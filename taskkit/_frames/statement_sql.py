@@ -90,8 +90,7 @@ def raw_select(stmt: SelectBase, specs: list[Spec], *, flag_nulls: bool) -> sa.S
     first batch and fails when a later batch does not fit: a text column that is NULL all
     through the first batch is typed int64, and the first text after it breaks the read. With
     the flag, nullable text, timestamp and float columns are read as COALESCE(col, filler)
-    plus a separate `col IS NULL` column, which type the same in every batch. The wrapper adds
-    no parameters of its own (raw_sql relies on it).
+    plus a separate `col IS NULL` column, which type the same in every batch.
     """
     sub = stmt.subquery("taskkit_rows")
     out: list[ColumnElement[Any]] = []
