@@ -9,9 +9,11 @@ from collections.abc import Collection
 from numbers import Integral
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from taskkit._errors import InvalidArgumentError
 
-__all__ = ["int_in_range", "one_of", "positive_int"]
+__all__ = ["engine_argument", "int_in_range", "one_of", "positive_int"]
 
 
 def int_in_range(
@@ -54,3 +56,18 @@ def one_of(name: str, value: Any, allowed: Collection[str]) -> str:
     if isinstance(value, str) and value in allowed:
         return value
     raise InvalidArgumentError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def engine_argument(value: Any, name: str = "engine") -> AsyncEngine:
+    """``value`` when it is an async engine (what :func:`taskkit.connect` makes).
+
+    Raises:
+        InvalidArgumentError: anything else (a URL string, a session, a sync engine).
+    """
+    if isinstance(value, AsyncEngine):
+        return value
+    hint = " (pass taskkit.connect(url), not the URL)" if isinstance(value, str) else ""
+    raise InvalidArgumentError(
+        f"{name} must be an AsyncEngine, as taskkit.connect() makes{hint}; "
+        f"got {type(value).__name__}"
+    )

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import taskkit._pooler as pooler
+from taskkit._checks import engine_argument
 from taskkit._db_errors import (
     database_error,
     describe_database,
@@ -532,9 +533,11 @@ async def ping(engine: AsyncEngine) -> None:
     """Open one connection and run ``SELECT 1``.
 
     Raises:
+        InvalidArgumentError: ``engine`` is not an async engine (a URL string, say).
         DatabaseUnavailableError: the server is down, unreachable, or refused the credentials;
             the message names host and database, never the password.
     """
+    engine_argument(engine)  # every migration command asks here first
     try:
         # A read: on SQLite, asking must not wait for (or take) the write lock.
         async with read_connection(engine) as conn:

@@ -43,6 +43,7 @@ import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import write_batches
+from taskkit._checks import engine_argument
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
@@ -103,8 +104,9 @@ async def load_tasks(
     Raises:
         LoadError: the file cannot be read (missing, empty, not UTF-8, not CSV or JSON), no
             column holds the title, bad rows (with ``on_error="raise"``), ids already in use.
-        InvalidArgumentError: an option or ``source`` is of the wrong kind.
+        InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
+    engine_argument(engine)  # before the file is read: the mistake is found at once
     prepared = prepare_import(
         source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
         tz=tz, long_titles=long_titles, open_completed=open_completed,

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import Batch, Existing, write_batches
-from taskkit._checks import int_in_range
+from taskkit._checks import engine_argument, int_in_range
 from taskkit._errors import DatabaseNotEmptyError
 from taskkit._models import Priority, Status
 
@@ -290,7 +290,8 @@ async def seed(
         A :class:`SeedSummary` with the rows written per table and the time taken.
 
     Raises:
-        InvalidArgumentError: a count or the seed is out of range; nothing is written.
+        InvalidArgumentError: ``engine`` is not an async engine, or a count or the seed is out
+            of range; nothing is written.
         DatabaseNotEmptyError: the database holds data and ``reset`` is false.
 
     The whole dataset is written in one transaction: an error, Ctrl-C or a killed process
@@ -301,6 +302,7 @@ async def seed(
         _count("projects", projects),
         _count("workers", workers),
     )
+    engine_argument(engine)
     seed = int_in_range("seed", seed, low=0, high=2**63 - 1)
     started = time.perf_counter()
     # The rows do not depend on what the database holds (a seed refuses or resets, and always

@@ -85,3 +85,26 @@ async def test_callers_speak_with_the_shared_message(call: Any, message: str):
     with pytest.raises(InvalidArgumentError) as info:
         await call()
     assert str(info.value) == message
+
+
+URL = "sqlite:///data/taskkit.db"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: taskkit.seed(URL),  # type: ignore[arg-type]
+        lambda: taskkit.load_tasks(URL, "no-such-file.csv"),  # type: ignore[arg-type]
+        lambda: taskkit.ensure_schema(URL),  # type: ignore[arg-type]
+        lambda: taskkit.upgrade_schema(URL),  # type: ignore[arg-type]
+        lambda: taskkit.schema_revision(URL),  # type: ignore[arg-type]
+        lambda: taskkit.check_schema(URL),  # type: ignore[arg-type]
+    ],
+)
+async def test_a_url_where_an_engine_belongs_is_refused_saying_so(call: Any):
+    with pytest.raises(InvalidArgumentError) as info:
+        await call()
+    assert str(info.value) == (
+        "engine must be an AsyncEngine, as taskkit.connect() makes (pass "
+        "taskkit.connect(url), not the URL); got str"
+    )
