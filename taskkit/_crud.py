@@ -10,21 +10,28 @@ and anything the caller left pending in it is left as it was.
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._checks import positive_int
 from taskkit._db import has_open_work, reading
 from taskkit._errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit._models import (
+    ChangeSource,
+    Label,
     Project,
     ProjectCreate,
+    Resolution,
     Status,
+    StatusChange,
     Task,
     TaskCreate,
     TaskUpdate,
@@ -116,8 +123,53 @@ async def _load(
     return obj
 
 
+async def _labels_named(session: AsyncSession, names: list[str]) -> list[Label]:
+    """The ``Label`` rows with these names, in this order, creating those that do not exist.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` rather than look-then-add: two writers adding the
+    same new label at once both succeed (on PostgreSQL they do not wait for each other's look).
+    """
+    if not names:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    new = insert(Label).values([{"name": name} for name in names])
+    await session.exec(new.on_conflict_do_nothing(index_elements=["name"]))
+    found = await session.exec(select(Label).where(col(Label.name).in_(names)))
+    by_name = {label.name: label for label in found}
+    return [by_name[name] for name in names]
+
+
+def _record_move(
+    task: Task, to: Status, at: datetime, resolution: Resolution | None
+) -> StatusChange:
+    """Move ``task`` to status ``to`` at ``at`` and return the history row that records it.
+
+    ``completed_at`` and ``resolution`` follow the status (the table's CHECKs insist on it);
+    ``started_at`` is set by the first move into ``in_progress`` and kept after it.
+    """
+    assert task.id is not None  # a stored task
+    change = StatusChange(
+        task_id=task.id,
+        changed_at=at,
+        from_status=task.status,
+        to_status=to,
+        source=ChangeSource.api,
+    )
+    task.status = to
+    task.completed_at = at if to == Status.completed else None
+    task.resolution = (resolution or Resolution.done) if to == Status.completed else None
+    if to == Status.in_progress and task.started_at is None:
+        task.started_at = at
+    return change
+
+
 async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any]) -> Task:
-    """Validate ``data`` and store it as a new task.
+    """Validate ``data`` and store it as a new task, with the first row of its history.
+
+    A task created ``in_progress`` has started at its creation; one created ``completed`` has
+    completed then (``resolution`` ``done`` unless given) and has no known start. ``labels``
+    are names; the labels that do not exist yet are created.
 
     Returns:
         The stored ``Task``, with ``id`` and timestamps set.
@@ -128,12 +180,26 @@ async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any
             ``id``, the timestamps, ``workers`` and ``project`` are refused with how they are set.
         NotFoundError: ``project_id`` refers to a project that does not exist.
     """
-    task = Task.model_validate(_validated(TaskCreate, data).model_dump(mode="json"))
+    checked = _validated(TaskCreate, data)
+    task = Task.model_validate(checked.model_dump(mode="json", exclude={"labels"}))
     if task.status == Status.completed:
         task.completed_at = task.created_at
+    if task.status == Status.in_progress:
+        task.started_at = task.created_at
     async with _unit_of_work(session):
         await _require_project(session, task.project_id)
+        task.labels = await _labels_named(session, checked.labels)
         session.add(task)
+        await session.flush()  # the task's id, for its first history row
+        assert task.id is not None
+        first = StatusChange(
+            task_id=task.id,
+            changed_at=task.created_at,
+            from_status=None,
+            to_status=task.status,
+            source=ChangeSource.api,
+        )
+        session.add(first)
     return task
 
 
@@ -143,18 +209,24 @@ async def get_task(
     *,
     with_project: bool = False,
     with_workers: bool = False,
+    with_labels: bool = False,
+    with_history: bool = False,
 ) -> Task:
-    """The task with id ``task_id``, optionally with its project and workers loaded eagerly.
+    """The task with id ``task_id``, optionally with its project, workers, labels and status
+    history (oldest first) loaded eagerly.
 
     Raises:
         InvalidArgumentError: ``task_id`` is not a positive integer.
         NotFoundError: there is no such task.
     """
     _check_task_id(task_id)
-    wanted = [
-        name for name, asked in (("project", with_project), ("workers", with_workers)) if asked
-    ]
-    task = await _load(session, Task, task_id, wanted)
+    asked = {
+        "project": with_project,
+        "workers": with_workers,
+        "labels": with_labels,
+        "history": with_history,
+    }
+    task = await _load(session, Task, task_id, [name for name, on in asked.items() if on])
     if task is None:
         raise NotFoundError(f"task {task_id} does not exist")
     return task
@@ -165,24 +237,41 @@ async def update_task(
 ) -> Task:
     """Change only the fields given in ``data`` (PATCH semantics); ``updated_at`` moves on.
 
-    Moving ``status`` to ``completed`` sets ``completed_at``; moving it away clears it.
+    A change of ``status`` is recorded in the task's history (``source='api'``, now). Moving
+    to ``completed`` sets ``completed_at`` and ``resolution`` (``done`` unless given); moving
+    away clears both; the first move to ``in_progress`` sets ``started_at``. ``labels``
+    replaces the task's labels.
 
     Raises:
         pydantic.ValidationError: a field breaks a rule, a required field is set to null, or a
             key is not a field (the message names the nearest one, or how it is set).
+        InvalidArgumentError: ``resolution`` for a task that is not (or not becoming)
+            completed.
         NotFoundError: no task ``task_id``, or ``project_id`` names a missing project.
     """
     changes = _validated(TaskUpdate, data).model_dump(mode="json", exclude_unset=True)
     task = await get_task(session, task_id)
     if not changes:
         return task
+    labels = changes.pop("labels", None)
+    status = Status(changes.pop("status", task.status))
+    resolution = changes.pop("resolution", None)
+    if resolution is not None and status != Status.completed:
+        raise InvalidArgumentError(
+            f"resolution {resolution!r} is only for completed tasks; task {task_id} is "
+            f"{status.value!r} (give status='completed' too)"
+        )
     async with _unit_of_work(session):
         if "project_id" in changes:
             await _require_project(session, changes["project_id"])
-        if "status" in changes and changes["status"] != task.status:
-            # completed_at follows status (the table's CHECK insists on it).
-            completed = changes["status"] == Status.completed
-            changes["completed_at"] = max(utcnow(), task.created_at) if completed else None
+        if status != task.status:
+            moment = max(utcnow(), task.created_at)
+            session.add(_record_move(task, status, moment, resolution and Resolution(resolution)))
+        elif resolution is not None:
+            task.resolution = Resolution(resolution)
+        if labels is not None:
+            await session.refresh(task, attribute_names=["labels"])
+            task.labels = await _labels_named(session, labels)
         task.sqlmodel_update(changes)
         session.add(task)
     return task

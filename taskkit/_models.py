@@ -17,6 +17,11 @@ five changes, each because the pattern's form fails on SQLModel 0.0.50 / SQLAlch
   the fix (``selectinload`` or ``await session.refresh(obj, ["tasks"])``) is explicit.
 * The Create/Update models refuse keys that are not their fields (``InputModel``): pydantic
   ignores unknown keys by default, so a misspelled ``statuss`` would be dropped without a word.
+
+Beyond the teaching model, ``Task`` holds what real trackers record: text as long as theirs, a
+``resolution`` that tells finished work from dropped work, ``started_at``, the tracker's type
+of work item (``kind``) and labels (a many-to-many ``label`` table), and every status change in
+``status_change`` (a one-to-many history), so that flow figures count only work that was done.
 """
 
 import difflib
@@ -41,20 +46,30 @@ from sqlmodel import Field, Relationship, SQLModel
 __all__ = [
     "DESCRIPTION_MAX",
     "KEY_MAX",
+    "KIND_MAX",
+    "LABEL_MAX",
     "NAME_MAX",
     "TITLE_MAX",
     "WORKER_ID_MAX",
+    "ChangeSource",
     "InputModel",
+    "Label",
+    "LabelBase",
+    "LabelRead",
     "Priority",
     "Project",
     "ProjectBase",
     "ProjectCreate",
     "ProjectRead",
     "ProjectReadWithTasks",
+    "Resolution",
     "Status",
+    "StatusChange",
+    "StatusChangeRead",
     "Task",
     "TaskBase",
     "TaskCreate",
+    "TaskLabelLink",
     "TaskRead",
     "TaskReadWithRelations",
     "TaskUpdate",
@@ -68,11 +83,18 @@ __all__ = [
     "utcnow",
 ]
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 10_000
+# Text limits that fit every tracker taskkit reads. Titles: Jira, Azure DevOps, Redmine and
+# Plane allow 255 characters, GitHub 256; 512 leaves room and keeps the title's index within
+# PostgreSQL's B-tree row limit (2,704 bytes) even at four UTF-8 bytes a character.
+# Descriptions: GitHub bodies hold 65,536 characters, Jira's 32,767; 1 Mi characters holds
+# both with room for trackers that document none.
+TITLE_MAX = 512
+DESCRIPTION_MAX = 1_048_576
 NAME_MAX = 100
 WORKER_ID_MAX = 64
 KEY_MAX = 200  # a tracker's own key: HIVE-28515, owner/repo#1404, an Asana id
+LABEL_MAX = 255  # Jira's label limit; GitHub's is 50, Trello's and Linear's below 255
+KIND_MAX = 100  # the tracker's type of work item: Bug, Story, Epic, "User Story", ...
 
 
 class Status(enum.StrEnum):
@@ -89,6 +111,37 @@ class Priority(enum.StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
+
+
+class Resolution(enum.StrEnum):
+    """How a completed task ended: ``done`` is finished work, the others are dropped work.
+
+    ``status`` says where a task stands in the flow (Jira's status category); the resolution
+    says what its completion means, so that throughput and cycle time count only work that was
+    done. Open tasks have none. The trackers' spellings map as: Jira Done/Fixed/Resolved and
+    GitHub ``completed`` -> ``done``; Jira Won't Do/Won't Fix/Cannot Reproduce and GitHub
+    ``not_planned`` -> ``wont_do``; Duplicate (Jira, Linear) -> ``duplicate``; Canceled or
+    Cancelled/Aborted (Jira, Linear, Plane) -> ``cancelled``.
+    """
+
+    done = "done"
+    wont_do = "wont_do"
+    duplicate = "duplicate"
+    cancelled = "cancelled"
+
+
+class ChangeSource(enum.StrEnum):
+    """Where a status change was learned from."""
+
+    #: taskkit's own helpers (``create_task``, ``update_task``): the moment is when they ran.
+    api = "api"
+    #: an import saw a different status than the one stored: the moment is what the export
+    #: says (its ``updated_at``, else its completion), not when the move really happened.
+    export = "export"
+    #: the tracker's own record of the move (Trello actions, Jira's or Linear's dates).
+    tracker = "tracker"
+    #: synthetic data from ``taskkit.seed``.
+    seed = "seed"
 
 
 def utcnow() -> datetime:
@@ -122,6 +175,19 @@ RequiredText = Annotated[str, AfterValidator(storable_text), AfterValidator(_not
 Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(storable_text),
+    AfterValidator(_not_blank),
+]
+
+LabelName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=LABEL_MAX),
+    AfterValidator(storable_text),
+    AfterValidator(_not_blank),
+]
+Kind = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=KIND_MAX),
     AfterValidator(storable_text),
     AfterValidator(_not_blank),
 ]
@@ -199,6 +265,8 @@ _TASK_SET_ELSEWHERE = {
     "created_at": f"{_BY_DATABASE} when the task is stored",
     "updated_at": f"{_BY_DATABASE} on every change",
     "completed_at": f"{_BY_DATABASE} when status becomes 'completed'; set status instead",
+    "started_at": f"{_BY_DATABASE} when status first becomes 'in_progress'; set status instead",
+    "history": f"{_BY_DATABASE}: every status change is recorded; set status instead",
     "workers": "cannot be set here; assign workers with taskkit.assign(session, task_id, "
     "worker_id)",
     "project": "cannot be set here; give project_id, the id of an existing project",
@@ -245,6 +313,65 @@ class TaskWorkerLink(SQLModel, table=True):
             String(WORKER_ID_MAX), ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True
         )
     )
+
+
+class TaskLabelLink(SQLModel, table=True):
+    """Which label a task carries (the many-to-many link between tasks and labels).
+
+    Links disappear with their task or label (ON DELETE CASCADE). The primary key serves
+    "the labels of a task"; the index on ``(label_id, task_id)`` serves "the tasks with a label"
+    (``select_tasks(label=...)``). WITHOUT ROWID on SQLite, as the worker links.
+    """
+
+    __tablename__ = "task_label_link"
+    __table_args__ = (
+        Index("ix_task_label_link_label_id_task_id", "label_id", "task_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    task_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    )
+    label_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("label.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Label family.
+
+
+class LabelBase(SQLModel):
+    """Label fields and their rules: a name as the tracker spells it (``bug``, ``Sprint 12``)."""
+
+    name: LabelName = Field(unique=True, index=True, sa_type=sa.String(LABEL_MAX))
+
+
+class Label(LabelBase, table=True):
+    """The ``label`` table: one row per distinct name; tasks carry labels through links.
+
+    Names are case-sensitive (``Bug`` and ``bug`` are two labels), as GitHub and Jira keep them.
+    Create tasks with ``labels=["bug", ...]``: taskkit makes the rows it needs.
+    """
+
+    __table_args__ = (
+        CheckConstraint(
+            f"length(trim(name)) >= 1 AND length(name) <= {LABEL_MAX}", name="ck_label_name"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tasks: list["Task"] = Relationship(
+        back_populates="labels",
+        link_model=TaskLabelLink,
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise_on_sql"},
+    )
+
+
+class LabelRead(LabelBase):
+    """A label as returned to a reader."""
+
+    id: int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,8 +493,13 @@ class TaskBase(SQLModel):
 class Task(TaskBase, table=True):
     """The ``task`` table. Timestamps are aware UTC; ``updated_at`` moves on every ORM update.
 
-    ``completed_at`` is set exactly when ``status`` is ``completed`` (a CHECK holds it), so
-    cycle time is ``completed_at - created_at``.
+    * ``completed_at`` and ``resolution`` are set exactly when ``status`` is ``completed`` (CHECKs
+      hold both): the moment the task left the flow, and whether it was done or dropped.
+    * ``started_at`` is the first move into ``in_progress``; it stays when a task moves back,
+      and is NULL when no start is known (a task completed straight from ``pending``, or
+      imported from a file that does not say). Cycle time is ``completed_at - started_at``.
+    * ``history`` lists every status change (``status_change``); ``labels`` and ``workers`` are
+      many-to-many.
 
     Building a ``Task(...)`` directly does not validate (SQLModel table models skip
     validation): send data from outside through ``TaskCreate`` or ``taskkit.create_task``.
@@ -389,6 +521,22 @@ class Task(TaskBase, table=True):
             " OR (status <> 'completed' AND completed_at IS NULL)",
             name="ck_task_completed_at",
         ),
+        CheckConstraint(
+            # IS NOT NULL: a CHECK passes when it is NULL, and `NULL = 'done'` is NULL.
+            f"(status = 'completed' AND resolution IS NOT NULL AND "
+            f"({_one_of('resolution', Resolution)}))"
+            " OR (status <> 'completed' AND resolution IS NULL)",
+            name="ck_task_resolution",
+        ),
+        CheckConstraint(
+            "started_at IS NULL OR (started_at >= created_at"
+            " AND (completed_at IS NULL OR completed_at >= started_at))",
+            name="ck_task_started_at",
+        ),
+        CheckConstraint(
+            f"kind IS NULL OR (length(trim(kind)) >= 1 AND length(kind) <= {KIND_MAX})",
+            name="ck_task_kind",
+        ),
         # Status has three values: an index on it alone rarely beats a scan, but "pending
         # tasks, newest first" (and keyset pages of it) reads this one in order.
         Index("ix_task_status_created_at", "status", "created_at"),
@@ -398,8 +546,12 @@ class Task(TaskBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
     completed_at: datetime | None = None
     # The tracker's own key, unique: re-importing an export updates the task that has it.
-    # Declared last, where migration 0004 added the column.
+    # Declared after the timestamps, where migration 0004 added the column.
     key: str | None = Field(default=None, unique=True, index=True, sa_type=sa.String(KEY_MAX))
+    # Added by migration 0005, in this order.
+    resolution: Resolution | None = Field(default=None, sa_type=_stored_as_text(Resolution))
+    started_at: datetime | None = None
+    kind: str | None = Field(default=None, sa_type=sa.String(KIND_MAX))
     project: Project | None = Relationship(
         back_populates="tasks", sa_relationship_kwargs={"lazy": "raise_on_sql"}
     )
@@ -409,18 +561,66 @@ class Task(TaskBase, table=True):
         passive_deletes=True,
         sa_relationship_kwargs={"lazy": "raise_on_sql"},
     )
+    labels: list[Label] = Relationship(
+        back_populates="tasks",
+        link_model=TaskLabelLink,
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise_on_sql"},
+    )
+    history: list["StatusChange"] = Relationship(
+        back_populates="task",
+        passive_deletes=True,
+        sa_relationship_kwargs={
+            "lazy": "raise_on_sql",
+            "order_by": "(StatusChange.changed_at, StatusChange.id)",
+        },
+    )
+
+
+def _labels_once(value: list[str]) -> list[str]:
+    # A label twice is one label: keep the first spelling's place, drop the repeat.
+    return list(dict.fromkeys(value))
+
+
+Labels = Annotated[list[LabelName], AfterValidator(_labels_once)]
 
 
 class TaskCreate(InputModel, TaskBase):
-    """What a caller sends to create a task: every rule of TaskBase is checked here."""
+    """What a caller sends to create a task: every rule of TaskBase is checked here.
+
+    ``resolution`` only goes with ``status='completed'``; a completed task without one is
+    ``done`` (completing a task means doing it unless you say it was dropped). ``labels`` are
+    names; labels that do not exist yet are created.
+    """
 
     key: Key | None = None
+    resolution: Resolution | None = None
+    kind: Kind | None = None
+    labels: Labels = []
 
     set_elsewhere: ClassVar[dict[str, str]] = _TASK_SET_ELSEWHERE
 
+    @model_validator(mode="after")
+    def _resolution_goes_with_completed(self) -> "TaskCreate":
+        if self.status == Status.completed:
+            if self.resolution is None:
+                self.resolution = Resolution.done
+        elif self.resolution is not None:
+            raise ValueError(
+                f"resolution {self.resolution.value!r} is only for completed tasks; "
+                f"status is {self.status.value!r} (give status='completed' too, or no resolution)"
+            )
+        return self
+
 
 class TaskUpdate(InputModel):
-    """PATCH semantics: every field optional; only the fields given are changed."""
+    """PATCH semantics: every field optional; only the fields given are changed.
+
+    ``labels`` replaces the task's labels with the names given (``[]`` removes them all).
+    ``resolution`` is for completed tasks (given with ``status='completed'``, or to correct
+    the resolution of a task that is completed already); moving a task away from
+    ``completed`` clears it.
+    """
 
     set_elsewhere: ClassVar[dict[str, str]] = _TASK_SET_ELSEWHERE
 
@@ -429,14 +629,26 @@ class TaskUpdate(InputModel):
     status: Status | None = None
     priority: Priority | None = None
     project_id: int | None = None
+    resolution: Resolution | None = None
+    kind: Kind | None = None
+    labels: Labels | None = None
 
-    @field_validator("title", "status", "priority")
+    @field_validator("title", "status", "priority", "labels")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Only runs for values the caller gave: omitting a field keeps the current value.
         if value is None:
             raise ValueError("cannot be null; leave the field out to keep the current value")
         return value
+
+    @model_validator(mode="after")
+    def _resolution_goes_with_completed(self) -> "TaskUpdate":
+        if self.resolution is not None and self.status not in (None, Status.completed):
+            raise ValueError(
+                f"resolution {self.resolution.value!r} is only for completed tasks; "
+                f"status is being set to {self.status.value!r}"
+            )
+        return self
 
 
 class TaskRead(TaskBase):
@@ -447,16 +659,71 @@ class TaskRead(TaskBase):
     updated_at: datetime
     completed_at: datetime | None = None
     key: str | None = None
+    resolution: Resolution | None = None
+    started_at: datetime | None = None
+    kind: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Status history: one row per change of a task's status (one-to-many from Task).
+
+
+class StatusChangeBase(SQLModel):
+    """A move of one task from one status to another, when, and where taskkit learned it."""
+
+    task_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=False)
+    )
+    changed_at: datetime
+    from_status: Status | None = Field(default=None, sa_type=_stored_as_text(Status))
+    to_status: Status = Field(sa_type=_stored_as_text(Status))
+    source: ChangeSource = Field(sa_type=_stored_as_text(ChangeSource))
+
+
+class StatusChange(StatusChangeBase, table=True):
+    """The ``status_change`` table: a task's history, oldest first by ``(changed_at, id)``.
+
+    ``from_status`` is NULL on the row that records the status a task was created with. Rows
+    go with their task (ON DELETE CASCADE). Written by taskkit, never by callers: by
+    ``create_task`` and ``update_task``, by imports (from the tracker's own history where the
+    export has it, else from what changed between two exports), and by ``seed``.
+    """
+
+    __tablename__ = "status_change"
+    __table_args__ = (
+        CheckConstraint(_one_of("to_status", Status), name="ck_status_change_to_status"),
+        CheckConstraint(
+            f"from_status IS NULL OR (from_status <> to_status AND "
+            f"({_one_of('from_status', Status)}))",
+            name="ck_status_change_from_status",
+        ),
+        CheckConstraint(_one_of("source", ChangeSource), name="ck_status_change_source"),
+        # A task's history in order, and every read of the history by task.
+        Index("ix_status_change_task_id_changed_at", "task_id", "changed_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task: Task | None = Relationship(
+        back_populates="history", sa_relationship_kwargs={"lazy": "raise_on_sql"}
+    )
+
+
+class StatusChangeRead(StatusChangeBase):
+    """A status change as returned to a reader."""
+
+    id: int
 
 
 class TaskReadWithRelations(TaskRead):
-    """A task with its project and workers.
+    """A task with its project, workers, labels and history.
 
-    Load them eagerly first: ``get_task(s, id, with_project=True, with_workers=True)``.
+    Load them eagerly first: ``get_task(s, id, with_project=True, with_workers=True,
+    with_labels=True, with_history=True)``.
     """
 
     project: ProjectRead | None = None
     workers: list[WorkerRead] = []
+    labels: list[LabelRead] = []
+    history: list[StatusChangeRead] = []
 
 
 ProjectReadWithTasks.model_rebuild()

@@ -6,6 +6,7 @@ shared test database that the other modules use is never touched.
 """
 
 import asyncio
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -38,10 +39,11 @@ from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]
 
-HEAD = "0004"
+HEAD = "0005"
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-# Columns of revision 0001's task table (everything but completed_at and key).
-TASK_0001 = [c for c in Task.__table__.c if c.name not in ("completed_at", "key")]  # type: ignore[attr-defined]
+# Columns of revision 0001's task table (everything but completed_at, key and 0005's columns).
+LATER_TASK_COLUMNS = ("completed_at", "key", "resolution", "started_at", "kind")
+TASK_0001 = [c for c in Task.__table__.c if c.name not in LATER_TASK_COLUMNS]  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -218,16 +220,16 @@ def migrations_with(tmp_path: Path, name: str, source: str) -> Path:
     return location
 
 
-FAILING_0005 = '''"""a revision that fails half-way
+FAILING_0006 = '''"""a revision that fails half-way
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -257,7 +259,9 @@ async def test_upgrade_from_empty_to_head_gives_the_schema_create_all_gives(
     assert await taskkit.upgrade_schema(migrated) == HEAD
     await taskkit.create_db_and_tables(created)
     expected = await reflect(created)
-    assert set(expected) == {"project", "task", "taskworkerlink", "worker"}
+    assert set(expected) == {
+        "label", "project", "status_change", "task", "task_label_link", "taskworkerlink", "worker"
+    }  # fmt: skip
     assert await reflect(migrated) == expected
 
 
@@ -328,7 +332,8 @@ async def test_revision_0002_sets_completed_at_from_updated_at_and_keeps_every_r
 
 
 @pytest.mark.parametrize(
-    ("before", "after"), [("0001", "0002"), ("0002", "0003"), ("0003", "0004")]
+    ("before", "after"),
+    [("0001", "0002"), ("0002", "0003"), ("0003", "0004"), ("0004", "0005")],
 )
 async def test_each_revision_keeps_every_row_and_downgrades_to_the_same_schema(
     engine: AsyncEngine, before: str, after: str
@@ -345,6 +350,119 @@ async def test_each_revision_keeps_every_row_and_downgrades_to_the_same_schema(
     await taskkit.downgrade_schema(engine, before)
     assert await rows(engine) == data
     assert await reflect(engine) == schema
+
+
+async def _insert_many_0004_tasks(engine: AsyncEngine, n: int = 500) -> None:
+    """Tasks in every status at a database at 0004: microsecond timestamps, keys, long text
+    at 0004's limits, NULLs, links; the rows a real 0004 database holds."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO task (id, title, description, status, priority, project_id, "
+                "created_at, updated_at, completed_at, key) VALUES (:id, :title, :description, "
+                ":status, :priority, :project_id, :created_at, :updated_at, :completed_at, :key)"
+            ),
+            [
+                {
+                    "id": 100 + i,
+                    "title": ("é" * 200) if i % 97 == 0 else f"task {i} ✓",
+                    "description": ("d" * 10_000) if i % 89 == 0 else (None if i % 3 else "x"),
+                    "status": ("pending", "in_progress", "completed")[i % 3],
+                    "priority": ("low", "medium", "high")[i % 3 - 1],
+                    "project_id": 1 if i % 2 else None,
+                    "created_at": T0 + timedelta(days=i, microseconds=i * 7),
+                    "updated_at": T0 + timedelta(days=i + 1, microseconds=i * 11),
+                    "completed_at": (
+                        T0 + timedelta(days=i + 1, microseconds=i * 11) if i % 3 == 2 else None
+                    ),
+                    "key": f"K-{i}" if i % 5 else None,
+                }
+                for i in range(n)
+            ],
+        )
+        await conn.execute(
+            text("INSERT INTO taskworkerlink (task_id, worker_id) VALUES (:t, :w)"),
+            [{"t": 100 + i, "w": ("w-1", "w-2")[i % 2]} for i in range(0, n, 4)],
+        )
+
+
+async def _fingerprint(engine: AsyncEngine, tables: dict[str, str]) -> str:
+    """A SHA-256 of every row of ``tables`` (name -> ORDER BY), values as Python reads them."""
+    digest = hashlib.sha256()
+    async with engine.connect() as conn:
+        for table, order in tables.items():
+            found = await conn.run_sync(lambda c, t=table: inspect(c).get_columns(t))
+            columns = [c["name"] for c in found]
+            if table == "task":
+                columns = [c for c in columns if c not in ("resolution", "started_at", "kind")]
+            result = await conn.execute(
+                text(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+            )
+            for row in result:
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+TABLES_0004 = {
+    "project": "id", "worker": "id", "task": "id", "taskworkerlink": "task_id, worker_id"
+}  # fmt: skip
+
+
+async def test_revision_0005_keeps_every_row_link_and_timestamp_by_hash_and_back(
+    engine: AsyncEngine,
+):
+    await taskkit.upgrade_schema(engine, "0001")
+    await insert_0001_data(engine)
+    await taskkit.upgrade_schema(engine, "0004")
+    await _insert_many_0004_tasks(engine)
+    before, schema = await _fingerprint(engine, TABLES_0004), await reflect(engine)
+
+    await taskkit.upgrade_schema(engine, "0005")
+    assert await _fingerprint(engine, TABLES_0004) == before
+    async with engine.connect() as conn:
+        resolutions = (
+            await conn.execute(
+                text("SELECT status, resolution, count(*), count(started_at), count(kind) "
+                     "FROM task GROUP BY status, resolution ORDER BY status")
+            )
+        ).all()  # fmt: skip
+        new_rows = [
+            (await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one()
+            for t in ("label", "task_label_link", "status_change")
+        ]
+    # The earlier schema called every closed task completed: they become done, counted; no
+    # start, kind, label or history is invented.
+    assert resolutions == [
+        ("completed", "done", 168, 0, 0),
+        ("in_progress", None, 168, 0, 0),
+        ("pending", None, 168, 0, 0),
+    ]
+    assert new_rows == [0, 0, 0]
+
+    await taskkit.downgrade_schema(engine, "0004")
+    assert await _fingerprint(engine, TABLES_0004) == before
+    assert await reflect(engine) == schema
+
+
+async def test_downgrade_below_0005_is_refused_while_text_is_longer_than_0004_holds(
+    engine: AsyncEngine,
+):
+    await taskkit.upgrade_schema(engine)
+    async with taskkit.session(engine) as s:
+        await taskkit.create_task(s, {"title": "t" * 300})
+        await taskkit.create_task(s, {"title": "short", "description": "d" * 20_000})
+    schema, data = await reflect(engine), await _fingerprint(engine, TABLES_0004)
+
+    with pytest.raises(MigrationError) as refused:
+        await taskkit.downgrade_schema(engine, "0004")
+
+    message = str(refused.value)
+    assert "1 task title(s) are longer than 200 characters" in message
+    assert "1 description(s) longer than 10,000" in message
+    assert "nothing was changed" in message or "unchanged" in message
+    assert await reflect(engine) == schema
+    assert await _fingerprint(engine, TABLES_0004) == data
+    assert await version_rows(engine) == [HEAD]
 
 
 async def test_revision_0002_check_holds_after_upgrade(engine: AsyncEngine):
@@ -398,7 +516,7 @@ FAILURES = {
 
 def failing(tmp_path: Path, kind: str = "sql") -> Path:
     return migrations_with(
-        tmp_path, "0005_fails.py", FAILING_0005.replace("FAIL", FAILURES[kind][0])
+        tmp_path, "0006_fails.py", FAILING_0006.replace("FAIL", FAILURES[kind][0])
     )
 
 
@@ -416,7 +534,7 @@ async def test_a_failing_revision_leaves_nothing_half_applied(
         await taskkit.upgrade_schema(engine)
 
     message = str(failed.value)
-    assert "failed in revision 0005" in message
+    assert "failed in revision 0006" in message
     assert FAILURES[kind][1] in message
     assert "the database is unchanged" in message
     assert await reflect(engine) == schema  # no scratch table, index, column; CHECK still there
@@ -428,9 +546,9 @@ async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", failing(tmp_path))
-    with pytest.raises(MigrationError, match="failed in revision 0005"):
+    with pytest.raises(MigrationError, match="failed in revision 0006"):
         await taskkit.upgrade_schema(engine)
-    # 0001 to 0004 succeeded, but the command runs in one transaction: nothing stays.
+    # 0001 to 0005 succeeded, but the command runs in one transaction: nothing stays.
     assert await table_names(engine) == set()
 
 
@@ -445,7 +563,8 @@ async def test_downgrade_to_an_unknown_revision_is_refused_and_changes_nothing(
         "revision '9999' does not exist; known revisions: base, 0001 'initial schema', "
         "0002 'task.completed_at, for cycle time', 0003 'CHECKs as OR chains, a (status, "
         "created_at) index, link table WITHOUT ROWID on SQLite', 0004 'task.key, the key a tracker "
-        "gives a task (unique, nullable)' (head)"
+        "gives a task (unique, nullable)', 0005 'Real work, faithfully: longer text, resolution, "
+        "started_at, kind, labels, status history' (head)"
     )
     assert await reflect(engine) == schema
     assert await version_rows(engine) == [HEAD]
@@ -468,7 +587,10 @@ async def test_upgrade_of_a_database_created_outside_migrations_is_refused(engin
         with pytest.raises(MigrationError) as refused:
             await attempt(engine)
         message = str(refused.value)
-        assert "has taskkit tables (project, task, taskworkerlink, worker)" in message
+        assert (
+            "has taskkit tables (label, project, status_change, task, task_label_link, "
+            "taskworkerlink, worker)" in message
+        )
         assert "created outside migrations" in message
         assert "taskkit db stamp head" in message
         assert "nothing was changed" in message
@@ -628,7 +750,8 @@ def test_history_lists_the_revisions_oldest_first():
         ("0001", None, False),
         ("0002", "0001", False),
         ("0003", "0002", False),
-        ("0004", "0003", True),
+        ("0004", "0003", False),
+        ("0005", "0004", True),
     ]
 
 
@@ -641,7 +764,7 @@ async def test_the_revision_template_imports_sqlmodel_for_autogenerated_types(
     shutil.copytree(
         revisions.SCRIPT_LOCATION, location, ignore=shutil.ignore_patterns("__pycache__")
     )
-    for later in location.glob("versions/000[234]_*.py"):
+    for later in location.glob("versions/000[2-9]_*.py"):
         later.unlink()
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", location)
     await taskkit.upgrade_schema(engine)
@@ -776,7 +899,9 @@ def test_cli_history_works_from_any_directory(tmp_path: Path):
         "0002  task.completed_at, for cycle time",
         "0003  CHECKs as OR chains, a (status, created_at) index, link table WITHOUT ROWID on "
         "SQLite",
-        "0004  task.key, the key a tracker gives a task (unique, nullable)  (head)",
+        "0004  task.key, the key a tracker gives a task (unique, nullable)",
+        "0005  Real work, faithfully: longer text, resolution, started_at, kind, labels, status "
+        "history  (head)",
     ]
 
 

@@ -9,6 +9,7 @@ database, so they work on tables far too big to load.
 * ``filters``: the task filters, described once from the task table's columns.
 * ``ordering``: ``ORDER_COLUMNS`` and the ORDER BY for ``order_by``.
 * ``select``: ``select_tasks`` (filters ANDed) and ``any_of`` (filters ORed).
+* ``history``: ``select_history``, the status changes of the tasks a statement selects.
 * ``aggregates``: status/priority counts, tasks per week, project progress, worker load.
 
 ``count`` works on any select and lives in the generic layer (``taskkit._sql``); it is
@@ -21,6 +22,7 @@ from taskkit._query.aggregates import (
     tasks_per_week,
     worker_load,
 )
+from taskkit._query.history import select_history
 from taskkit._query.ordering import ORDER_COLUMNS
 from taskkit._query.select import any_of, select_tasks
 from taskkit._sql.select import count
@@ -30,6 +32,7 @@ __all__ = [
     "any_of",
     "count",
     "project_progress",
+    "select_history",
     "select_tasks",
     "status_priority_counts",
     "tasks_per_week",

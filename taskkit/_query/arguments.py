@@ -79,6 +79,24 @@ def check_key(value: Any) -> str:
     )
 
 
+def check_label(value: Any) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    raise InvalidArgumentError(
+        f"label must be a label name (a non-empty string such as 'bug'), or a list of them; "
+        f"got {value!r}"
+    )
+
+
+def check_kind(value: Any) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    raise InvalidArgumentError(
+        f"kind must be a type of work item as the tracker names it (a non-empty string such as "
+        f"'Bug'), or a list of them; got {value!r}"
+    )
+
+
 def check_search(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(f"search must be a string; got {value!r}")

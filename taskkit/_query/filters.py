@@ -15,9 +15,19 @@ from sqlalchemy import or_, select
 from sqlalchemy.sql import ColumnElement
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._models import Priority, Status, Task, TaskWorkerLink
+from taskkit._models import (
+    Label,
+    Priority,
+    Resolution,
+    Status,
+    Task,
+    TaskLabelLink,
+    TaskWorkerLink,
+)
 from taskkit._query.arguments import (
     check_key,
+    check_kind,
+    check_label,
     check_moment,
     check_project,
     check_search,
@@ -41,11 +51,16 @@ class TaskFilters(TypedDict, total=False):
 
     status: OneOrMany[Status | str] | None
     priority: OneOrMany[Priority | str] | None
+    resolution: OneOrMany[Resolution | str] | None
     project: OneOrMany[int | str] | None
     worker: OneOrMany[str] | None
+    label: OneOrMany[str] | None
+    kind: OneOrMany[str] | None
     search: str | None
     created_from: Moment | None
     created_to: Moment | None
+    started_from: Moment | None
+    started_to: Moment | None
     completed_from: Moment | None
     completed_to: Moment | None
     key: OneOrMany[str] | None
@@ -139,6 +154,27 @@ class Assigned:
         return [self.key.in_(select(self.link_from).where(self.link_to.in_(ids)))]
 
 
+class Labelled:
+    """Tasks that carry any of the labels named (through the label link table)."""
+
+    names = ("label",)
+
+    def __init__(self, key: sa.Column[Any], link: sa.Table, labels: sa.Table) -> None:
+        self.key, self.link, self.labels = key, link, labels
+
+    def conditions(self, given: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        value = given.get("label")
+        if value is None:
+            return []
+        names = values("label", value, check_label, "a label name")
+        labelled = (
+            select(self.link.c.task_id)
+            .join(self.labels, self.labels.c.id == self.link.c.label_id)
+            .where(self.labels.c.name.in_(names))
+        )
+        return [self.key.in_(labelled)]
+
+
 class Search:
     """A case-insensitive substring of any of the text columns."""
 
@@ -182,15 +218,21 @@ class Between:
 
 _task: sa.Table = Task.__table__  # type: ignore[attr-defined]
 _link: sa.Table = TaskWorkerLink.__table__  # type: ignore[attr-defined]
+_label_link: sa.Table = TaskLabelLink.__table__  # type: ignore[attr-defined]
+_label: sa.Table = Label.__table__  # type: ignore[attr-defined]
 
 #: Every task filter, in the order its conditions are written.
 FILTERS: tuple[Filter, ...] = (
     OneOf(_task.c.status),
     OneOf(_task.c.priority),
+    OneOf(_task.c.resolution),
     Reference(_task.c.project_id, check_project),
     Assigned("worker", _link.c.task_id, _link.c.worker_id, check_worker),
+    Labelled(_task.c.id, _label_link, _label),
+    Exact(_task.c.kind, check_kind, "a type of work item"),
     Search(_task.c.title, _task.c.description),
     Between(_task.c.created_at),
+    Between(_task.c.started_at),
     Between(_task.c.completed_at),
     Exact(_task.c.key, check_key, "a tracker key"),
 )

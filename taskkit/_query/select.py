@@ -40,6 +40,7 @@ def select_tasks(
     order_by: str | Iterable[str] = "-created_at",
     with_project: bool = False,
     with_workers: bool = False,
+    with_labels: bool = False,
     **filters: Unpack[TaskFilters],
 ) -> SelectOfScalar[Task]:
     """A ``select(Task)`` with the given filters (all must match) and ordering.
@@ -52,12 +53,18 @@ def select_tasks(
     Args:
         status: one status or a list of them (``"pending"`` or ``Status.pending``).
         priority: one priority or a list of them.
+        resolution: one resolution or a list of them: how completed tasks ended
+            (``"done"``; ``["wont_do", "duplicate", "cancelled"]`` for dropped work). Open
+            tasks have none, so any resolution filter leaves them out.
         project: project ids (int) and/or project names (str, matched exactly); tasks in any
             of them match. A name that no project has matches nothing. Tasks without a project:
             ``.where(Task.project_id.is_(None))``.
         worker: worker ids (``Worker.id``, e.g. ``"w-017"``); tasks assigned to any of them
             match. Worker names are not unique, so they are not accepted here; filter by name
             with ``.where(Task.workers.any(Worker.name == "Ann"))``.
+        label: label names, matched exactly (case-sensitive, as trackers keep them); tasks
+            carrying any of them match.
+        kind: the tracker's types of work item (``"Bug"``, ``"Story"``), matched exactly.
         search: case-insensitive substring of the title or the description (``école``
             finds ``ÉCOLE``, on SQLite too). The text is bound as a parameter; ``%``, ``_``,
             ``*``, ``?``, ``[``, ``\\`` and quotes match literally.
@@ -66,6 +73,8 @@ def select_tasks(
             dates (a date means midnight UTC) or ISO 8601 strings of either (``"2025-06-01"``,
             ``"2025-06-01T09:00:00Z"``); naive datetimes, and strings without an offset, are
             refused rather than guessed.
+        started_from / started_to: the same bounds on ``started_at``; tasks with no known
+            start never match them.
         completed_from / completed_to: the same bounds on ``completed_at``; tasks not
             completed (``completed_at`` NULL) never match them.
         key: tracker keys (``Task.key``, e.g. ``"HIVE-28515"``), matched exactly.
@@ -77,6 +86,7 @@ def select_tasks(
             unless it is named.
         with_project: load ``task.project`` eagerly (``selectinload``).
         with_workers: load ``task.workers`` eagerly (``selectinload``).
+        with_labels: load ``task.labels`` eagerly (``selectinload``).
 
     Returns:
         The statement; running it yields ``Task`` objects.
@@ -91,6 +101,8 @@ def select_tasks(
         stmt = stmt.options(selectinload(Task.project))  # type: ignore[arg-type]
     if check_flag("with_workers", with_workers):
         stmt = stmt.options(selectinload(Task.workers))  # type: ignore[arg-type]
+    if check_flag("with_labels", with_labels):
+        stmt = stmt.options(selectinload(Task.labels))  # type: ignore[arg-type]
     return stmt
 
 
