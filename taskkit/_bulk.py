@@ -38,12 +38,15 @@ from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
 __all__ = [
+    "LABELS_SQL",
+    "NUMBERED",
     "PROJECTS_SQL",
     "SUMMARY_SQL",
     "TABLES",
     "WORKERS_SQL",
     "Batch",
     "Existing",
+    "existing_from",
     "start_writer",
     "write_batches",
 ]
@@ -57,14 +60,19 @@ OnExisting = Literal["keep", "replace"]
 # than it saves: write through the engine's own connection instead.
 SQLITE_CHILD_MIN_ROWS = 100_000
 # Parents before children, so every foreign key points at a row already there.
-TABLES = ("project", "worker", "task", "taskworkerlink")
+TABLES = (
+    "project", "worker", "label", "task", "taskworkerlink", "task_label_link", "status_change",
+)  # fmt: skip
+# Tables whose ids a batch may give explicitly: their sequences move past them afterwards.
+NUMBERED = ("task", "project", "label")
 # What the database holds, read inside the write transaction.
 SUMMARY_SQL = "SELECT " + ", ".join(
     [f"(SELECT count(*) FROM {name})" for name in TABLES]
-    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
+    + [f"(SELECT coalesce(max(id), 0) FROM {name})" for name in NUMBERED]
 )
 PROJECTS_SQL = "SELECT id, name FROM project"
 WORKERS_SQL = "SELECT id, name FROM worker"
+LABELS_SQL = "SELECT id, name FROM label"
 
 
 @dataclass
@@ -74,8 +82,10 @@ class Existing:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
     max_task_id: int = 0
     max_project_id: int = 0
+    max_label_id: int = 0
     projects: dict[str, int] = field(default_factory=dict)  # name -> id
     workers: dict[str, str] = field(default_factory=dict)  # id -> name
+    labels: dict[str, int] = field(default_factory=dict)  # name -> id
 
     @property
     def empty(self) -> bool:
@@ -151,16 +161,23 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-def _existing_from(
-    summary: Sequence[Any], projects: Sequence[Sequence[Any]], workers: Sequence[Sequence[Any]]
+def existing_from(
+    summary: Sequence[Any],
+    projects: Sequence[Sequence[Any]],
+    workers: Sequence[Sequence[Any]],
+    labels: Sequence[Sequence[Any]],
 ) -> Existing:
-    *counts, max_task_id, max_project_id = (int(v) for v in summary)
+    """:class:`Existing` from the rows of ``SUMMARY_SQL``, ``PROJECTS_SQL``, ``WORKERS_SQL``
+    and ``LABELS_SQL``."""
+    *counts, max_task_id, max_project_id, max_label_id = (int(v) for v in summary)
     return Existing(
         counts=dict(zip(TABLES, counts, strict=True)),
         max_task_id=max_task_id,
         max_project_id=max_project_id,
+        max_label_id=max_label_id,
         projects={name: int(pid) for pid, name in projects},
         workers={wid: name for wid, name in workers},
+        labels={name: int(lid) for lid, name in labels},
     )
 
 
@@ -186,14 +203,14 @@ async def _write_sqlite_file(
             engine.url.database or "",
             tables=list(TABLES),
             empty=list(reversed(TABLES)) if on_existing == "replace" else [],
-            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
+            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL, LABELS_SQL],
             # Into an empty task table, indexes are built once at the end (a sort).
             defer_indexes_if_empty="task",
             check_foreign_keys=check_foreign_keys,
         )
     )
     try:
-        child, (summary, projects, workers) = await asyncio.shield(opening)
+        child, (summary, projects, workers, labels) = await asyncio.shield(opening)
     except ChildError as exc:
         raise _stopped(exc, "before it answered") from None
     except asyncio.CancelledError:
@@ -203,7 +220,7 @@ async def _write_sqlite_file(
         raise
     progress: asyncio.Future[dict[str, int]] | None = None
     try:
-        existing = _existing_from(tuple(summary[0]), projects, workers)
+        existing = existing_from(tuple(summary[0]), projects, workers, labels)
         written: dict[str, int] = {}
         progress = asyncio.ensure_future(_follow(child, written, bar))
         await _send_batches(child, make_batches(existing), progress)
@@ -330,8 +347,11 @@ async def _existing_async(conn: AsyncConnection) -> Existing:
     async def rows(sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in (await conn.exec_driver_sql(sql)).all()]
 
-    return _existing_from(
-        (await rows(SUMMARY_SQL))[0], await rows(PROJECTS_SQL), await rows(WORKERS_SQL)
+    return existing_from(
+        (await rows(SUMMARY_SQL))[0],
+        await rows(PROJECTS_SQL),
+        await rows(WORKERS_SQL),
+        await rows(LABELS_SQL),
     )
 
 
@@ -407,7 +427,7 @@ async def _write_postgres(
                 _count(written, name, table, bar)
         for statement in deferred:
             await conn.exec_driver_sql(statement)
-        for name in ("task", "project"):
+        for name in NUMBERED:
             # Explicit ids bypass the sequences: move them past the largest id.
             await conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "

@@ -42,15 +42,16 @@ async def tasks_of(engine) -> list[Task]:
         return list((await s.exec(select(Task).order_by(Task.id))).all())
 
 
-def test_taskcreate_has_no_cross_field_rules():
+def test_taskcreate_has_no_cross_field_rules_but_the_resolution_one_load_checks_itself():
     """load checks each field's distinct values once: the same as checking every row only
-    while TaskCreate has no model-level validators."""
+    while TaskCreate's one cross-field rule (a resolution only with status completed, done by
+    default) is checked by the import itself (tests of resolutions below)."""
     decorators = TaskCreate.__pydantic_decorators__
     # InputModel's one model validator only names unknown keys (load refuses unknown columns).
-    assert set(decorators.model_validators) <= set(
+    assert set(decorators.model_validators) - set(
         InputModel.__pydantic_decorators__.model_validators
-    )
-    assert set(COLUMNS) >= {"title", "description", "status", "priority"}
+    ) == {"_resolution_goes_with_completed"}
+    assert set(COLUMNS) >= {"title", "description", "status", "priority", "resolution"}
 
 
 async def test_example_csv_loads_with_projects_workers_and_times(engine, write_path):
@@ -85,7 +86,7 @@ async def test_a_dataframe_loads_like_a_csv(engine):
     frame = pd.DataFrame(
         {
             "title": ["a", "b"],
-            "status": ["completed", None],
+            "status": ["completed", "pending"],
             "created_at": pd.to_datetime(["2025-01-01T10:00:00Z", "2025-01-02T10:00:00Z"]),
             "workers": ["Ann", float("nan")],
         }
@@ -136,7 +137,7 @@ late,pending,medium,2025-01-01T00:00:00Z,,2025-01-03T00:00:00Z,x
 async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stored(
     engine, tmp_path, write_path
 ):
-    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 513))
     await load_tasks(engine, EXAMPLE, progress=False)
     before = await snapshot(engine)
     with pytest.raises(LoadError) as info:
@@ -144,7 +145,7 @@ async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stor
     message = str(info.value)
     assert message.startswith("4 of 5 rows are invalid (row 1 is the line after the header)")
     for expected in (
-        "  title: String should have at least 1 character (got '') (1 row: 2), longer than 200 "
+        "  title: String should have at least 1 character (got '') (1 row: 2), longer than 512 "
         "characters (1 row: 3); pass --long-titles truncate",
         "  status: 'done' (1 row: 3); map them with --status VALUE=pending|in_progress|completed",
         "  priority: 'urgent' (1 row: 3); map them with --priority VALUE=low|medium|high",
@@ -159,7 +160,7 @@ async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stor
 
 
 async def test_skip_stores_the_good_rows_and_reports_the_bad(engine, tmp_path):
-    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 513))
     summary = await load_tasks(engine, path, on_error="skip", progress=False)
     assert summary.tasks == 1
     assert summary.skipped_rows == [2, 3, 4, 5]

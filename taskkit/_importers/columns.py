@@ -19,13 +19,14 @@ from taskkit._importers.checks import (
     shown,
     text_column,
 )
+from taskkit._importers.convert import WORKER_SEPARATOR
 from taskkit._importers.dates import parse_dates
-from taskkit._importers.formats import WORKER_SEPARATOR
 
 __all__ = [
     "Links",
     "check_ids",
     "check_keys",
+    "check_labels",
     "check_timestamps",
     "check_workers",
     "iso_timestamps",
@@ -96,9 +97,18 @@ class Links:
 def check_workers(table: pa.Table, check: Checker) -> Links:
     """Split the ``workers`` cells (names joined by the format's separator, each trimmed) and
     check each distinct name."""
-    if "workers" not in table.column_names:
+    return _names(table, "workers", "worker", check)
+
+
+def check_labels(table: pa.Table, check: Checker) -> Links:
+    """Split the ``labels`` cells like the workers' and check each distinct label name."""
+    return _names(table, "labels", "label", check)
+
+
+def _names(table: pa.Table, column: str, adapter: str, check: Checker) -> Links:
+    if column not in table.column_names:
         return Links(np.zeros(0, np.int64), pa.array([], pa.string()))
-    lists = pc.split_pattern(text_column(table, "workers").combine_chunks(), WORKER_SEPARATOR)
+    lists = pc.split_pattern(text_column(table, column).combine_chunks(), WORKER_SEPARATOR)
     names = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     pairs = pd.DataFrame({"row": rows, "name": names.to_pandas()})
@@ -108,11 +118,11 @@ def check_workers(table: pa.Table, check: Checker) -> Links:
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     for code, name in enumerate(encoded.dictionary.to_pylist()):
         try:
-            ADAPTERS["worker"].validate_python(name)
+            ADAPTERS[adapter].validate_python(name)
         except ValidationError as exc:
             check.flag(
                 np.unique(links.rows[codes == code]),
-                "workers",
+                column,
                 f"{reason_of(exc)} (got {shown(name)})",
             )
     return links
