@@ -184,7 +184,7 @@ def seed(
     "resolutions",
     multiple=True,
     metavar="VALUE=RESOLUTION",
-    help='How a completed task ended, for a resolution or status the format does not know, '
+    help="How a completed task ended, for a resolution or status the format does not know, "
     'e.g. --resolution "Ready for Release=done" (done, wont_do, duplicate, cancelled).',
 )
 @click.option(
@@ -240,8 +240,7 @@ def seed(
     type=click.Choice(["refuse", "drop"]),
     default="refuse",
     show_default=True,
-    help="A completed date or a resolution on a task whose status is open: refuse, or drop "
-    "them.",
+    help="A completed date or a resolution on a task whose status is open: refuse, or drop them.",
 )
 @click.option(
     "--archived",

@@ -132,6 +132,12 @@ def convert(
     out.rows = n
     if not keep.all():
         out.table = out.table.filter(pa.array(keep))
+        gone = set((np.flatnonzero(~keep) + 1).tolist())
+        out.refusals = [
+            Refusal(r.field, r.reason, [n for n in r.rows if n not in gone], r.hint)
+            for r in out.refusals
+            if any(n not in gone for n in r.rows)
+        ]
         for counted in out.counted:
             counted.rows = counted.rows[keep]
     if fmt.note is not None and (note := fmt.note(out.table)):
@@ -430,7 +436,7 @@ def _resolution(
         )
     if "archived_as" in columns:
         result = pc.coalesce(result, columns["archived_as"].combine_chunks())
-    if status_names is not None:
+    if status_names is not None and fmt.resolution_from_status:
         by_name = lookup_resolution(status_names, known)
         result = pc.if_else(pa.array(completed & ~stated), pc.coalesce(result, by_name), result)
     for source, meaning in fmt.completed_by.items():

@@ -118,6 +118,9 @@ class Format:
     stale_on_open: bool = False
     # Closed, archived records (Trello's closed cards) become completed tasks.
     archived: str | None = None
+    # Whether a status name can say how a task ended (Jira's "Cancelled"); not GitHub's
+    # "closed", which says nothing of it.
+    resolution_from_status: bool = True
 
 
 def _has(*names: str) -> Callable[[Raw], bool]:
@@ -200,6 +203,7 @@ FORMATS: dict[str, Format] = {
         separator="json",
         labels_separator="json",
         also_reads=("number", "url"),
+        resolution_from_status=False,
         unstated_resolution=(
             "done",
             "closed issues without a state reason (GitHub shows them as closed as completed)",

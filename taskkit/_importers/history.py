@@ -69,6 +69,9 @@ def tracker_dates(
                 )
             ),
             "status": table.column("status").filter(pa.array(known)).to_pandas(),
+            "derived": pc.starts_with(table.column("action"), "first")
+            .filter(pa.array(known))
+            .to_numpy(zero_copy_only=False),
             "order": np.arange(int(known.sum())),
         }
     )
@@ -79,7 +82,10 @@ def tracker_dates(
     frame["at"] = frame["at"].where(frame["at"] >= floor, floor)
     started = pd.Series(pd.NaT, index=range(n), dtype=_STAMP)
     completed = pd.Series(pd.NaT, index=range(n), dtype=_STAMP)
-    first_start = frame[frame["status"] == "in_progress"].drop_duplicates("position")
+    # A start is a recorded move: where a card was before its first recorded move (dated at
+    # its creation) says it was in progress, not since when.
+    moved_in = (frame["status"] == "in_progress") & ~frame["derived"].astype(bool)
+    first_start = frame[moved_in].drop_duplicates("position")
     started.iloc[first_start["position"].to_numpy()] = first_start["at"].array
     previous = frame.groupby("position")["status"].shift()
     entered = frame[(frame["status"] == "completed") & (previous != "completed")]
@@ -161,8 +167,8 @@ def history_rows(
     points = points.astype({"changed_at": _STAMP})
     points = points[keep[points["position"].to_numpy()]]
     points = points.sort_values(["position", "changed_at", "order"], kind="stable")
-    rows, export_rows = _compressed(points, current, updated_at.reset_index(drop=True), keep)
-    return rows, export_rows
+    rows, _ = _compressed(points, current, updated_at.reset_index(drop=True), keep)
+    return rows, int((rows["source"] == "export").sum())
 
 
 def _compressed(
