@@ -388,13 +388,24 @@ def detect(raw: Raw, name: str | None) -> tuple[Format, bool]:
         if name not in FORMATS:
             raise LoadError(f"format must be one of {', '.join(ORDER)}; got {name!r}")
         return FORMATS[name], False
-    for candidate in ORDER:
+    for candidate in ORDER[:-1]:
         if FORMATS[candidate].detect(raw):
             return FORMATS[candidate], True
     language = refused_language(raw.header) if raw.kind != "json" else None
     if language is not None:
         raise LoadError(refusal(raw.header, language))
-    return FORMATS["taskkit"], True
+    if raw.kind == "json" and isinstance(raw.document, dict) and "idList" in raw.document:
+        raise LoadError(
+            "this is one Trello card's JSON export, not a board's: export the board "
+            "(board menu > Print, export and share > Export as JSON)"
+        )
+    if _json_list_with("number", "title")(raw):
+        raise LoadError(
+            "this looks like a GitHub issue list (number, title) without the issues' 'state': "
+            "export it with the state, e.g. gh issue list --state all --json number,title,"
+            "state,stateReason,body,assignees,labels,createdAt,updatedAt,closedAt,url"
+        )
+    return FORMATS["taskkit"], True  # taskkit's own columns, or the columns a mapping names
 
 
 def prepared(raw: Raw, fmt: Format) -> Shaped:
