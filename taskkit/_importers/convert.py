@@ -195,12 +195,11 @@ def _sources(raw: Raw, fmt: Format, mapping: ImportMapping) -> dict[str, str]:
 def _repeated(table: pa.Table, name: str) -> pa.ChunkedArray:
     """A column repeated in the header (``Labels``, ``Labels.1`` ...) as one cell of names."""
     pattern = re.compile(rf"^{re.escape(name)}(?:\.\d+)?$")
-    parts = [_blank_as_null(table.column(c)) for c in table.column_names if pattern.match(c)]
-    cells: list[str | None] = []
-    for values in zip(*(p.to_pylist() for p in parts), strict=True):
-        names = [v.strip() for v in values if v is not None]
-        cells.append(WORKER_SEPARATOR.join(names) if names else None)
-    return pa.chunked_array([pa.array(cells, pa.string())])
+    parts = [pc.fill_null(table.column(c), "") for c in table.column_names if pattern.match(c)]
+    # Empty cells give empty names between separators, which splitting drops. (Arrow's
+    # null_handling="skip" here lost rows whose cells were all null: pyarrow 26.)
+    joined = pc.binary_join_element_wise(*parts, WORKER_SEPARATOR)
+    return _blank_as_null(pc.replace_substring_regex(joined, f"^{WORKER_SEPARATOR}+$", ""))
 
 
 def _ignored(raw: Raw, used: set[str], fmt: Format) -> list[str]:
@@ -531,12 +530,11 @@ def _repeated_rows(table: pa.Table, fmt: Format, out: Converted) -> tuple[pa.Tab
     per assignee (Asana) are one task with every row's workers; rows that differ in anything
     else are not one task and are refused, naming Excel's rounding of long ids when the key
     looks like it. Returns the table and which rows were kept."""
-    keys = table.column("key").to_pylist()
+    key = table.column("key")
+    if pc.count_distinct(key, mode="only_valid").as_py() == len(key) - key.null_count:
+        return table, np.ones(table.num_rows, dtype=bool)  # no key twice
     frame = table.to_pandas()
     keyed = frame["key"].notna()
-    first = np.ones(len(frame), dtype=bool)
-    if not frame.loc[keyed, "key"].duplicated().any():
-        return table, first
     compared = [c for c in frame.columns if c not in ("row", "workers" if fmt.merge_rows else "")]
     shared = frame[keyed & frame["key"].duplicated(keep=False)]
     bad: set[Any] = set()
@@ -573,5 +571,4 @@ def _repeated_rows(table: pa.Table, fmt: Format, out: Converted) -> tuple[pa.Tab
         out.merged = merged
     elif merged:
         out.left_out["repeated records (same key, same values)"] = merged
-    del keys
     return pa.Table.from_pandas(frame[first], preserve_index=False, schema=table.schema), first
