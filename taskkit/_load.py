@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import write_batches
@@ -56,7 +57,7 @@ from taskkit._importers.mapping import ImportMapping
 from taskkit._importers.reading import Raw, read_file, read_frame
 from taskkit._importers.rows import COLUMNS, Checked, check_rows
 from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
-from taskkit._importers.sync import known_keys, write_keyed
+from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
 from taskkit._models import utcnow
 
 __all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
@@ -202,6 +203,41 @@ def prepare_import(
     )  # fmt: skip
 
 
+async def _imported_before(engine: AsyncEngine, prepared: PreparedImport) -> list[str]:
+    """Rows without a key are added on every import: refuse a file whose every such row is a
+    task already stored (a second import would double them); note those that are."""
+    rows = prepared.rows
+    keyless = prepared.keep & pc.is_null(rows.key).to_numpy(zero_copy_only=False)
+    if not keyless.any():
+        return []
+    positions = pa.array(np.flatnonzero(keyless))
+    given = rows.given["created_at"][keyless]
+    created = [
+        at if has else None
+        for at, has in zip(rows.created_at[keyless].tolist(), given.tolist(), strict=True)
+    ]
+    matched = await matching_tasks(
+        engine, rows.title.take(positions).to_pylist(), created,
+        rows.description.take(positions).to_pylist(),
+    )  # fmt: skip
+    count, total = sum(matched), len(matched)
+    what = "same title and created date" if given.all() else "same title and created date, or "
+    what += "" if given.all() else "title and description where the file gives no date"
+    if count and count == total:
+        raise LoadError(
+            f"all {total:,} rows without a key match tasks already stored ({what}): the file "
+            "was imported before, and without a key a second import would add every task "
+            "again; nothing was stored. Import it into another database, or delete the tasks "
+            "the first import added and import again"
+        )
+    if count:
+        return [
+            f"{count:,} of {total:,} rows without a key match tasks already stored ({what}) "
+            "and were added again (without a key an import cannot update them)"
+        ]
+    return []
+
+
 def _nothing_left(converted: Converted) -> str:
     said = ", ".join(f"{count:,} {what}" for what, count in converted.left_out.items())
     return f"no tasks to load: the file holds {said or 'no records'}"
@@ -219,6 +255,7 @@ async def store_import(
     written: dict[str, int] = {}
     counts: dict[str, int] = {}
     keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
+    again = await _imported_before(engine, prepared)
     try:
         if keys and await known_keys(engine, keys):
             written = await write_keyed(
@@ -240,7 +277,7 @@ async def store_import(
                 "nothing was stored. Leave the id column out to have ids assigned."
             ) from None
         raise
-    notes = list(rows.notes) + converted.notes
+    notes = list(rows.notes) + converted.notes + again
     if converted.merged:
         notes.append(f"{row_count(converted.merged)} merged into the task with the same key")
     read, filled = _counts([*converted.counted, *rows.counted], keep)

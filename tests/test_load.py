@@ -74,9 +74,13 @@ async def test_example_csv_loads_with_projects_workers_and_times(engine, write_p
     assert tasks[5].project_id is None and tasks[2].description is None
 
 
-async def test_loading_twice_reuses_projects_and_workers_by_name(engine):
+async def test_loading_twice_reuses_projects_and_workers_by_name(engine, tmp_path):
     await load_tasks(engine, EXAMPLE, progress=False)
-    again = await load_tasks(engine, EXAMPLE, progress=False)
+    next_week = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    next_week["title"] = "(next) " + next_week["title"]
+    other = tmp_path / "next_week.csv"
+    next_week.to_csv(other, index=False)
+    again = await load_tasks(engine, other, progress=False)
     assert (again.tasks, again.projects_created, again.workers_created) == (8, 0, 0)
     data = await snapshot(engine)
     assert (len(data["task"]), len(data["project"]), len(data["worker"])) == (16, 4, 4)

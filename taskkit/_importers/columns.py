@@ -23,6 +23,8 @@ from taskkit._importers.convert import WORKER_SEPARATOR
 from taskkit._importers.dates import parse_dates
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "Links",
     "check_ids",
     "check_keys",
@@ -33,10 +35,34 @@ __all__ = [
 ]
 
 
+# Times taskkit stores: Python's datetime holds years 1 to 9999 and both databases more, but
+# the report's charts pad their axes and bin by week, and matplotlib's dates end at years 1 and
+# 9999: with a task in year 1 or 9999 the report failed. Between these, every chart was drawn.
+EARLIEST = pd.Timestamp("1000-01-01T00:00:00Z")
+LATEST = pd.Timestamp("9000-01-01T00:00:00Z")  # exclusive
+
+
 def check_timestamps(
     table: pa.Table, name: str, check: Checker, options: Options = DEFAULT_OPTIONS
 ) -> pd.Series:
+    """The column as aware UTC timestamps; values taskkit cannot read, or outside the years
+    1000 to 8999 once in UTC, are flagged naming the row."""
     column = text_column(table, name)
+    values = _timestamps(column, name, check, options)
+    outside = (values < EARLIEST) | (values >= LATEST)
+    if outside.any():
+        text = column.to_pandas()
+        for row in np.flatnonzero(outside.to_numpy()):
+            check.flag(
+                np.array([row]), name,
+                f"{shown(text.iloc[row])} is outside the years 1000 to 8999 in UTC, which "
+                "the databases, Python and the report's charts all hold",
+            )  # fmt: skip
+        values = values.where(~outside)
+    return values
+
+
+def _timestamps(column: pa.ChunkedArray, name: str, check: Checker, options: Options) -> pd.Series:
     fast = iso_timestamps(column) if options.tz == "UTC" else None
     if fast is not None:
         return fast.to_pandas().astype("datetime64[us, UTC]")

@@ -4,6 +4,7 @@ labels split, the tracker's dates chosen; what is refused, left out, derived or 
 said (:class:`Converted`)."""
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,8 @@ def convert(
         out.refusals.append(Refusal(what, reason, rows, hint))
     for name, what in shaped.derived.items():
         out.notes.append(f"derived: {name}: {what}")
+    if raw.kind == "json" and isinstance(raw.document, list):
+        _refuse_not_finite(raw.document, sources, out)
     columns: dict[str, pa.ChunkedArray] = {
         target: _blank_as_null(table.column(source)) for target, source in sources.items()
     }
@@ -156,6 +159,20 @@ def convert(
     if missing.any():
         out.counted.append(Counted("priority", "the default (medium)", missing, derived=True))
     return out
+
+
+def _refuse_not_finite(
+    records: list[dict[str, Any]], sources: dict[str, str], out: Converted
+) -> None:
+    """JSON's NaN and Infinity (Python's json reads them) are no value of any field: refused,
+    never stored as the text "nan"."""
+    field_of = {source: target for target, source in sources.items()}
+    for row, record in enumerate(records, 1):
+        for name, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value) and name in field_of:
+                out.refusals.append(
+                    Refusal(field_of[name], f"{value} (JSON NaN/Infinity: not a value)", [row])
+                )
 
 
 def _nulls(column: pa.ChunkedArray) -> np.ndarray:
@@ -443,10 +460,13 @@ def _resolution(
             said = ~_nulls(_blank_as_null(table.column(source)))
             gap = completed & _nulls(result) & said
             result = pc.if_else(pa.array(gap), meaning, result)
-    if fmt.completed_from_date or fmt.name == "linear":
-        # A completion date the tracker sets only for finished work (Asana, Linear Completed).
-        gap = completed & _nulls(result) & ~_nulls(columns.get("completed_at", pa.nulls(n)))
-        result = pc.if_else(pa.array(gap), "done", result)
+    if fmt.completed_means is not None:
+        # A tracker whose completed work has one meaning (Asana: no cancel), or whose
+        # completion date is set for finished work only (Linear's Completed).
+        gap = completed & _nulls(result)
+        if fmt.name == "linear":
+            gap &= ~_nulls(columns.get("completed_at", pa.nulls(n)))
+        result = pc.if_else(pa.array(gap), fmt.completed_means, result)
     gap = completed & _nulls(result) & ~stated
     if gap.any() and fmt.unstated_resolution is not None:
         value, why = fmt.unstated_resolution
@@ -555,8 +575,10 @@ def _repeated_rows(table: pa.Table, fmt: Format, out: Converted) -> tuple[pa.Tab
                     else "each key names one task: keep one row per key",
                 )
             )
+    # One row of each refused key stays (refused with the others), so that the key is not
+    # also reported as repeated.
+    first = ~(keyed & frame["key"].duplicated()).to_numpy()
     repeated = keyed & frame["key"].duplicated() & ~frame["key"].isin(bad)
-    first = ~repeated.to_numpy()
     if fmt.merge_rows and "workers" in frame:
         joined = (
             frame[keyed]

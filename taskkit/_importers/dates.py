@@ -34,7 +34,7 @@ DateOrder = Literal["dayfirst", "monthfirst"] | None
 _ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 ISO_AWARE = _ISO + r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 ISO_NAIVE = _ISO + r"$"
-JIRA = r"^\d{1,2}/[^\W\d_]{3,5}\.?/\d{2,4} \d{1,2}:\d{2}(?: ?[AaPp]\.? ?[Mm]\.?)?$"
+JIRA = r"^\d{1,2}/\pL{3,5}\.?/\d{2,4} \d{1,2}:\d{2}(?: ?[AaPp]\.? ?[Mm]\.?)?$"
 JS_DATE = r"^[A-Za-z]{3} [A-Za-z]{3} \d{1,2} \d{4} \d{1,2}:\d{2}:\d{2} GMT[+-]\d{4}(?: \([^)]*\))?$"
 RFC2822 = (
     r"^(?:[A-Za-z]{3}, )?\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}(?::\d{2})?"
@@ -171,7 +171,7 @@ MONTH_NAMES = {
     )
     for name in names
 }
-JIRA_DAY = r"^(?P<day>\d{1,2})/(?P<month>[^\W\d_]{3,5})\.?/(?P<year>\d{2}|\d{4})$"
+JIRA_DAY = r"^(?P<day>\d{1,2})/(?P<month>\pL{3,5})\.?/(?P<year>\d{2}|\d{4})$"
 JIRA_TIME = r"^(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<half>[AaPp])?\.? ?(?:[Mm]\.?)?$"
 
 

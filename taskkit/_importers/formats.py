@@ -119,8 +119,10 @@ class Format:
     # Closed, archived records (Trello's closed cards) become completed tasks.
     archived: str | None = None
     # Whether a status name can say how a task ended (Jira's "Cancelled"); not GitHub's
-    # "closed", which says nothing of it.
+    # "closed" nor taskkit's "completed", which say nothing of it.
     resolution_from_status: bool = True
+    # The resolution of completed work where the tracker has only one (Asana: "done").
+    completed_means: str | None = None
 
 
 def _has(*names: str) -> Callable[[Raw], bool]:
@@ -248,6 +250,8 @@ FORMATS: dict[str, Format] = {
         status={"true": "completed", "false": "pending"},
         priority={**_PRIORITIES, "med": "medium"},  # High / Med / Low (linear/linear's importer)
         completed_from_date=True,
+        completed_means="done",
+        resolution_from_status=False,
         merge_rows=True,
         separator=",",
         labels_separator=",;",
@@ -288,6 +292,7 @@ FORMATS: dict[str, Format] = {
         formula_quote=True,
         labels_separator=",",
         completed_by={"Canceled": "cancelled"},
+        completed_means="done",
         also_reads=("Canceled",),
     ),
     # Plane's work item export, in the two shapes found:
@@ -374,6 +379,7 @@ FORMATS: dict[str, Format] = {
         priority={p: p for p in ("low", "medium", "high")},
         separator=";",
         labels_separator=";",
+        resolution_from_status=False,
     ),
 }
 ORDER = ("trello", "github", "jira", "asana", "linear", "plane", "taskkit")

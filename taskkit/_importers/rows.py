@@ -176,7 +176,16 @@ def check_rows(
     for name, rows, what in (
         ("created_at", created.isna().to_numpy(), "the load time"),
         ("updated_at", updated.isna().to_numpy(), "created_at (completed_at when completed)"),
-        ("completed_at", (is_completed & completed.isna()).to_numpy(), "updated_at"),
+        (
+            "completed_at",
+            (is_completed & completed.isna() & updated.notna()).to_numpy(),
+            "updated_at",
+        ),
+        (
+            "completed_at",
+            (is_completed & completed.isna() & updated.isna()).to_numpy(),
+            "created_at (the file gives no updated_at either)",
+        ),
     ):
         if rows.any():
             counted.append(Counted(name, what, rows, derived=True))

@@ -29,7 +29,14 @@ from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._models import Label, StatusChange, Task, TaskLabelLink, TaskWorkerLink
 
-__all__ = ["CURRENT_COLUMNS", "KeyedFactory", "Stored", "known_keys", "write_keyed"]
+__all__ = [
+    "CURRENT_COLUMNS",
+    "KeyedFactory",
+    "Stored",
+    "known_keys",
+    "matching_tasks",
+    "write_keyed",
+]
 
 CHUNK = 500  # keys per IN list (SQLite allows 32,766 parameters; PostgreSQL 65,535)
 CURRENT_COLUMNS = (
@@ -74,6 +81,32 @@ async def known_keys(engine: AsyncEngine, keys: list[str]) -> int:
             result = await conn.execute(select(_task.c.key).where(_task.c.key.in_(part)))
             found += len(result.all())
     return found
+
+
+async def matching_tasks(
+    engine: AsyncEngine, titles: list[str], created: list[Any], descriptions: list[Any]
+) -> list[bool]:
+    """For each row (title, created_at or None, description), whether a stored task has the
+    same title and created_at, or, where the row gives no created_at, the same title and
+    description: the row was probably imported before."""
+    by_created: set[tuple[Any, Any]] = set()
+    by_text: set[tuple[Any, Any]] = set()
+    async with engine.connect() as conn:
+        if (await conn.execute(select(_task.c.id).limit(1))).first() is None:
+            return [False] * len(titles)
+        for part in _chunks(sorted(set(titles))):
+            stored = await conn.execute(
+                select(_task.c.title, _task.c.created_at, _task.c.description).where(
+                    _task.c.title.in_(part)
+                )
+            )
+            for title, at, text in stored:
+                by_created.add((title, pd.Timestamp(at).tz_convert("UTC")))
+                by_text.add((title, text))
+    return [
+        (title, at) in by_created if at is not None else (title, text) in by_text
+        for title, at, text in zip(titles, created, descriptions, strict=True)
+    ]
 
 
 async def _current(conn: AsyncConnection, keys: list[str]) -> Stored:
