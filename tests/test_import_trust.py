@@ -277,6 +277,39 @@ async def test_map_column_title_on_an_unknown_csv_gives_right_data(engine, tmp_p
     assert summary.filled["resolution"] == "1 row given done (the file has no resolution column)"
 
 
+async def test_a_gh_list_without_state_is_named_and_exporting_the_state_loads_it(engine, tmp_path):
+    issues = [{"number": 1, "title": "a", "createdAt": "2024-01-01T00:00:00Z",
+               "updatedAt": "2024-01-02T00:00:00Z"}]  # fmt: skip
+    with pytest.raises(LoadError, match=r"looks like a GitHub issue list .* without the issues' "):
+        await load_tasks(engine, write_json(tmp_path, issues), progress=False)
+    issues[0]["state"] = "CLOSED"
+    await load_tasks(engine, write_json(tmp_path, issues), progress=False)
+    assert [str(s) for s in (await tasks_frame(engine))["status"]] == ["completed"]
+
+
+async def test_a_hint_is_given_only_with_the_rows_it_is_for(engine):
+    """--open-completed drop cannot fix a completion before the creation: it is not offered."""
+    frame = pd.DataFrame(
+        {"title": ["a"], "status": ["completed"], "created_at": ["2025-01-02T00:00:00Z"],
+         "completed_at": ["2025-01-01T00:00:00Z"]}
+    )  # fmt: skip
+    with pytest.raises(LoadError) as info:
+        await load_tasks(engine, frame, progress=False)
+    assert "completed_at: is before created_at (1 row: 1)" in str(info.value)
+    assert "--open-completed" not in str(info.value)
+
+
+async def test_deleting_what_a_keyless_import_added_lets_it_import_again(engine):
+    frame = pd.DataFrame({"title": ["a"], "created_at": ["2025-01-01T00:00:00Z"]})
+    await load_tasks(engine, frame, progress=False)
+    with pytest.raises(LoadError, match="delete the tasks the first import added"):
+        await load_tasks(engine, frame, progress=False)
+    async with taskkit.session(engine) as s:
+        await taskkit.delete_task(s, 1)
+    assert (await load_tasks(engine, frame, progress=False)).tasks == 1
+    assert len(await tasks_frame(engine)) == 1
+
+
 # --- localized Jira --------------------------------------------------------------------------
 
 

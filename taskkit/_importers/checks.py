@@ -79,7 +79,7 @@ class Checker:
     def flag(self, rows: np.ndarray, field_name: str, reason: str, hint: str = "") -> None:
         self.bad[rows] = True
         self.problems.extend(RowProblem(int(self.row_numbers[r]), field_name, reason) for r in rows)
-        if hint:
+        if hint and len(rows):  # a hint goes with the rows it is for, not with the field
             self.hints[field_name] = hint
 
     def refuse(self, numbers: list[int], field_name: str, reason: str, hint: str = "") -> None:

@@ -84,7 +84,7 @@ def convert(
     shaped = prepared(raw, fmt)
     raw = shaped.raw
     table, n = raw.table, raw.table.num_rows
-    sources = _sources(raw, fmt, mapping)
+    sources = _sources(raw, fmt, mapping, detected)
     used = set(sources.values()) | set(fmt.also_reads) | set(fmt.completed_by)
     out = Converted(table=pa.table({}), format=fmt.name, detected=detected, events=shaped.events)
     out.ignored = _ignored(raw, used, fmt)
@@ -179,7 +179,7 @@ def _nulls(column: pa.ChunkedArray) -> np.ndarray:
     return pc.is_null(column).to_numpy(zero_copy_only=False)
 
 
-def _sources(raw: Raw, fmt: Format, mapping: ImportMapping) -> dict[str, str]:
+def _sources(raw: Raw, fmt: Format, mapping: ImportMapping, detected: bool) -> dict[str, str]:
     """field -> source column (unique name)."""
     table = raw.table
     sources: dict[str, str] = {}
@@ -195,9 +195,15 @@ def _sources(raw: Raw, fmt: Format, mapping: ImportMapping) -> dict[str, str]:
             )
         sources[target] = source
     if "title" not in sources:
+        unknown = (
+            " (taskkit did not recognise it as an export of Jira, GitHub, Asana, Linear, Plane "
+            "or Trello, and read it as its own columns)"
+            if fmt.name == "taskkit" and detected
+            else ""
+        )
         raise LoadError(
-            f"no column holds the title (format {fmt.name}); map one with --map COLUMN=title. "
-            "The file's columns: " + ", ".join(repr(c) for c in raw.header[:30])
+            f"no column holds the title (format {fmt.name}){unknown}; map one with --map "
+            "COLUMN=title. The file's columns: " + ", ".join(repr(c) for c in raw.header[:30])
         )
     for target, source in sources.items():
         repeated_ok = target == "labels" and fmt.labels_separator == "repeated"
