@@ -299,6 +299,25 @@ async def test_a_hint_is_given_only_with_the_rows_it_is_for(engine):
     assert "--open-completed" not in str(info.value)
 
 
+async def test_a_repeated_column_is_mapped_by_its_place_as_the_refusal_says(engine, tmp_path):
+    path = tmp_path / "two_titles.csv"
+    path.write_text("title,title\nold name,new name\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"--map 'title.1=title' for the second"):
+        await load_tasks(engine, path, progress=False)
+    mapping = ImportMapping.build(columns=["title.1=title"])
+    await load_tasks(engine, path, mapping=mapping, progress=False)
+    assert list((await tasks_frame(engine))["title"]) == ["new name"]
+
+
+async def test_ids_already_used_load_once_the_id_column_is_left_out(engine):
+    await load_tasks(engine, pd.DataFrame({"id": [1], "title": ["first"]}), progress=False)
+    second = pd.DataFrame({"id": [1], "title": ["second"]})
+    with pytest.raises(LoadError, match="Leave the id column out to have ids assigned"):
+        await load_tasks(engine, second, progress=False)
+    await load_tasks(engine, second.drop(columns=["id"]), progress=False)
+    assert list((await tasks_frame(engine))["title"]) == ["first", "second"]
+
+
 async def test_deleting_what_a_keyless_import_added_lets_it_import_again(engine):
     frame = pd.DataFrame({"title": ["a"], "created_at": ["2025-01-01T00:00:00Z"]})
     await load_tasks(engine, frame, progress=False)

@@ -210,7 +210,9 @@ def _sources(raw: Raw, fmt: Format, mapping: ImportMapping, detected: bool) -> d
         if raw.header.count(source) > 1 and not repeated_ok:
             raise LoadError(
                 f"column {source!r} appears {raw.header.count(source)} times in the header: "
-                f"which one holds the {target}? Rename the others, or map one with --map"
+                f"which one holds the {target}? Rename the others, or map one by its place: "
+                f"--map '{source}={target}' for the first, --map '{source}.1={target}' for the "
+                "second, and so on"
             )
     return sources
 
