@@ -385,6 +385,15 @@ async def test_real_github_rest_dump_completes_each_closed_issue_at_closed_at(en
 # --- re-imports ------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["by key", "whole table"])
+def stored_read(request, monkeypatch):
+    """A re-import reads what is stored by IN lists of keys, or, for many keys, in one pass
+    over the keyed tasks (taskkit._importers.sync.WHOLE_TABLE): both ways here."""
+    if request.param == "whole table":
+        monkeypatch.setattr("taskkit._importers.sync.WHOLE_TABLE", 0)
+
+
+@pytest.mark.usefixtures("stored_read")
 async def test_a_newer_export_appends_to_the_history_and_keeps_what_was_there(engine, tmp_path):
     first = pd.DataFrame(
         {"key": ["A-1", "A-2"], "title": ["a", "b"], "status": ["pending", "in_progress"],
@@ -418,6 +427,7 @@ async def test_a_newer_export_appends_to_the_history_and_keeps_what_was_there(en
     )
 
 
+@pytest.mark.usefixtures("stored_read")
 async def test_a_newer_trello_export_appends_its_new_moves_only(engine, tmp_path):
     path = FIXTURES / "trello_actions.json"
     await load_tasks(engine, path, mapping=TRELLO_MAP, progress=False)

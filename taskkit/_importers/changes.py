@@ -47,7 +47,7 @@ def keyed_batches(
             keep_old = ~rows.given[name][positions]
             task_at = pd.to_datetime(found[name], utc=True).astype("datetime64[us, UTC]")
             stored_at[name] = task_at.reset_index(drop=True)
-            old = task_at.to_numpy()
+            old = task_at.array  # not to_numpy(): an object array of Timestamps, 10x slower
             if name == "completed_at":
                 done = (
                     rows.status.take(pa.array(positions)).to_numpy(zero_copy_only=False)

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 CHUNK = 500  # keys per IN list (SQLite allows 32,766 parameters; PostgreSQL 65,535)
+WHOLE_TABLE = 20_000  # tasks above which their links and history are read in one pass
 CURRENT_COLUMNS = (
     "id", "key", "title", "description", "status", "priority", "project_id",
     "created_at", "updated_at", "completed_at", "resolution", "started_at", "kind",
@@ -119,22 +120,41 @@ async def _current(conn: AsyncConnection, keys: list[str]) -> Stored:
     workers: list[Any] = []
     labels: list[Any] = []
     changes: list[Any] = []
-    for part in _chunks(ids):
-        workers.extend((await conn.execute(
-            select(_link.c.task_id, _link.c.worker_id).where(_link.c.task_id.in_(part))
-        )).all())  # fmt: skip
-        labels.extend((await conn.execute(
-            select(_label_link.c.task_id, _label.c.name)
-            .join(_label, _label.c.id == _label_link.c.label_id)
-            .where(_label_link.c.task_id.in_(part))
-        )).all())  # fmt: skip
-        changes.extend((await conn.execute(
-            select(_history.c.task_id, _history.c.changed_at, _history.c.to_status, _history.c.id)
-            .where(_history.c.task_id.in_(part))
-        )).all())  # fmt: skip
+    if len(ids) > WHOLE_TABLE:
+        # Most of a big table: one pass over the keyed tasks' rows beats thousands of IN
+        # lists; the timestamps come as the driver gives them and are parsed in bulk.
+        keyed = "(SELECT id FROM task WHERE key IS NOT NULL)"
+        wanted = set(ids)
+        for sql, out in (
+            (f"SELECT task_id, worker_id FROM taskworkerlink WHERE task_id IN {keyed}", workers),
+            ("SELECT l.task_id, n.name FROM task_label_link l JOIN label n ON n.id = l.label_id "
+             f"WHERE l.task_id IN {keyed}", labels),
+            ("SELECT task_id, changed_at, to_status, id FROM status_change "
+             f"WHERE task_id IN {keyed}", changes),
+        ):  # fmt: skip
+            rows = (await conn.exec_driver_sql(sql)).all()
+            out.extend(r for r in rows if r[0] in wanted)
+    else:
+        for part in _chunks(ids):
+            workers.extend((await conn.execute(
+                select(_link.c.task_id, _link.c.worker_id).where(_link.c.task_id.in_(part))
+            )).all())  # fmt: skip
+            labels.extend((await conn.execute(
+                select(_label_link.c.task_id, _label.c.name)
+                .join(_label, _label.c.id == _label_link.c.label_id)
+                .where(_label_link.c.task_id.in_(part))
+            )).all())  # fmt: skip
+            changes.extend((await conn.execute(
+                select(_history.c.task_id, _history.c.changed_at, _history.c.to_status,
+                       _history.c.id)
+                .where(_history.c.task_id.in_(part))
+            )).all())  # fmt: skip
     history = pd.DataFrame(
         [tuple(r) for r in changes], columns=["task_id", "changed_at", "to_status", "id"]
-    ).sort_values(["task_id", "changed_at", "id"])
+    )
+    history["changed_at"] = pd.to_datetime(history["changed_at"], utc=True, format="ISO8601")
+    history["to_status"] = history["to_status"].astype(object).map(str)
+    history = history.sort_values(["task_id", "changed_at", "id"])
     return Stored(
         tasks=frame,
         workers=pd.DataFrame([tuple(r) for r in workers], columns=["task_id", "worker_id"]),
