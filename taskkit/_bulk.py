@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
@@ -57,7 +58,9 @@ OnExisting = Literal["keep", "replace"]
 # than it saves: write through the engine's own connection instead.
 SQLITE_CHILD_MIN_ROWS = 100_000
 # Parents before children, so every foreign key points at a row already there.
-TABLES = ("project", "worker", "task", "taskworkerlink")
+TABLES = (
+    "project", "worker", "label", "task", "taskworkerlink", "task_label_link", "status_change"
+)  # fmt: skip
 # What the database holds, read inside the write transaction.
 SUMMARY_SQL = "SELECT " + ", ".join(
     [f"(SELECT count(*) FROM {name})" for name in TABLES]
@@ -83,6 +86,23 @@ class Existing:
 
 
 BatchFactory = Callable[[Existing], Iterable[Batch]]
+
+
+def _with_resolution(make_batches: BatchFactory) -> BatchFactory:
+    """TEMPORARY bridge while the seed and the importers learn migration 0005's
+    ``task.resolution``: completed task rows that arrive without one get ``done``, the meaning
+    ``completed`` had before 0005. Removed when both write it themselves."""
+
+    def make(existing: Existing) -> Iterable[Batch]:
+        for name, table in make_batches(existing):
+            names = table.column_names
+            if name == "task" and "status" in names and "resolution" not in names:
+                status = table.column("status").cast(pa.string())
+                done = pc.if_else(pc.equal(status, "completed"), "done", None)
+                table = table.append_column("resolution", done)
+            yield name, table
+
+    return make
 
 
 async def write_batches(
@@ -115,6 +135,7 @@ async def write_batches(
         Rows written per table.
     """
     bar = progress_bar(progress, total=total_rows, desc=desc)
+    make_batches = _with_resolution(make_batches)
     try:
         if engine.dialect.name == "postgresql":
             return await _write_postgres(engine, make_batches, on_existing, bar)
