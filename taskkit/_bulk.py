@@ -27,7 +27,6 @@ from typing import Any, Literal, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -105,6 +104,16 @@ def _with_resolution(make_batches: BatchFactory) -> BatchFactory:
     return make
 
 
+def postgres_errors() -> tuple[type[BaseException], ...]:
+    """asyncpg's error base class, when PostgreSQL is installed (COPY raises it unwrapped);
+    without the ``postgres`` extra no PostgreSQL write can happen, so there is none to catch."""
+    try:
+        from asyncpg import PostgresError
+    except ImportError:
+        return ()
+    return (PostgresError,)
+
+
 async def write_batches(
     engine: AsyncEngine,
     make_batches: BatchFactory,
@@ -136,13 +145,14 @@ async def write_batches(
     """
     bar = progress_bar(progress, total=total_rows, desc=desc)
     make_batches = _with_resolution(make_batches)
+    refused: tuple[type[BaseException], ...] = (DBAPIError, *postgres_errors())
     try:
         if engine.dialect.name == "postgresql":
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
         return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
-    except (DBAPIError, PostgresError) as exc:
+    except refused as exc:
         reason = what_went_wrong(exc, engine.url)
         raise BulkWriteError(
             f"the database refused the write, nothing was stored: {reason}"
