@@ -140,28 +140,19 @@ async def _labels_named(session: AsyncSession, names: list[str]) -> list[Label]:
     return [by_name[name] for name in names]
 
 
-def _record_move(
-    task: Task, to: Status, at: datetime, resolution: Resolution | None
-) -> StatusChange:
-    """Move ``task`` to status ``to`` at ``at`` and return the history row that records it.
-
-    ``completed_at`` and ``resolution`` follow the status (the table's CHECKs insist on it);
-    ``started_at`` is set by the first move into ``in_progress`` and kept after it.
-    """
-    assert task.id is not None  # a stored task
-    change = StatusChange(
-        task_id=task.id,
-        changed_at=at,
-        from_status=task.status,
-        to_status=to,
-        source=ChangeSource.api,
-    )
-    task.status = to
-    task.completed_at = at if to == Status.completed else None
-    task.resolution = (resolution or Resolution.done) if to == Status.completed else None
+def _move(task: Task, to: Status, at: datetime, resolution: str | None) -> dict[str, Any]:
+    """The changes that move ``task`` to status ``to`` at ``at`` (``resolution`` for a move
+    to completed): ``completed_at`` and ``resolution`` follow the status (the table's CHECKs
+    insist on it); ``started_at`` is set by the first move into ``in_progress`` and kept."""
+    completed = to == Status.completed
+    changes: dict[str, Any] = {
+        "status": to.value,
+        "completed_at": at if completed else None,
+        "resolution": (resolution or Resolution.done.value) if completed else None,
+    }
     if to == Status.in_progress and task.started_at is None:
-        task.started_at = at
-    return change
+        changes["started_at"] = at
+    return changes
 
 
 async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any]) -> Task:
@@ -265,10 +256,19 @@ async def update_task(
         if "project_id" in changes:
             await _require_project(session, changes["project_id"])
         if status != task.status:
+            assert task.id is not None
             moment = max(utcnow(), task.created_at)
-            session.add(_record_move(task, status, moment, resolution and Resolution(resolution)))
+            move = StatusChange(
+                task_id=task.id,
+                changed_at=moment,
+                from_status=task.status,
+                to_status=status,
+                source=ChangeSource.api,
+            )
+            session.add(move)
+            changes.update(_move(task, status, moment, resolution))
         elif resolution is not None:
-            task.resolution = Resolution(resolution)
+            changes["resolution"] = resolution
         if labels is not None:
             await session.refresh(task, attribute_names=["labels"])
             task.labels = await _labels_named(session, labels)

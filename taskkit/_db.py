@@ -38,6 +38,7 @@ from taskkit._errors import (
     MissingTablesError,
     TaskkitError,
 )
+from taskkit._optional import require
 
 __all__ = [
     "connect",
@@ -237,6 +238,7 @@ def connect(
 
     Raises:
         ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
+        MissingExtraError: a PostgreSQL URL without the ``postgres`` extra installed.
     """
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
@@ -395,6 +397,7 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
 
 
 def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    require("asyncpg", extra="postgres", feature="PostgreSQL")
     transaction_mode = pooler.wanted(url)
     url, connect_args = postgres_connect_args(url)
     connect_args.update(engine_kwargs.pop("connect_args", {}))

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidDataError",
     "LoadError",
     "MigrationError",
+    "MissingExtraError",
     "MissingTablesError",
     "NotFoundError",
     "TaskkitError",
@@ -77,6 +78,11 @@ class InvalidDataError(TaskkitError, ValueError):
 
 class LoadError(TaskkitError):
     """Task data to load is unreadable or invalid; nothing was stored. Lists the bad rows."""
+
+
+class MissingExtraError(TaskkitError, ImportError):
+    """A feature needs a package of an optional extra that is not installed; the message says
+    which extra installs it (``pip install 'taskkit[report]'``)."""
 
 
 class BulkWriteError(TaskkitError):

@@ -18,7 +18,6 @@ from enum import Enum
 from typing import Any, cast
 from uuid import UUID
 
-import sqlparse
 from sqlalchemy import create_mock_engine
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -29,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from taskkit._db import read_connection, reading
 from taskkit._errors import InvalidArgumentError
+from taskkit._optional import require
 
 __all__ = ["SQL", "QueryPlan", "explain", "show_sql"]
 
@@ -124,6 +124,7 @@ def show_sql(stmt: ClauseElement, dialect_or_engine: Any) -> SQL:
         lambda m: _literal(params[m.group(1)]) if m.group(1) in params else m.group(0),
         str(compiled),
     )
+    sqlparse = require("sqlparse", extra="explore", feature="show_sql's layout")
     formatted = sqlparse.format(text, reindent=True, keyword_case="upper").strip()
     return SQL(f"-- {dialect.name} (values written in for reading)\n{formatted}")
 

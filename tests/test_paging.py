@@ -273,6 +273,7 @@ async def test_select_tasks_pages_match_its_documented_order(
                 "created_at": created_at,
                 "updated_at": created_at,
                 "completed_at": created_at + timedelta(days=done) if completed else None,
+                "resolution": "done" if completed else None,
             }
         )
     async with engine.begin() as conn:
@@ -311,6 +312,7 @@ async def insert_tasks(engine: AsyncEngine, n: int) -> None:
                 "created_at": created_at,
                 "updated_at": created_at,
                 "completed_at": created_at + timedelta(hours=i % 11) if completed else None,
+                "resolution": "done" if completed else None,
             }
         )
     async with engine.begin() as conn:

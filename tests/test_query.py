@@ -232,7 +232,8 @@ async def test_completed_range_bounds_completed_at_and_skips_open_tasks(
             [
                 {"title": f"t{d}", "created_at": BASE, "updated_at": BASE,
                  "status": "completed" if d % 2 else "pending",
-                 "completed_at": BASE + timedelta(days=d) if d % 2 else None}
+                 "completed_at": BASE + timedelta(days=d) if d % 2 else None,
+                 "resolution": "done" if d % 2 else None}
                 for d in range(10)
             ],
         )  # fmt: skip
@@ -417,6 +418,7 @@ async def timeline(engine: AsyncEngine) -> AsyncEngine:
                 "created_at": created,
                 "updated_at": completed or created,
                 "completed_at": completed,
+                "resolution": "done" if completed else None,
             }
         )
     async with engine.begin() as conn:

@@ -1,4 +1,5 @@
-"""Installed from its wheel, outside the checkout, `taskkit report` works.
+"""Installed from its wheel, outside the checkout: the core alone reads and writes SQLite,
+names the extra each other feature needs, and with ``[report]`` `taskkit report` works.
 
 The notebook ships inside the wheel and the default database is ``data/taskkit.db`` of the
 working directory (no project above it here), never in site-packages. Slow (it builds and
@@ -6,6 +7,7 @@ installs taskkit with its dependencies into a fresh virtual environment): one te
 `wheel`; it runs in CI (`uv run pytest` runs everything).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -37,6 +39,38 @@ def test_the_installed_wheel_writes_the_report_outside_the_checkout(tmp_path):
     run(uv, "pip", "install", "--quiet", "--python", str(python), str(wheel))
     work = tmp_path / "work"
     work.mkdir()
+
+    # The core: no report, grid, PostgreSQL or notebook packages, yet SQLite and DataFrames.
+    core = run(str(python), "-c", CORE_ONLY, cwd=work)
+    assert core.splitlines() == [
+        "absent: IPython, anywidget, asyncpg, matplotlib, nbclient, sqlparse",
+        "frame: 20 rows, status category",
+        "explore: the explore grid needs anywidget, which is not installed: "
+        "pip install 'taskkit[explore]' (or 'taskkit[all]')",
+        "show_sql: show_sql's layout needs sqlparse, which is not installed: "
+        "pip install 'taskkit[explore]' (or 'taskkit[all]')",
+        "connect: PostgreSQL needs asyncpg, which is not installed: "
+        "pip install 'taskkit[postgres]' (or 'taskkit[all]')",
+    ]
+    refused = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "taskkit"), "report"], cwd=work, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "Error: the report needs IPython, which is not installed: "
+        "pip install 'taskkit[report]' (or 'taskkit[all]')"
+    )
+
+    run(
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(python),
+        f"taskkit[report] @ {wheel.as_uri()}",
+    )
     output = run(str(tmp_path / "venv" / "bin" / "taskkit"), "report", cwd=work)
     assert "the default database was empty: seeded 10,000 tasks" in output
     report = Path(output.strip().splitlines()[-1])
@@ -49,4 +83,37 @@ def test_the_installed_wheel_writes_the_report_outside_the_checkout(tmp_path):
         ).strip()
     )
     assert ROOT not in site.parents and (site / "_report" / "03-report.ipynb").is_file()
+    shipped = json.loads((site / "_report" / "03-report.ipynb").read_text(encoding="utf-8"))
+    assert all(not cell.get("outputs") for cell in shipped["cells"])  # outputs are not shipped
     assert not list(site.rglob("*.db"))
+
+
+CORE_ONLY = """
+import asyncio, importlib.util
+import taskkit
+from sqlmodel import select
+
+optional = ["IPython", "anywidget", "asyncpg", "matplotlib", "nbclient", "sqlparse"]
+print("absent:", ", ".join(m for m in optional if importlib.util.find_spec(m) is None))
+
+async def main():
+    engine = taskkit.connect("sqlite:///core.db")
+    await taskkit.ensure_schema(engine)
+    await taskkit.seed(engine, tasks=20, progress=False)
+    frame = await taskkit.to_dataframe(engine, select(taskkit.Task))
+    print(f"frame: {len(frame)} rows, status {frame['status'].dtype}")
+    for name, call in [
+        ("explore", lambda: taskkit.explore(engine)),
+        ("show_sql", lambda: taskkit.show_sql(select(taskkit.Task), engine)),
+        ("connect", lambda: taskkit.connect("postgresql://u:p@localhost/db")),
+    ]:
+        try:
+            result = call()
+            if asyncio.iscoroutine(result):
+                await result
+        except taskkit.MissingExtraError as exc:
+            print(f"{name}: {exc}")
+    await engine.dispose()
+
+asyncio.run(main())
+"""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from taskkit._optional import require
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
     from sqlalchemy.sql import Select
@@ -48,6 +50,7 @@ async def explore(
         InvalidArgumentError: a bad ``source`` or ``size``, or a statement that cannot be
             paged; the message says what is allowed.
     """
+    require("anywidget", extra="explore", feature="the explore grid")
     from taskkit._explore.widget import open_grid
 
     return await open_grid(source, stmt, size=size)

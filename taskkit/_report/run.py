@@ -9,6 +9,7 @@ from typing import Any
 from taskkit._checks import one_of
 from taskkit._db import connect, database_url
 from taskkit._errors import ConfigurationError, InvalidArgumentError
+from taskkit._optional import require
 from taskkit._report.data import check_project
 from taskkit._report.database import prepare_database
 from taskkit._report.parameters import ReportParameters, check_parameters
@@ -70,6 +71,10 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(tmp, path)  # never a half-written report
 
 
+# What running the report imports (the notebook in-process or in a kernel, its charts and page).
+REPORT_MODULES = ("IPython", "nbclient", "ipykernel", "mistune", "matplotlib")
+
+
 def run_report(
     values: dict[str, Any] | None = None,
     *,
@@ -109,9 +114,12 @@ def run_report(
         DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
             need writing; nothing was written.
         ConfigurationError: the report notebook is missing, or ``pdf`` without Chromium.
+        MissingExtraError: the ``report`` extra is not installed.
     """
     import json
 
+    for module in REPORT_MODULES:  # before anything runs: one line naming the extra
+        require(module, extra="report", feature="the report")
     from taskkit._report.execute import execute_notebook
     from taskkit._report.page import render_page
     from taskkit._report.present import title
