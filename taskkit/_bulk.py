@@ -30,7 +30,7 @@ from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import is_memory_sqlite
+from taskkit._db import is_memory_sqlite, write_transaction
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
@@ -308,7 +308,7 @@ async def _write_sqlite_engine(
     engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
 ) -> dict[str, int]:
     written: dict[str, int] = {}
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:  # reads what exists, then writes
         if on_existing == "replace":
             for name in reversed(TABLES):
                 await conn.exec_driver_sql(f"DELETE FROM {name}")
