@@ -59,6 +59,7 @@ __all__ = [
     "redact",
     "require_regular_file",
     "session",
+    "snapshot_connection",
     "write_conflict_error",
     "write_transaction",
 ]
@@ -600,6 +601,27 @@ async def read_connection(
         yield conn
     finally:
         await conn.close()  # rolls the read transaction back; the connection goes to the pool
+
+
+@asynccontextmanager
+async def snapshot_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a read-only transaction in which every statement reads the same
+    snapshot of the database, whatever others commit meanwhile; rolled back at the end.
+
+    SQLite: a deferred transaction (its snapshot is taken at the first read and kept; it takes
+    no lock that would hold a writer back). PostgreSQL: ``REPEATABLE READ`` and ``READ ONLY``
+    (under the default READ COMMITTED each statement would see the commits made before it).
+
+    Raises:
+        DatabaseUnavailableError: a new connection cannot be opened.
+    """
+    async with read_connection(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        await conn.begin()
+        yield conn
 
 
 async def create_db_and_tables(engine: AsyncEngine) -> None:
