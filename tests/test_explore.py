@@ -211,6 +211,23 @@ async def test_a_static_table_stands_in_without_a_kernel(seeded: AsyncEngine) ->
     assert same == data["text/html"]  # reproducible
 
 
+@pytest.mark.parametrize("project", [10**30, 2**31, 0])
+async def test_a_project_id_no_database_holds_is_refused_in_one_line(
+    seeded: AsyncEngine, project: int
+) -> None:
+    """Issue 25 item 8: a grid filter `project: [10**30]` raised OverflowError in the kernel."""
+    grid = await taskkit.explore(seeded, size=SIZE)
+    before = shown(grid)
+    await grid.handle({"action": "filter", "filters": {"project": [project]}})
+    assert grid.error == (
+        "project must be a project id (an integer from 1 to 2,147,483,647) or a project name "
+        f"(a non-empty string), or a list of them; got {project}"
+    )
+    assert shown(grid) == before
+    with pytest.raises(InvalidArgumentError, match="project must be a project id"):
+        taskkit.select_tasks(project=project)
+
+
 def test_nbconvert_execute_shows_the_first_page_as_a_static_table(tmp_path: Path) -> None:
     """Issue 25 item 7: `jupyter nbconvert --execute --to html` records the widget's state,
     and with it nbconvert shows the widget's view (blank offline) instead of the text/html of
