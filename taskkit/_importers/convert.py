@@ -25,6 +25,7 @@ from taskkit._importers.resolutions import (
     said_none,
 )
 from taskkit._importers.trello import Events
+from taskkit._spreadsheet import GUARDED_CELL
 
 __all__ = ["WORKER_SEPARATOR", "Converted", "Counted", "Refusal", "convert"]
 
@@ -103,9 +104,9 @@ def convert(
     if fmt.labels_separator == "repeated" and "labels" in sources:
         columns["labels"] = _repeated(table, sources["labels"])
     if fmt.formula_quote:
-        for name in ("title", "description"):
+        for name in ("title", "description", "project", "workers", "key", "kind", "labels"):
             if name in columns:
-                columns[name] = pc.replace_substring_regex(columns[name], r"^'([+\-=@])", r"\1")
+                columns[name] = pc.replace_substring_regex(columns[name], GUARDED_CELL, r"\1")
     status_names = columns.get("status")
     columns["status"] = _status(table, fmt, mapping, columns, out)
     keep = np.ones(n, dtype=bool)

@@ -102,7 +102,9 @@ class Format:
     merge_rows: bool = False  # one row per assignee: rows sharing a key are one task
     prepare: Callable[[Raw], Shaped] | None = None  # JSON documents to rows
     also_reads: tuple[str, ...] = ()  # columns used by prepare or the category
-    formula_quote: bool = False  # text cells starting with '= '+ '- '@ had a quote added
+    # Text cells a spreadsheet would run (= + - @ tab CR) got a quote in front (Linear's
+    # export, spreadsheet_safe): removed, to store the text as it was (see GUARDED_CELL).
+    formula_quote: bool = False
     note: Callable[[pa.Table], str] | None = None  # what the summary should say about the file
     # Priority cells that say there is none ("No priority"): empty cells, so the default
     # (medium) they get is listed under "filled in" like any other empty cell's.
@@ -380,6 +382,7 @@ FORMATS: dict[str, Format] = {
         separator=";",
         labels_separator=";",
         resolution_from_status=False,
+        formula_quote=True,  # what taskkit.spreadsheet_safe wrote
     ),
 }
 ORDER = ("trello", "github", "jira", "asana", "linear", "plane", "taskkit")

@@ -25,6 +25,7 @@ from taskkit._bulk import (
     Existing,
     existing_from,
 )
+from taskkit._db import write_transaction
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._models import Label, StatusChange, Task, TaskLabelLink, TaskWorkerLink
@@ -174,7 +175,7 @@ async def write_keyed(
     table (``task_updated`` for updates)."""
     written: dict[str, int] = {}
     try:
-        async with engine.begin() as conn:
+        async with write_transaction(engine) as conn:  # SQLite: the write lock from the start
             if engine.dialect.name == "postgresql":
                 await conn.exec_driver_sql(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
             existing = await _existing(conn)
