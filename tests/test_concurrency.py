@@ -123,7 +123,7 @@ async def main():
 asyncio.run(main())
 """
 # The other process must not wait for the busy timeout (30 s) to learn what happens.
-OTHER_PROCESS_TIMEOUT_S = 20.0
+OTHER_PROCESS_TIMEOUT_S = 28.0  # below the 30 s busy timeout a held-up writer would wait
 
 
 def _run(args: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -141,11 +141,13 @@ async def test_a_session_left_open_after_a_read_blocks_no_writer_in_another_proc
     async with taskkit.session(engine) as setup:
         for i in range(5):
             await taskkit.create_task(setup, {"title": f"task {i}"})
-    csv = tmp_path / "small.csv"
-    csv.write_text("title,status\nimported one,pending\nimported two,completed\n")
-    importing = [sys.executable, "-m", "taskkit", "import", str(csv), "--db", f"sqlite:///{path}"]
-    # The reference, same run: the import into a database nobody holds open.
-    free, free_seconds = await asyncio.to_thread(_run, [*importing, "--no-progress"])
+    def importing(name: str, titles: str) -> list[str]:
+        csv = tmp_path / name
+        csv.write_text(f"title,status\n{titles} one,pending\n{titles} two,completed\n")
+        return [sys.executable, "-m", "taskkit", "import", str(csv), "--db", f"sqlite:///{path}"]
+
+    # First, an import into a database nobody holds open (the same work as below).
+    free, _ = await asyncio.to_thread(_run, [*importing("first.csv", "first"), "--no-progress"])
     assert free.returncode == 0, free.stderr
 
     # As notebooks 01 and 02 do: a session that has read, kept open across cells.
@@ -157,10 +159,13 @@ async def test_a_session_left_open_after_a_read_blocks_no_writer_in_another_proc
             _run, [sys.executable, "-c", _CREATE_IN_ANOTHER_PROCESS, str(path)]
         )
         assert created.returncode == 0, created.stderr
-        assert float(created.stdout) < 1.0  # create_task took under a second
-        imported, seconds = await asyncio.to_thread(_run, [*importing, "--no-progress"])
+        # A writer held up by the read would wait for the busy timeout (30 s), then fail; the
+        # margins are wide so that a loaded machine cannot make this fail.
+        assert float(created.stdout) < 10.0
+        imported, _ = await asyncio.to_thread(
+            _run, [*importing("second.csv", "imported"), "--no-progress"]
+        )
         assert imported.returncode == 0, imported.stderr
-        assert seconds < free_seconds + 1.0, (seconds, free_seconds)
         # The session still reads its snapshot: the other writes are not in it ...
         assert len((await s.exec(select(Task))).all()) == 7
         # ... and writing through it works (its read-only transaction is begun again).
