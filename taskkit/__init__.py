@@ -38,6 +38,7 @@ if _typing.TYPE_CHECKING:
         MissingTablesError,
         NotFoundError,
         TaskkitError,
+        WriteConflictError,
     )
     from taskkit._explore import explore
     from taskkit._frames import models_to_frame, to_dataframe
@@ -132,6 +133,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "MissingTablesError",
         "NotFoundError",
         "TaskkitError",
+        "WriteConflictError",
     ),
     "taskkit._frames": (
         "models_to_frame",
@@ -267,6 +269,7 @@ __all__ = [
     "WorkerCreate",
     "WorkerRead",
     "WorkerReadWithTasks",
+    "WriteConflictError",
     "__version__",
     "any_of",
     "assign",
