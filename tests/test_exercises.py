@@ -546,28 +546,11 @@ def run_cell(code: str, namespace: dict[str, Any]) -> None:
     exec(compile(source, filename, "exec"), namespace)
 
 
-def lesson_app() -> Any:
-    """Notebook 04's app, built by its own cells (the imports and the app cell)."""
-    text = (ROOT / "notebooks" / "04-api.py").read_text(encoding="utf-8")
-    cells = [c for c in re.split(r"^# %%.*$", text, flags=re.M) if "app = FastAPI(" in c]
-    namespace: dict[str, Any] = {}
-    run_cell(PRELUDE, namespace)
-    run_cell(
-        "from fastapi import FastAPI, Query, Response\nfrom pydantic import BaseModel\n"
-        "from taskkit import Status, TaskCreate, TaskRead, TaskUpdate, utcnow\n",
-        namespace,
-    )
-    run_cell(cells[0], namespace)
-    return namespace["app"]
-
-
 async def verdict_of(case: Case) -> checks.Verdict:
     namespace: dict[str, Any] = {}
     run_cell(PRELUDE, namespace)
     run_cell(case.code, namespace)
     answers = [namespace[name] for name in ANSWER_NAMES[case.exercise]]
-    if case.exercise == "04-2":
-        answers.append(lesson_app())
     result = checks.EXERCISES[case.exercise](*answers)
     return await result if inspect.isawaitable(result) else result
 

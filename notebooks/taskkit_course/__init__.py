@@ -11,6 +11,7 @@ lessons import this package from any working directory. It is not part of the wh
 """
 
 from taskkit_course.scaffold import (
+    alembic_tools,
     leftovers_collected,
     mypy,
     required_fields,
@@ -23,6 +24,7 @@ from taskkit_course.scaffold import (
 )
 
 __all__ = [
+    "alembic_tools",
     "leftovers_collected",
     "mypy",
     "required_fields",

@@ -21,6 +21,7 @@ import functools
 import inspect
 import io
 import numbers
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -47,6 +48,7 @@ __all__ = [
     "check_recent_high",
     "check_tasks_labelled",
     "check_total_after_requests",
+    "lesson_app",
 ]
 
 PASSED, FAILED, WAITING = "✓", "✗", "…"
@@ -183,7 +185,7 @@ def _raised(what: str, error: BaseException, hints: dict[str, str] | None = None
     message = f"{what} raised {_first_line(error)}"
     for fragment, hint in (hints or {}).items():
         if fragment in f"{type(error).__name__}: {error}":
-            return Wrong(f"{message}. {hint}")
+            return Wrong(f"{message}; {hint}")
     return Wrong(message)
 
 
@@ -702,11 +704,24 @@ async def check_read_project(read_project: Any) -> str:
     return "GET /projects/1 -> 200 ProjectRead, GET /projects/9999 -> 404 naming the id"
 
 
+def lesson_app() -> Any:
+    """Notebook 04's app, built by running its own cells (the imports and the app cell) in a
+    namespace of its own: what the lesson serves, for a check called outside the lesson."""
+    source = (Path(__file__).resolve().parent.parent / "04-api.py").read_text(encoding="utf-8")
+    parts = re.split(r"^(# %%.*)$", source, flags=re.MULTILINE)
+    cells = zip(parts[1::2], parts[2::2], strict=True)
+    code = [body for marker, body in cells if "[markdown]" not in marker]
+    namespace: dict[str, Any] = {}
+    exec(code[0], namespace)  # the imports
+    exec(next(c for c in code if "app = FastAPI(" in c), namespace)
+    return namespace["app"]
+
+
 @check("04-2")
-async def check_total_after_requests(predicted_total: Any, app: Any) -> str:
+async def check_total_after_requests(predicted_total: Any, app: Any = None) -> str:
     """How many tasks ``GET /tasks`` pages through after the lesson's create, PATCHes and
     delete, on a database seeded as the lesson's (60 tasks). Runs the same requests against
-    ``app`` on a scratch database of its own."""
+    ``app`` (notebook 04's app when not given) on a scratch database of its own."""
     import httpx
 
     import taskkit
@@ -715,6 +730,8 @@ async def check_total_after_requests(predicted_total: Any, app: Any) -> str:
     number = _number(predicted_total)
     if number is None:
         raise Wrong(f"predicted_total is a number of tasks, got {predicted_total!r}")
+    if app is None:
+        app = lesson_app()
     saved = dict(app.dependency_overrides)
     try:
         async with scratch_database(tasks=60, projects=3, workers=4) as engine:
@@ -905,10 +922,19 @@ def check_alembic_downgrade(downgrade_args: Any) -> str:
             app, "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'alembic_version'"
         )
     if versions:
+        command, target = args[0], args[-1]
+        if command != "downgrade":
+            why = f"{command} does not go back, only downgrade does"
+        elif target.startswith("-"):
+            why = (
+                f"{target} counts back from where the app is (from 0001, -1 reaches nothing; "
+                "from 0003 it does not)"
+            )
+        else:
+            why = f"downgrade {target} stops at {target} and keeps it"
         raise Wrong(
-            f"after alembic {' '.join(args)} the app is at {versions[0][0]}, not at no revision: "
-            "-1 undoes one revision (from 0001 that reaches nothing, from 0003 it does not); "
-            "the target before the first revision is called base"
+            f"after alembic {' '.join(args)} the app is at {versions[0][0]}, not at no "
+            f"revision: {why}; the target before the first revision is called base"
         )
     if tables:
         raise Wrong(f"tables are left after the downgrade: {sorted(t for (t,) in tables)}")

@@ -7,15 +7,18 @@ and keeps throwaway state out of the way.
 import gc
 import hashlib
 import inspect
+import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import textwrap
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
 __all__ = [
+    "alembic_tools",
     "leftovers_collected",
     "mypy",
     "required_fields",
@@ -73,17 +77,23 @@ def scratch_base(*mixins: type) -> type[SQLModel]:
 
 @contextmanager
 def leftovers_collected() -> Iterator[None]:
-    """Collect, without a warning, the coroutine a ``MissingGreenlet`` error leaves behind.
+    """Collect, without a warning, what a ``MissingGreenlet`` error leaves behind.
 
     SQLAlchemy starts a coroutine for the implicit query, then fails before awaiting it; Python
-    warns about it whenever it is garbage-collected, often cells later.
+    warns about it whenever it is garbage-collected, often cells later. When the failure came
+    while a connection was being handed out, the pool also logs a traceback as it drops that
+    connection; that log is held back here too (the error itself is what the lesson shows).
     """
+    pool_log = logging.getLogger("sqlalchemy.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         try:
             yield
         finally:
             gc.collect()
+            pool_log.setLevel(level)
 
 
 def required_fields(*models: type[SQLModel]) -> pd.DataFrame:
@@ -138,6 +148,42 @@ def run_pytest(directory: Path, *args: str) -> list[str]:
     lines = done.stdout.splitlines()
     print(f"exit {done.returncode}:", re.sub(r" in [\d.]+s", "", lines[-1] if lines else ""))
     return lines
+
+
+def alembic_tools(app: Path) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., Any]]:
+    """Three helpers for an Alembic app in directory ``app``:
+
+    * ``alembic(*args, keep="", tail=1)`` runs ``alembic ARGS`` there and prints what a
+      terminal would show that matters: the command, its exit code, the output lines that
+      contain ``keep``, and on failure the last ``tail`` lines (a traceback's last line is the
+      error). Paths are shown relative to ``app``. Returns the finished process.
+    * ``write(relative, source)`` writes a file of the app (dedented), as an editor would.
+    * ``sql(query)`` runs one query on the app's ``app.db`` with plain sqlite3.
+    """
+
+    def alembic(*args: str, keep: str = "", tail: int = 1) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", *args], cwd=app, capture_output=True, text=True
+        )
+        lines = (done.stdout + done.stderr).replace(str(app) + "/", "").splitlines()
+        print(f"$ alembic {' '.join(args)}   (exit {done.returncode})")
+        shown = [line for line in lines if keep and keep in line]
+        if keep == "Generating":  # `alembic init` lists files in directory order, per machine
+            shown.sort()
+        if done.returncode:
+            shown += [line for line in lines[-tail:] if line not in shown]
+        for line in shown:
+            print("  ", line.strip())
+        return done
+
+    def write(relative: str, source: str) -> None:
+        (app / relative).write_text(textwrap.dedent(source).lstrip())
+
+    def sql(query: str) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(app / "app.db")) as conn, conn:
+            return conn.execute(query).fetchall()
+
+    return alembic, write, sql
 
 
 def mypy(path: Path) -> None:
