@@ -60,7 +60,10 @@ print({name: version(name) for name in ("sqlmodel", "sqlalchemy", "pydantic")})
 # %% [markdown]
 # A database for the lesson: a fresh SQLite file in a scratch directory (the same path every
 # time this cell runs in this kernel, emptied first), built by taskkit's migrations and seeded
-# with a small fixed dataset.
+# with a small fixed dataset. A few cells write to it through a session:
+# `async with taskkit.session(engine) as session:` opens one, `session.add(obj)` stages an
+# object, `await session.commit()` writes it, and the block's end closes the session. Lesson 2b
+# takes those steps apart.
 
 # %%
 workdir = course.workdir("02a-models")
@@ -499,7 +502,9 @@ class MyProjectUpdate(SQLModel): ...  # your field (and configuration) here
 check_project_update(MyProjectUpdate)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): every field of an update model is optional with a default
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# Every field of an update model is optional with a default
 # of `None`, so that "not sent" is possible, while the rules stay for when it is sent:
 # `name: str | None = Field(default=None, min_length=1, max_length=100)`. pydantic ignores
 # unknown keys unless `model_config = ConfigDict(extra="forbid")` says otherwise (the class

@@ -464,7 +464,9 @@ predicted_url = ...  # a string
 check_database_url(predicted_url)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): `postgres://` becomes `postgresql+asyncpg://` (the async
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# `postgres://` becomes `postgresql+asyncpg://` (the async
 # driver taskkit uses), `sslmode` becomes asyncpg's `ssl` with the same value, and
 # `channel_binding` is dropped (libpq only). User, password, host, port and database stay:
 # `postgresql+asyncpg://bob:pw@db.example.com:5433/app?ssl=verify-full`.

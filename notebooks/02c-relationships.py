@@ -379,7 +379,9 @@ def tasks_labelled(name: str):
 await check_tasks_labelled(tasks_labelled)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): the label is in another table, reached through the link
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# The label is in another table, reached through the link
 # table. `select(Task).join(Task.labels).where(Label.name == name)` joins through it (a task
 # carries a label once, so no task comes twice); `select(Task).where(Task.labels.any(Label.name
 # == name))` asks "has at least one such label" with `EXISTS`. Without a join,
@@ -464,7 +466,9 @@ async def assign_by_hand(
 await check_assign_by_hand(assign_by_hand)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): load the collection in the query
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# Load the collection in the query
 # (`select(Task).where(Task.id == task_id).options(selectinload(Task.workers))`), get the
 # worker with `session.get(Worker, worker_id)`, append it only `if worker not in task.workers`
 # (the pair is the link table's primary key, so a second append fails), then `commit()`. The

@@ -329,7 +329,9 @@ def recent_high():
 await check_recent_high(recent_high)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): "newest" is `created_at`, not `id` (ids follow the order
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# "newest" is `created_at`, not `id` (ids follow the order
 # rows were stored in: an import stores old tasks with new ids); `col(Task.id).desc()` after it
 # makes the order total, so two tasks created in the same microsecond come back in the same
 # order every time; `col()` lets mypy see a column where it would see a `datetime`:

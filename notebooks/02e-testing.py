@@ -188,7 +188,9 @@ predicted_b_reads = ...  # a list of names
 await check_b_reads(predicted_b_reads)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): nothing, `[]`. `add` only puts the object in A's session;
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# Nothing, `[]`. `add` only puts the object in A's session;
 # no SQL runs until a flush, which A's *own* queries would trigger (autoflush, lesson 2b) but
 # B's cannot. So even on the shared connection there is nothing for B to see.
 
@@ -265,7 +267,9 @@ head_id = ...  # from taskkit.schema_history()
 check_head_id(head_id)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): the head is the revision nothing comes after, which
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# The head is the revision nothing comes after, which
 # `schema_history()` marks with `is_head`:
 # `head_id = next(r.id for r in taskkit.schema_history() if r.is_head)`. A written-in id goes
 # stale with the next release.

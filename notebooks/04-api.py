@@ -268,7 +268,9 @@ async def read_project(project_id: int, session: SessionDep) -> ProjectRead: ...
 await check_read_project(read_project)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): `await session.get(Project, project_id)` reads by primary
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# `await session.get(Project, project_id)` reads by primary
 # key and returns `None` when there is no such row; turn that into
 # `HTTPException(status_code=404, detail=f"project {project_id} not found")`. Returning
 # `None` instead makes FastAPI fail to build a `ProjectRead` (a 500), and `.one()` raises
@@ -398,7 +400,9 @@ predicted_total = ...  # a number
 await check_total_after_requests(predicted_total, app)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): 60. One task was created and the same task deleted; the
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# 60. One task was created and the same task deleted; the
 # PATCHes change rows, not their number (and the refused requests changed nothing).
 
 # %% [markdown]

@@ -175,7 +175,9 @@ predicted_head = ...  # e.g. "abc123"
 check_alembic_prediction(predicted_count, predicted_head)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): `alembic init` writes no revision, and autogenerate wrote
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# `alembic init` writes no revision, and autogenerate wrote
 # one file, named by `--rev-id`: one revision, head `0001` (`alembic heads` prints `0001
 # (head)`). Run `alembic("history")` and `alembic("heads")` to see it.
 
@@ -409,7 +411,9 @@ downgrade_args = ["downgrade", "..."]  # replace "..." with the target that mean
 check_alembic_downgrade(downgrade_args)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): the state before the first revision is called `base`:
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# The state before the first revision is called `base`:
 # `["downgrade", "base"]`. `-1` undoes one revision (from 0001 that reaches nothing, from 0003
 # it does not), and a revision id is a target *at* that revision, not before it.
 
@@ -434,7 +438,9 @@ downgrade_0004 = """
 check_batch_index(upgrade_0004, downgrade_0004)
 
 # %% [markdown] jupyter={"source_hidden": true}
-# **Why** (open this after trying): in batch mode,
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# In batch mode,
 # `with op.batch_alter_table("task") as batch: batch.create_index("ix_task_project_id",
 # ["project_id"])`, and `batch.drop_index("ix_task_project_id")` to go back. An index needs
 # no table copy, so plain `op.create_index("ix_task_project_id", "task", ["project_id"])` works
