@@ -244,7 +244,7 @@ working = env.read_text()
 env.write_text(working.replace("import app_models  # registers the tables\n", ""))
 alembic("revision", "--autogenerate", "--rev-id", "0099", "-m", "forgot", keep="Detected")
 forgot = next((app / "migrations" / "versions").glob("0099_*.py"))
-print([line.strip() for line in forgot.read_text().splitlines() if "op.drop_table" in line])
+print(sorted(line.strip() for line in forgot.read_text().splitlines() if "op.drop_table" in line))
 forgot.unlink()  # never applied
 _ = env.write_text(working)
 

@@ -65,8 +65,8 @@ class Verdict:
     def __repr__(self) -> str:
         if self.passed is None:
             return (
-                f"{WAITING} Exercise {self.exercise}: not attempted yet ({self.message}). "
-                "Edit the cell above, run it, then run this cell again."
+                f"{WAITING} Exercise {self.exercise} not attempted yet: {self.message} above, "
+                "then run this cell again."
             )
         mark = PASSED if self.passed else FAILED
         return f"{mark} Exercise {self.exercise}: {self.message}"
@@ -771,7 +771,7 @@ async def check_total_after_requests(predicted_total: Any, app: Any = None) -> s
 @check("05-1")
 def check_alembic_prediction(predicted_count: Any, predicted_head: Any) -> str:
     """Right after ``alembic revision --autogenerate --rev-id 0001``: one revision, head 0001."""
-    _require_attempt("fill in predicted_count and predicted_head", predicted_count, predicted_head)
+    _require_attempt("fill in predicted_count, predicted_head", predicted_count, predicted_head)
     count = _number(predicted_count)
     if count is None:
         raise Wrong(f"predicted_count is a number, got {predicted_count!r}")
@@ -945,9 +945,7 @@ def check_alembic_downgrade(downgrade_args: Any) -> str:
 def check_batch_index(upgrade_0004: Any, downgrade_0004: Any) -> str:
     """Revision 0004 adds the index ix_task_project_id on task.project_id; its downgrade
     removes it. Tried on an app of its own at 0003."""
-    _require_attempt(
-        "write the bodies of upgrade_0004 and downgrade_0004", upgrade_0004, downgrade_0004
-    )
+    _require_attempt("write upgrade_0004 and downgrade_0004", upgrade_0004, downgrade_0004)
     if not isinstance(upgrade_0004, str) or not isinstance(downgrade_0004, str):
         raise Wrong("upgrade_0004 and downgrade_0004 are strings holding Python code")
 

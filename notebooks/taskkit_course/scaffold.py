@@ -168,7 +168,7 @@ def alembic_tools(app: Path) -> tuple[Callable[..., Any], Callable[..., None], C
         lines = (done.stdout + done.stderr).replace(str(app) + "/", "").splitlines()
         print(f"$ alembic {' '.join(args)}   (exit {done.returncode})")
         shown = [line for line in lines if keep and keep in line]
-        if keep == "Generating":  # `alembic init` lists files in directory order, per machine
+        if keep in ("Generating", "Detected"):  # listed in directory or set order: sorted
             shown.sort()
         if done.returncode:
             shown += [line for line in lines[-tail:] if line not in shown]
