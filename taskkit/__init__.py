@@ -93,6 +93,7 @@ if _typing.TYPE_CHECKING:
         worker_load,
     )
     from taskkit._seed import SeedSummary, seed
+    from taskkit._spreadsheet import spreadsheet_safe
     from taskkit._sql.select import count
     from taskkit._sql_view import QueryPlan, explain, show_sql
 
@@ -139,6 +140,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "models_to_frame",
         "to_dataframe",
     ),
+    "taskkit._spreadsheet": ("spreadsheet_safe",),
     "taskkit._explore": ("explore",),
     "taskkit._importers.mapping": ("ImportMapping",),
     "taskkit._importers.summary": (
@@ -305,6 +307,7 @@ __all__ = [
     "select_tasks",
     "session",
     "show_sql",
+    "spreadsheet_safe",
     "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",

@@ -5,6 +5,7 @@ users go when they outgrow one machine. Both are reached through one async code 
 """
 
 import asyncio
+import contextlib
 import os
 import re
 import weakref
@@ -59,6 +60,7 @@ __all__ = [
     "redact",
     "require_regular_file",
     "session",
+    "snapshot_connection",
     "write_conflict_error",
     "write_transaction",
 ]
@@ -370,12 +372,13 @@ def write_conflict_error(
             return None
     elif code != _SQLITE_BUSY_SNAPSHOT:
         return None
+    name = "SQLITE_BUSY_SNAPSHOT" if code == _SQLITE_BUSY_SNAPSHOT else "SQLITE_BUSY"
     return WriteConflictError(
         f"cannot write to {describe_database(url)} in this transaction: it read first, and "
-        "another connection wrote since, so SQLite cannot turn it into a write transaction "
-        "(SQLITE_BUSY_SNAPSHOT, no waiting helps); roll it back and write in a new transaction "
-        "begun with the write lock: engine.execution_options(sqlite_begin='IMMEDIATE'), or "
-        "taskkit's write helpers (create_task, update_task, ...), which do this"
+        "another connection wrote since (or is writing), so SQLite cannot turn it into a write "
+        f"transaction and no waiting helps ({name}); roll it back and write in a new "
+        "transaction begun with the write lock: engine.execution_options(sqlite_begin="
+        "'IMMEDIATE'), or taskkit's write helpers (create_task, update_task, ...), which do this"
     )
 
 
@@ -522,7 +525,8 @@ async def _upgrade(session: SAAsyncSession, conn: AsyncConnection) -> None:
         # Through SQLAlchemy: a busy timeout reads as it does for any other statement.
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
-        await driver.execute("BEGIN")  # a transaction again, as SQLAlchemy believes
+        with contextlib.suppress(Exception):  # a transaction again, as SQLAlchemy believes
+            await driver.execute("BEGIN")
         raise
     info[_STATEMENTS] = 0
 
@@ -600,6 +604,27 @@ async def read_connection(
         yield conn
     finally:
         await conn.close()  # rolls the read transaction back; the connection goes to the pool
+
+
+@asynccontextmanager
+async def snapshot_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a read-only transaction in which every statement reads the same
+    snapshot of the database, whatever others commit meanwhile; rolled back at the end.
+
+    SQLite: a deferred transaction (its snapshot is taken at the first read and kept; it takes
+    no lock that would hold a writer back). PostgreSQL: ``REPEATABLE READ`` and ``READ ONLY``
+    (under the default READ COMMITTED each statement would see the commits made before it).
+
+    Raises:
+        DatabaseUnavailableError: a new connection cannot be opened.
+    """
+    async with read_connection(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        await conn.begin()
+        yield conn
 
 
 async def create_db_and_tables(engine: AsyncEngine) -> None:
