@@ -323,8 +323,11 @@ async with taskkit.session(engine) as reader:
 # ## 7. What `taskkit.connect` sets up
 #
 # On SQLite: foreign keys on every connection (lesson 2a showed that SQLite leaves them off),
-# WAL journaling so that readers and the writer do not block each other, and a busy timeout so
-# that writers wait for each other instead of failing at once:
+# WAL journaling so that readers and the writer do not block each other, a busy timeout so
+# that writers wait for each other instead of failing at once, and transactions that begin
+# `DEFERRED` (§6) unless taskkit itself writes (`create_task`, `seed`, migrations), which begins
+# `BEGIN IMMEDIATE`: the write lock up front, so that its read-then-write cannot be refused
+# halfway:
 
 # %%
 async with engine.connect() as conn:

@@ -51,14 +51,18 @@ def rerun(name: str) -> float:
 def main(names: list[str]) -> int:
     if not names:
         names = sorted(p.stem for p in HERE.glob("*.ipynb") if p.stem not in SKIPPED_BY_DEFAULT)
+    failed = []
     for name in names:
         try:
             seconds = rerun(name.removesuffix(".ipynb").removesuffix(".py"))
         except CellExecutionError as e:
-            print(f"{name}: a cell failed; nothing was stored\n{e}", file=sys.stderr)
-            return 1
+            print(f"{name}: a cell failed; its outputs were kept\n{e}", file=sys.stderr)
+            failed.append(name)
+            continue
         print(f"{name}: {seconds:.1f} s")
-    return 0
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
