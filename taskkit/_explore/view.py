@@ -83,8 +83,8 @@ def rows_statement(stmt: Select[Any]) -> Rows:
     """
     remark = ""
     described = stmt.column_descriptions
-    entity = described[0].get("expr") if len(described) == 1 else None
-    if isinstance(entity, FromClause) and len(stmt.selected_columns) > 1:
+    model = len(described) == 1 and isinstance(described[0].get("expr"), type)
+    if isinstance(stmt, SelectOfScalar) and not model and len(stmt.selected_columns) > 1:
         stmt = _plain(stmt)  # the same SQL; grid.statement gives rows
         remark = (
             "SQLModel's one-argument select(sq) is a scalar select: session.exec(stmt) gives "

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +52,9 @@ async def page_at(
     async with reading(session):
         dialect = dialect_name(session)
         fingerprint = statement_fingerprint(plan, dialect)
-        row = (await session.execute(keys.offset(skip).limit(1))).first()
+        query = keys.offset(skip).limit(1)
+        # The ORM Session's own execute, as paging's reads: SQLModel's warns.
+        row = await session.run_sync(lambda sync: OrmSession.execute(sync, query).first())
     if row is None:  # rows were deleted since the count: the last page
         return await last_page(session, stmt, size=size)
     number = start // size + 1
