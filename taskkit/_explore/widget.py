@@ -402,7 +402,10 @@ class Explorer(anywidget.AnyWidget):
         view = self._view
         stmt = view.statement()
         self.columns = view.columns()
-        self.headers = [header(c, stmt) for c in self.columns]
+        self.headers = [
+            "project" if c == "project_id" and self.row_key else header(c, stmt)
+            for c in self.columns
+        ]
         self.sortable = view.sortable()
         self.order = view.order or ("-created_at" if view.is_tasks else "")
         self.filters = dict(view.filters)
