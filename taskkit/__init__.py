@@ -38,6 +38,7 @@ if _typing.TYPE_CHECKING:
         MissingTablesError,
         NotFoundError,
         TaskkitError,
+        WriteConflictError,
     )
     from taskkit._explore import explore
     from taskkit._frames import models_to_frame, to_dataframe
@@ -92,6 +93,7 @@ if _typing.TYPE_CHECKING:
         worker_load,
     )
     from taskkit._seed import SeedSummary, seed
+    from taskkit._spreadsheet import spreadsheet_safe
     from taskkit._sql.select import count
     from taskkit._sql_view import QueryPlan, explain, show_sql
 
@@ -132,11 +134,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "MissingTablesError",
         "NotFoundError",
         "TaskkitError",
+        "WriteConflictError",
     ),
     "taskkit._frames": (
         "models_to_frame",
         "to_dataframe",
     ),
+    "taskkit._spreadsheet": ("spreadsheet_safe",),
     "taskkit._explore": ("explore",),
     "taskkit._importers.mapping": ("ImportMapping",),
     "taskkit._importers.summary": (
@@ -267,6 +271,7 @@ __all__ = [
     "WorkerCreate",
     "WorkerRead",
     "WorkerReadWithTasks",
+    "WriteConflictError",
     "__version__",
     "any_of",
     "assign",
@@ -302,6 +307,7 @@ __all__ = [
     "select_tasks",
     "session",
     "show_sql",
+    "spreadsheet_safe",
     "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",

@@ -31,7 +31,7 @@ from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import is_memory_sqlite
+from taskkit._db import is_memory_sqlite, read_connection, write_transaction
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
@@ -223,12 +223,17 @@ async def _write_sqlite_file(
             (await opening)[0].kill()
         raise
     progress: asyncio.Future[dict[str, int]] | None = None
+    sent = _Sent()
+    written: dict[str, int] = {}
     try:
         existing = _existing_from(tuple(summary[0]), projects, workers)
-        written: dict[str, int] = {}
-        progress = asyncio.ensure_future(_follow(child, written, bar))
-        await _send_batches(child, make_batches(existing), progress)
+        progress = asyncio.ensure_future(_follow(child, written, bar, sent))
+        await _send_batches(child, make_batches(existing), progress, sent)
         done = await progress
+    except _GoneAfterCommit as gone:
+        # The COMMIT was asked for: it may have taken effect before the child ended. Look.
+        child.kill()
+        raise await _after_commit(engine, sent, written, gone.reason) from None
     except BaseException:
         # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's transaction
         # is rolled back by SQLite, so the database stays exactly as it was.
@@ -244,6 +249,64 @@ async def _write_sqlite_file(
         raise
     child.release()  # committed: ready for the next read or write
     return done
+
+
+@dataclass
+class _Sent:
+    """What the parent sent the child: whether the COMMIT went, and the last row of the write
+    (its table, and the row as stored), by which the database tells whether it committed."""
+
+    commit: bool = False
+    last: tuple[str, dict[str, Any]] | None = None
+
+
+class _GoneAfterCommit(Exception):
+    """The child ended after the COMMIT was sent, before it said whether it committed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _after_commit(
+    engine: AsyncEngine, sent: _Sent, written: dict[str, int], reason: str
+) -> BulkWriteError:
+    """What to say when the child ended after the COMMIT was sent: what the database holds.
+
+    A commit is all or nothing, so the write's last row tells: there, every row was stored;
+    missing, none was. Only what is known is said.
+    """
+    shown = ", ".join(f"{rows:,} {name}" for name, rows in written.items() if rows) or "no rows"
+    if sent.last is None:
+        return BulkWriteError(
+            f"{reason} after its COMMIT was sent; the write held no rows, so the database "
+            "holds what it held"
+        )
+    table, row = sent.last
+    try:
+        async with read_connection(engine) as conn:
+            where = " AND ".join(f'"{name}" IS ?' for name in row)
+            found = await conn.exec_driver_sql(
+                f'SELECT count(*) FROM "{table}" WHERE {where}', tuple(row.values())
+            )
+            stored = bool(found.scalar())
+    except Exception as exc:
+        return BulkWriteError(
+            f"{reason} after its COMMIT was sent, and whether the "
+            f"write ({shown}) was stored could not be checked ({what_went_wrong(exc, engine.url)})"
+            ": look at the database before writing the same data again"
+        )
+    if stored:
+        return BulkWriteError(
+            f"{reason} just after its COMMIT: the write was stored, "
+            f"all of it ({shown}; its last row is in the database, and a commit stores all or "
+            "nothing); do not write the same data again"
+        )
+    return BulkWriteError(
+        f"{reason} before its COMMIT took effect: nothing was "
+        "stored (the write's last row is not in the database, and a commit stores all or "
+        "nothing)"
+    )
 
 
 def _stopped(exc: ChildError, when: str) -> BulkWriteError:
@@ -280,20 +343,29 @@ async def _prepared(
 
 
 async def _send_batches(
-    child: SQLiteChild, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+    child: SQLiteChild,
+    batches: Iterable[Batch],
+    progress: asyncio.Future[dict[str, int]],
+    sent: _Sent,
 ) -> None:
     """Send every batch, then the commit; on an error, the abort if possible."""
 
-    def encoded(name: str, table: pa.Table) -> list[Any]:
-        return protocol.encode({"op": "ingest", "table": name}, _sqlite_ready(table))
+    def encoded(name: str, table: pa.Table) -> tuple[list[Any], tuple[str, dict[str, Any]] | None]:
+        ready = _sqlite_ready(table)
+        last = (name, ready.slice(ready.num_rows - 1).to_pylist()[0]) if ready.num_rows else None
+        return protocol.encode({"op": "ingest", "table": name}, ready), last
 
     # Batches go down the pipe from worker threads with blocking writes: the kernel wakes a
     # blocked writer as soon as the child reads, with no event-loop turn (nor the GIL, which
     # the generating thread holds) per megabyte.
     try:
         async with contextlib.aclosing(_prepared(batches, encoded)) as ready:
-            async for parts in ready:
+            async for parts, last in ready:
                 await asyncio.to_thread(child.send_encoded, parts)
+                sent.last = last or sent.last
+        # Set first: the child may commit and end before this coroutine runs again, and
+        # _follow, learning it ended, must know the COMMIT may have taken effect.
+        sent.commit = True
         await asyncio.to_thread(child.send, {"op": "commit"})
     except ChildError:
         await progress  # the child stopped early: its last message says why (and raises)
@@ -307,12 +379,16 @@ async def _send_batches(
         raise
 
 
-async def _follow(child: SQLiteChild, written: dict[str, int], bar: Any) -> dict[str, int]:
+async def _follow(
+    child: SQLiteChild, written: dict[str, int], bar: Any, sent: _Sent | None = None
+) -> dict[str, int]:
     """Read the child's reports until it is done; rows per table."""
     while True:
         try:
             message, _ = await asyncio.to_thread(child.receive)
         except ChildError as exc:
+            if exc.gone and sent is not None and sent.commit:
+                raise _GoneAfterCommit(str(exc)) from None
             raise _stopped(exc, "early") from None
         if "table" in message:
             name, rows = message["table"], message["rows"]
@@ -329,7 +405,7 @@ async def _write_sqlite_engine(
     engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
 ) -> dict[str, int]:
     written: dict[str, int] = {}
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:  # reads what exists, then writes
         if on_existing == "replace":
             for name in reversed(TABLES):
                 await conn.exec_driver_sql(f"DELETE FROM {name}")

@@ -6,6 +6,13 @@ database (table models do not validate); a key that is not a field of the model 
 never dropped (see ``taskkit._models.InputModel``). On any
 error only what the call did is undone: nothing partial is stored, the session stays usable,
 and anything the caller left pending in it is left as it was.
+
+On SQLite the writing helpers take the write lock when they start (reads never take it). Called
+inside your own transaction that has only read (a notebook session after a query), a helper
+keeps that transaction, and its snapshot, when no other connection wrote since; when another
+did, SQLite cannot write in it, so the helper ends it (it holds no change: nothing is lost) and
+writes in a new one. Your snapshot then moves to the present: later reads see the other
+connection's writes, while objects already loaded keep their values until refreshed.
 """
 
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -22,7 +29,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._checks import positive_int
-from taskkit._db import has_open_work, reading
+from taskkit._db import begin_writing, has_open_work, reading
 from taskkit._errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit._models import (
     ChangeSource,
@@ -96,8 +103,12 @@ async def _unit_of_work(session: AsyncSession) -> AsyncIterator[None]:
     The body runs in a savepoint, so an error undoes only what the body did: work the caller
     left pending in the session stays pending. A transaction this call opened is always ended
     (committed, empty after an error): on SQLite an open transaction holds the write lock.
+    On SQLite the write lock is taken first (``begin_writing``): a caller's transaction that
+    has only read, when another connection wrote since, is ended and begun again, so its
+    snapshot moves to the present rather than the write failing.
     """
     caller_transaction = has_open_work(session)
+    await begin_writing(session)
     try:
         async with session.begin_nested():
             yield

@@ -22,6 +22,7 @@ __all__ = [
     "MissingTablesError",
     "NotFoundError",
     "TaskkitError",
+    "WriteConflictError",
 ]
 
 
@@ -81,3 +82,8 @@ class LoadError(TaskkitError):
 
 class BulkWriteError(TaskkitError):
     """The database refused a bulk write (a constraint failed); nothing was written."""
+
+
+class WriteConflictError(TaskkitError):
+    """SQLite could not start a write in a transaction that had read first, because another
+    connection wrote meanwhile (SQLITE_BUSY_SNAPSHOT); the message says how to write instead."""

@@ -23,9 +23,10 @@ from sqlalchemy import create_mock_engine
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ClauseElement, Executable, Select
+from sqlalchemy.sql import ClauseElement, Delete, Executable, Insert, Select, Update
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import Join, SelectBase, TextualSelect
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from taskkit._db import read_connection, reading
@@ -378,28 +379,63 @@ def _filters_rows(stmt: Any) -> bool:
     return any(isinstance(item, Join) for item in stmt.get_final_froms())
 
 
+_KINDS = {Insert: "an INSERT", Update: "an UPDATE", Delete: "a DELETE"}
+# What a planned text must begin with, once comments are gone: EXPLAIN followed by anything else
+# could be EXPLAIN's own options ("(ANALYZE) DELETE ..." runs the DELETE on PostgreSQL).
+_SELECT_START = re.compile(r"(?i)(SELECT|WITH)\b")
+
+
+def _single_select(stmt: Any) -> Any:
+    """``stmt`` when it is a single SELECT, which ``EXPLAIN`` plans without running it."""
+    if not isinstance(stmt, ClauseElement):
+        raise InvalidArgumentError(
+            f"stmt must be a SQLAlchemy statement such as select_tasks(); got {type(stmt).__name__}"
+        )
+    source = stmt.element if isinstance(stmt, TextualSelect) else stmt
+    if isinstance(source, TextClause):
+        sql = sqlparse.format(source.text, strip_comments=True).strip()
+        shown = " ".join(sql.split())
+        shown = repr(shown if len(shown) <= 40 else shown[:37] + "...")
+        if len(sqlparse.split(sql)) != 1:
+            problem = f"the text {shown} holds several statements"
+        elif not _SELECT_START.match(sql):
+            problem = f"the text {shown} is not a SELECT"
+        else:
+            return stmt
+    elif isinstance(stmt, SelectBase):
+        return stmt
+    else:
+        kind = next((k for t, k in _KINDS.items() if isinstance(stmt, t)), None)
+        problem = f"got {kind} statement" if kind else f"got a {type(stmt).__name__}"
+    raise InvalidArgumentError(
+        f"explain plans a single SELECT (such as select_tasks() or text('SELECT ...')); "
+        f"{problem}, which it neither plans nor runs"
+    )
+
+
 async def explain(source: AsyncEngine | AsyncConnection | AsyncSession, stmt: Any) -> QueryPlan:
     """How the database would run ``stmt``: its plan, and which indexes, scans and sorts it has.
 
     Runs ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL (the plan only: the
-    statement itself does not run). Eager loads (``selectinload``) are separate statements
-    and are not part of the plan.
+    statement itself does not run, and ``EXPLAIN`` is never given options such as ANALYZE).
+    Only a single SELECT is planned: anything else (an INSERT, UPDATE or DELETE, text that
+    is not one SELECT or WITH ... SELECT statement, such as ``text("(ANALYZE) DELETE ...")``)
+    is refused before anything is sent. Eager loads (``selectinload``) are separate
+    statements and are not part of the plan.
 
     Args:
         source: an engine, connection or session.
-        stmt: a select, e.g. ``select_tasks(status="pending").limit(50)``.
+        stmt: a select, e.g. ``select_tasks(status="pending").limit(50)``, or ``text()``
+            holding one SELECT statement.
 
     Returns:
         A :class:`QueryPlan`; its repr is the summary line followed by the plan.
 
     Raises:
-        InvalidArgumentError: ``stmt`` is not a statement, or the database is neither SQLite
-            nor PostgreSQL.
+        InvalidArgumentError: ``stmt`` is not a single SELECT, or the database is neither
+            SQLite nor PostgreSQL.
     """
-    if not isinstance(stmt, ClauseElement):
-        raise InvalidArgumentError(
-            f"stmt must be a SQLAlchemy statement such as select_tasks(); got {type(stmt).__name__}"
-        )
+    stmt = _single_select(stmt)
     name = _dialect(source).name
     if name not in ("sqlite", "postgresql"):
         raise InvalidArgumentError(

@@ -126,9 +126,9 @@ async def test_a_writer_that_dies_midstream_is_reported_and_stores_nothing(tmp_p
     before = await snapshot(engine)
     original = bulk._follow
 
-    async def follow_then_kill(child, written, bar):
+    async def follow_then_kill(child, *args):
         child.kill()  # as soon as the writer has opened the database
-        return await original(child, written, bar)
+        return await original(child, *args)
 
     monkeypatch.setattr(bulk, "_follow", follow_then_kill)
     with pytest.raises(BulkWriteError, match="SQLite writer stopped"):

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Integer, String, text
+from sqlalchemy import Integer, String, delete, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
@@ -197,6 +197,45 @@ def test_postgresql_plans_say_which_walks_a_limit_stops(lines: list[str], every_
 async def test_explain_refuses_a_string(engine: AsyncEngine) -> None:
     with pytest.raises(InvalidArgumentError, match="stmt must be a SQLAlchemy statement"):
         await taskkit.explain(engine, "SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("stmt", "problem"),
+    [
+        (text("(ANALYZE) DELETE FROM task WHERE id <= 50"), "the text '(ANALYZE) DELETE FROM"),
+        (text("/* plan */ (ANALYZE, FORMAT TEXT) SELECT 1"), "is not a SELECT"),
+        (text("SELECT 1; DELETE FROM task"), "holds several statements"),
+        (text("DELETE FROM task"), "the text 'DELETE FROM task' is not a SELECT"),
+        (update(Task).values(title="x"), "got an UPDATE statement"),
+        (delete(Task), "got a DELETE statement"),
+        (insert(Task).values(title="x"), "got an INSERT statement"),
+        (Task.id == 1, "got a BinaryExpression"),
+    ],
+)
+@pytest.mark.parametrize("through", ["engine", "session"])
+async def test_explain_refuses_all_but_a_single_select_and_runs_nothing(
+    engine: AsyncEngine, stmt: object, problem: str, through: str
+) -> None:
+    """Issue 25 item 5: on PostgreSQL `EXPLAIN (ANALYZE) DELETE ...` deleted and committed the
+    rows; an UPDATE raised AttributeError. Both are one line now, and nothing changes."""
+    await seed_small(engine, 3)  # ids 1 to 3: what the DELETE would take
+    async with taskkit.session(engine) as s:
+        source = engine if through == "engine" else s
+        with pytest.raises(InvalidArgumentError) as info:
+            await taskkit.explain(source, stmt)
+        assert await taskkit.count(s, select(Task)) == 3
+    message = str(info.value)
+    assert "\n" not in message and problem in message
+    assert message.startswith("explain plans a single SELECT")
+
+
+async def test_explain_plans_text_holding_one_select(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    stmt = text("-- the first five\nSELECT id, title FROM task WHERE id <= :n").bindparams(n=5)
+    plan = await taskkit.explain(engine, stmt)
+    assert plan.lines
+    with_columns = text("WITH t AS (SELECT id FROM task) SELECT id FROM t").columns(Task.id)
+    assert (await taskkit.explain(engine, with_columns)).lines
 
 
 async def test_a_pages_html_shows_its_sql_collapsed(engine: AsyncEngine) -> None:

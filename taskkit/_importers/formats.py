@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from taskkit._errors import LoadError
 from taskkit._importers.mapping import FIELDS, ImportMapping, fold
 from taskkit._importers.reading import Raw, records_table, unique_names
+from taskkit._spreadsheet import GUARDED_CELL
 
 __all__ = [
     "FORMATS",
@@ -78,7 +79,9 @@ class Format:
     merge_rows: bool = False  # one row per assignee: rows sharing a key are one task
     prepare: Callable[[Raw], Raw] | None = None  # JSON documents to rows
     also_reads: tuple[str, ...] = ()  # columns used by prepare or the category
-    formula_quote: bool = False  # text cells starting with '= '+ '- '@ had a quote added
+    # Text cells a spreadsheet would run (= + - @ tab CR) got a quote in front (Linear's
+    # export, spreadsheet_safe): removed, to store the text as it was (see GUARDED_CELL).
+    formula_quote: bool = False
     note: Callable[[pa.Table], str] | None = None  # what the summary should say about the file
     # Priority cells that say there is none ("No priority"): empty cells, so the default
     # (medium) they get is listed under "filled in" like any other empty cell's.
@@ -402,6 +405,7 @@ FORMATS: dict[str, Format] = {
         status={s: s for s in ("pending", "in_progress", "completed")},
         priority={p: p for p in ("low", "medium", "high")},
         separator=";",
+        formula_quote=True,  # what taskkit.spreadsheet_safe wrote
     ),
 }
 ORDER = ("trello", "github", "jira", "asana", "linear", "plane", "taskkit")
@@ -464,9 +468,9 @@ def convert(raw: Raw, fmt: Format, mapping: ImportMapping, *, detected: bool = F
         target: _blank_as_null(table.column(source)) for target, source in sources.items()
     }
     if fmt.formula_quote:
-        for name in ("title", "description"):
+        for name in ("title", "description", "project", "workers", "key"):
             if name in columns:
-                columns[name] = pc.replace_substring_regex(columns[name], r"^'([+\-=@])", r"\1")
+                columns[name] = pc.replace_substring_regex(columns[name], GUARDED_CELL, r"\1")
     columns["status"] = _status(table, fmt, mapping, columns, out)
     if "priority" in columns and fmt.no_priority:
         said_none = pc.is_in(pc.utf8_lower(columns["priority"]), pa.array(fmt.no_priority))

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskkit._bulk import PROJECTS_SQL, SUMMARY_SQL, TABLES, WORKERS_SQL, Batch, Existing
+from taskkit._db import write_transaction
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._models import Task, TaskWorkerLink
@@ -76,7 +77,7 @@ async def write_keyed(
     are inserted. Returns rows per table (``task_updated`` for updates)."""
     written: dict[str, int] = {}
     try:
-        async with engine.begin() as conn:
+        async with write_transaction(engine) as conn:  # SQLite: the write lock from the start
             if engine.dialect.name == "postgresql":
                 await conn.exec_driver_sql(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
             existing = await _existing(conn)
