@@ -60,6 +60,10 @@ _REVERSED = (
     "more); the grid shows them reversed, in the view's order. Read this way the last page "
     "costs what the first does, where OFFSET would read every row before it."
 )
+_GROUPS = (
+    "Each page groups every row the statement reads, then sorts the groups: a page costs "
+    "about what the whole GROUP BY costs (filter the statement first, for fast pages)."
+)
 _SORTS = (
     "No index serves this order: the database sorts every matching row for each page "
     "(sort by an indexed column, or filter first, for fast pages)."
@@ -452,7 +456,8 @@ class Explorer(anywidget.AnyWidget):
             self._whole.add(view.key())
         if view is not self._view:
             return
-        self.notice = _SORTS if plan.temp_sort else ""
+        grouped = view.rows is not None and bool(view.rows.unique)
+        self.notice = (_GROUPS if grouped else _SORTS) if plan.temp_sort else ""
         async with session(self._engine) as s:
             total = await count(s, stmt)
         if view is self._view:

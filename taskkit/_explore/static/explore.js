@@ -75,6 +75,7 @@ function render({ model, el }) {
     return bar;
   }
   root.append(makeBar("top"));
+  const topBar = root.lastElementChild;
 
   // Filters: what the kernel describes (select_tasks' own filters). Choices apply at once;
   // text, lists and dates on Enter or Apply.
@@ -150,16 +151,21 @@ function render({ model, el }) {
   }
   if (model.get("filterable")) {
     buildFilters();
-    root.append(h("details", { class: "tk-filter-box", open: true }, h("summary", {}, "Filters"), filterBox));
+    // Open on the task view, where they are the way in; folded over a statement of the user's.
+    const open = model.get("row_key") !== "" || Object.keys(model.get("filters")).length > 0;
+    root.append(h("details", { class: "tk-filter-box", open }, h("summary", {}, "Filters"), filterBox));
   }
 
   const remark = h("div", { class: "tk-remark" });
   const error = h("div", { class: "tk-error", role: "alert" });
   const notice = h("div", { class: "tk-notice" });
   const table = h("table", { class: "tk-table" });
+  // A selected task's fields and history, in a row of its own just under the task's row.
   const detail = h("div", { class: "tk-detail", "aria-live": "polite" });
-  root.append(remark, error, notice, h("div", { class: "tk-scroll" }, table), detail);
+  const scroller = h("div", { class: "tk-scroll" }, table);
+  root.append(remark, error, notice, scroller);
   root.append(makeBar("bottom"));
+  const bottomBar = root.lastElementChild;
 
   const sql = h("pre", { class: "tk-sql-text" });
   const sqlNote = h("p", { class: "tk-sql-note" });
@@ -274,6 +280,19 @@ function render({ model, el }) {
       h("colgroup", {}, ...columns.map(() => h("col"))),
       h("thead", {}, head), h("tbody", {}, ...body));
     applyWidths();
+    placeDetail();
+  }
+
+  function placeDetail() {
+    table.querySelectorAll("tr.tk-detail-row").forEach((r) => r.remove());
+    const task = model.get("detail");
+    if (!task || task.id == null) return;
+    const row = [...table.querySelectorAll("tbody tr[data-id]")].find((r) => r.dataset.id === String(task.id));
+    if (!row) return;
+    // As wide as the visible part of the table, and kept there when it scrolls sideways.
+    detail.style.width = Math.max(200, scroller.clientWidth - 20) + "px";
+    row.after(h("tr", { class: "tk-detail-row" },
+      h("td", { colspan: model.get("columns").length }, detail)));
   }
 
   function drawBar() {
@@ -304,12 +323,11 @@ function render({ model, el }) {
     const task = model.get("detail");
     if (!task || task.id == null) {
       detail.replaceChildren();
-      detail.hidden = true;
+      placeDetail();
       selected = null;
       table.querySelectorAll("tr.tk-selected").forEach((r) => r.classList.remove("tk-selected"));
       return;
     }
-    detail.hidden = false;
     const facts = [
       ["status", task.status + (task.resolution ? " (" + task.resolution.replace("_", " ") + ")" : "")],
       ["project", task.project],
@@ -331,6 +349,7 @@ function render({ model, el }) {
       h("div", { class: "tk-history-title" }, "Status history"),
       history,
     );
+    placeDetail();
   }
 
   function drawText() {
@@ -367,7 +386,31 @@ function render({ model, el }) {
   on(["error", "notice", "sql", "sql_note", "plan", "code_text", "remark"], drawText);
   on(["detail"], drawDetail);
   if (model.get("filterable")) on(["filters"], showFilters);
-  return () => root.remove();
+  // The top bar follows the view down a page taller than the screen. CSS sticky cannot:
+  // JupyterLab's output area is a scroll container (overflow: auto) of exactly the grid's
+  // height, so the bar is moved by hand within the grid, on any scroll that moves the grid.
+  let frame = 0;
+  const follow = (event) => {
+    const scrolled = event && event.target;
+    if (frame || !(scrolled === document || (scrolled instanceof Element && scrolled.contains(root)))) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const view = scrolled instanceof Element
+        ? scrolled.getBoundingClientRect() : { top: 0, bottom: window.innerHeight };
+      const box = root.getBoundingClientRect();
+      const below = bottomBar.getBoundingClientRect();
+      // Not while the bar below the rows is in view: one bar is enough.
+      const shift = below.top < view.bottom && below.bottom > view.top ? 0
+        : Math.max(0, Math.min(view.top - box.top, below.top - box.top - topBar.offsetHeight));
+      topBar.style.transform = shift > 0 ? `translateY(${shift}px)` : "";
+      topBar.classList.toggle("tk-floating", shift > 0);
+    });
+  };
+  document.addEventListener("scroll", follow, { capture: true, passive: true });
+  return () => {
+    document.removeEventListener("scroll", follow, { capture: true });
+    root.remove();
+  };
 }
 
 export default { render };
