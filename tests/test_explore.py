@@ -5,7 +5,10 @@ show against ``session.exec(grid.statement)``, the statement the grid says it sh
 """
 
 import asyncio
+import itertools
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -584,3 +587,32 @@ async def test_resolution_label_and_kind_filter_as_select_tasks_does(engine: Asy
             )
         ).all()
     assert shown(grid) == [str(t.id) for t in expected][:5] and grid.total == 4
+
+
+async def test_the_readme_shows_what_the_grid_and_explain_say(tmp_path: Path) -> None:
+    # The README's comments are outputs: grid.code after its steps, explain's repr on SQLite.
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'readme.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await taskkit.seed(engine, tasks=2_000, seed=0, progress=False)
+    try:
+        joined = select(Task.id, Task.title, Task.status, Project.name).join(Project)
+        grid = await taskkit.explore(engine, joined.order_by(Task.id), size=20)
+        await grid.handle({"action": "filter", "filters": {"status": ["completed"]}})
+        per_project = select(Project.name, func.count()).join(Task).group_by(Project.name)
+        grouped = await taskkit.explore(engine, per_project)
+        await grid.settled()
+        await grouped.settled()
+        said = re.findall(r'^grid\.code  # "(.*)"$', readme, flags=re.MULTILINE)
+        assert said == [grid.code, grouped.code]
+        for call, stmt in [
+            ('taskkit.select_tasks(search="login")', taskkit.select_tasks(search="login")),
+            ('taskkit.select_tasks(order_by="id").limit(51)',
+             taskkit.select_tasks(order_by="id").limit(51)),
+        ]:  # fmt: skip
+            shown = readme.split(f"await taskkit.explain(engine, {call})\n", 1)[1]
+            lines = [line[2:] for line in itertools.takewhile(
+                lambda line: line.startswith("# "), shown.splitlines())]  # fmt: skip
+            assert "\n".join(lines) == repr(await taskkit.explain(engine, stmt))
+    finally:
+        await engine.dispose()
