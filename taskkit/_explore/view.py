@@ -565,7 +565,3 @@ def static_html(headers: list[str], rows: list[list[str | None]], caption: str) 
 
 def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
-
-
-#: The choices the filter bar offers, from the filters (the models' enums).
-CHOICES = {f["names"][0]: f["choices"] for f in FILTER_FORM if f["form"] == "choice"}

@@ -28,7 +28,6 @@ from taskkit._db import is_memory_sqlite, reading, session
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._explore.source import InlineSession, interrupted, page_session, step_limit
 from taskkit._explore.view import (
-    CHOICES,
     FILTER_FORM,
     FILTERS,
     View,
@@ -83,7 +82,6 @@ class Explorer(anywidget.AnyWidget):
     order = traitlets.Unicode("").tag(sync=True)
     filters = traitlets.Dict().tag(sync=True)
     filterable = traitlets.Bool(False).tag(sync=True)
-    choices = traitlets.Dict().tag(sync=True)
     filter_form: traitlets.List[dict[str, Any]] = traitlets.List().tag(
         sync=True
     )  # how the filter bar asks for each filter
@@ -112,7 +110,6 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(
             size=size,
             filterable=view.filterable,
-            choices=CHOICES,
             filter_form=FILTER_FORM,
             remark=view.remark,
             row_key="id" if view.is_tasks or view.columns() == View().columns() else "",
