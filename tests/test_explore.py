@@ -7,6 +7,8 @@ show against ``session.exec(grid.statement)``, the statement the grid says it sh
 import asyncio
 import itertools
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -205,9 +207,74 @@ async def test_a_static_table_stands_in_without_a_kernel(seeded: AsyncEngine) ->
     assert "application/vnd.jupyter.widget-view+json" in data
     assert data["text/html"].count("<tr>") == 1 + SIZE
     assert "created_at (UTC)" in data["text/html"]
+    assert f"data-copy='{grid.copy_id}'" in data["text/html"]
     assert data["text/plain"] == "<taskkit explore: taskkit.select_tasks(), 10 rows shown>"
     again = await taskkit.explore(seeded, size=SIZE)
-    assert again._repr_mimebundle_()[0]["text/html"] == data["text/html"]  # reproducible
+    same = again._repr_mimebundle_()[0]["text/html"].replace(again.copy_id, grid.copy_id)
+    assert same == data["text/html"]  # reproducible
+
+
+@pytest.mark.parametrize("project", [10**30, 2**31, 0])
+async def test_a_project_id_no_database_holds_is_refused_in_one_line(
+    seeded: AsyncEngine, project: int
+) -> None:
+    """Issue 25 item 8: a grid filter `project: [10**30]` raised OverflowError in the kernel."""
+    grid = await taskkit.explore(seeded, size=SIZE)
+    before = shown(grid)
+    await grid.handle({"action": "filter", "filters": {"project": [project]}})
+    assert grid.error == (
+        "project must be a project id (an integer from 1 to 2,147,483,647) or a project name "
+        f"(a non-empty string), or a list of them; got {project}"
+    )
+    assert shown(grid) == before
+    with pytest.raises(InvalidArgumentError, match="project must be a project id"):
+        taskkit.select_tasks(project=project)
+
+
+def test_nbconvert_execute_shows_the_first_page_as_a_static_table(tmp_path: Path) -> None:
+    """Issue 25 item 7: `jupyter nbconvert --execute --to html` records the widget's state,
+    and with it nbconvert shows the widget's view (blank offline) instead of the text/html of
+    the same output. The page is an output of its own, which nbconvert shows."""
+    import asyncio
+
+    import nbformat
+
+    db = tmp_path / "grid.db"
+
+    async def build() -> list[str]:
+        engine = taskkit.connect(f"sqlite:///{db}")
+        await taskkit.ensure_schema(engine)
+        await taskkit.seed(engine, tasks=50, projects=3, workers=4, seed=0, progress=False)
+        async with taskkit.session(engine) as s:
+            stmt = taskkit.select_tasks(order_by="-created_at").limit(5)
+            ids = [str(t.id) for t in (await s.exec(stmt)).all()]
+        await engine.dispose()
+        return ids
+
+    first_page = asyncio.run(build())
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(f"import taskkit\nengine = taskkit.connect('sqlite:///{db}')"),
+        nbformat.v4.new_code_cell("grid = await taskkit.explore(engine, size=5)\ngrid"),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, tmp_path / "grid.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", "grid.ipynb"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = (tmp_path / "grid.html").read_text(encoding="utf-8")
+    assert "application/vnd.jupyter.widget-state+json" in page  # the case that hid the table
+    static = re.search(r"<div class=.taskkit-explore-static.*?</table>", page, flags=re.S)
+    assert static is not None, "no static table in the HTML"
+    table = static.group(0)
+    assert "taskkit.select_tasks() \u00b7 first 5 rows" in table
+    shown = re.findall(r"<tr><td>(\d+)</td>", table)
+    assert shown == first_page
 
 
 async def test_to_dataframe_reads_the_whole_current_view(seeded: AsyncEngine) -> None:

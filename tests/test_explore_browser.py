@@ -189,6 +189,12 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
         assert rows.count() == SIZE
         every = expected()["ids"]
         assert shown_ids() == every[:SIZE]
+        # The static copy of the first page, the output before the grid (what nbconvert and
+        # GitHub show), is hidden where the grid runs.
+        assert page.locator(".taskkit-explore-static").count() == 1
+        page.wait_for_function(
+            "() => document.querySelector('.taskkit-explore-static').offsetParent === null"
+        )
 
         timings = [click_and_wait(grid.locator(".tk-bar-top button[data-action='next']"))]
         assert shown_ids() == every[SIZE : 2 * SIZE]

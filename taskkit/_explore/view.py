@@ -543,8 +543,11 @@ def _is_timestamp(column: Any) -> bool:
         return False
 
 
-def static_html(headers: list[str], rows: list[list[str | None]], caption: str) -> str:
-    """The page as a plain HTML table, for notebooks shown without a kernel."""
+def static_html(
+    headers: list[str], rows: list[list[str | None]], caption: str, *, copy_id: str = ""
+) -> str:
+    """The page as a plain HTML table, for notebooks shown without a kernel; ``copy_id`` names
+    it for the grid, which hides it where it runs."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
@@ -556,7 +559,8 @@ def static_html(headers: list[str], rows: list[list[str | None]], caption: str) 
         for row in rows
     )
     return (
-        f"<div class='taskkit-explore-static'><b>{html.escape(caption)}</b>"
+        f"<div class='taskkit-explore-static' data-copy='{html.escape(copy_id)}'>"
+        f"<b>{html.escape(caption)}</b>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         "<small>A static copy of the first page: run the notebook for the interactive grid."
         "</small></div>"

@@ -9,6 +9,7 @@ hold a page back.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 from collections import OrderedDict
@@ -45,6 +46,7 @@ from taskkit._sql.select import check_select, count
 from taskkit._sql_view import explain, show_sql
 
 log = logging.getLogger("taskkit.explore")
+_COPIES = itertools.count(1)
 _STATIC = Path(__file__).parent / "static"
 _MOVES = ("first", "next", "prev", "last")
 _ACTIONS = (*_MOVES, "page", "sort", "filter", "size", "plan", "select")
@@ -105,6 +107,9 @@ class Explorer(anywidget.AnyWidget):
     code_text = traitlets.Unicode("").tag(sync=True)
     # The SQL panel is formatted only while it is open: formatting costs more than a page.
     sql_open = traitlets.Bool(False).tag(sync=True)
+    # Names the static copy of the first page shown just before the grid (_ipython_display_):
+    # the grid hides it where it renders. Numbered per kernel, so that outputs reproduce.
+    copy_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, engine: AsyncEngine, view: View, size: int) -> None:
         super().__init__(
@@ -113,6 +118,7 @@ class Explorer(anywidget.AnyWidget):
             filter_form=FILTER_FORM,
             remark=view.remark,
             row_key="id" if view.is_tasks or view.columns() == View().columns() else "",
+            copy_id=f"taskkit-explore-{next(_COPIES)}",
         )
         self._engine = engine
         self._view = view
@@ -483,11 +489,35 @@ class Explorer(anywidget.AnyWidget):
         if bundle is None:
             return None
         data, metadata = bundle
-        # Shown where no kernel renders the widget (nbconvert HTML, a notebook on the web).
+        # Shown where no kernel renders the widget (a notebook on the web, nbconvert HTML of a
+        # notebook saved without widget state).
         caption = f"{self.code} \u00b7 first {len(self.rows)} rows"
-        data["text/html"] = static_html(self.headers, self.rows, caption)
+        data["text/html"] = static_html(self.headers, self.rows, caption, copy_id=self.copy_id)
         data["text/plain"] = repr(self)
         return data, metadata
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display the grid as two outputs: the page as a static table, then the widget.
+
+        One output holding both would not do: nbconvert picks the widget's view over the
+        table whenever the notebook holds the widget's state, which ``nbconvert --execute``
+        always records (and JupyterLab can save), and that view is blank without a kernel.
+        As an output of its own, the table is what nbconvert's HTML, GitHub and nbviewer show;
+        where the grid runs, it hides the table once it is drawn.
+        """
+        from IPython import get_ipython
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return
+        data, metadata = bundle
+        if getattr(get_ipython(), "kernel", None) is None:  # a terminal: no widget, no HTML
+            display({"text/plain": data["text/plain"]}, raw=True)
+            return
+        plain = f"a static copy of {data['text/plain']}"
+        display({"text/html": data.pop("text/html"), "text/plain": plain}, raw=True)
+        display(data, metadata=metadata, raw=True)
 
 
 def _check_size(size: Any) -> int:

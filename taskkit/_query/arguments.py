@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from taskkit._checks import MAX_INT32
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import DESCRIPTION_MAX
 
@@ -51,13 +52,15 @@ def choice_checker(name: str, choices: Sequence[str]) -> Callable[[Any], str]:
 
 
 def check_project(value: Any) -> int | str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    # Ids are INTEGER on PostgreSQL: a larger number is no project, and the driver would
+    # raise on it (OverflowError beyond 64 bits) rather than find nothing.
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INT32:
         return value
     if isinstance(value, str) and value.strip():
         return value
     raise InvalidArgumentError(
-        "project must be a project id (a positive integer) or a project name (a non-empty "
-        f"string), or a list of them; got {value!r}"
+        f"project must be a project id (an integer from 1 to {MAX_INT32:,}) or a project name "
+        f"(a non-empty string), or a list of them; got {value!r}"
     )
 
 

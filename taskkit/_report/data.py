@@ -98,8 +98,9 @@ async def _gather(
     tasks = select_tasks(
         project=parameters.project,
         created_from=parameters.date_from,
-        # date_to is inclusive for readers: everything created before the next midnight.
-        created_to=None if end is None else end + timedelta(days=1),
+        # date_to is inclusive for readers: everything created before the next midnight (the
+        # last day a date can hold has no next one: nothing is created after it).
+        created_to=None if end is None or end == date.max else end + timedelta(days=1),
         order_by="id",
     )
     # Through the transaction's own connection (the SQLAlchemy reader): a fast reader would

@@ -20,21 +20,40 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskkit._db import redact
 from taskkit._db_errors import shown_url
+from taskkit._errors import InvalidArgumentError
 from taskkit._migrate import connection_revision
 from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from taskkit._report.parameters import ReportParameters
 
-__all__ = ["equivalent_command", "fingerprint", "generated_at", "provenance"]
+__all__ = ["LAST_EPOCH", "equivalent_command", "fingerprint", "generated_at", "provenance"]
 
 PACKAGES = ("taskkit", "pandas", "sqlalchemy", "sqlmodel", "pyarrow", "matplotlib")
 
 
+#: The largest SOURCE_DATE_EPOCH a report can show: 9999-12-31 23:59:59 UTC.
+LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+
+
 def generated_at() -> datetime:
-    """``SOURCE_DATE_EPOCH`` as a UTC time when it is set, else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
+    """``SOURCE_DATE_EPOCH`` as a UTC time when it is set (and not empty), else now.
+
+    Raises:
+        InvalidArgumentError: ``SOURCE_DATE_EPOCH`` is not a whole number of seconds from 0 to
+            253402300799 (9999-12-31 23:59:59 UTC), written in ASCII digits as ``date +%s``
+            writes it. The reproducible-builds specification asks a build to fail on such a
+            value rather than ignore it: the output would silently stop being reproducible.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
+    epoch = raw.strip()
+    if not epoch:
+        return datetime.now(UTC)
+    if epoch.isascii() and epoch.isdigit() and int(epoch) <= LAST_EPOCH:
         return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+    raise InvalidArgumentError(
+        "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, from 0 to "
+        f"{LAST_EPOCH} (9999-12-31 23:59:59), in digits as `date +%s` writes it; got {raw!r} "
+        "(unset it, or leave it empty, to use the current time)"
+    )
 
 
 def equivalent_command(parameters: ReportParameters, database: str | None) -> str:

@@ -140,7 +140,8 @@ def run_report(
         on the same data write the same bytes.
 
     Raises:
-        InvalidArgumentError: a bad parameter, format or output directory; nothing has run.
+        InvalidArgumentError: a bad parameter, format, output directory or
+            ``SOURCE_DATE_EPOCH``; nothing has run.
         NotFoundError: the project parameter names no project, or the database has no
             tasks (or the SQLite file does not exist) and ``seed`` is false; nothing has run.
         DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
@@ -155,6 +156,7 @@ def run_report(
     from taskkit._report.provenance import generated_at
 
     one_of("report format", to, FORMATS)
+    generated_at()  # a SOURCE_DATE_EPOCH that cannot be used is refused before anything runs
     source = notebook or find_notebook()
     if not source.is_file():
         raise ConfigurationError(f"the report notebook {str(source)!r} is missing")

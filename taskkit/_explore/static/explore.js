@@ -26,9 +26,31 @@ const HINTS = {
 };
 const SIZES = [10, 25, 50, 100, 250, 1000];
 
+// The kernel shows a static copy of the first page as the output just before the grid (for
+// nbconvert, GitHub and nbviewer, where no grid runs). Where the grid is drawn, hide that copy:
+// walk up from the grid to the level where the outputs are siblings.
+function hideStaticCopy(el, id) {
+  if (!id) return true;
+  const selector = `.taskkit-explore-static[data-copy="${CSS.escape(id)}"]`;
+  let node = el;
+  for (let depth = 0; node && depth < 12; depth += 1, node = node.parentElement) {
+    const before = node.previousElementSibling;
+    if (before && (before.matches(selector) || before.querySelector(selector))) {
+      before.style.display = "none";
+      return true;
+    }
+  }
+  return false;
+}
+
 function render({ model, el }) {
   const root = h("div", { class: "tk-explore" });
   el.append(root);
+  // The view may be attached to the page a moment after render: try again briefly.
+  const hide = (tries) => {
+    if (!hideStaticCopy(el, model.get("copy_id")) && tries > 0) setTimeout(() => hide(tries - 1), 100);
+  };
+  hide(20);
 
   // "loading" shows from a click until the kernel's answer (one message: rows, position,
   // SQL and the count of answers) arrives; the kernel sends nothing before it.
