@@ -78,9 +78,11 @@ async def test_the_count_arrives_without_holding_the_page_back(seeded: AsyncEngi
     assert grid.rows  # the page is there whether or not the count is
     await grid.settled()
     assert grid.total == N_TASKS
-    assert grid.position == "page 1 of 5"
+    assert grid.position == "page 1 of 5" and grid.span == "1\u201310"
     await grid.handle({"action": "last"})
-    assert grid.position == "page 5 of 5"
+    assert grid.position == "page 5 of 5" and grid.span == "38\u201347"
+    await grid.handle({"action": "prev"})
+    assert grid.position == "page 4 of 5" and grid.span == "28\u201337"
 
 
 async def test_a_count_that_fails_says_so_and_paging_goes_on(

@@ -92,6 +92,7 @@ class Explorer(anywidget.AnyWidget):
     row_key = traitlets.Unicode("").tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)  # the selected task: fields, labels, history
     position = traitlets.Unicode("").tag(sync=True)
+    span = traitlets.Unicode("").tag(sync=True)  # which rows are shown (11 to 20), where known
     total = traitlets.Int(-1).tag(sync=True)  # -1 while counting, -2 if counting failed
     has_prev = traitlets.Bool(False).tag(sync=True)
     has_next = traitlets.Bool(False).tag(sync=True)
@@ -477,6 +478,18 @@ class Explorer(anywidget.AnyWidget):
         else:
             of = f" of {max(pages, 1):,}" if pages is not None else ""
             self.position = f"page {self._place:,}{of}"
+        # Which rows these are (as itables says "Showing 11 to 20"), where it is known.
+        shown = len(self.rows)
+        if not shown:
+            self.span = ""
+        elif not self._from_end:
+            first = (self._place - 1) * self.size + 1
+            self.span = f"{first:,}\u2013{first + shown - 1:,}"
+        elif self.total >= 0:
+            last = self.total - (self._place - 1) * self.size
+            self.span = f"{last - shown + 1:,}\u2013{last:,}"
+        else:
+            self.span = ""
 
     # -- display -----------------------------------------------------------------------------
 

@@ -328,9 +328,11 @@ function render({ model, el }) {
       bar.moves.next.disabled = isBusy || !model.get("has_next");
       bar.moves.last.disabled = isBusy || !model.get("has_next");
       bar.position.textContent = model.get("position");
+      const span = model.get("span");
       bar.total.textContent =
+        (span ? "rows " + span + (n >= 0 ? " of " : ", ") : "") + (
         n === -2 ? "rows not counted" :
-        n < 0 ? "counting rows\u2026" : fmt(n) + (n === 1 ? " row" : " rows");
+        n < 0 ? "counting rows\u2026" : fmt(n) + (span ? "" : n === 1 ? " row" : " rows"));
       bar.busy.textContent = isBusy ? "loading\u2026" : "";
       if (pages !== null) bar.jumpInput.max = pages;
       const options = [...new Set([...SIZES, size])].sort((a, b) => a - b);
@@ -404,7 +406,7 @@ function render({ model, el }) {
   const on = (names, fn) => names.forEach((name) => model.on("change:" + name, later(fn)));
   model.on("change:answered", () => { pending = Math.max(0, pending - 1); });
   on(["rows", "columns", "headers", "order", "sortable"], drawTable);
-  on(["answered", "has_prev", "has_next", "position", "total", "size"], drawBar);
+  on(["answered", "has_prev", "has_next", "position", "span", "total", "size"], drawBar);
   on(["error", "notice", "sql", "sql_note", "plan", "code_text", "remark"], drawText);
   on(["detail"], drawDetail);
   if (model.get("filterable")) on(["filters"], showFilters);
