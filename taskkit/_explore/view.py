@@ -99,17 +99,21 @@ def rows_statement(stmt: Select[Any]) -> Rows:
     selected = list(stmt.selected_columns)
     order: list[ColumnElement[Any]] = []
     order_code: list[str] = []
-    for clause in stmt._order_by_clauses:
-        found = _position(clause, selected)
-        if found is not None and not any(i == found[0] for i, _ in _keys(order_code)):
-            i, descending = found
+    used: set[int] = set()
+
+    def key(i: int, descending: bool) -> None:
+        if i not in used:
+            used.add(i)
             order.append(inner.c[i].desc() if descending else inner.c[i])
             order_code.append(f"sq.c[{i}]" + (".desc()" if descending else ""))
+
+    for clause in stmt._order_by_clauses:  # the statement's own order, where it is selected
+        found = _position(clause, selected)
+        if found is not None:
+            key(*found)
     uniques = _unique_positions(stmt)
     for i in uniques:
-        if not any(j == i for j, _ in _keys(order_code)):
-            order.append(inner.c[i])
-            order_code.append(f"sq.c[{i}]")
+        key(i, False)
     what = "DISTINCT" if stmt._distinct and not stmt._group_by_clauses else "GROUP BY"
     remark = (remark + " " if remark else "") + (
         f"The statement has {what}, which pages cannot seek through: the grid pages it as a "
@@ -128,10 +132,6 @@ def rows_statement(stmt: Select[Any]) -> Rows:
         unique_code=tuple(f"sq.c[{i}]" for i in uniques),
         column_code="sq.c[{index}]",
     )
-
-
-def _keys(code: list[str]) -> list[tuple[int, bool]]:
-    return [(int(c.split("[")[1].split("]")[0]), c.endswith("desc()")) for c in code]
 
 
 def _unique_positions(stmt: Select[Any]) -> list[int]:
