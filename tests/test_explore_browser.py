@@ -4,7 +4,10 @@ The test starts JupyterLab (a free port, a token, a temporary root directory hol
 and a seeded SQLite database), opens the notebook in Debian's Chromium driven by Playwright (no
 browser download), runs ``taskkit.explore``, clicks next, last, a column header and a status
 filter, and after each click checks the ids shown against ``session.exec(grid.statement)`` run
-by a second cell of the same kernel. It is required where ``CI=true`` and skips elsewhere unless
+by a second cell of the same kernel. Then: rows per page, a jump to a page from the bar below
+the rows, the bar above following a page taller than the screen, a column resized by its
+header's edge, a row's status history, the note on a page read backwards, and two more grids,
+a join and a GROUP BY. It is required where ``CI=true`` and skips elsewhere unless
 ``TASKKIT_BROWSER_TESTS=1``. ``TASKKIT_SCREENSHOTS=DIR`` keeps screenshots at 1280 and 390 px.
 """
 
