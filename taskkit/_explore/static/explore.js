@@ -174,7 +174,9 @@ function render({ model, el }) {
   if (model.get("filterable")) {
     buildFilters();
     // Open on the task view, where they are the way in; folded over a statement of the user's.
-    const open = model.get("row_key") !== "" || Object.keys(model.get("filters")).length > 0;
+    // On a phone they fold too: open, they would fill the screen before the first row.
+    const phone = window.matchMedia("(max-width: 600px)").matches;
+    const open = Object.keys(model.get("filters")).length > 0 || (model.get("row_key") !== "" && !phone);
     root.append(h("details", { class: "tk-filter-box", open }, h("summary", {}, "Filters"), filterBox));
   }
 
