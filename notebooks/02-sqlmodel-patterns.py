@@ -704,7 +704,8 @@ print(pairs)
 #
 # Besides the session above, `taskkit.connect(url)` sets up what the plain engine leaves out:
 # on SQLite, foreign keys on every connection, WAL journaling and a busy timeout so that
-# concurrent writers wait instead of failing, and `BEGIN IMMEDIATE` for transactions:
+# concurrent writers wait instead of failing, and transactions that begin `DEFERRED` (a reader
+# holds no lock) unless taskkit writes, which begins `IMMEDIATE` (the write lock up front):
 
 # %%
 async with engine.connect() as conn:
@@ -740,7 +741,8 @@ await recipe_engine.dispose()
 
 # %% [markdown]
 # taskkit's listener (in `taskkit/_db.py`) uses a plain cursor, and also hands transaction
-# control to SQLAlchemy so that its `begin` listener can issue `BEGIN IMMEDIATE`:
+# control to SQLAlchemy so that its `begin` listener can issue `BEGIN DEFERRED`, or `BEGIN
+# IMMEDIATE` when a write asks for it:
 
 # %%
 connect_source = inspect.getsource(taskkit._db._connect_sqlite)
@@ -1234,7 +1236,7 @@ await plain_memory.dispose()
 # connections), B's rollback discarded A's work, and A's commit reported success while storing
 # nothing. No error anywhere.
 #
-# With `taskkit.connect`, every transaction starts with `BEGIN IMMEDIATE`, so B's attempt to
+# With `taskkit.connect`, every transaction starts with an explicit `BEGIN`, so B's attempt to
 # start a second transaction on the busy connection fails loudly instead. Its failure still
 # rolls the connection back, taking A's row with it: the engine cannot make one connection
 # behave like two. Test concurrency on a temporary file (one connection per session) instead.

@@ -5,6 +5,7 @@ users go when they outgrow one machine. Both are reached through one async code 
 """
 
 import asyncio
+import contextlib
 import os
 import re
 import weakref
@@ -371,12 +372,13 @@ def write_conflict_error(
             return None
     elif code != _SQLITE_BUSY_SNAPSHOT:
         return None
+    name = "SQLITE_BUSY_SNAPSHOT" if code == _SQLITE_BUSY_SNAPSHOT else "SQLITE_BUSY"
     return WriteConflictError(
         f"cannot write to {describe_database(url)} in this transaction: it read first, and "
-        "another connection wrote since, so SQLite cannot turn it into a write transaction "
-        "(SQLITE_BUSY_SNAPSHOT, no waiting helps); roll it back and write in a new transaction "
-        "begun with the write lock: engine.execution_options(sqlite_begin='IMMEDIATE'), or "
-        "taskkit's write helpers (create_task, update_task, ...), which do this"
+        "another connection wrote since (or is writing), so SQLite cannot turn it into a write "
+        f"transaction and no waiting helps ({name}); roll it back and write in a new "
+        "transaction begun with the write lock: engine.execution_options(sqlite_begin="
+        "'IMMEDIATE'), or taskkit's write helpers (create_task, update_task, ...), which do this"
     )
 
 
@@ -523,7 +525,8 @@ async def _upgrade(session: SAAsyncSession, conn: AsyncConnection) -> None:
         # Through SQLAlchemy: a busy timeout reads as it does for any other statement.
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
-        await driver.execute("BEGIN")  # a transaction again, as SQLAlchemy believes
+        with contextlib.suppress(Exception):  # a transaction again, as SQLAlchemy believes
+            await driver.execute("BEGIN")
         raise
     info[_STATEMENTS] = 0
 

@@ -163,7 +163,7 @@ async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(
     await taskkit.create_db_and_tables(engine)
     bulk.start_writer(engine)
     (started,) = SQLiteChild.idle_pids()
-    async with engine.begin() as conn:  # BEGIN IMMEDIATE: fails if the child held a lock
+    async with engine.begin() as conn:  # the INSERT needs the lock: fails if the child held one
         await conn.execute(text("INSERT INTO project (name) VALUES ('meanwhile')"))
     written = await write_batches(
         engine, lambda e: iter([("task", tasks(1, 4))]), total_rows=4, progress=False

@@ -36,8 +36,8 @@ def run_migrations(connection: Connection) -> None:
         compare_type=True,
         # SQLite cannot ALTER a column or add a constraint: batch mode copies the table.
         render_as_batch=connection.dialect.name == "sqlite",
-        # taskkit's SQLite engine issues an explicit BEGIN (IMMEDIATE here) with the sqlite3
-        # module's own transaction handling off, so DDL there rolls back like on PostgreSQL. Alembic
+        # taskkit's SQLite engine issues an explicit BEGIN IMMEDIATE with the sqlite3 module's
+        # own transaction handling off, so DDL there rolls back like on PostgreSQL. Alembic
         # assumes otherwise for SQLite; say so (the connection's transaction is the caller's).
         transactional_ddl=True,
     )
