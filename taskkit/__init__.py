@@ -41,6 +41,10 @@ if _typing.TYPE_CHECKING:
         TaskkitError,
     )
     from taskkit._explore import explore
+    from taskkit._flow.age import work_item_age
+    from taskkit._flow.cycle_time import cycle_time_percentiles, cycle_times
+    from taskkit._flow.states import cumulative_flow, time_in_state, work_in_progress
+    from taskkit._flow.throughput import throughput
     from taskkit._frames import models_to_frame, to_dataframe
     from taskkit._importers.mapping import ImportMapping
     from taskkit._importers.summary import LoadSummary, RowProblem
@@ -140,6 +144,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "to_dataframe",
     ),
     "taskkit._explore": ("explore",),
+    "taskkit._flow.age": ("work_item_age",),
+    "taskkit._flow.cycle_time": ("cycle_time_percentiles", "cycle_times"),
+    "taskkit._flow.states": ("cumulative_flow", "time_in_state", "work_in_progress"),
+    "taskkit._flow.throughput": ("throughput",),
     "taskkit._importers.mapping": ("ImportMapping",),
     "taskkit._importers.summary": (
         "LoadSummary",
@@ -280,6 +288,9 @@ __all__ = [
     "create_project",
     "create_task",
     "create_worker",
+    "cumulative_flow",
+    "cycle_time_percentiles",
+    "cycle_times",
     "database_url",
     "delete_task",
     "downgrade_schema",
@@ -308,10 +319,14 @@ __all__ = [
     "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",
+    "throughput",
+    "time_in_state",
     "to_dataframe",
     "unassign",
     "update_task",
     "upgrade_schema",
     "utcnow",
+    "work_in_progress",
+    "work_item_age",
     "worker_load",
 ]
