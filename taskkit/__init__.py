@@ -42,7 +42,16 @@ if _typing.TYPE_CHECKING:
     )
     from taskkit._explore import explore
     from taskkit._flow.age import work_item_age
+    from taskkit._flow.charts import (
+        plot_ageing_wip,
+        plot_cumulative_flow,
+        plot_cycle_times,
+        plot_forecast,
+        plot_throughput,
+        plot_work_in_progress,
+    )
     from taskkit._flow.cycle_time import cycle_time_percentiles, cycle_times
+    from taskkit._flow.forecast import Forecast, forecast_how_many, forecast_when
     from taskkit._flow.states import cumulative_flow, time_in_state, work_in_progress
     from taskkit._flow.throughput import throughput
     from taskkit._frames import models_to_frame, to_dataframe
@@ -145,7 +154,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "taskkit._explore": ("explore",),
     "taskkit._flow.age": ("work_item_age",),
+    "taskkit._flow.charts": (
+        "plot_ageing_wip",
+        "plot_cumulative_flow",
+        "plot_cycle_times",
+        "plot_forecast",
+        "plot_throughput",
+        "plot_work_in_progress",
+    ),
     "taskkit._flow.cycle_time": ("cycle_time_percentiles", "cycle_times"),
+    "taskkit._flow.forecast": ("Forecast", "forecast_how_many", "forecast_when"),
     "taskkit._flow.states": ("cumulative_flow", "time_in_state", "work_in_progress"),
     "taskkit._flow.throughput": ("throughput",),
     "taskkit._importers.mapping": ("ImportMapping",),
@@ -238,6 +256,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
+    "Forecast",
     "ForeignDatabaseError",
     "ImportMapping",
     "InvalidArgumentError",
@@ -297,6 +316,8 @@ __all__ = [
     "ensure_schema",
     "explain",
     "explore",
+    "forecast_how_many",
+    "forecast_when",
     "get_project",
     "get_session",
     "get_task",
@@ -306,6 +327,12 @@ __all__ = [
     "pages",
     "paginate",
     "paginate_offset",
+    "plot_ageing_wip",
+    "plot_cumulative_flow",
+    "plot_cycle_times",
+    "plot_forecast",
+    "plot_throughput",
+    "plot_work_in_progress",
     "project_progress",
     "require_existing_database",
     "require_taskkit_database",

@@ -20,14 +20,32 @@ definitions are written once, in docs/flow.md.
 """
 
 from taskkit._flow.age import work_item_age
+from taskkit._flow.charts import (
+    plot_ageing_wip,
+    plot_cumulative_flow,
+    plot_cycle_times,
+    plot_forecast,
+    plot_throughput,
+    plot_work_in_progress,
+)
 from taskkit._flow.cycle_time import cycle_time_percentiles, cycle_times
+from taskkit._flow.forecast import Forecast, forecast_how_many, forecast_when
 from taskkit._flow.states import cumulative_flow, time_in_state, work_in_progress
 from taskkit._flow.throughput import throughput
 
 __all__ = [
+    "Forecast",
     "cumulative_flow",
     "cycle_time_percentiles",
     "cycle_times",
+    "forecast_how_many",
+    "forecast_when",
+    "plot_ageing_wip",
+    "plot_cumulative_flow",
+    "plot_cycle_times",
+    "plot_forecast",
+    "plot_throughput",
+    "plot_work_in_progress",
     "throughput",
     "time_in_state",
     "work_in_progress",
