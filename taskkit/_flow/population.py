@@ -117,7 +117,7 @@ def before_first_move(rows: FromClause) -> Select[Any]:
     uncreated = sa.select(history.task_id).group_by(history.task_id).having(creations == 0)
     if rows is not _task:
         uncreated = uncreated.where(history.task_id.in_(sa.select(rows.c.id)))
-    lacking = uncreated.subquery("uncreated")
+    lacking = _materialized(uncreated, "uncreated")
     first = (
         sa.select(history.from_status)
         .where(history.task_id == lacking.c.task_id)
