@@ -204,6 +204,18 @@ async def test_work_item_age_sets_items_in_progress_beside_the_percentiles(
     assert got["beyond"].tolist() == [95, 95, 95, 50]
 
 
+async def test_work_item_age_reads_percentiles_already_computed(board_engine: AsyncEngine):
+    levels = await taskkit.cycle_time_percentiles(board_engine, **MARCH)
+    again = await taskkit.work_item_age(board_engine, percentiles=levels, **MARCH)
+    pd.testing.assert_frame_equal(again, await taskkit.work_item_age(board_engine, **MARCH))
+    halved = levels.assign(cycle_days=levels["cycle_days"] // 2)  # read as given
+    assert (await taskkit.work_item_age(board_engine, percentiles=halved, **MARCH))[
+        "beyond"
+    ].tolist() == [95, 95, 95, 95]
+    with pytest.raises(InvalidArgumentError, match="or the frame of cycle_time_percentiles"):
+        await taskkit.work_item_age(board_engine, percentiles=pd.DataFrame({"x": [1]}), **MARCH)
+
+
 async def test_work_item_age_on_an_earlier_day_reads_the_history(board_engine: AsyncEngine):
     got = await taskkit.work_item_age(board_engine, start="2025-03-01", end="2025-03-06")
     # At the end of Mar 6: 1, 4, 5 (started Mar 4) and 7 (started that day); the only

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from taskkit._errors import InvalidArgumentError
 from taskkit._flow.cycle_time import (
     PERCENTILES,
     check_percentiles,
@@ -28,7 +29,7 @@ async def work_item_age(
     *,
     start: Any,
     end: Any,
-    percentiles: Iterable[int] = PERCENTILES,
+    percentiles: Iterable[int] | pd.DataFrame = PERCENTILES,
 ) -> pd.DataFrame:
     """The items in progress at the end of ``end`` (UTC), with their age and the highest
     cycle-time percentile of the period's finished work that the age is beyond.
@@ -44,7 +45,9 @@ async def work_item_age(
         tasks: the population, any select of tasks (``None``: every task).
         start, end: the period whose finished items give the percentiles; ages are measured
             at the end of ``end``.
-        percentiles: the cycle-time percentiles to compare with (default 50, 70, 85, 95).
+        percentiles: the cycle-time percentiles to compare with (default 50, 70, 85, 95), or
+            the frame :func:`cycle_time_percentiles` gave for the same population and period
+            (read as it is, not computed again).
 
     Returns:
         One row per item, oldest first: ``id``, ``key``, ``title``, ``started_at`` (UTC),
@@ -57,7 +60,13 @@ async def work_item_age(
         InvalidArgumentError: ``source``, ``tasks``, a day or ``percentiles`` is not allowed.
     """
     period = check_period(start, end)
-    wanted = check_percentiles(percentiles)
+    given = percentiles if isinstance(percentiles, pd.DataFrame) else None
+    if given is not None and not {"percentile", "cycle_days"} <= set(given.columns):
+        raise InvalidArgumentError(
+            "percentiles must be whole numbers from 1 to 100, or the frame of "
+            "cycle_time_percentiles (columns percentile and cycle_days)"
+        )
+    wanted = None if given is not None else check_percentiles(percentiles)
     source = check_source(source)
     rows = population(tasks)
     t = rows.c
@@ -100,9 +109,12 @@ async def work_item_age(
         .order_by(age.desc().nulls_last(), maybe.c.id)
     )
     frame = await read(source, stmt, dtypes={"id": "int64", "age_days": "Int64"})
-    levels = await cycle_time_percentiles(
-        source, tasks, start=period.start, end=period.end, percentiles=wanted
-    )
+    levels = given
+    if levels is None:
+        assert wanted is not None
+        levels = await cycle_time_percentiles(
+            source, tasks, start=period.start, end=period.end, percentiles=wanted
+        )
     frame["beyond"] = _beyond(frame["age_days"], levels)
     return frame
 

@@ -4,12 +4,14 @@ progress run chart, ageing work in progress, a cumulative flow diagram and a for
 histogram.
 
 Each returns a ``matplotlib.figure.Figure``, closed in pyplot (a notebook shows it once, as the
-cell's value; ``fig.savefig(path)`` writes it). Text that comes from the data (keys, titles) is
+cell's value; ``fig.savefig(path)`` writes it), or draws into the ``ax`` given (a panel of a
+figure of your own) and returns its figure. Text that comes from the data (keys, titles) is
 drawn with mathtext off, so ``$...$`` in a title reads as written.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -39,18 +41,23 @@ COLORS = {
 # Percentile lines, lightest for the 50th: the higher the line, the rarer the item above it.
 _SHADES = ["#8C8C8C", "#6F6F6F", "#C44E52", "#8B1E22"]
 _NAMES = {"pending": "pending", "in_progress": "in progress", "completed": "completed"}
+# Labels sit inside the axes, on a light box, so that no layout engine is needed to fit them.
+_LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 
 
 def _pyplot() -> Any:
     return require("matplotlib.pyplot", extra="report", feature="the flow charts")
 
 
-def _figure(height: float = WIDE[1]) -> tuple[Any, Any]:
+def _figure(ax: Any = None) -> tuple[Any, Any]:
+    """A new figure of the page's width and its axes, or the figure of the ``ax`` given."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(WIDE[0], height), layout="constrained")
-    plt.close(fig)  # returned, not left for pyplot to show a second time
+    if ax is None:
+        fig, ax = plt.subplots(figsize=WIDE)
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.14)
+        plt.close(fig)  # returned, not left for pyplot to show a second time
     ax.spines[["top", "right"]].set_visible(False)
-    return fig, ax
+    return ax.figure, ax
 
 
 def _integer_axis(axis: Any) -> None:
@@ -77,30 +84,40 @@ def _need(frame: Any, columns: set[str], what: str) -> pd.DataFrame:
     return frame
 
 
+def _shared(values: list[Any], names: list[int]) -> list[tuple[Any, str, int]]:
+    """Each distinct value with the names that share it ("85%, 95%") and the position of the
+    last of them (for its shade): lines drawn on top of each other would hide a label."""
+    found: dict[Any, list[int]] = {}
+    for position, value in enumerate(values):
+        found.setdefault(value, []).append(position)
+    return [
+        (value, ", ".join(f"{names[i]}%" for i in positions), positions[-1])
+        for value, positions in found.items()
+    ]
+
+
 def _percentile_lines(ax: Any, percentiles: pd.DataFrame | None) -> None:
-    """Horizontal lines at the cycle-time percentiles, labelled at the right end."""
+    """Horizontal lines at the cycle-time percentiles, named in a legend (labels on the lines
+    would overlap where two percentiles are a day or two apart)."""
     if percentiles is None:
         return
     known = percentiles.dropna(subset=["cycle_days"])
-    for (p, days), shade in zip(
-        zip(known["percentile"], known["cycle_days"], strict=True),
-        _SHADES[-len(known) :],
-        strict=False,
-    ):
-        ax.axhline(days, color=shade, linestyle="--", linewidth=1)
-        ax.annotate(
-            f"{p}%: {days:,} days",
-            xy=(1, days),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            color=shade,
+    if not len(known):
+        return
+    shades = _SHADES[-len(known) :]
+    days = [int(d) for d in known["cycle_days"]]
+    shared = _shared(days, [int(p) for p in known["percentile"]])
+    for value, names, last in reversed(shared):  # the highest first, as the lines read
+        ax.axhline(
+            value, color=shades[last], linestyle="--", linewidth=1, label=f"{names}: {value:,} days"
         )
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9, edgecolor="none",
+              title="cycle time percentiles", title_fontsize=8)  # fmt: skip
 
 
-def plot_cycle_times(cycle_times: pd.DataFrame, percentiles: pd.DataFrame | None = None) -> Any:
+def plot_cycle_times(
+    cycle_times: pd.DataFrame, percentiles: pd.DataFrame | None = None, *, ax: Any = None
+) -> Any:
     """A cycle-time scatterplot: each finished item at its completion day and cycle time,
     with the percentiles as lines ("85% of items took 12 days or less").
 
@@ -111,7 +128,7 @@ def plot_cycle_times(cycle_times: pd.DataFrame, percentiles: pd.DataFrame | None
     """
     frame = _need(cycle_times, {"completed_at", "cycle_days"}, "plot_cycle_times")
     known = frame.dropna(subset=["cycle_days"])
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     when = known["completed_at"].dt.tz_convert("UTC").dt.tz_localize(None)
     ax.scatter(
         when, known["cycle_days"].astype("int64"), s=9, alpha=0.45, color=COLORS["items"],
@@ -120,21 +137,34 @@ def plot_cycle_times(cycle_times: pd.DataFrame, percentiles: pd.DataFrame | None
     _percentile_lines(ax, percentiles)
     ax.set_ylabel("cycle time (calendar days)")
     ax.set_ylim(bottom=0)
+    notes = [f"{len(known):,} finished items by completion day"]
+    if len(known) >= 100:
+        # A few very long cycle times would squeeze the rest (and the percentile lines) into
+        # the bottom of the chart: the axis stops above the 99th percentile, and says so.
+        days = known["cycle_days"].astype("int64")
+        top = max(int(np.ceil(days.quantile(0.99) * 1.15)), 10)
+        above = days > top
+        if above.any():
+            ax.set_ylim(0, top)
+            notes.append(
+                f"{int(above.sum()):,} above {top:,} days (up to {days.max():,}) off scale"
+            )
     _integer_axis(ax.yaxis)
     _dates(ax)
     missing = len(frame) - len(known)
-    note = f"; {missing:,} without a known start not shown" if missing else ""
-    ax.set_title(f"{len(known):,} finished items by completion day{note}", loc="left", fontsize=9)
+    if missing:
+        notes.append(f"{missing:,} without a known start not shown")
+    ax.set_title("; ".join(notes), loc="left", fontsize=9)
     return fig
 
 
-def plot_throughput(throughput: pd.DataFrame) -> Any:
+def plot_throughput(throughput: pd.DataFrame, *, ax: Any = None) -> Any:
     """A throughput run chart: items finished per day (or week), with the average as a line.
     Weeks the period cuts are drawn lighter: they hold fewer days."""
     frame = _need(throughput, {"finished"}, "plot_throughput")
     per = "week" if "week" in frame.columns else "day"
     frame = _need(frame, {per}, "plot_throughput")
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     whole = frame["days"] == 7 if per == "week" else pd.Series(True, index=frame.index)
     width = 6 if per == "week" else 0.85
     ax.bar(
@@ -143,22 +173,24 @@ def plot_throughput(throughput: pd.DataFrame) -> Any:
     )  # fmt: skip
     if whole.any():
         mean = frame.loc[whole, "finished"].mean()
-        ax.axhline(mean, color=COLORS["line"], linestyle="--", linewidth=1)
-        ax.annotate(
-            f"average {mean:,.1f} a {per}", xy=(1, mean), xycoords=("axes fraction", "data"),
-            xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
+        ax.axhline(
+            mean,
             color=COLORS["line"],
-        )  # fmt: skip
+            linestyle="--",
+            linewidth=1,
+            label=f"average {mean:,.1f} a {per}" + (" (whole weeks)" if per == "week" else ""),
+        )
+        ax.legend(loc="upper left", fontsize=8, framealpha=0.9, edgecolor="none")
     ax.set_ylabel(f"items finished a {per}")
     _integer_axis(ax.yaxis)
     _dates(ax)
     return fig
 
 
-def plot_work_in_progress(work_in_progress: pd.DataFrame) -> Any:
+def plot_work_in_progress(work_in_progress: pd.DataFrame, *, ax: Any = None) -> Any:
     """A work in progress run chart: items in progress at the end of each day."""
     frame = _need(work_in_progress, {"day", "wip"}, "plot_work_in_progress")
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     ax.step(frame["day"], frame["wip"], where="post", color=COLORS["in_progress"])
     ax.fill_between(frame["day"], frame["wip"], step="post", color=COLORS["in_progress"],
                     alpha=0.2)  # fmt: skip
@@ -170,7 +202,11 @@ def plot_work_in_progress(work_in_progress: pd.DataFrame) -> Any:
 
 
 def plot_ageing_wip(
-    ages: pd.DataFrame, percentiles: pd.DataFrame | None = None, *, label: int = 5
+    ages: pd.DataFrame,
+    percentiles: pd.DataFrame | None = None,
+    *,
+    label: int = 5,
+    ax: Any = None,
 ) -> Any:
     """Ageing work in progress: each item in progress by its age, against the cycle-time
     percentiles of finished work; items older than the highest percentile are in red, the
@@ -184,7 +220,7 @@ def plot_ageing_wip(
     """
     frame = _need(ages, {"age_days", "beyond", "id"}, "plot_ageing_wip")
     known = frame.dropna(subset=["age_days"]).reset_index(drop=True)
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     if len(known):
         spread = np.random.default_rng(0).uniform(-0.35, 0.35, len(known))  # same each run
         highest = None if percentiles is None else percentiles["percentile"].max()
@@ -214,17 +250,31 @@ def plot_ageing_wip(
     return fig
 
 
-def plot_cumulative_flow(cumulative_flow: pd.DataFrame) -> Any:
+def plot_cumulative_flow(
+    cumulative_flow: pd.DataFrame, *, since_start: bool = True, ax: Any = None
+) -> Any:
     """A cumulative flow diagram: the day's count of items in each status, stacked with
     completed at the bottom. The width of a band is its work in progress (or backlog); the
-    slope of the completed band is throughput."""
+    slope of the completed band is throughput.
+
+    Args:
+        cumulative_flow: :func:`cumulative_flow`'s frame.
+        since_start: count completed items from the period's first day (the band starts at
+            0), so that the work of the period is not dwarfed by everything finished before;
+            ``False`` stacks the counts as they are.
+    """
     frame = _need(
         cumulative_flow, {"day", "pending", "in_progress", "completed"}, "plot_cumulative_flow"
     )
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     order = ["completed", "in_progress", "pending"]
+    bands = {s: frame[s] for s in order}
+    names = dict(_NAMES)
+    if since_start and len(frame):
+        bands["completed"] = frame["completed"] - frame["completed"].iloc[0]
+        names["completed"] = f"completed since {pd.Timestamp(frame['day'].iloc[0]):%d %b %Y}"
     ax.stackplot(
-        frame["day"], *(frame[s] for s in order), labels=[_NAMES[s] for s in order],
+        frame["day"], *(bands[s] for s in order), labels=[names[s] for s in order],
         colors=[COLORS[s] for s in order], linewidth=0,
     )  # fmt: skip
     handles, names = ax.get_legend_handles_labels()
@@ -237,7 +287,7 @@ def plot_cumulative_flow(cumulative_flow: pd.DataFrame) -> Any:
     return fig
 
 
-def plot_forecast(forecast: Forecast) -> Any:
+def plot_forecast(forecast: Forecast, *, ax: Any = None) -> Any:
     """A forecast's histogram: how often each outcome came up in the trials, with the
     likelihoods marked ("85%: 42 items or more", "85%: by 12 May 2026")."""
     if not isinstance(forecast, Forecast):
@@ -245,24 +295,26 @@ def plot_forecast(forecast: Forecast) -> Any:
             "plot_forecast takes what forecast_how_many or forecast_when returns; got "
             f"{type(forecast).__name__}"
         )
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     outcomes = forecast.outcomes
     low, high = int(outcomes.min()), int(outcomes.max())
     bins = np.arange(low, high + 2) - 0.5 if high - low <= 120 else 60
     ax.hist(outcomes, bins=bins, color=COLORS["items"], alpha=0.85)
-    rows = forecast.likelihoods.itertuples()
-    for row, shade in zip(rows, _SHADES[-len(forecast.likelihoods) :], strict=False):
-        value = row.items if forecast.question == "how many" else row.days
-        ax.axvline(value, color=shade, linestyle="--", linewidth=1)
-        words = (
-            f"{row.likelihood}%: {value:,} or more"
-            if forecast.question == "how many"
-            else f"{row.likelihood}%: by {pd.Timestamp(row.date):%d %b %Y}"
-        )
+    table = forecast.likelihoods
+    shades = _SHADES[-len(table) :]
+    column = "items" if forecast.question == "how many" else "days"
+    values = [int(v) for v in table[column]]
+    for value, names, last in _shared(values, [int(p) for p in table["likelihood"]]):
+        ax.axvline(value, color=shades[last], linestyle="--", linewidth=1)
+        if forecast.question == "how many":
+            words = f"{names}: {value:,} or more"
+        else:
+            when = forecast.start + timedelta(days=value - 1)
+            words = f"{names}: by {when:%d %b %Y}"
         ax.annotate(
             words, xy=(value, 1), xycoords=("data", "axes fraction"), xytext=(3, -4),
-            textcoords="offset points", rotation=90, va="top", fontsize=8, color=shade,
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1},
+            textcoords="offset points", rotation=90, va="top", fontsize=8, color=shades[last],
+            bbox=_LABEL_BOX,
         )  # fmt: skip
     if forecast.question == "how many":
         assert forecast.until is not None
