@@ -15,7 +15,7 @@ from taskkit._flow.cycle_time import (
     cycle_time_percentiles,
 )
 from taskkit._flow.period import check_period
-from taskkit._flow.population import moves, population
+from taskkit._flow.population import moves, narrowed, population
 from taskkit._flow.reading import Source, check_source, read
 from taskkit._models import Status
 from taskkit._sql.functions import DayOrdinal
@@ -73,16 +73,15 @@ async def work_item_age(
     # Only tasks that can be in progress then: started by then (or in progress without a
     # known start), and not completed for good before it (completed_at is the last
     # completion). Their moves say which of them were.
-    maybe = (
-        sa.select(rows)
-        .where(
-            sa.or_(
-                t.started_at < period.ends,
-                t.started_at.is_(None) & (t.status == Status.in_progress.value),
-            ),
-            ~((t.status == Status.completed.value) & (t.completed_at < period.ends)),
-        )
-        .subquery("maybe")
+    maybe = narrowed(
+        rows,
+        sa.or_(
+            t.started_at < period.ends,
+            t.started_at.is_(None) & (t.status == Status.in_progress.value),
+        ),
+        ~((t.status == Status.completed.value) & (t.completed_at < period.ends)),
+        name="maybe",
+        extra=("key", "title"),
     )
     m = moves(maybe)
     entered = sa.case((m.c.to_status == Status.in_progress.value, 1), else_=0)

@@ -75,6 +75,12 @@ def _dates(axis_owner: Any) -> None:
     axis_owner.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _days(column: pd.Series) -> np.ndarray:
+    """Naive timestamps as numpy datetime64, which matplotlib converts at once (a pandas
+    Series of them goes through Python datetimes one by one)."""
+    return column.to_numpy(dtype="datetime64[s]")
+
+
 def _need(frame: Any, columns: set[str], what: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame) or not columns <= set(frame.columns):
         raise InvalidArgumentError(
@@ -129,7 +135,7 @@ def plot_cycle_times(
     frame = _need(cycle_times, {"completed_at", "cycle_days"}, "plot_cycle_times")
     known = frame.dropna(subset=["cycle_days"])
     fig, ax = _figure(ax)
-    when = known["completed_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    when = _days(known["completed_at"].dt.tz_convert("UTC").dt.tz_localize(None))
     ax.scatter(
         when, known["cycle_days"].astype("int64"), s=9, alpha=0.45, color=COLORS["items"],
         linewidths=0, rasterized=len(known) > 5_000,
@@ -168,9 +174,12 @@ def plot_throughput(throughput: pd.DataFrame, *, ax: Any = None) -> Any:
     whole = frame["days"] == 7 if per == "week" else pd.Series(True, index=frame.index)
     width = 6 if per == "week" else 0.85
     ax.bar(
-        frame[per], frame["finished"], width=width, align="edge" if per == "week" else "center",
+        _days(frame[per]),
+        frame["finished"].to_numpy(),
+        width=width,
+        align="edge" if per == "week" else "center",
         color=np.where(whole, COLORS["items"], "#A9BCD8"),
-    )  # fmt: skip
+    )
     if whole.any():
         mean = frame.loc[whole, "finished"].mean()
         ax.axhline(
@@ -191,8 +200,9 @@ def plot_work_in_progress(work_in_progress: pd.DataFrame, *, ax: Any = None) -> 
     """A work in progress run chart: items in progress at the end of each day."""
     frame = _need(work_in_progress, {"day", "wip"}, "plot_work_in_progress")
     fig, ax = _figure(ax)
-    ax.step(frame["day"], frame["wip"], where="post", color=COLORS["in_progress"])
-    ax.fill_between(frame["day"], frame["wip"], step="post", color=COLORS["in_progress"],
+    days, wip = _days(frame["day"]), frame["wip"].to_numpy()
+    ax.step(days, wip, where="post", color=COLORS["in_progress"])
+    ax.fill_between(days, wip, step="post", color=COLORS["in_progress"],
                     alpha=0.2)  # fmt: skip
     ax.set_ylabel("items in progress")
     ax.set_ylim(bottom=0)
@@ -274,7 +284,8 @@ def plot_cumulative_flow(
         bands["completed"] = frame["completed"] - frame["completed"].iloc[0]
         names["completed"] = f"completed since {pd.Timestamp(frame['day'].iloc[0]):%d %b %Y}"
     ax.stackplot(
-        frame["day"], *(bands[s] for s in order), labels=[names[s] for s in order],
+        _days(frame["day"]), *(bands[s].to_numpy() for s in order),
+        labels=[names[s] for s in order],
         colors=[COLORS[s] for s in order], linewidth=0,
     )  # fmt: skip
     handles, names = ax.get_legend_handles_labels()

@@ -28,7 +28,15 @@ from sqlalchemy.sql.selectable import CTE
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Status, StatusChange, Task
 
-__all__ = ["before_first_move", "moves", "population", "rebuilt", "recorded"]
+__all__ = [
+    "MOVE_COLUMNS",
+    "before_first_move",
+    "moves",
+    "narrowed",
+    "population",
+    "rebuilt",
+    "recorded",
+]
 
 _task: sa.Table = Task.__table__  # type: ignore[attr-defined]
 _history: sa.Table = StatusChange.__table__  # type: ignore[attr-defined]
@@ -76,6 +84,20 @@ def population(tasks: Any) -> FromClause:
 
 def _status(value: Status) -> ColumnElement[Any]:
     return sa.literal(value.value, _STATUS)
+
+
+#: The task columns the moves are rebuilt from (see :func:`moves`).
+MOVE_COLUMNS = ("id", "status", "created_at", "updated_at", "started_at", "completed_at")
+
+
+def narrowed(
+    rows: FromClause, *where: ColumnElement[bool], name: str, extra: tuple[str, ...] = ()
+) -> CTE:
+    """The rows of ``rows`` that match ``where``, with the columns :func:`moves` reads (and
+    ``extra``), computed once: the moves read them several times, and each read would
+    otherwise scan the task table again."""
+    columns = [rows.c[c] for c in (*MOVE_COLUMNS, *extra)]
+    return _materialized(sa.select(*columns).where(*where), name)
 
 
 def _labelled(*columns: Any) -> list[ColumnElement[Any]]:

@@ -11,6 +11,7 @@ from taskkit._flow.period import Period, calendar, check_period
 from taskkit._flow.population import (
     before_first_move,
     moves,
+    narrowed,
     population,
     rebuilt,
     recorded,
@@ -31,22 +32,33 @@ def _is(column: Any, status: str) -> ColumnElement[int]:
 
 def _daily_counts(tasks: Any, period: Period) -> sa.Select[Any]:
     """Per day of ``period``: how many tasks were in each status at the end of the day."""
-    m = moves(population(tasks))
+    rows = population(tasks)
+    t = rows.c
+    # A task completed for good before the period (completed_at is its last completion) is
+    # completed on every day of it: counted, not replayed, so that the history read is that
+    # of the tasks the period can see move (most of a long history is finished work).
+    settled = (t.status == Status.completed.value) & (t.completed_at < period.begins)
+    active = narrowed(rows, ~settled, t.created_at < period.ends, name="active")
+    m = moves(active)
+    first_day = sa.literal(period.first, sa.Integer).label("day")
+    done_before = sa.select(
+        first_day,
+        *(sa.literal(0, sa.Integer).label(s) for s in STATUSES[:-1]),
+        sa.func.count().label(STATUSES[-1]),
+    ).where(settled)
 
     def net(name: str) -> ColumnElement[int]:
         return sa.func.sum(_is(m.c.to_status, name) - _is(m.c.from_status, name)).label(name)
 
     # Moves before the period set where it starts: summed apart, in one row for its first
     # day, they do not go through the sort that grouping by day costs on SQLite.
-    before = sa.select(
-        sa.literal(period.first, sa.Integer).label("day"), *(net(s) for s in STATUSES)
-    ).where(m.c.at < period.begins)
+    before = sa.select(first_day, *(net(s) for s in STATUSES)).where(m.c.at < period.begins)
     during = (
         sa.select(DayOrdinal(sa.func.min(m.c.at)), *(net(s) for s in STATUSES))
         .where(m.c.at >= period.begins, m.c.at < period.ends)
         .group_by(UtcDay(m.c.at))
     )
-    both = sa.union_all(before, during).subquery("both")
+    both = sa.union_all(done_before, before, during).subquery("both")
     changes = (
         sa.select(both.c.day, *(sa.func.sum(both.c[s]).label(s) for s in STATUSES))
         .group_by(both.c.day)
