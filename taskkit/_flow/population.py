@@ -94,10 +94,18 @@ def narrowed(
     rows: FromClause, *where: ColumnElement[bool], name: str, extra: tuple[str, ...] = ()
 ) -> CTE:
     """The rows of ``rows`` that match ``where``, with the columns :func:`moves` reads (and
-    ``extra``), computed once: the moves read them several times, and each read would
-    otherwise scan the task table again."""
+    ``extra``). SQLite computes them once (the moves read them several times, and each read
+    would scan the task table again); PostgreSQL plans each read with the table's statistics
+    (from a materialized CTE it would expect 200 rows, and probe the history's index for
+    each of a million tasks)."""
     columns = [rows.c[c] for c in (*MOVE_COLUMNS, *extra)]
-    return _materialized(sa.select(*columns).where(*where), name)
+    return (
+        sa.select(*columns)
+        .where(*where)
+        .cte(name)
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+    )
 
 
 def _labelled(*columns: Any) -> list[ColumnElement[Any]]:
