@@ -30,8 +30,10 @@ the same as checking every row because those models have no cross-field rules (a
 that). The rows then go in through the bulk path that seeding uses, in one transaction.
 """
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import write_batches
 from taskkit._checks import engine_argument
-from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError
+from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
 from taskkit._importers.checks import Checker, Options
@@ -82,8 +84,8 @@ async def load_tasks(
 
     Args:
         engine: a taskkit engine whose tables exist.
-        source: a path to a CSV (UTF-8, ``,`` ``;`` or tab separated) or JSON file, or a
-            pandas DataFrame.
+        source: a path to a CSV (``,`` ``;`` or tab separated) or JSON file in UTF-8,
+            UTF-16 or UTF-32 (with or without a BOM), or a pandas DataFrame.
         format: ``jira``, ``github``, ``asana``, ``linear``, ``plane``, ``trello`` or
             ``taskkit``; ``None``: detected from the header or JSON shape (the summary says
             which). See the README for what each format reads.
@@ -110,8 +112,10 @@ async def load_tasks(
         and filled in.
 
     Raises:
-        LoadError: the file cannot be read (missing, empty, not UTF-8, not CSV or JSON), no
-            column holds the title, bad rows (with ``on_error="raise"``), ids already in use.
+        LoadError: the file cannot be read (missing; a directory, FIFO or device, refused
+            before it is opened; empty; not text in UTF-8, UTF-16 or UTF-32; not CSV or JSON,
+            with the row and line named), no column holds the title, bad rows (with
+            ``on_error="raise"``), ids already in use.
         InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
     engine_argument(engine)  # before the file is read: the mistake is found at once
@@ -172,20 +176,23 @@ def prepare_import(
         )
     mapping = mapping or ImportMapping()
     fmt, detected = detect(raw, format or mapping.format)
-    if raw.table.num_rows == 0 and raw.kind != "json":
+    if raw.kind != "json" and raw.table.num_rows == 0:
         raise LoadError("no rows to load: the data has a header but no rows")
-    converted = convert(raw, fmt, mapping, detected=detected, archived=archived)
     now = pd.Timestamp(utcnow())
-    if converted.table.num_rows == 0:
-        raise LoadError(_nothing_left(converted))
-    rows, check = check_rows(converted.table, now=now, options=options, events=converted.events)
+    kind = raw.kind
+    with _no_traceback(fmt.name):
+        converted = convert(raw, fmt, mapping, detected=detected, archived=archived)
+        del raw  # a JSON document is about twice its file in memory: gone before the checks
+        if converted.table.num_rows == 0:
+            raise LoadError(_nothing_left(converted))
+        rows, check = check_rows(converted.table, now=now, options=options, events=converted.events)
     _refusals(converted, check)
     problems = sorted(
         check.problems, key=lambda p: (COLUMNS.index(p.field) if p.field in COLUMNS else 99, p.row)
     )
     if problems and on_error == "raise":
         bad_rows = len({p.row for p in problems})
-        where = " (row 1 is the line after the header)" if raw.kind == "csv" else ""
+        where = " (row 1 is the line after the header)" if kind == "csv" else ""
         raise LoadError(
             f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
             f"stored (format: {fmt.name}):\n" + listing(problems, check.hints)
@@ -323,6 +330,29 @@ def _counts(counted: list[Counted], keep: np.ndarray) -> tuple[dict[str, str], d
             )
     return ({k: "; ".join(v) for k, v in read.items()},
             {k: "; ".join(v) for k, v in filled.items()})  # fmt: skip
+
+
+@contextlib.contextmanager
+def _no_traceback(format_name: str) -> Iterator[None]:
+    """A file of a shape the format's reader does not handle (a list where it expects an
+    object, a null where it expects a list) stops with a one-line LoadError, not a traceback.
+    The readers refuse the shapes they know of with a message of their own; this says what
+    stopped one on a shape nobody foresaw."""
+    try:
+        yield
+    except TaskkitError:
+        raise
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError) as exc:
+        raise LoadError(
+            f"taskkit cannot read this file as a {format_name} export: its reader stopped at "
+            f"{type(exc).__name__}: {_first_line(exc)} (a shape it does not handle; please "
+            "report it); nothing was stored"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else "") or repr(exc)
 
 
 def _needed(header: list[str], format_name: str | None, mapping: ImportMapping | None) -> set[str]:
