@@ -30,10 +30,12 @@ the same as checking every row because those models have no cross-field rules (a
 that). The rows then go in through the bulk path that seeding uses, in one transaction.
 """
 
+import asyncio
 import contextlib
+import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._bulk import write_batches
+from taskkit._bulk import start_writer, write_batches
 from taskkit._checks import engine_argument
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
@@ -62,7 +64,11 @@ from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_cou
 from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
 from taskkit._models import utcnow
 
-__all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
+__all__ = ["PreparedImport", "load_tasks", "prepare_import", "run_import", "store_import"]
+
+# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
+# the SQLite writer process early: most of them are written by it.
+AHEAD_BYTES = 8 << 20
 
 
 async def load_tasks(
@@ -119,11 +125,55 @@ async def load_tasks(
         InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
     engine_argument(engine)  # before the file is read: the mistake is found at once
-    prepared = prepare_import(
-        source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
-        tz=tz, long_titles=long_titles, open_completed=open_completed, archived=archived,
+    prepare = functools.partial(
+        prepare_import, source, format=format, mapping=mapping, on_error=on_error,
+        date_order=date_order, tz=tz, long_titles=long_titles, open_completed=open_completed,
+        archived=archived,
     )  # fmt: skip
+    return await run_import(engine, source, prepare, progress=progress)
+
+
+async def run_import(
+    engine: AsyncEngine,
+    source: str | Path | pd.DataFrame,
+    prepare: Callable[[], "PreparedImport"],
+    *,
+    progress: bool | None = None,
+    before: Callable[[], Awaitable[object]] | None = None,
+    accepted: Callable[[], Awaitable[object]] | None = None,
+) -> LoadSummary:
+    """The one way an import runs, for :func:`load_tasks` and ``taskkit import`` alike.
+
+    ``prepare`` (:func:`prepare_import` with its arguments: reading and checking, no database)
+    runs in a thread, as Arrow's reader and most checks release the GIL, while ``before``
+    runs here (the CLI looks at the database and brings an existing one to head; when both
+    fail, its error is the one raised, as if they had run one after the other). For a big
+    file the SQLite writer process starts meanwhile, so that its own start overlaps too.
+    ``accepted`` runs only once the source was read and accepted (the CLI creates the tables
+    of a new database there: a refused import creates nothing); then the rows are stored.
+    """
+    preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
+    try:
+        if _big(source):
+            start_writer(engine)
+        if before is not None:
+            await before()
+    except BaseException:
+        await asyncio.wait([preparing])
+        if not preparing.cancelled():
+            preparing.exception()  # retrieved: the database's error is the one to report
+        raise
+    prepared = await preparing
+    if accepted is not None:
+        await accepted()
     return await store_import(engine, prepared, progress=progress)
+
+
+def _big(source: object) -> bool:
+    try:
+        return isinstance(source, str | Path) and Path(source).stat().st_size >= AHEAD_BYTES
+    except OSError:
+        return False  # the reader says what is wrong with the file
 
 
 @dataclass

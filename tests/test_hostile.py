@@ -290,7 +290,7 @@ HOSTILE_FILES = {  # name -> (content, what the one-line message says)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
-def test_hostile_files_are_one_line_from_the_cli(tmp_path, name):
+def test_hostile_files_are_one_line_from_the_cli_and_create_nothing(tmp_path, name):
     from click.testing import CliRunner
 
     from taskkit._cli import cli
@@ -304,6 +304,7 @@ def test_hostile_files_are_one_line_from_the_cli(tmp_path, name):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and said in lines[0], result.output
+    assert not db.exists()
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_FILES))

@@ -16,14 +16,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 import taskkit
 from taskkit import LoadError
 from taskkit._cli import cli
 from taskkit._load import load_tasks
-from tests.conftest import make_engine
+from tests.conftest import make_engine, postgres_url
 from tests.helpers import snapshot
-from tests.test_load import tasks_of
+from tests.test_load import EXAMPLE, tasks_of, write_csv
 
 
 async def test_quoted_multiline_values_load_in_a_file_of_several_megabytes(engine, tmp_path):
@@ -226,7 +227,8 @@ async def all_tasks(engine) -> list[taskkit.Task]:
 async def test_a_value_longer_than_arrows_block_is_read_whole(sqlite_engine, tmp_path, encoding):
     # Arrow reads blocks of 1 MiB: a longer row failed with "straddling object straddles two
     # block boundaries (try to increase block size?)".
-    long = "é" * 700_000 + "\n" + "x" * 200_000  # 1.6 MB in UTF-8, under the 1 Mi characters
+    # A row over two blocks long, under the model's 1 Mi characters: 2.6 MB in UTF-8.
+    long = "€" * 800_000 + "\n" + "x" * 200_000
     path = tmp_path / "long.csv"
     path.write_bytes(encoded(f'title,description\nshort,"{long}"\nnext,plain\n', encoding))
     summary = await load_tasks(sqlite_engine, path, progress=False)
@@ -336,6 +338,69 @@ def test_load_tasks_refuses_fifos_devices_and_directories_at_once(tmp_path, kind
         kind, "a character device"
     )
     assert f"is {what}, not a file" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+@pytest.mark.parametrize("option", ["FILE", "--mapping"])
+def test_the_cli_refuses_fifos_devices_and_directories_in_one_line(tmp_path, kind, option):
+    path = special(tmp_path, kind)
+    db = tmp_path / "db.sqlite"
+    args = [str(path)] if option == "FILE" else [str(EXAMPLE), "--mapping", str(path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "taskkit", "import", *args, "--db", f"sqlite:///{db}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode in (1, 2), done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr and lines[-1].startswith("Error:"), done.stderr
+    assert "directory" in lines[-1] or "not a file" in lines[-1], lines[-1]
+    assert not db.exists()
+
+
+# --- a refused import creates nothing --------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["title,status\nx,done\n", '[{"title": "\\ud800"}]', "title\n"])
+def test_a_refused_import_into_a_new_sqlite_file_creates_nothing(tmp_path, content):
+    path = tmp_path / ("in.json" if content.startswith("[") else "in.csv")
+    path.write_text(content, encoding="utf-8")
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.postgres
+def test_a_refused_import_into_an_empty_postgres_database_creates_no_table(tmp_path):
+    url = postgres_url()
+
+    async def on_server(*statements: str) -> list[str]:
+        engine = taskkit.connect(url)  # one engine per event loop (asyncpg)
+        try:
+            async with engine.begin() as conn:
+                for sql in statements:
+                    result = await conn.execute(text(sql))
+                return [r[0] for r in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    async def restore() -> None:
+        engine = taskkit.connect(url)
+        try:
+            await taskkit.ensure_schema(engine)  # as the other tests expect it
+        finally:
+            await engine.dispose()
+
+    path = write_csv(tmp_path, "title,status\nx,done\n")
+    try:
+        asyncio.run(on_server("DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
+        result = CliRunner().invoke(cli, ["import", str(path), "--db", url])
+        assert result.exit_code == 1, result.output
+        tables = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        assert asyncio.run(on_server(tables)) == []
+    finally:
+        asyncio.run(on_server("DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
+        asyncio.run(restore())
 
 
 # --- JSON: nesting, surrogates, memory, read in pieces ---------------------------------------
