@@ -285,7 +285,7 @@ HOSTILE_FILES = {  # name -> (content, what the one-line message says)
     "bom-only.csv": (codecs.BOM_UTF8, "has no header line"),
     "header-only-no-newline.csv": (b"title", "no rows to load"),
     "no-line-break.csv": (b"x" * (17 << 20), "its first line is over 16 MiB"),
-    "trello-lists-null.json": (b'{"cards": [], "lists": null}', "as a trello export"),
+    "trello-lists-null.json": (b'{"cards": [], "lists": null}', "'lists' is a list of objects"),
 }
 
 
