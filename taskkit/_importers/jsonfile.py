@@ -1,17 +1,20 @@
 """A JSON document read in pieces, so that its memory is the parsed values' and little more.
 
 ``json.loads`` of a whole file holds the file's bytes, their decoded text (up to four bytes a
-character when one character needs it) and the parsed values at once: 8.5 times the file for
-a 128 MB GitHub export. Here the file is decoded a megabyte at a time and the elements of a
-top-level array (and of the arrays a top-level object holds, such as a Trello board's
-``cards`` and ``actions``) are parsed a window's worth at a time with the standard library's
-parser, keys shared (a key repeated in every object is stored once) and, in a big file, short
-repeated values too. Any encoding :mod:`~taskkit._importers.source` recognises is read.
+character when one character needs it) and the parsed values at once; a 128 MB GitHub export
+imported that way peaked at 5.9 to 8.5 times the file. Here the file is decoded a megabyte
+at a time and the elements of a top-level array (and of the arrays a top-level object holds,
+such as a Trello board's ``cards`` and ``actions``) are parsed a window's worth at a time
+with the standard library's parser, keys shared (a key repeated in every object is stored
+once) and, in a big file, short repeated values too. Any encoding
+:mod:`~taskkit._importers.source` recognises is read.
 
-Measured on a 128 MB GitHub export (over the libraries' own memory): ``json.loads`` 2.1 s and
-a peak of 3.2 times the file; ijson (a streaming parser) 3.0 s holding 3.7 times (it shares
-no keys); orjson 2.1 s, peak 5 times; this reader 2.1 s and 2.2 times, or 1.2 times with the
-values shared.
+Measured on a 128 MB GitHub REST export (seconds; peak memory over the process's own, in
+times the file): ``json.loads`` 0.9 s, 3.2x; orjson 0.7 to 1.3 s, 5.1x (it holds the bytes
+and builds the same objects); ijson (a streaming parser, C backend) 1.4 to 1.8 s, 3.7x (its
+objects share no keys); this reader 0.8 to 1.3 s, 2.2x with keys shared, and 1.4 to 1.9 s,
+1.2x with short values shared too. So no parser is added: streaming alone does not shrink
+the objects, sharing does.
 
 Every refusal is a :class:`LoadError` naming the line and column: invalid JSON, text that is
 not in the file's encoding, nesting deeper than Python's parser goes (``RecursionError``).
