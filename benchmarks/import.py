@@ -11,7 +11,9 @@ Small files, where start-up is most of the time (target, issue 23: at most 1.5x)
   actions, lists and members by id).
 Each runs ``--rounds`` times (default 7), reference and taskkit alternating, each a whole
 process (its interpreter, imports and work, into a new SQLite file); printed: the median and
-the best seconds of each side, the ratio of the medians, and the range of the per-round ratios.
+the best seconds of each side, the ratio of the medians, the range of the per-round ratios,
+and the ratio of the median CPU seconds (all of each side's processes; less disturbed by other
+work on the machine than wall time).
 The reference reads the file with pandas (``read_json``; the board's ``cards`` into a
 DataFrame), turns the nested values into JSON text (what ``to_sql`` can store) and calls
 ``to_sql`` through ``sqlite3``.
@@ -346,14 +348,14 @@ print(f"{time.perf_counter() - started:.3f}")
 """
 
 
-def whole_process(argv: list[str]) -> float:
-    """Seconds of one child process, start to end (it must succeed)."""
-    started = time.perf_counter()
+def whole_process(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one child process, start to end (it must succeed)."""
+    started, cpu_before = time.perf_counter(), cpu()
     done = subprocess.run(argv, capture_output=True, text=True, env=ENV)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:4])} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds
+    return seconds, cpu() - cpu_before
 
 
 def small_files(tmp: Path, rounds: int) -> None:
@@ -365,10 +367,11 @@ def small_files(tmp: Path, rounds: int) -> None:
         path.write_text(json.dumps(document), encoding="utf-8")
     print(f"small files, {rounds} rounds, each a whole process into a new SQLite file "
           f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-    print(f"{'':32}{'reference':>20}{'taskkit import':>20}{'ratio':>8}{'per round':>15}")
-    print(f"{'':32}{'median / best':>20}{'median / best':>20}{'medians':>8}{'min-max':>15}")
+    print(f"{'':32}{'reference':>20}{'taskkit import':>20}{'ratio':>8}{'per round':>15}{'CPU':>8}")
+    both = f"{'median / best':>20}"
+    print(f"{'':32}{both}{both}{'medians':>8}{'min-max':>15}{'ratio':>8}")
     for label, (path, _, kind) in files.items():
-        ref, ours = [], []
+        ref, ours, ref_cpu, our_cpu = [], [], [], []
         for i in range(rounds + 1):  # the first round warms the caches, and is not counted
             db_ref, db_ours = tmp / f"ref-{kind}-{i}.db", tmp / f"ours-{kind}-{i}.db"
             r = whole_process([sys.executable, "-c", REFERENCE_JSON, str(path), str(db_ref), kind])
@@ -377,14 +380,17 @@ def small_files(tmp: Path, rounds: int) -> None:
                  f"sqlite:///{db_ours}", "--no-progress"]
             )  # fmt: skip
             if i:
-                ref.append(r)
-                ours.append(o)
+                ref.append(r[0])
+                ours.append(o[0])
+                ref_cpu.append(r[1])
+                our_cpu.append(o[1])
         ratios = [o / r for o, r in zip(ours, ref, strict=True)]
         print(
             f"{label:32}{statistics.median(ref):11.2f} / {min(ref):.2f}"
             f"{statistics.median(ours):13.2f} / {min(ours):.2f}"
             f"{statistics.median(ours) / statistics.median(ref):7.2f}x"
             f"{min(ratios):9.2f}-{max(ratios):.2f}x"
+            f"{statistics.median(our_cpu) / statistics.median(ref_cpu):7.2f}x"
         )
     print(f"{path.stat().st_size / 2**20:.1f} MiB and "
           f"{files['GitHub REST dump, 2,000 issues'][0].stat().st_size / 2**20:.1f} MiB; "
