@@ -62,11 +62,11 @@ if _typing.TYPE_CHECKING:
     from taskkit._migrate.commands import (
         check_schema,
         downgrade_schema,
-        ensure_schema,
         schema_revision,
         stamp_schema,
         upgrade_schema,
     )
+    from taskkit._migrate.ensure import ensure_schema
     from taskkit._migrate.revisions import RevisionInfo, schema_history
     from taskkit._models import (
         ChangeSource,
@@ -179,11 +179,11 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit._migrate.commands": (
         "check_schema",
         "downgrade_schema",
-        "ensure_schema",
         "schema_revision",
         "stamp_schema",
         "upgrade_schema",
     ),
+    "taskkit._migrate.ensure": ("ensure_schema",),
     "taskkit._migrate.revisions": ("RevisionInfo", "schema_history"),
     "taskkit._models": (
         "ChangeSource",
