@@ -23,6 +23,7 @@ STATEMENTS = (
     'CREATE UNIQUE INDEX ix_task_key ON task ("key")',
     "CREATE INDEX ix_task_label_link_label_id_task_id ON task_label_link (label_id, task_id)",
     "CREATE INDEX ix_task_project_id ON task (project_id)",
+    "CREATE INDEX ix_task_resolution_completed_at ON task (resolution, completed_at)",
     "CREATE INDEX ix_task_status_created_at ON task (status, created_at)",
     "CREATE INDEX ix_task_title ON task (title)",
 )
