@@ -416,7 +416,7 @@ async def _db_call(
     than a new file. ``look_first=False``: ``work`` pings and checks the database itself
     (the import does, so that a new SQLite file is created only for an accepted file).
     """
-    from taskkit._db import connect, ping
+    from taskkit._db import connect, create_sqlite_file, ping
     from taskkit._ownership import require_existing_database, require_taskkit_database
 
     if writing is None:
@@ -424,6 +424,8 @@ async def _db_call(
     engine = connect(url)
     try:
         if look_first:
+            if writing is not None:
+                create_sqlite_file(engine)  # a command that writes may start a new file
             await ping(engine)
             if writing is not None:
                 await require_taskkit_database(engine, doing=writing)
@@ -471,9 +473,10 @@ class _ImportDatabase:
         if self.ready:
             return
         import taskkit._migrate as migrate
-        from taskkit._db import ping
+        from taskkit._db import create_sqlite_file, ping
         from taskkit._ownership import require_taskkit_database
 
+        create_sqlite_file(self.engine)
         await ping(self.engine)
         await require_taskkit_database(self.engine, doing="import")
         await migrate.ensure_schema(self.engine)

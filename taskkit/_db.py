@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,7 @@ __all__ = [
     "begin_writing",
     "connect",
     "create_db_and_tables",
+    "create_sqlite_file",
     "database_url",
     "default_database_path",
     "describe_database",
@@ -53,6 +55,7 @@ __all__ = [
     "get_session",
     "has_open_work",
     "is_memory_sqlite",
+    "missing_sqlite_file",
     "missing_tables_error",
     "ping",
     "postgres_connect_args",
@@ -303,9 +306,9 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         engine_kwargs.setdefault("poolclass", StaticPool)
     else:
         path = Path(url.database or "")
-        if path == default_database_path():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.parent.is_dir():
+        # data/ of the default database is made by the first write (create_sqlite_file), not
+        # by connecting: connecting, and reading, create nothing.
+        if path != default_database_path() and not path.parent.is_dir():
             raise ConfigurationError(
                 f"cannot create SQLite database {str(path)!r}: directory "
                 f"{str(path.parent)!r} does not exist"
@@ -315,6 +318,15 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         engine = create_async_engine(url, echo=echo, **engine_kwargs)
     except ArgumentError as exc:
         raise database_error(ConfigurationError, "cannot use", url, exc) from None
+
+    if not memory:
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _refuse_missing(*_: Any) -> None:
+            # SQLite would create an empty file (a read would leave it behind): only taskkit's
+            # writers create a database file, through create_sqlite_file.
+            if not Path(url.database or "").exists():
+                raise missing_sqlite_file(url)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -382,6 +394,38 @@ def write_conflict_error(
         "transaction begun with the write lock: engine.execution_options(sqlite_begin="
         "'IMMEDIATE'), or taskkit's write helpers (create_task, update_task, ...), which do this"
     )
+
+
+def missing_sqlite_file(url: URL) -> DatabaseUnavailableError:
+    """The error for a SQLite file that does not exist, where something tried to read it."""
+    return DatabaseUnavailableError(
+        f"{describe_database(url)} does not exist (nothing was created): taskkit creates it "
+        "when it first writes there (`taskkit init`, `taskkit seed`, `taskkit import`, or "
+        "`await taskkit.ensure_schema(engine)`)"
+    )
+
+
+def create_sqlite_file(engine: AsyncEngine) -> None:
+    """Create the SQLite file of ``engine`` (and ``data/`` for the default database) when it
+    does not exist yet: taskkit's writers call this before they connect; nothing else makes a
+    database file. A no-op for PostgreSQL, in-memory SQLite and a file that exists.
+
+    Raises:
+        ConfigurationError: the directory does not exist (other than the default's ``data/``).
+    """
+    if engine.dialect.name != "sqlite" or is_memory_sqlite(engine.url):
+        return
+    path = Path(engine.url.database or "")
+    if path.exists():
+        return
+    if path == default_database_path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ConfigurationError(
+            f"cannot create SQLite database {str(path)!r}: directory "
+            f"{str(path.parent)!r} does not exist"
+        )
+    sqlite3.connect(path).close()  # an empty file: SQLite writes its header on the first write
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -538,7 +582,9 @@ async def _upgrade(session: SAAsyncSession, conn: AsyncConnection) -> None:
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection inside a transaction that holds the write lock from its start (SQLite:
     ``BEGIN IMMEDIATE``, waiting up to the busy timeout for other writers), committed when the
-    body succeeds and rolled back otherwise; an ordinary transaction on PostgreSQL."""
+    body succeeds and rolled back otherwise; an ordinary transaction on PostgreSQL. A SQLite
+    file that does not exist yet is created first (:func:`create_sqlite_file`)."""
+    create_sqlite_file(engine)
     async with engine.connect() as conn:
         await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         async with conn.begin():
@@ -631,7 +677,8 @@ async def snapshot_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnect
 
 
 async def create_db_and_tables(engine: AsyncEngine) -> None:
-    """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``)."""
+    """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``),
+    and the SQLite file first when it does not exist."""
     # With the write lock from the start: create_all reads the catalog before it writes.
     async with write_transaction(engine) as conn:
         await conn.run_sync(SQLModel.metadata.create_all)

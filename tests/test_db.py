@@ -11,10 +11,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+from sqlmodel import select
 
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
-from taskkit._db import connect, default_database_path, ping, postgres_connect_args, redact
+from taskkit._db import (
+    connect,
+    create_sqlite_file,
+    default_database_path,
+    ping,
+    postgres_connect_args,
+    redact,
+)
 from tests.conftest import BACKENDS, postgres_url
 
 NEON = (
@@ -144,6 +152,7 @@ def test_sqlite_file_in_a_missing_directory_is_a_clear_error(tmp_path):
 
 async def test_sqlite_turns_foreign_keys_on_for_every_connection(tmp_path):
     engine = connect(f"sqlite:///{tmp_path / 'fk.db'}")
+    create_sqlite_file(engine)
     try:
         # Three pool connections open at once; deferred BEGIN so that they do not queue for
         # the write lock behind each other.
@@ -159,6 +168,7 @@ async def test_sqlite_turns_foreign_keys_on_for_every_connection(tmp_path):
 
 async def test_sqlite_file_uses_wal_and_a_busy_timeout(tmp_path):
     engine = connect(f"sqlite:///{tmp_path / 'wal.db'}")
+    create_sqlite_file(engine)
     try:
         async with engine.connect() as conn:
             mode = await conn.scalar(text("PRAGMA journal_mode"))
@@ -215,6 +225,7 @@ async def test_session_keeps_objects_readable_after_commit(engine):
 
 async def test_get_session_yields_a_session_on_the_default_database(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dep.db'}")
+    sqlite3.connect(tmp_path / "dep.db").close()
     agen = taskkit.get_session()
     s = await anext(agen)
     assert s.bind.url.database == str(tmp_path / "dep.db")
@@ -395,6 +406,12 @@ def test_a_sqlite_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
 # --- issue 13: a query on a database without taskkit's tables --------------------------------
 
 
+def _empty_file(path: Path) -> Path:
+    """An empty SQLite database (a file SQLite made, holding no table)."""
+    sqlite3.connect(path).close()
+    return path
+
+
 async def _bare_postgres_url() -> str:
     """A new, empty PostgreSQL database on the test server (dropped and made again)."""
     admin = connect(postgres_url(), isolation_level="AUTOCOMMIT")
@@ -417,7 +434,7 @@ async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_p
 
     url = {
         "sqlite-memory": "sqlite://",
-        "sqlite-file": f"sqlite:///{tmp_path / 'bare.db'}",
+        "sqlite-file": f"sqlite:///{_empty_file(tmp_path / 'bare.db')}",
     }.get(backend) or await _bare_postgres_url()
     engine = connect(url)
     try:
@@ -459,4 +476,29 @@ async def test_a_connection_that_cannot_switch_a_new_file_to_wal_now_still_conne
         fresh.close()
     finally:
         other.close()
+        await engine.dispose()
+
+
+# --- issue 28: connecting, and a failed read, create nothing ----------------------------------
+
+
+async def test_connect_and_a_failed_read_create_no_file_or_directory(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[project]\nname = 'mine'\n")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    engine = taskkit.connect()  # the default database: data/taskkit.db of this project
+    try:
+        assert not (project / "data").exists()  # connecting made no directory
+        with pytest.raises(DatabaseUnavailableError) as refused:
+            async with taskkit.session(engine) as s:
+                await s.exec(select(taskkit.Task))
+        assert "does not exist (nothing was created)" in str(refused.value)
+        assert "taskkit init" in str(refused.value)
+        assert not (project / "data").exists()
+        # The first write makes both, as the message says.
+        await taskkit.ensure_schema(engine)
+        assert (project / "data" / "taskkit.db").is_file()
+    finally:
         await engine.dispose()

@@ -103,7 +103,8 @@ def convert(
     }
     if fmt.labels_separator == "repeated" and "labels" in sources:
         columns["labels"] = _repeated(table, sources["labels"])
-    if fmt.formula_quote:
+    # Only files were written for spreadsheets: values handed over in memory are as they are.
+    if fmt.formula_quote and raw.kind == "csv":
         for name in ("title", "description", "project", "workers", "key", "kind", "labels"):
             if name in columns:
                 columns[name] = pc.replace_substring_regex(columns[name], GUARDED_CELL, r"\1")

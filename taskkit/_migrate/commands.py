@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskkit._db import describe_database, ping, read_connection
+from taskkit._checks import engine_argument
+from taskkit._db import create_sqlite_file, describe_database, ping, read_connection
 from taskkit._db_errors import database_error
 from taskkit._errors import MigrationError, TaskkitError
 from taskkit._migrate import revisions
@@ -262,6 +263,8 @@ async def check_schema(engine: AsyncEngine) -> None:
 
 
 async def _write(engine: AsyncEngine, work: Callable[[Connection], T], *, doing: str) -> T:
+    engine_argument(engine)
+    create_sqlite_file(engine)  # upgrading a new SQLite file creates it
     await ping(engine)
     with _as_migration_error(engine, doing=doing):
         async with migration_transaction(engine) as conn:

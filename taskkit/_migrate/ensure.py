@@ -16,7 +16,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._db import ping, read_connection, write_transaction
+from taskkit._checks import engine_argument
+from taskkit._db import create_sqlite_file, ping, read_connection, write_transaction
 from taskkit._db_errors import database_error
 from taskkit._errors import MigrationError, TaskkitError
 from taskkit._migrate import sqlite_head
@@ -42,6 +43,8 @@ async def ensure_schema(engine: AsyncEngine) -> str:
         DatabaseUnavailableError: the database cannot be reached.
     """
     head = head_revision()
+    engine_argument(engine)
+    create_sqlite_file(engine)  # ensuring the schema of a new SQLite file creates it
     if head is not None:
         await ping(engine)
         with _as_migration_error(engine, "read the schema"):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from taskkit._db import connect, is_memory_sqlite, ping
+from taskkit._db import connect, create_sqlite_file, is_memory_sqlite, ping
 from taskkit._db_errors import shown_url
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
 from taskkit._migrate import VERSION_TABLE, ensure_schema, schema_history
@@ -106,6 +106,7 @@ async def prepare_database(url: str, *, may_seed: bool) -> SeedSummary | None:
                     f"cannot read SQLite file {str(path)!r}: {exc}; nothing was written"
                 ) from None
         else:
+            create_sqlite_file(engine)  # a new SQLite file (may_seed): it is seeded below
             await ping(engine)
             others, complete, tasks, revision = await _state(engine)
         at_head = complete and revision == next(r.id for r in schema_history() if r.is_head)
