@@ -428,7 +428,7 @@ async def _write_postgres(
                 _count(written, name, table, bar)
         for statement in deferred:
             await conn.exec_driver_sql(statement)
-        for name in ("task", "project"):
+        for name in ("task", "project", "label", "status_change"):
             # Explicit ids bypass the sequences: move them past the largest id.
             await conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "

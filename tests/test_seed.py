@@ -17,6 +17,7 @@ from sqlmodel import select
 import taskkit
 import taskkit._bulk as bulk
 import taskkit._seed as seed_module
+import taskkit._seed.generator as generator
 from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task
 from tests.helpers import snapshot
 
@@ -32,7 +33,7 @@ def write_path(request, monkeypatch):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Several generation batches even for small seeds."""
-    monkeypatch.setattr(seed_module, "CHUNK", 700)
+    monkeypatch.setattr(generator, "CHUNK", 700)
 
 
 async def frame(engine) -> pd.DataFrame:
@@ -60,7 +61,7 @@ async def test_same_arguments_give_the_same_rows_on_any_write_path(tmp_path, mon
     snapshots = []
     for i, threshold in enumerate([10**9, 0, 0]):
         monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", threshold)
-        monkeypatch.setattr(seed_module, "CHUNK", [200_000, 200_000, 333][i])
+        monkeypatch.setattr(generator, "CHUNK", [200_000, 200_000, 333][i])
         engine = await new_file_engine(tmp_path / f"{i}.db")
         await taskkit.seed(engine, tasks=2_000, seed=5, progress=False)
         snapshots.append(await snapshot(engine))
@@ -97,10 +98,10 @@ async def test_each_column_draws_from_its_own_stream(tmp_path, monkeypatch):
     engine = await new_file_engine(tmp_path / "a.db")
     await taskkit.seed(engine, tasks=800, progress=False)
     before = await frame(engine)
-    original = seed_module._stream
+    original = generator.stream
     monkeypatch.setattr(
-        seed_module,
-        "_stream",
+        generator,
+        "stream",
         lambda seed, column: original(seed + (column == "description"), column),
     )
     await taskkit.seed(engine, tasks=800, reset=True, progress=False)
@@ -230,15 +231,15 @@ async def test_bad_arguments_are_refused_before_anything_is_written(engine, argu
 async def test_an_error_midway_leaves_the_database_as_it_was(engine, write_path, monkeypatch):
     await taskkit.seed(engine, tasks=100, progress=False)
     before = await snapshot(engine)
-    original = seed_module._TaskGenerator._links
+    original = generator.TaskGenerator._worker_links
 
     def failing_links(self, ids):
         if ids[0] > 700:
             raise RuntimeError("generator broke halfway")
         return original(self, ids)
 
-    monkeypatch.setattr(seed_module, "CHUNK", 700)
-    monkeypatch.setattr(seed_module._TaskGenerator, "_links", failing_links)
+    monkeypatch.setattr(generator, "CHUNK", 700)
+    monkeypatch.setattr(generator.TaskGenerator, "_worker_links", failing_links)
     with pytest.raises(RuntimeError, match="generator broke halfway"):
         await taskkit.seed(engine, tasks=3_000, reset=True, progress=False)
     assert await snapshot(engine) == before
@@ -246,7 +247,7 @@ async def test_an_error_midway_leaves_the_database_as_it_was(engine, write_path,
 
 async def test_cancelling_a_seed_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
-    monkeypatch.setattr(seed_module, "CHUNK", 2_000)
+    monkeypatch.setattr(generator, "CHUNK", 2_000)
     engine = await new_file_engine(tmp_path / "cancel.db")
     await taskkit.seed(engine, tasks=100, progress=False)
     before = await snapshot(engine)
