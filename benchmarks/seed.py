@@ -2,8 +2,16 @@
 
     uv run python benchmarks/seed.py 1000000            # SQLite
     uv run python benchmarks/seed.py 1000000 --pg URL   # also PostgreSQL (COPY vs executemany)
+    uv run python benchmarks/seed.py 1000000 --history-only --pg URL  # only the first part
 
-Prints rows/s for:
+First, what the status history costs (issue 22: at most 1.5x today's seed time per task):
+today's seed, without history, labels or the new task columns (the revision before migration
+0005, taken from git into a temporary directory, ``--baseline REV`` for another) beside this
+seed with them, alternately (``--rounds``), each in a process of its own on a new database.
+Prints the seed's own seconds (wall) and the CPU seconds of the seeding process and of its
+SQLite writer (PostgreSQL: of the local server's processes), and the ratios of the medians.
+
+Then rows/s for:
 * reference: sqlite3 ``executemany`` of the same task rows taskkit's seed writes, pre-built
   as tuples, into taskkit's task table with its indexes and constraints (the issue's target);
 * reference: ../shared/bench/reference.py's own rows and its simpler table (no CHECK or
@@ -16,8 +24,10 @@ Targets (issue 3): taskkit >= 1x executemany, >= 50x add_all, peak memory < 1 Gi
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +38,7 @@ import pyarrow as pa
 
 import taskkit
 from taskkit._bulk import _sqlite_ready
-from taskkit._seed import _TaskGenerator
+from taskkit._seed.generator import TaskGenerator
 
 SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
@@ -47,7 +57,7 @@ def rate(n: int, seconds: float) -> str:
 def task_rows(n: int) -> tuple[list[str], list[tuple]]:
     """The task rows taskkit's seed writes, as pre-built tuples (timestamps as stored text)."""
     tables = [
-        _sqlite_ready(t) for name, t in _TaskGenerator(0, n, 20, 50).batches() if name == "task"
+        _sqlite_ready(t) for name, t in TaskGenerator(0, n, 20, 50).batches() if name == "task"
     ]
     table = pa.concat_tables(tables)
     columns = table.column_names
@@ -154,6 +164,149 @@ def taskkit_seed(url: str, n: int) -> tuple[float, float]:
     if child.returncode:
         raise SystemExit(f"taskkit seed failed with exit code {child.returncode}")
     return float(out.strip()), peak / 1024
+
+
+# --- What the history costs: today's seed beside this one ---------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATION_0005 = "taskkit/_migrations/versions/0005_faithful_tasks.py"
+# Run in a process of its own, with the taskkit of ROOT: prints wall seconds, CPU seconds of
+# this process and of its SQLite writer, and what it wrote.
+SEED_CHILD = """
+import asyncio, os, sys, time
+sys.path.insert(0, {root!r})
+import taskkit
+from sqlalchemy import text
+from taskkit._sqlite_child.client import SQLiteChild
+
+def cpu(pid):
+    with open(f"/proc/{{pid}}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+async def main():
+    engine = taskkit.connect({url!r})
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await taskkit.create_db_and_tables(engine)
+    before = time.process_time()
+    summary = await taskkit.seed(engine, tasks={n}, progress=False)
+    own = time.process_time() - before
+    await engine.dispose()
+    writer = sum(cpu(pid) for pid in SQLiteChild.idle_pids())
+    print(summary.seconds, own, writer)
+    print(summary)
+
+asyncio.run(main())
+"""
+
+
+def baseline_root(rev: str | None, into: str) -> str | None:
+    """Today's taskkit (the revision before migration 0005, or ``rev``) extracted from git into
+    ``into``; None (with the reason printed) when this is not a git checkout."""
+    try:
+        if rev is None:
+            added = subprocess.run(
+                ["git", "log", "--diff-filter=A", "--format=%H", "--", MIGRATION_0005],
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout.split()  # fmt: skip
+            if not added:
+                print(f"baseline: {MIGRATION_0005} is not in git's history; skipped")
+                return None
+            rev = f"{added[-1]}^"
+        archive = subprocess.run(
+            ["git", "archive", rev, "taskkit"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"baseline: cannot take it from git ({exc}); skipped")
+        return None
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    described = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s", rev], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    print(f"baseline: {described[:90]}")
+    return into
+
+
+def _server_cpu(url: str) -> float | None:
+    """CPU seconds used so far by the processes of a PostgreSQL server on this machine (its
+    postmaster's children), found by the port; None if it is not local."""
+    from sqlalchemy.engine import make_url
+
+    port = make_url(url).port or 5432
+    total, found = 0.0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().split(b"\0")
+            if not cmdline[0].endswith(b"postgres") or str(port).encode() not in cmdline:
+                continue
+            found = True
+            # The postmaster's own time and its ended children's (cutime, cstime), then the
+            # time of the children still running (the backends, the background writers).
+            for child, fields_used in ((pid, 4), *((c, 2) for c in _children(int(pid)))):
+                with open(f"/proc/{child}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks = sum(int(v) for v in fields[11 : 11 + fields_used])
+                total += ticks / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total if found else None
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def seed_in_child(root: str, url: str, n: int) -> tuple[float, float, str]:
+    """One seed of ``n`` tasks by the taskkit at ``root`` into a new database at ``url``:
+    (seconds, CPU seconds of the seeding process, its writer and the server, the summary)."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(url.removeprefix("sqlite:///") + suffix)
+    server_before = _server_cpu(url) if url.startswith("postgresql") else None
+    code = SEED_CHILD.format(root=root, url=url, n=n)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    figures, summary = done.stdout.strip().split("\n", 1)
+    seconds, own, writer = (float(v) for v in figures.split())
+    server = 0.0
+    if server_before is not None:
+        server = (_server_cpu(url) or server_before) - server_before
+    return seconds, own + writer + server, summary
+
+
+def history_cost(url: str, n: int, rounds: int, baseline: str, label: str) -> None:
+    """Today's seed and this one, alternately, ``rounds`` times each; medians and ratios."""
+    runs: dict[str, list[tuple[float, float]]] = {"today": [], "history": []}
+    summaries = {}
+    for _ in range(rounds):
+        for name, root in (("today", baseline), ("history", str(ROOT))):
+            settle()
+            seconds, cpu, summary = seed_in_child(root, url, n)
+            runs[name].append((seconds, cpu))
+            summaries[name] = summary
+            load = os.getloadavg()[0]
+            print(f"{label} {name:8} {seconds:7.2f} s  CPU {cpu:7.2f} s  (load {load:.1f})")
+    for name, summary in summaries.items():
+        print(f"{label} {name:8} {summary}")
+    wall = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
+    print(
+        f"{label} seed with history / today's seed, per task: wall "
+        f"{wall['history'] / wall['today']:.2f}x (medians {wall['history']:.2f} s / "
+        f"{wall['today']:.2f} s), CPU "
+        f"{cpu['history'] / cpu['today']:.2f}x ({cpu['history']:.2f} s / {cpu['today']:.2f} s); "
+        "target <= 1.5x"
+    )
 
 
 def export_csv(db: str, path: str) -> None:
@@ -272,8 +425,24 @@ def main() -> None:
         metavar="URL",
         help="also measure on this PostgreSQL database (its tables are emptied)",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each seed (default 3)")
+    parser.add_argument("--baseline", metavar="REV", help="today's seed from this git revision")
+    parser.add_argument(
+        "--history-only", action="store_true", help="only today's seed beside this one"
+    )
+    parser.add_argument("--pg-only", action="store_true", help="skip SQLite (with --history-only)")
     args = parser.parse_args()
     n = args.n
+    with tempfile.TemporaryDirectory() as d:
+        baseline = baseline_root(args.baseline, d)
+        if baseline is not None:
+            if not args.pg_only:
+                url = f"sqlite:///{os.path.join(d, 'h.db')}"
+                history_cost(url, n, args.rounds, baseline, "sqlite")
+            if args.pg:
+                history_cost(args.pg, n, args.rounds, baseline, "pg")
+    if args.history_only:
+        return
     columns, rows = task_rows(n)
     with tempfile.TemporaryDirectory() as d:
         results = {}

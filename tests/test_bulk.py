@@ -150,6 +150,8 @@ async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch
     assert {"insert task", "insert taskworkerlink", "index ix_task_title", "commit"} <= set(phases)
     assert phases["foreign key check"] == 0  # the seed vouches for its keys
     assert all(seconds >= 0 for seconds in phases.values())
+    (cpu,) = [r.args for r in caplog.records if "CPU time per phase" in r.getMessage()]
+    assert set(cpu) == set(phases)  # type: ignore[arg-type]
 
 
 async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(

@@ -17,7 +17,7 @@ from taskkit._errors import InvalidArgumentError
 
 DEFAULT_CHUNKSIZE = 2_048
 # What `related=` accepts, and the column each name adds.
-RELATED = {"project": "project_name", "workers": "worker_ids"}
+RELATED = {"project": "project_name", "workers": "worker_ids", "labels": "labels"}
 READERS = ("auto", "adbc", "sqlalchemy")
 # Below this many rows an automatic progress bar would only flicker (and would make notebook
 # outputs differ from run to run).

@@ -19,11 +19,12 @@ each (see ``protocol``); one database connection at a time:
   its first batch, and a column of NULLs has none), ``{"switch": true}`` comes first and the
   flagged SQL's batches follow.
 * ``{"op": "write", "path", "busy_timeout_ms", "tables", "empty", "describe",
-  "defer_indexes_if_empty", "check_foreign_keys"}`` takes the write lock (``BEGIN IMMEDIATE``),
-  empties the ``empty`` tables, and answers ``{"ok": true, "rows": [...]}``, the rows of each
-  ``describe`` query. Then ``{"op": "ingest", "table"}`` messages with rows as data are each
-  answered ``{"table", "rows"}``; ``{"op": "commit"}`` checks foreign keys, commits and answers
-  ``{"done": rows per table, "seconds": per phase}``; ``{"op": "abort"}`` rolls back and
+  "defer_indexes_if_empty", "keep_indexes", "check_foreign_keys"}`` takes the write lock
+  (``BEGIN IMMEDIATE``), empties the ``empty`` tables, and answers ``{"ok": true, "rows":
+  [...]}``, the rows of each ``describe`` query. Then ``{"op": "ingest", "table"}`` messages
+  with rows as data are each answered ``{"table", "rows"}``; ``{"op": "commit"}`` checks foreign
+  keys, commits and answers ``{"done": rows per table, "seconds": per phase, "cpu_seconds":
+  per phase}``; ``{"op": "abort"}`` rolls back and
   answers ``{"aborted": true}``. The end of input without either (the parent died) rolls back.
 * ``{"op": "close"}`` rolls back whatever is open and closes the connection -> ``{"ok": true}``.
 
@@ -283,13 +284,15 @@ class Worker:
         db = self.db
         assert db is not None
         phases: dict[str, float] = {}
-        mark = time.perf_counter()
+        cpu: dict[str, float] = {}
+        mark, cpu_mark = time.perf_counter(), time.process_time()
 
         def lap(name: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
+            nonlocal mark, cpu_mark
+            now, cpu_now = time.perf_counter(), time.process_time()
             phases[name] = phases.get(name, 0.0) + now - mark
-            mark = now
+            cpu[name] = cpu.get(name, 0.0) + cpu_now - cpu_mark
+            mark, cpu_mark = now, cpu_now
 
         # Foreign keys are checked once, in bulk, before COMMIT (PRAGMA foreign_key_check):
         # cheaper than a lookup per inserted row, and just as strict.
@@ -315,7 +318,13 @@ class Worker:
             raise
         self.close()  # before "done": the parent may use the file as soon as it reads it
         lap("close")
-        self.send({"done": written, "seconds": {k: round(v, 3) for k, v in phases.items()}})
+        self.send(
+            {
+                "done": written,
+                "seconds": {k: round(v, 3) for k, v in phases.items()},
+                "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
+            }
+        )
 
     def _write(self, db: Database, request: Message, lap: Callable[[str], None]) -> dict[str, int]:
         tables: list[str] = request["tables"]
@@ -325,7 +334,9 @@ class Worker:
         # From here on the parent sends rows without waiting: a failure ends the child.
         written: dict[str, int] = {}
         try:
-            indexes = self._defer_indexes(db, tables, request.get("defer_indexes_if_empty"))
+            indexes = self._defer_indexes(
+                db, tables, request.get("defer_indexes_if_empty"), request.get("keep_indexes", [])
+            )
             lap("open")
             for message, table in self._rows_ahead():
                 lap("wait for rows")
@@ -365,10 +376,14 @@ class Worker:
         return written
 
     @staticmethod
-    def _defer_indexes(db: Database, tables: list[str], if_empty: str | None) -> list[list[Any]]:
+    def _defer_indexes(
+        db: Database, tables: list[str], if_empty: str | None, keep: list[str]
+    ) -> list[list[Any]]:
         """Into an empty table, building indexes once at the end (a sort) is much faster than
         updating them row by row; same transaction, so readers never see them missing. Drops
-        the indexes of ``tables`` when ``if_empty`` holds no rows; returns how to rebuild them."""
+        the indexes of ``tables`` when ``if_empty`` holds no rows, except those in ``keep``
+        (which the rows arrive in the order of: each row appends to them, cheaper than a sort);
+        returns how to rebuild them."""
         if if_empty is None or db.rows(f'SELECT EXISTS (SELECT 1 FROM "{if_empty}")')[0][0]:
             return []
         listed = ", ".join(f"'{name}'" for name in tables)
@@ -376,6 +391,7 @@ class Worker:
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({listed}) ORDER BY name"
         )
+        indexes = [[name, sql] for name, sql in indexes if name not in keep]
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
         return indexes
