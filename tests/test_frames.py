@@ -52,6 +52,7 @@ from tests.conftest import postgres_url
 BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 STATUSES = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
 PRIORITIES = pd.CategoricalDtype(["low", "medium", "high"], ordered=True)
+RESOLUTIONS = pd.CategoricalDtype(["done", "wont_do", "duplicate", "cancelled"], ordered=True)
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 UTC_US = pd.DatetimeTZDtype("us", "UTC")
 TASK_DTYPES = {
@@ -65,6 +66,9 @@ TASK_DTYPES = {
     "updated_at": UTC_US,
     "completed_at": UTC_US,
     "key": STR,
+    "resolution": RESOLUTIONS,
+    "started_at": UTC_US,
+    "kind": STR,
 }
 # A title SQL would choke on if it were pasted rather than bound or escaped.
 TRICKY = 'o\'k \\ 100% "quoted" ; --'
@@ -91,6 +95,9 @@ async def fill(engine: AsyncEngine, n: int = 30, *, first_nulls: int = 0) -> Non
                 "created_at": created,
                 "updated_at": created + timedelta(hours=1),
                 "completed_at": created + timedelta(days=1, microseconds=7) if done else None,
+                "resolution": ("wont_do" if i % 2 else "done") if done else None,
+                "started_at": created + timedelta(minutes=30) if i % 2 else None,
+                "kind": None if i % 7 == 6 else ["Bug", "Story", "Task"][i % 3],
             }
         )
     async with engine.begin() as conn:
@@ -505,9 +512,11 @@ async def other_tool_sqlite(path: Path, rows: list[tuple[Any, ...]]) -> AsyncEng
         "PRAGMA journal_mode=WAL;"
         "CREATE TABLE task (title TEXT, description TEXT, status TEXT, priority TEXT,"
         " project_id INTEGER, id INTEGER PRIMARY KEY, created_at TEXT, updated_at TEXT,"
-        " completed_at TEXT, key TEXT)"
+        " completed_at TEXT, key TEXT, resolution TEXT, started_at TEXT, kind TEXT)"
     )
-    con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", rows)
+    con.executemany(
+        "INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)", rows
+    )
     con.commit()
     con.close()
     return taskkit.connect(f"sqlite:///{path}")
@@ -547,14 +556,15 @@ async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -
             text(
                 "CREATE TABLE frames_other_tool.task (title text, description text, status text,"
                 " priority text, project_id int, id int PRIMARY KEY, created_at timestamptz,"
-                " updated_at timestamptz, completed_at timestamptz, key text)"
+                " updated_at timestamptz, completed_at timestamptz, key text, resolution text,"
+                " started_at timestamptz, kind text)"
             )
         )
         await conn.execute(
             text(
                 "INSERT INTO frames_other_tool.task SELECT 't' || i, NULL,"
                 " CASE WHEN i = 50 THEN 'done' ELSE 'pending' END, 'low', NULL, i, now(), now(),"
-                " NULL, NULL FROM generate_series(1, 60) AS i"
+                " NULL, NULL, NULL, NULL, NULL FROM generate_series(1, 60) AS i"
             )
         )
     # connect_args set the search_path: the fast reader must resolve `task` the same way.
