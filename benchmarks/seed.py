@@ -6,8 +6,9 @@
 
 First, what the status history costs (issue 22: at most 1.5x today's seed time per task):
 today's seed, without history, labels or the new task columns (the revision before migration
-0005, taken from git into a temporary directory, ``--baseline REV`` for another) beside this
-seed with them, alternately (``--rounds``), each in a process of its own on a new database.
+0005, taken from git into a temporary directory, ``--baseline REV`` for another), this seed
+with its history rows left out (to see the history's own share), and this seed, taking turns
+(``--rounds``), each in a process of its own on a new database.
 Prints the seed's own seconds (wall) and the CPU seconds of the seeding process and of its
 SQLite writer (PostgreSQL: of the local server's processes), and the ratios of the medians.
 
@@ -184,6 +185,13 @@ def cpu(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+if {without_history!r}:
+    # This seed without its history: every batch of history rows left empty.
+    from taskkit._seed.generator import TaskGenerator
+
+    full = TaskGenerator._history
+    TaskGenerator._history = lambda self, ids, lives: full(self, ids, lives).slice(0, 0)
+
 async def main():
     engine = taskkit.connect({url!r})
     if engine.dialect.name == "postgresql":
@@ -264,7 +272,9 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def seed_in_child(root: str, url: str, n: int) -> tuple[float, float, str]:
+def seed_in_child(
+    root: str, url: str, n: int, without_history: bool = False
+) -> tuple[float, float, str]:
     """One seed of ``n`` tasks by the taskkit at ``root`` into a new database at ``url``:
     (seconds, CPU seconds of the seeding process, its writer and the server, the summary)."""
     if url.startswith("sqlite:///"):
@@ -272,7 +282,7 @@ def seed_in_child(root: str, url: str, n: int) -> tuple[float, float, str]:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(url.removeprefix("sqlite:///") + suffix)
     server_before = _server_cpu(url) if url.startswith("postgresql") else None
-    code = SEED_CHILD.format(root=root, url=url, n=n)
+    code = SEED_CHILD.format(root=root, url=url, n=n, without_history=without_history)
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
@@ -285,28 +295,35 @@ def seed_in_child(root: str, url: str, n: int) -> tuple[float, float, str]:
 
 
 def history_cost(url: str, n: int, rounds: int, baseline: str, label: str) -> None:
-    """Today's seed and this one, alternately, ``rounds`` times each; medians and ratios."""
-    runs: dict[str, list[tuple[float, float]]] = {"today": [], "history": []}
+    """Today's seed, this seed without its history rows and this seed, taking turns,
+    ``rounds`` times each; medians and ratios."""
+    seeds = {
+        "today": (baseline, False),
+        "no-history": (str(ROOT), True),
+        "history": (str(ROOT), False),
+    }
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in seeds}
     summaries = {}
     for _ in range(rounds):
-        for name, root in (("today", baseline), ("history", str(ROOT))):
+        for name, (root, without_history) in seeds.items():
             settle()
-            seconds, cpu, summary = seed_in_child(root, url, n)
+            seconds, cpu, summary = seed_in_child(root, url, n, without_history)
             runs[name].append((seconds, cpu))
             summaries[name] = summary
             load = os.getloadavg()[0]
-            print(f"{label} {name:8} {seconds:7.2f} s  CPU {cpu:7.2f} s  (load {load:.1f})")
+            print(f"{label} {name:10} {seconds:7.2f} s  CPU {cpu:7.2f} s  (load {load:.1f})")
     for name, summary in summaries.items():
-        print(f"{label} {name:8} {summary}")
+        print(f"{label} {name:10} {summary}")
     wall = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
-    print(
-        f"{label} seed with history / today's seed, per task: wall "
-        f"{wall['history'] / wall['today']:.2f}x (medians {wall['history']:.2f} s / "
-        f"{wall['today']:.2f} s), CPU "
-        f"{cpu['history'] / cpu['today']:.2f}x ({cpu['history']:.2f} s / {cpu['today']:.2f} s); "
-        "target <= 1.5x"
-    )
+    for base, what in (("today", "today's seed"), ("no-history", "this seed without history")):
+        print(
+            f"{label} seed with history / {what}, per task: wall "
+            f"{wall['history'] / wall[base]:.2f}x (medians {wall['history']:.2f} s / "
+            f"{wall[base]:.2f} s), CPU {cpu['history'] / cpu[base]:.2f}x "
+            f"({cpu['history']:.2f} s / {cpu[base]:.2f} s)"
+        )
+    print(f"{label} target: seed with history / today's seed <= 1.5x")
 
 
 def export_csv(db: str, path: str) -> None:

@@ -367,6 +367,47 @@ async def test_auto_uses_the_fast_reader_where_it_can(
     assert_frame_equal(counted, limited)  # the rows fetched before the count, and after it
 
 
+async def test_a_large_result_sqlite_must_sort_is_counted_not_sorted_in_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    """Probing a result SQLite sorts before its first row costs the whole sort, which the ADBC
+    reader then does again: such a statement is counted first (without its ORDER BY), and only
+    a small result is read in process."""
+    import taskkit._frames.sqlite_inline_reader as inline
+
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'sorted.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 30)
+    monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
+    monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
+    run_here: list[str] = []
+    opened = inline._open
+
+    def traced(path: str) -> sqlite3.Connection:
+        conn = opened(path)
+        conn.set_trace_callback(run_here.append)
+        return conn
+
+    monkeypatch.setattr(inline, "_open", traced)
+    # No index gives this order (the title's would): SQLite sorts.
+    by_priority = select(Task).order_by(Task.priority, Task.id)
+    with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
+        large = await to_dataframe(engine, by_priority)
+        small = await to_dataframe(engine, by_priority.where(Task.id <= 5))
+        by_id = await to_dataframe(engine, select(Task).order_by(Task.id))
+    assert readers_used(caplog) == ["adbc-sqlite", "sqlite3", "adbc-sqlite"]
+    # (sqlite3 traces the statements run, not the EXPLAINs)
+    sorted_here = [sql for sql in run_here if "ORDER BY task.priority" in sql]
+    assert len(sorted_here) == 1 and "task.id <= " in sorted_here[0]  # only the small one
+    assert any("count(*)" in sql for sql in run_here)
+    assert any("ORDER BY task.id" in sql for sql in run_here)  # probed as before: no sort
+    expected = await to_dataframe(engine, by_priority, reader="sqlalchemy")
+    assert_frame_equal(large, expected)
+    assert_frame_equal(small, expected[expected["id"] <= 5].reset_index(drop=True))
+    assert list(by_id["id"]) == list(range(1, 31))
+    await engine.dispose()
+
+
 async def test_reader_adbc_refuses_an_in_memory_database_saying_why() -> None:
     engine = taskkit.connect("sqlite+aiosqlite://")
     await taskkit.create_db_and_tables(engine)

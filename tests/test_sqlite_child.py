@@ -168,6 +168,23 @@ def test_a_first_batch_without_a_checked_type_switches_to_the_flagged_sql(tmp_pa
     assert "switch" not in replies[1][0]  # typed already: the plain SQL's rows
 
 
+def test_a_result_sqlite_sorts_first_is_read_with_the_flagged_sql_from_the_start(
+    tmp_path: Path,
+) -> None:
+    """A retry after an untyped first batch would sort the whole result again: the worker asks
+    SQLite's plan, and a sorted result is read once, flagged, even when typed."""
+    path = make_db(tmp_path / "sorted.db", parents=5)
+    plain = "SELECT name AS note FROM parent ORDER BY name DESC"
+    flagged = "SELECT coalesce(name, '') AS note, 0 AS n0 FROM parent ORDER BY name DESC"
+    _, replies = serve(read(path), query(plain, flagged, checks=[[0, "text"]]))
+    assert replies[1][0] == {"switch": True}
+    assert [m.get("batch") for m, _ in replies[2:5]] == [2, 2, 1]
+    assert replies[2][1].column_names == ["note", "n0"]  # the flagged SQL's rows
+    in_order = "SELECT name AS note FROM parent ORDER BY id"  # the primary key: no sort
+    _, replies = serve(read(path), query(in_order, flagged, checks=[[0, "text"]]))
+    assert "switch" not in replies[1][0]
+
+
 def test_a_first_batch_that_is_the_whole_result_is_sent_as_it_is(tmp_path: Path) -> None:
     path = make_db(tmp_path / "w.db")
     flagged = "SELECT coalesce(NULL, '') AS note, 1 AS n0"

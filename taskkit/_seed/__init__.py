@@ -9,11 +9,12 @@ What the data looks like (so that analyses have something to find):
   ``pending``, waits a while before work starts (``started_at``), then takes a while to finish
   (both log-normal; high-priority work is faster, epics slower); about 1 in 6 started tasks is
   paused (back to ``pending``) and resumed, and about 1 in 14 finished tasks is reopened and
-  finished again. Most completed work is ``done``; about 4% of tasks are never picked up and
-  closed as ``wont_do`` weeks later, 3% closed as ``duplicate`` and 3% as ``wont_do`` soon
-  after creation, 4% ``cancelled`` while under way. Status, ``resolution``, ``completed_at``
-  (the last close) and ``updated_at`` (the last move) are where each task stands at "now", and
-  every move is a ``status_change`` row (``source='seed'``): about 3.2 rows per task.
+  finished again. Most completed work is ``done``; about 4% of tasks are never picked up
+  (half of them closed as ``wont_do`` weeks later, the others left pending), 3% closed as
+  ``duplicate`` and 3% as ``wont_do`` soon after creation, 4% ``cancelled`` while under way.
+  Status, ``resolution``, ``completed_at`` (the last close) and ``updated_at`` (the last move)
+  are where each task stands at "now", and every move is a ``status_change`` row
+  (``source='seed'``): about 3.3 rows per task.
 * **Priority** is skewed: about 30% low, 55% medium, 15% high. **Kind** (the tracker's type of
   work item): Task, Bug, Story, Epic; urgent work is mostly bugs.
 * **Projects** have names (Apollo, Borealis, ...; numbered past the list); task counts per

@@ -22,9 +22,10 @@ last move's, and each history row's ``from_status`` is the row before's ``to_sta
 task and its history agree by construction, and every CHECK of both tables holds.
 
 How long things take (log-normal; high-priority work is faster, epics slower): a task waits
-about a day before work starts, work takes about two days. About 4% are never picked up and
-closed as won't do after some six weeks; 3% are closed as duplicates within a day or so, 3% as
-won't do after triage (days), 4% cancelled while under way; the rest are done.
+about a day before work starts, work takes about two days. About 4% are never picked up: half
+of them are closed as won't do after some six weeks, the others stay pending; 3% are closed as
+duplicates within a day or so, 3% as won't do after triage (days), 4% cancelled while under
+way; the rest are done.
 """
 
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ _WORK_BY_KIND = np.array([1.0, 0.7, 1.3, 3.0])  # Task, Bug, Story, Epic
 
 # The random streams a life cycle draws from, each once per batch (see generator.TaskGenerator).
 STREAMS = (
-    "start_delay", "work_time", "abandoned", "path", "close_delay", "cancel_at", "pause",
+    "start_delay", "work_time", "abandoned", "groomed", "path", "close_delay", "cancel_at", "pause",
     "pause_at", "pause_length", "reopen", "reopen_after", "rework",
 )  # fmt: skip
 
@@ -117,11 +118,14 @@ def life_cycles(
     delay = _hours(rng["start_delay"].lognormal(np.log(20), 1.1, n), speed)
     work = _hours(rng["work_time"].lognormal(np.log(40), 0.9, n), speed * _WORK_BY_KIND[kind])
     abandoned = rng["abandoned"].random(n) < 0.04
+    # Half of the tasks nobody picks up are closed when the backlog is groomed; the others
+    # stay pending for good.
+    groomed = abandoned & (rng["groomed"].random(n) < 0.5)
     path_draw = rng["path"].random(n)
     thresholds = np.cumsum(list(_PATH_P.values()))
     path = np.select([abandoned, *(path_draw < t for t in thresholds)], [_WONT_DO, *_PATH_P], _DONE)
     # Never started: a duplicate is closed within a day or so, won't do after triage (days),
-    # an abandoned task after weeks nobody picked it up.
+    # an abandoned task after weeks nobody picked it up (or never).
     unstarted = (path == _DUPLICATE) | (path == _WONT_DO)
     close_hours = rng["close_delay"].lognormal(0.0, 0.9, n) * np.select(
         [abandoned, path == _DUPLICATE], [45 * 24, 18], 4 * 24
@@ -137,20 +141,25 @@ def life_cycles(
     reopen_after = _hours(rng["reopen_after"].lognormal(np.log(72), 0.9, n))
     rework = _hours(rng["rework"].lognormal(np.log(6), 0.8, n), speed)
 
-    at = np.full((n, SLOTS), _NEVER, dtype=np.int64)
-    at[:, 0] = created
+    # Every time is computed for every task (then kept where the move is the task's): from
+    # finite times only, so that nothing overflows past _NEVER.
     started_at = created + delay
-    at[:, 1] = np.where(unstarted, _NEVER, started_at)
-    at[:, 2] = np.where(paused, started_at + before_pause, _NEVER)
-    at[:, 3] = np.where(paused, at[:, 2] + pause, _NEVER)
-    after_pause = np.maximum(work - before_pause, 1)
-    at[:, 4] = np.select(
+    paused_at = started_at + before_pause
+    resumed_at = paused_at + pause
+    closed_at = np.select(
         [unstarted, paused],
-        [created + _hours(close_hours), at[:, 3] + after_pause],
+        [created + _hours(close_hours), resumed_at + np.maximum(work - before_pause, 1)],
         started_at + work,
     )
-    at[:, 5] = np.where(reopened, at[:, 4] + reopen_after, _NEVER)
-    at[:, 6] = np.where(reopened, at[:, 5] + rework, _NEVER)
+    reopened_at = closed_at + reopen_after
+    at = np.full((n, SLOTS), _NEVER, dtype=np.int64)
+    at[:, 0] = created
+    at[:, 1] = np.where(unstarted, _NEVER, started_at)
+    at[:, 2] = np.where(paused, paused_at, _NEVER)
+    at[:, 3] = np.where(paused, resumed_at, _NEVER)
+    at[:, 4] = np.where(abandoned & ~groomed, _NEVER, closed_at)
+    at[:, 5] = np.where(reopened, reopened_at, _NEVER)
+    at[:, 6] = np.where(reopened, reopened_at + rework, _NEVER)
 
     happened = at <= END_US
     # The last move that happened (slot 0 always has): where the task stands now.

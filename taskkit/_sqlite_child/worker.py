@@ -17,7 +17,9 @@ each (see ``protocol``); one database connection at a time:
   ``{"batch": rows}`` with the rows as data, one per batch, then ``{"done": true}``. When the
   first batch of the plain SQL lacks a type that ``checks`` asks for (ADBC types a column from
   its first batch, and a column of NULLs has none), ``{"switch": true}`` comes first and the
-  flagged SQL's batches follow.
+  flagged SQL's batches follow; so they do from the start when SQLite must sort the whole
+  result before its first row (its query plan says so), which the plain SQL's retry would
+  sort again.
 * ``{"op": "write", "path", "busy_timeout_ms", "tables", "empty", "describe",
   "defer_indexes_if_empty", "keep_indexes", "check_foreign_keys"}`` takes the write lock
   (``BEGIN IMMEDIATE``), empties the ``empty`` tables, and answers ``{"ok": true, "rows":
@@ -120,6 +122,19 @@ class Database:
                 reader.close()
         finally:
             statement.close()
+
+    def sorts(self, sql: str, params: list[Any]) -> bool:
+        """Whether SQLite builds a temporary B-tree (a sort, a GROUP BY, a DISTINCT) before the
+        first row of ``sql``: its query plan says so."""
+        plan = self.batches(f"EXPLAIN QUERY PLAN {sql}", params, 1_000)
+        try:
+            return any(
+                "USE TEMP B-TREE" in str(detail)
+                for batch in plan
+                for detail in batch.column(batch.num_columns - 1).to_pylist()
+            )
+        finally:
+            plan.close()
 
     def ingest(self, name: str, table: pa.Table) -> None:
         adbc = self._adbc
@@ -256,6 +271,11 @@ class Worker:
         if self.db is None:
             raise ValueError("query before read: no database is open")
         sqls = [sql for sql in request["sql"] if sql]
+        if len(sqls) > 1 and self.db.sorts(sqls[0], request["params"]):
+            # The whole result is sorted before its first row: the flagged SQL from the start,
+            # rather than a second sort if the first batch cannot type a column.
+            self.send({"switch": True})
+            sqls = sqls[1:]
         for attempt, sql in enumerate(sqls):
             batches = self.db.batches(sql, request["params"], request["batch_rows"])
             try:
