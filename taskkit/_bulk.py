@@ -118,7 +118,6 @@ async def write_batches(
     progress: bool | None = None,
     desc: str = "writing",
     check_foreign_keys: bool = True,
-    ordered_indexes: Sequence[str] = (),
 ) -> dict[str, int]:
     """Write the batches that ``make_batches(existing)`` yields, all in one transaction.
 
@@ -135,10 +134,6 @@ async def write_batches(
             seed numbers its own projects, workers and tasks in an empty database): the SQLite
             bulk writer then skips its foreign-key scan before COMMIT (a third of a second per
             million tasks). Every other path checks keys as usual.
-        ordered_indexes: indexes the batches fill in index order (the seed's tasks arrive in
-            ``created_at`` order, their history by task and time). Into empty tables the SQLite
-            bulk writer keeps them, so that each row appends to them, rather than dropping them
-            and building them again at the end (a scan and a sort), as it does the others.
 
     Returns:
         Rows written per table.
@@ -150,9 +145,7 @@ async def write_batches(
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
-        return await _write_sqlite_file(
-            engine, make_batches, on_existing, bar, check_foreign_keys, list(ordered_indexes)
-        )
+        return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
     except (DBAPIError, PostgresError) as exc:
         reason = what_went_wrong(exc, engine.url)
         raise BulkWriteError(
@@ -211,7 +204,6 @@ async def _write_sqlite_file(
     on_existing: OnExisting,
     bar: Any,
     check_foreign_keys: bool,
-    ordered_indexes: list[str],
 ) -> dict[str, int]:
     opening = asyncio.ensure_future(
         asyncio.to_thread(
@@ -222,7 +214,6 @@ async def _write_sqlite_file(
             describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
             # Into an empty task table, indexes are built once at the end (a sort).
             defer_indexes_if_empty="task",
-            keep_indexes=ordered_indexes,
             check_foreign_keys=check_foreign_keys,
         )
     )

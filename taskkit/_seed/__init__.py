@@ -43,21 +43,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskkit._bulk import Batch, Existing, write_batches
 from taskkit._checks import engine_argument, int_in_range
 from taskkit._errors import DatabaseNotEmptyError
-from taskkit._models import StatusChange, Task
 from taskkit._seed.generator import TaskGenerator, label_rows, project_rows, worker_rows
 from taskkit._seed.life_cycle import REFERENCE_END
 
 __all__ = ["MAX_ROWS", "REFERENCE_END", "SeedSummary", "seed"]
 
 MAX_ROWS = 50_000_000
-# The indexes the seed's rows arrive in the order of: tasks by creation time (ids follow it;
-# the key is NULL), their history by task and time.
-ORDERED_INDEXES = [
-    index.name
-    for table in (Task.__table__, StatusChange.__table__)  # type: ignore[attr-defined]
-    for index in table.indexes
-    if [c.name for c in index.columns] in (["created_at"], ["key"], ["task_id", "changed_at"])
-]
 
 _LABELS = {
     "project": ("project", "projects"),
@@ -184,7 +175,6 @@ async def seed(
         progress=progress,
         desc="seeding",
         check_foreign_keys=False,  # ids made here, in an empty database: right by construction
-        ordered_indexes=ORDERED_INDEXES,
     )
     return SeedSummary(
         projects=written.get("project", 0),

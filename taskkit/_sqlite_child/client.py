@@ -275,7 +275,6 @@ def open_write(
     describe: list[str],
     defer_indexes_if_empty: str | None,
     check_foreign_keys: bool,
-    keep_indexes: list[str] | None = None,
 ) -> tuple[SQLiteChild, list[list[list[Any]]]]:
     """A child holding the write lock on the SQLite file at ``path`` (``worker`` says what the
     arguments do), and the rows of each ``describe`` query. The caller then sends ``ingest``
@@ -288,7 +287,6 @@ def open_write(
         "empty": empty,
         "describe": describe,
         "defer_indexes_if_empty": defer_indexes_if_empty,
-        "keep_indexes": keep_indexes or [],
         "check_foreign_keys": check_foreign_keys,
     }
     child, reply = _opened(request)

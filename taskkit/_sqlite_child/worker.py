@@ -21,7 +21,7 @@ each (see ``protocol``); one database connection at a time:
   result before its first row (its query plan says so), which the plain SQL's retry would
   sort again.
 * ``{"op": "write", "path", "busy_timeout_ms", "tables", "empty", "describe",
-  "defer_indexes_if_empty", "keep_indexes", "check_foreign_keys"}`` takes the write lock
+  "defer_indexes_if_empty", "check_foreign_keys"}`` takes the write lock
   (``BEGIN IMMEDIATE``), empties the ``empty`` tables, and answers ``{"ok": true, "rows":
   [...]}``, the rows of each ``describe`` query. Then ``{"op": "ingest", "table"}`` messages
   with rows as data are each answered ``{"table", "rows"}``; ``{"op": "commit"}`` checks foreign
@@ -354,9 +354,7 @@ class Worker:
         # From here on the parent sends rows without waiting: a failure ends the child.
         written: dict[str, int] = {}
         try:
-            indexes = self._defer_indexes(
-                db, tables, request.get("defer_indexes_if_empty"), request.get("keep_indexes", [])
-            )
+            indexes = self._defer_indexes(db, tables, request.get("defer_indexes_if_empty"))
             lap("open")
             for message, table in self._rows_ahead():
                 lap("wait for rows")
@@ -396,14 +394,10 @@ class Worker:
         return written
 
     @staticmethod
-    def _defer_indexes(
-        db: Database, tables: list[str], if_empty: str | None, keep: list[str]
-    ) -> list[list[Any]]:
+    def _defer_indexes(db: Database, tables: list[str], if_empty: str | None) -> list[list[Any]]:
         """Into an empty table, building indexes once at the end (a sort) is much faster than
         updating them row by row; same transaction, so readers never see them missing. Drops
-        the indexes of ``tables`` when ``if_empty`` holds no rows, except those in ``keep``
-        (which the rows arrive in the order of: each row appends to them, cheaper than a sort);
-        returns how to rebuild them."""
+        the indexes of ``tables`` when ``if_empty`` holds no rows; returns how to rebuild them."""
         if if_empty is None or db.rows(f'SELECT EXISTS (SELECT 1 FROM "{if_empty}")')[0][0]:
             return []
         listed = ", ".join(f"'{name}'" for name in tables)
@@ -411,7 +405,6 @@ class Worker:
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({listed}) ORDER BY name"
         )
-        indexes = [[name, sql] for name, sql in indexes if name not in keep]
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
         return indexes
