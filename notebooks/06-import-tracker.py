@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,16 +14,23 @@
 # ---
 
 # %% [markdown]
-# # Importing a tracker export
+# # Lesson 6 · Importing a tracker export
+#
+# *The course: 01 explore → 2a models → 2b sessions → 2c relationships → 2d queries →
+# 2e testing and the schema → 04 API → 05 Alembic → **06 import** (`notebooks/README.md`).*
 #
 # Your work lives in a tracker. This notebook imports a Jira Cloud CSV export as it is (the
 # format is detected from its header), maps the one workflow state taskkit cannot place,
 # explores the result, and imports a newer export of the same issues: tasks with the same
-# tracker key are updated, not added twice.
+# tracker key are updated, not added twice, and each task's status history grows.
+#
+# It needs only an installed taskkit (`pip install taskkit`): the example export ships inside
+# the package (`taskkit/examples/jira_cloud.csv`), read with `importlib.resources`.
 
 # %%
 import shutil
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +40,7 @@ import taskkit
 from taskkit import ImportMapping, LoadError, Task, load_tasks, select_tasks, to_dataframe
 
 pd.set_option("display.width", 120)
-root = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").exists())
-export = root / "tests" / "fixtures" / "imports" / "jira_cloud.csv"
+export = files("taskkit") / "examples" / "jira_cloud.csv"  # an export shipped with taskkit
 workdir = Path(tempfile.mkdtemp(prefix="taskkit-import-"))
 engine = taskkit.connect(f"sqlite:///{workdir / 'tracker.db'}")
 await taskkit.ensure_schema(engine)
@@ -57,7 +63,9 @@ except LoadError as refused:
 # ## 2. Map the state and import
 #
 # The mapping is what `--status "Analyzing=pending"` does on the command line. The summary
-# says which format was read, which columns were ignored and how times were read.
+# says which format was read, how the completed issues ended, where their dates came from
+# (Jira's `Status Category Changed`: when an issue entered Done), which columns were not read
+# and how times were read.
 
 # %%
 mapping = ImportMapping.build(status=["Analyzing=pending"])
@@ -66,7 +74,7 @@ print(summary)
 
 # %%
 tasks = await to_dataframe(engine, select(Task).order_by(Task.id), related=["project"])
-tasks[["key", "title", "status", "priority", "project_name", "created_at", "completed_at"]]
+tasks[["key", "title", "status", "resolution", "kind", "created_at", "started_at", "completed_at"]]
 
 # %% [markdown]
 # ## 3. Explore
@@ -103,14 +111,25 @@ new = (
     "Sam Silva,Ada Berg,Ada Berg,18/Feb/22 9:30 AM,25/Feb/22 5:00 PM,,25/Feb/22 5:00 PM,"
 )
 text = export.read_text(encoding="utf-8").replace(old, new)
-text = text.replace("Sprint 4,In Progress,21/Feb/22", "Sprint 4,Done,21/Feb/22")
+text = text.replace("Sprint 4,In Progress,21/Feb/22 10:00 AM", "Sprint 4,Done,25/Feb/22 5:00 PM")
 newer.write_text(text, encoding="utf-8")
 again = await load_tasks(engine, newer, mapping=mapping, progress=False)
 print(f"new {again.tasks}, updated {again.updated}, unchanged {again.unchanged}")
 
 # %%
 after = await to_dataframe(engine, select(Task).order_by(Task.id))
-after[["key", "status", "updated_at", "completed_at"]]
+after[["key", "status", "resolution", "started_at", "completed_at"]]
+
+# %% [markdown]
+# ## 5. The history of a task
+#
+# Every status change is a row of `status_change`, a one-to-many table beside `task`. The
+# first import recorded what the first export said (created, then in progress when its status
+# category last changed); the second appended the move to Done at the moment the newer export
+# gives. `source` says where each row was learned: `tracker` for the tracker's own dates.
+
+# %%
+await to_dataframe(engine, taskkit.select_history(select_tasks(key="HIVE-102")))
 
 # %%
 await engine.dispose()

@@ -35,9 +35,11 @@ if _typing.TYPE_CHECKING:
         InvalidDataError,
         LoadError,
         MigrationError,
+        MissingExtraError,
         MissingTablesError,
         NotFoundError,
         TaskkitError,
+        WriteConflictError,
     )
     from taskkit._explore import explore
     from taskkit._frames import models_to_frame, to_dataframe
@@ -92,6 +94,7 @@ if _typing.TYPE_CHECKING:
         worker_load,
     )
     from taskkit._seed import SeedSummary, seed
+    from taskkit._spreadsheet import spreadsheet_safe
     from taskkit._sql.select import count
     from taskkit._sql_view import QueryPlan, explain, show_sql
 
@@ -129,14 +132,17 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "InvalidDataError",
         "LoadError",
         "MigrationError",
+        "MissingExtraError",
         "MissingTablesError",
         "NotFoundError",
         "TaskkitError",
+        "WriteConflictError",
     ),
     "taskkit._frames": (
         "models_to_frame",
         "to_dataframe",
     ),
+    "taskkit._spreadsheet": ("spreadsheet_safe",),
     "taskkit._explore": ("explore",),
     "taskkit._importers.mapping": ("ImportMapping",),
     "taskkit._importers.summary": (
@@ -238,6 +244,7 @@ __all__ = [
     "LoadError",
     "LoadSummary",
     "MigrationError",
+    "MissingExtraError",
     "MissingTablesError",
     "NotFoundError",
     "Page",
@@ -267,6 +274,7 @@ __all__ = [
     "WorkerCreate",
     "WorkerRead",
     "WorkerReadWithTasks",
+    "WriteConflictError",
     "__version__",
     "any_of",
     "assign",
@@ -302,6 +310,7 @@ __all__ = [
     "select_tasks",
     "session",
     "show_sql",
+    "spreadsheet_safe",
     "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",

@@ -28,11 +28,10 @@ from typing import Any, Literal, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import is_memory_sqlite
+from taskkit._db import is_memory_sqlite, read_connection, write_transaction
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
@@ -40,12 +39,15 @@ from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
 __all__ = [
+    "LABELS_SQL",
+    "NUMBERED",
     "PROJECTS_SQL",
     "SUMMARY_SQL",
     "TABLES",
     "WORKERS_SQL",
     "Batch",
     "Existing",
+    "existing_from",
     "start_writer",
     "write_batches",
 ]
@@ -60,18 +62,21 @@ OnExisting = Literal["keep", "replace"]
 SQLITE_CHILD_MIN_ROWS = 100_000
 # Parents before children, so every foreign key points at a row already there.
 TABLES = (
-    "project", "worker", "label", "task", "taskworkerlink", "task_label_link", "status_change"
+    "project", "worker", "label", "task", "taskworkerlink", "task_label_link", "status_change",
 )  # fmt: skip
+# Tables whose ids a batch may give explicitly: their sequences move past them afterwards.
+NUMBERED = ("task", "project", "label")
 # What the database holds, read inside the write transaction.
 SUMMARY_SQL = "SELECT " + ", ".join(
     [f"(SELECT count(*) FROM {name})" for name in TABLES]
-    + ["(SELECT coalesce(max(id), 0) FROM task)", "(SELECT coalesce(max(id), 0) FROM project)"]
+    + [f"(SELECT coalesce(max(id), 0) FROM {name})" for name in NUMBERED]
 )
 # The tables whose ids the database numbers when a row comes without one (a serial on
 # PostgreSQL, the rowid on SQLite).
 SERIAL = ("project", "label", "task", "status_change")
 PROJECTS_SQL = "SELECT id, name FROM project"
 WORKERS_SQL = "SELECT id, name FROM worker"
+LABELS_SQL = "SELECT id, name FROM label"
 
 
 @dataclass
@@ -81,8 +86,10 @@ class Existing:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
     max_task_id: int = 0
     max_project_id: int = 0
+    max_label_id: int = 0
     projects: dict[str, int] = field(default_factory=dict)  # name -> id
     workers: dict[str, str] = field(default_factory=dict)  # id -> name
+    labels: dict[str, int] = field(default_factory=dict)  # name -> id
 
     @property
     def empty(self) -> bool:
@@ -92,21 +99,14 @@ class Existing:
 BatchFactory = Callable[[Existing], Iterable[Batch]]
 
 
-def _with_resolution(make_batches: BatchFactory) -> BatchFactory:
-    """TEMPORARY bridge while the seed and the importers learn migration 0005's
-    ``task.resolution``: completed task rows that arrive without one get ``done``, the meaning
-    ``completed`` had before 0005. Removed when both write it themselves."""
-
-    def make(existing: Existing) -> Iterable[Batch]:
-        for name, table in make_batches(existing):
-            names = table.column_names
-            if name == "task" and "status" in names and "resolution" not in names:
-                status = table.column("status").cast(pa.string())
-                done = pc.if_else(pc.equal(status, "completed"), "done", None)
-                table = table.append_column("resolution", done)
-            yield name, table
-
-    return make
+def postgres_errors() -> tuple[type[BaseException], ...]:
+    """asyncpg's error base class, when PostgreSQL is installed (COPY raises it unwrapped);
+    without the ``postgres`` extra no PostgreSQL write can happen, so there is none to catch."""
+    try:
+        from asyncpg import PostgresError
+    except ImportError:
+        return ()
+    return (PostgresError,)
 
 
 async def write_batches(
@@ -139,14 +139,14 @@ async def write_batches(
         Rows written per table.
     """
     bar = progress_bar(progress, total=total_rows, desc=desc)
-    make_batches = _with_resolution(make_batches)
+    refused: tuple[type[BaseException], ...] = (DBAPIError, *postgres_errors())
     try:
         if engine.dialect.name == "postgresql":
             return await _write_postgres(engine, make_batches, on_existing, bar)
         if is_memory_sqlite(engine.url) or total_rows < SQLITE_CHILD_MIN_ROWS:
             return await _write_sqlite_engine(engine, make_batches, on_existing, bar)
         return await _write_sqlite_file(engine, make_batches, on_existing, bar, check_foreign_keys)
-    except (DBAPIError, PostgresError) as exc:
+    except refused as exc:
         reason = what_went_wrong(exc, engine.url)
         raise BulkWriteError(
             f"the database refused the write, nothing was stored: {reason}"
@@ -176,16 +176,23 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-def _existing_from(
-    summary: Sequence[Any], projects: Sequence[Sequence[Any]], workers: Sequence[Sequence[Any]]
+def existing_from(
+    summary: Sequence[Any],
+    projects: Sequence[Sequence[Any]],
+    workers: Sequence[Sequence[Any]],
+    labels: Sequence[Sequence[Any]],
 ) -> Existing:
-    *counts, max_task_id, max_project_id = (int(v) for v in summary)
+    """:class:`Existing` from the rows of ``SUMMARY_SQL``, ``PROJECTS_SQL``, ``WORKERS_SQL``
+    and ``LABELS_SQL``."""
+    *counts, max_task_id, max_project_id, max_label_id = (int(v) for v in summary)
     return Existing(
         counts=dict(zip(TABLES, counts, strict=True)),
         max_task_id=max_task_id,
         max_project_id=max_project_id,
+        max_label_id=max_label_id,
         projects={name: int(pid) for pid, name in projects},
         workers={wid: name for wid, name in workers},
+        labels={name: int(lid) for lid, name in labels},
     )
 
 
@@ -211,14 +218,14 @@ async def _write_sqlite_file(
             engine.url.database or "",
             tables=list(TABLES),
             empty=list(reversed(TABLES)) if on_existing == "replace" else [],
-            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL],
+            describe=[SUMMARY_SQL, PROJECTS_SQL, WORKERS_SQL, LABELS_SQL],
             # Into an empty task table, indexes are built once at the end (a sort).
             defer_indexes_if_empty="task",
             check_foreign_keys=check_foreign_keys,
         )
     )
     try:
-        child, (summary, projects, workers) = await asyncio.shield(opening)
+        child, (summary, projects, workers, labels) = await asyncio.shield(opening)
     except ChildError as exc:
         raise _stopped(exc, "before it answered") from None
     except asyncio.CancelledError:
@@ -227,12 +234,17 @@ async def _write_sqlite_file(
             (await opening)[0].kill()
         raise
     progress: asyncio.Future[dict[str, int]] | None = None
+    sent = _Sent()
+    written: dict[str, int] = {}
     try:
-        existing = _existing_from(tuple(summary[0]), projects, workers)
-        written: dict[str, int] = {}
-        progress = asyncio.ensure_future(_follow(child, written, bar))
-        await _send_batches(child, make_batches(existing), progress)
+        existing = existing_from(tuple(summary[0]), projects, workers, labels)
+        progress = asyncio.ensure_future(_follow(child, written, bar, sent))
+        await _send_batches(child, make_batches(existing), progress, sent)
         done = await progress
+    except _GoneAfterCommit as gone:
+        # The COMMIT was asked for: it may have taken effect before the child ended. Look.
+        child.kill()
+        raise await _after_commit(engine, sent, written, gone.reason) from None
     except BaseException:
         # Refused, cancelled (Ctrl-C), or anything unexpected: a killed child's transaction
         # is rolled back by SQLite, so the database stays exactly as it was.
@@ -248,6 +260,64 @@ async def _write_sqlite_file(
         raise
     child.release()  # committed: ready for the next read or write
     return done
+
+
+@dataclass
+class _Sent:
+    """What the parent sent the child: whether the COMMIT went, and the last row of the write
+    (its table, and the row as stored), by which the database tells whether it committed."""
+
+    commit: bool = False
+    last: tuple[str, dict[str, Any]] | None = None
+
+
+class _GoneAfterCommit(Exception):
+    """The child ended after the COMMIT was sent, before it said whether it committed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _after_commit(
+    engine: AsyncEngine, sent: _Sent, written: dict[str, int], reason: str
+) -> BulkWriteError:
+    """What to say when the child ended after the COMMIT was sent: what the database holds.
+
+    A commit is all or nothing, so the write's last row tells: there, every row was stored;
+    missing, none was. Only what is known is said.
+    """
+    shown = ", ".join(f"{rows:,} {name}" for name, rows in written.items() if rows) or "no rows"
+    if sent.last is None:
+        return BulkWriteError(
+            f"{reason} after its COMMIT was sent; the write held no rows, so the database "
+            "holds what it held"
+        )
+    table, row = sent.last
+    try:
+        async with read_connection(engine) as conn:
+            where = " AND ".join(f'"{name}" IS ?' for name in row)
+            found = await conn.exec_driver_sql(
+                f'SELECT count(*) FROM "{table}" WHERE {where}', tuple(row.values())
+            )
+            stored = bool(found.scalar())
+    except Exception as exc:
+        return BulkWriteError(
+            f"{reason} after its COMMIT was sent, and whether the "
+            f"write ({shown}) was stored could not be checked ({what_went_wrong(exc, engine.url)})"
+            ": look at the database before writing the same data again"
+        )
+    if stored:
+        return BulkWriteError(
+            f"{reason} just after its COMMIT: the write was stored, "
+            f"all of it ({shown}; its last row is in the database, and a commit stores all or "
+            "nothing); do not write the same data again"
+        )
+    return BulkWriteError(
+        f"{reason} before its COMMIT took effect: nothing was "
+        "stored (the write's last row is not in the database, and a commit stores all or "
+        "nothing)"
+    )
 
 
 def _stopped(exc: ChildError, when: str) -> BulkWriteError:
@@ -284,20 +354,29 @@ async def _prepared(
 
 
 async def _send_batches(
-    child: SQLiteChild, batches: Iterable[Batch], progress: asyncio.Future[dict[str, int]]
+    child: SQLiteChild,
+    batches: Iterable[Batch],
+    progress: asyncio.Future[dict[str, int]],
+    sent: _Sent,
 ) -> None:
     """Send every batch, then the commit; on an error, the abort if possible."""
 
-    def encoded(name: str, table: pa.Table) -> list[Any]:
-        return protocol.encode({"op": "ingest", "table": name}, _sqlite_ready(table))
+    def encoded(name: str, table: pa.Table) -> tuple[list[Any], tuple[str, dict[str, Any]] | None]:
+        ready = _sqlite_ready(table)
+        last = (name, ready.slice(ready.num_rows - 1).to_pylist()[0]) if ready.num_rows else None
+        return protocol.encode({"op": "ingest", "table": name}, ready), last
 
     # Batches go down the pipe from worker threads with blocking writes: the kernel wakes a
     # blocked writer as soon as the child reads, with no event-loop turn (nor the GIL, which
     # the generating thread holds) per megabyte.
     try:
         async with contextlib.aclosing(_prepared(batches, encoded)) as ready:
-            async for parts in ready:
+            async for parts, last in ready:
                 await asyncio.to_thread(child.send_encoded, parts)
+                sent.last = last or sent.last
+        # Set first: the child may commit and end before this coroutine runs again, and
+        # _follow, learning it ended, must know the COMMIT may have taken effect.
+        sent.commit = True
         await asyncio.to_thread(child.send, {"op": "commit"})
     except ChildError:
         await progress  # the child stopped early: its last message says why (and raises)
@@ -311,12 +390,16 @@ async def _send_batches(
         raise
 
 
-async def _follow(child: SQLiteChild, written: dict[str, int], bar: Any) -> dict[str, int]:
+async def _follow(
+    child: SQLiteChild, written: dict[str, int], bar: Any, sent: _Sent | None = None
+) -> dict[str, int]:
     """Read the child's reports until it is done; rows per table."""
     while True:
         try:
             message, _ = await asyncio.to_thread(child.receive)
         except ChildError as exc:
+            if exc.gone and sent is not None and sent.commit:
+                raise _GoneAfterCommit(str(exc)) from None
             raise _stopped(exc, "early") from None
         if "table" in message:
             name, rows = message["table"], message["rows"]
@@ -334,7 +417,7 @@ async def _write_sqlite_engine(
     engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
 ) -> dict[str, int]:
     written: dict[str, int] = {}
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:  # reads what exists, then writes
         if on_existing == "replace":
             for name in reversed(TABLES):
                 await conn.exec_driver_sql(f"DELETE FROM {name}")
@@ -356,8 +439,11 @@ async def _existing_async(conn: AsyncConnection) -> Existing:
     async def rows(sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in (await conn.exec_driver_sql(sql)).all()]
 
-    return _existing_from(
-        (await rows(SUMMARY_SQL))[0], await rows(PROJECTS_SQL), await rows(WORKERS_SQL)
+    return existing_from(
+        (await rows(SUMMARY_SQL))[0],
+        await rows(PROJECTS_SQL),
+        await rows(WORKERS_SQL),
+        await rows(LABELS_SQL),
     )
 
 

@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._errors import InvalidArgumentError
 
-__all__ = ["engine_argument", "int_in_range", "one_of", "positive_int"]
+__all__ = ["MAX_INT32", "MAX_INT64", "engine_argument", "int_in_range", "one_of", "positive_int"]
+
+#: The largest integer PostgreSQL's INTEGER holds (the type of taskkit's id columns there).
+MAX_INT32 = 2**31 - 1
+#: The largest integer SQLite's INTEGER and PostgreSQL's BIGINT hold: the drivers raise
+#: OverflowError on a larger one.
+MAX_INT64 = 2**63 - 1
 
 
 def int_in_range(

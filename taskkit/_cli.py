@@ -180,6 +180,14 @@ def seed(
     help='e.g. --priority "Blocker=high" (low, medium, high).',
 )
 @click.option(
+    "--resolution",
+    "resolutions",
+    multiple=True,
+    metavar="VALUE=RESOLUTION",
+    help="How a completed task ended, for a resolution or status the format does not know, "
+    'e.g. --resolution "Ready for Release=done" (done, wont_do, duplicate, cancelled).',
+)
+@click.option(
     "--workers-separator",
     metavar="TEXT",
     default=None,
@@ -225,14 +233,23 @@ def seed(
     type=click.Choice(["refuse", "truncate"]),
     default="refuse",
     show_default=True,
-    help="Titles over 200 characters: refuse the rows or cut them.",
+    help="Titles over 512 characters: refuse the rows or cut them.",
 )
 @click.option(
     "--open-completed",
     type=click.Choice(["refuse", "drop"]),
     default="refuse",
     show_default=True,
-    help="A completed date on a task whose status is open: refuse, or drop the date.",
+    help="A completed date or a resolution on a task whose status is open: refuse, or drop them.",
+)
+@click.option(
+    "--archived",
+    type=click.Choice(["cancelled", "done", "skip"]),
+    default="cancelled",
+    show_default=True,
+    help="Trello: an archived card outside a done list becomes a completed task resolved "
+    "cancelled (archived undone) or done (boards where archiving finishes a card), or is "
+    "left out (skip). Archived cards in a done list are completed as that list says.",
 )
 @PROGRESS_OPTION
 @DB_OPTION
@@ -242,6 +259,7 @@ def import_(
     columns: tuple[str, ...],
     statuses: tuple[str, ...],
     priorities: tuple[str, ...],
+    resolutions: tuple[str, ...],
     workers_separator: str | None,
     mapping_file: str | None,
     on_error: str,
@@ -249,6 +267,7 @@ def import_(
     tz: str,
     long_titles: str,
     open_completed: str,
+    archived: str,
     progress: bool | None,
     url: str | None,
 ) -> None:
@@ -279,7 +298,7 @@ def import_(
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(
-            columns=columns, status=statuses, priority=priorities,
+            columns=columns, status=statuses, priority=priorities, resolution=resolutions,
             separator=workers_separator, file=mapping_file,
         )  # fmt: skip
         prepare = functools.partial(
@@ -289,6 +308,7 @@ def import_(
             tz=tz,
             long_titles=long_titles,  # type: ignore[arg-type]
             open_completed=open_completed,  # type: ignore[arg-type]
+            archived=archived,  # type: ignore[arg-type]
         )  # fmt: skip
         # The file is read and checked in a thread (Arrow's reader and most checks release the
         # GIL) while this one imports Alembic and brings the database to head: a second or

@@ -6,6 +6,13 @@ database (table models do not validate); a key that is not a field of the model 
 never dropped (see ``taskkit._models.InputModel``). On any
 error only what the call did is undone: nothing partial is stored, the session stays usable,
 and anything the caller left pending in it is left as it was.
+
+On SQLite the writing helpers take the write lock when they start (reads never take it). Called
+inside your own transaction that has only read (a notebook session after a query), a helper
+keeps that transaction, and its snapshot, when no other connection wrote since; when another
+did, SQLite cannot write in it, so the helper ends it (it holds no change: nothing is lost) and
+writes in a new one. Your snapshot then moves to the present: later reads see the other
+connection's writes, while objects already loaded keep their values until refreshed.
 """
 
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -13,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,7 +29,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._checks import positive_int
-from taskkit._db import has_open_work, reading
+from taskkit._db import begin_writing, has_open_work, reading
 from taskkit._errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit._models import (
     ChangeSource,
@@ -60,15 +67,25 @@ R = TypeVar("R", bound=SQLModel)
 
 
 def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "data") -> M:
-    """``data`` as a validated ``model``: a dict is validated, a model instance re-checked."""
+    """``data`` as a validated ``model``: a dict is validated, a model instance re-checked.
+
+    A ``ValidationError`` is raised again from here without pydantic's own frames: in a
+    notebook its message then follows the caller's line, not thirty lines of library code.
+    """
     if isinstance(data, model):
         # Re-validate: an instance built with model_construct() skipped its rules.
-        return model.model_validate({name: getattr(data, name) for name in data.model_fields_set})
-    if isinstance(data, Mapping):
-        return model.model_validate(dict(data))
-    raise InvalidArgumentError(
-        f"{argument} must be a {model.__name__} or a dict, got {type(data).__name__}"
-    )
+        values = {name: getattr(data, name) for name in data.model_fields_set}
+    elif isinstance(data, Mapping):
+        values = dict(data)
+    else:
+        raise InvalidArgumentError(
+            f"{argument} must be a {model.__name__} or a dict, got {type(data).__name__}"
+        )
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        refused = exc
+    raise refused.with_traceback(None)
 
 
 def _check_task_id(value: Any, name: str = "task_id") -> int:
@@ -96,8 +113,12 @@ async def _unit_of_work(session: AsyncSession) -> AsyncIterator[None]:
     The body runs in a savepoint, so an error undoes only what the body did: work the caller
     left pending in the session stays pending. A transaction this call opened is always ended
     (committed, empty after an error): on SQLite an open transaction holds the write lock.
+    On SQLite the write lock is taken first (``begin_writing``): a caller's transaction that
+    has only read, when another connection wrote since, is ended and begun again, so its
+    snapshot moves to the present rather than the write failing.
     """
     caller_transaction = has_open_work(session)
+    await begin_writing(session)
     try:
         async with session.begin_nested():
             yield
@@ -171,6 +192,7 @@ async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any
             ``id``, the timestamps, ``workers`` and ``project`` are refused with how they are set.
         NotFoundError: ``project_id`` refers to a project that does not exist.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     checked = _validated(TaskCreate, data)
     task = Task.model_validate(checked.model_dump(mode="json", exclude={"labels"}))
     if task.status == Status.completed:
@@ -240,6 +262,7 @@ async def update_task(
             completed.
         NotFoundError: no task ``task_id``, or ``project_id`` names a missing project.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     changes = _validated(TaskUpdate, data).model_dump(mode="json", exclude_unset=True)
     task = await get_task(session, task_id)
     if not changes:
@@ -300,6 +323,7 @@ async def _create_unique(
 ) -> R:
     """Validate ``data`` with ``create`` and store it as a new ``table`` row, whose unique key
     (a project's name, a worker's id) may already be taken: then ``taken(row)`` says so."""
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     row = table.model_validate(_validated(create, data).model_dump(mode="json"))
     try:
         async with _unit_of_work(session):
@@ -316,6 +340,7 @@ async def create_project(session: AsyncSession, data: ProjectCreate | Mapping[st
         pydantic.ValidationError: a field breaks a rule, or a key is not ``name``.
         AlreadyExistsError: a project with that name exists.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     return await _create_unique(
         session,
         Project,
@@ -347,6 +372,7 @@ async def create_worker(session: AsyncSession, data: WorkerCreate | Mapping[str,
         pydantic.ValidationError: a field breaks a rule, or a key is not ``id`` or ``name``.
         AlreadyExistsError: a worker with that id exists.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
 
     def taken(worker: Worker) -> str:
         return f"a worker with id {worker.id!r} already exists"

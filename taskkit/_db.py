@@ -5,6 +5,7 @@ users go when they outgrow one machine. Both are reached through one async code 
 """
 
 import asyncio
+import contextlib
 import os
 import re
 import weakref
@@ -37,9 +38,12 @@ from taskkit._errors import (
     DatabaseUnavailableError,
     MissingTablesError,
     TaskkitError,
+    WriteConflictError,
 )
+from taskkit._optional import require
 
 __all__ = [
+    "begin_writing",
     "connect",
     "create_db_and_tables",
     "database_url",
@@ -57,6 +61,9 @@ __all__ = [
     "redact",
     "require_regular_file",
     "session",
+    "snapshot_connection",
+    "write_conflict_error",
+    "write_transaction",
 ]
 
 
@@ -221,13 +228,18 @@ def connect(
 
     SQLite: ``PRAGMA foreign_keys=ON`` on every connection (SQLite leaves foreign keys off
     unless told); for files, WAL journaling and a busy timeout so concurrent writers wait
-    instead of failing; every transaction starts with ``BEGIN IMMEDIATE`` (a deferred
-    transaction that reads and then writes fails at once with "database is locked" when
-    another connection committed in between, busy timeout or not). In-memory databases use
-    one shared connection (``StaticPool``): the testing pattern, not for concurrency. Two
-    sessions on it share one transaction: while one has flushed work, the other fails with
-    "cannot start a transaction within a transaction", and its rollback discards the first
-    one's rows. Use a temporary file when sessions overlap.
+    instead of failing. Transactions begin ``DEFERRED``: one that only reads never takes the
+    write lock, so a notebook session left open after a query blocks no writer. taskkit's own
+    writes (the CRUD helpers, seed, import, migrations, ``create_db_and_tables``) take the
+    write lock when they start (``BEGIN IMMEDIATE``). Your own transaction that reads and then
+    writes fails at once when another connection wrote in between (SQLite cannot move a
+    transaction that has read to a newer snapshot, busy timeout or not): that raises
+    :class:`~taskkit.WriteConflictError`, which says how to write instead; begin such
+    transactions with ``engine.execution_options(sqlite_begin="IMMEDIATE")``. In-memory
+    databases use one shared connection (``StaticPool``): the testing pattern, not for
+    concurrency. Two sessions on it share one transaction: while one has flushed work, the
+    other fails with "cannot start a transaction within a transaction", and its rollback
+    discards the first one's rows. Use a temporary file when sessions overlap.
 
     PostgreSQL: asyncpg, ``pool_size=5, max_overflow=10``, pre-ping, a connect timeout of a few
     seconds. Behind a pooler in transaction mode (PgBouncer, Supavisor), say ``?pgbouncer=true``
@@ -237,6 +249,7 @@ def connect(
 
     Raises:
         ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
+        MissingExtraError: a PostgreSQL URL without the ``postgres`` extra installed.
     """
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
@@ -255,7 +268,10 @@ def connect(
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _explain(context: Any) -> BaseException | None:
-        return missing_tables_error(engine.url, context.original_exception)
+        original = context.original_exception
+        return missing_tables_error(engine.url, original) or write_conflict_error(
+            engine.url, original, context.connection
+        )
 
     return engine
 
@@ -316,12 +332,56 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Read-only paths may ask for a deferred BEGIN so that readers do not queue behind
-        # writers: engine.execution_options(sqlite_begin="DEFERRED").
-        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        # DEFERRED unless asked: a reader takes no lock. Writers ask for the write lock up
+        # front (write_transaction, begin_writing): engine.execution_options(sqlite_begin=...).
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.info[_STATEMENTS] = 0
         connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.info[_STATEMENTS] = 0  # statements of this transaction so far
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(connection: Any, *_: Any) -> None:
+        # Whether a write that SQLite refused as busy came after reads (write_conflict_error).
+        connection.info[_STATEMENTS] = connection.info.get(_STATEMENTS, 0) + 1
 
     return engine
+
+
+_STATEMENTS = "taskkit_statements_in_transaction"
+# SQLite's result codes for "busy": SQLITE_BUSY, and SQLITE_BUSY_SNAPSHOT (a transaction that
+# read cannot write, because another connection committed since its snapshot).
+_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT = 5, 517
+# A write that changes nothing, yet needs the write lock: the cheapest way to learn whether a
+# transaction can write (it holds the lock, or takes it now, keeping its snapshot).
+_WRITE_PROBE = "DELETE FROM task WHERE 0"
+
+
+def write_conflict_error(
+    url: URL, exc: BaseException, connection: Any
+) -> WriteConflictError | None:
+    """The one-line error for a write that SQLite refused because its transaction had read
+    first and another connection wrote meanwhile, or ``None`` when ``exc`` is something else.
+    :func:`connect` applies it to every statement a SQLite engine runs.
+
+    ``SQLITE_BUSY_SNAPSHOT`` says so itself. A plain ``SQLITE_BUSY`` on a statement that
+    followed others in its transaction means the same (the transaction would hold the write
+    lock had one of them written); as the first statement, it is the busy timeout running out,
+    and stays as SQLite said it.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == _SQLITE_BUSY and connection is not None:
+        if connection.info.get(_STATEMENTS, 0) <= 1:
+            return None
+    elif code != _SQLITE_BUSY_SNAPSHOT:
+        return None
+    name = "SQLITE_BUSY_SNAPSHOT" if code == _SQLITE_BUSY_SNAPSHOT else "SQLITE_BUSY"
+    return WriteConflictError(
+        f"cannot write to {describe_database(url)} in this transaction: it read first, and "
+        "another connection wrote since (or is writing), so SQLite cannot turn it into a write "
+        f"transaction and no waiting helps ({name}); roll it back and write in a new "
+        "transaction begun with the write lock: engine.execution_options(sqlite_begin="
+        "'IMMEDIATE'), or taskkit's write helpers (create_task, update_task, ...), which do this"
+    )
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -395,6 +455,7 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
 
 
 def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:
+    require("asyncpg", extra="postgres", feature="PostgreSQL")
     transaction_mode = pooler.wanted(url)
     url, connect_args = postgres_connect_args(url)
     connect_args.update(engine_kwargs.pop("connect_args", {}))
@@ -420,6 +481,70 @@ def postgres_connect_timeout(engine: AsyncEngine) -> float:
     return _CONNECT_TIMEOUTS.get(engine.sync_engine, POSTGRES_CONNECT_TIMEOUT_S)
 
 
+async def begin_writing(session: SAAsyncSession) -> None:
+    """Make sure ``session``'s transaction holds SQLite's write lock before a write helper
+    writes (nothing to do on PostgreSQL, whose writers never need a lock up front).
+
+    Without a transaction, one is begun with ``BEGIN IMMEDIATE`` (waiting up to the busy timeout
+    for other writers). Inside the caller's transaction: when it holds the write lock already,
+    or can take it because no other connection wrote since it began, it goes on as it is
+    (snapshot kept). When it has only read and another connection wrote since, SQLite would
+    refuse the write at once; that transaction is then ended (it holds no change, so nothing is
+    lost) and a new one begun with ``BEGIN IMMEDIATE``: the caller's snapshot moves to the
+    present (what it reads next includes the other connection's writes; objects it loaded keep
+    the values they were loaded with, until refreshed). Changes waiting in the session to be
+    flushed stay there. Inside a savepoint (``begin_nested``) that cannot be done:
+    :class:`~taskkit.WriteConflictError` says so.
+    """
+    if session.in_transaction():
+        conn = await session.connection()
+        if conn.dialect.name == "sqlite":
+            await _upgrade(session, conn)
+        return
+    await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+async def _upgrade(session: SAAsyncSession, conn: AsyncConnection) -> None:
+    # On the driver's connection: SQLAlchemy keeps its own view of the transaction (open)
+    # and of the session's objects; only SQLite's transaction underneath is replaced.
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    try:
+        await driver.execute(_WRITE_PROBE)
+        return  # the transaction holds the write lock
+    except Exception as exc:
+        if getattr(exc, "sqlite_errorcode", None) not in (_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT):
+            return  # no task table, say: the write itself reports what is wrong
+    # Busy: this transaction has not written (a writer holds the lock until it ends).
+    if session.in_nested_transaction():
+        raise WriteConflictError(
+            f"cannot write to {describe_database(conn.engine.url)} inside this savepoint: its "
+            "transaction read first and another connection wrote since, so SQLite cannot turn "
+            "it into a write transaction; end the transaction (commit or roll back) first"
+        )
+    info = conn.sync_connection.info  # type: ignore[union-attr]
+    await driver.execute("ROLLBACK")
+    info[_STATEMENTS] = 0
+    try:
+        # Through SQLAlchemy: a busy timeout reads as it does for any other statement.
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        with contextlib.suppress(Exception):  # a transaction again, as SQLAlchemy believes
+            await driver.execute("BEGIN")
+        raise
+    info[_STATEMENTS] = 0
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that holds the write lock from its start (SQLite:
+    ``BEGIN IMMEDIATE``, waiting up to the busy timeout for other writers), committed when the
+    body succeeds and rolled back otherwise; an ordinary transaction on PostgreSQL."""
+    async with engine.connect() as conn:
+        await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        async with conn.begin():
+            yield conn
+
+
 def has_open_work(session: SAAsyncSession) -> bool:
     """Whether the caller has a transaction open or changes waiting to be flushed."""
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
@@ -429,10 +554,9 @@ def has_open_work(session: SAAsyncSession) -> bool:
 async def reading(session: SAAsyncSession) -> AsyncIterator[None]:
     """Run read-only work, ending the transaction it opens (never one the caller is using).
 
-    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so a
-    reader neither takes nor waits for the write lock; ending it keeps a notebook session from
-    pinning a snapshot. When the caller has a transaction open or unflushed changes, the work
-    joins it and leaves it as it was.
+    On SQLite the transaction starts DEFERRED, so a reader neither takes nor waits for the
+    write lock; ending it keeps a notebook session from pinning a snapshot. When the caller
+    has a transaction open or unflushed changes, the work joins it and leaves it as it was.
     """
     caller = has_open_work(session)
     if not caller:
@@ -450,9 +574,9 @@ async def read_connection(
 ) -> AsyncIterator[AsyncConnection]:
     """A connection for read-only work, in a transaction that is rolled back at the end.
 
-    On SQLite the transaction starts DEFERRED instead of taskkit's default IMMEDIATE, so the
-    reader neither takes nor waits for the write lock (and holds one snapshot throughout); on
-    PostgreSQL it is an ordinary transaction.
+    On SQLite the transaction starts DEFERRED, so the reader neither takes nor waits for the
+    write lock (and holds one snapshot from its first read); on PostgreSQL it is an ordinary
+    transaction (READ COMMITTED: each statement sees the commits made before it).
 
     Args:
         source: an engine (a new connection, back to the pool after), or a connection outside
@@ -464,7 +588,7 @@ async def read_connection(
     """
     if isinstance(source, AsyncConnection):
         options = source.sync_connection.get_execution_options()  # type: ignore[union-attr]
-        before = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        before = options.get(SQLITE_BEGIN_OPTION, "DEFERRED")
         await source.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         try:
             yield source
@@ -485,9 +609,31 @@ async def read_connection(
         await conn.close()  # rolls the read transaction back; the connection goes to the pool
 
 
+@asynccontextmanager
+async def snapshot_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a read-only transaction in which every statement reads the same
+    snapshot of the database, whatever others commit meanwhile; rolled back at the end.
+
+    SQLite: a deferred transaction (its snapshot is taken at the first read and kept; it takes
+    no lock that would hold a writer back). PostgreSQL: ``REPEATABLE READ`` and ``READ ONLY``
+    (under the default READ COMMITTED each statement would see the commits made before it).
+
+    Raises:
+        DatabaseUnavailableError: a new connection cannot be opened.
+    """
+    async with read_connection(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        await conn.begin()
+        yield conn
+
+
 async def create_db_and_tables(engine: AsyncEngine) -> None:
     """Create every taskkit table that does not exist yet (``SQLModel.metadata.create_all``)."""
-    async with engine.begin() as conn:
+    # With the write lock from the start: create_all reads the catalog before it writes.
+    async with write_transaction(engine) as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
 
 

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._bulk import write_batches
@@ -48,13 +49,15 @@ from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
 from taskkit._importers.checks import Checker, Options
+from taskkit._importers.convert import Converted, Counted, convert
 from taskkit._importers.dates import DateOrder
-from taskkit._importers.formats import Converted, convert, detect, needed
+from taskkit._importers.formats import detect, needed
+from taskkit._importers.history import history_rows
 from taskkit._importers.mapping import ImportMapping
 from taskkit._importers.reading import Raw, read_file, read_frame
 from taskkit._importers.rows import COLUMNS, Checked, check_rows
 from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
-from taskkit._importers.sync import known_keys, write_keyed
+from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
 from taskkit._models import utcnow
 
 __all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
@@ -71,6 +74,7 @@ async def load_tasks(
     tz: str = "UTC",
     long_titles: Literal["refuse", "truncate"] = "refuse",
     open_completed: Literal["refuse", "drop"] = "refuse",
+    archived: Literal["cancelled", "done", "skip"] = "cancelled",
     progress: bool | None = None,
 ) -> LoadSummary:
     """Read task rows from a tracker export, a CSV file or a DataFrame, check them and store
@@ -92,9 +96,13 @@ async def load_tasks(
         date_order: ``"dayfirst"`` or ``"monthfirst"`` for dates such as ``06-09-2024`` that
             the column's values do not decide (refused otherwise).
         tz: the zone of times written without an offset (an IANA name; default UTC).
-        long_titles: ``"truncate"`` cuts titles longer than 200 characters (refused otherwise).
-        open_completed: ``"drop"`` drops a completed date on a task whose status is not
-            completed (refused otherwise).
+        long_titles: ``"truncate"`` cuts titles longer than 512 characters (refused otherwise).
+        open_completed: ``"drop"`` drops a completed date or a resolution on a task whose
+            status is not completed (refused otherwise).
+        archived: what an archived Trello card outside a done list becomes: a completed task
+            resolved ``"cancelled"`` (archived without being done), ``"done"`` (on boards
+            where archiving is how cards are finished), or ``"skip"`` (left out, counted).
+            Archived cards in a done list are completed as that list says.
         progress: show a progress bar (``None``: only in Jupyter or on a terminal).
 
     Returns:
@@ -109,7 +117,7 @@ async def load_tasks(
     engine_argument(engine)  # before the file is read: the mistake is found at once
     prepared = prepare_import(
         source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
-        tz=tz, long_titles=long_titles, open_completed=open_completed,
+        tz=tz, long_titles=long_titles, open_completed=open_completed, archived=archived,
     )  # fmt: skip
     return await store_import(engine, prepared, progress=progress)
 
@@ -126,6 +134,8 @@ class PreparedImport:
     detected: bool
     now: pd.Timestamp  # the load time, for what is filled in
     seconds: float  # spent reading and checking
+    history: pd.DataFrame  # status_change rows of the kept rows (position: the row's)
+    history_from_export: int  # of them, dated by the export alone
 
 
 def prepare_import(
@@ -138,6 +148,7 @@ def prepare_import(
     tz: str = "UTC",
     long_titles: Literal["refuse", "truncate"] = "refuse",
     open_completed: Literal["refuse", "drop"] = "refuse",
+    archived: Literal["cancelled", "done", "skip"] = "cancelled",
 ) -> PreparedImport:
     """The first half of :func:`load_tasks` (same arguments, but no engine): read the source,
     recognise its format, map and check every row; no database is touched, so it may run in
@@ -146,6 +157,10 @@ def prepare_import(
     if on_error not in ("raise", "skip"):
         raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     options = _options(date_order, tz, long_titles, open_completed)
+    if archived not in ("cancelled", "done", "skip"):
+        raise InvalidArgumentError(
+            f"archived must be 'cancelled', 'done' or 'skip', got {archived!r}"
+        )
     started = time.perf_counter()
     if isinstance(source, pd.DataFrame):
         raw = read_frame(source)
@@ -159,9 +174,11 @@ def prepare_import(
     fmt, detected = detect(raw, format or mapping.format)
     if raw.table.num_rows == 0 and raw.kind != "json":
         raise LoadError("no rows to load: the data has a header but no rows")
-    converted = convert(raw, fmt, mapping, detected=detected)
+    converted = convert(raw, fmt, mapping, detected=detected, archived=archived)
     now = pd.Timestamp(utcnow())
-    rows, check = check_rows(converted.table, now=now, options=options)
+    if converted.table.num_rows == 0:
+        raise LoadError(_nothing_left(converted))
+    rows, check = check_rows(converted.table, now=now, options=options, events=converted.events)
     _refusals(converted, check)
     problems = sorted(
         check.problems, key=lambda p: (COLUMNS.index(p.field) if p.field in COLUMNS else 99, p.row)
@@ -173,10 +190,57 @@ def prepare_import(
             f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
             f"stored (format: {fmt.name}):\n" + listing(problems, check.hints)
         )
-    return PreparedImport(
-        rows=rows, keep=~check.bad, problems=problems, converted=converted, format=fmt.name,
-        detected=detected, now=now, seconds=time.perf_counter() - started,
+    keep = ~check.bad
+    history, from_export = history_rows(
+        status=rows.status, created_at=rows.created_at, updated_at=rows.updated_at,
+        started_at=rows.started_at, completed_at=rows.completed_at, given=rows.given,
+        tracker=rows.tracker, keep=keep,
     )  # fmt: skip
+    return PreparedImport(
+        rows=rows, keep=keep, problems=problems, converted=converted, format=fmt.name,
+        detected=detected, now=now, seconds=time.perf_counter() - started, history=history,
+        history_from_export=from_export,
+    )  # fmt: skip
+
+
+async def _imported_before(engine: AsyncEngine, prepared: PreparedImport) -> list[str]:
+    """Rows without a key are added on every import: refuse a file whose every such row is a
+    task already stored (a second import would double them); note those that are."""
+    rows = prepared.rows
+    keyless = prepared.keep & pc.is_null(rows.key).to_numpy(zero_copy_only=False)
+    if not keyless.any():
+        return []
+    positions = pa.array(np.flatnonzero(keyless))
+    given = rows.given["created_at"][keyless]
+    created = [
+        at if has else None
+        for at, has in zip(rows.created_at[keyless].tolist(), given.tolist(), strict=True)
+    ]
+    matched = await matching_tasks(
+        engine, rows.title.take(positions).to_pylist(), created,
+        rows.description.take(positions).to_pylist(),
+    )  # fmt: skip
+    count, total = sum(matched), len(matched)
+    what = "same title and created date" if given.all() else "same title and created date, or "
+    what += "" if given.all() else "title and description where the file gives no date"
+    if count and count == total:
+        raise LoadError(
+            f"all {total:,} rows without a key match tasks already stored ({what}): the file "
+            "was imported before, and without a key a second import would add every task "
+            "again; nothing was stored. Import it into another database, or delete the tasks "
+            "the first import added and import again"
+        )
+    if count:
+        return [
+            f"{count:,} of {total:,} rows without a key match tasks already stored ({what}) "
+            "and were added again (without a key an import cannot update them)"
+        ]
+    return []
+
+
+def _nothing_left(converted: Converted) -> str:
+    said = ", ".join(f"{count:,} {what}" for what, count in converted.left_out.items())
+    return f"no tasks to load: the file holds {said or 'no records'}"
 
 
 async def store_import(
@@ -191,13 +255,16 @@ async def store_import(
     written: dict[str, int] = {}
     counts: dict[str, int] = {}
     keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
+    again = await _imported_before(engine, prepared)
     try:
         if keys and await known_keys(engine, keys):
-            written = await write_keyed(engine, keys, keyed_batches(rows, keep, now, counts))
+            written = await write_keyed(
+                engine, keys, keyed_batches(rows, keep, now, counts, prepared.history)
+            )
         elif keep.any():
             written = await write_batches(
                 engine,
-                lambda existing: task_batches(rows, keep, existing),
+                lambda existing: task_batches(rows, keep, existing, prepared.history),
                 on_existing="keep",
                 total_rows=int(keep.sum()),
                 progress=progress,
@@ -210,13 +277,12 @@ async def store_import(
                 "nothing was stored. Leave the id column out to have ids assigned."
             ) from None
         raise
-    notes = list(rows.notes) + converted.notes
+    notes = list(rows.notes) + converted.notes + again
     if converted.merged:
         notes.append(f"{row_count(converted.merged)} merged into the task with the same key")
-    filled = dict(rows.filled)
-    for name, count in converted.filled.items():
-        default = "pending" if name == "status" else "medium"
-        filled[name] = f"{row_count(count)} given the default ({default})"
+    read, filled = _counts([*converted.counted, *rows.counted], keep)
+    resolutions = pd.Series(rows.resolution.filter(pa.array(keep)).to_pylist())
+    history = written.get("status_change", 0)
     return LoadSummary(
         tasks=written.get("task", 0),
         projects_created=written.get("project", 0),
@@ -229,9 +295,34 @@ async def store_import(
         format=prepared.format,
         detected=prepared.detected,
         ignored=converted.ignored,
+        unread=converted.unread,
         filled=filled,
         notes=notes,
+        read=read,
+        resolutions={str(k): int(v) for k, v in resolutions.value_counts(sort=False).items() if k},
+        history=history,
+        history_from_export=prepared.history_from_export if history else 0,
+        labels_created=written.get("label", 0),
+        label_links=written.get("task_label_link", 0),
+        left_out=dict(converted.left_out),
     )
+
+
+def _counts(counted: list[Counted], keep: np.ndarray) -> tuple[dict[str, str], dict[str, str]]:
+    """What the summary says was read from a named source, and what was derived, per field,
+    over the rows stored."""
+    read: dict[str, list[str]] = {}
+    filled: dict[str, list[str]] = {}
+    for item in counted:
+        count = int((item.rows & keep).sum())
+        if count:
+            target = filled if item.derived else read
+            verb = "given" if item.derived else ""
+            target.setdefault(item.field, []).append(
+                f"{row_count(count)} {verb} {item.what}".replace("  ", " ")
+            )
+    return ({k: "; ".join(v) for k, v in read.items()},
+            {k: "; ".join(v) for k, v in filled.items()})  # fmt: skip
 
 
 def _needed(header: list[str], format_name: str | None, mapping: ImportMapping | None) -> set[str]:

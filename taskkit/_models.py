@@ -121,7 +121,11 @@ class Resolution(enum.StrEnum):
     done. Open tasks have none. The trackers' spellings map as: Jira Done/Fixed/Resolved and
     GitHub ``completed`` -> ``done``; Jira Won't Do/Won't Fix/Cannot Reproduce and GitHub
     ``not_planned`` -> ``wont_do``; Duplicate (Jira, Linear) -> ``duplicate``; Canceled or
-    Cancelled/Aborted (Jira, Linear, Plane) -> ``cancelled``.
+    Cancelled/Aborted (Jira, Linear, Plane) -> ``cancelled``. Imports also read Jira's Spanish
+    and Portuguese resolutions (Listo, Itens concluídos, Não será feito, Duplicado) and the done
+    or cancelled list names of real Trello boards (TERMINADO, Concluido, クローズ, 中止); the
+    whole list is ``taskkit._importers.resolutions``, and anything else is refused with the
+    option that maps it (``--resolution VALUE=done``).
     """
 
     done = "done"

@@ -21,13 +21,21 @@ import weakref
 from typing import Any
 from uuid import uuid4
 
-from asyncpg import ProtocolError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._db_errors import describe_database, redact
 from taskkit._errors import ConfigurationError
+
+
+def _is_protocol_error(error: BaseException) -> bool:
+    try:
+        from asyncpg import ProtocolError
+    except ImportError:  # no PostgreSQL driver: no PostgreSQL protocol error either
+        return False
+    return isinstance(error, ProtocolError)
+
 
 __all__ = ["PARAM", "clash_error", "connect_args", "explain_clashes", "switch", "wanted"]
 
@@ -98,7 +106,7 @@ def _clash(exc: BaseException) -> BaseException | None:
         sqlstate = getattr(item, "sqlstate", None)
         if sqlstate in _CLASH_SQLSTATES:
             return item
-        if (sqlstate == _PROTOCOL_VIOLATION or isinstance(item, ProtocolError)) and any(
+        if (sqlstate == _PROTOCOL_VIOLATION or _is_protocol_error(item)) and any(
             words in str(item) for words in _MISMATCH_WORDS
         ):
             return item

@@ -6,9 +6,15 @@
 * ``sqlite-file``: a temporary SQLite file (WAL, several connections);
 * ``postgresql``: the server named by ``TASKKIT_TEST_POSTGRES_URL`` (``.ci/run`` starts one).
   Without the variable these tests skip with the reason, unless ``TASKKIT_REQUIRE_POSTGRES=1``
-  (set in CI), where a missing server is an error.
+  (set in CI), where a missing server is an error. Under pytest-xdist each worker gets a
+  database of its own on that server (``<name>_gw0``, ...), made when the worker starts.
+
+The default run (``uv run pytest``) leaves out the tests marked ``slow``: the notebooks, the
+browser and wheel tests and the long end-to-end tests. They run in CI (``CI=true``), with
+``--slow``, or when chosen with ``-m``.
 """
 
+import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +39,88 @@ BACKENDS = ["sqlite-memory", "sqlite-file", POSTGRES]
 FILE_BACKENDS = ["sqlite-file", POSTGRES]  # what a second driver (ADBC) can reach
 TABLES = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
 _current: list[pytest.Item] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# The default run, CI, and pytest-xdist workers.
+
+# Test modules whose every test is slow (end to end: processes, kernels, large data), measured
+# with --durations on the 2-core machine. Single slow tests elsewhere carry @pytest.mark.slow.
+SLOW_MODULES = frozenset(
+    {
+        "test_crashes.py",
+        "test_explore_browser.py",
+        "test_pgbouncer.py",
+        "test_report_execute.py",
+        "test_report_kernel.py",
+        "test_wheel.py",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow (notebooks, browser, wheel, long end to end); "
+        "CI=true runs them always",
+    )
+
+
+def _runs_slow_tests(config: pytest.Config) -> bool:
+    return (
+        config.getoption("--slow")
+        or os.environ.get("CI", "").lower() == "true"
+        or bool(config.getoption("markexpr"))  # `-m slow`, `-m "not browser"`: as asked
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        slow = (
+            item.path.suffix == ".ipynb"
+            or item.path.name in SLOW_MODULES
+            or item.get_closest_marker("browser") is not None
+            or item.get_closest_marker("wheel") is not None
+        )
+        if slow:
+            item.add_marker(pytest.mark.slow)
+    if _runs_slow_tests(config):
+        return
+    fast = [item for item in items if item.get_closest_marker("slow") is None]
+    if len(fast) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in set(fast)])
+        items[:] = fast
+
+
+def _worker_database(base: str, worker: str) -> str:
+    """Make (again) ``<base database>_<worker>`` on the test server; return its URL."""
+    import asyncpg
+
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+
+    async def make() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, password=url.password, host=url.host, port=url.port,
+            database=url.database,
+        )  # fmt: skip
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(make())
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global POSTGRES_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if POSTGRES_URL and worker:
+        POSTGRES_URL = _worker_database(POSTGRES_URL, worker)
+        os.environ["TASKKIT_TEST_POSTGRES_URL"] = POSTGRES_URL  # for the processes tests start
 
 
 @pytest.fixture(autouse=True)

@@ -126,9 +126,9 @@ async def test_a_writer_that_dies_midstream_is_reported_and_stores_nothing(tmp_p
     before = await snapshot(engine)
     original = bulk._follow
 
-    async def follow_then_kill(child, written, bar):
+    async def follow_then_kill(child, *args):
         child.kill()  # as soon as the writer has opened the database
-        return await original(child, written, bar)
+        return await original(child, *args)
 
     monkeypatch.setattr(bulk, "_follow", follow_then_kill)
     with pytest.raises(BulkWriteError, match="SQLite writer stopped"):
@@ -165,7 +165,7 @@ async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(
     await taskkit.create_db_and_tables(engine)
     bulk.start_writer(engine)
     (started,) = SQLiteChild.idle_pids()
-    async with engine.begin() as conn:  # BEGIN IMMEDIATE: fails if the child held a lock
+    async with engine.begin() as conn:  # the INSERT needs the lock: fails if the child held one
         await conn.execute(text("INSERT INTO project (name) VALUES ('meanwhile')"))
     written = await write_batches(
         engine, lambda e: iter([("task", tasks(1, 4))]), total_rows=4, progress=False

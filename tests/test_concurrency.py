@@ -8,6 +8,9 @@ duplicated.
 
 import asyncio
 import random
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,4 +102,150 @@ async def test_writers_and_readers_on_postgres():
     try:
         await run_load(engine)
     finally:
+        await engine.dispose()
+
+
+# --- A notebook's open session (issue 25 item 1) ----------------------------------------------
+
+# Another process's write, timed inside it: create_task on the file named by argv[1].
+_CREATE_IN_ANOTHER_PROCESS = """
+import asyncio, sys, time
+import taskkit
+
+async def main():
+    engine = taskkit.connect(f"sqlite:///{sys.argv[1]}")
+    async with taskkit.session(engine) as s:
+        start = time.monotonic()
+        await taskkit.create_task(s, {"title": "from another process"})
+        print(time.monotonic() - start)
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+# The other process must not wait for the busy timeout (30 s) to learn what happens.
+OTHER_PROCESS_TIMEOUT_S = 28.0  # below the 30 s busy timeout a held-up writer would wait
+
+
+def _run(args: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    done = subprocess.run(args, capture_output=True, text=True, timeout=OTHER_PROCESS_TIMEOUT_S)
+    return done, time.monotonic() - start
+
+
+async def test_a_session_left_open_after_a_read_blocks_no_writer_in_another_process(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notebook.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.ensure_schema(engine)
+    async with taskkit.session(engine) as setup:
+        for i in range(5):
+            await taskkit.create_task(setup, {"title": f"task {i}"})
+
+    def importing(name: str, titles: str) -> list[str]:
+        csv = tmp_path / name
+        csv.write_text(f"title,status\n{titles} one,pending\n{titles} two,completed\n")
+        return [sys.executable, "-m", "taskkit", "import", str(csv), "--db", f"sqlite:///{path}"]
+
+    # First, an import into a database nobody holds open (the same work as below).
+    free, _ = await asyncio.to_thread(_run, [*importing("first.csv", "first"), "--no-progress"])
+    assert free.returncode == 0, free.stderr
+
+    # As notebooks 01 and 02 do: a session that has read, kept open across cells.
+    s = taskkit.session(engine)
+    before = (await s.exec(select(Task).limit(3))).all()
+    assert len(before) == 3 and s.in_transaction()
+    try:
+        created, _ = await asyncio.to_thread(
+            _run, [sys.executable, "-c", _CREATE_IN_ANOTHER_PROCESS, str(path)]
+        )
+        assert created.returncode == 0, created.stderr
+        # A writer held up by the read would wait for the busy timeout (30 s), then fail; the
+        # margins are wide so that a loaded machine cannot make this fail.
+        assert float(created.stdout) < 10.0
+        imported, _ = await asyncio.to_thread(
+            _run, [*importing("second.csv", "imported"), "--no-progress"]
+        )
+        assert imported.returncode == 0, imported.stderr
+        # The session still reads its snapshot: the other writes are not in it ...
+        assert len((await s.exec(select(Task))).all()) == 7
+        # ... and writing through it works (its read-only transaction is begun again).
+        mine = await taskkit.create_task(s, {"title": "from the notebook"})
+        titles = [t.title for t in (await s.exec(select(Task))).all()]
+        assert len(titles) == 7 + 1 + 2 + 1 and titles[-1] == mine.title
+        assert "from another process" in titles
+    finally:
+        await s.close()
+        await engine.dispose()
+
+
+async def test_a_write_helper_keeps_the_callers_snapshot_when_nobody_wrote(tmp_path: Path) -> None:
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'kept.db'}")
+    await taskkit.create_db_and_tables(engine)
+    try:
+        async with taskkit.session(engine) as s:
+            await taskkit.create_task(s, {"title": "first"})
+            task = (await s.exec(select(Task))).one()
+            await s.exec(select(Task))  # a read transaction is open
+            pending = Task(title="added by the caller, not flushed")
+            s.add(pending)  # waiting in the session; the helper flushes and commits it
+            await taskkit.update_task(s, task.id, {"title": "renamed"})
+            titles = sorted(t.title for t in (await s.exec(select(Task))).all())
+        assert titles == ["added by the caller, not flushed", "renamed"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_helper_in_a_read_transaction_after_another_write_still_writes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "moved.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    other = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    try:
+        async with taskkit.session(engine) as s, taskkit.session(other) as o:
+            await s.exec(select(Task))  # s reads: its snapshot holds no task
+            await asyncio.wait_for(taskkit.create_task(o, {"title": "theirs"}), 5)
+            s.add(Task(title="pending in the caller's session"))
+            mine = await taskkit.create_task(s, {"title": "mine"})
+            titles = sorted(t.title for t in (await s.exec(select(Task))).all())
+        assert mine.id is not None
+        assert titles == ["mine", "pending in the caller's session", "theirs"]
+    finally:
+        await engine.dispose()
+        await other.dispose()
+
+
+@pytest.mark.parametrize("other_is", ["committed", "writing"])
+async def test_your_own_read_then_write_after_another_write_is_one_line_saying_why(
+    tmp_path: Path, other_is: str
+) -> None:
+    path = tmp_path / "mine.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    other = sqlite3.connect(path, isolation_level=None, timeout=5)
+    try:
+        async with taskkit.session(engine) as s:
+            await s.exec(select(Task))  # your transaction reads first ...
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO task (title, status, priority, created_at, updated_at) "
+                          "VALUES ('theirs', 'pending', 'low', '2025-01-01 00:00:00', "
+                          "'2025-01-01 00:00:00')")  # fmt: skip
+            if other_is == "committed":
+                other.execute("COMMIT")
+            s.add(Task(title="mine"))  # ... then writes
+            with pytest.raises(taskkit.WriteConflictError) as info:
+                await s.commit()
+            await s.rollback()
+        message = str(info.value)
+        assert "\n" not in message
+        assert "it read first, and another connection wrote since (or is writing)" in message
+        code = "SQLITE_BUSY_SNAPSHOT" if other_is == "committed" else "SQLITE_BUSY"
+        assert f"no waiting helps ({code})" in message
+        assert "sqlite_begin='IMMEDIATE'" in message
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
         await engine.dispose()

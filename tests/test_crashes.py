@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 import taskkit
+from taskkit._sqlite_child.worker import KILL_AT_VARIABLE
 from tests.conftest import postgres_url
 
 ROWS = 150_000
@@ -95,6 +96,41 @@ def test_import_killed_on_sqlite_leaves_before_or_complete(tmp_path):
         before = count
         seen.add(count)
     assert max(seen) >= 500 + ROWS  # the unhurried run completed
+
+
+@pytest.mark.parametrize(("kill_at", "stored"), [("after-commit", True), ("before-commit", False)])
+def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_holds(
+    tmp_path, kill_at, stored
+):
+    """The SQLite writer process killed (SIGKILL, by itself: a test hook, no timing) just
+    before or just after its COMMIT: the import says what the database then holds, never
+    "nothing was stored" when everything was (issue 25 item 2)."""
+    path = tmp_path / "commit.db"
+    url = f"sqlite:///{path}"
+    subprocess.run(cli("seed", "--tasks", "500", "--db", url), check=True, capture_output=True)
+    source = big_csv(tmp_path / "big.csv")
+    done = subprocess.run(
+        cli("import", str(source), "--db", url),
+        capture_output=True,
+        text=True,
+        env={**os.environ, KILL_AT_VARIABLE: kill_at},
+    )
+    con = sqlite3.connect(path, timeout=30)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    count = con.execute("SELECT count(*) FROM task").fetchone()[0]
+    con.close()
+    assert done.returncode == 1
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message, message
+    assert "killed by signal 9" in message
+    if stored:
+        assert count == 500 + ROWS
+        assert "just after its COMMIT: the write was stored, all of it" in message
+        assert f"{ROWS:,} task" in message
+        assert "nothing was stored" not in message
+    else:
+        assert count == 500
+        assert "before its COMMIT took effect: nothing was stored" in message
 
 
 def postgres_counts(url: str) -> tuple[int, int, int]:

@@ -179,21 +179,30 @@ async def test_sqlite_in_memory_shares_one_database_between_sessions():
     await engine.dispose()
 
 
-async def test_sqlite_read_then_write_transactions_wait_instead_of_failing(tmp_path):
-    # Two transactions each read, then write. With a deferred BEGIN the second writer fails at
-    # once with "database is locked" (its snapshot is stale); BEGIN IMMEDIATE makes it wait.
+async def test_sqlite_read_then_write_transactions_begun_immediate_wait_instead_of_failing(
+    tmp_path,
+):
+    # Two transactions each read, then write. With a deferred BEGIN (the default: readers take
+    # no lock) the second writer fails at once, since its snapshot is stale: a one-line
+    # WriteConflictError saying so. Begun IMMEDIATE, as that error advises, they wait.
     engine = connect(f"sqlite:///{tmp_path / 'locks.db'}")
     await taskkit.create_db_and_tables(engine)
 
-    async def read_then_write(name: str) -> None:
-        async with engine.begin() as conn:
+    async def read_then_write(source, name: str) -> None:
+        async with source.begin() as conn:
             await conn.execute(text("SELECT count(*) FROM project"))
             await asyncio.sleep(0.05)
             await conn.execute(text("INSERT INTO project (name) VALUES (:n)"), {"n": name})
 
-    await asyncio.gather(*(read_then_write(f"p{i}") for i in range(5)))
+    deferred = await asyncio.gather(
+        *(read_then_write(engine, f"d{i}") for i in range(5)), return_exceptions=True
+    )
+    refused = [r for r in deferred if r is not None]
+    assert refused and all(isinstance(r, taskkit.WriteConflictError) for r in refused)
+    immediate = engine.execution_options(sqlite_begin="IMMEDIATE")
+    await asyncio.gather(*(read_then_write(immediate, f"p{i}") for i in range(5)))
     async with engine.connect() as conn:
-        assert await conn.scalar(text("SELECT count(*) FROM project")) == 5
+        assert await conn.scalar(text("SELECT count(*) FROM project WHERE name LIKE 'p%'")) == 5
     await engine.dispose()
 
 

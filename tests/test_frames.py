@@ -657,6 +657,7 @@ async def test_the_sqlite_fast_reader_leaves_this_processs_locks_alone(tmp_path:
     await taskkit.create_db_and_tables(engine)
     await fill(engine, 5)
     held = await engine.connect()
+    await held.execution_options(sqlite_begin="IMMEDIATE")  # reads begin DEFERRED otherwise
     await held.execute(text("SELECT count(*) FROM project"))  # BEGIN IMMEDIATE: the write lock
     frame = await to_dataframe(engine, select(Task), reader="adbc")
     assert len(frame) == 5
@@ -968,7 +969,7 @@ async def test_a_small_read_is_not_blocked_by_a_writer_and_sees_only_committed_r
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'busy.db'}")
     await taskkit.create_db_and_tables(engine)
     await fill(engine, 5)
-    async with engine.begin() as writer:  # BEGIN IMMEDIATE: the write lock is held
+    async with engine.begin() as writer:  # the INSERT takes the write lock, held to the end
         await writer.execute(
             insert(Task).values(title="not yet committed", created_at=BASE, updated_at=BASE)
         )

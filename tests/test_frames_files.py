@@ -7,6 +7,7 @@ it serves.
 """
 
 import contextlib
+import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,88 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
     kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]
+
+
+# Cells a spreadsheet would run (OWASP: = + - @ tab CR first), quotes that must survive, and
+# plain text that must not change.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example", "Click")',
+    "+1+1",
+    "-2 degrees",
+    "@SUM(A1:A9)",
+    "\tfirst a tab",
+    "'=already quoted once",
+    "''+quoted twice",
+    "'not a formula, a quote",
+    "plain",
+]
+
+
+async def test_spreadsheet_safe_exports_no_formula_and_imports_back_exactly(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Issue 25 item 6: OWASP's guard on export, undone by taskkit import (lossless)."""
+    async with taskkit.session(engine) as s:
+        project = await taskkit.create_project(s, {"name": "=cmd|' /C calc'!A0"})
+        await taskkit.create_worker(s, {"id": "-w", "name": "-w"})
+        for i, text in enumerate(FORMULAS):
+            task = await taskkit.create_task(
+                s,
+                {
+                    "title": text.replace("\t", "") if i == 4 else text,  # no tab in a title
+                    "description": text,
+                    "project_id": project.id if i % 2 else None,
+                },
+            )
+            if i < 3:
+                await taskkit.assign(s, task.id, "-w")
+    frame = await frame_of(engine)
+    names = {"project_name": "project", "worker_ids": "workers"}
+    columns = ["title", "description", "status", "priority", *TIMESTAMPS, *names]
+    path = tmp_path / "safe.csv"
+    safe = taskkit.spreadsheet_safe(frame[columns].rename(columns=names))
+    assert (safe.dtypes == frame[columns].rename(columns=names).dtypes).all()
+    safe.to_csv(path, index=False)
+    with path.open(newline="", encoding="utf-8") as file:
+        cells = [cell for row in csv.reader(file) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert '\'=HYPERLINK("http://evil.example", "Click")' in cells
+    assert "''=already quoted once" in cells and "'not a formula, a quote" in cells
+    assert "'-w" in cells  # a worker list whose first id would run
+    target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        await taskkit.create_db_and_tables(target)
+        summary = await taskkit.load_tasks(target, path, progress=False)
+        assert summary.tasks == len(FORMULAS)
+        again = await frame_of(target)
+        async with taskkit.session(target) as s:
+            workers = [
+                sorted(w.name for w in (await taskkit.get_task(s, i, with_workers=True)).workers)
+                for i in again["id"]
+            ]
+    finally:
+        await target.dispose()
+    kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
+    assert_frame_equal(again[kept], frame[kept])
+    assert workers == [list(w) for w in frame["worker_ids"]]
+
+
+def test_spreadsheet_safe_leaves_numbers_and_missing_values_alone() -> None:
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([-1, 2], dtype="int64"),
+            "x": [-1.5, None],
+            "text": pd.array(["-1", None], dtype="str"),
+            "kind": pd.Categorical(["=a", "b"]),
+        }
+    )
+    safe = taskkit.spreadsheet_safe(frame)
+    assert safe["n"].tolist() == [-1, 2] and safe["x"].iloc[0] == -1.5
+    assert safe["text"].iloc[0] == "'-1" and pd.isna(safe["text"].iloc[1])
+    assert list(safe["kind"].cat.categories) == ["'=a", "b"]
+    assert frame["text"].iloc[0] == "-1"  # a copy: the frame itself is unchanged
+    with pytest.raises(taskkit.InvalidArgumentError, match="takes a pandas DataFrame"):
+        taskkit.spreadsheet_safe([{"title": "=x"}])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

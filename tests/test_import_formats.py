@@ -61,7 +61,7 @@ async def test_jira_cloud_uses_status_category_and_refuses_unknown_states_groupe
     assert await snapshot(engine) == before
     summary = await load_tasks(engine, path, mapping=JIRA_MAP, progress=False)
     assert summary.tasks == 5
-    assert "'Labels (x3)'" in str(summary) and "'Watchers (x2)'" in str(summary)
+    assert "'Labels (x3)'" not in str(summary) and "'Watchers (x2)'" in str(summary)
     frame = await frame_of(engine)
     # Done -> completed, In Review (category In Progress) -> in_progress, Blocked (category
     # In Progress) -> in_progress, Analyzing mapped by the user.
@@ -250,13 +250,25 @@ async def test_ambiguous_day_month_is_refused_unless_told(engine):
     assert "pass --dayfirst or --monthfirst" in str(info.value)
 
 
-async def test_long_titles_are_refused_or_cut_when_asked(engine):
-    frame = pd.DataFrame({"title": ["x" * 256, "short"]})
-    with pytest.raises(LoadError, match=r"longer than 200 characters .* pass --long-titles"):
+async def test_titles_up_to_512_import_intact_longer_ones_are_refused_or_cut_when_asked(engine):
+    # Jira allows 255 characters, GitHub 256: both fit; beyond 512 no tracker goes.
+    intact = pd.DataFrame({"title": ["x" * 256, "y" * 512], "description": ["d" * 1_048_576, ""]})
+    await load_tasks(engine, intact, progress=False)
+    stored = await frame_of(engine)
+    assert list(stored["title"].str.len()) == [256, 512]
+    assert len(stored.loc[0, "description"]) == 1_048_576
+    frame = pd.DataFrame({"title": ["x" * 513, "short"]})
+    with pytest.raises(LoadError, match=r"longer than 512 characters .* pass --long-titles"):
         await load_tasks(engine, frame, progress=False)
     summary = await load_tasks(engine, frame, long_titles="truncate", progress=False)
-    assert "1 titles longer than 200 characters were cut" in str(summary)
-    assert len((await frame_of(engine)).loc[0, "title"]) == 200
+    assert "1 titles longer than 512 characters were cut" in str(summary)
+    assert len((await frame_of(engine)).loc[2, "title"]) == 512
+
+
+async def test_a_description_over_one_mebibyte_is_refused_naming_the_limit(engine):
+    frame = pd.DataFrame({"title": ["big"], "description": ["d" * 1_048_577]})
+    with pytest.raises(LoadError, match=r"description: String should have at most 1048576"):
+        await load_tasks(engine, frame, progress=False)
 
 
 async def test_a_completed_date_on_an_open_task_is_refused_or_dropped_when_asked(engine):

@@ -57,17 +57,32 @@ async def test_without_dates_a_reimport_keeps_created_at_and_is_unchanged(engine
     assert [t.created_at for t in await tasks_of(engine)] == created
 
 
-async def test_tasks_without_a_key_are_added_each_time_as_before(engine):
-    frame = pd.DataFrame({"title": ["a", "b"]})
+async def test_a_file_without_keys_imported_again_is_refused_not_doubled(engine):
+    """Issue 23: re-importing a file without a key column silently doubled the table. Every
+    row matching a stored task (same title and created date, or title and description where
+    the file has no date) is refused; some matching is said, and they are added."""
+    frame = pd.DataFrame({"title": ["a", "b"], "created_at": ["2025-01-01T00:00:00Z"] * 2})
     await load_tasks(engine, frame, progress=False)
-    again = await load_tasks(engine, frame, progress=False)
-    assert again.tasks == 2 and len(await tasks_of(engine)) == 4
+    before = await snapshot(engine)
+    with pytest.raises(LoadError, match=r"all 2 rows without a key match tasks already stored"):
+        await load_tasks(engine, frame, progress=False)
+    assert await snapshot(engine) == before
+    undated = pd.DataFrame({"title": ["c", "d"], "description": ["one", "two"]})
+    await load_tasks(engine, undated, progress=False)
+    with pytest.raises(LoadError, match="title and description where the file gives no date"):
+        await load_tasks(engine, undated, progress=False)
+    grown = pd.DataFrame({"title": ["a", "e"], "created_at": ["2025-01-01T00:00:00Z"] * 2})
+    summary = await load_tasks(engine, grown, progress=False)
+    assert summary.tasks == 2 and len(await tasks_of(engine)) == 6
+    assert "1 of 2 rows without a key match tasks already stored" in str(summary)
 
 
 async def test_a_key_twice_in_one_file_is_refused_and_nothing_is_stored(engine):
     frame = pd.DataFrame({"key": ["X-1", "X-1", "X-2"], "title": ["a", "b", "c"]})
     before = await snapshot(engine)
-    with pytest.raises(LoadError, match=r"key: 'X-1' names several rows \(2 rows: 1, 2\)"):
+    with pytest.raises(
+        LoadError, match=r"key: 'X-1' names rows that differ in title \(2 rows: 1, 2\)"
+    ):
         await load_tasks(engine, frame, progress=False)
     assert await snapshot(engine) == before
 

@@ -42,16 +42,16 @@ async def tasks_of(engine) -> list[Task]:
         return list((await s.exec(select(Task).order_by(Task.id))).all())
 
 
-def test_taskcreate_has_no_cross_field_rules_but_the_resolution_one():
+def test_taskcreate_has_no_cross_field_rules_but_the_resolution_one_load_checks_itself():
     """load checks each field's distinct values once: the same as checking every row only
-    while TaskCreate's model-level validators are the ones the import applies itself."""
+    while TaskCreate's one cross-field rule (a resolution only with status completed, done by
+    default) is checked by the import itself (tests of resolutions below)."""
     decorators = TaskCreate.__pydantic_decorators__
-    # InputModel's one model validator only names unknown keys (load refuses unknown columns);
-    # resolution-goes-with-completed is applied to whole columns by the import's row checks.
-    assert set(decorators.model_validators) <= set(
+    # InputModel's one model validator only names unknown keys (load refuses unknown columns).
+    assert set(decorators.model_validators) - set(
         InputModel.__pydantic_decorators__.model_validators
-    ) | {"_resolution_goes_with_completed"}
-    assert set(COLUMNS) >= {"title", "description", "status", "priority"}
+    ) == {"_resolution_goes_with_completed"}
+    assert set(COLUMNS) >= {"title", "description", "status", "priority", "resolution"}
 
 
 async def test_example_csv_loads_with_projects_workers_and_times(engine, write_path):
@@ -74,9 +74,13 @@ async def test_example_csv_loads_with_projects_workers_and_times(engine, write_p
     assert tasks[5].project_id is None and tasks[2].description is None
 
 
-async def test_loading_twice_reuses_projects_and_workers_by_name(engine):
+async def test_loading_twice_reuses_projects_and_workers_by_name(engine, tmp_path):
     await load_tasks(engine, EXAMPLE, progress=False)
-    again = await load_tasks(engine, EXAMPLE, progress=False)
+    next_week = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    next_week["title"] = "(next) " + next_week["title"]
+    other = tmp_path / "next_week.csv"
+    next_week.to_csv(other, index=False)
+    again = await load_tasks(engine, other, progress=False)
     assert (again.tasks, again.projects_created, again.workers_created) == (8, 0, 0)
     data = await snapshot(engine)
     assert (len(data["task"]), len(data["project"]), len(data["worker"])) == (16, 4, 4)
@@ -86,7 +90,7 @@ async def test_a_dataframe_loads_like_a_csv(engine):
     frame = pd.DataFrame(
         {
             "title": ["a", "b"],
-            "status": ["completed", None],
+            "status": ["completed", "pending"],
             "created_at": pd.to_datetime(["2025-01-01T10:00:00Z", "2025-01-02T10:00:00Z"]),
             "workers": ["Ann", float("nan")],
         }
@@ -137,7 +141,7 @@ late,pending,medium,2025-01-01T00:00:00Z,,2025-01-03T00:00:00Z,x
 async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stored(
     engine, tmp_path, write_path
 ):
-    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 513))
     await load_tasks(engine, EXAMPLE, progress=False)
     before = await snapshot(engine)
     with pytest.raises(LoadError) as info:
@@ -145,7 +149,7 @@ async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stor
     message = str(info.value)
     assert message.startswith("4 of 5 rows are invalid (row 1 is the line after the header)")
     for expected in (
-        "  title: String should have at least 1 character (got '') (1 row: 2), longer than 200 "
+        "  title: String should have at least 1 character (got '') (1 row: 2), longer than 512 "
         "characters (1 row: 3); pass --long-titles truncate",
         "  status: 'done' (1 row: 3); map them with --status VALUE=pending|in_progress|completed",
         "  priority: 'urgent' (1 row: 3); map them with --priority VALUE=low|medium|high",
@@ -160,7 +164,7 @@ async def test_bad_rows_are_listed_with_row_field_and_reason_and_nothing_is_stor
 
 
 async def test_skip_stores_the_good_rows_and_reports_the_bad(engine, tmp_path):
-    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 300))
+    path = write_csv(tmp_path, BAD_ROWS.format(long="t" * 513))
     summary = await load_tasks(engine, path, on_error="skip", progress=False)
     assert summary.tasks == 1
     assert summary.skipped_rows == [2, 3, 4, 5]

@@ -642,6 +642,35 @@ async def test_a_well_formed_but_foreign_payload_is_a_clear_error(
         await paginate(s, stmt, cursor=forged(body))
 
 
+def payload(cursor: str) -> list[Any]:
+    """The JSON a cursor carries (what ``forged`` signs again)."""
+    encoded = cursor.split(".")[0]
+    return list(json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))))
+
+
+@pytest.mark.parametrize("huge", [10**30, -(10**30), 2**63])
+async def test_a_re_signed_cursor_holding_an_integer_no_database_holds_is_refused(
+    second_page: tuple[AsyncSession, Any, str], huge: int
+) -> None:
+    """Issue 25 item 8: the checksum key is in the source, so anyone can re-sign a cursor; one
+    whose integer sort key is 10**30 raised OverflowError in the driver."""
+    s, stmt, cursor = second_page
+    body = payload(cursor)
+    body[5] = [["i", huge] if value[0] == "i" else value for value in body[5]]
+    assert ["i", huge] in body[5]  # the id tiebreak, at least
+    with pytest.raises(InvalidCursorError, match="is not a valid taskkit cursor"):
+        await paginate(s, stmt, cursor=forged(body))
+    page_number = payload(cursor)
+    page_number[4] = huge
+    with pytest.raises(InvalidCursorError, match="is not a valid taskkit cursor"):
+        await paginate(s, stmt, cursor=forged(page_number))
+    if s.get_bind().dialect.name == "postgresql":  # ids are INTEGER there: 32 bits
+        body = payload(cursor)
+        body[5] = [["i", 2**40] if value[0] == "i" else value for value in body[5]]
+        with pytest.raises(InvalidCursorError, match="is not a valid taskkit cursor"):
+            await paginate(s, stmt, cursor=forged(body))
+
+
 async def test_a_cursor_from_another_taskkit_version_says_so(
     second_page: tuple[AsyncSession, Any, str],
 ) -> None:

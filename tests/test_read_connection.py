@@ -52,6 +52,9 @@ async def test_a_callers_idle_connection_reads_and_is_left_as_it_was(tmp_path: P
     writer = sqlite3.connect(path, isolation_level=None)
     try:
         async with engine.connect() as conn:
+            # A connection the caller set up for writing: the read must not wait for the lock,
+            # and the caller's setting comes back after it.
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             writer.execute("BEGIN IMMEDIATE")  # a writer holds the lock: IMMEDIATE would wait
             async with read_connection(conn) as reading:
                 assert reading is conn

@@ -124,3 +124,38 @@ def test_a_missing_report_notebook_is_a_clear_error(tmp_path):
 def test_an_unknown_format_is_refused(tmp_path):
     with pytest.raises(InvalidArgumentError, match="report format must be one of html, pdf"):
         run_report({}, out=tmp_path, to="docx")
+
+
+# --- Values at the edges, refused or served in one line (issue 25 item 8) --------------------
+
+
+@pytest.mark.parametrize("epoch", ["253402300800", "²", "abc", "-1", "1e10", "12.5", "0x10"])
+def test_a_source_date_epoch_no_timestamp_holds_is_refused_in_one_line(tmp_path, epoch):
+    """Before: 253402300800 and ² raised ValueError; abc, -1 and 1e10 were ignored, so the
+    report silently stopped being reproducible."""
+    runner = CliRunner(env={"SOURCE_DATE_EPOCH": epoch})
+    missing = f"sqlite:///{tmp_path / 'none.db'}"  # refused before the database is looked at
+    result = runner.invoke(cli, ["report", "--db", missing, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, from 0 "
+        "to 253402300799 (9999-12-31 23:59:59), in digits as `date +%s` writes it; got "
+        f"{epoch!r} (unset it, or leave it empty, to use the current time)\n"
+    )
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_the_last_day_a_date_holds_is_a_date_to_like_any_other(tmp_path):
+    """Before: `--param date_to=9999-12-31` raised OverflowError (the day after it)."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    runner = CliRunner(env={"SOURCE_DATE_EPOCH": "253402300799"})  # the last second it holds
+    seeded = runner.invoke(cli, ["seed", "--tasks", "300", "--db", url, "--no-progress"])
+    assert seeded.exit_code == 0, seeded.output
+    args = ["report", "--db", url, "--out", str(tmp_path / "o"), "--param"]
+    result = runner.invoke(cli, [*args, "date_to=9999-12-31"])
+    assert result.exit_code == 0, result.output
+    page = Path(result.output.strip().splitlines()[-1])
+    assert page.name == "taskkit-report-99991231-235959-all-projects-first-to-9999-12-31.html"
+    html = page.read_text(encoding="utf-8")
+    assert "This report covers <strong>300 tasks</strong>" in html
+    assert "<td>9999-12-31 23:59:59 UTC</td>" in html  # generated at

@@ -55,7 +55,10 @@ def test_title_and_heading_name_the_scope(page):
     scope = "project Apollo, tasks created 05 Mar 2025 to 20 Oct 2025"
     assert f"<title>Task report: {scope}</title>" in html
     assert f"<h1>Task report: {scope}</h1>" in html
-    assert page.name == "taskkit-report-20260101-000000.html"  # named by SOURCE_DATE_EPOCH
+    # Named by SOURCE_DATE_EPOCH and the scope.
+    assert (
+        page.name == "taskkit-report-20260101-000000-project-Apollo-2025-03-05-to-2025-10-20.html"
+    )
 
 
 def test_tables_use_words_and_formatted_numbers(page):
@@ -112,6 +115,50 @@ def test_two_runs_with_source_date_epoch_are_byte_identical(page, database, tmp_
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     again, _ = run_report({"database_url": database, **PARAMS}, out=tmp_path, command=COMMAND)
     assert again.read_bytes() == page.read_bytes()
+
+
+def test_reports_made_in_the_same_second_never_overwrite_each_other(
+    database, tmp_path, monkeypatch
+):
+    """Issue 25 item 4: the scope is in the name; a different report under a taken name gets
+    the next number; the same report again (same bytes) is the same file."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    apollo, _ = run_report({"database_url": database, "project": "Apollo"}, out=tmp_path)
+    everything, _ = run_report({"database_url": database}, out=tmp_path)
+    assert apollo.name == "taskkit-report-20260101-000000-project-Apollo.html"
+    assert everything.name == "taskkit-report-20260101-000000-all-projects.html"
+    first = apollo.read_bytes()
+    assert b"project Apollo" in first and b"project Apollo" not in everything.read_bytes()
+    again, _ = run_report({"database_url": database, "project": "Apollo"}, out=tmp_path)
+    assert again == apollo and apollo.read_bytes() == first
+    with_code, _ = run_report(
+        {"database_url": database, "project": "Apollo"}, out=tmp_path, show_code=True
+    )
+    assert with_code.name == "taskkit-report-20260101-000000-project-Apollo-2.html"
+    assert apollo.read_bytes() == first  # never overwritten
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [apollo.name, everything.name, with_code.name]
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "stem"),
+    [
+        ({}, "taskkit-report-20260101-000000-all-projects"),
+        ({"project": "R&D / Ops"}, "taskkit-report-20260101-000000-project-R_D_Ops"),
+        ({"project": "..", "date_to": "2025-06-30"}, "-project-_-first-to-2025-06-30"),
+        ({"project": "Café", "date_from": "2025-06-01"}, "-project-Café-2025-06-01-to-last"),
+    ],
+)
+def test_report_names_hold_the_scope_as_safe_file_name_characters(values, stem):
+    from datetime import UTC, datetime
+
+    from taskkit._report import check_parameters
+    from taskkit._report.run import report_stem
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    name = report_stem(check_parameters(values), at)
+    assert name.endswith(stem) and "/" not in name and ".." not in name
 
 
 def test_without_source_date_epoch_only_the_generation_time_differs(page, database, tmp_path):

@@ -4,8 +4,12 @@ The package is private plumbing under :func:`taskkit.load_tasks`; its pieces, on
 
 * ``reading``: a CSV or JSON file (or a DataFrame) as a table of text columns;
 * ``dates``: the date and time forms real exports write;
-* ``mapping``: column, status and priority mappings (options or a TOML file);
-* ``formats``: what each tracker's export holds and how it becomes taskkit's columns;
+* ``mapping``: column, status, priority and resolution mappings (options or a TOML file);
+* ``formats``: what each tracker's export holds; ``jira``, ``github`` and ``trello`` the
+  shapes of their exports (Jira's languages, JSON documents as rows, Trello's actions);
+* ``resolutions``: how a completed task ended, as the trackers spell it;
+* ``convert``: a source's rows as taskkit's columns, by a format and the user's mapping;
+* ``history``: the status history an import writes, and the tracker's starts and completions;
 * ``checks``: values checked by the models' rules (once per distinct value, or in bulk);
 * ``columns``: the columns with rules of their own (keys, workers, ids, timestamps);
 * ``rows``: every column of an import checked, bad rows flagged (``check_rows``);

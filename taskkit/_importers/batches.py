@@ -1,5 +1,6 @@
-"""The checked rows as bulk batches: project and worker names resolved against what the
-database holds (new ones created), task ids assigned, links in order, ``CHUNK`` rows a batch."""
+"""The checked rows as bulk batches: project, worker and label names resolved against what
+the database holds (new ones created), task ids assigned, links and history rows in order,
+``CHUNK`` rows a batch."""
 
 import re
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -14,7 +16,7 @@ from taskkit._bulk import Batch, Existing
 from taskkit._errors import LoadError
 from taskkit._importers.rows import Checked
 
-__all__ = ["CHUNK", "task_batches"]
+__all__ = ["CHUNK", "history_batches", "task_batches"]
 
 CHUNK = 50_000
 
@@ -23,8 +25,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "worker"
 
 
-def task_batches(rows: Checked, keep: np.ndarray, existing: Existing) -> Iterator[Batch]:
-    """Resolve names to ids against what the database holds, then yield the rows."""
+def task_batches(
+    rows: Checked,
+    keep: np.ndarray,
+    existing: Existing,
+    history: pd.DataFrame | None = None,
+) -> Iterator[Batch]:
+    """Resolve names to ids against what the database holds, then yield the rows: tasks, their
+    worker and label links, and ``history`` (``position`` -> the task's id)."""
     kept_positions = np.flatnonzero(keep)
     project_names = rows.project.filter(pa.array(keep))
     projects = dict(existing.projects)
@@ -47,6 +55,20 @@ def task_batches(rows: Checked, keep: np.ndarray, existing: Existing) -> Iterato
         yield "worker", pa.table({"id": pa.array(wids), "name": pa.array(names)})
     link_workers = _lookup(link_names, worker_ids.by_name, pa.string())
 
+    kept_labels = keep[rows.labels.rows]
+    label_rows = rows.labels.rows[kept_labels]
+    label_names = rows.labels.names.filter(pa.array(kept_labels))
+    labels = dict(existing.labels)
+    new_labels: list[tuple[int, str]] = []
+    for name in pc.unique(label_names).to_pylist():
+        if name not in labels:
+            labels[name] = existing.max_label_id + len(new_labels) + 1
+            new_labels.append((labels[name], name))
+    if new_labels:
+        ids, names = zip(*new_labels, strict=True)
+        yield "label", pa.table({"id": pa.array(ids, pa.int64()), "name": pa.array(names)})
+    link_labels = _lookup(label_names, labels, pa.int64())
+
     given = rows.ids[keep].reset_index(drop=True)
     first_free = max(existing.max_task_id, int(given.max()) if given.notna().any() else 0) + 1
     task_ids = given.to_numpy(dtype="int64", na_value=0)
@@ -68,12 +90,15 @@ def task_batches(rows: Checked, keep: np.ndarray, existing: Existing) -> Iterato
                     "priority": rows.priority.take(taken),
                     "project_id": project_ids[start:stop],
                     "key": rows.key.take(taken),
+                    "resolution": rows.resolution.take(taken),
+                    "kind": rows.kind.take(taken),
                     **{
                         name: pa.array(series.iloc[positions], pa.timestamp("us", "UTC"))
                         for name, series in (
                             ("created_at", rows.created_at),
                             ("updated_at", rows.updated_at),
                             ("completed_at", rows.completed_at),
+                            ("started_at", rows.started_at),
                         )
                     },
                 }
@@ -92,6 +117,38 @@ def task_batches(rows: Checked, keep: np.ndarray, existing: Existing) -> Iterato
                     }
                 ),
             )
+        low = int(np.searchsorted(label_rows, positions[0]))
+        high = int(np.searchsorted(label_rows, positions[-1], side="right"))
+        if high > low:
+            yield (
+                "task_label_link",
+                pa.table(
+                    {
+                        "task_id": pa.array(task_id_of_row[label_rows[low:high]]),
+                        "label_id": link_labels[low:high],
+                    }
+                ),
+            )
+    if history is not None and len(history):
+        yield from history_batches(history[keep[history["position"].to_numpy()]], task_id_of_row)
+
+
+def history_batches(history: pd.DataFrame, task_id_of_row: np.ndarray) -> Iterator[Batch]:
+    """``status_change`` rows, ``CHUNK`` a batch (ids from the table's sequence)."""
+    for start in range(0, len(history), CHUNK):
+        part = history.iloc[start : start + CHUNK]
+        yield (
+            "status_change",
+            pa.table(
+                {
+                    "task_id": pa.array(task_id_of_row[part["position"].to_numpy()]),
+                    "changed_at": pa.array(part["changed_at"], pa.timestamp("us", "UTC")),
+                    "from_status": pa.array(part["from_status"], pa.string(), from_pandas=True),
+                    "to_status": pa.array(part["to_status"], pa.string()),
+                    "source": pa.array(part["source"], pa.string()),
+                }
+            ),
+        )
 
 
 def _lookup(names: pa.Array, ids: dict[str, Any], id_type: pa.DataType) -> pa.Array:

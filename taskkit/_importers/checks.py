@@ -15,10 +15,14 @@ from taskkit._importers.summary import RowProblem
 from taskkit._models import (
     DESCRIPTION_MAX,
     KEY_MAX,
+    KIND_MAX,
+    LABEL_MAX,
     NAME_MAX,
     TITLE_MAX,
+    LabelName,
     Priority,
     ProjectCreate,
+    Resolution,
     Status,
     TaskCreate,
     WorkerCreate,
@@ -50,6 +54,9 @@ ADAPTERS = {
     "project": _field_adapter(ProjectCreate, "name"),
     "worker": _field_adapter(WorkerCreate, "name"),
     "key": _field_adapter(TaskCreate, "key"),
+    "resolution": _field_adapter(TaskCreate, "resolution"),
+    "kind": _field_adapter(TaskCreate, "kind"),
+    "label": TypeAdapter(LabelName),
 }
 
 
@@ -72,7 +79,7 @@ class Checker:
     def flag(self, rows: np.ndarray, field_name: str, reason: str, hint: str = "") -> None:
         self.bad[rows] = True
         self.problems.extend(RowProblem(int(self.row_numbers[r]), field_name, reason) for r in rows)
-        if hint:
+        if hint and len(rows):  # a hint goes with the rows it is for, not with the field
             self.hints[field_name] = hint
 
     def refuse(self, numbers: list[int], field_name: str, reason: str, hint: str = "") -> None:
@@ -122,7 +129,9 @@ class Checker:
         for code, value in enumerate(dictionary.to_pylist()):
             try:
                 result = adapter.validate_python(value)
-                parsed.append(result.value if isinstance(result, Status | Priority) else result)
+                parsed.append(
+                    result.value if isinstance(result, Status | Priority | Resolution) else result
+                )
             except ValidationError as exc:
                 parsed.append(None)
                 bad = np.flatnonzero(encoded.indices.to_numpy(zero_copy_only=False) == code)
@@ -146,7 +155,8 @@ def _accepts_none(adapter: TypeAdapter[Any]) -> bool:
 # Text fields whose rules are length, not blank and storable: (min length, max length).
 TEXT_RULES = {
     "title": (1, TITLE_MAX), "description": (0, DESCRIPTION_MAX), "key": (1, KEY_MAX),
-    "project": (1, NAME_MAX), "worker": (1, NAME_MAX),
+    "project": (1, NAME_MAX), "worker": (1, NAME_MAX), "kind": (1, KIND_MAX),
+    "label": (1, LABEL_MAX),
 }  # fmt: skip
 
 

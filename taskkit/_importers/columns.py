@@ -19,23 +19,50 @@ from taskkit._importers.checks import (
     shown,
     text_column,
 )
+from taskkit._importers.convert import WORKER_SEPARATOR
 from taskkit._importers.dates import parse_dates
-from taskkit._importers.formats import WORKER_SEPARATOR
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "Links",
     "check_ids",
     "check_keys",
+    "check_labels",
     "check_timestamps",
     "check_workers",
     "iso_timestamps",
 ]
 
 
+# Times taskkit stores: Python's datetime holds years 1 to 9999 and both databases more, but
+# the report's charts pad their axes and bin by week, and matplotlib's dates end at years 1 and
+# 9999: with a task in year 1 or 9999 the report failed. Between these, every chart was drawn.
+EARLIEST = pd.Timestamp("1000-01-01T00:00:00Z")
+LATEST = pd.Timestamp("9000-01-01T00:00:00Z")  # exclusive
+
+
 def check_timestamps(
     table: pa.Table, name: str, check: Checker, options: Options = DEFAULT_OPTIONS
 ) -> pd.Series:
+    """The column as aware UTC timestamps; values taskkit cannot read, or outside the years
+    1000 to 8999 once in UTC, are flagged naming the row."""
     column = text_column(table, name)
+    values = _timestamps(column, name, check, options)
+    outside = (values < EARLIEST) | (values >= LATEST)
+    if outside.any():
+        text = column.to_pandas()
+        for row in np.flatnonzero(outside.to_numpy()):
+            check.flag(
+                np.array([row]), name,
+                f"{shown(text.iloc[row])} is outside the years 1000 to 8999 in UTC, which "
+                "the databases, Python and the report's charts all hold",
+            )  # fmt: skip
+        values = values.where(~outside)
+    return values
+
+
+def _timestamps(column: pa.ChunkedArray, name: str, check: Checker, options: Options) -> pd.Series:
     fast = iso_timestamps(column) if options.tz == "UTC" else None
     if fast is not None:
         return fast.to_pandas().astype("datetime64[us, UTC]")
@@ -96,9 +123,18 @@ class Links:
 def check_workers(table: pa.Table, check: Checker) -> Links:
     """Split the ``workers`` cells (names joined by the format's separator, each trimmed) and
     check each distinct name."""
-    if "workers" not in table.column_names:
+    return _names(table, "workers", "worker", check)
+
+
+def check_labels(table: pa.Table, check: Checker) -> Links:
+    """Split the ``labels`` cells like the workers' and check each distinct label name."""
+    return _names(table, "labels", "label", check)
+
+
+def _names(table: pa.Table, column: str, adapter: str, check: Checker) -> Links:
+    if column not in table.column_names:
         return Links(np.zeros(0, np.int64), pa.array([], pa.string()))
-    lists = pc.split_pattern(text_column(table, "workers").combine_chunks(), WORKER_SEPARATOR)
+    lists = pc.split_pattern(text_column(table, column).combine_chunks(), WORKER_SEPARATOR)
     names = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     pairs = pd.DataFrame({"row": rows, "name": names.to_pandas()})
@@ -108,11 +144,11 @@ def check_workers(table: pa.Table, check: Checker) -> Links:
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     for code, name in enumerate(encoded.dictionary.to_pylist()):
         try:
-            ADAPTERS["worker"].validate_python(name)
+            ADAPTERS[adapter].validate_python(name)
         except ValidationError as exc:
             check.flag(
                 np.unique(links.rows[codes == code]),
-                "workers",
+                column,
                 f"{reason_of(exc)} (got {shown(name)})",
             )
     return links

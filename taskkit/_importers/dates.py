@@ -5,7 +5,10 @@ form                                example (where it comes from)
 =================================== =============================================
 ISO 8601, ``Z`` or an offset        ``2025-03-01T09:30:00Z`` (GitHub, Linear, Plane)
 ISO 8601 without an offset          ``2025-03-01 09:30:00``, ``2025-03-01`` (Asana)
-Jira's local time                   ``17/Feb/22 11:02 AM`` (Jira Cloud CSV)
+Jira's local time                   ``17/Feb/22 11:02 AM``, ``04/ago/26 11:30 PM`` (Jira
+                                    Cloud CSV, month names in English, Spanish,
+                                    Portuguese, French, German or Italian)
+JavaScript's ``Date.toString()``    ``Sat Feb 11 2023 01:51:47 GMT+0000 (GMT)`` (Linear)
 day and month as numbers            ``06-09-2024 13:55``, ``4/17/16`` (Excel re-saves)
 RFC 2822 style                      ``Sun, 20 Apr 2025 10:17:06 UTC+0000`` (mail, feeds)
 =================================== =============================================
@@ -31,7 +34,8 @@ DateOrder = Literal["dayfirst", "monthfirst"] | None
 _ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 ISO_AWARE = _ISO + r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 ISO_NAIVE = _ISO + r"$"
-JIRA = r"^\d{1,2}/[A-Za-z]{3}/\d{2,4} \d{1,2}:\d{2}(?: ?[AaPp][Mm])?$"
+JIRA = r"^\d{1,2}/\pL{3,5}\.?/\d{2,4} \d{1,2}:\d{2}(?: ?[AaPp]\.? ?[Mm]\.?)?$"
+JS_DATE = r"^[A-Za-z]{3} [A-Za-z]{3} \d{1,2} \d{4} \d{1,2}:\d{2}:\d{2} GMT[+-]\d{4}(?: \([^)]*\))?$"
 RFC2822 = (
     r"^(?:[A-Za-z]{3}, )?\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}(?::\d{2})?"
     r"\s*(?:UTC|GMT)?\s*(?:[+-]\d{4})?$"
@@ -103,6 +107,11 @@ def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") ->
     if pc.any(mask).as_py():
         put(mask, local(naive_series(jira_times(arrow.filter(mask)))))
         parsed.naive += int(pc.sum(mask).as_py())
+    mask = form(JS_DATE)
+    if pc.any(mask).as_py():
+        values = pc.replace_substring_regex(arrow.filter(mask), r"^[A-Za-z]{3} | \([^)]*\)$", "")
+        values = pc.replace_substring(values, "GMT", "")
+        put(mask, pc.strptime(values, format="%b %d %Y %H:%M:%S %z", unit="us", error_is_null=True))
     mask = form(RFC2822)
     if pc.any(mask).as_py():
         values = pc.replace_substring_regex(arrow.filter(mask), r"^[A-Za-z]{3}, ", "")
@@ -137,9 +146,33 @@ def parse_dates(text: pd.Series, *, order: DateOrder = None, tz: str = "UTC") ->
     return parsed
 
 
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-JIRA_DAY = r"^(?P<day>\d{1,2})/(?P<month>[A-Za-z]{3})/(?P<year>\d{2}|\d{4})$"
-JIRA_TIME = r"^(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<half>[AaPp][Mm])?$"
+# Month abbreviations as Jira writes them in each language it exports in: English; Spanish
+# (seen in real exports: ene feb mar abr may jun jul ago sep oct nov dic); Portuguese, French,
+# German and Italian as the JDK's locale data abbreviates them (the Spanish files match it).
+# Folded to lower case without a trailing dot.
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "ene", "janv", "gen"),
+            ("feb", "fev", "févr", "fév"),
+            ("mar", "mär", "mars"),
+            ("apr", "abr", "avr"),
+            ("may", "mai", "mag"),
+            ("jun", "juin", "giu"),
+            ("jul", "juil", "lug"),
+            ("aug", "ago", "août"),
+            ("sep", "set", "sept"),
+            ("oct", "out", "okt", "ott"),
+            ("nov",),
+            ("dec", "dic", "dez", "déc"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+JIRA_DAY = r"^(?P<day>\d{1,2})/(?P<month>\pL{3,5})\.?/(?P<year>\d{2}|\d{4})$"
+JIRA_TIME = r"^(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<half>[AaPp])?\.? ?(?:[Mm]\.?)?$"
 
 
 def jira_times(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -182,9 +215,10 @@ def _jira_days(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """``17/Feb/22`` as dates (datetime64[D]), and whether each is a real date."""
     parts, valid = _parts(values, JIRA_DAY)
     day, year = _number(parts, "day"), _number(parts, "year")
-    month = pc.index_in(pc.utf8_upper(_field(parts, "month", "")), pa.array(MONTHS))
-    valid &= month.is_valid().to_numpy(zero_copy_only=False)
-    month = pc.fill_null(month, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    names = pc.utf8_lower(_field(parts, "month", "")).to_pylist()
+    month_number = np.array([MONTH_NAMES.get(n, 0) for n in names], dtype=np.int64)
+    valid &= month_number > 0
+    month = np.maximum(month_number - 1, 0)
     year = np.where(year >= 100, year, np.where(year < 69, 2000 + year, 1900 + year))
     months = ((year - 1970) * 12 + month).astype("datetime64[M]")
     date = months.astype("datetime64[D]") + (day - 1)
@@ -199,7 +233,7 @@ def _jira_minutes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     hour, minute = _number(parts, "hour"), _number(parts, "minute")
     half = pc.utf8_upper(_field(parts, "half", ""))
     twelve = pc.not_equal(half, "").to_numpy(zero_copy_only=False)
-    pm = pc.equal(half, "PM").to_numpy(zero_copy_only=False)
+    pm = pc.equal(half, "P").to_numpy(zero_copy_only=False)
     valid &= np.where(twelve, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59)
     hour = np.where(twelve, hour % 12 + np.where(pm, 12, 0), hour)
     return hour * 60 + minute, valid

@@ -8,6 +8,8 @@ status or priority. Given as options (``--map "Summary=title"``) or a small TOML
     Blocked = "in_progress"
     [priority]
     Blocker = "high"
+    [resolution]
+    "Ready for Release" = "done"
     [workers]
     separator = ","
 
@@ -21,16 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._models import Priority, Status
+from taskkit._models import Priority, Resolution, Status
 
 __all__ = ["FIELDS", "ImportMapping", "fold"]
 
 FIELDS = (
     "key", "id", "title", "description", "status", "priority", "project", "workers",
-    "created_at", "updated_at", "completed_at",
+    "created_at", "updated_at", "completed_at", "resolution", "started_at", "kind", "labels",
 )  # fmt: skip
 STATUSES = tuple(s.value for s in Status)
 PRIORITIES = tuple(p.value for p in Priority)
+RESOLUTIONS = tuple(r.value for r in Resolution)
 
 
 def fold(value: str) -> str:
@@ -45,6 +48,8 @@ class ImportMapping:
     columns: dict[str, str] = field(default_factory=dict)  # source column -> taskkit field
     status: dict[str, str] = field(default_factory=dict)  # folded source value -> Status
     priority: dict[str, str] = field(default_factory=dict)  # folded source value -> Priority
+    # folded resolution or status name -> Resolution (what a completed task's end means)
+    resolution: dict[str, str] = field(default_factory=dict)
     separator: str | None = None  # between worker names in one cell
     format: str | None = None
 
@@ -58,6 +63,7 @@ class ImportMapping:
         for name, values, allowed in (
             ("status", self.status, STATUSES),
             ("priority", self.priority, PRIORITIES),
+            ("resolution", self.resolution, RESOLUTIONS),
         ):
             for source, target in values.items():
                 if target not in allowed:
@@ -75,6 +81,7 @@ class ImportMapping:
         columns: dict[str, str] | Iterable[str] = (),
         status: dict[str, str] | Iterable[str] = (),
         priority: dict[str, str] | Iterable[str] = (),
+        resolution: dict[str, str] | Iterable[str] = (),
         separator: str | None = None,
         file: str | Path | None = None,
     ) -> "ImportMapping":
@@ -85,6 +92,7 @@ class ImportMapping:
             columns={**base.columns, **_pairs(columns, "--map", fold_keys=False)},
             status={**base.status, **_pairs(status, "--status")},
             priority={**base.priority, **_pairs(priority, "--priority")},
+            resolution={**base.resolution, **_pairs(resolution, "--resolution")},
             separator=separator if separator is not None else base.separator,
             format=base.format,
         )
@@ -98,17 +106,18 @@ class ImportMapping:
             raise InvalidArgumentError(f"mapping file {str(path)!r} does not exist") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InvalidArgumentError(f"mapping file {str(path)!r} is not TOML: {exc}") from None
-        unknown = set(data) - {"format", "columns", "status", "priority", "workers"}
+        unknown = set(data) - {"format", "columns", "status", "priority", "resolution", "workers"}
         if unknown:
             raise InvalidArgumentError(
                 f"mapping file {str(path)!r}: unknown table(s) {', '.join(sorted(unknown))}; "
-                "allowed: format, columns, status, priority, workers"
+                "allowed: format, columns, status, priority, resolution, workers"
             )
         workers = data.get("workers", {})
         return cls(
             columns=_table(data, "columns", path),
             status={fold(k): v for k, v in _table(data, "status", path).items()},
             priority={fold(k): v for k, v in _table(data, "priority", path).items()},
+            resolution={fold(k): v for k, v in _table(data, "resolution", path).items()},
             separator=workers.get("separator") if isinstance(workers, dict) else None,
             format=data.get("format"),
         )
@@ -132,7 +141,9 @@ def _pairs(
         items = []
         for pair in pairs:
             source, sep, target = pair.rpartition("=")
-            if not sep or not source.strip():
+            # "--status =pending": blank cells (only for statuses, where a blank is refused).
+            blank_ok = option == "--status" and sep and not source.strip()
+            if not sep or (not source.strip() and not blank_ok):
                 raise InvalidArgumentError(
                     f"{option} {pair!r}: expected SOURCE=TARGET, "
                     f'e.g. {option} "Blocked=in_progress"'

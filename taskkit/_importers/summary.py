@@ -36,9 +36,17 @@ class LoadSummary:
     unchanged: int = 0  # tasks with a known key, same values
     format: str = "taskkit"
     detected: bool = False
-    ignored: list[str] = field(default_factory=list)  # source columns nobody mapped
-    filled: dict[str, str] = field(default_factory=dict)  # field -> what was filled in
+    ignored: list[str] = field(default_factory=list)  # source columns and fields not read
+    filled: dict[str, str] = field(default_factory=dict)  # field -> what was derived, from what
     notes: list[str] = field(default_factory=list)  # time zone, merged rows, truncations
+    read: dict[str, str] = field(default_factory=dict)  # field -> read from which source
+    resolutions: dict[str, int] = field(default_factory=dict)  # of the tasks written
+    history: int = 0  # status_change rows written
+    history_from_export: int = 0  # of them, dated by the export alone (no tracker date)
+    labels_created: int = 0
+    label_links: int = 0
+    left_out: dict[str, int] = field(default_factory=dict)  # records not imported, by kind
+    unread: list[str] = field(default_factory=list)  # JSON fields present but not read
 
     @property
     def skipped_rows(self) -> list[int]:
@@ -57,14 +65,33 @@ class LoadSummary:
                 f"\nby key: {self.tasks:,} new, {self.updated:,} updated, "
                 f"{self.unchanged:,} unchanged"
             )
+        if self.resolutions:
+            text += "\ncompleted: " + ", ".join(
+                f"{count:,} {name}" for name, count in self.resolutions.items()
+            )
+        if self.history:
+            text += f"\nhistory: {self.history:,} status changes"
+            if self.history_from_export:
+                text += (
+                    f" ({self.history_from_export:,} dated by the export's updated_at: the file "
+                    "does not say when)"
+                )
+        if self.labels_created or self.label_links:
+            text += f"\nlabels: {self.labels_created:,} new, {self.label_links:,} on tasks"
+        for name, what in self.read.items():
+            text += f"\nread: {name}: {what}"
         for name, what in self.filled.items():
             text += f"\nfilled in: {name}: {what}"
+        for what, count in self.left_out.items():
+            text += f"\nleft out: {count:,} {what}"
         for note in self.notes:
             text += f"\nnote: {note}"
         if self.ignored:
             text += f"\nignored {len(self.ignored)} column(s) nobody mapped: " + ", ".join(
                 repr(c) for c in self.ignored
             )
+        if self.unread:
+            text += f"\nnot read ({len(self.unread)} fields): " + ", ".join(self.unread)
         if self.skipped:
             text += f"\nskipped {len(self.skipped_rows):,} bad rows:\n" + listing(self.skipped)
         return text

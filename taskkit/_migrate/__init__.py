@@ -14,6 +14,7 @@ The names below are what other modules (the CLI, the report, notebooks) use.
 
 from taskkit._migrate.commands import (
     check_schema,
+    connection_revision,
     downgrade_schema,
     ensure_schema,
     schema_revision,
@@ -27,6 +28,7 @@ __all__ = [
     "VERSION_TABLE",
     "RevisionInfo",
     "check_schema",
+    "connection_revision",
     "downgrade_schema",
     "ensure_schema",
     "migration_transaction",

@@ -20,7 +20,7 @@ from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -41,6 +41,7 @@ from taskkit._migrate.transaction import migration_transaction
 
 __all__ = [
     "check_schema",
+    "connection_revision",
     "downgrade_schema",
     "ensure_schema",
     "schema_revision",
@@ -197,6 +198,12 @@ async def schema_revision(engine: AsyncEngine) -> str | None:
         print("up to date" if revision == head else f"at {revision}, head is {head}")
     """
     return (await _read(engine, _state)).revision
+
+
+async def connection_revision(conn: AsyncConnection) -> str | None:
+    """:func:`schema_revision` read on ``conn``, inside whatever transaction it is in (the
+    report reads it in the snapshot it reads everything else in)."""
+    return (await conn.run_sync(_state)).revision
 
 
 async def check_schema(engine: AsyncEngine) -> None:

@@ -2,9 +2,9 @@
 
 Each command runs in ONE transaction, committed only if every revision it runs succeeded: a
 failing revision leaves the tables, indexes and ``alembic_version`` as they were. That holds on
-SQLite too, because taskkit's SQLite engine issues its own ``BEGIN IMMEDIATE`` with the
-sqlite3 module's transaction handling off (under the module's defaults SQLite DDL is not
-transactional).
+SQLite too, because taskkit's SQLite engine issues its own ``BEGIN`` (here ``BEGIN
+IMMEDIATE``) with the sqlite3 module's transaction handling off (under the module's defaults
+SQLite DDL is not transactional).
 """
 
 from collections.abc import AsyncIterator
@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._db import SQLITE_BEGIN_OPTION
 from taskkit._errors import MigrationError
 
 __all__ = ["migration_transaction"]
@@ -39,6 +40,9 @@ async def migration_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConne
         if sqlite:
             await conn.run_sync(_sqlite_foreign_keys, on=False)
         try:
+            # SQLite: the write lock from the start (a migration reads the schema, then
+            # changes it); PostgreSQL: an ordinary transaction.
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(
@@ -63,7 +67,7 @@ async def migration_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConne
 
 def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
     # On the DBAPI connection: through SQLAlchemy the statement would open a transaction first
-    # (the engine's BEGIN IMMEDIATE), inside which SQLite ignores this pragma.
+    # (the engine's BEGIN), inside which SQLite ignores this pragma.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")

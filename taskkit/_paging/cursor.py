@@ -11,8 +11,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import BigInteger, Integer, SmallInteger
 from sqlalchemy.engine import Dialect
 
+from taskkit._checks import MAX_INT64
 from taskkit._errors import InvalidArgumentError, InvalidCursorError
 from taskkit._paging.plan import Plan, plan_for
 
@@ -96,6 +98,28 @@ _DECODERS: dict[str, Any] = {
 }
 
 
+def _fits(value: int, largest: int = MAX_INT64) -> bool:
+    return -largest - 1 <= value <= largest
+
+
+def int_limits(plan: Plan, dialect: Dialect) -> list[int]:
+    """The largest integer each sort key's column holds on ``dialect`` (PostgreSQL's INTEGER
+    is 32 bits, SMALLINT 16; SQLite's INTEGER is 64): a cursor value beyond it names no row,
+    and the driver would raise on it."""
+    limits = []
+    for key in plan.keys:
+        kind = key.expr.type
+        if dialect.name == "postgresql" and isinstance(kind, Integer):
+            if isinstance(kind, SmallInteger):
+                limits.append(2**15 - 1)
+                continue
+            if not isinstance(kind, BigInteger):
+                limits.append(2**31 - 1)
+                continue
+        limits.append(MAX_INT64)
+    return limits
+
+
 def _bad() -> Any:
     raise ValueError("malformed cursor value")
 
@@ -121,8 +145,11 @@ def _short(cursor: str) -> str:
     return repr(cursor if len(cursor) <= 40 else cursor[:37] + "...")
 
 
-def decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool, int, list[Any]]:
-    """(direction, inclusive, page number, key values) of a cursor made for ``fingerprint``."""
+def decode_cursor(
+    cursor: Any, fingerprint: str, n_keys: int, limits: list[int] | None = None
+) -> tuple[str, bool, int, list[Any]]:
+    """(direction, inclusive, page number, key values) of a cursor made for ``fingerprint``;
+    ``limits`` (:func:`int_limits`) bound the integer values per key."""
     if not isinstance(cursor, str):
         raise InvalidCursorError(
             "cursor must be a string from page.next_cursor or page.prev_cursor, or None for "
@@ -155,6 +182,7 @@ def decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool
             or direction not in (FORWARD, BACKWARD)
             or inclusive not in (0, 1)
             or not isinstance(number, int)
+            or not _fits(number)
             or not isinstance(raw_values, list)
         ):
             raise ValueError("malformed cursor")
@@ -163,6 +191,11 @@ def decode_cursor(cursor: Any, fingerprint: str, n_keys: int) -> tuple[str, bool
         raise
     except (ValueError, TypeError, ArithmeticError, RecursionError):
         raise invalid from None
+    if limits is not None and any(
+        isinstance(v, int) and not _fits(v, largest)
+        for v, largest in zip(values, limits, strict=False)
+    ):
+        raise invalid  # re-signed (the checksum is no secret): a value no such column holds
     if made_for != fingerprint or len(values) != n_keys:
         raise InvalidCursorError(
             f"cursor {_short(cursor)} belongs to a different statement: its ordering or "

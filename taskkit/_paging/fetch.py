@@ -20,6 +20,7 @@ from taskkit._paging.cursor import (
     FORWARD,
     decode_cursor,
     encode_cursor,
+    int_limits,
     statement_fingerprint,
 )
 from taskkit._paging.page import Page, T
@@ -79,7 +80,10 @@ async def _keyset_page(
     dialect = dialect_name(session)
     backward, inclusive, number, values = False, False, 1, None
     if cursor is not None:
-        direction, inclusive, number, values = decode_cursor(cursor, fingerprint, len(plan.keys))
+        limits = int_limits(plan, dialect)
+        direction, inclusive, number, values = decode_cursor(
+            cursor, fingerprint, len(plan.keys), limits
+        )
         backward = direction == BACKWARD
     parts: list[Any] = [None]
     if values is not None:

@@ -5,8 +5,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from taskkit._checks import MAX_INT32
 from taskkit._errors import InvalidArgumentError
-from taskkit._models import DESCRIPTION_MAX
 
 __all__ = [
     "check_flag",
@@ -51,13 +51,15 @@ def choice_checker(name: str, choices: Sequence[str]) -> Callable[[Any], str]:
 
 
 def check_project(value: Any) -> int | str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    # Ids are INTEGER on PostgreSQL: a larger number is no project, and the driver would
+    # raise on it (OverflowError beyond 64 bits) rather than find nothing.
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INT32:
         return value
     if isinstance(value, str) and value.strip():
         return value
     raise InvalidArgumentError(
-        "project must be a project id (a positive integer) or a project name (a non-empty "
-        f"string), or a list of them; got {value!r}"
+        f"project must be a project id (an integer from 1 to {MAX_INT32:,}) or a project name "
+        f"(a non-empty string), or a list of them; got {value!r}"
     )
 
 
@@ -97,17 +99,20 @@ def check_kind(value: Any) -> str:
     )
 
 
+SEARCH_MAX = 10_000
+
+
 def check_search(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(f"search must be a string; got {value!r}")
     if "\x00" in value:
         raise InvalidArgumentError(f"search must not contain NUL characters (\\x00); got {value!r}")
-    if len(value) > DESCRIPTION_MAX:
-        # Nothing longer can match (no title or description is), and SQLite refuses LIKE
-        # patterns over 50,000 bytes.
+    if len(value) > SEARCH_MAX:
+        # SQLite refuses LIKE and GLOB patterns over 50,000 bytes (four bytes a character at
+        # most, and the case-folding pattern doubles letters).
         raise InvalidArgumentError(
-            f"search must be at most {DESCRIPTION_MAX:,} characters, the longest a description "
-            f"can be; got {len(value):,}"
+            f"search must be at most {SEARCH_MAX:,} characters (a substring of a title or a "
+            f"description); got {len(value):,}"
         )
     return value
 

@@ -5,9 +5,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
+from taskkit._db import read_connection, snapshot_connection
 from taskkit._errors import NotFoundError
 from taskkit._frames import to_dataframe
 from taskkit._models import Project
@@ -24,13 +25,17 @@ from taskkit._report.provenance import fingerprint, provenance
 __all__ = ["ReportData", "check_project", "report_data", "whole_weeks"]
 
 
-async def check_project(engine: AsyncEngine, name: str | None) -> None:
-    """Raise :class:`NotFoundError` naming the projects when ``name`` is not one of them."""
+async def check_project(source: AsyncEngine | AsyncConnection, name: str | None) -> None:
+    """Raise :class:`NotFoundError` naming the projects when ``name`` is not one of them
+    (read through ``source``: an engine, or a connection in the transaction to read in)."""
     if name is None:
         return
-    async with engine.connect() as conn:
-        query = select(col(Project.name)).order_by(col(Project.name))
-        names = list((await conn.execute(query)).scalars())
+    query = select(col(Project.name)).order_by(col(Project.name))
+    if isinstance(source, AsyncConnection):
+        names = list((await source.execute(query)).scalars())
+    else:
+        async with read_connection(source) as conn:
+            names = list((await conn.execute(query)).scalars())
     if name not in names:
         shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
         raise NotFoundError(f"no project is named {name!r}; projects: {shown or 'none'}")
@@ -69,6 +74,10 @@ async def report_data(
 ) -> ReportData:
     """Gather everything the report shows, inside the database where it can (aggregates).
 
+    Every read runs in one read-only transaction, so the counts, the charts, the provenance's
+    row counts and the fingerprint all describe one snapshot of the database, whatever other
+    connections write meanwhile (SQLite: one deferred transaction; PostgreSQL: REPEATABLE READ).
+
     Args:
         engine: the database.
         parameters: checked report parameters.
@@ -77,25 +86,35 @@ async def report_data(
     Raises:
         NotFoundError: the project parameter names no project.
     """
-    await check_project(engine, parameters.project)
+    async with snapshot_connection(engine) as conn:
+        return await _gather(conn, parameters, command)
+
+
+async def _gather(
+    conn: AsyncConnection, parameters: ReportParameters, command: str | None
+) -> ReportData:
+    await check_project(conn, parameters.project)
     end = parameters.date_to
     tasks = select_tasks(
         project=parameters.project,
         created_from=parameters.date_from,
-        # date_to is inclusive for readers: everything created before the next midnight.
-        created_to=None if end is None else end + timedelta(days=1),
+        # date_to is inclusive for readers: everything created before the next midnight (the
+        # last day a date can hold has no next one: nothing is created after it).
+        created_to=None if end is None or end == date.max else end + timedelta(days=1),
         order_by="id",
     )
-    by_status = await to_dataframe(engine, status_priority_counts(tasks))
-    weekly = await to_dataframe(engine, tasks_per_week(tasks))
-    projects = await to_dataframe(engine, project_progress(tasks))
-    workers = await to_dataframe(engine, worker_load(tasks))
+    # Through the transaction's own connection (the SQLAlchemy reader): a fast reader would
+    # open connections of its own, each with a snapshot of its own.
+    by_status = await to_dataframe(conn, status_priority_counts(tasks))
+    weekly = await to_dataframe(conn, tasks_per_week(tasks))
+    projects = await to_dataframe(conn, project_progress(tasks))
+    workers = await to_dataframe(conn, worker_load(tasks))
     ids = tasks.subquery()
     times = await to_dataframe(
-        engine, select(ids.c.created_at, ids.c.completed_at).where(ids.c.completed_at.is_not(None))
+        conn, select(ids.c.created_at, ids.c.completed_at).where(ids.c.completed_at.is_not(None))
     )
     span = await to_dataframe(
-        engine,
+        conn,
         select(func.min(ids.c.created_at).label("first"), func.max(ids.c.created_at).label("last")),
     )
     counts = by_status.groupby("status", observed=False)["tasks"].sum()
@@ -117,6 +136,6 @@ async def report_data(
         projects=projects,
         workers=workers,
         provenance=await provenance(
-            engine, parameters, command=command, tasks=total, data=fingerprint(frames)
+            conn, parameters, command=command, tasks=total, data=fingerprint(frames)
         ),
     )

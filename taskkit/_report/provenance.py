@@ -16,25 +16,44 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskkit._db import redact
 from taskkit._db_errors import shown_url
-from taskkit._migrate import schema_revision
+from taskkit._errors import InvalidArgumentError
+from taskkit._migrate import connection_revision
 from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from taskkit._report.parameters import ReportParameters
 
-__all__ = ["equivalent_command", "fingerprint", "generated_at", "provenance"]
+__all__ = ["LAST_EPOCH", "equivalent_command", "fingerprint", "generated_at", "provenance"]
 
 PACKAGES = ("taskkit", "pandas", "sqlalchemy", "sqlmodel", "pyarrow", "matplotlib")
 
 
+#: The largest SOURCE_DATE_EPOCH a report can show: 9999-12-31 23:59:59 UTC.
+LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+
+
 def generated_at() -> datetime:
-    """``SOURCE_DATE_EPOCH`` as a UTC time when it is set, else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
+    """``SOURCE_DATE_EPOCH`` as a UTC time when it is set (and not empty), else now.
+
+    Raises:
+        InvalidArgumentError: ``SOURCE_DATE_EPOCH`` is not a whole number of seconds from 0 to
+            253402300799 (9999-12-31 23:59:59 UTC), written in ASCII digits as ``date +%s``
+            writes it. The reproducible-builds specification asks a build to fail on such a
+            value rather than ignore it: the output would silently stop being reproducible.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
+    epoch = raw.strip()
+    if not epoch:
+        return datetime.now(UTC)
+    if epoch.isascii() and epoch.isdigit() and int(epoch) <= LAST_EPOCH:
         return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+    raise InvalidArgumentError(
+        "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, from 0 to "
+        f"{LAST_EPOCH} (9999-12-31 23:59:59), in digits as `date +%s` writes it; got {raw!r} "
+        "(unset it, or leave it empty, to use the current time)"
+    )
 
 
 def equivalent_command(parameters: ReportParameters, database: str | None) -> str:
@@ -58,42 +77,42 @@ def fingerprint(frames: list[Any]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-async def _database_facts(engine: AsyncEngine) -> dict[str, str]:
-    async with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            server = "SQLite " + str(await conn.scalar(text("SELECT sqlite_version()")))
-        else:
-            server = "PostgreSQL " + str(await conn.scalar(text("SHOW server_version")))
-        rows = {}
-        for label, model in (
-            ("tasks", Task),
-            ("projects", Project),
-            ("workers", Worker),
-            ("assignments", TaskWorkerLink),
-        ):
-            rows[label] = await conn.scalar(select(func.count()).select_from(model))
+async def _database_facts(conn: AsyncConnection) -> dict[str, str]:
+    if conn.dialect.name == "sqlite":
+        server = "SQLite " + str(await conn.scalar(text("SELECT sqlite_version()")))
+    else:
+        server = "PostgreSQL " + str(await conn.scalar(text("SHOW server_version")))
+    rows = {}
+    for label, model in (
+        ("tasks", Task),
+        ("projects", Project),
+        ("workers", Worker),
+        ("assignments", TaskWorkerLink),
+    ):
+        rows[label] = await conn.scalar(select(func.count()).select_from(model))
     counts = ", ".join(f"{n:,} {label}" for label, n in rows.items())
-    return {"server": f"{server} (driver {engine.dialect.driver})", "rows": counts}
+    return {"server": f"{server} (driver {conn.dialect.driver})", "rows": counts}
 
 
 async def provenance(
-    engine: AsyncEngine,
+    conn: AsyncConnection,
     parameters: ReportParameters,
     *,
     command: str | None,
     tasks: int,
     data: str,
 ) -> dict[str, str]:
-    """What the report was computed from, item by item (see the module's description)."""
-    database = shown_url(engine.url)
-    facts = await _database_facts(engine)
+    """What the report was computed from, item by item (see the module's description), read
+    on ``conn``, in the transaction the report's data was read in."""
+    database = shown_url(conn.engine.url)
+    facts = await _database_facts(conn)
     shown = {
         "command": redact(command) if command else equivalent_command(parameters, database),
         "database": database,
         "date_from": str(parameters.date_from or "(first task)"),
         "date_to": str(parameters.date_to or "(last task)"),
         "project": parameters.project if parameters.project is not None else "(all projects)",
-        "schema revision": str(await schema_revision(engine)),
+        "schema revision": str(await connection_revision(conn)),
         "rows in the database": facts["rows"],
         "tasks in this report": f"{tasks:,}",
         "data fingerprint": data,

@@ -2,19 +2,22 @@
 
 import asyncio
 import os
+import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from taskkit._checks import one_of
 from taskkit._db import connect, database_url
 from taskkit._errors import ConfigurationError, InvalidArgumentError
+from taskkit._optional import require
 from taskkit._report.data import check_project
 from taskkit._report.database import prepare_database
 from taskkit._report.parameters import ReportParameters, check_parameters
 from taskkit._seed import SeedSummary
 
-__all__ = ["FORMATS", "NOTEBOOK", "find_notebook", "run_report"]
+__all__ = ["FORMATS", "NOTEBOOK", "find_notebook", "report_stem", "run_report"]
 
 HERE = Path(__file__).resolve().parent
 #: The report notebook inside an installed wheel (copied there at build time).
@@ -64,10 +67,46 @@ async def _prepare(url: str, project: str | None, *, may_seed: bool) -> SeedSumm
     return seeded
 
 
-def _write(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+def _slug(text: str) -> str:
+    """``text`` as a piece of a file name: letters (any script), digits, ``.``, ``_`` and
+    ``-`` kept, any other run of characters one ``_``, at most 60 characters."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("._")[:60] or "_"
+
+
+def report_stem(parameters: ReportParameters, at: datetime) -> str:
+    """The report's file name without suffix: the time, then the scope (project and dates),
+    so that reports of different scopes made in the same second have different names:
+    ``taskkit-report-20260101-000000-project-Apollo-2025-03-05-to-2025-10-20``."""
+    scope = [f"project-{_slug(parameters.project)}" if parameters.project else "all-projects"]
+    if parameters.date_from or parameters.date_to:
+        scope.append(f"{parameters.date_from or 'first'}-to-{parameters.date_to or 'last'}")
+    return f"taskkit-report-{at:%Y%m%d-%H%M%S}-{'-'.join(scope)}"
+
+
+def _write_new(target: Path, stem: str, suffix: str, content: bytes) -> Path:
+    """Write ``content`` under a name no other file has, and return its path: ``stem`` +
+    ``suffix``, else ``stem-2`` + ``suffix``, ``-3``... A file that holds exactly ``content``
+    already is this same report: its path is returned and nothing is written. Never
+    overwrites, never leaves a half-written report (the file appears whole, by a hard link)."""
+    tmp = target / f".{stem}.{os.getpid()}.tmp"
     tmp.write_bytes(content)
-    os.replace(tmp, path)  # never a half-written report
+    try:
+        number = 1
+        while True:
+            path = target / f"{stem}{'' if number == 1 else f'-{number}'}{suffix}"
+            try:
+                os.link(tmp, path)  # fails if the name is taken, even by a report made now
+                return path
+            except FileExistsError:
+                if path.is_file() and path.read_bytes() == content:
+                    return path
+            number += 1
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# What running the report imports (the notebook in-process or in a kernel, its charts and page).
+REPORT_MODULES = ("IPython", "nbclient", "ipykernel", "mistune", "matplotlib")
 
 
 def run_report(
@@ -99,25 +138,33 @@ def run_report(
 
     Returns:
         The path of the report, and what was seeded (``None`` when nothing was written).
-        With ``SOURCE_DATE_EPOCH`` set, the report's time (and file name) come from it, and
-        two runs on the same data write the same bytes.
+        The file is named by its time and scope (:func:`report_stem`); an existing file is
+        never overwritten: a different report of the same name gets the next free number
+        (``-2``, ``-3``...), and the same report (same bytes) is not written twice. With
+        ``SOURCE_DATE_EPOCH`` set, the report's time (and file name) come from it, and two runs
+        on the same data write the same bytes.
 
     Raises:
-        InvalidArgumentError: a bad parameter, format or output directory; nothing has run.
+        InvalidArgumentError: a bad parameter, format, output directory or
+            ``SOURCE_DATE_EPOCH``; nothing has run.
         NotFoundError: the project parameter names no project, or the database has no
             tasks (or the SQLite file does not exist) and ``seed`` is false; nothing has run.
         DatabaseNotEmptyError: the database holds tables that are not taskkit's and would
             need writing; nothing was written.
         ConfigurationError: the report notebook is missing, or ``pdf`` without Chromium.
+        MissingExtraError: the ``report`` extra is not installed.
     """
     import json
 
+    for module in REPORT_MODULES:  # before anything runs: one line naming the extra
+        require(module, extra="report", feature="the report")
     from taskkit._report.execute import execute_notebook
     from taskkit._report.page import render_page
     from taskkit._report.present import title
     from taskkit._report.provenance import generated_at
 
     one_of("report format", to, FORMATS)
+    generated_at()  # a SOURCE_DATE_EPOCH that cannot be used is refused before anything runs
     source = notebook or find_notebook()
     if not source.is_file():
         raise ConfigurationError(f"the report notebook {str(source)!r} is missing")
@@ -139,13 +186,9 @@ def run_report(
         {**parameters.as_notebook_parameters(), "command": command},
     )
     html = render_page(executed["cells"], title=title(parameters), show_code=show_code)
-    stem = f"taskkit-report-{generated_at():%Y%m%d-%H%M%S}"
+    stem = report_stem(parameters, generated_at())
     if to == "pdf":
         from taskkit._report.pdf import print_pdf
 
-        path = target / f"{stem}.pdf"
-        _write(path, print_pdf(html))
-    else:
-        path = target / f"{stem}.html"
-        _write(path, html.encode("utf-8"))
-    return path, seeded
+        return _write_new(target, stem, ".pdf", print_pdf(html)), seeded
+    return _write_new(target, stem, ".html", html.encode("utf-8")), seeded

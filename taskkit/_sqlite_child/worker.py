@@ -51,7 +51,7 @@ import pyarrow as pa
 from taskkit._sqlite_child import protocol
 from taskkit._sqlite_child.protocol import Message
 
-__all__ = ["Database", "Worker", "describe_error", "main"]
+__all__ = ["KILL_AT_VARIABLE", "Database", "Worker", "describe_error", "main"]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -181,6 +181,17 @@ def _untyped(batch: pa.RecordBatch, checks: list[list[Any]]) -> bool:
         if not typed:
             return True
     return False
+
+
+#: A test hook: with this variable set to ``before-commit`` or ``after-commit``, a write's
+#: child kills itself (SIGKILL) at that point, so that a test can know what a parent must say
+#: when its writer dies around the COMMIT, without timing a kill.
+KILL_AT_VARIABLE = "TASKKIT_TEST_SQLITE_CHILD_KILL_AT"
+
+
+def _test_kill_point(name: str) -> None:
+    if os.environ.get(KILL_AT_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _Stop(Exception):
@@ -385,7 +396,9 @@ class Worker:
                     f"FOREIGN KEY constraint failed: {len(broken):,} reference(s) to missing "
                     f"rows, e.g. {table_name}{row} -> {parent}"
                 )
+            _test_kill_point("before-commit")
             db.execute("COMMIT")
+            _test_kill_point("after-commit")
             lap("commit")
         except (_Aborted, _Stop):
             raise

@@ -1,0 +1,35 @@
+"""The optional extras, and the one-line hint when a feature needs one that is not installed.
+
+``pip install taskkit`` is the core: models, sessions, queries, paging, DataFrames and import
+on SQLite. The rest comes with an extra, as httpx installs ``[http2]`` on request:
+
+* ``postgres``: asyncpg and ADBC's PostgreSQL driver;
+* ``report``: the report (IPython, nbclient, ipykernel, mistune, matplotlib) and charts;
+* ``explore``: the grid (anywidget) and ``show_sql`` (sqlparse);
+* ``api``: notebooks/04-api's FastAPI app; ``all``: every one of them.
+"""
+
+import importlib
+from types import ModuleType
+
+from taskkit._errors import MissingExtraError
+
+__all__ = ["require"]
+
+
+def require(module: str, *, extra: str, feature: str) -> ModuleType:
+    """``module``, imported; or :class:`MissingExtraError` naming the extra that installs it.
+
+    Args:
+        module: the module to import (``"anywidget"``, ``"IPython.display"``).
+        extra: the extra of taskkit that installs it (``"explore"``).
+        feature: what needs it, for the message (``"the explore grid"``).
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.partition(".")[0]
+        raise MissingExtraError(
+            f"{feature} needs {package}, which is not installed: "
+            f"pip install 'taskkit[{extra}]' (or 'taskkit[all]')"
+        ) from None
