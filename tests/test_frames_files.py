@@ -136,11 +136,12 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
     await fill(engine)
     frame = await frame_of(engine)
     path = tmp_path / "export.csv"
-    # load_tasks's column names: project by name, workers separated by ';'. load_tasks reads
-    # workers by name and makes ids for new ones from the names ('w-é' -> 'w'), so the
-    # exported ids come back as the workers' names.
-    names = {"project_name": "project", "worker_ids": "workers"}
-    columns = ["title", "description", "status", "priority", *TIMESTAMPS, *names]
+    # load_tasks's column names: project by name, workers and labels separated by ';'.
+    # load_tasks reads workers by name and makes ids for new ones from the names ('w-é' ->
+    # 'w'), so the exported ids come back as the workers' names.
+    names = {"project_name": "project", "worker_ids": "workers", "labels": "labels"}
+    rich = ["resolution", "kind", "started_at"]
+    columns = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, *names]
     frame[columns].rename(columns=names).to_csv(path, index=False)
     target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
     try:
@@ -155,9 +156,11 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
             ]
     finally:
         await target.dispose()
-    kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
+    kept = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]
+    assert [list(x) for x in again["labels"]] == [list(x) for x in frame["labels"]]
+    assert [list(x) for x in again["labels"]] == [["backend", "ux"], [], [], ['Écran, "quoted"']]
 
 
 # Cells a spreadsheet would run (OWASP: = + - @ tab CR first), quotes that must survive, and
