@@ -367,12 +367,13 @@ async def test_auto_uses_the_fast_reader_where_it_can(
     assert_frame_equal(counted, limited)  # the rows fetched before the count, and after it
 
 
-async def test_a_large_result_sqlite_must_sort_is_counted_not_sorted_in_process(
+async def test_a_sort_that_outlasts_its_probe_goes_to_the_adbc_reader_unsorted_here(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
 ) -> None:
     """Probing a result SQLite sorts before its first row costs the whole sort, which the ADBC
-    reader then does again: such a statement is counted first (without its ORDER BY), and only
-    a small result is read in process."""
+    reader then does again: the probe gets SORT_PROBE_SECONDS for that first row, and a sort
+    that needs more goes to the ADBC reader at once (no rows fetched, nothing counted here).
+    A quick sort, and a statement an index gives in order, are probed as before."""
     import taskkit._frames.sqlite_inline_reader as inline
 
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'sorted.db'}")
@@ -380,28 +381,29 @@ async def test_a_large_result_sqlite_must_sort_is_counted_not_sorted_in_process(
     await fill(engine, 30)
     monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
     monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
+    # Every start on the event loop's thread runs out of time: the worker thread probes.
+    monkeypatch.setattr(inline, "INLINE_SECONDS", 0.0)
+    monkeypatch.setattr(inline, "INLINE_STEPS", 1)
     run_here: list[str] = []
     opened = inline._open
 
     def traced(path: str) -> sqlite3.Connection:
         conn = opened(path)
-        conn.set_trace_callback(run_here.append)
+        conn.set_trace_callback(run_here.append)  # statements run (not EXPLAINs)
         return conn
 
     monkeypatch.setattr(inline, "_open", traced)
-    # No index gives this order (the title's would): SQLite sorts.
-    by_priority = select(Task).order_by(Task.priority, Task.id)
+    by_priority = select(Task).order_by(Task.priority, Task.id)  # no index gives this order
+    expected = await to_dataframe(engine, by_priority, reader="sqlalchemy")
     with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
+        monkeypatch.setattr(inline, "SORT_PROBE_SECONDS", 0.0)  # a sort longer than allowed
         large = await to_dataframe(engine, by_priority)
+        assert not [sql for sql in run_here if "count(*)" in sql]
+        monkeypatch.setattr(inline, "SORT_PROBE_SECONDS", 10.0)  # a quick sort
         small = await to_dataframe(engine, by_priority.where(Task.id <= 5))
         by_id = await to_dataframe(engine, select(Task).order_by(Task.id))
     assert readers_used(caplog) == ["adbc-sqlite", "sqlite3", "adbc-sqlite"]
-    # (sqlite3 traces the statements run, not the EXPLAINs)
-    sorted_here = [sql for sql in run_here if "ORDER BY task.priority" in sql]
-    assert len(sorted_here) == 1 and "task.id <= " in sorted_here[0]  # only the small one
-    assert any("count(*)" in sql for sql in run_here)
-    assert any("ORDER BY task.id" in sql for sql in run_here)  # probed as before: no sort
-    expected = await to_dataframe(engine, by_priority, reader="sqlalchemy")
+    assert any("count(*)" in sql for sql in run_here)  # by_id: probed and counted
     assert_frame_equal(large, expected)
     assert_frame_equal(small, expected[expected["id"] <= 5].reset_index(drop=True))
     assert list(by_id["id"]) == list(range(1, 31))

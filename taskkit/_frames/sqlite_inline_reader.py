@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from taskkit._frames.arguments import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
+from taskkit._frames.arguments import (
+    INLINE_BATCH,
+    INLINE_ROWS,
+    INLINE_SECONDS,
+    INLINE_STEPS,
+    SORT_PROBE_SECONDS,
+)
 from taskkit._frames.sqlalchemy_reader import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_inline_values import python_arrays
 from taskkit._frames.statement_sql import Query, compiled_sql, plain_query
@@ -274,11 +280,6 @@ class SQLite3Reader(ThreadedReader):
         bounds, else None (``started`` holds what the worker thread goes on with)."""
         self._begin()
         assert self.conn is not None
-        try:
-            self._refuse_a_large_sort(query)
-        except BaseException:
-            self._end()
-            raise
         # CPU time of this thread: the work done here is what holds the loop up, and a busy
         # machine that schedules another process meanwhile must not make it start again.
         start = time.thread_time()
@@ -356,9 +357,9 @@ class SQLite3Reader(ThreadedReader):
                 self._begin()
             if self.started is not None:
                 (cursor, rows), self.started = self.started, None
+            elif limit is not None and self.count_to is not None:
+                cursor, rows = self._probe(query)
             else:
-                if limit is not None:
-                    self._refuse_a_large_sort(query)
                 cursor, rows = self._execute(query), []
             try:
                 if limit is None:
@@ -387,25 +388,36 @@ class SQLite3Reader(ThreadedReader):
             self.compiled = (query, compiled_sql(query.stmt, self.dialect))
         return self.compiled[1]
 
-    def _refuse_a_large_sort(self, query: Query) -> None:
-        """Raise ``TooManyRows`` for a large result SQLite must sort before its first row.
+    def _probe(self, query: Query) -> tuple[sqlite3.Cursor, list[Any]]:
+        """Run the first statement for a read that may hand it to the ADBC reader: its cursor
+        and its first row.
 
-        Fetching the first rows of such a statement costs the whole sort, and the ADBC reader
-        then sorts it again (``select_history()`` of a million tasks: about 4 s more). Its rows
-        are counted first instead, without the ORDER BY (a count that stops past
-        ``count_to``); only a small one is read here. Statements that group, or that SQLite
-        reads in order from an index, are probed as usual.
+        A statement SQLite sorts before its first row (its plan says so) does all its work for
+        that row: a large result would be sorted here, then again by the ADBC reader
+        (``select_history()`` of a million tasks: 4 s more). So its first row gets
+        ``SORT_PROBE_SECONDS`` of this thread's CPU time; a statement that needs more is large
+        enough for the ADBC reader (``TooManyRows``). A small result on a large table (a
+        selective filter) loses at most that time.
         """
-        if self.count_to is None or self.conn is None:
-            return
+        assert self.conn is not None
+        conn = self.conn
+        sql, params = self._sql(query)
+        if not _sorts_before_first_row(self.path, conn, sql, params):
+            return self._execute(query), []
+        deadline = time.thread_time() + SORT_PROBE_SECONDS
+        conn.set_progress_handler(lambda: time.thread_time() > deadline, INLINE_STEPS)
+        cursor = None
         try:
-            if not _sorts_before_first_row(self.conn, *self._sql(query)):
-                return
-            counted = self._count(query)
-        except sqlite3.Error as exc:
-            raise FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
-        if counted is None or counted > self.keep_to:
-            raise TooManyRows(counted)
+            cursor = self._execute(query)
+            return cursor, cursor.fetchmany(1)
+        except sqlite3.OperationalError as exc:
+            if cursor is not None:
+                cursor.close()
+            if time.thread_time() > deadline and "interrupt" in str(exc):
+                raise TooManyRows from None
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def _count(self, query: Query) -> int | None:
         """The first statement's row count, counted by SQLite up to ``count_to`` (None beyond
@@ -439,23 +451,29 @@ class SQLite3Reader(ThreadedReader):
         return _columns(query.specs, rows)
 
 
-# Whether SQLite sorts a statement's whole result before its first row, by its SQL (plans do
-# not depend on the values bound): asked once per statement shape.
-_SORTS: dict[str, bool] = {}
+# Whether SQLite sorts a statement's whole result before its first row, by file and SQL
+# (plans depend on the file's indexes, not on the values bound): asked once per shape.
+_SORTS: dict[tuple[str, str], bool] = {}
 _SORTS_MAX = 256
+_sorts_lock = threading.Lock()
 
 
-def _sorts_before_first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> bool:
+def _sorts_before_first_row(
+    path: str, conn: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> bool:
     """Whether the plan of ``sql`` sorts its result (``USE TEMP B-TREE FOR ORDER BY``) and does
-    nothing else that needs every row first (grouping, DISTINCT)."""
-    found = _SORTS.get(sql)
+    nothing else that needs every row first (grouping, DISTINCT: results that are usually
+    small, and that the usual probe serves)."""
+    with _sorts_lock:
+        found = _SORTS.get((path, sql))
     if found is None:
         details = [str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
         temporary = [d for d in details if "USE TEMP B-TREE" in d]
         found = bool(temporary) and all("ORDER BY" in d for d in temporary)
-        if len(_SORTS) >= _SORTS_MAX:
-            _SORTS.pop(next(iter(_SORTS)))
-        _SORTS[sql] = found
+        with _sorts_lock:
+            if len(_SORTS) >= _SORTS_MAX:
+                _SORTS.pop(next(iter(_SORTS)))
+            _SORTS[(path, sql)] = found
     return found
 
 
