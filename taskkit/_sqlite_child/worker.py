@@ -14,7 +14,8 @@ each (see ``protocol``); one database connection at a time:
 * ``{"op": "read", "path", "busy_timeout_ms"}`` opens a deferred read transaction (one
   snapshot for every query until ``close``) -> ``{"ok": true}``.
 * ``{"op": "query", "sql": [plain, flagged or null], "params", "checks", "batch_rows"}`` ->
-  ``{"batch": rows}`` with the rows as data, one per batch, then ``{"done": true}``. When the
+  ``{"batch": rows}`` with the rows as data (the first batch of ``batch_rows`` rows alone, the
+  later ones GROUP_BATCHES to a message), then ``{"done": true}``. When the
   first batch of the plain SQL lacks a type that ``checks`` asks for (ADBC types a column from
   its first batch, and a column of NULLs has none), ``{"switch": true}`` comes first and the
   flagged SQL's batches follow; so they do from the start when SQLite must sort the whole
@@ -51,7 +52,10 @@ import pyarrow as pa
 from taskkit._sqlite_child import protocol
 from taskkit._sqlite_child.protocol import Message
 
-__all__ = ["KILL_AT_VARIABLE", "Database", "Worker", "describe_error", "main"]
+__all__ = ["GROUP_BATCHES", "KILL_AT_VARIABLE", "Database", "Worker", "describe_error", "main"]
+
+# A query's batches after its first go to the parent this many to a message.
+GROUP_BATCHES = 8
 
 
 def describe_error(exc: BaseException) -> str:
@@ -301,13 +305,31 @@ class Worker:
                 if retry and _untyped(first, request["checks"]):
                     self.send({"switch": True})
                     continue
-                while first is not None:
+                if first is not None:
                     self.send({"batch": first.num_rows}, first)
-                    first = next(batches, None)
+                self._send_grouped(batches)
                 self.send({"done": True})
                 return
             finally:
                 batches.close()
+
+    def _send_grouped(self, batches: Iterator[pa.RecordBatch]) -> None:
+        """Send the batches after the first GROUP_BATCHES to a message: a message costs both
+        processes about as much as a few thousand rows (framing, a pipe write, an Arrow IPC
+        stream, the parent's conversion calls); the first batch went alone, so that the
+        parent starts converting at once."""
+        group: list[pa.RecordBatch] = []
+        for batch in batches:
+            group.append(batch)
+            if len(group) >= GROUP_BATCHES:
+                self._send_group(group)
+                group = []
+        if group:
+            self._send_group(group)
+
+    def _send_group(self, group: list[pa.RecordBatch]) -> None:
+        rows = pa.Table.from_batches(group)
+        self.send({"batch": rows.num_rows}, rows)
 
     # --- writing -------------------------------------------------------------------------
 
