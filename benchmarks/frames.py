@@ -37,7 +37,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit._frames import to_dataframe
-from taskkit._models import Priority, Status, Task
+from taskkit._models import ChangeSource, Priority, Status, StatusChange, Task
 
 STATUSES = [s.value for s in Status]
 PRIORITIES = [p.value for p in Priority]
@@ -46,12 +46,14 @@ ROUNDS = 3
 
 
 def task_rows(n: int) -> pa.Table:
-    """reference.py's arrow_rows, plus completed_at (the schema's CHECK ties it to status)."""
+    """reference.py's arrow_rows, plus completed_at and resolution (the schema's CHECKs tie them
+    to the status)."""
     rng = np.random.default_rng(42)
     ts = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="min")
     stamps = pa.array(np.asarray(ts.strftime("%Y-%m-%d %H:%M:%S.%f")))
     status = pa.array(np.array(STATUSES)[rng.integers(0, 3, n)])
-    done = pc.if_else(pc.equal(status, "completed"), stamps, pa.scalar(None, pa.string()))
+    is_done = pc.equal(status, "completed")
+    done = pc.if_else(is_done, stamps, pa.scalar(None, pa.string()))
     return pa.table(
         {
             "title": pa.array([f"task {i}" for i in range(n)]),
@@ -62,21 +64,29 @@ def task_rows(n: int) -> pa.Table:
             "created_at": stamps,
             "updated_at": stamps,
             "completed_at": done,
+            "resolution": pc.if_else(is_done, "done", pa.scalar(None, pa.string())),
         }
     )
 
 
-def helper_cpu() -> float:
-    """CPU seconds used so far by taskkit's SQLite helper processes (they outlive a read)."""
+def helper_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each of taskkit's idle SQLite helper processes (they outlive
+    a read), by process id."""
     from taskkit._sqlite_child.client import SQLiteChild
 
-    total = 0.0
+    found = {}
     for pid in SQLiteChild.idle_pids():
         with contextlib.suppress(OSError):
             stat = Path(f"/proc/{pid}/stat").read_text()
             fields = stat.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def helper_cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds the helper processes used since ``before`` (one that ended meanwhile, or
+    that idled out, counts for nothing rather than for less than nothing)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in helper_cpu().items())
 
 
 def best(label: str, n: int, fn: Callable[[], Any], rounds: int = ROUNDS) -> tuple[float, float]:
@@ -87,7 +97,7 @@ def best(label: str, n: int, fn: Callable[[], Any], rounds: int = ROUNDS) -> tup
         start, cpu, helper = time.perf_counter(), time.process_time(), helper_cpu()
         out = fn()
         walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu + helper_cpu() - helper)
+        cpus.append(time.process_time() - cpu + helper_cpu_since(helper))
         assert len(out) == n, (label, len(out), n)
         del out
     rate, cpu_rate = n / min(walls), n / min(cpus)
@@ -105,6 +115,22 @@ def typed(df: pd.DataFrame, stamps: tuple[str, ...] = ("created_at", "updated_at
         df[c] = pd.to_datetime(df[c], utc=True, format="ISO8601")
     df["status"] = pd.Categorical(df["status"], categories=STATUSES)
     df["priority"] = pd.Categorical(df["priority"], categories=PRIORITIES)
+    return df
+
+
+SOURCES = [s.value for s in ChangeSource]
+
+
+def typed_history(df: pd.DataFrame) -> pd.DataFrame:
+    """The typing to_dataframe gives the history, done in pandas: changed_at UTC, the statuses
+    and the source ordered categoricals."""
+    df["changed_at"] = pd.to_datetime(df["changed_at"], utc=True, format="ISO8601")
+    for name, categories in (
+        ("from_status", STATUSES),
+        ("to_status", STATUSES),
+        ("source", SOURCES),
+    ):
+        df[name] = pd.Categorical(df[name], categories=categories, ordered=True)
     return df
 
 
@@ -214,21 +240,25 @@ def interleaved(fns: tuple[Callable[[], Any], ...], rounds: int) -> list[float]:
 
 
 def adbc_timer(path: str) -> None:
-    """The ADBC reference of bench_sizes, in a process of its own: for each line ``rounds\tsql``
-    on stdin, the best seconds of ADBC -> Arrow -> typed DataFrame on stdout."""
+    """The ADBC reference of bench_sizes and bench_history, in a process of its own: for each
+    line ``rounds\tkind\tsql`` on stdin (kind: ``task`` or ``history``), the best seconds of
+    ADBC -> Arrow -> typed DataFrame on stdout."""
     import adbc_driver_sqlite.dbapi as adbc_sqlite
 
     stamps = ("created_at", "updated_at", "completed_at")
     for line in sys.stdin:
-        rounds, sql = line.rstrip("\n").split("\t", 1)
+        rounds, kind, sql = line.rstrip("\n").split("\t", 2)
 
-        def adbc(sql: str = sql) -> None:
+        def adbc(sql: str = sql, kind: str = kind) -> None:
             with adbc_sqlite.connect(path) as c, c.cursor() as cur:
                 cur.execute(sql)
-                typed(cur.fetch_arrow_table().to_pandas(), stamps)
+                frame = cur.fetch_arrow_table().to_pandas()
+                typed(frame, stamps) if kind == "task" else typed_history(frame)
 
         adbc()
-        print(interleaved((adbc,), int(rounds))[0], flush=True)
+        cpu = time.process_time()
+        wall = interleaved((adbc,), int(rounds))[0]
+        print(wall, (time.process_time() - cpu) / int(rounds), flush=True)
 
 
 def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
@@ -278,9 +308,9 @@ def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
                 assert len(frame) == k
 
             ours()  # the helper process and caches warm, as after a notebook's first read
-            timer.stdin.write(f"{rounds}\t{sql}\n")
+            timer.stdin.write(f"{rounds}\ttask\t{sql}\n")
             timer.stdin.flush()
-            b = float(timer.stdout.readline())
+            b = float(timer.stdout.readline().split()[0])
             a, c = interleaved((read_sql, ours), rounds)
             print(
                 f"  {k:>9,} {shape:9} {a * 1000:9.2f} {b * 1000:11.2f} {c * 1000:13.2f}"
@@ -293,6 +323,153 @@ def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
     loop.run_until_complete(engine.dispose())
     loop.close()
     print("  target: taskkit >= 1.00x the faster reference at every size")
+
+
+# ---------------------------------------------------------------------------------------------
+# The status history (issue 22): a seeded database, about 3.3 history rows per task.
+
+HISTORY_COLUMNS = [c.name for c in StatusChange.__table__.columns]  # type: ignore[attr-defined]
+
+
+async def seed_history(url: str, n: int, connect_args: dict[str, Any] | None = None) -> int:
+    """``taskkit.seed`` of ``n`` tasks (replacing what is there); the history rows written."""
+    engine = taskkit.connect(url, connect_args=connect_args or {})
+    await taskkit.create_db_and_tables(engine)
+    summary = await taskkit.seed(engine, tasks=n, reset=True, progress=False)
+    await engine.dispose()
+    return summary.status_changes
+
+
+def history_cases(table: str = "status_change") -> list[tuple[str, Any, str]]:
+    """(name, statement, the same SQL written by hand) for the history reads measured."""
+    columns = ", ".join(HISTORY_COLUMNS)
+    return [
+        ("select(StatusChange)", select(StatusChange), f"SELECT {columns} FROM {table}"),
+        (
+            "select_history()",
+            taskkit.select_history(),
+            f"SELECT {columns} FROM {table} ORDER BY changed_at, id",
+        ),
+    ]
+
+
+def timed(fns: tuple[Callable[[], Any], ...], rounds: int) -> list[tuple[float, float]]:
+    """Best wall-clock seconds and best CPU seconds (this process and the SQLite helper
+    processes) of each function over ``rounds`` rounds, taking turns."""
+    walls = [float("inf")] * len(fns)
+    cpus = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            start, cpu, helper = time.perf_counter(), time.process_time(), helper_cpu()
+            fn()
+            walls[i] = min(walls[i], time.perf_counter() - start)
+            cpus[i] = min(cpus[i], time.process_time() - cpu + helper_cpu_since(helper))
+    return list(zip(walls, cpus, strict=True))
+
+
+def history_line(name: str, rows: int, refs: dict[str, tuple[float, float]], ours: tuple) -> None:
+    cells = "  ".join(f"{k} {w:6.2f} s (CPU {c:5.2f})" for k, (w, c) in refs.items())
+    faster = min(w for w, _ in refs.values())
+    faster_cpu = min(c for _, c in refs.values())
+    print(
+        f"  {name:21} {rows:,} rows: {cells}  to_dataframe {ours[0]:6.2f} s (CPU {ours[1]:5.2f})"
+        f"  -> {faster / ours[0]:.2f}x the faster by wall clock, "
+        f"{faster_cpu / ours[1]:.2f}x by CPU",
+        flush=True,
+    )
+
+
+def bench_history_sqlite(path: str, n: int, rounds: int = ROUNDS) -> None:
+    """to_dataframe of the history beside pandas.read_sql over sqlite3 and ADBC (in a process
+    of its own), each typed in pandas as to_dataframe types it."""
+    import sqlite3
+
+    rows = asyncio.run(seed_history(f"sqlite:///{path}", n))
+    print(f"SQLite file, {n:,} seeded tasks, {rows:,} history rows (best of {rounds})")
+    loop = asyncio.new_event_loop()
+    engine = taskkit.connect(f"sqlite:///{path}")
+    con = sqlite3.connect(path)
+    timer = subprocess.Popen(
+        [sys.executable, __file__, "--adbc-timer", path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert timer.stdin is not None and timer.stdout is not None
+    for name, stmt, sql in history_cases():
+
+        def read_sql(sql: str = sql) -> None:
+            assert len(typed_history(pd.read_sql(sql, con))) == rows
+
+        def ours(stmt: Any = stmt) -> None:
+            frame = loop.run_until_complete(to_dataframe(engine, stmt, progress=False))
+            assert len(frame) == rows
+
+        timer.stdin.write(f"{rounds}\thistory\t{sql}\n")
+        timer.stdin.flush()
+        adbc = tuple(float(v) for v in timer.stdout.readline().split())
+        by_read_sql, by_us = timed((read_sql, ours), rounds)
+        history_line(name, rows, {"read_sql": by_read_sql, "ADBC typed": adbc}, by_us)
+    timer.stdin.close()
+    timer.wait()
+    con.close()
+    loop.run_until_complete(engine.dispose())
+    loop.close()
+    print("  target: taskkit >= 1.00x the faster reference")
+
+
+def bench_history_postgres(url: str, n: int, rounds: int = ROUNDS) -> None:
+    """The same on PostgreSQL, beside pandas.read_sql (over an ADBC connection: no other
+    synchronous driver is installed), ADBC -> Arrow typed, and asyncpg COPY -> pyarrow.csv."""
+    import adbc_driver_postgresql.dbapi as adbc_pg
+    import asyncpg
+    import pyarrow.csv as pcsv
+
+    settings = {"server_settings": {"search_path": PG_SCHEMA}}
+    rows = asyncio.run(seed_history(url, n, settings))
+    print(f"PostgreSQL, {n:,} seeded tasks, {rows:,} history rows (best of {rounds})")
+    loop = asyncio.new_event_loop()
+    engine = taskkit.connect(url, connect_args=settings)
+    types = {c: pa.string() for c in HISTORY_COLUMNS}
+    types.update(task_id=pa.int64(), id=pa.int64(), changed_at=pa.timestamp("us", "UTC"))
+    for name, stmt, sql in history_cases(f"{PG_SCHEMA}.status_change"):
+
+        def read_sql(sql: str = sql) -> None:
+            with adbc_pg.connect(libpq(url)) as con:
+                assert len(typed_history(pd.read_sql(sql, con))) == rows
+
+        def adbc(sql: str = sql) -> None:
+            with adbc_pg.connect(libpq(url)) as con, con.cursor() as cur:
+                cur.execute(sql)
+                assert len(typed_history(cur.fetch_arrow_table().to_pandas())) == rows
+
+        async def copy(sql: str) -> pd.DataFrame:
+            conn = await asyncpg.connect(libpq(url))
+            buffer = io.BytesIO()
+            await conn.copy_from_query(sql, output=buffer, format="csv")
+            await conn.close()
+            buffer.seek(0)
+            table = pcsv.read_csv(
+                buffer,
+                read_options=pcsv.ReadOptions(column_names=HISTORY_COLUMNS),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+                ),
+            )
+            return typed_history(table.to_pandas())
+
+        def via_asyncpg(sql: str = sql) -> None:
+            assert len(loop.run_until_complete(copy(sql))) == rows
+
+        def ours(stmt: Any = stmt) -> None:
+            frame = loop.run_until_complete(to_dataframe(engine, stmt, progress=False))
+            assert len(frame) == rows
+
+        a, b, c, d = timed((read_sql, adbc, via_asyncpg, ours), rounds)
+        history_line(name, rows, {"read_sql": a, "ADBC typed": b, "asyncpg COPY": c}, d)
+    loop.run_until_complete(engine.dispose())
+    loop.close()
+    print("  target: taskkit >= 1.00x the faster reference")
 
 
 MEMORY_PROBE = """
@@ -481,13 +658,28 @@ def main() -> None:
         default="",
         help="SQLite file to build once and reuse in later runs (default: a temporary one)",
     )
-    parser.add_argument("--adbc-timer", help=argparse.SUPPRESS)  # bench_sizes' reference
+    parser.add_argument(
+        "--history-only",
+        action="store_true",
+        help="only the status history of N seeded tasks (SQLite, and PostgreSQL with --pg)",
+    )
+    parser.add_argument("--adbc-timer", help=argparse.SUPPRESS)  # the ADBC reference
     args = parser.parse_args()
     if args.adbc_timer:
         adbc_timer(args.adbc_timer)
         return
     subset = min(args.subset, args.n)
     with tempfile.TemporaryDirectory() as tmp:
+        bench_history_sqlite(os.path.join(tmp, "history.db"), args.n)
+        if args.pg:
+            url = taskkit.database_url(args.pg)
+            asyncio.run(make_postgres(url, 0))  # the benchmark's own schema
+            try:
+                bench_history_postgres(url, args.n)
+            finally:
+                asyncio.run(drop_postgres(url))
+        if args.history_only:
+            return
         path = args.db or os.path.join(tmp, "frames.db")
         if not reusable(path, args.n):
             with contextlib.suppress(FileNotFoundError):

@@ -72,7 +72,7 @@ async def test_the_seed_vouches_only_for_keys_that_hold(tmp_path, monkeypatch):
     """The seed skips the writer's key scan (check_foreign_keys=False); every key it writes
     must then hold by construction, with and without projects and workers."""
     monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
-    monkeypatch.setattr(sys.modules["taskkit._seed"], "CHUNK", 900)
+    monkeypatch.setattr(sys.modules["taskkit._seed.generator"], "CHUNK", 900)
     for projects, workers in ((20, 50), (0, 3), (1, 0), (7, 1)):
         engine = taskkit.connect(f"sqlite:///{tmp_path / f'{projects}-{workers}.db'}")
         await taskkit.create_db_and_tables(engine)
@@ -150,6 +150,8 @@ async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch
     assert {"insert task", "insert taskworkerlink", "index ix_task_title", "commit"} <= set(phases)
     assert phases["foreign key check"] == 0  # the seed vouches for its keys
     assert all(seconds >= 0 for seconds in phases.values())
+    (cpu,) = [r.args for r in caplog.records if "CPU time per phase" in r.getMessage()]
+    assert set(cpu) == set(phases)  # type: ignore[arg-type]
 
 
 async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(

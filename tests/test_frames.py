@@ -52,6 +52,7 @@ from tests.conftest import postgres_url
 BASE = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 STATUSES = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
 PRIORITIES = pd.CategoricalDtype(["low", "medium", "high"], ordered=True)
+RESOLUTIONS = pd.CategoricalDtype(["done", "wont_do", "duplicate", "cancelled"], ordered=True)
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 UTC_US = pd.DatetimeTZDtype("us", "UTC")
 TASK_DTYPES = {
@@ -65,6 +66,9 @@ TASK_DTYPES = {
     "updated_at": UTC_US,
     "completed_at": UTC_US,
     "key": STR,
+    "resolution": RESOLUTIONS,
+    "started_at": UTC_US,
+    "kind": STR,
 }
 # A title SQL would choke on if it were pasted rather than bound or escaped.
 TRICKY = 'o\'k \\ 100% "quoted" ; --'
@@ -91,6 +95,9 @@ async def fill(engine: AsyncEngine, n: int = 30, *, first_nulls: int = 0) -> Non
                 "created_at": created,
                 "updated_at": created + timedelta(hours=1),
                 "completed_at": created + timedelta(days=1, microseconds=7) if done else None,
+                "resolution": ("wont_do" if i % 2 else "done") if done else None,
+                "started_at": created + timedelta(minutes=30) if i % 2 else None,
+                "kind": None if i % 7 == 6 else ["Bug", "Story", "Task"][i % 3],
             }
         )
     async with engine.begin() as conn:
@@ -360,6 +367,49 @@ async def test_auto_uses_the_fast_reader_where_it_can(
     assert_frame_equal(counted, limited)  # the rows fetched before the count, and after it
 
 
+async def test_a_sort_that_outlasts_its_probe_goes_to_the_adbc_reader_unsorted_here(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    """Probing a result SQLite sorts before its first row costs the whole sort, which the ADBC
+    reader then does again: the probe gets SORT_PROBE_SECONDS for that first row, and a sort
+    that needs more goes to the ADBC reader at once (no rows fetched, nothing counted here).
+    A quick sort, and a statement an index gives in order, are probed as before."""
+    import taskkit._frames.sqlite_inline_reader as inline
+
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'sorted.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await fill(engine, 30)
+    monkeypatch.setattr("taskkit._frames.run_select.PROBE_ROWS", 4)
+    monkeypatch.setattr("taskkit._frames.run_select.SMALL_ROWS", 5)
+    # Every start on the event loop's thread runs out of time: the worker thread probes.
+    monkeypatch.setattr(inline, "INLINE_SECONDS", 0.0)
+    monkeypatch.setattr(inline, "INLINE_STEPS", 1)
+    run_here: list[str] = []
+    opened = inline._open
+
+    def traced(path: str) -> sqlite3.Connection:
+        conn = opened(path)
+        conn.set_trace_callback(run_here.append)  # statements run (not EXPLAINs)
+        return conn
+
+    monkeypatch.setattr(inline, "_open", traced)
+    by_priority = select(Task).order_by(Task.priority, Task.id)  # no index gives this order
+    expected = await to_dataframe(engine, by_priority, reader="sqlalchemy")
+    with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):
+        monkeypatch.setattr(inline, "SORT_PROBE_SECONDS", 0.0)  # a sort longer than allowed
+        large = await to_dataframe(engine, by_priority)
+        assert not [sql for sql in run_here if "count(*)" in sql]
+        monkeypatch.setattr(inline, "SORT_PROBE_SECONDS", 10.0)  # a quick sort
+        small = await to_dataframe(engine, by_priority.where(Task.id <= 5))
+        by_id = await to_dataframe(engine, select(Task).order_by(Task.id))
+    assert readers_used(caplog) == ["adbc-sqlite", "sqlite3", "adbc-sqlite"]
+    assert any("count(*)" in sql for sql in run_here)  # by_id: probed and counted
+    assert_frame_equal(large, expected)
+    assert_frame_equal(small, expected[expected["id"] <= 5].reset_index(drop=True))
+    assert list(by_id["id"]) == list(range(1, 31))
+    await engine.dispose()
+
+
 async def test_reader_adbc_refuses_an_in_memory_database_saying_why() -> None:
     engine = taskkit.connect("sqlite+aiosqlite://")
     await taskkit.create_db_and_tables(engine)
@@ -505,9 +555,11 @@ async def other_tool_sqlite(path: Path, rows: list[tuple[Any, ...]]) -> AsyncEng
         "PRAGMA journal_mode=WAL;"
         "CREATE TABLE task (title TEXT, description TEXT, status TEXT, priority TEXT,"
         " project_id INTEGER, id INTEGER PRIMARY KEY, created_at TEXT, updated_at TEXT,"
-        " completed_at TEXT, key TEXT)"
+        " completed_at TEXT, key TEXT, resolution TEXT, started_at TEXT, kind TEXT)"
     )
-    con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", rows)
+    con.executemany(
+        "INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)", rows
+    )
     con.commit()
     con.close()
     return taskkit.connect(f"sqlite:///{path}")
@@ -547,14 +599,15 @@ async def test_a_status_outside_the_categories_is_an_error_on_postgresql_too() -
             text(
                 "CREATE TABLE frames_other_tool.task (title text, description text, status text,"
                 " priority text, project_id int, id int PRIMARY KEY, created_at timestamptz,"
-                " updated_at timestamptz, completed_at timestamptz, key text)"
+                " updated_at timestamptz, completed_at timestamptz, key text, resolution text,"
+                " started_at timestamptz, kind text)"
             )
         )
         await conn.execute(
             text(
                 "INSERT INTO frames_other_tool.task SELECT 't' || i, NULL,"
                 " CASE WHEN i = 50 THEN 'done' ELSE 'pending' END, 'low', NULL, i, now(), now(),"
-                " NULL, NULL FROM generate_series(1, 60) AS i"
+                " NULL, NULL, NULL, NULL, NULL FROM generate_series(1, 60) AS i"
             )
         )
     # connect_args set the search_path: the fast reader must resolve `task` the same way.

@@ -23,7 +23,7 @@ import taskkit
 from taskkit import Task
 from taskkit._frames.list_columns import id_lists
 
-RELATED = ["project", "workers"]
+RELATED = ["project", "workers", "labels"]
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 README_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 TIMESTAMPS = ["created_at", "updated_at", "completed_at"]
@@ -36,10 +36,24 @@ async def fill(engine: AsyncEngine) -> None:
         for worker_id, name in [("w-0001", "Ann"), ("w-0002", "Bob"), ("w-é", "Zoë")]:
             await taskkit.create_worker(s, {"id": worker_id, "name": name})
         rows: list[tuple[dict[str, Any], list[str]]] = [
-            ({"title": "Write report", "project_id": apollo.id}, ["w-0001", "w-0002"]),
-            ({"title": 'Fix, "quoted"\nline', "status": "completed"}, ["w-é"]),
+            (
+                {"title": "Write report", "project_id": apollo.id, "labels": ["ux", "backend"]},
+                ["w-0001", "w-0002"],
+            ),
+            (
+                {"title": 'Fix, "quoted"\nline', "status": "completed", "kind": "Bug"},
+                ["w-é"],
+            ),
             ({"title": "NA", "description": "a; b", "priority": "high"}, []),  # not NaN
-            ({"title": "Ship", "status": "in_progress", "project_id": apollo.id}, ["w-0002"]),
+            (
+                {
+                    "title": "Ship",
+                    "status": "in_progress",
+                    "project_id": apollo.id,
+                    "labels": ['Écran, "quoted"'],
+                },
+                ["w-0002"],
+            ),
         ]
         for data, workers in rows:
             task = await taskkit.create_task(s, data)
@@ -82,8 +96,11 @@ async def test_frames_round_trip_through_parquet_and_feather_with_plain_pandas(
         [],
         ["w-0002"],
     ]
-    # The one-row-per-worker form works on what was read back, as on the original.
-    assert_frame_equal(back.explode("worker_ids"), frame.explode("worker_ids"))
+    assert [list(x) for x in back["labels"]] == [["backend", "ux"], [], [], ['Écran, "quoted"']]
+    assert list(back["resolution"].cat.categories) == ["done", "wont_do", "duplicate", "cancelled"]
+    # The one-row-per-item form works on what was read back, as on the original.
+    for name in ("worker_ids", "labels"):
+        assert_frame_equal(back.explode(name), frame.explode(name))
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "feather"])
@@ -97,20 +114,21 @@ async def test_an_empty_frame_round_trips_except_for_the_unused_categories(
     # pyarrow stores a Categorical's categories with its values, so an empty one comes back
     # without them (pandas issue 48883); the README says so, and astype restores them.
     assert list(back.columns) == list(frame.columns)
-    for name in ("status", "priority"):
+    for name in ("status", "priority", "resolution"):
         assert back[name].dtype == "category" and back[name].cat.ordered
     assert_frame_equal(back.astype(frame.dtypes.to_dict()), frame)
 
 
-async def test_csv_lists_worker_ids_separated_by_semicolons_and_reads_back(
+async def test_csv_lists_worker_ids_and_labels_separated_by_semicolons_and_reads_back(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
     await fill(engine)
     frame = await frame_of(engine)
     path = tmp_path / "tasks.csv"
     frame.to_csv(path, index=False)
-    cells = pd.read_csv(path, dtype=str, keep_default_na=False)["worker_ids"].tolist()
-    assert cells == ["w-0001;w-0002", "w-é", "", "w-0002"]
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert cells["worker_ids"].tolist() == ["w-0001;w-0002", "w-é", "", "w-0002"]
+    assert cells["labels"].tolist() == ["backend;ux", "", "", 'Écran, "quoted"']
     assert_frame_equal(read_csv_back(path, frame), frame)
 
 
@@ -118,11 +136,12 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
     await fill(engine)
     frame = await frame_of(engine)
     path = tmp_path / "export.csv"
-    # load_tasks's column names: project by name, workers separated by ';'. load_tasks reads
-    # workers by name and makes ids for new ones from the names ('w-é' -> 'w'), so the
-    # exported ids come back as the workers' names.
-    names = {"project_name": "project", "worker_ids": "workers"}
-    columns = ["title", "description", "status", "priority", *TIMESTAMPS, *names]
+    # load_tasks's column names: project by name, workers and labels separated by ';'.
+    # load_tasks reads workers by name and makes ids for new ones from the names ('w-é' ->
+    # 'w'), so the exported ids come back as the workers' names.
+    names = {"project_name": "project", "worker_ids": "workers", "labels": "labels"}
+    rich = ["resolution", "kind", "started_at"]
+    columns = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, *names]
     frame[columns].rename(columns=names).to_csv(path, index=False)
     target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
     try:
@@ -137,9 +156,11 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
             ]
     finally:
         await target.dispose()
-    kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
+    kept = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]
+    assert [list(x) for x in again["labels"]] == [list(x) for x in frame["labels"]]
+    assert [list(x) for x in again["labels"]] == [["backend", "ux"], [], [], ['Écran, "quoted"']]
 
 
 # Cells a spreadsheet would run (OWASP: = + - @ tab CR first), quotes that must survive, and

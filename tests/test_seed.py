@@ -17,7 +17,9 @@ from sqlmodel import select
 import taskkit
 import taskkit._bulk as bulk
 import taskkit._seed as seed_module
-from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Task
+import taskkit._seed.generator as generator
+from taskkit import DatabaseNotEmptyError, InvalidArgumentError, Label, Task, TaskLabelLink
+from taskkit._seed import vocabulary
 from tests.helpers import snapshot
 
 
@@ -32,7 +34,7 @@ def write_path(request, monkeypatch):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Several generation batches even for small seeds."""
-    monkeypatch.setattr(seed_module, "CHUNK", 700)
+    monkeypatch.setattr(generator, "CHUNK", 700)
 
 
 async def frame(engine) -> pd.DataFrame:
@@ -53,14 +55,18 @@ async def test_seed_writes_the_counts_asked_for(engine, write_path, small_chunks
     assert (summary.tasks, summary.projects, summary.workers) == (3_000, 7, 9)
     assert (len(data["task"]), len(data["project"]), len(data["worker"])) == (3_000, 7, 9)
     assert summary.links == len(data["taskworkerlink"]) > 0
+    assert summary.labels == len(data["label"]) == len(vocabulary.LABEL_NAMES)
+    assert summary.label_links == len(data["task_label_link"]) > 0
+    assert summary.status_changes == len(data["status_change"]) > 3_000
     assert summary.seconds > 0
+    assert f"{summary.status_changes:,} status changes" in str(summary)
 
 
 async def test_same_arguments_give_the_same_rows_on_any_write_path(tmp_path, monkeypatch):
     snapshots = []
     for i, threshold in enumerate([10**9, 0, 0]):
         monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", threshold)
-        monkeypatch.setattr(seed_module, "CHUNK", [200_000, 200_000, 333][i])
+        monkeypatch.setattr(generator, "CHUNK", [200_000, 200_000, 333][i])
         engine = await new_file_engine(tmp_path / f"{i}.db")
         await taskkit.seed(engine, tasks=2_000, seed=5, progress=False)
         snapshots.append(await snapshot(engine))
@@ -84,10 +90,19 @@ async def test_sqlite_and_postgres_hold_the_same_seeded_data(tmp_path):
 
     pg = taskkit.connect(postgres_url())
     await reset_postgres(pg)
+    async with taskkit.session(pg) as s:  # the sequences move on; the tables stay empty
+        await taskkit.delete_task(s, (await taskkit.create_task(s, {"title": "gone"})).id)
     lite = await new_file_engine(tmp_path / "same.db")
     for engine in (pg, lite):
         await taskkit.seed(engine, tasks=1_500, seed=3, progress=False)
     pd.testing.assert_frame_equal(await frame(pg), await frame(lite))
+    # Histories and labels too, ids included (PostgreSQL numbers an empty table from 1 as
+    # SQLite does, also when its sequence was used before).
+    links = select(TaskLabelLink).order_by(TaskLabelLink.task_id, TaskLabelLink.label_id)
+    for stmt in (taskkit.select_history(), links, select(Label).order_by(Label.id)):
+        pd.testing.assert_frame_equal(
+            await taskkit.to_dataframe(pg, stmt), await taskkit.to_dataframe(lite, stmt)
+        )
     await pg.dispose()
     await lite.dispose()
 
@@ -97,10 +112,10 @@ async def test_each_column_draws_from_its_own_stream(tmp_path, monkeypatch):
     engine = await new_file_engine(tmp_path / "a.db")
     await taskkit.seed(engine, tasks=800, progress=False)
     before = await frame(engine)
-    original = seed_module._stream
+    original = generator.stream
     monkeypatch.setattr(
-        seed_module,
-        "_stream",
+        generator,
+        "stream",
         lambda seed, column: original(seed + (column == "description"), column),
     )
     await taskkit.seed(engine, tasks=800, reset=True, progress=False)
@@ -230,15 +245,15 @@ async def test_bad_arguments_are_refused_before_anything_is_written(engine, argu
 async def test_an_error_midway_leaves_the_database_as_it_was(engine, write_path, monkeypatch):
     await taskkit.seed(engine, tasks=100, progress=False)
     before = await snapshot(engine)
-    original = seed_module._TaskGenerator._links
+    original = generator.TaskGenerator._worker_links
 
     def failing_links(self, ids):
         if ids[0] > 700:
             raise RuntimeError("generator broke halfway")
         return original(self, ids)
 
-    monkeypatch.setattr(seed_module, "CHUNK", 700)
-    monkeypatch.setattr(seed_module._TaskGenerator, "_links", failing_links)
+    monkeypatch.setattr(generator, "CHUNK", 700)
+    monkeypatch.setattr(generator.TaskGenerator, "_worker_links", failing_links)
     with pytest.raises(RuntimeError, match="generator broke halfway"):
         await taskkit.seed(engine, tasks=3_000, reset=True, progress=False)
     assert await snapshot(engine) == before
@@ -246,7 +261,7 @@ async def test_an_error_midway_leaves_the_database_as_it_was(engine, write_path,
 
 async def test_cancelling_a_seed_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
-    monkeypatch.setattr(seed_module, "CHUNK", 2_000)
+    monkeypatch.setattr(generator, "CHUNK", 2_000)
     engine = await new_file_engine(tmp_path / "cancel.db")
     await taskkit.seed(engine, tasks=100, progress=False)
     before = await snapshot(engine)
@@ -329,3 +344,147 @@ async def test_a_bulk_seed_on_postgres_leaves_the_schema_exactly_as_migrated():
                 await conn.execute(text("INSERT INTO taskworkerlink VALUES (1, 'nobody')"))
     finally:
         await engine.dispose()
+
+
+# --- Resolutions, kinds, labels and status histories (issue 22) -------------------------------
+
+
+def history_problems(tasks: pd.DataFrame, history: pd.DataFrame) -> dict[str, int]:
+    """How many tasks break each rule that ties a task to its history (all 0 when consistent).
+
+    ``tasks`` and ``history`` as ``to_dataframe`` reads ``select(Task)`` and
+    ``select_history()``."""
+    h = history.sort_values(["task_id", "changed_at", "id"]).reset_index(drop=True)
+    to_status = h["to_status"].astype("string")
+    from_status = h["from_status"].astype("string")
+    by_task = h.groupby("task_id", sort=True)
+    first, last = by_task.head(1).set_index("task_id"), by_task.tail(1).set_index("task_id")
+    t = tasks.set_index("id")
+    previous = to_status.groupby(h["task_id"]).shift()
+    later = h["changed_at"].groupby(h["task_id"]).diff()
+    starts = h[to_status == "in_progress"].groupby("task_id")["changed_at"].min()
+    closes = h[to_status == "completed"].groupby("task_id")["changed_at"].max()
+    completed = t["status"] == "completed"
+    return {
+        "without history": int((~t.index.isin(h["task_id"])).sum()),
+        "first row has a status before": int(first["from_status"].notna().sum()),
+        "first row not at created_at": int((first["changed_at"] != t["created_at"]).sum()),
+        "from_status is not the status before": int(
+            (from_status[previous.notna()] != previous[previous.notna()]).sum()
+        ),
+        "moves not strictly later": int((later.dropna() <= pd.Timedelta(0)).sum()),
+        "last to_status is not the status": int(
+            (last["to_status"].astype("string") != t["status"].astype("string")).sum()
+        ),
+        "last move is not updated_at": int((last["changed_at"] != t["updated_at"]).sum()),
+        "started_at is not the first move into in_progress": int(
+            (starts.reindex(t.index).fillna(pd.NaT) != t["started_at"]).sum()
+            - (starts.reindex(t.index).isna() & t["started_at"].isna()).sum()
+        ),
+        "completed_at is not the last move into completed": int(
+            (closes.reindex(t.index)[completed] != t.loc[completed, "completed_at"]).sum()
+        ),
+        "open task with completed_at or resolution": int(
+            (~completed & (t["completed_at"].notna() | t["resolution"].notna())).sum()
+        ),
+        "source is not seed": int((h["source"].astype("string") != "seed").sum()),
+    }
+
+
+async def seeded_frames(engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tasks = await taskkit.to_dataframe(engine, select(Task).order_by(Task.id), related=["labels"])
+    return tasks, await taskkit.to_dataframe(engine, taskkit.select_history())
+
+
+async def test_every_seeded_task_agrees_with_its_history(engine, write_path, small_chunks):
+    await taskkit.seed(engine, tasks=4_000, seed=11, progress=False)
+    tasks, history = await seeded_frames(engine)
+    assert history_problems(tasks, history) == dict.fromkeys(history_problems(tasks, history), 0)
+
+
+def test_history_problems_sees_each_kind_of_inconsistency():
+    """The checker above finds what it claims to (on a hand-made task and history)."""
+    at = pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"], utc=True).as_unit("us")
+    statuses = pd.CategoricalDtype(["pending", "in_progress", "completed"], ordered=True)
+    tasks = pd.DataFrame(
+        {
+            "id": [1],
+            "status": pd.Series(["completed"], dtype=statuses),
+            "created_at": at[:1],
+            "updated_at": at[2:],
+            "started_at": at[1:2],
+            "completed_at": at[2:],
+            "resolution": ["done"],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "task_id": [1, 1, 1],
+            "changed_at": at,
+            "from_status": pd.Series([None, "pending", "in_progress"], dtype=statuses),
+            "to_status": pd.Series(["pending", "in_progress", "completed"], dtype=statuses),
+            "source": ["seed"] * 3,
+        }
+    )
+    assert set(history_problems(tasks, history).values()) == {0}
+    broken = history.assign(
+        from_status=history["from_status"].cat.set_categories(statuses.categories)
+    )
+    broken.loc[2, "from_status"] = "pending"
+    assert history_problems(tasks, broken)["from_status is not the status before"] == 1
+    late = tasks.assign(started_at=at[2:])
+    assert history_problems(late, history)["started_at is not the first move into in_progress"]
+    assert history_problems(tasks, history.iloc[:2])["last to_status is not the status"] == 1
+
+
+async def test_seeded_histories_are_realistic(tmp_path):
+    engine = await new_file_engine(tmp_path / "history.db")
+    await taskkit.seed(engine, tasks=20_000, progress=False)
+    tasks, history = await seeded_frames(engine)
+    await engine.dispose()
+    moves = history.groupby("task_id").size()
+    assert 2.8 < moves.mean() < 3.8
+    assert (moves >= 3).mean() > 0.8  # several changes for most tasks
+    pair = history["from_status"].astype("string") + ">" + history["to_status"].astype("string")
+    shares = pair.value_counts(normalize=True) * len(history) / len(tasks)
+    assert shares["pending>in_progress"] > 0.85  # most tasks are started
+    assert 0.08 < shares["in_progress>pending"] < 0.25  # some go back to the queue
+    assert 0.02 < shares["completed>in_progress"] < 0.1  # some are reopened
+    assert 0.04 < shares["pending>completed"] < 0.15  # dropped without being started
+    done = tasks[tasks["resolution"] == "done"]
+    cycle = (done["completed_at"] - done["started_at"]).dt.total_seconds() / 86_400
+    assert 1 < cycle.median() < 5 and cycle.quantile(0.95) < 30
+    # Only started work has a start; a task never started has none.
+    assert tasks.loc[tasks["status"] == "in_progress", "started_at"].notna().all()
+    unstarted = ~tasks["id"].isin(history.loc[history["to_status"] == "in_progress", "task_id"])
+    assert tasks.loc[unstarted, "started_at"].isna().all()
+
+
+async def test_seeded_tasks_have_resolutions_kinds_and_labels(tmp_path):
+    engine = await new_file_engine(tmp_path / "rich.db")
+    await taskkit.seed(engine, tasks=20_000, progress=False)
+    tasks, _ = await seeded_frames(engine)
+    await engine.dispose()
+    completed = tasks["status"] == "completed"
+    resolution = tasks.loc[completed, "resolution"].value_counts(normalize=True)
+    assert resolution["done"] > 0.75  # most completed work was done
+    for dropped in ("wont_do", "duplicate", "cancelled"):
+        assert 0.01 < resolution[dropped] < 0.1, dropped
+    assert tasks.loc[completed, "resolution"].notna().all()
+    kinds = tasks["kind"].value_counts(normalize=True)
+    assert set(kinds.index) == {"Task", "Bug", "Story", "Epic"} and kinds["Epic"] < 0.1
+    bug_share = (tasks["kind"] == "Bug").groupby(tasks["priority"], observed=True).mean()
+    assert bug_share["high"] > 2 * bug_share["low"]  # urgent work is mostly bugs
+    per_task = tasks["labels"].map(len)
+    assert set(per_task.unique()) == {0, 1, 2, 3}
+    assert all(len(set(labels)) == len(labels) for labels in tasks["labels"])
+    used = tasks["labels"].explode().value_counts()
+    assert set(used.index) == set(vocabulary.LABEL_NAMES)
+    assert used.iloc[0] > 3 * used.iloc[-1]  # some labels far more used than others
+    # select_tasks filters on what was seeded.
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'rich.db'}")
+    bugs = await taskkit.to_dataframe(engine, taskkit.select_tasks(kind="Bug", label="backend"))
+    await engine.dispose()
+    expected = tasks[(tasks["kind"] == "Bug") & tasks["labels"].map(lambda x: "backend" in x)]
+    assert sorted(bugs["id"]) == sorted(expected["id"]) and len(bugs) > 100

@@ -20,7 +20,7 @@ import pytest
 
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
-from taskkit._sqlite_child.worker import Worker, describe_error
+from taskkit._sqlite_child.worker import GROUP_BATCHES, Worker, describe_error
 
 SCHEMA = """
 CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -155,6 +155,15 @@ def test_a_read_sends_the_rows_in_batches_then_done(tmp_path: Path) -> None:
     assert ids == [1, 2, 3, 4]
 
 
+def test_batches_after_the_first_go_several_to_a_message(tmp_path: Path) -> None:
+    path = make_db(tmp_path / "g.db", parents=2 * (GROUP_BATCHES + 2) + 1)
+    _, replies = serve(read(path), query("SELECT id FROM parent ORDER BY id"))
+    sizes = [m["batch"] for m, _ in replies[1:-1]]
+    assert sizes == [2, 2 * GROUP_BATCHES, 3]  # batch_rows 2: one, GROUP_BATCHES, the rest
+    ids = [i for _, rows in replies[1:-1] for i in rows.column("id").to_pylist()]
+    assert ids == list(range(2 * (GROUP_BATCHES + 2) + 1))
+
+
 def test_a_first_batch_without_a_checked_type_switches_to_the_flagged_sql(tmp_path: Path) -> None:
     path = make_db(tmp_path / "s.db")
     # A full first batch (batch_rows is 2): a later batch might hold text the guess refuses.
@@ -166,6 +175,23 @@ def test_a_first_batch_without_a_checked_type_switches_to_the_flagged_sql(tmp_pa
     typed = "SELECT 'x' AS note UNION ALL SELECT NULL"
     _, replies = serve(read(path), query(typed, flagged, checks=[[0, "text"]]))
     assert "switch" not in replies[1][0]  # typed already: the plain SQL's rows
+
+
+def test_a_result_sqlite_sorts_first_is_read_with_the_flagged_sql_from_the_start(
+    tmp_path: Path,
+) -> None:
+    """A retry after an untyped first batch would sort the whole result again: the worker asks
+    SQLite's plan, and a sorted result is read once, flagged, even when typed."""
+    path = make_db(tmp_path / "sorted.db", parents=5)
+    plain = "SELECT name AS note FROM parent ORDER BY name DESC"
+    flagged = "SELECT coalesce(name, '') AS note, 0 AS n0 FROM parent ORDER BY name DESC"
+    _, replies = serve(read(path), query(plain, flagged, checks=[[0, "text"]]))
+    assert replies[1][0] == {"switch": True}
+    assert [m.get("batch") for m, _ in replies[2:5]] == [2, 3, None]  # the first, then the rest
+    assert replies[2][1].column_names == ["note", "n0"]  # the flagged SQL's rows
+    in_order = "SELECT name AS note FROM parent ORDER BY id"  # the primary key: no sort
+    _, replies = serve(read(path), query(in_order, flagged, checks=[[0, "text"]]))
+    assert "switch" not in replies[1][0]
 
 
 def test_a_first_batch_that_is_the_whole_result_is_sent_as_it_is(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
 whatever the values: ``Status``/``Priority`` fields become ordered ``Categorical`` columns with
 the declared categories, timestamps ``datetime64[us, UTC]``, NOT NULL integers ``int64``,
 nullable integers ``Int64``, text pandas' ``str``, booleans ``boolean``, floats ``float64``;
-``related=["workers"]`` adds an ``object`` column of lists.
+``related=["workers"]`` and ``related=["labels"]`` add ``object`` columns of lists.
 An empty result has the same columns and dtypes as a full one. Types are read from the
 statement (``selected_columns``), followed through labels, subqueries, unions, casts and
 aggregates, so any select works, not only whole models.

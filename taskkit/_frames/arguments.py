@@ -17,7 +17,7 @@ from taskkit._errors import InvalidArgumentError
 
 DEFAULT_CHUNKSIZE = 2_048
 # What `related=` accepts, and the column each name adds.
-RELATED = {"project": "project_name", "workers": "worker_ids"}
+RELATED = {"project": "project_name", "workers": "worker_ids", "labels": "labels"}
 READERS = ("auto", "adbc", "sqlalchemy")
 # Below this many rows an automatic progress bar would only flicker (and would make notebook
 # outputs differ from run to run).
@@ -48,6 +48,10 @@ INLINE_ROWS = 1_000
 INLINE_BATCH = 256
 INLINE_SECONDS = 0.002
 INLINE_STEPS = 10_000
+# A statement SQLite sorts before its first row, probed in a worker thread: a sort that needs
+# more CPU time than this for its first row is a large result, left to the ADBC reader (see
+# sqlite_inline_reader's _probe). About 50,000 rows' worth of sorting.
+SORT_PROBE_SECONDS = 0.05
 
 # ---------------------------------------------------------------------------------------------
 # Argument checks.

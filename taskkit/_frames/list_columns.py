@@ -1,4 +1,5 @@
-"""List columns (``worker_ids``) in the one form that survives Parquet, Feather and CSV.
+"""List columns (``worker_ids``, ``labels``) in the one form that survives Parquet, Feather and
+CSV.
 
 A column of ``pd.ArrowDtype(pa.list_(pa.string()))`` is what Arrow hands over for free, but it
 does not travel: ``df.to_parquet`` and ``df.to_feather`` record its dtype as the text
@@ -18,11 +19,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SEPARATOR = ";"  # the separator taskkit.load_tasks reads in its ``workers`` column
+SEPARATOR = ";"  # the separator taskkit.load_tasks reads in its ``workers`` and ``labels``
 
 
 class IdList(list[str]):
-    """A list of ids whose ``str()`` is the ids joined by ``;`` (``w-1;w-2``).
+    """A list of ids or names whose ``str()`` is them joined by ``;`` (``w-1;w-2``).
 
     Otherwise an ordinary list (equal to ``["w-1", "w-2"]``, same ``repr``): the ``str()``
     is what ``df.to_csv`` writes into a cell, and ``;`` is what ``load_tasks`` splits on.

@@ -1,4 +1,5 @@
-"""The columns ``related=`` adds: project names and worker ids, looked up by the frame's ids."""
+"""The columns ``related=`` adds: project names, worker ids and label names, looked up by the
+frame's ids."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from taskkit._errors import InvalidArgumentError
 from taskkit._frames.arguments import IN_LIST_MAX, RELATED
 from taskkit._frames.column_types import Spec, cached_specs
 from taskkit._frames.typed_columns import Column
-from taskkit._models import Project, TaskWorkerLink
+from taskkit._models import Label, Project, TaskLabelLink, TaskWorkerLink
 
 # ---------------------------------------------------------------------------------------------
-# related=: columns from the project and worker tables, looked up by the ids in the frame.
+# related=: columns from the project, worker and label tables, looked up by the ids in the frame.
 
 
 def _column_of(columns: list[Column], origin: tuple[str, str], related: str) -> pa.Array:
@@ -51,14 +52,28 @@ async def related_column(reader: Any, name: str, columns: list[Column], chunksiz
         column.append(names.take(found))
         return column
     ids = _column_of(columns, ("task", "id"), name)
-    link = sa.select(col(TaskWorkerLink.task_id), col(TaskWorkerLink.worker_id))
-    task_ids, worker_ids = await _lookup(reader, link, TaskWorkerLink.task_id, ids, chunksize)
+    if name == "workers":
+        link = sa.select(col(TaskWorkerLink.task_id), col(TaskWorkerLink.worker_id))
+        key = TaskWorkerLink.task_id
+    else:
+        link = sa.select(col(TaskLabelLink.task_id), col(Label.name)).join(
+            Label, col(Label.id) == col(TaskLabelLink.label_id)
+        )
+        key = TaskLabelLink.task_id
+    task_ids, items = await _lookup(reader, link, key, ids, chunksize)
+    column = Column(Spec(RELATED[name], "list", nullable=False))
+    column.append(_lists(ids, task_ids, items))
+    return column
+
+
+def _lists(ids: pa.Array, task_ids: pa.Array, items: pa.Array) -> pa.ListArray:
+    """For each id in ``ids``, the ``items`` paired with it in ``task_ids`` (sorted)."""
     # Sort in Arrow, not SQL: byte order is the same on every backend, collations are not.
     order = pc.sort_indices(
-        pa.table({"t": task_ids, "w": worker_ids}), [("t", "ascending"), ("w", "ascending")]
+        pa.table({"t": task_ids, "i": items}), [("t", "ascending"), ("i", "ascending")]
     )
     task_sorted = task_ids.take(order).to_numpy()
-    workers = worker_ids.take(order)
+    items_sorted = items.take(order)
     keys, starts = np.unique(task_sorted, return_index=True)
     ends = np.append(starts[1:], len(task_sorted))
     wanted = pc.fill_null(ids, -1).to_numpy()
@@ -70,9 +85,7 @@ async def related_column(reader: Any, name: str, columns: list[Column], chunksiz
         lengths[hit] = (ends[pos] - starts[pos])[hit]
         first[hit] = starts[pos][hit]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    # Row i's workers are workers[first[i] : first[i] + lengths[i]], laid end to end.
+    # Row i's items are items[first[i] : first[i] + lengths[i]], laid end to end.
     take = np.repeat(first - offsets[:-1], lengths) + np.arange(offsets[-1])
-    values = workers.take(pa.array(take, pa.int64())).cast(pa.string())
-    column = Column(Spec(RELATED[name], "list", nullable=False))
-    column.append(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values))
-    return column
+    values = items_sorted.take(pa.array(take, pa.int64())).cast(pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)

@@ -84,8 +84,9 @@ async def to_dataframe(
     """Run a select and return its rows as a DataFrame whose dtypes come from the models.
 
     Columns are named by the statement (labels for expressions) and typed by what they select,
-    never by the values: ``Status``/``Priority`` fields (any Enum-typed model field) are
-    ordered ``Categorical`` with the declared categories in declared order; timestamps
+    never by the values: ``Status``/``Priority``/``Resolution`` fields (any Enum-typed model
+    field, such as ``StatusChange.source``) are ordered ``Categorical`` with the declared
+    categories in declared order; timestamps
     ``datetime64[us, UTC]``; NOT NULL integers ``int64`` and nullable ones (or an integer from
     an outer join, ``sum()``, ...) ``Int64``; ``count()`` ``int64``; floats, numerics and
     ``avg()`` ``float64``; text the pandas ``str`` dtype; booleans ``boolean``. Other types
@@ -106,10 +107,11 @@ async def to_dataframe(
             ``text(...).columns(...)``.
         related: ``"project"`` adds ``project_name`` (needs ``Task.project_id`` selected);
             ``"workers"`` adds ``worker_ids``, an ``object`` column holding a list of worker
-            ids per task sorted by id (needs ``Task.id``); a list's ``str()`` is the ids
-            joined by ``;``, which is what ``df.to_csv`` writes. ``df.explode("worker_ids")``
-            gives one row per task and worker (a task without workers keeps one row with
-            ``NaN``). The frame, list column included, reads back from ``df.to_parquet`` /
+            ids per task sorted by id, and ``"labels"`` adds ``labels``, the task's label
+            names sorted (both need ``Task.id``); a list's ``str()`` is its items joined by
+            ``;``, which is what ``df.to_csv`` writes. ``df.explode("worker_ids")`` gives one
+            row per task and worker (a task without workers keeps one row with ``NaN``). The
+            frame, list columns included, reads back from ``df.to_parquet`` /
             ``df.to_feather`` with ``pd.read_parquet`` / ``pd.read_feather``.
         chunksize: rows read per batch (default 2,048): what a progress step and the
             working memory beyond the frame cover. The result is one DataFrame either way.

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._frames.column_types import Spec
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
 
+# Replies read from the pipe and waiting to be converted (each a batch of chunksize rows).
+_QUEUED = 32
 _PIPE_READERS: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
 _pipe_readers_lock = threading.Lock()
 
@@ -126,7 +129,9 @@ class SQLiteReader(ThreadedReader):
         )
         # A second thread empties the pipe while this one converts: the child reads SQLite on
         # its own core meanwhile (the pipe holds 1 MiB; the child would wait for us otherwise).
-        replies: queue.Queue[tuple[dict[str, Any], bytes | None] | BaseException] = queue.Queue(1)
+        replies: queue.Queue[tuple[dict[str, Any], bytes | None] | BaseException] = queue.Queue(
+            _QUEUED
+        )
 
         def drain() -> None:
             while True:
@@ -141,22 +146,38 @@ class SQLiteReader(ThreadedReader):
         drainer = _pipe_readers().submit(drain)
         try:
             while True:
-                item = replies.get()
-                if isinstance(item, BaseException):
-                    raise item
-                message, payload = item
-                if "done" in message:
-                    return out
-                if "switch" in message and flagged is not None:
-                    query = flagged
-                    continue
-                assert payload is not None
-                for batch in protocol.batches(payload):
-                    for column, array in zip(out, finish_batch(query, batch.columns), strict=True):
+                # The batches that arrived while the last ones were converted are converted
+                # together: the same few Arrow calls for many rows rather than for each batch
+                # (per batch, they cost more than the rows: 3.3M history rows came in 1,600).
+                ready = [replies.get()]
+                while len(ready) < _QUEUED:
+                    try:
+                        ready.append(replies.get_nowait())
+                    except queue.Empty:
+                        break
+                batches: list[pa.RecordBatch] = []
+                done = False
+                for item in ready:
+                    if isinstance(item, BaseException):
+                        raise item
+                    message, payload = item
+                    if "done" in message:
+                        done = True
+                    elif "switch" in message and flagged is not None:
+                        query = flagged  # before any batch: the plain SQL sent none
+                    else:
+                        assert payload is not None
+                        batches.extend(protocol.batches(payload))
+                del ready, item, payload
+                if batches:
+                    rows = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
+                    for column, array in zip(out, finish_batch(query, rows.columns), strict=True):
                         column.append(array)
                     if on_rows:
-                        on_rows(batch.num_rows)
-                del item, payload
+                        on_rows(rows.num_rows)
+                    del rows, batches
+                if done:
+                    return out
         except ChildError:
             raise
         except BaseException:

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from taskkit._frames.arguments import INLINE_BATCH, INLINE_ROWS, INLINE_SECONDS, INLINE_STEPS
+from taskkit._frames.arguments import (
+    INLINE_BATCH,
+    INLINE_ROWS,
+    INLINE_SECONDS,
+    INLINE_STEPS,
+    SORT_PROBE_SECONDS,
+)
 from taskkit._frames.sqlalchemy_reader import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_inline_values import python_arrays
 from taskkit._frames.statement_sql import Query, compiled_sql, plain_query
@@ -217,6 +223,7 @@ class SQLite3Reader(ThreadedReader):
         self.broken = False
         # A statement the event loop's thread started: its cursor and the rows fetched so far.
         self.started: tuple[sqlite3.Cursor, list[Any]] | None = None
+        self.compiled: tuple[Query, tuple[str, list[Any]]] | None = None
 
     def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
         return plain_query(stmt, specs)
@@ -334,7 +341,7 @@ class SQLite3Reader(ThreadedReader):
 
     def _execute(self, query: Query) -> sqlite3.Cursor:
         assert self.conn is not None
-        sql, params = compiled_sql(query.stmt, self.dialect)
+        sql, params = self._sql(query)
         cursor = self.conn.execute(sql, params)
         if len(cursor.description) != len(query.specs):
             cursor.close()
@@ -350,6 +357,8 @@ class SQLite3Reader(ThreadedReader):
                 self._begin()
             if self.started is not None:
                 (cursor, rows), self.started = self.started, None
+            elif limit is not None and self.count_to is not None:
+                cursor, rows = self._probe(query)
             else:
                 cursor, rows = self._execute(query), []
             try:
@@ -372,6 +381,43 @@ class SQLite3Reader(ThreadedReader):
         finally:
             if self.statements <= 0:
                 self._end()
+
+    def _sql(self, query: Query) -> tuple[str, list[Any]]:
+        """The statement's SQL and parameters, compiled once per read of it."""
+        if self.compiled is None or self.compiled[0] is not query:
+            self.compiled = (query, compiled_sql(query.stmt, self.dialect))
+        return self.compiled[1]
+
+    def _probe(self, query: Query) -> tuple[sqlite3.Cursor, list[Any]]:
+        """Run the first statement for a read that may hand it to the ADBC reader: its cursor
+        and its first row.
+
+        A statement SQLite sorts before its first row (its plan says so) does all its work for
+        that row: a large result would be sorted here, then again by the ADBC reader
+        (``select_history()`` of a million tasks: 4 s more). So its first row gets
+        ``SORT_PROBE_SECONDS`` of this thread's CPU time; a statement that needs more is large
+        enough for the ADBC reader (``TooManyRows``). A small result on a large table (a
+        selective filter) loses at most that time.
+        """
+        assert self.conn is not None
+        conn = self.conn
+        sql, params = self._sql(query)
+        if not _sorts_before_first_row(self.path, conn, sql, params):
+            return self._execute(query), []
+        deadline = time.thread_time() + SORT_PROBE_SECONDS
+        conn.set_progress_handler(lambda: time.thread_time() > deadline, INLINE_STEPS)
+        cursor = None
+        try:
+            cursor = self._execute(query)
+            return cursor, cursor.fetchmany(1)
+        except sqlite3.OperationalError as exc:
+            if cursor is not None:
+                cursor.close()
+            if time.thread_time() > deadline and "interrupt" in str(exc):
+                raise TooManyRows from None
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def _count(self, query: Query) -> int | None:
         """The first statement's row count, counted by SQLite up to ``count_to`` (None beyond
@@ -403,6 +449,32 @@ class SQLite3Reader(ThreadedReader):
         if on_rows:
             on_rows(len(rows))
         return _columns(query.specs, rows)
+
+
+# Whether SQLite sorts a statement's whole result before its first row, by file and SQL
+# (plans depend on the file's indexes, not on the values bound): asked once per shape.
+_SORTS: dict[tuple[str, str], bool] = {}
+_SORTS_MAX = 256
+_sorts_lock = threading.Lock()
+
+
+def _sorts_before_first_row(
+    path: str, conn: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> bool:
+    """Whether the plan of ``sql`` sorts its result (``USE TEMP B-TREE FOR ORDER BY``) and does
+    nothing else that needs every row first (grouping, DISTINCT: results that are usually
+    small, and that the usual probe serves)."""
+    with _sorts_lock:
+        found = _SORTS.get((path, sql))
+    if found is None:
+        details = [str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+        temporary = [d for d in details if "USE TEMP B-TREE" in d]
+        found = bool(temporary) and all("ORDER BY" in d for d in temporary)
+        with _sorts_lock:
+            if len(_SORTS) >= _SORTS_MAX:
+                _SORTS.pop(next(iter(_SORTS)))
+            _SORTS[(path, sql)] = found
+    return found
 
 
 def bounded_count(stmt: SelectBase, most: int) -> sa.Select[Any]:
