@@ -33,9 +33,11 @@ __all__ = [
     "daily_counts",
     "durations",
     "label_counts",
+    "origins",
     "overview",
     "project_counts",
     "report_tasks",
+    "unrecorded_span",
     "worker_counts",
 ]
 
@@ -73,50 +75,58 @@ def _counts(rows: Any) -> list[ColumnElement[int]]:
     ]
 
 
-def overview(rows: Subquery) -> Select[Any]:
-    """Tasks per status, resolution, priority, kind and origin, with their first and last
-    creation, how many of them are open with no worker assigned, and how many carry no label.
-
-    ``origin`` is where the task's first status came from (the ``source`` of its history's
-    creation row: ``seed`` for synthetic tasks, ``tracker`` or ``export`` for imported ones,
-    ``api`` for tasks made through taskkit), NULL for a task without one (stored before
-    taskkit kept histories).
-    """
-    creation = (
-        sa.select(col(StatusChange.source))
-        .where(col(StatusChange.task_id) == rows.c.id, col(StatusChange.from_status).is_(None))
-        .order_by(col(StatusChange.changed_at), col(StatusChange.id))
-        .limit(1)
-        .scalar_subquery()
-        .label("origin")
-    )
+def overview(rows: Subquery) -> Select[*tuple[Any, ...]]:
+    """Tasks per status, resolution, priority and kind, with their first and last creation,
+    how many of them are open with no worker assigned, and how many carry no label."""
     assigned = sa.exists().where(col(TaskWorkerLink.task_id) == rows.c.id)
     labelled = sa.exists().where(col(TaskLabelLink.task_id) == rows.c.id)
     is_open = rows.c.status.in_([Status.pending.value, Status.in_progress.value])
-    grouped = sa.select(
+    return sa.select(
         rows.c.status,
         rows.c.resolution,
         rows.c.priority,
         rows.c.kind,
-        creation,
-        rows.c.created_at,
-        # CASE stops at the first false condition: only open tasks look for a worker.
-        case((is_open & ~assigned, 1), else_=0).label("unassigned"),
-        case((labelled, 0), else_=1).label("unlabelled"),
-    ).subquery("grouped")
-    g = grouped.c
-    return sa.select(
-        g.status,
-        g.resolution,
-        g.priority,
-        g.kind,
-        g.origin,
         func.count().label("tasks"),
-        func.sum(g.unassigned).label("unassigned"),
-        func.sum(g.unlabelled).label("unlabelled"),
-        func.min(g.created_at).label("first"),
-        func.max(g.created_at).label("last"),
-    ).group_by(g.status, g.resolution, g.priority, g.kind, g.origin)
+        # CASE stops at the first false condition: only open tasks look for a worker.
+        _sum(is_open & ~assigned).label("unassigned"),
+        _sum(~labelled).label("unlabelled"),
+        func.min(rows.c.created_at).label("first"),
+        func.max(rows.c.created_at).label("last"),
+    ).group_by(rows.c.status, rows.c.resolution, rows.c.priority, rows.c.kind)
+
+
+def origins(rows: Subquery) -> Select[*tuple[Any, ...]]:
+    """Tasks per origin: ``origin``, the source of the creation row of their history (``seed``
+    for synthetic tasks, ``tracker`` or ``export`` for imported ones, ``api`` for tasks made
+    through taskkit), ``tasks``, and their first and last creation.
+
+    Tasks without a creation row (stored before taskkit kept histories) are not counted here:
+    they are the report's tasks less these (see :func:`unrecorded_span`). A task has one
+    creation row; a task with creation rows of two sources would count under both.
+    """
+    change = StatusChange.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(
+            change.c.source.label("origin"),
+            func.count(sa.distinct(change.c.task_id)).label("tasks"),
+            func.min(rows.c.created_at).label("first"),
+            func.max(rows.c.created_at).label("last"),
+        )
+        .select_from(change.join(rows, rows.c.id == change.c.task_id))
+        .where(change.c.from_status.is_(None))
+        .group_by(change.c.source)
+    )
+
+
+def unrecorded_span(rows: Subquery) -> Select[*tuple[Any, ...]]:
+    """The first and last creation of the tasks whose history has no creation row."""
+    change = StatusChange.__table__  # type: ignore[attr-defined]
+    recorded = sa.exists().where(change.c.task_id == rows.c.id, change.c.from_status.is_(None))
+    return sa.select(
+        func.count().label("tasks"),
+        func.min(rows.c.created_at).label("first"),
+        func.max(rows.c.created_at).label("last"),
+    ).where(~recorded)
 
 
 def _utc_day(moment: Any, dialect: str) -> ColumnElement[str]:
@@ -127,7 +137,7 @@ def _utc_day(moment: Any, dialect: str) -> ColumnElement[str]:
     return cast(cast(moment.op("AT TIME ZONE")(sa.literal("UTC")), Date), String)
 
 
-def daily_counts(rows: Subquery, dialect: str) -> CompoundSelect[Any]:
+def daily_counts(rows: Subquery, dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
     """Per UTC day (``YYYY-MM-DD``) with any event: tasks created, done and dropped that day.
 
     Creations and completions are grouped apart (one sort each, not one of both together),
@@ -153,7 +163,7 @@ def daily_counts(rows: Subquery, dialect: str) -> CompoundSelect[Any]:
     )
 
 
-def project_counts(rows: Subquery) -> Select[Any]:
+def project_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
     """Per project with tasks among ``rows``, and one row (``project_id`` NULL) for the tasks
     without a project: ``project`` (the name), tasks, open, pending, in progress, done,
     dropped."""
@@ -165,7 +175,7 @@ def project_counts(rows: Subquery) -> Select[Any]:
     ).select_from(grouped.outerjoin(Project, col(Project.id) == grouped.c.project_id))
 
 
-def worker_counts(rows: Subquery) -> Select[Any]:
+def worker_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
     """Per worker assigned to any of ``rows``: ``worker_id``, ``worker`` (the name), tasks,
     open, pending, in progress, done, dropped.
 
@@ -187,7 +197,7 @@ def worker_counts(rows: Subquery) -> Select[Any]:
     ).select_from(grouped.join(Worker, col(Worker.id) == grouped.c.worker_id))
 
 
-def label_counts(rows: Subquery) -> Select[Any]:
+def label_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
     """Per label carried by any of ``rows``: ``label`` (the name), tasks, open, pending, in
     progress, done, dropped."""
     link = TaskLabelLink.__table__  # type: ignore[attr-defined]
@@ -208,7 +218,7 @@ def _days_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
     return cast(func.extract("epoch", end - start), Float) / 86_400.0
 
 
-def durations(rows: Subquery, dialect: str) -> Select[Any]:
+def durations(rows: Subquery, dialect: str) -> Select[*tuple[Any, ...]]:
     """Per task done: ``lead_days`` (creation to completion), ``cycle_days`` (start of work to
     completion; NULL when no start is known) and ``kind``. Dropped work is left out."""
     return sa.select(
