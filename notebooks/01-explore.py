@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,14 +14,28 @@
 # ---
 
 # %% [markdown]
-# # Exploring task data with taskkit
+# # Lesson 1 · Exploring task data with taskkit
 #
-# A tour for analysts: make a database, fill it with realistic task data, ask it questions,
-# page through answers, and move to pandas for grouping, pivots and plots.
+# *The course: **01 explore** → 2a models → 2b sessions → 2c relationships → 2d queries →
+# 2e testing and the schema → 04 API → 05 Alembic → 06 import (`notebooks/README.md`).*
+#
+# Start here. This lesson is a tour of what taskkit does, as an analyst would use it: make a
+# database, fill it with realistic task data, ask it questions, page through answers, and move
+# to pandas for grouping, pivots and plots. The lessons after it take each piece apart
+# (models, sessions, relationships, queries). An analyst can stop after this one.
+#
+# **After this lesson you can**
+#
+# - make and seed a database, and read a task with its project and workers;
+# - ask questions with `select_tasks` and `any_of`, and read the SQL they send;
+# - page through results (`paginate`, the `explore` grid), and walk all of them (`pages`);
+# - read results into pandas with the right dtypes, summarise in the database, pivot and plot.
 #
 # Every cell uses top-level `await`: Jupyter runs an event loop already, so taskkit's async
 # functions are awaited directly (no `asyncio.run`). Run the notebook top to bottom; it makes
-# its own database, so it never depends on what is on your machine.
+# its own database, so it never depends on what is on your machine. A cell that needs a
+# session opens one with `async with` and closes it before it ends: a session left open keeps
+# a connection (and, once it has written, a lock) until it is closed.
 
 # %%
 import shutil
@@ -121,10 +135,9 @@ print("workers:", [w.name for w in first.workers])
 # the tasks, `to_dataframe` reads it into pandas.
 
 # %%
-session = taskkit.session(engine)  # one session for the exploring cells below
-
 open_high = select_tasks(status=["pending", "in_progress"], priority="high")
-print(f"{await count(session, open_high):,} open high-priority tasks")
+async with taskkit.session(engine) as session:
+    print(f"{await count(session, open_high):,} open high-priority tasks")
 
 # %% [markdown]
 # Because the result is a plain statement, you can read the SQL it will run. `print(stmt)`
@@ -157,7 +170,9 @@ questions = {
         created_to=date(2026, 1, 1),
     ),
 }
-counts = pd.Series({q: await count(session, stmt) for q, stmt in questions.items()}, name="tasks")
+async with taskkit.session(engine) as session:
+    counts = {question: await count(session, stmt) for question, stmt in questions.items()}
+counts = pd.Series(counts, name="tasks")
 counts.to_frame()
 
 # %% [markdown]
@@ -168,13 +183,15 @@ counts.to_frame()
 # code. Both give the same rows:
 
 # %%
-apollo_id = (await session.exec(select(Project.id).where(Project.name == "Apollo"))).one()
+async with taskkit.session(engine) as session:
+    apollo_id = (await session.exec(select(Project.id).where(Project.name == "Apollo"))).one()
 
 with_any_of = select_tasks(status="pending").where(any_of(priority="high", project="Apollo"))
 with_or = select_tasks(status="pending").where(
     or_(Task.priority == "high", Task.project_id == apollo_id)
 )
-n_any_of, n_or = await count(session, with_any_of), await count(session, with_or)
+async with taskkit.session(engine) as session:
+    n_any_of, n_or = await count(session, with_any_of), await count(session, with_or)
 display(
     Markdown(
         f"Pending tasks that are high priority **or** in Apollo: **{n_any_of:,}** with "
@@ -192,7 +209,8 @@ display(
 
 # %%
 login_tasks = select_tasks(search="login", order_by=["-priority", "-created_at"])
-page = await paginate(session, login_tasks, size=5)
+async with taskkit.session(engine) as session:
+    page = await paginate(session, login_tasks, size=5)
 page
 
 # %% [markdown]
@@ -201,7 +219,8 @@ page
 # giving wrong rows).
 
 # %%
-page2 = await paginate(session, login_tasks, size=5, cursor=page.next_cursor)
+async with taskkit.session(engine) as session:
+    page2 = await paginate(session, login_tasks, size=5, cursor=page.next_cursor)
 print(repr(page2))
 print([t.id for t in page2])
 
@@ -212,7 +231,8 @@ print([t.id for t in page2])
 # small table or a UI with page numbers; use `paginate` for walking through large results.
 
 # %%
-by_offset = await paginate_offset(session, login_tasks, page=2, size=5)
+async with taskkit.session(engine) as session:
+    by_offset = await paginate_offset(session, login_tasks, page=2, size=5)
 print(repr(by_offset))
 print("same rows as keyset page 2:", [t.id for t in by_offset] == [t.id for t in page2])
 
@@ -240,17 +260,19 @@ grid
 
 # %%
 print(grid.code)
-print(f"{await count(session, grid.statement):,} rows behind the grid")
+async with taskkit.session(engine) as session:
+    print(f"{await count(session, grid.statement):,} rows behind the grid")
 
 # %% [markdown]
 # To process a whole result in chunks (a batch job, an export), `pages` walks every page:
 
 # %%
 seen, n_pages = [], 0
-async for chunk in pages(session, login_tasks, size=250):
-    seen.extend(t.id for t in chunk)
-    n_pages += 1
-total = await count(session, login_tasks)
+async with taskkit.session(engine) as session:
+    async for chunk in pages(session, login_tasks, size=250):
+        seen.extend(t.id for t in chunk)
+        n_pages += 1
+    total = await count(session, login_tasks)
 print(
     f"{len(seen):,} rows in {n_pages} pages; each exactly once: {sorted(set(seen)) == sorted(seen)}"
 )
@@ -469,11 +491,22 @@ display(
 )
 
 # %% [markdown]
+# ## Recap
+#
+# - `taskkit.connect` + `ensure_schema` + `seed`: a database of realistic work, the same rows
+#   every run.
+# - `select_tasks(...)` builds a plain statement; `count`, `session.exec`, `to_dataframe` and
+#   the `explore` grid run it; `show_sql` shows what the database receives.
+# - `paginate` pages by keyset (each row once, page 500 as cheap as page 1); `pages` walks all.
+# - `to_dataframe` types columns from the models; the aggregates summarise in the database.
+#
+# Next: lesson 2a, the models behind all of this.
+
+# %% [markdown]
 # ## Clean up
 #
-# Close the session and the engine's connections, then remove the temporary database.
+# Close the engine's connections, then remove the temporary database.
 
 # %%
-await session.close()
 await engine.dispose()
 shutil.rmtree(scratch)

@@ -46,6 +46,7 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 import taskkit
 from taskkit._report import check_parameters, report_data
 from taskkit._report.data import ORIGINS
+from taskkit._report.flow import WEEKS
 from taskkit._report.present import (
     LABELS,
     count,
@@ -94,6 +95,7 @@ if parameters.database_url is None:
 else:
     engine = taskkit.connect(parameters.database_url)
 data = await report_data(engine, parameters, command=command)
+flow = data.flow  # the flow section, read in the same snapshot as the rest
 await engine.dispose()
 
 # %%
@@ -456,8 +458,90 @@ if data.tasks and len(data.workers):
     )
 
 # %%
+if data.tasks and flow.start is not None:
+    display(heading("Flow: how work moves"))
+    whole = flow.weekly[flow.weekly["days"] == 7]
+    finished = int(flow.weekly["finished"].sum())
+    levels = flow.percentiles.set_index("percentile")["cycle_days"]
+    unstarted = int(flow.percentiles["without_start"].iloc[0])
+    ages = flow.ages.dropna(subset=["age_days"])
+    if len(whole):
+        pace = f", {whole['finished'].mean():,.1f} a week on average over its whole weeks"
+    else:
+        pace = ""
+    if pd.notna(levels.get(85)):
+        left_out = (
+            f"; {count(unstarted)} finished without a known start are not counted"
+            if unstarted
+            else ""
+        )
+        speed = (
+            f"85% of those with a known start took **{count(levels[85])} days or less** "
+            f"from start to finish (calendar days, both ends counted), half of them "
+            f"{count(levels[50])} days or less{left_out}."
+        )
+        late = int((ages["age_days"] > levels[85]).sum())
+        ageing = f", {count(late)} of them already older than that 85th percentile"
+    else:
+        speed = "None of them has a known start, so there is no cycle time to show."
+        ageing = ""
+    if flow.forecast is not None:
+        dates = flow.forecast.likelihoods.set_index("likelihood")["date"]
+        outlook = (
+            f"At the pace of these weeks, the {count(flow.open_items)} open items (pending or in "
+            f"progress) will all be finished by **{day(dates[85])}** with 85% likelihood "
+            f"({day(dates[50])} with 50%, {day(dates[95])} with 95%; "
+            f"{flow.forecast.trials:,} Monte Carlo trials)."
+        )
+    else:
+        outlook = "Nothing is open, or nothing was finished to forecast from."
+    display(
+        Markdown(
+            f"Over the last {WEEKS} weeks, {day(flow.start)} to {day(flow.end)}, "
+            f"**{count(finished)} items were finished**{pace}. {speed} At the end, "
+            f"{count(len(flow.ages))} items were in progress{ageing}. {outlook} Finished means "
+            "completed as done; dropped work is not counted. Definitions: taskkit's "
+            "docs/flow.md."
+        )
+    )
+    display(
+        figure(taskkit.plot_throughput(flow.weekly), "Bars of items finished per week", phone=PHONE)
+    )
+    if flow.cycles["cycle_days"].notna().any():
+        display(
+            figure(
+                taskkit.plot_cycle_times(flow.cycles, flow.percentiles),
+                "Scatterplot of cycle time by completion day, with percentile lines",
+                phone=PHONE,
+            )
+        )
+    if len(ages):
+        display(
+            figure(
+                taskkit.plot_ageing_wip(flow.ages, flow.percentiles),
+                "Items in progress by age, against the cycle-time percentiles",
+                phone=PHONE,
+            )
+        )
+    display(
+        figure(
+            taskkit.plot_cumulative_flow(flow.flow),
+            "Cumulative flow: items completed, in progress and pending each day",
+            phone=PHONE,
+        )
+    )
+    if flow.forecast is not None:
+        display(
+            figure(
+                taskkit.plot_forecast(flow.forecast),
+                "Histogram of the days needed to finish the open items, with likelihoods",
+                phone=PHONE,
+            )
+        )
+
+# %%
 # NBVAL_IGNORE_OUTPUT
 display(heading("Provenance"))
 display(Markdown("What this report was computed from, so that it can be made again."))
-provenance = pd.DataFrame({"value": data.provenance})
+provenance = pd.DataFrame({"value": {**data.provenance, **flow.provenance}})
 display(HTML(provenance.to_html(classes="provenance", header=False)))  # escapes every value

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,7 +14,18 @@
 # ---
 
 # %% [markdown]
-# # The API half: serving the models with FastAPI
+# # Lesson 4 · Serving the models with FastAPI
+#
+# *The course: 01 explore → 2a models → 2b sessions → 2c relationships → 2d queries →
+# 2e testing and the schema → **04 API** → 05 Alembic → 06 import (`notebooks/README.md`).*
+#
+# **After this lesson you can**
+#
+# - serve a model family from FastAPI: `TaskCreate` in, `TaskRead` out (`response_model`),
+#   `TaskUpdate` for PATCH, and a session per request from a dependency;
+# - answer 404, 400 and 422 with a message, never a 500;
+# - say why `return task` after a commit needs `expire_on_commit=False`;
+# - test the app in-process with httpx, and swap its database with `dependency_overrides`.
 #
 # The model family exists for this: `TaskCreate` is what a client may send, `TaskUpdate` what
 # a PATCH may change, `TaskRead` what a client gets back, and `taskkit.get_session` is an
@@ -30,15 +41,19 @@
 # | `DELETE /tasks/{id}` | delete | 204 |
 #
 # It is served **in-process** through httpx's `ASGITransport`: no server, no port, the same
-# requests a browser would make. And it is tested the way the full-stack FastAPI template
-# tests: `app.dependency_overrides` swaps `get_session` for a session on a throwaway database.
+# requests a browser would make. Its database is swapped for a throwaway one with
+# `app.dependency_overrides`, FastAPI's documented way to replace a dependency in tests. (The
+# full-stack FastAPI template tests differently: its tests call `TestClient(app)` against the
+# database the app is configured with, and override nothing. Overrides let every run get a
+# fresh database without touching the app's configuration.)
 #
 # The app is written in this notebook so that every line is in view. In a project it would be
 # a module of its own (`app/main.py`); taskkit itself stays a library and does not ship an app,
 # which is why FastAPI and httpx are an optional extra: `pip install "taskkit[api]"`.
 #
-# Sections end with a short exercise: edit the exercise cell, then run the check below it.
-# Answers are in the `solutions` notebook.
+# Sections end with a short exercise: edit the exercise cell, then run the check below it
+# (each check builds its own app and database, so it can run at any time). Answers are in the
+# `solutions` notebook. Run the cells in order; any cell can be run again.
 
 # %%
 import inspect
@@ -46,17 +61,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from importlib.metadata import version
-from pathlib import Path
 from typing import Annotated
 
 import httpx
-from exercises import check_prediction, check_read_project
+import taskkit_course as course
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from taskkit_course.checks import check_read_project, check_total_after_requests
 
 import taskkit
 from taskkit import (  # Project: for exercise 1
@@ -67,7 +82,6 @@ from taskkit import (  # Project: for exercise 1
     TaskCreate,
     TaskRead,
     TaskUpdate,
-    utcnow,
 )
 
 # %%
@@ -127,27 +141,24 @@ async def read_task(task_id: int, session: SessionDep):
 
 @app.post("/tasks", response_model=TaskRead, status_code=201)
 async def create_task(data: TaskCreate, session: SessionDep):
-    # FastAPI validated the body as TaskCreate (a 422 otherwise); model_validate turns it into
-    # the table model. Never Task(**body): table models skip validation.
-    task = Task.model_validate(data)
-    session.add(task)
-    await session.commit()
-    return task
+    # FastAPI validated the body as TaskCreate (a 422 otherwise). create_task turns it into
+    # the table model with Task.model_validate (never Task(**body): table models skip
+    # validation), sets what the status implies and records the first history row, commits.
+    try:
+        return await taskkit.create_task(session, data)
+    except taskkit.NotFoundError as e:  # a project_id that does not exist
+        raise HTTPException(status_code=422, detail=str(e)) from None
 
 
 @app.patch("/tasks/{task_id}", response_model=TaskRead)
 async def update_task(task_id: int, data: TaskUpdate, session: SessionDep):
-    task = await task_or_404(session, task_id)
-    # Only the fields the client sent: an omitted field keeps its value.
-    changes = data.model_dump(exclude_unset=True)
-    if "status" in changes and changes["status"] != task.status:
-        # The table's CHECK insists that completed_at is set exactly when completed.
-        completed = changes["status"] == Status.completed
-        changes["completed_at"] = max(utcnow(), task.created_at) if completed else None
-    task.sqlmodel_update(changes)
-    session.add(task)
-    await session.commit()
-    return task
+    # update_task applies only the fields the client sent (model_dump(exclude_unset=True)),
+    # keeps completed_at, resolution and started_at in step with the status, records the
+    # move in the history, and commits.
+    try:
+        return await taskkit.update_task(session, task_id, data)
+    except taskkit.NotFoundError as e:
+        raise HTTPException(status_code=404, detail=str(e)) from None
 
 
 @app.delete("/tasks/{task_id}", status_code=204)
@@ -160,12 +171,12 @@ async def delete_task(task_id: int, session: SessionDep) -> Response:
 # %% [markdown]
 # ## 2. A throwaway database, wired in with `dependency_overrides`
 #
-# A temporary SQLite file, migrated and seeded with a small fixed dataset (the same rows on
-# every run). `dependency_overrides[get_session]` makes every endpoint that depends on
-# `get_session` get a session on it instead; nothing in the app changes.
+# A SQLite file in a scratch directory, migrated and seeded with a small fixed dataset (the
+# same rows on every run). `dependency_overrides[get_session]` makes every endpoint that
+# depends on `get_session` get a session on it instead; nothing in the app changes.
 
 # %%
-scratch = Path(tempfile.mkdtemp(prefix="taskkit-api-"))
+scratch = course.workdir("04-api")
 engine = taskkit.connect(f"sqlite:///{scratch / 'api.db'}")
 await taskkit.ensure_schema(engine)
 await taskkit.seed(engine, tasks=60, projects=3, workers=4, seed=0, progress=False)
@@ -245,8 +256,8 @@ print(bad_size.status_code, bad_size.json()["detail"][0]["msg"])
 #
 # Write `read_project`: return the project with id `project_id` (its response model is
 # `ProjectRead`), or a 404 whose detail names the id, like `read_task` above. The check mounts
-# your function on a fresh app with the same override and calls it for a project that exists
-# and one that does not.
+# your function on a fresh app with a database of its own, and calls it for a project that
+# exists and one that does not.
 
 
 # %% tags=["exercise-04-1"]
@@ -254,7 +265,16 @@ async def read_project(project_id: int, session: SessionDep) -> ProjectRead: ...
 
 
 # %%
-await check_read_project(read_project, throwaway_session)
+await check_read_project(read_project)
+
+# %% [markdown] jupyter={"source_hidden": true}
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# `await session.get(Project, project_id)` reads by primary
+# key and returns `None` when there is no such row; turn that into
+# `HTTPException(status_code=404, detail=f"project {project_id} not found")`. Returning
+# `None` instead makes FastAPI fail to build a `ProjectRead` (a 500), and `.one()` raises
+# `NoResultFound` (a 500 too). Returning the table object is fine: `response_model` filters it.
 
 # %% [markdown]
 # ## 4. Creating: the body is validated before the database
@@ -270,6 +290,43 @@ refused = await client.post("/tasks", json={"title": "", "status": "done", "prio
 print(refused.status_code)
 for error in refused.json()["detail"]:
     print(" ", error["loc"][-1], "-", error["msg"])
+
+# %% [markdown]
+# ### Why `return task` after a commit works here
+#
+# The endpoint returns the task *after* its session committed, and FastAPI reads the task's
+# attributes afterwards, to build the `TaskRead` response. That works only because
+# `taskkit.get_session` (and `taskkit.session`) make sessions with `expire_on_commit=False`. A
+# plain `AsyncSession` expires every object at commit (lesson 2b), so FastAPI's read is an
+# implicit reload, outside the greenlet: `MissingGreenlet`, and the client gets a 500. The same
+# app, with a plain session swapped in:
+
+
+# %%
+async def plain_session():
+    async with AsyncSession(engine) as session:  # SQLAlchemy's default: expire_on_commit=True
+        yield session
+
+
+app.dependency_overrides[taskkit.get_session] = plain_session
+with course.leftovers_collected():
+    try:
+        await client.post("/tasks", json={"title": "Expired before it was sent"})
+    except Exception as e:  # FastAPI's ResponseValidationError, one error per field read
+        first = e.errors()[0]
+        said = re.search(r"greenlet_spawn has not been called[^?]*", first["msg"]).group(0)
+        print(type(e).__name__, "| reading", first["loc"][-1], "->", said)
+app.dependency_overrides[taskkit.get_session] = throwaway_session
+async with taskkit.session(engine) as session:  # the task was stored: remove it again
+    stored = await session.exec(select(Task).where(Task.title == "Expired before it was sent"))
+    for task in stored.all():
+        await taskkit.delete_task(session, task.id)
+
+# %% [markdown]
+# The row was committed, and the response failed: the worst combination for a client, which
+# retries and creates the task twice. With a plain session, either `await
+# session.refresh(task)` before returning, or make the session factory say
+# `expire_on_commit=False`, as the template's and taskkit's do.
 
 # %% [markdown]
 # ## 5. PATCH: only what was sent
@@ -332,22 +389,21 @@ print(deleted.status_code, "| then GET:", (await client.get(f"/tasks/{task_id}")
 # %% [markdown]
 # ### Exercise 2
 #
-# Predict, then check: after the create, the PATCHes and the delete above, how many tasks does
-# `GET /tasks` page through in all? Fill in your number.
+# Predict, then check: the database was seeded with 60 tasks. After the create, the PATCHes and
+# the delete above, how many tasks does `GET /tasks` page through in all? The check sends the
+# same requests to this app on a database of its own, seeded the same way, and pages through.
 
 # %% tags=["exercise-04-2"]
-predicted_total = ...  # an int
+predicted_total = ...  # a number
 
 # %%
-total, cursor = 0, None
-while True:
-    page = (
-        await client.get("/tasks", params={"size": 100} | ({"cursor": cursor} if cursor else {}))
-    ).json()
-    total += len(page["items"])
-    if (cursor := page["next_cursor"]) is None:
-        break
-check_prediction((predicted_total,), (total,), "predicted_total")
+await check_total_after_requests(predicted_total, app)
+
+# %% [markdown] jupyter={"source_hidden": true}
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# 60. One task was created and the same task deleted; the
+# PATCHes change rows, not their number (and the refused requests changed nothing).
 
 # %% [markdown]
 # ## 7. The same, as a pytest test file
@@ -411,7 +467,7 @@ app_cells = [list_tasks, task_or_404, read_task, create_task, update_task, delet
     "from pydantic import BaseModel\n"
     "from sqlmodel.ext.asyncio.session import AsyncSession\n\n"
     "import taskkit\n"
-    "from taskkit import Status, Task, TaskCreate, TaskRead, TaskUpdate, utcnow\n\n"
+    "from taskkit import Status, Task, TaskCreate, TaskRead, TaskUpdate\n\n"
     "SessionDep = Annotated[AsyncSession, Depends(taskkit.get_session)]\n\n"
     # (inspect cannot read a class defined in a notebook cell; TaskPage is two lines)
     + "class TaskPage(BaseModel):\n    items: list[TaskRead]\n    next_cursor: str | None\n\n"
@@ -431,6 +487,22 @@ run = subprocess.run(
 )
 print("exit", run.returncode)
 print(re.sub(r" in [\d.]+s", "", run.stdout.strip().splitlines()[-1]))  # minus the timing
+
+# %% [markdown]
+# ## Recap
+#
+# - A session per request from a dependency (`Depends(get_session)`); `response_model`
+#   filters what leaves; `TaskCreate`/`TaskUpdate` validate what comes in (422 with every
+#   broken rule).
+# - Missing rows are 404 with a message; a bad cursor is 400; an unexpected error is a 500, and
+#   a test through `ASGITransport` sees it raised.
+# - PATCH applies `model_dump(exclude_unset=True)`; `taskkit.update_task` also keeps the
+#   status, its timestamps and the history in step.
+# - Returning an object after commit needs `expire_on_commit=False` (or a `refresh`).
+# - `dependency_overrides` swaps the database for tests; strict-mode pytest-asyncio needs
+#   `@pytest_asyncio.fixture`.
+#
+# Next: notebook 05, migrations with Alembic.
 
 # %% [markdown]
 # ## Clean up

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,7 +14,19 @@
 # ---
 
 # %% [markdown]
-# # Alembic with SQLModel, from `alembic init` to a data migration
+# # Lesson 5 · Alembic with SQLModel, from `alembic init` to a data migration
+#
+# *The course: 01 explore → 2a models → 2b sessions → 2c relationships → 2d queries →
+# 2e testing and the schema → 04 API → **05 Alembic** → 06 import (`notebooks/README.md`).*
+#
+# **After this lesson you can**
+#
+# - set up Alembic for an async SQLModel app (`alembic init -t async`, `env.py` that imports
+#   the models, `import sqlmodel` in `script.py.mako`);
+# - read and fix the usual failures: a sync `env.py`, `AutoString`, a Python-side `default=`,
+#   a constraint on SQLite, an `env.py` that forgot the models;
+# - write revisions by hand in batch mode, downgrade, and move data in a revision;
+# - check that models and database agree (`alembic check`), and know what it does not see.
 #
 # Models change; a database that already holds data must follow without losing it. Alembic
 # writes each change as a *revision* (a Python file with `upgrade()` and `downgrade()`), records
@@ -27,20 +39,22 @@
 # message, then fixed. At the end: taskkit's own `env.py` and `script.py.mako`, and a data
 # migration (new column, backfill, CHECK constraint) in SQLite's batch mode.
 #
-# Sections end with a short exercise: edit the exercise cell, then run the check below it.
-# Answers are in the `solutions` notebook.
+# Sections end with a short exercise: edit the exercise cell, then run the check below it
+# (each check builds an app of its own, so it can run at any time). Answers are in the
+# `solutions` notebook. Run the cells in order.
 
 # %%
 import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
-import textwrap
 from importlib.metadata import version
 from pathlib import Path
 
-from exercises import check_alembic_downgrade, check_batch_revision, check_prediction
+import taskkit_course as course
+from taskkit_course.checks import (
+    check_alembic_downgrade,
+    check_alembic_prediction,
+    check_batch_index,
+)
 
 import taskkit
 
@@ -49,44 +63,15 @@ import taskkit
 print({name: version(name) for name in ("alembic", "sqlalchemy", "sqlmodel")})
 
 # %% [markdown]
-# A scratch directory for the app, and a helper that runs `alembic` there and prints what a
-# terminal would show: the command, its exit code, and the lines that matter (the last line of
-# a traceback is the error). Paths are shown relative to the app directory.
+# A scratch directory for the app, and three helpers from the course package:
+# `alembic(...)` runs the real `alembic` command there and prints what a terminal would show
+# (the command, its exit code, and the lines that matter: the last line of a traceback is the
+# error), `write(...)` writes a file of the app as an editor would, and `sql(...)` runs one
+# query on the app's database with plain `sqlite3`.
 
 # %%
-app = Path(tempfile.mkdtemp(prefix="taskkit-alembic-"))
-
-
-def alembic(*args: str, keep: str = "", tail: int = 1) -> subprocess.CompletedProcess:
-    """Run `alembic ARGS` in the app directory; print the exit code and the telling lines.
-
-    keep: print the output lines that contain this text (and, on failure, the last `tail`).
-    """
-    done = subprocess.run(
-        [sys.executable, "-m", "alembic", *args], cwd=app, capture_output=True, text=True
-    )
-    lines = (done.stdout + done.stderr).replace(str(app) + "/", "").splitlines()
-    print(f"$ alembic {' '.join(args)}   (exit {done.returncode})")
-    shown = [line for line in lines if keep and keep in line]
-    if keep == "Generating":  # `alembic init` lists files in directory order, per machine
-        shown.sort()
-    if done.returncode:
-        shown += [line for line in lines[-tail:] if line not in shown]
-    for line in shown:
-        print("  ", line.strip())
-    return done
-
-
-def write(relative: str, source: str) -> None:
-    """Write a file of the app (dedented), as you would in an editor."""
-    (app / relative).write_text(textwrap.dedent(source).lstrip())
-
-
-def sql(query: str) -> list[tuple]:
-    """Run one query on the app's database with plain sqlite3."""
-    with sqlite3.connect(app / "app.db") as conn:
-        return conn.execute(query).fetchall()
-
+app = course.workdir("05-alembic")
+alembic, write, sql = course.alembic_tools(app)
 
 # %% [markdown]
 # The app's models, version 1: projects and tasks, in a module `app_models.py`. (A real app
@@ -187,12 +172,14 @@ predicted_count = ...  # how many revisions?
 predicted_head = ...  # e.g. "abc123"
 
 # %%
-done = alembic("heads")
-check_prediction(
-    (predicted_count, predicted_head),
-    (len(list((app / "migrations" / "versions").glob("*.py"))), done.stdout.split()[0]),
-    "predicted_count, predicted_head",
-)
+check_alembic_prediction(predicted_count, predicted_head)
+
+# %% [markdown] jupyter={"source_hidden": true}
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# `alembic init` writes no revision, and autogenerate wrote
+# one file, named by `--rev-id`: one revision, head `0001` (`alembic heads` prints `0001
+# (head)`). Run `alembic("history")` and `alembic("heads")` to see it.
 
 # %% [markdown]
 # ## 2. The autogenerated revision does not run
@@ -235,34 +222,36 @@ print(sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
 # The app now runs for a while and collects data:
 
 # %%
-with sqlite3.connect(app / "app.db") as conn:
-    conn.execute("INSERT INTO project (name) VALUES ('Apollo')")
-    conn.executemany(
-        "INSERT INTO task (title) VALUES (?)",
-        [("Write the launch plan",), ("Urgent: fix login timeout",), ("Order coffee",)],
-    )
+sql("INSERT OR IGNORE INTO project (id, name) VALUES (1, 'Apollo')")  # (OR IGNORE: re-runs)
+for task_id, title in enumerate(
+    ["Write the launch plan", "Urgent: fix login timeout", "Order coffee"], start=1
+):
+    sql(f"INSERT OR IGNORE INTO task (id, title) VALUES ({task_id}, '{title}')")
 print(sql("SELECT id, title FROM task"))
 
 # %% [markdown]
-# ### Exercise 2
+# ### Pitfall: an `env.py` that forgot the models
 #
-# `alembic downgrade -1` undoes the newest revision. Write the command's arguments so that
-# the database goes back to *no* revision at all, run it, then upgrade again. The check looks
-# at the database: the tables must be back, and `alembic_version` must say `0001`.
-
-# %% tags=["exercise-05-2"]
-downgrade_args = ["downgrade", "..."]  # replace "..." with the target that means "nothing"
+# `target_metadata = SQLModel.metadata` is the models' tables only once the module that defines
+# them has been imported: `SQLModel.metadata` fills up as table classes are defined. Without
+# the `import app_models` line that `configure()` added to `env.py`, autogenerate compares the
+# database with *no* tables, and concludes that every table should go. The revision it writes
+# drops them, with their data. Run on purpose, then undone:
 
 # %%
-if "..." not in downgrade_args:
-    alembic(*downgrade_args)
-    alembic("upgrade", "head")
-    with sqlite3.connect(app / "app.db") as conn:
-        conn.executemany(
-            "INSERT INTO task (title) VALUES (?)",
-            [("Write the launch plan",), ("Urgent: fix login timeout",), ("Order coffee",)],
-        )
-check_alembic_downgrade(downgrade_args, sql("SELECT version_num FROM alembic_version"))
+env = app / "migrations" / "env.py"
+working = env.read_text()
+env.write_text(working.replace("import app_models  # registers the tables\n", ""))
+alembic("revision", "--autogenerate", "--rev-id", "0099", "-m", "forgot", keep="Detected")
+forgot = next((app / "migrations" / "versions").glob("0099_*.py"))
+print(sorted(line.strip() for line in forgot.read_text().splitlines() if "op.drop_table" in line))
+forgot.unlink()  # never applied
+_ = env.write_text(working)
+
+# %% [markdown]
+# **Fix:** import every module that defines tables in `env.py`, before `target_metadata` is
+# read (taskkit's `env.py`, §5, imports `taskkit._models`), and read every autogenerated
+# revision before running it: a `drop_table` you did not ask for means the models were not seen.
 
 # %% [markdown]
 # ## 3. `add_column(..., default=...)` leaves the old rows empty
@@ -408,12 +397,34 @@ alembic("upgrade", "head", keep="Running upgrade")
 print(sql("SELECT sql FROM sqlite_master WHERE name = 'task'")[0][0])
 
 # %% [markdown]
+# ### Exercise 2
+#
+# `alembic downgrade -1` undoes the newest revision. Write the arguments that take a database
+# back to *no* revision at all, whatever its head. The check runs them on an app of its own,
+# built like this one up to here (revisions 0001 to 0003, with data), and looks at its
+# database: no revision recorded, no tables left.
+
+# %% tags=["exercise-05-2"]
+downgrade_args = ["downgrade", "..."]  # replace "..." with the target that means "nothing"
+
+# %%
+check_alembic_downgrade(downgrade_args)
+
+# %% [markdown] jupyter={"source_hidden": true}
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# The state before the first revision is called `base`:
+# `["downgrade", "base"]`. `-1` undoes one revision (from 0001 that reaches nothing, from 0003
+# it does not), and a revision id is a target *at* that revision, not before it.
+
+# %% [markdown]
 # ### Exercise 3
 #
 # Write revision `0004` that adds an *index* on `task.project_id` (name it
-# `ix_task_project_id`), in batch mode, with a `downgrade` that removes it. Replace the `...`
-# body of `upgrade_0004` and `downgrade_0004`; the check cell writes the file, upgrades,
-# looks for the index, downgrades, and checks that it is gone.
+# `ix_task_project_id`), with a `downgrade` that removes it. Replace the `...` bodies of
+# `upgrade_0004` and `downgrade_0004`. The check writes them into revision 0004 of an app of
+# its own (at 0003, with data), upgrades, looks at the index, downgrades, and checks that it is
+# gone and the rows are still there.
 
 # %% tags=["exercise-05-3"]
 upgrade_0004 = """
@@ -424,7 +435,17 @@ downgrade_0004 = """
 """
 
 # %%
-check_batch_revision(alembic, app, upgrade_0004, downgrade_0004)
+check_batch_index(upgrade_0004, downgrade_0004)
+
+# %% [markdown] jupyter={"source_hidden": true}
+# **Why**, to open after you tried the exercise (click the dots).
+#
+# In batch mode,
+# `with op.batch_alter_table("task") as batch: batch.create_index("ix_task_project_id",
+# ["project_id"])`, and `batch.drop_index("ix_task_project_id")` to go back. An index needs
+# no table copy, so plain `op.create_index("ix_task_project_id", "task", ["project_id"])` works
+# on SQLite too; batch mode keeps one style for every change (and autogenerate with
+# `render_as_batch=True` writes it that way). Not `unique=True`: many tasks share a project.
 
 # %% [markdown]
 # ## 5. The working setup: taskkit's `env.py` and `script.py.mako`
@@ -497,9 +518,8 @@ alembic("upgrade", "head", keep="Running upgrade")
 print(sql("SELECT id, title, priority, project_id, status FROM task"))
 
 # %% [markdown]
-# (If you did exercise 3, `0005` would need `down_revision = "0004"`; the check cell removed
-# its revision again, so the chain is 0001, 0002, 0003, 0005.) The rule now holds for any
-# writer, not just the app:
+# (The exercises ran on apps of their own, so this app's chain is 0001, 0002, 0003, 0005.) The
+# rule now holds for any writer, not just the app:
 
 # %%
 for status in ("completed", "done"):
@@ -549,6 +569,21 @@ checked = alembic("check", keep="No new upgrade", tail=1)
 # The models above say nothing of `ck_task_status`, and no drift is reported; a rule added by
 # hand in a revision must be kept by hand (taskkit declares its CHECKs in the models'
 # `__table_args__` as well, so that `create_all` and the revisions agree).
+
+# %% [markdown]
+# ## Recap
+#
+# - Async app: `alembic init -t async`; `env.py` imports the models before
+#   `target_metadata = SQLModel.metadata`; `script.py.mako` imports `sqlmodel`.
+# - Read every autogenerated revision: a `drop_table` you did not ask for means `env.py` did
+#   not see the models.
+# - `server_default=` fills existing rows, `default=` does not; SQLite changes constraints
+#   only in batch mode (`render_as_batch=True`).
+# - `downgrade base` goes back to nothing; `-1` one step.
+# - Data migrations: add nullable, backfill with SQL, then tighten (NOT NULL, CHECK) in batch.
+# - `alembic check` compares columns, not CHECK constraints: keep those in step by hand.
+#
+# Next: notebook 06 imports a tracker's export into taskkit.
 
 # %% [markdown]
 # ## Clean up

@@ -14,16 +14,23 @@
 # ---
 
 # %% [markdown]
-# # Importing a tracker export
+# # Lesson 6 · Importing a tracker export
+#
+# *The course: 01 explore → 2a models → 2b sessions → 2c relationships → 2d queries →
+# 2e testing and the schema → 04 API → 05 Alembic → **06 import** (`notebooks/README.md`).*
 #
 # Your work lives in a tracker. This notebook imports a Jira Cloud CSV export as it is (the
 # format is detected from its header), maps the one workflow state taskkit cannot place,
 # explores the result, and imports a newer export of the same issues: tasks with the same
 # tracker key are updated, not added twice, and each task's status history grows.
+#
+# It needs only an installed taskkit (`pip install taskkit`): the example export ships inside
+# the package (`taskkit/examples/jira_cloud.csv`), read with `importlib.resources`.
 
 # %%
 import shutil
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +40,7 @@ import taskkit
 from taskkit import ImportMapping, LoadError, Task, load_tasks, select_tasks, to_dataframe
 
 pd.set_option("display.width", 120)
-root = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").exists())
-export = root / "tests" / "fixtures" / "imports" / "jira_cloud.csv"
+export = files("taskkit") / "examples" / "jira_cloud.csv"  # an export shipped with taskkit
 workdir = Path(tempfile.mkdtemp(prefix="taskkit-import-"))
 engine = taskkit.connect(f"sqlite:///{workdir / 'tracker.db'}")
 await taskkit.ensure_schema(engine)

@@ -42,6 +42,19 @@ if _typing.TYPE_CHECKING:
         WriteConflictError,
     )
     from taskkit._explore import explore
+    from taskkit._flow.age import work_item_age
+    from taskkit._flow.charts import (
+        plot_ageing_wip,
+        plot_cumulative_flow,
+        plot_cycle_times,
+        plot_forecast,
+        plot_throughput,
+        plot_work_in_progress,
+    )
+    from taskkit._flow.cycle_time import cycle_time_percentiles, cycle_times
+    from taskkit._flow.forecast import Forecast, forecast_how_many, forecast_when
+    from taskkit._flow.states import cumulative_flow, time_in_state, work_in_progress
+    from taskkit._flow.throughput import throughput
     from taskkit._frames import models_to_frame, to_dataframe
     from taskkit._importers.mapping import ImportMapping
     from taskkit._importers.summary import LoadSummary, RowProblem
@@ -49,11 +62,11 @@ if _typing.TYPE_CHECKING:
     from taskkit._migrate.commands import (
         check_schema,
         downgrade_schema,
-        ensure_schema,
         schema_revision,
         stamp_schema,
         upgrade_schema,
     )
+    from taskkit._migrate.ensure import ensure_schema
     from taskkit._migrate.revisions import RevisionInfo, schema_history
     from taskkit._models import (
         ChangeSource,
@@ -144,6 +157,19 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "taskkit._spreadsheet": ("spreadsheet_safe",),
     "taskkit._explore": ("explore",),
+    "taskkit._flow.age": ("work_item_age",),
+    "taskkit._flow.charts": (
+        "plot_ageing_wip",
+        "plot_cumulative_flow",
+        "plot_cycle_times",
+        "plot_forecast",
+        "plot_throughput",
+        "plot_work_in_progress",
+    ),
+    "taskkit._flow.cycle_time": ("cycle_time_percentiles", "cycle_times"),
+    "taskkit._flow.forecast": ("Forecast", "forecast_how_many", "forecast_when"),
+    "taskkit._flow.states": ("cumulative_flow", "time_in_state", "work_in_progress"),
+    "taskkit._flow.throughput": ("throughput",),
     "taskkit._importers.mapping": ("ImportMapping",),
     "taskkit._importers.summary": (
         "LoadSummary",
@@ -153,11 +179,11 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit._migrate.commands": (
         "check_schema",
         "downgrade_schema",
-        "ensure_schema",
         "schema_revision",
         "stamp_schema",
         "upgrade_schema",
     ),
+    "taskkit._migrate.ensure": ("ensure_schema",),
     "taskkit._migrate.revisions": ("RevisionInfo", "schema_history"),
     "taskkit._models": (
         "ChangeSource",
@@ -234,6 +260,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseNotEmptyError",
     "DatabaseUnavailableError",
+    "Forecast",
     "ForeignDatabaseError",
     "ImportMapping",
     "InvalidArgumentError",
@@ -285,12 +312,17 @@ __all__ = [
     "create_project",
     "create_task",
     "create_worker",
+    "cumulative_flow",
+    "cycle_time_percentiles",
+    "cycle_times",
     "database_url",
     "delete_task",
     "downgrade_schema",
     "ensure_schema",
     "explain",
     "explore",
+    "forecast_how_many",
+    "forecast_when",
     "get_project",
     "get_session",
     "get_task",
@@ -300,6 +332,12 @@ __all__ = [
     "pages",
     "paginate",
     "paginate_offset",
+    "plot_ageing_wip",
+    "plot_cumulative_flow",
+    "plot_cycle_times",
+    "plot_forecast",
+    "plot_throughput",
+    "plot_work_in_progress",
     "project_progress",
     "require_existing_database",
     "require_taskkit_database",
@@ -314,10 +352,14 @@ __all__ = [
     "stamp_schema",
     "status_priority_counts",
     "tasks_per_week",
+    "throughput",
+    "time_in_state",
     "to_dataframe",
     "unassign",
     "update_task",
     "upgrade_schema",
     "utcnow",
+    "work_in_progress",
+    "work_item_age",
     "worker_load",
 ]

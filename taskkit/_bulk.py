@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import sys
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -113,13 +114,12 @@ def _with_resolution(make_batches: BatchFactory) -> BatchFactory:
 
 
 def postgres_errors() -> tuple[type[BaseException], ...]:
-    """asyncpg's error base class, when PostgreSQL is installed (COPY raises it unwrapped);
-    without the ``postgres`` extra no PostgreSQL write can happen, so there is none to catch."""
-    try:
-        from asyncpg import PostgresError
-    except ImportError:
-        return ()
-    return (PostgresError,)
+    """asyncpg's error base class once asyncpg is loaded (COPY raises it unwrapped). The
+    PostgreSQL dialect loads it to connect: before that no PostgreSQL write can have happened,
+    so there is none to catch, and a SQLite import does not pay asyncpg's import (without the
+    ``postgres`` extra it is not even installed)."""
+    asyncpg = sys.modules.get("asyncpg")
+    return () if asyncpg is None else (asyncpg.PostgresError,)
 
 
 async def write_batches(

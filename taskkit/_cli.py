@@ -93,10 +93,6 @@ def info(url: str | None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # taskkit seed / import: data in (taskkit.seed, taskkit.load).
-# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
-# the SQLite writer process early: most of them are written by it.
-AHEAD_BYTES = 8 << 20
-
 COUNT = click.IntRange(0)  # the upper bound (taskkit.seed.MAX_ROWS) is checked by seed()
 PROGRESS_OPTION = click.option(
     "--progress/--no-progress",
@@ -147,6 +143,7 @@ def seed(
 
     summary = _run(_db_call(url, go, writing="seed"))
     click.echo(f"{summary} into {_db_shown(url)}")
+    _DONE.append(True)
 
 
 @cli.command("import")
@@ -279,22 +276,21 @@ def import_(
     with their rows; columns nobody mapped are ignored and listed. Everything goes in one
     transaction. Example: data/example_tasks.csv.
     """  # fmt: skip
-    import os
+    from pathlib import Path
 
     from taskkit._importers import readahead
+    from taskkit._importers.source import regular_file
 
+    try:  # a FIFO would block the first open: look before anything opens it
+        regular_file(Path(source))
+    except TaskkitError as exc:
+        raise click.ClickException(str(exc)) from None
     readahead.start(source)  # Arrow parses the file while pandas and SQLAlchemy are imported
-    try:
-        big = os.path.getsize(source) >= AHEAD_BYTES
-    except OSError:
-        big = False  # the reader says what is wrong with the file
 
-    import asyncio
     import functools
 
-    import taskkit._bulk as bulk
     from taskkit._importers.mapping import ImportMapping
-    from taskkit._load import prepare_import, store_import
+    from taskkit._load import prepare_import, run_import
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(
@@ -310,27 +306,15 @@ def import_(
             open_completed=open_completed,  # type: ignore[arg-type]
             archived=archived,  # type: ignore[arg-type]
         )  # fmt: skip
-        # The file is read and checked in a thread (Arrow's reader and most checks release the
-        # GIL) while this one imports Alembic and brings the database to head: a second or
-        # two that an import used to wait for, twice.
-        preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
-        try:
-            import taskkit._migrate as migrate
+        database = _ImportDatabase(engine)
+        return await run_import(
+            engine, source, prepare, progress=progress,
+            before=database.look, accepted=database.make_ready,
+        )  # fmt: skip
 
-            await migrate.ensure_schema(engine)
-        except BaseException:
-            await asyncio.wait([preparing])
-            if not preparing.cancelled():
-                preparing.exception()  # retrieved: the database's error is the one to report
-            raise
-        # A big file will be written by the SQLite writer process: start it now, so that its
-        # own start (Python, Arrow, ADBC) also happens while the rows are being checked.
-        if big:
-            bulk.start_writer(engine)
-        return await store_import(engine, await preparing, progress=progress)
-
-    summary = _run(_db_call(url, go, writing="import"))
+    summary = _run(_db_call(url, go, writing="import", look_first=False))
     click.echo(f"{summary}\ninto {_db_shown(url)}")
+    _DONE.append(True)
     if summary.skipped:
         raise SystemExit(3)  # rows were skipped: a script can tell
 
@@ -438,13 +422,18 @@ def report(
 
 
 async def _db_call(
-    url: str | None, work: Callable[[AsyncEngine], Awaitable[T]], *, writing: str | None = None
+    url: str | None,
+    work: Callable[[AsyncEngine], Awaitable[T]],
+    *,
+    writing: str | None = None,
+    look_first: bool = True,
 ) -> T:
     """Connect (a clear error if the server is down), run ``work``, dispose of the engine.
 
     ``writing`` (what the command does, for messages): the database must be taskkit's or
     empty. Without it the command only reads, and a missing SQLite file is an error rather
-    than a new file.
+    than a new file. ``look_first=False``: ``work`` pings and checks the database itself
+    (the import does, so that a new SQLite file is created only for an accepted file).
     """
     from taskkit._db import connect, ping
     from taskkit._ownership import require_existing_database, require_taskkit_database
@@ -453,12 +442,60 @@ async def _db_call(
         require_existing_database(url)
     engine = connect(url)
     try:
-        await ping(engine)
-        if writing is not None:
-            await require_taskkit_database(engine, doing=writing)
+        if look_first:
+            await ping(engine)
+            if writing is not None:
+                await require_taskkit_database(engine, doing=writing)
         return await work(engine)
     finally:
         await engine.dispose()
+
+
+class _ImportDatabase:
+    """The database of ``taskkit import``: looked at while the file is read, made ready (a new
+    SQLite file created, tables made) only once the file was accepted."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        from pathlib import Path
+
+        from taskkit._db import is_memory_sqlite
+
+        self.engine = engine
+        self.ready = False
+        url = engine.url
+        self.new_file = (
+            url.get_backend_name() == "sqlite"
+            and not is_memory_sqlite(url)
+            and not Path(url.database or "").exists()
+        )
+
+    async def look(self) -> None:
+        """An existing database: reachable, taskkit's, and at head (upgraded if older): its
+        errors come first. Nothing is opened for a SQLite file that does not exist yet."""
+        if self.new_file:
+            return
+        from taskkit._db import ping
+        from taskkit._ownership import require_taskkit_database
+
+        await ping(self.engine)
+        contents = await require_taskkit_database(self.engine, doing="import")
+        if not contents.empty:
+            import taskkit._migrate as migrate
+
+            await migrate.ensure_schema(self.engine)
+            self.ready = True
+
+    async def make_ready(self) -> None:
+        """Create the tables of a new or empty database (the file, for SQLite)."""
+        if self.ready:
+            return
+        import taskkit._migrate as migrate
+        from taskkit._db import ping
+        from taskkit._ownership import require_taskkit_database
+
+        await ping(self.engine)
+        await require_taskkit_database(self.engine, doing="import")
+        await migrate.ensure_schema(self.engine)
 
 
 async def _existing(url: str | None) -> None:
@@ -600,6 +637,31 @@ def db_stamp(revision: str, url: str | None) -> None:
     click.echo(f"stamped {_db_shown(url)} at {revision}")
 
 
+# Set by a data command (import, seed) once it has closed what it opened and printed its
+# summary: the process may then end without Python's teardown, which frees every object of
+# pandas, SQLAlchemy and Arrow one by one (0.15 to 0.4 s, a third of a small import; mypy
+# ends the same way). Only the console script acts on it: an in-process invoke (a test
+# runner's) never ends its process.
+_DONE: list[bool] = []
+
+
 def main() -> None:
     """Entry point of the ``taskkit`` console script."""
-    cli()
+    try:
+        cli()
+    except SystemExit as exc:
+        if _DONE:
+            _end_now(exc.code)
+        raise
+
+
+def _end_now(code: object) -> None:
+    import os
+    import sys
+
+    child = sys.modules.get("taskkit._sqlite_child.client")
+    if child is not None:
+        child.SQLiteChild.stop_all()  # what its atexit hook would do
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

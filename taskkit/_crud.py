@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -67,15 +67,25 @@ R = TypeVar("R", bound=SQLModel)
 
 
 def _validated(model: type[M], data: M | Mapping[str, Any], *, argument: str = "data") -> M:
-    """``data`` as a validated ``model``: a dict is validated, a model instance re-checked."""
+    """``data`` as a validated ``model``: a dict is validated, a model instance re-checked.
+
+    A ``ValidationError`` is raised again from here without pydantic's own frames: in a
+    notebook its message then follows the caller's line, not thirty lines of library code.
+    """
     if isinstance(data, model):
         # Re-validate: an instance built with model_construct() skipped its rules.
-        return model.model_validate({name: getattr(data, name) for name in data.model_fields_set})
-    if isinstance(data, Mapping):
-        return model.model_validate(dict(data))
-    raise InvalidArgumentError(
-        f"{argument} must be a {model.__name__} or a dict, got {type(data).__name__}"
-    )
+        values = {name: getattr(data, name) for name in data.model_fields_set}
+    elif isinstance(data, Mapping):
+        values = dict(data)
+    else:
+        raise InvalidArgumentError(
+            f"{argument} must be a {model.__name__} or a dict, got {type(data).__name__}"
+        )
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        refused = exc
+    raise refused.with_traceback(None)
 
 
 def _check_task_id(value: Any, name: str = "task_id") -> int:
@@ -182,6 +192,7 @@ async def create_task(session: AsyncSession, data: TaskCreate | Mapping[str, Any
             ``id``, the timestamps, ``workers`` and ``project`` are refused with how they are set.
         NotFoundError: ``project_id`` refers to a project that does not exist.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     checked = _validated(TaskCreate, data)
     task = Task.model_validate(checked.model_dump(mode="json", exclude={"labels"}))
     if task.status == Status.completed:
@@ -251,6 +262,7 @@ async def update_task(
             completed.
         NotFoundError: no task ``task_id``, or ``project_id`` names a missing project.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     changes = _validated(TaskUpdate, data).model_dump(mode="json", exclude_unset=True)
     task = await get_task(session, task_id)
     if not changes:
@@ -311,6 +323,7 @@ async def _create_unique(
 ) -> R:
     """Validate ``data`` with ``create`` and store it as a new ``table`` row, whose unique key
     (a project's name, a worker's id) may already be taken: then ``taken(row)`` says so."""
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     row = table.model_validate(_validated(create, data).model_dump(mode="json"))
     try:
         async with _unit_of_work(session):
@@ -327,6 +340,7 @@ async def create_project(session: AsyncSession, data: ProjectCreate | Mapping[st
         pydantic.ValidationError: a field breaks a rule, or a key is not ``name``.
         AlreadyExistsError: a project with that name exists.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
     return await _create_unique(
         session,
         Project,
@@ -358,6 +372,7 @@ async def create_worker(session: AsyncSession, data: WorkerCreate | Mapping[str,
         pydantic.ValidationError: a field breaks a rule, or a key is not ``id`` or ``name``.
         AlreadyExistsError: a worker with that id exists.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of a shown traceback
 
     def taken(worker: Worker) -> str:
         return f"a worker with id {worker.id!r} already exists"

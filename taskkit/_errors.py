@@ -7,6 +7,11 @@ the field, the value and what is allowed). Everything else that taskkit reports 
 
 from __future__ import annotations
 
+import sys
+import sysconfig
+import traceback
+from pathlib import Path
+
 __all__ = [
     "AlreadyExistsError",
     "BulkWriteError",
@@ -28,7 +33,47 @@ __all__ = [
 
 
 class TaskkitError(Exception):
-    """Base class of every error taskkit raises deliberately."""
+    """Base class of every error taskkit raises deliberately.
+
+    In IPython and Jupyter the error shows as its message under the lines of *your* code that
+    led to it, without the frames inside taskkit and the libraries it uses (the message says
+    everything needed; dozens of library frames would bury it). The whole traceback is one
+    call away: ``traceback.print_exception(sys.last_value)``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this, when it exists, instead of formatting the traceback itself.
+        frames = [f for f in traceback.extract_tb(self.__traceback__) if _is_users(f.filename)]
+        lines = ["Traceback (your code; taskkit's frames left out):\n"] if frames else []
+        lines += traceback.format_list(frames)
+        lines.append(f"{type(self).__name__}: {self}\n")  # as IPython names it
+        lines.append("(the whole traceback: traceback.print_exception(sys.last_value))\n")
+        return "".join(lines).rstrip("\n").split("\n")
+
+
+# Where code that is not the user's lives: the standard library, installed packages, taskkit.
+_NOT_USERS = tuple(
+    str(Path(p).resolve())
+    for p in {
+        sysconfig.get_path("stdlib"),
+        sysconfig.get_path("purelib"),
+        sysconfig.get_path("platlib"),
+        str(Path(__file__).resolve().parent),
+        sys.prefix,
+        sys.base_prefix,
+    }
+    if p
+)
+
+
+def _is_users(filename: str) -> bool:
+    if filename.startswith("<") and not filename.startswith("<ipython-input"):
+        return False  # <frozen ...>, <string>: not code to look at
+    try:
+        resolved = str(Path(filename).resolve())
+    except OSError:
+        return True
+    return not resolved.startswith(_NOT_USERS)
 
 
 class InvalidArgumentError(TaskkitError, ValueError):

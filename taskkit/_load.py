@@ -30,8 +30,12 @@ the same as checking every row because those models have no cross-field rules (a
 that). The rows then go in through the bulk path that seeding uses, in one transaction.
 """
 
+import asyncio
+import contextlib
+import functools
 import re
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,9 +47,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._bulk import write_batches
+from taskkit._bulk import start_writer, write_batches
 from taskkit._checks import engine_argument
-from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError
+from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
 from taskkit._importers.checks import Checker, Options
@@ -60,7 +64,11 @@ from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_cou
 from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
 from taskkit._models import utcnow
 
-__all__ = ["PreparedImport", "load_tasks", "prepare_import", "store_import"]
+__all__ = ["PreparedImport", "load_tasks", "prepare_import", "run_import", "store_import"]
+
+# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
+# the SQLite writer process early: most of them are written by it.
+AHEAD_BYTES = 8 << 20
 
 
 async def load_tasks(
@@ -82,8 +90,8 @@ async def load_tasks(
 
     Args:
         engine: a taskkit engine whose tables exist.
-        source: a path to a CSV (UTF-8, ``,`` ``;`` or tab separated) or JSON file, or a
-            pandas DataFrame.
+        source: a path to a CSV (``,`` ``;`` or tab separated) or JSON file in UTF-8,
+            UTF-16 or UTF-32 (with or without a BOM), or a pandas DataFrame.
         format: ``jira``, ``github``, ``asana``, ``linear``, ``plane``, ``trello`` or
             ``taskkit``; ``None``: detected from the header or JSON shape (the summary says
             which). See the README for what each format reads.
@@ -110,16 +118,62 @@ async def load_tasks(
         and filled in.
 
     Raises:
-        LoadError: the file cannot be read (missing, empty, not UTF-8, not CSV or JSON), no
-            column holds the title, bad rows (with ``on_error="raise"``), ids already in use.
+        LoadError: the file cannot be read (missing; a directory, FIFO or device, refused
+            before it is opened; empty; not text in UTF-8, UTF-16 or UTF-32; not CSV or JSON,
+            with the row and line named), no column holds the title, bad rows (with
+            ``on_error="raise"``), ids already in use.
         InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
     engine_argument(engine)  # before the file is read: the mistake is found at once
-    prepared = prepare_import(
-        source, format=format, mapping=mapping, on_error=on_error, date_order=date_order,
-        tz=tz, long_titles=long_titles, open_completed=open_completed, archived=archived,
+    prepare = functools.partial(
+        prepare_import, source, format=format, mapping=mapping, on_error=on_error,
+        date_order=date_order, tz=tz, long_titles=long_titles, open_completed=open_completed,
+        archived=archived,
     )  # fmt: skip
+    return await run_import(engine, source, prepare, progress=progress)
+
+
+async def run_import(
+    engine: AsyncEngine,
+    source: str | Path | pd.DataFrame,
+    prepare: Callable[[], "PreparedImport"],
+    *,
+    progress: bool | None = None,
+    before: Callable[[], Awaitable[object]] | None = None,
+    accepted: Callable[[], Awaitable[object]] | None = None,
+) -> LoadSummary:
+    """The one way an import runs, for :func:`load_tasks` and ``taskkit import`` alike.
+
+    ``prepare`` (:func:`prepare_import` with its arguments: reading and checking, no database)
+    runs in a thread, as Arrow's reader and most checks release the GIL, while ``before``
+    runs here (the CLI looks at the database and brings an existing one to head; when both
+    fail, its error is the one raised, as if they had run one after the other). For a big
+    file the SQLite writer process starts meanwhile, so that its own start overlaps too.
+    ``accepted`` runs only once the source was read and accepted (the CLI creates the tables
+    of a new database there: a refused import creates nothing); then the rows are stored.
+    """
+    preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
+    try:
+        if _big(source):
+            start_writer(engine)
+        if before is not None:
+            await before()
+    except BaseException:
+        await asyncio.wait([preparing])
+        if not preparing.cancelled():
+            preparing.exception()  # retrieved: the database's error is the one to report
+        raise
+    prepared = await preparing
+    if accepted is not None:
+        await accepted()
     return await store_import(engine, prepared, progress=progress)
+
+
+def _big(source: object) -> bool:
+    try:
+        return isinstance(source, str | Path) and Path(source).stat().st_size >= AHEAD_BYTES
+    except OSError:
+        return False  # the reader says what is wrong with the file
 
 
 @dataclass
@@ -172,20 +226,23 @@ def prepare_import(
         )
     mapping = mapping or ImportMapping()
     fmt, detected = detect(raw, format or mapping.format)
-    if raw.table.num_rows == 0 and raw.kind != "json":
+    if raw.kind != "json" and raw.table.num_rows == 0:
         raise LoadError("no rows to load: the data has a header but no rows")
-    converted = convert(raw, fmt, mapping, detected=detected, archived=archived)
     now = pd.Timestamp(utcnow())
-    if converted.table.num_rows == 0:
-        raise LoadError(_nothing_left(converted))
-    rows, check = check_rows(converted.table, now=now, options=options, events=converted.events)
+    kind = raw.kind
+    with _no_traceback(fmt.name):
+        converted = convert(raw, fmt, mapping, detected=detected, archived=archived)
+        del raw  # a JSON document is about twice its file in memory: gone before the checks
+        if converted.table.num_rows == 0:
+            raise LoadError(_nothing_left(converted))
+        rows, check = check_rows(converted.table, now=now, options=options, events=converted.events)
     _refusals(converted, check)
     problems = sorted(
         check.problems, key=lambda p: (COLUMNS.index(p.field) if p.field in COLUMNS else 99, p.row)
     )
     if problems and on_error == "raise":
         bad_rows = len({p.row for p in problems})
-        where = " (row 1 is the line after the header)" if raw.kind == "csv" else ""
+        where = " (row 1 is the line after the header)" if kind == "csv" else ""
         raise LoadError(
             f"{bad_rows:,} of {converted.rows:,} rows are invalid{where}; nothing was "
             f"stored (format: {fmt.name}):\n" + listing(problems, check.hints)
@@ -323,6 +380,29 @@ def _counts(counted: list[Counted], keep: np.ndarray) -> tuple[dict[str, str], d
             )
     return ({k: "; ".join(v) for k, v in read.items()},
             {k: "; ".join(v) for k, v in filled.items()})  # fmt: skip
+
+
+@contextlib.contextmanager
+def _no_traceback(format_name: str) -> Iterator[None]:
+    """A file of a shape the format's reader does not handle (a list where it expects an
+    object, a null where it expects a list) stops with a one-line LoadError, not a traceback.
+    The readers refuse the shapes they know of with a message of their own; this says what
+    stopped one on a shape nobody foresaw."""
+    try:
+        yield
+    except TaskkitError:
+        raise
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError) as exc:
+        raise LoadError(
+            f"taskkit cannot read this file as a {format_name} export: its reader stopped at "
+            f"{type(exc).__name__}: {_first_line(exc)} (a shape it does not handle; please "
+            "report it); nothing was stored"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else "") or repr(exc)
 
 
 def _needed(header: list[str], format_name: str | None, mapping: ImportMapping | None) -> set[str]:

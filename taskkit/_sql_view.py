@@ -22,10 +22,10 @@ from sqlalchemy import create_mock_engine
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ClauseElement, Delete, Executable, Insert, Update
+from sqlalchemy.sql import ClauseElement, Delete, Executable, Insert, Select, Update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.sql.selectable import SelectBase, TextualSelect
+from sqlalchemy.sql.selectable import Join, SelectBase, TextualSelect
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from taskkit._db import read_connection, reading
@@ -151,7 +151,23 @@ class _Explain(Executable, ClauseElement):
 @compiles(_Explain)
 def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
     prefix = "EXPLAIN QUERY PLAN " if compiler.dialect.name == "sqlite" else "EXPLAIN "
-    return prefix + compiler.process(element.stmt, **kw)
+    sql = prefix + compiler.process(element.stmt, **kw)
+    _untyped_rows(compiler)
+    return sql
+
+
+def _untyped_rows(compiler: SQLCompiler) -> None:
+    """Read the plan's rows as the database gives them, not as the statement's columns.
+
+    Compiling the statement inside ``EXPLAIN`` registers its columns as the result's: where the
+    plan has as many columns as the statement (SQLite's four, PostgreSQL's one), SQLAlchemy
+    matches them by position and runs each plan value through the statement's column type (an
+    Enum third column: ``LookupError: '0' is not among the defined enum values``). SQLAlchemy
+    has no public switch for a construct's result columns; an empty list is what a construct
+    without columns compiles to (the one private name here; ``tests/test_sql_view.py`` holds
+    it on the pinned version).
+    """
+    compiler._result_columns = []
 
 
 @dataclass(frozen=True)
@@ -164,12 +180,19 @@ class QueryPlan:
             PostgreSQL's ``EXPLAIN`` lines).
         indexes: the indexes the plan reads, in plan order (``"PRIMARY KEY"`` for a lookup
             by SQLite's rowid).
-        full_scan: the plan reads a whole table (SQLite ``SCAN t`` without an index,
-            PostgreSQL ``Seq Scan``).
+        full_scan: a step walks a whole table, in the table's order or an index's (SQLite
+            ``SCAN t``, with or without ``USING INDEX``; PostgreSQL ``Seq Scan``, or an index
+            scan without an ``Index Cond``), unless a LIMIT stops it first (``stops_early``).
         temp_sort: the plan sorts rows itself (SQLite ``USE TEMP B-TREE FOR ORDER BY``,
             PostgreSQL ``Sort``): no index gives the rows in the order asked. Sorting only the
             ties of an index's order (SQLite ``RIGHT PART OF ORDER BY``, PostgreSQL
             ``Incremental Sort``) does not count: the index gives the order.
+        stops_early: the statement's LIMIT ends every whole-table walk once it has its rows:
+            nothing between the walk and the LIMIT needs every row first (no sort, no
+            grouping or hashing of the whole input).
+        limit, offset: the statement's LIMIT and OFFSET, where it has them.
+        filtered: the statement has a WHERE, HAVING or join, which can drop rows a walk reads
+            (a walk under a LIMIT then reads until enough rows match).
     """
 
     dialect: str
@@ -177,12 +200,39 @@ class QueryPlan:
     indexes: tuple[str, ...]
     full_scan: bool
     temp_sort: bool
+    stops_early: bool = False
+    limit: int | None = None
+    offset: int | None = None
+    filtered: bool = False
+
+    @property
+    def reads_every_row(self) -> bool:
+        """A whole table is read: a walk that no LIMIT stops."""
+        return self.full_scan and not self.stops_early
 
     @property
     def summary(self) -> str:
-        """One line: the indexes used, a whole-table scan, a sort."""
+        """One line: the indexes used, how much of a table is read, a sort."""
         parts = [f"uses index {', '.join(self.indexes)}" if self.indexes else "uses no index"]
-        parts.append("scans a whole table" if self.full_scan else "reads no whole table")
+        if not self.full_scan:
+            parts.append("reads no whole table")
+        elif not self.stops_early:
+            parts.append("reads every row of a table")
+        elif self.limit is None:
+            parts.append("reads rows in order and stops at the LIMIT")
+        else:
+            skip = self.offset or 0
+            if self.filtered:
+                skipped = f", skipping the first {skip:,} of them" if skip else ""
+                parts.append(
+                    f"reads rows in order until {self.limit + skip:,} match{skipped} "
+                    f"(LIMIT; the whole table when fewer match)"
+                )
+            else:
+                skipped = f", skipping {skip:,} (OFFSET)" if skip else ""
+                parts.append(
+                    f"reads {self.limit + skip:,} rows in order and stops (LIMIT{skipped})"
+                )
         parts.append(
             "sorts the rows itself (no index gives this order)"
             if self.temp_sort
@@ -199,15 +249,38 @@ class QueryPlan:
 
 
 _SQLITE_INDEX = re.compile(r"USING (?:COVERING )?INDEX (\S+)|USING (INTEGER PRIMARY KEY)")
-_SQLITE_FULL_SCAN = re.compile(r"^SCAN (?!.*\bUSING\b)(?!CONSTANT)")
+# SCAN walks a table, in rowid order or an index's (USING INDEX gives the order, not a seek);
+# SEARCH seeks. Not a scan of a constant row or of a subquery's own result (its FROM is read
+# by steps of its own).
+_SQLITE_FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT)(?!\()(?!\S+ VIRTUAL TABLE)")
+_SQLITE_SUBQUERY_SCAN = re.compile(r"^SCAN (\S+)")
 _PG_INDEX = re.compile(r"Index (?:Only )?Scan(?: Backward)? (?:using|on) (\S+)")
+_PG_NODE = re.compile(
+    r"^(?P<indent>\s*(?:->\s+)?)(?P<name>[A-Z][A-Za-z ]*?)(?:\s+on\s|\s+using\s|  \(|$)"
+)
+# Nodes that read all of their input before they give a first row.
+_PG_BLOCKING = (
+    "Sort",
+    "Hash",
+    "Aggregate",
+    "HashAggregate",
+    "Materialize",
+    "WindowAgg",
+    "SetOp",
+    "HashSetOp",
+    "Unique",
+    "Group",
+    "GroupAggregate",
+    "MixedAggregate",
+)
 
 
-def _read_sqlite(rows: list[Any]) -> QueryPlan:
+def _read_sqlite(rows: list[Any], stmt: Any) -> QueryPlan:
     # Rows are (id, parent, notused, detail); indent details under their parents to read.
     depth: dict[int, int] = {0: -1}
     lines, indexes = [], []
-    full_scan = temp_sort = False
+    full_scan = temp_sort = grouped = False
+    subqueries: set[str] = set()
     for node, parent, _, detail in rows:
         depth[node] = depth.get(parent, -1) + 1
         lines.append("  " * depth[node] + detail)
@@ -215,23 +288,96 @@ def _read_sqlite(rows: list[Any]) -> QueryPlan:
             name = found.group(1) or "PRIMARY KEY"
             if name not in indexes:
                 indexes.append(name)
-        full_scan = full_scan or bool(_SQLITE_FULL_SCAN.match(detail))
+        if detail.startswith(("CO-ROUTINE ", "MATERIALIZE ")):
+            subqueries.add(detail.split(" ", 1)[1].split(" ")[0])
+        scanned = _SQLITE_SUBQUERY_SCAN.match(detail)
+        if _SQLITE_FULL_SCAN.match(detail) and not (scanned and scanned.group(1) in subqueries):
+            full_scan = True
         temp_sort = temp_sort or "USE TEMP B-TREE FOR ORDER BY" in detail
-    return QueryPlan("sqlite", tuple(lines), tuple(indexes), full_scan, temp_sort)
+        # A temporary B-tree for GROUP BY or DISTINCT is filled with every row first.
+        grouped = grouped or "USE TEMP B-TREE" in detail or detail.startswith("MATERIALIZE ")
+    # SQLite's plan does not show the LIMIT: the statement says whether it has one.
+    early = _limited(stmt) and not temp_sort and not grouped
+    return _plan("sqlite", lines, indexes, full_scan, temp_sort, early, stmt)
 
 
-def _read_postgres(rows: list[Any]) -> QueryPlan:
+def _read_postgres(rows: list[Any], stmt: Any = None) -> QueryPlan:
     lines = [row[0] for row in rows]
     indexes: list[str] = []
     for line in lines:
         for found in _PG_INDEX.finditer(line):
             if found.group(1) not in indexes:
                 indexes.append(found.group(1))
-    full_scan = any("Seq Scan on" in line for line in lines)
+    # The plan's nodes (a "->" line, or the first line) with the column their name starts at;
+    # a node's parent is the nearest node above it that starts further left.
+    nodes: list[tuple[int, str, int]] = []  # (column, name, line index)
+    conditions: dict[int, list[str]] = {}
+    for i, line in enumerate(lines):
+        if i == 0 or line.lstrip().startswith("->"):
+            node = _PG_NODE.match(line)
+            if node:
+                nodes.append((len(node.group("indent")), node.group("name").strip(), i))
+                continue
+        if nodes:
+            conditions.setdefault(len(nodes) - 1, []).append(line.strip())
+    full_scan, early = False, bool(nodes) and nodes[0][1] == "Limit"
+    for n, (column, name, _) in enumerate(nodes):
+        walks = name == "Seq Scan" or (
+            name.startswith(("Index Scan", "Index Only Scan"))
+            and not any(c.startswith("Index Cond:") for c in conditions.get(n, []))
+        )
+        if not walks:
+            continue
+        full_scan = True
+        # Up to the Limit, through nodes that pass rows on as they come.
+        reached, at = False, column
+        for above_column, above, _ in reversed(nodes[:n]):
+            if above_column >= at:
+                continue
+            at = above_column
+            if above == "Limit":
+                reached = True
+                break
+            if above in _PG_BLOCKING:
+                break
+        early = early and reached
     # An Incremental Sort reads an index in order and sorts only rows that tie on it.
     # A Sort node, not its "Sort Key:" detail line.
     temp_sort = any(re.match(r"\s*(->\s+)?Sort\s+\(", line) for line in lines)
-    return QueryPlan("postgresql", tuple(lines), tuple(indexes), full_scan, temp_sort)
+    return _plan("postgresql", lines, indexes, full_scan, temp_sort, early, stmt)
+
+
+def _limited(stmt: Any) -> bool:
+    return getattr(stmt, "_limit_clause", None) is not None
+
+
+def _plan(
+    dialect: str,
+    lines: list[str],
+    indexes: list[str],
+    full_scan: bool,
+    temp_sort: bool,
+    early: bool,
+    stmt: Any,
+) -> QueryPlan:
+    limit = offset = None
+    filtered = False
+    if early and full_scan:
+        # Statements hold their LIMIT and OFFSET as bound values; SQLAlchemy's own accessors.
+        limit, offset = getattr(stmt, "_limit", None), getattr(stmt, "_offset", None)
+        filtered = _filters_rows(stmt)
+    return QueryPlan(
+        dialect, tuple(lines), tuple(indexes), full_scan, temp_sort,
+        stops_early=early, limit=limit, offset=offset, filtered=filtered,
+    )  # fmt: skip
+
+
+def _filters_rows(stmt: Any) -> bool:
+    if not isinstance(stmt, Select):
+        return True  # not known: say the worst case
+    if stmt.whereclause is not None or stmt._having_criteria:
+        return True
+    return any(isinstance(item, Join) for item in stmt.get_final_froms())
 
 
 _KINDS = {Insert: "an INSERT", Update: "an UPDATE", Delete: "a DELETE"}
@@ -309,4 +455,4 @@ async def explain(source: AsyncEngine | AsyncConnection | AsyncSession, stmt: An
             rows = await source.run_sync(lambda s: list(s.connection().execute(query).all()))
     else:
         rows = list((await source.execute(query)).all())
-    return _read_sqlite(rows) if name == "sqlite" else _read_postgres(rows)
+    return _read_sqlite(rows, stmt) if name == "sqlite" else _read_postgres(rows, stmt)

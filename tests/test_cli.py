@@ -226,3 +226,28 @@ def test_bad_values_are_one_line_without_a_traceback(tmp_path, args, message):
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert "Error:" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("rows", "code"), [("title,status\nx,pending\n", 0), ("title,status\nx,pending\ny,bogus\n", 3)]
+)
+def test_the_import_command_ends_with_its_exit_status_and_a_whole_database(tmp_path, rows, code):
+    """`taskkit import` ends without Python's teardown once it is done: its exit status, its
+    output and the database are as a normal exit leaves them."""
+    path = tmp_path / "in.csv"
+    path.write_text(rows, encoding="utf-8")
+    db = tmp_path / "new.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "taskkit", "import", str(path), "--db", f"sqlite:///{db}",
+         "--on-error", "skip", "--no-progress"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert "loaded 1 tasks" in done.stdout and done.stdout.endswith(f"{db}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "new.db"]  # no -wal left
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert con.execute("SELECT title FROM task").fetchall() == [("x",)]
+    finally:
+        con.close()

@@ -141,6 +141,7 @@ async def test_a_session_left_open_after_a_read_blocks_no_writer_in_another_proc
     async with taskkit.session(engine) as setup:
         for i in range(5):
             await taskkit.create_task(setup, {"title": f"task {i}"})
+
     def importing(name: str, titles: str) -> list[str]:
         csv = tmp_path / name
         csv.write_text(f"title,status\n{titles} one,pending\n{titles} two,completed\n")

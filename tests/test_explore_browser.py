@@ -4,7 +4,10 @@ The test starts JupyterLab (a free port, a token, a temporary root directory hol
 and a seeded SQLite database), opens the notebook in Debian's Chromium driven by Playwright (no
 browser download), runs ``taskkit.explore``, clicks next, last, a column header and a status
 filter, and after each click checks the ids shown against ``session.exec(grid.statement)`` run
-by a second cell of the same kernel. It is required where ``CI=true`` and skips elsewhere unless
+by a second cell of the same kernel. Then: rows per page, a jump to a page from the bar below
+the rows, the bar above following a page taller than the screen, a column resized by its
+header's edge, a row's status history, the note on a page read backwards, and two more grids,
+a join and a GROUP BY. It is required where ``CI=true`` and skips elsewhere unless
 ``TASKKIT_BROWSER_TESTS=1``. ``TASKKIT_SCREENSHOTS=DIR`` keeps screenshots at 1280 and 390 px.
 """
 
@@ -58,6 +61,11 @@ def _seed(db: Path) -> None:
         engine = taskkit.connect(f"sqlite:///{db}")
         await taskkit.ensure_schema(engine)
         await taskkit.seed(engine, tasks=TASKS, projects=5, workers=8, seed=0)
+        # The newest task, with a status history to show when its row is clicked.
+        async with taskkit.session(engine) as s:
+            task = await taskkit.create_task(s, {"title": "Ship the grid", "labels": ["ui"]})
+            await taskkit.update_task(s, task.id, {"status": "in_progress"})
+            await taskkit.update_task(s, task.id, {"status": "completed"})
         await engine.dispose()
 
     asyncio.run(run())
@@ -74,14 +82,41 @@ def _write_notebook(path: Path, db: Path) -> None:
         "    ids = [str(t.id) for t in (await s.exec(grid.statement)).all()]\n"
         "print(json.dumps({'ids': ids, 'code': grid.code}))"
     )
+    join_cell = (
+        "from sqlmodel import func, select\nfrom taskkit import Project, Task\n"
+        "joined = select(Task.id, Task.title, Task.status, Project.name).join(Project)"
+        ".order_by(Task.id)\n"
+        "await taskkit.explore(engine, joined, size=10)"
+    )
+    group_cell = (
+        "per_project = (select(Project.name, Task.status, func.count().label('tasks'))"
+        ".join(Project).group_by(Project.name, Task.status).order_by(Project.name))\n"
+        "await taskkit.explore(engine, per_project, size=10)"
+    )
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(grid_cell), nbformat.v4.new_code_cell(check_cell)]
+    nb.cells = [
+        nbformat.v4.new_code_cell(grid_cell),
+        nbformat.v4.new_code_cell(check_cell),
+        nbformat.v4.new_code_cell(join_cell),
+        nbformat.v4.new_code_cell(group_cell),
+    ]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
     nbformat.write(nb, path)
+
+
+# Set once the grid's next answer arrives (after a change that is not a click, e.g. a select).
+_WATCH = """(root) => {
+    window.__tkAnswered = false;
+    new MutationObserver((records, obs) => {
+        if (root.classList.contains('tk-is-busy')) return;
+        obs.disconnect();
+        window.__tkAnswered = true;
+    }).observe(root, {attributes: true, attributeFilter: ['class']});
+}"""
 
 
 def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> None:
@@ -99,11 +134,19 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
         cells = page.locator(".jp-Notebook .jp-Cell")
 
+        def dismiss_dialogs() -> None:
+            """JupyterLab's own questions (Jupyter news, a kernel to pick) can come up at any
+            time early on, in front of the notebook: answer them."""
+            for dialog in page.locator(".jp-Dialog").all():
+                news = dialog.get_by_role("button", name="No")
+                (news if news.count() else dialog.locator(".jp-mod-accept")).first.click()
+
         def run(index: int) -> None:
             """Run a cell; again while the kernel has not taken it (it may still connect)."""
             prompt = cells.nth(index).locator(".jp-InputPrompt")
             before = prompt.inner_text()
             for _ in range(12):
+                dismiss_dialogs()
                 # The toolbar's run button: keystrokes can reach a cell before it has focus.
                 cells.nth(index).locator(".jp-InputPrompt").click()
                 page.locator("[data-command='notebook:run-cell-and-select-next']").first.click()
@@ -119,11 +162,11 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
                     continue
             raise AssertionError(f"cell {index} did not run")
 
-        grid = page.locator(".tk-explore")
-        rows = grid.locator("tbody tr")
+        grid = page.locator(".tk-explore").first
+        rows = grid.locator(".tk-table > tbody > tr")
 
         def shown_ids() -> list[str]:
-            return grid.locator("td[data-column='id']").all_inner_texts()
+            return grid.locator(".tk-table td[data-column='id']").all_inner_texts()
 
         def expected() -> dict[str, Any]:
             """Run the check cell: the ids ``session.exec(grid.statement)`` gives, and the code."""
@@ -156,12 +199,15 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
             "() => document.querySelector('.taskkit-explore-static').offsetParent === null"
         )
 
-        timings = [click_and_wait(grid.locator("button[data-action='next']"))]
+        timings = [click_and_wait(grid.locator(".tk-bar-top button[data-action='next']"))]
         assert shown_ids() == every[SIZE : 2 * SIZE]
-        timings.append(click_and_wait(grid.locator("button[data-action='last']")))
+        timings.append(click_and_wait(grid.locator(".tk-bar-top button[data-action='last']")))
         assert shown_ids() == every[-SIZE:]
+        pages = -(-len(every) // SIZE)
         page.wait_for_function(
-            "() => document.querySelector('.tk-position').innerText.startsWith('page 50 of 50')"
+            "(n) => document.querySelector('.tk-position').innerText"
+            ".startsWith(`page ${n} of ${n}`)",
+            arg=pages,
         )
 
         timings.append(click_and_wait(grid.locator("th[data-column='title']")))
@@ -178,7 +224,7 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
         assert statuses == {"completed"}
 
         page.wait_for_function(
-            "() => !document.querySelector('.tk-total').innerText.startsWith('counting')"
+            "() => !document.querySelector('.tk-total').innerText.includes('counting')"
         )
         grid.screenshot(path=str(shots / "explore-1280.png"))  # the README's picture
         grid.locator("details.tk-sql > summary").click()
@@ -191,6 +237,94 @@ def test_the_grid_pages_sorts_and_filters_in_jupyterlab(lab: dict[str, Any]) -> 
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "page-390.png"), full_page=False)
         grid.screenshot(path=str(shots / "explore-390.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_timeout(300)
+
+        # Rows per page, then a jump to a page, from the bar below the rows.
+        result = expected()
+        top = grid.locator(".tk-bar-top")
+        bottom = grid.locator(".tk-bar-bottom")
+        page.evaluate(_WATCH, grid.element_handle())
+        top.locator("select.tk-size").select_option("50")
+        page.wait_for_function("() => window.__tkAnswered")
+        assert shown_ids() == result["ids"][:50]
+        bottom.locator("input.tk-jump-input").fill("3")
+        timings.append(click_and_wait(bottom.locator("button[data-action='page']")))
+        assert shown_ids() == result["ids"][100:150]
+        assert "page 3 of" in bottom.locator(".tk-position").inner_text()
+        timings.append(click_and_wait(bottom.locator("button[data-action='next']")))
+        assert shown_ids() == result["ids"][150:200]
+
+        # A page of 50 is taller than the screen: scrolled into it, the top bar stays in view.
+        panel = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
+        view_top = panel.bounding_box()["y"]
+        grid_top = grid.bounding_box()["y"]
+        panel.evaluate("(el, by) => { el.scrollTop += by; }", grid_top - view_top + 300)
+        page.wait_for_timeout(300)
+        assert grid.bounding_box()["y"] < view_top - 250  # the grid's top has left the view
+        assert abs(top.bounding_box()["y"] - view_top) < 5  # its bar has not
+        page.screenshot(path=str(shots / "page-scrolled-1280.png"))
+        top.locator("button[data-action='prev']").click()  # it works where it floats
+        page.wait_for_function(
+            "() => !document.querySelector('.tk-explore').classList.contains('tk-is-busy')"
+        )
+        assert shown_ids() == result["ids"][100:150]
+
+        # A column made wider by dragging its header's edge.
+        title = grid.locator("th[data-column='title']")
+        before = title.bounding_box()["width"]
+        title.locator(".tk-resize").hover()  # in view, and nothing in front of it
+        handle = title.locator(".tk-resize").bounding_box()
+        page.mouse.move(handle["x"] + 3, handle["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(handle["x"] + 123, handle["y"] + 5, steps=5)
+        page.mouse.up()
+        assert title.bounding_box()["width"] > before + 100
+        assert "order_by='title'" in expected()["code"]  # the drag did not sort
+
+        # A row's status history: the newest task, whose history the setup wrote.
+        grid.locator("input[data-filter='status'][value='completed']").click()  # off again
+        page.wait_for_function(
+            "() => !document.querySelector('.tk-explore').classList.contains('tk-is-busy')"
+        )
+        timings.append(click_and_wait(grid.locator("th[data-column='created_at']")))
+        timings.append(click_and_wait(grid.locator("th[data-column='created_at']")))
+        first_row = grid.locator(".tk-table > tbody > tr").first
+        assert first_row.locator("td[data-column='title']").inner_text() == "Ship the grid"
+        first_row.click()
+        history = grid.locator(".tk-detail .tk-history tbody tr")
+        history.nth(2).wait_for()
+        assert history.count() == 3
+        assert history.nth(2).locator("td").nth(1).inner_text() == "completed"
+        assert "ui" in grid.locator(".tk-detail dl").inner_text()
+        grid.screenshot(path=str(shots / "explore-history-1280.png"))
+
+        # The last page: the SQL panel says why its query reads backwards.
+        timings.append(click_and_wait(top.locator("button[data-action='last']")))
+        grid.locator(".tk-sql-note").filter(has_text="read backwards").wait_for()
+
+        # A join and a GROUP BY, each a grid of its own.
+        run(2)
+        joined = page.locator(".tk-explore").nth(1)
+        joined.locator(".tk-table > tbody > tr").nth(9).wait_for()
+        page.wait_for_function(
+            "(el) => /^rows 1\u201310 of [\\d,]+$/.test(el.querySelector('.tk-total').innerText)",
+            arg=joined.element_handle(),
+        )
+        assert joined.locator(".tk-filter-box").count() == 1  # it reads the task table
+        statuses = joined.locator("td[data-column='status']").all_inner_texts()
+        assert set(statuses) <= {"pending", "in_progress", "completed"}
+        run(3)
+        grouped = page.locator(".tk-explore").nth(2)
+        grouped.locator(".tk-table > tbody > tr").first.wait_for()
+        assert "GROUP BY" in grouped.locator(".tk-remark").inner_text()
+        heads = grouped.locator("th").all_inner_texts()
+        assert [h.split(" ")[0] for h in heads] == ["name", "status", "tasks"]
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+            page.wait_for_timeout(400)
+            joined.screenshot(path=str(shots / f"explore-join-{width}.png"))
+            grouped.screenshot(path=str(shots / f"explore-groupby-{width}.png"))
         browser.close()
     # Reported, not asserted (no timed assertions): see it with pytest -s.
     print(f"click to rows shown (ms): {', '.join(f'{t:.0f}' for t in timings)}")

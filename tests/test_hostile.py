@@ -2,6 +2,7 @@
 database unchanged (compared row by row before and after)."""
 
 import asyncio
+import codecs
 import logging
 import math
 
@@ -81,7 +82,7 @@ async def test_injection_and_odd_text_in_names_round_trip_exactly(filled, name):
         (lambda s: taskkit.create_task(s, {"title": "x" * 10_000_000}), ValidationError),
         (lambda s: taskkit.create_task(s, {"title": "nul\x00"}), ValidationError),
         (
-            lambda s: taskkit.create_task(s, {"title": "ok", "description": "d" * 20_000}),
+            lambda s: taskkit.create_task(s, {"title": "ok", "description": "d" * 1_048_577}),
             ValidationError,
         ),
         (
@@ -246,3 +247,78 @@ def test_the_api_works_from_two_successive_event_loops(monkeypatch):
             await taskkit._db.dispose_default_engines()
 
     assert asyncio.run(once()) == asyncio.run(once())
+
+
+# --- hostile files through `taskkit import` and load_tasks -----------------------------------
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("sheet.csv", "title\nx\n")
+    return buffer.getvalue()
+
+
+HOSTILE_FILES = {  # name -> (content, what the one-line message says)
+    "deep.json": (b"[" * 5_000 + b"]" * 5_000, "nested too deeply"),
+    "deeper.json": (b'{"cards": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deeply"),
+    "surrogate.json": (b'[{"title": "ok"}, {"title": "\\ud800"}]', "row 2: title: '\\ud800'"),
+    "million-columns.csv": (
+        (",".join(f"c{i}" for i in range(1_000_000)) + "\nx\n").encode(),
+        "has 1,000,000 columns",
+    ),
+    "unclosed-quote.csv": (b'title,description\nx,"abc\n', "row 1 (line 2) opens a quoted value"),
+    "bad-utf16.csv": (
+        codecs.BOM_UTF16_LE + "title\nok\n".encode("utf-16-le") + b"\x00\xd8",
+        "not UTF-16LE text (line 3, byte 20)",
+    ),
+    "random.bin": (bytes(range(256)) * 20, "it is not text"),
+    "workbook.csv": (_zip(), "is a ZIP archive (an Excel .xlsx workbook is one)"),
+    "string.json": (b'"just text"', "it holds a JSON string"),
+    "null.json": (b"null", "it holds a JSON null"),
+    "numbers.json": (b"[1, 2, 3]", "expected a JSON list of objects"),
+    "empty-list.json": (b"[]", "holds an empty JSON list"),
+    "truncated.json": (b'[{"title": "x"', "is not valid JSON: Expecting ',' delimiter"),
+    "bom-only.csv": (codecs.BOM_UTF8, "has no header line"),
+    "header-only-no-newline.csv": (b"title", "no rows to load"),
+    "no-line-break.csv": (b"x" * (17 << 20), "its first line is over 16 MiB"),
+    "trello-lists-null.json": (b'{"cards": [], "lists": null}', "'lists' is a list of objects"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_hostile_files_are_one_line_from_the_cli_and_create_nothing(tmp_path, name):
+    from click.testing import CliRunner
+
+    from taskkit._cli import cli
+
+    content, said = HOSTILE_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and said in lines[0], result.output
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+async def test_hostile_files_are_a_load_error_from_the_api(tmp_path, name):
+    content, said = HOSTILE_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        await taskkit.create_db_and_tables(engine)
+        before = await snapshot(engine)
+        with pytest.raises(taskkit.LoadError) as info:
+            await taskkit.load_tasks(engine, path, progress=False)
+        assert said in str(info.value) and "\n" not in str(info.value)
+        assert await snapshot(engine) == before
+    finally:
+        await engine.dispose()

@@ -225,17 +225,19 @@ async def test_ids_already_in_the_database_store_nothing(engine, write_path):
     assert await snapshot(engine) == before
 
 
+async def test_a_missing_file_is_a_load_error(engine, tmp_path):
+    with pytest.raises(LoadError, match=r"file '.*missing.csv' does not exist"):
+        await load_tasks(engine, tmp_path / "missing.csv", progress=False)
+
+
 @pytest.mark.parametrize(
     ("source", "on_error", "message"),
     [
-        ("missing.csv", "raise", "does not exist"),
         (42, "raise", "source must be a CSV path or a pandas DataFrame, got int"),
         (EXAMPLE, "ignore", "on_error must be 'raise' or 'skip', got 'ignore'"),
     ],
 )
-async def test_bad_arguments(engine, tmp_path, source, on_error, message):
-    if source == "missing.csv":
-        source = tmp_path / source
+async def test_bad_arguments(engine, source, on_error, message):
     with pytest.raises(InvalidArgumentError, match=message):
         await load_tasks(engine, source, on_error=on_error, progress=False)
 

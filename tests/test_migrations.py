@@ -933,3 +933,57 @@ async def test_check_on_postgres_compares_check_definitions(engine: AsyncEngine)
             text("SELECT count(*) FROM pg_class WHERE relname LIKE 'taskkit_expected_%'")
         )
         assert leftovers.scalar_one() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# ensure_schema without Alembic: the revision ids read from the scripts, the SQLite head schema.
+
+
+def test_revision_ids_read_without_alembic_agree_with_alembic():
+    from taskkit._migrate.known import head_revision, revision_ids
+
+    assert list(revision_ids()) == [r.id for r in taskkit.schema_history()]
+    assert head_revision() == HEAD
+
+
+async def test_the_sqlite_head_snapshot_is_what_the_migrations_build():
+    from taskkit._migrate import sqlite_head
+    from taskkit._migrate.snapshot import migrated_schema
+
+    revision, statements = await migrated_schema()
+    assert (sqlite_head.REVISION, list(sqlite_head.STATEMENTS)) == (revision, statements), (
+        "the migrations changed: run `uv run python -m taskkit._migrate.snapshot`"
+    )
+
+
+async def test_ensure_schema_on_an_empty_sqlite_file_builds_what_the_migrations_build(tmp_path):
+    from taskkit._migrate.snapshot import schema_of
+
+    by_alembic = taskkit.connect(f"sqlite:///{tmp_path / 'alembic.db'}")
+    by_snapshot = taskkit.connect(f"sqlite:///{tmp_path / 'snapshot.db'}")
+    try:
+        assert await taskkit.upgrade_schema(by_alembic) == HEAD
+        assert await taskkit.ensure_schema(by_snapshot) == HEAD
+        assert await schema_of(by_snapshot) == await schema_of(by_alembic)
+        assert await version_rows(by_snapshot) == [HEAD]
+        await taskkit.check_schema(by_snapshot)
+        await taskkit.downgrade_schema(by_snapshot, "0001")  # a database Alembic can migrate
+        assert await taskkit.ensure_schema(by_snapshot) == HEAD
+        assert await schema_of(by_snapshot) == await schema_of(by_alembic)
+    finally:
+        await by_alembic.dispose()
+        await by_snapshot.dispose()
+
+
+def test_ensure_schema_imports_no_alembic_for_a_new_sqlite_file_or_one_at_head(tmp_path):
+    code = (
+        "import asyncio, sys, taskkit\n"
+        "async def main():\n"
+        f"    engine = taskkit.connect('sqlite:///{tmp_path / 'new.db'}')\n"
+        "    print(await taskkit.ensure_schema(engine), await taskkit.ensure_schema(engine))\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in ('alembic', 'asyncpg') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == [f"{HEAD} {HEAD}", "[]"], done.stdout + done.stderr

@@ -101,10 +101,20 @@ async def test_many_to_many_with_selectinload_both_ways(filled):
 
 
 async def test_read_model_with_relations(filled):
-    task = await taskkit.get_task(filled, 1, with_project=True, with_workers=True)
+    task = await taskkit.get_task(
+        filled, 1, with_project=True, with_workers=True, with_labels=True, with_history=True
+    )
     read = TaskReadWithRelations.model_validate(task)
     assert read.project.name == "Apollo"
     assert sorted(w.name for w in read.workers) == ["Ann", "Bo"]
+    assert [(c.from_status, c.to_status) for c in read.history] == [(None, "pending")]
+    assert read.labels == []
+
+
+async def test_a_read_model_needs_its_relations_loaded_and_names_the_missing_one(filled):
+    task = await taskkit.get_task(filled, 1, with_project=True, with_workers=True)
+    with pytest.raises(ValueError, match=r"Task\.labels' is not available.*raise_on_sql"):
+        TaskReadWithRelations.model_validate(task)
 
 
 async def test_lazy_access_in_async_is_a_clear_error_not_missing_greenlet(filled):

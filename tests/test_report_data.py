@@ -68,6 +68,9 @@ async def test_the_report_agrees_with_itself_while_another_connection_writes(
         assert int(data.daily["done"].sum() + data.daily["dropped"].sum()) == 400 - data.open_tasks
         assert len(data.durations) == data.done
         assert int(data.projects["tasks"].sum()) == data.tasks
+        # The flow section reads in the same snapshot: its period ends on the day the seeded
+        # tasks last changed, not today, when the writer's tasks were completed.
+        assert data.flow.end is not None and data.flow.end <= date(2026, 1, 1)
         # The fingerprint is the one of the database without the writer's tasks.
         async with taskkit.session(writer) as s:
             await s.exec(delete(Task).where(Task.id.in_(added)))  # type: ignore[call-overload,attr-defined]

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Integer, String, delete, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 import taskkit
-from taskkit import InvalidArgumentError, Task
+from taskkit import InvalidArgumentError, Project, Task
 from taskkit._paging.last import last_page
 from taskkit._sql_view import _read_postgres
 
@@ -73,15 +73,66 @@ async def test_explain_sees_the_index_that_serves_an_order(engine: AsyncEngine) 
     assert plan.dialect in ("sqlite", "postgresql") and plan.lines
     if plan.dialect == "sqlite":  # PostgreSQL's planner prefers a sort on a table this small
         assert plan.indexes == ("ix_task_created_at",)
-        assert not plan.full_scan and not plan.temp_sort
+        # A walk of the index from its newest end, which the LIMIT stops: no whole table.
+        assert plan.full_scan and plan.stops_early and not plan.reads_every_row
+        assert not plan.temp_sort
+        assert "reads 50 rows in order and stops (LIMIT)" in plan.summary
     assert plan.summary in repr(plan)
 
 
-async def test_explain_sees_a_search_scan_the_whole_table(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("order_by", ["id", "-created_at"])
+async def test_explain_sees_a_search_read_every_row(engine: AsyncEngine, order_by: str) -> None:
     await seed_small(engine)
-    plan = await taskkit.explain(engine, taskkit.select_tasks(search="login", order_by="id"))
-    assert plan.full_scan or plan.indexes == ("PRIMARY KEY",)  # SQLite walks the rowid order
-    assert "scans a whole table" in plan.summary or plan.dialect == "sqlite"
+    plan = await taskkit.explain(engine, taskkit.select_tasks(search="login", order_by=order_by))
+    # SQLite walks ix_task_created_at (or the table) for the order: every row, not a seek.
+    assert plan.reads_every_row
+    assert "reads every row of a table" in plan.summary
+    assert "no whole table" not in plan.summary
+
+
+async def test_explain_of_a_limit_read_in_key_order_is_no_whole_table(engine: AsyncEngine) -> None:
+    await seed_small(engine)
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # On 30 rows PostgreSQL would sort them all; a million walk the primary key.
+            await conn.exec_driver_sql("SET enable_sort = off")
+        plan = await taskkit.explain(conn, select(Task).order_by(Task.id).limit(51))
+        skipping = await taskkit.explain(conn, select(Task).order_by(Task.id).offset(20).limit(5))
+    # SQLite walks the table in rowid order, PostgreSQL the primary key's index; both stop.
+    assert plan.full_scan and plan.stops_early and not plan.reads_every_row
+    assert "whole table" not in plan.summary and "every row" not in plan.summary
+    assert "reads 51 rows in order and stops (LIMIT)" in plan.summary
+    assert "reads 25 rows in order and stops (LIMIT, skipping 20 (OFFSET))" in skipping.summary
+
+
+async def test_explain_of_a_filtered_limit_read_says_it_may_read_every_row(
+    engine: AsyncEngine,
+) -> None:
+    await seed_small(engine)
+    stmt = select(Task).where(col(Task.description).is_(None)).order_by(Task.id).limit(5)
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql("SET enable_sort = off")
+        plan = await taskkit.explain(conn, stmt)
+    assert plan.stops_early and plan.filtered and not plan.reads_every_row
+    assert "reads rows in order until 5 match (LIMIT; the whole table when fewer match)" in (
+        plan.summary
+    )
+
+
+async def test_explain_reads_plan_rows_untyped_by_the_statements_columns(
+    engine: AsyncEngine,
+) -> None:
+    # Four columns, the third an Enum: SQLite's plan rows have four columns, the third '0'.
+    await seed_small(engine)
+    async with taskkit.session(engine) as s:
+        await taskkit.create_project(s, {"name": "Apollo"})
+    joined = select(Task.id, Task.title, Task.status, Project.name).join(Project)
+    plan = await taskkit.explain(engine, joined)
+    assert plan.lines and all(isinstance(line, str) for line in plan.lines)
+    # One column, an Enum: PostgreSQL's plan has one column of text lines.
+    one = await taskkit.explain(engine, select(Task.status).where(Task.id > 3))
+    assert one.lines and all(isinstance(line, str) for line in one.lines)
 
 
 async def test_explain_sees_a_sort_no_index_serves(engine: AsyncEngine) -> None:
@@ -109,9 +160,38 @@ def test_an_incremental_sort_on_postgresql_is_an_index_giving_the_order() -> Non
         ("        ->  Index Scan Backward using ix_task_created_at on task  (cost=0.42..4.43)",),
     ]
     plan = _read_postgres(lines)
-    assert plan.indexes == ("ix_task_created_at",) and not plan.temp_sort and not plan.full_scan
+    assert plan.indexes == ("ix_task_created_at",) and not plan.temp_sort
+    # The index is walked (no Index Cond), and the LIMIT stops it: the ties' sort streams.
+    assert plan.full_scan and plan.stops_early and not plan.reads_every_row
     full = _read_postgres([("Sort  (cost=1.0..2.0 rows=5 width=9)",), ("  Sort Key: x",)])
     assert full.temp_sort
+
+
+@pytest.mark.parametrize(
+    ("lines", "every_row"),
+    [
+        (["Limit  (cost=0.00..2.04 rows=51 width=9)", "  ->  Seq Scan on task  (cost=0.00)"],
+         False),
+        (["Limit  (cost=9.0..9.1 rows=51 width=9)", "  ->  Sort  (cost=9.0..9.5 rows=99)",
+          "        Sort Key: title", "        ->  Seq Scan on task  (cost=0.00..5.0)"], True),
+        (["Limit  (cost=0.28..6.04 rows=51 width=9)",
+          "  ->  Index Scan using task_pkey on task  (cost=0.28..113.28)",
+          "        Filter: (description IS NULL)"], False),
+        (["Limit  (cost=1.4..3.0 rows=51 width=9)", "  ->  Hash Join  (cost=1.4..30.0)",
+          "        Hash Cond: (task.project_id = project.id)",
+          "        ->  Seq Scan on task  (cost=0.00..25.0)",
+          "        ->  Hash  (cost=1.2..1.2 rows=20)",
+          "              ->  Seq Scan on project  (cost=0.00..1.2 rows=20)"], True),
+        (["Index Scan using ix_task_title on task  (cost=0.28..8.29 rows=1)",
+          "  Index Cond: ((title)::text = 'x'::text)"], False),
+        (["Seq Scan on task  (cost=0.00..25.0 rows=1000)"], True),
+    ],
+    ids=["limit-seq-scan", "limit-sort", "limit-index-walk", "limit-hash-join", "seek", "seq"],
+)  # fmt: skip
+def test_postgresql_plans_say_which_walks_a_limit_stops(lines: list[str], every_row: bool) -> None:
+    plan = _read_postgres([(line,) for line in lines])
+    assert plan.reads_every_row is every_row
+    assert ("reads every row of a table" in plan.summary) is every_row
 
 
 async def test_explain_refuses_a_string(engine: AsyncEngine) -> None:

@@ -35,3 +35,21 @@ def test_a_public_name_shared_with_a_submodule_stays_the_function():
     import taskkit._seed  # the submodule, imported by its full name
 
     assert callable(taskkit.seed) and taskkit.seed.__module__ == "taskkit._seed"
+
+
+def test_an_import_into_a_new_sqlite_file_loads_neither_alembic_nor_asyncpg(tmp_path):
+    """Alembic (and the scripts it loads) and the PostgreSQL driver were a third of a second to
+    a second of a small `taskkit import`; a new SQLite file gets the head schema without them."""
+    path = tmp_path / "tasks.csv"
+    path.write_text("title,status\nx,pending\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from taskkit._cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['import', {str(path)!r}, "
+        f"'--db', 'sqlite:///{tmp_path / 'new.db'}', '--no-progress'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in ('alembic', 'asyncpg', 'mako') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

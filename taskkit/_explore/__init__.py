@@ -28,13 +28,19 @@ async def explore(
 
     ``grid = await taskkit.explore(engine)`` fetches the first page and returns the widget;
     the last expression of a cell displays it. Pages come from the database one at a time by
-    keyset pagination (the last page by the reversed order), never the whole result. Click a
-    header to sort (again for descending; the primary key breaks ties). Filters by status,
-    priority, project, worker, created and completed dates and text are the conditions of the
-    same ``select_tasks(...)`` a user would write: the whole statement for the task view, its
-    WHERE added to ``stmt`` when ``stmt`` reads the task table (a statement without it has no
-    filters, and says so). The row count, and whether an index serves the order, are worked
-    out after each first page without holding pages back.
+    keyset pagination (the last page by the reversed order), never the whole result; a page
+    number jumps there (the row before it found by an OFFSET over the sort key alone, from
+    the nearer end). Click a header to sort (again for descending; the primary key breaks
+    ties). The filters are ``select_tasks``'s own (status, priority, resolution, project,
+    worker, label, kind, text, dates, key): the whole statement for the task view, its WHERE
+    added to ``stmt`` when ``stmt`` reads the task table (a statement without it has no
+    filters, and says so). In the task view projects show by name, and a click on a row shows
+    the task's labels, workers and status history. The row count, and whether an index serves
+    the order, are worked out after each first page without holding pages back.
+
+    Any select is shown: a join, a GROUP BY, DISTINCT or HAVING (paged as a subquery in its
+    own order, then by its groups, which are unique together), SQLModel's one-argument
+    ``select(subquery)`` (whole rows, not its first column).
 
     ``grid.statement`` is the current select, ``grid.code`` the Python that builds it, and
     ``await grid.to_dataframe()`` reads every row of it. Without a kernel (nbconvert HTML, a

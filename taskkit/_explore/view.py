@@ -14,41 +14,191 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Table, func
 from sqlalchemy.sql import ColumnElement, FromClause, Select
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy.sql.elements import UnaryExpression, _label_reference
+from sqlalchemy.sql.operators import desc_op
+from sqlalchemy.sql.selectable import Join, Subquery
+from sqlmodel.sql.expression import SelectOfScalar
 
 from taskkit._errors import InvalidArgumentError
-from taskkit._models import Priority, Status, Task
+from taskkit._models import Task
 from taskkit._query import ORDER_COLUMNS, select_tasks
+from taskkit._query.filters import FILTERS as TASK_FILTERS
 
-#: The filters a task view offers: select_tasks' own arguments.
-FILTERS = (
-    "status",
-    "priority",
-    "project",
-    "worker",
-    "search",
-    "created_from",
-    "created_to",
-    "completed_from",
-    "completed_to",
-)
-_LISTS = ("status", "priority", "project", "worker")
+#: The filters a task view offers: select_tasks' own arguments, from the filters' description.
+FILTERS = tuple(name for f in TASK_FILTERS for name in f.names)
+_LISTS = tuple(name for f in TASK_FILTERS if f.form in ("choice", "list") for name in f.names)
+#: How the filter bar asks for each filter (drawn by the browser in this order).
+FILTER_FORM = [
+    {"names": list(f.names), "form": f.form, "choices": list(getattr(f, "choices", ()))}
+    for f in TASK_FILTERS
+]
 #: The task view's columns, in the order shown (the model's order puts id in the middle).
 TASK_COLUMNS = (
     "id",
     "title",
     "status",
+    "resolution",
     "priority",
+    "kind",
     "project_id",
     "created_at",
+    "started_at",
     "completed_at",
     "updated_at",
+    "key",
     "description",
 )
 DEFAULT_ORDER = "-created_at"
 _FULL_TEXT = 2_000  # the longest value sent for hovering; the cell itself is clipped by CSS
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What the grid pages for a user's statement (see :func:`rows_statement`)."""
+
+    stmt: Select[Any]
+    code: str = "stmt"  # the Python that builds ``stmt`` from the user's statement
+    remark: str = ""  # what the grid did to the user's statement, and why
+    # Columns unique together, which end any order the grid sorts by (with their code), where
+    # the rows come from a GROUP BY or DISTINCT and have no primary key to break ties.
+    unique: tuple[ColumnElement[Any], ...] = ()
+    unique_code: tuple[str, ...] = ()
+    column_code: str = "{stmt}.selected_columns[{ref}]"  # a selected column, in code
+
+
+def rows_statement(stmt: Select[Any]) -> Rows:
+    """What the grid pages for a user's ``stmt``.
+
+    * SQLModel's ``select(x)`` with one argument is a scalar select: over a subquery
+      (``select(sq)``) ``session.exec`` yields only its first column. The grid reads whole
+      rows, as ``sqlalchemy.select(sq)`` does.
+    * GROUP BY, DISTINCT and HAVING make rows that keyset pagination cannot seek through: the
+      grid pages the statement as a subquery, in its own order, then by the selected GROUP BY
+      columns (or every column, for DISTINCT), which are unique together.
+    * A select of such a subquery (``select(sq)``) has no primary key to break ties: its
+      order ends with the subquery's GROUP BY columns, where it selects them.
+    """
+    remark = ""
+    described = stmt.column_descriptions
+    model = len(described) == 1 and isinstance(described[0].get("expr"), type)
+    if isinstance(stmt, SelectOfScalar) and not model and len(stmt.selected_columns) > 1:
+        stmt = _plain(stmt)  # the same SQL; grid.statement gives rows
+        remark = (
+            "SQLModel's one-argument select(sq) is a scalar select: session.exec(stmt) gives "
+            "only the first column of each row. The grid reads whole rows, as "
+            "sqlalchemy.select(sq) does, and so does session.exec(grid.statement)."
+        )
+    if stmt._limit_clause is not None or stmt._offset_clause is not None:
+        return Rows(stmt, remark=remark)  # refused by paging, with its own message
+    if not (stmt._group_by_clauses or stmt._distinct or stmt._having_criteria):
+        return _over_grouped(stmt, remark)
+    inner = stmt.order_by(None).subquery("grouped")
+    selected = list(stmt.selected_columns)
+    order: list[ColumnElement[Any]] = []
+    order_code: list[str] = []
+    used: set[int] = set()
+
+    def key(i: int, descending: bool) -> None:
+        if i not in used:
+            used.add(i)
+            order.append(inner.c[i].desc() if descending else inner.c[i])
+            order_code.append(f"sq.c[{i}]" + (".desc()" if descending else ""))
+
+    for clause in stmt._order_by_clauses:  # the statement's own order, where it is selected
+        found = _position(clause, selected)
+        if found is not None:
+            key(*found)
+    uniques = _unique_positions(stmt)
+    for i in uniques:
+        key(i, False)
+    what = "DISTINCT" if stmt._distinct and not stmt._group_by_clauses else "GROUP BY"
+    remark = (remark + " " if remark else "") + (
+        f"The statement has {what}, which pages cannot seek through: the grid pages it as a "
+        "subquery, in its own order, then by its "
+        + ("columns" if what == "DISTINCT" else "groups")
+        + " (grid.code shows how)."
+    )
+    code = "sqlalchemy.select(sq := stmt.order_by(None).subquery('grouped'))"
+    if order_code:
+        code += f".order_by({', '.join(order_code)})"
+    return Rows(
+        sa.select(inner).order_by(*order),
+        code,
+        remark,
+        unique=tuple(inner.c[i] for i in uniques),
+        unique_code=tuple(f"sq.c[{i}]" for i in uniques),
+        column_code="sq.c[{index}]",
+    )
+
+
+def _unique_positions(stmt: Select[Any]) -> list[int]:
+    """Positions of selected columns that are unique together in a grouped statement: its
+    GROUP BY items where all are selected (every column, for DISTINCT); else none."""
+    selected = list(stmt.selected_columns)
+    if stmt._distinct:
+        return list(range(len(selected)))
+    found = [_position(g, selected) for g in stmt._group_by_clauses]
+    if not found or any(f is None for f in found):
+        return []
+    return list(dict.fromkeys(f[0] for f in found if f is not None))
+
+
+def _over_grouped(stmt: Select[Any], remark: str) -> Rows:
+    """``stmt`` itself; where it selects from one grouped subquery, its groups break ties."""
+    froms = stmt.get_final_froms()
+    if len(froms) != 1 or not isinstance(froms[0], Subquery):
+        return Rows(stmt, remark=remark)
+    element = froms[0].element
+    if not isinstance(element, Select) or not (element._group_by_clauses or element._distinct):
+        return Rows(stmt, remark=remark)
+    inner = [froms[0].c[i] for i in _unique_positions(element)]
+    selected = list(stmt.selected_columns)
+    positions = [next((j for j, c in enumerate(selected) if c is column), None) for column in inner]
+    if not inner or any(p is None for p in positions):
+        return Rows(stmt, remark=remark)
+    unique_code = tuple(
+        f"stmt.selected_columns[{repr(c.key) if _named(c) else p}]"
+        for c, p in zip(inner, positions, strict=True)
+    )
+    ordered = {
+        id(k.element if isinstance(k, UnaryExpression) else k) for k in stmt._order_by_clauses
+    }
+    extra = [c for c in inner if id(c) not in ordered]
+    extra_code = [code for c, code in zip(inner, unique_code, strict=True) if id(c) not in ordered]
+    code = f"stmt.order_by({', '.join(extra_code)})" if extra else "stmt"
+    return Rows(
+        stmt.order_by(*extra) if extra else stmt,
+        code,
+        remark,
+        unique=tuple(inner),
+        unique_code=unique_code,
+    )
+
+
+def _position(clause: Any, selected: list[Any]) -> tuple[int, bool] | None:
+    """Which selected column an ORDER BY or GROUP BY item is, and whether it is descending."""
+    descending = False
+    element = clause
+    while True:
+        if isinstance(element, _label_reference):
+            element = element.element
+        elif isinstance(element, UnaryExpression) and element.modifier is not None:
+            descending = descending or element.modifier is desc_op
+            element = element.element
+        else:
+            break
+    for i, column in enumerate(selected):
+        inner = getattr(column, "element", None)
+        if (
+            column is element
+            or column.compare(element)
+            or (inner is not None and inner.compare(element))
+        ):
+            return i, descending
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,6 +208,23 @@ class View:
     base: Select[Any] | None = None
     order: str | None = None  # "title" or "-title"; None keeps the statement's own order
     filters: dict[str, Any] = field(default_factory=dict)
+    rows: Rows | None = None  # how the grid pages the user's statement
+    names: tuple[str, ...] = ()  # the headers of the user's columns, where base is wrapped
+
+    @classmethod
+    def of(cls, stmt: Select[Any] | None) -> View:
+        """The first view of a user's statement (None: the task view)."""
+        if stmt is None:
+            return cls()
+        rows = rows_statement(stmt)
+        names = (
+            () if rows.column_code.startswith("{stmt}") else tuple(_names(stmt.selected_columns))
+        )
+        return cls(base=rows.stmt, rows=rows, names=names)
+
+    @property
+    def remark(self) -> str:
+        return self.rows.remark if self.rows else ""
 
     @property
     def is_tasks(self) -> bool:
@@ -99,13 +266,12 @@ class View:
         described = stmt.column_descriptions
         entity = described[0].get("expr") if len(described) == 1 else None
         if not isinstance(entity, type) or stmt._with_options:
+            if isinstance(stmt, SelectOfScalar) and not isinstance(entity, type):
+                return _plain(stmt)  # select(Task.title): rows of one column, not scalars
             return stmt  # rows already, or loader options that need the models
         table = entity.__table__  # type: ignore[attr-defined]
         columns = stmt.with_only_columns(*(table.c[name] for name in self.columns()))
-        # with_only_columns keeps SQLModel's SelectOfScalar class, whose results paging reads
-        # as one scalar a row: the same statement as SQLAlchemy's own Select gives rows.
-        rows: Select[Any] = Select.__new__(Select)
-        rows.__dict__.update(columns.__dict__)
+        rows = _plain(columns)
         if self.base is None:
             # select_tasks' shape (one table, WHERE, ORDER BY) needs none of the ORM's compile
             # step, which paging's FROM analysis (get_final_froms) would otherwise run in full
@@ -149,9 +315,10 @@ class View:
             stmt = stmt.where(select_tasks(**self.filters).whereclause)  # type: ignore[arg-type]
         if self.order is None:
             return stmt
-        column = _selected(self.base, self.order.lstrip("-"))
+        column = self._column(self.order.lstrip("-"))
         key = column.desc() if self.order.startswith("-") else column.asc()
-        return stmt.order_by(None).order_by(key)
+        ties = [c for c in (self.rows.unique if self.rows else ()) if c is not column]
+        return stmt.order_by(None).order_by(key, *ties)
 
     def code(self) -> str:
         """Python that builds :meth:`statement` (``stmt`` stands for the user's own select)."""
@@ -160,14 +327,20 @@ class View:
             if self.order and self.order != DEFAULT_ORDER:
                 args.append(f"order_by={self.order!r}")
             return f"taskkit.select_tasks({', '.join(args)})"
-        code = "stmt"
+        rows = self.rows or Rows(self.base)
+        code = rows.code
         if args:
             code += f".where(taskkit.select_tasks({', '.join(args)}).whereclause)"
         if self.order is None:
             return code
         name = self.order.lstrip("-")
         direction = "desc" if self.order.startswith("-") else "asc"
-        return f"{code}.order_by(None).order_by(stmt.selected_columns[{name!r}].{direction}())"
+        index = self.columns().index(name)
+        ref = repr(name) if _named(self.base.selected_columns[index]) else str(index)
+        column = rows.column_code.format(stmt="stmt", ref=ref, index=index)
+        keys = [f"{column}.{direction}()"]
+        keys += [c for c in rows.unique_code if c != column]
+        return f"{code}.order_by(None).order_by({', '.join(keys)})"
 
     def key(self) -> str:
         """What tells two views apart: the same key, the same statement."""
@@ -182,13 +355,30 @@ class View:
             if entity is Task:
                 return list(TASK_COLUMNS)
             return [c.key for c in entity.__table__.columns]
-        return [c.key for c in self.base.selected_columns if c.key]
+        made = self.__dict__.get("_columns") or self.names
+        if not made:
+            made = _names(self.base.selected_columns)
+            object.__setattr__(self, "_columns", made)
+        return list(made)
 
     def sortable(self) -> list[str]:
         if self.base is None:
             return list(ORDER_COLUMNS)
-        names = {c.key for c in self.base.selected_columns if c.key}
-        return [c for c in self.columns() if c in names]
+        if self.base.column_descriptions and isinstance(
+            self.base.column_descriptions[0].get("expr"), type
+        ):
+            names = {c.key for c in self.base.selected_columns if c.key}
+            return [c for c in self.columns() if c in names]
+        return self.columns()  # by position: every selected column
+
+    def _column(self, name: str) -> ColumnElement[Any]:
+        assert self.base is not None
+        columns = self.columns()
+        if name not in columns:
+            raise InvalidArgumentError(f"the statement selects no column named {name!r}")
+        if isinstance(self.base.column_descriptions[0].get("expr"), type):
+            return self.base.selected_columns[name]
+        return self.base.selected_columns[columns.index(name)]
 
     def sorted_by(self, column: str) -> View:
         """This view sorted by ``column``: ascending, or descending when it already was."""
@@ -230,6 +420,15 @@ class View:
         return view
 
 
+def _plain(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` as SQLAlchemy's own ``Select``: SQLModel's ``SelectOfScalar`` (which
+    ``with_only_columns`` keeps) is read by paging as one scalar a row; the same statement as
+    a ``Select`` gives rows."""
+    rows: Select[Any] = Select.__new__(Select)
+    rows.__dict__.update(stmt.__dict__)
+    return rows
+
+
 def _tables(stmt: Select[Any]) -> list[FromClause]:
     """The tables and other items of ``stmt``'s FROM, joins taken apart."""
     found: list[FromClause] = []
@@ -263,11 +462,29 @@ def _from_names(stmt: Select[Any] | None) -> str:
     return ", ".join(names) or "no table"
 
 
-def _selected(stmt: Select[Any], name: str) -> ColumnElement[Any]:
-    for column in stmt.selected_columns:
-        if column.key == name:
-            return column
-    raise InvalidArgumentError(f"the statement selects no column named {name!r}")
+def _named(column: Any) -> bool:
+    """Whether a selected column has a name of its own (an unlabelled ``func.count()`` has an
+    anonymous one, which changes from statement to statement)."""
+    key = column.key
+    return isinstance(key, str) and bool(key) and "%(" not in key
+
+
+def _names(columns: Any) -> list[str]:
+    """Headers for selected columns: their names, else the function's ("count"), else
+    "column N"; each once."""
+    names: list[str] = []
+    for i, column in enumerate(columns):
+        name = column.key if _named(column) else None
+        if name is None:
+            candidate = getattr(column, "name", None)
+            if isinstance(candidate, str) and "%(" not in candidate and candidate:
+                name = candidate
+        name = name or f"column {i + 1}"
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,7 +520,7 @@ def row_cells(item: Any, columns: list[str]) -> list[str | None]:
 
 def page_cells(items: list[Any], columns: list[str]) -> list[list[str | None]]:
     """The cells of a page's items; rows of exactly the columns shown are read in order."""
-    if items and list(getattr(items[0], "_fields", ())) == columns:
+    if items and hasattr(items[0], "_fields") and len(items[0]) == len(columns):
         return [[cell(v) for v in row] for row in items]
     return [row_cells(item, columns) for item in items]
 
@@ -314,7 +531,7 @@ def header(name: str, stmt: Select[Any] | None) -> str:
         for column in stmt.selected_columns:
             if column.key == name and _is_timestamp(column):
                 return f"{name} (UTC)"
-    if name in ("created_at", "updated_at", "completed_at"):
+    if name in ("created_at", "updated_at", "completed_at", "started_at"):
         return f"{name} (UTC)"
     return name
 
@@ -352,10 +569,3 @@ def static_html(
 
 def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
-
-
-#: The choices the filter bar offers, from the models' enums.
-CHOICES = {
-    "status": [s.value for s in Status],
-    "priority": [p.value for p in Priority],
-}

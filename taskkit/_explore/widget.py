@@ -18,17 +18,29 @@ from typing import Any
 
 import anywidget
 import traitlets
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
 from taskkit._checks import positive_int
-from taskkit._db import is_memory_sqlite, session
+from taskkit._crud import get_task
+from taskkit._db import is_memory_sqlite, reading, session
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._explore.source import InlineSession, interrupted, page_session, step_limit
-from taskkit._explore.view import CHOICES, FILTERS, View, header, page_cells, static_html
+from taskkit._explore.view import (
+    FILTER_FORM,
+    FILTERS,
+    View,
+    cell,
+    header,
+    page_cells,
+    static_html,
+)
+from taskkit._models import Project
 from taskkit._paging import MAX_PAGE_SIZE, Page, paginate
 from taskkit._paging.cursor import carry_cursor
+from taskkit._paging.jump import page_at
 from taskkit._paging.last import last_page
 from taskkit._sql.select import check_select, count
 from taskkit._sql_view import explain, show_sql
@@ -37,11 +49,22 @@ log = logging.getLogger("taskkit.explore")
 _COPIES = itertools.count(1)
 _STATIC = Path(__file__).parent / "static"
 _MOVES = ("first", "next", "prev", "last")
+_ACTIONS = (*_MOVES, "page", "sort", "filter", "size", "plan", "select")
 _VIEWS_KEPT = 16
 _COUNT_AFTER_S = 0.02
 # What a walk of the sort's index may cost before the grid lets SQLite sort instead: about
 # 15,000 rows read, 10 to 20 ms (see Explorer._walk).
 _WALK_STEPS = 50_000
+_REVERSED = (
+    "This page was read backwards: the query orders the rows the other way (each ASC a DESC, "
+    "and back) and takes the first {n} (a page and one more, which says whether there are "
+    "more); the grid shows them reversed, in the view's order. Read this way the last page "
+    "costs what the first does, where OFFSET would read every row before it."
+)
+_GROUPS = (
+    "Each page groups every row the statement reads, then sorts the groups: a page costs "
+    "about what the whole GROUP BY costs (filter the statement first, for fast pages)."
+)
 _SORTS = (
     "No index serves this order: the database sorts every matching row for each page "
     "(sort by an indexed column, or filter first, for fast pages)."
@@ -61,13 +84,21 @@ class Explorer(anywidget.AnyWidget):
     order = traitlets.Unicode("").tag(sync=True)
     filters = traitlets.Dict().tag(sync=True)
     filterable = traitlets.Bool(False).tag(sync=True)
-    choices = traitlets.Dict().tag(sync=True)
+    filter_form: traitlets.List[dict[str, Any]] = traitlets.List().tag(
+        sync=True
+    )  # how the filter bar asks for each filter
+    remark = traitlets.Unicode("").tag(sync=True)  # what the grid did to the statement, why
+    # The column whose value is a task's id (rows can be selected to show the task's history).
+    row_key = traitlets.Unicode("").tag(sync=True)
+    detail = traitlets.Dict().tag(sync=True)  # the selected task: fields, labels, history
     position = traitlets.Unicode("").tag(sync=True)
+    span = traitlets.Unicode("").tag(sync=True)  # which rows are shown (11 to 20), where known
     total = traitlets.Int(-1).tag(sync=True)  # -1 while counting, -2 if counting failed
     has_prev = traitlets.Bool(False).tag(sync=True)
     has_next = traitlets.Bool(False).tag(sync=True)
     size = traitlets.Int(50).tag(sync=True)
     sql = traitlets.Unicode("").tag(sync=True)
+    sql_note = traitlets.Unicode("").tag(sync=True)  # why the SQL reads as it does
     plan = traitlets.Unicode("").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
@@ -85,7 +116,9 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(
             size=size,
             filterable=view.filterable,
-            choices=CHOICES,
+            filter_form=FILTER_FORM,
+            remark=view.remark,
+            row_key="id" if view.is_tasks or view.columns() == View().columns() else "",
             copy_id=f"taskkit-explore-{next(_COPIES)}",
         )
         self._engine = engine
@@ -96,6 +129,8 @@ class Explorer(anywidget.AnyWidget):
         self._whole: set[str] = set()  # views whose plan reads or sorts the whole table
         self._walks: dict[str, bool] = {}  # views paged by walking the sort's index, or not
         self._page: Page[Any] | None = None
+        self._reversed = False  # the page was read in the reversed order (last, prev)
+        self._project_names: dict[int, str | None] = {}  # the task view shows names, not ids
         self._from_end = False  # the page's place is counted from the last page
         self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
         self._background: asyncio.Task[None] | None = None
@@ -130,9 +165,11 @@ class Explorer(anywidget.AnyWidget):
     async def handle(self, content: dict[str, Any]) -> None:
         """Answer one request from the grid (what a click sends); errors go to ``error``.
 
-        ``{"action": "first" | "next" | "prev" | "last"}``, ``{"action": "sort", "column":
-        name}``, ``{"action": "filter", "filters": {...select_tasks arguments...}}``,
-        ``{"action": "size", "size": n}`` or ``{"action": "plan"}``.
+        ``{"action": "first" | "next" | "prev" | "last"}``, ``{"action": "page", "number":
+        n}`` (jump to page n), ``{"action": "sort", "column": name}``, ``{"action": "filter",
+        "filters": {...select_tasks arguments...}}``, ``{"action": "size", "size": n}``,
+        ``{"action": "plan"}`` or ``{"action": "select", "id": task_id}`` (the task's history;
+        ``None`` closes it).
         """
         async with self._lock:
             with self.hold_sync():  # one message to the browser for the whole answer
@@ -164,6 +201,10 @@ class Explorer(anywidget.AnyWidget):
         action = content.get("action")
         if action in _MOVES:
             await self._move(str(action))
+        elif action == "page":
+            await self._jump(content.get("number"))
+        elif action == "select":
+            await self._select(content.get("id"))
         elif action == "sort":
             self._change(self._view.sorted_by(str(content.get("column"))))
             await self._move("first")
@@ -180,10 +221,8 @@ class Explorer(anywidget.AnyWidget):
             query = self._page._query[0] if self._page and self._page._query else self.statement
             self.plan = repr(await explain(self._engine, query))
         else:
-            raise InvalidArgumentError(
-                f"action must be one of {', '.join((*_MOVES, 'sort', 'filter', 'size', 'plan'))}"
-                f"; got {action!r}"
-            )
+            allowed = ", ".join(_ACTIONS)
+            raise InvalidArgumentError(f"action must be one of {allowed}; got {action!r}")
 
     def _change(self, view: View) -> None:
         key = view.key()
@@ -221,14 +260,89 @@ class Explorer(anywidget.AnyWidget):
             self._place += 1 if forward else -1
             if not page.has_prev:  # walked back to the start
                 self._from_end, self._place = False, 1
+        self._reversed = where in ("last", "prev")
+        await self._show(page)
+
+    async def _show(self, page: Page[Any]) -> None:
         self._page = page
         columns = self.columns
-        self.rows = page_cells(page.items, columns)
+        rows = page_cells(page.items, columns)
+        if self.row_key and "project_id" in columns:
+            await self._name_projects(rows, columns.index("project_id"))
+        self.rows = rows
         self.has_prev, self.has_next = page.has_prev, page.has_next
         self._show_sql()
         self._describe_position()
         if self.total < 0 and self._background is None:
             self._start_background()
+
+    async def _jump(self, number: Any) -> None:
+        """Page ``number`` (from 1): its first row found by skipping through the sort key from
+        the nearer end (an OFFSET over the key columns alone), then read as a keyset page."""
+        if self.total < 0:
+            async with session(self._engine) as s:
+                self.total = await count(s, self._view.statement())
+        pages = max(1, math.ceil(self.total / self.size))
+        number = positive_int("page", number, high=pages)
+        if number == 1 or number == pages:
+            await self._move("first" if number == 1 else "last")
+            return
+        async with page_session(self._engine, inline=self._reads_inline()) as s:
+            page = await page_at(
+                s, self._view.page_statement(), start=(number - 1) * self.size,
+                size=self.size, total=self.total,
+            )  # fmt: skip
+        self._from_end, self._place, self._reversed = False, number, False
+        await self._show(page)
+
+    async def _name_projects(self, rows: list[list[str | None]], at: int) -> None:
+        """Project ids in ``rows`` become project names (kept for the grid's life: a project
+        renamed meanwhile shows its old name until the grid is made again)."""
+        wanted = {int(v) for row in rows if (v := row[at]) is not None}
+        missing = wanted - self._project_names.keys()
+        if missing:
+            table = Project.__table__  # type: ignore[attr-defined]
+            stmt = select(table.c.id, table.c.name).where(table.c.id.in_(sorted(missing)))
+            async with page_session(self._engine) as s, reading(s):
+                found: dict[int, str] = dict(
+                    await s.run_sync(lambda sync: [tuple(r) for r in sync.execute(stmt)])
+                )
+            for project_id in missing:
+                self._project_names[project_id] = found.get(project_id)
+        for row in rows:
+            value = row[at]
+            if value is not None:
+                row[at] = self._project_names.get(int(value)) or f"#{value}"
+
+    async def _select(self, task_id: Any) -> None:
+        """Show the task ``task_id``: its fields, labels, workers and status history."""
+        if task_id is None or task_id == "":
+            self.detail = {}
+            return
+        if not self.row_key:
+            raise InvalidArgumentError(
+                "rows of this view are not tasks: select a row in the task view "
+                "(taskkit.explore(engine) or select(Task))"
+            )
+        task_id = positive_int("id", int(task_id) if str(task_id).isdigit() else task_id)
+        async with session(self._engine) as s:
+            task = await get_task(
+                s, task_id, with_project=True, with_workers=True, with_labels=True,
+                with_history=True,
+            )  # fmt: skip
+        self.detail = {
+            "id": task.id,
+            "title": task.title,
+            "status": cell(task.status),
+            "resolution": cell(task.resolution),
+            "project": task.project.name if task.project else None,
+            "labels": sorted(label.name for label in task.labels),
+            "workers": sorted(worker.id for worker in task.workers),
+            "history": [
+                [cell(c.from_status), cell(c.to_status), cell(c.changed_at), cell(c.source)]
+                for c in task.history
+            ],
+        }
 
     async def _read(self, s: Any, stmt: Select[Any], where: str, cursor: str | None) -> Page[Any]:
         if where == "last":
@@ -289,18 +403,23 @@ class Explorer(anywidget.AnyWidget):
             self.sql = show_sql(page._query[0], self._engine)
         else:
             self.sql = ""
+        self.sql_note = _REVERSED.format(n=self.size + 1) if self._reversed else ""
 
     def _describe_view(self) -> None:
         """Columns, order, filters and code of the view; a new count and plan verdict."""
         view = self._view
         stmt = view.statement()
         self.columns = view.columns()
-        self.headers = [header(c, stmt) for c in self.columns]
+        self.headers = [
+            "project" if c == "project_id" and self.row_key else header(c, stmt)
+            for c in self.columns
+        ]
         self.sortable = view.sortable()
         self.order = view.order or ("-created_at" if view.is_tasks else "")
         self.filters = dict(view.filters)
         self.code_text = view.code()
         self.plan = ""
+        self.detail = {}
         self.total = -1
         self.notice = "…"
         if self._background is not None:
@@ -337,11 +456,12 @@ class Explorer(anywidget.AnyWidget):
         plan = await explain(
             self._engine, (walk if walk is not None else stmt).limit(self.size + 1)
         )
-        if plan.full_scan or plan.temp_sort:
+        if plan.reads_every_row or plan.temp_sort:
             self._whole.add(view.key())
         if view is not self._view:
             return
-        self.notice = _SORTS if plan.temp_sort else ""
+        grouped = view.rows is not None and bool(view.rows.unique)
+        self.notice = (_GROUPS if grouped else _SORTS) if plan.temp_sort else ""
         async with session(self._engine) as s:
             total = await count(s, stmt)
         if view is self._view:
@@ -358,6 +478,18 @@ class Explorer(anywidget.AnyWidget):
         else:
             of = f" of {max(pages, 1):,}" if pages is not None else ""
             self.position = f"page {self._place:,}{of}"
+        # Which rows these are (as itables says "Showing 11 to 20"), where it is known.
+        shown = len(self.rows)
+        if not shown:
+            self.span = ""
+        elif not self._from_end:
+            first = (self._place - 1) * self.size + 1
+            self.span = f"{first:,}\u2013{first + shown - 1:,}"
+        elif self.total >= 0:
+            last = self.total - (self._place - 1) * self.size
+            self.span = f"{last - shown + 1:,}\u2013{last:,}"
+        else:
+            self.span = ""
 
     # -- display -----------------------------------------------------------------------------
 
@@ -419,7 +551,7 @@ async def open_grid(source: Any, stmt: Select[Any] | None, *, size: int) -> Expl
             f"source must be an engine (taskkit.connect()) or a session; got "
             f"{type(source).__name__}"
         )
-    view = View(base=None if stmt is None else check_select(stmt))
+    view = View.of(None if stmt is None else check_select(stmt))
     grid = Explorer(engine, view, size)
     await grid.handle({"action": "first"})
     if grid.error:

@@ -2,6 +2,11 @@
 
 The package is private plumbing under :func:`taskkit.load_tasks`; its pieces, one concept each:
 
+* ``source``: what a path names (a regular file, or refused before it is opened) and the
+  encoding of its text (UTF-8, UTF-16, UTF-32);
+* ``csvfile`` and ``jsonfile``: a CSV file read by Arrow (any value length, refusals naming
+  the row), a JSON document read in pieces (memory about that of its values);
+* ``readahead``: a CSV file read in a thread while ``taskkit import`` starts;
 * ``reading``: a CSV or JSON file (or a DataFrame) as a table of text columns;
 * ``dates``: the date and time forms real exports write;
 * ``mapping``: column, status, priority and resolution mappings (options or a TOML file);

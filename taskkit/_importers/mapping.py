@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from taskkit._errors import InvalidArgumentError
+from taskkit._importers.source import regular_file
 from taskkit._models import Priority, Resolution, Status
 
 __all__ = ["FIELDS", "ImportMapping", "fold"]
@@ -100,6 +101,7 @@ class ImportMapping:
     @classmethod
     def from_toml(cls, path: Path) -> "ImportMapping":
         """The mapping a TOML file holds (see the module docstring for its tables)."""
+        regular_file(path, "a TOML mapping file", InvalidArgumentError)  # a FIFO would block
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -7,66 +7,43 @@ every column of the file as text in a thread; :func:`take` gives the reader that
 with the usual errors. This module imports only the standard library and pyarrow.
 """
 
-import csv
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-__all__ = ["DELIMITERS", "MAX_COLUMNS", "SAMPLE", "arrow_csv", "delimiter_of", "start", "take"]
+from taskkit._errors import LoadError
+from taskkit._importers.csvfile import MAX_COLUMNS, arrow_csv, delimiter_of
+from taskkit._importers.source import open_source
 
-DELIMITERS = (",", ";", "\t")
-SAMPLE = 1 << 16
-MAX_COLUMNS = 4096
+__all__ = ["start", "take"]
+
 _AHEAD: dict[tuple[Path, str], "Future[pa.Table]"] = {}
 
 
-def delimiter_of(first_line: str) -> str:
-    """The separator of the header line: the one of ``, ; tab`` that splits it most."""
-    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: the first, a comma
-    return best if counts[best] > 1 else ","
-
-
-def arrow_csv(path: Path, delimiter: str, positions: list[int] | None) -> pa.Table:
-    """The file as text columns named ``f0, f1, ...`` by position, the header as the first
-    row (so repeated names, or a BOM before the first, change nothing); ``positions``: only
-    those columns. Raises ``pa.ArrowInvalid`` for what Arrow cannot read."""
-    return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys((f"f{i}" for i in range(MAX_COLUMNS)), pa.string()),
-            strings_can_be_null=False,  # an empty cell is "", turned into None per column
-            include_columns=None if positions is None else [f"f{i}" for i in positions],
-        ),
-    )
-
-
 def start(path: str | Path) -> None:
-    """Start reading ``path`` in a thread if it looks like a CSV file; never raises."""
+    """Start reading ``path`` in a thread if it is a regular file that looks like a CSV file;
+    never raises (and never opens a FIFO or a device: see :func:`open_source`)."""
     try:
-        path = Path(path).resolve()
-        with path.open("rb") as f:
-            head = f.read(SAMPLE)
-        if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{", b""):
-            return  # JSON or empty: read as usual
-        lines = head.decode("utf-8", errors="ignore").removeprefix("\ufeff").splitlines()
-        delimiter = delimiter_of(lines[0] if lines else "")
-    except (OSError, ValueError):
+        source = open_source(Path(path).resolve())
+        if source.is_json:
+            return  # read as usual
+        first, newline, _ = source.head.partition("\n")
+        delimiter = delimiter_of(first)
+        if not newline or first.count(delimiter) >= MAX_COLUMNS:
+            return  # a header this long is refused by the reader, which says why
+    except (LoadError, OSError, ValueError):
         return
     ahead: Future[pa.Table] = Future()
 
     def read() -> None:
         try:
-            ahead.set_result(arrow_csv(path, delimiter, None))
+            ahead.set_result(arrow_csv(source, delimiter, None))
         except BaseException as exc:  # handed to take(), which reads again for the message
             ahead.set_exception(exc)
 
-    _AHEAD[(path, delimiter)] = ahead
+    _AHEAD[(source.path, delimiter)] = ahead
     threading.Thread(target=read, daemon=True, name="taskkit-readahead").start()
 
 

@@ -4,10 +4,8 @@ Every value arrives as text (or null): parsing is the job of the format and the 
 it, so ``007`` stays ``007`` and a date keeps the form the tracker wrote.
 """
 
-import csv
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,149 +13,141 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from taskkit._errors import InvalidArgumentError, LoadError
-from taskkit._importers.readahead import MAX_COLUMNS, SAMPLE, arrow_csv, delimiter_of, take
+from taskkit._errors import LoadError
+from taskkit._importers import readahead
+from taskkit._importers.csvfile import read_header, table_of, unique_names
+from taskkit._importers.jsonfile import NESTED, read_json
+from taskkit._importers.source import open_source
 
-__all__ = ["Raw", "read_file", "read_frame", "unique_names"]
+__all__ = ["Raw", "read_file", "read_frame", "records_table", "text_array", "unique_names"]
 
 
-@dataclass
 class Raw:
     """What a source holds: text columns (unique names), the header as written, and for JSON
-    files the parsed document (formats that read nested JSON look at it)."""
+    files the parsed document (formats that read nested JSON look at it).
 
-    table: pa.Table
-    header: list[str]  # as written, repeated names included
-    kind: str  # "csv", "json" or "frame"
-    document: Any = None
-    delimiter: str = ","
+    ``table`` may be given as a function that makes it: a JSON document's own table is made
+    only if a format reads it (GitHub's and Trello's build theirs from the document).
+    """
 
+    def __init__(
+        self,
+        table: pa.Table | Callable[[], pa.Table],
+        header: list[str],
+        kind: str,  # "csv", "json", "frame" or "rows"
+        document: Any = None,
+        delimiter: str = ",",
+    ) -> None:
+        self._table = table
+        self.header = header
+        self.kind = kind
+        self.document = document
+        self.delimiter = delimiter
 
-def unique_names(header: list[str]) -> list[str]:
-    """``Labels, Labels, Labels`` -> ``Labels, Labels.1, Labels.2`` (as pandas names them)."""
-    seen: dict[str, int] = {}
-    names = []
-    for name in header:
-        if name in seen:
-            seen[name] += 1
-            candidate = f"{name}.{seen[name]}"
-            while candidate in seen:
-                seen[name] += 1
-                candidate = f"{name}.{seen[name]}"
-            names.append(candidate)
-        else:
-            seen[name] = 0
-            names.append(name)
-    return names
+    @property
+    def table(self) -> pa.Table:
+        if not isinstance(self._table, pa.Table):
+            self._table = self._table()
+        return self._table
 
 
 def read_file(path: Path, select: Callable[[list[str]], set[str]] | None = None) -> Raw:
-    """A CSV (any of ``,`` ``;`` or tab separated, UTF-8 with or without a BOM, quoted
-    multi-line values) or a JSON file (a list of objects, or an object such as a Trello
-    board). ``select(header)`` names the columns (unique names) a CSV's table needs: the
-    others are only listed in ``header``, not converted (a tracker export has ~90 columns and
-    an import reads about ten)."""
-    if not path.is_file():
-        raise InvalidArgumentError(f"file {str(path)!r} does not exist or is not a file")
-    if path.stat().st_size == 0:
-        raise LoadError(f"{str(path)!r} is empty: expected a header line with at least 'title'")
-    with path.open("rb") as f:
-        head = f.read(SAMPLE)
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if start in (b"[", b"{"):
-        return _read_json(path)
-    return _read_csv(path, head, select)
+    """A CSV (``,`` ``;`` or tab separated, quoted multi-line values of any length) or a JSON
+    file (a list of objects, or an object such as a Trello board), in UTF-8, UTF-16 or UTF-32
+    with or without a BOM. ``select(header)`` names the columns (unique names) a CSV's table
+    needs: the others are only listed in ``header``, not converted (a tracker export has ~90
+    columns and an import reads about ten).
 
-
-def _not_utf8(path: Path, data: bytes | None = None) -> str:
-    """Why the file is not UTF-8 (line, byte, and how to re-save it), or "" when it is."""
-    data = path.read_bytes() if data is None else data
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        line = data[: bad.start].count(b"\n") + 1
-        byte = data[bad.start]
-        return (
-            f"it is not UTF-8 text (line {line}, byte {bad.start}: 0x{byte:02x}, which is "
-            f"{bytes([byte]).decode('cp1252', errors='replace')!r} in Windows-1252/Latin-1); "
-            "save it as UTF-8 (Excel: Save As > 'CSV UTF-8'; or "
-            "iconv -f cp1252 -t utf-8 IN.csv > OUT.csv)"
-        )
-    return ""
-
-
-def _read_csv(
-    path: Path, head: bytes, select: Callable[[list[str]], set[str]] | None = None
-) -> Raw:
-    text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")
-    first_line = text.splitlines()[0] if text.splitlines() else ""
-    if not first_line.strip(" \t,;"):
-        raise LoadError(
-            f"{str(path)!r} has no header line: expected column names, at least 'title'"
-        )
-    delimiter = delimiter_of(first_line)
-    guess = [h.strip() for h in next(csv.reader([first_line], delimiter=delimiter), [])]
-    positions: list[int] | None = None
-    if select is not None and guess:
-        wanted = select(unique_names(guess))
-        positions = [i for i, n in enumerate(unique_names(guess)) if n in wanted] or None
-    table = _arrow_csv(path, delimiter, positions)
-    header = [
-        str(v).removeprefix("\ufeff").strip() for v in table.slice(0, 1).to_pylist()[0].values()
-    ]
-    if positions is not None:
-        if header != [guess[i] for i in positions]:  # a header our quick read got wrong
-            return _read_csv(path, head)
-        table = table.slice(1).rename_columns([unique_names(guess)[i] for i in positions])
-        return Raw(table=table, header=guess, kind="csv", delimiter=delimiter)
+    Nothing but a regular file is opened: a directory, a FIFO or a device is refused first.
+    """
+    source = open_source(path)
+    if source.is_json:
+        return _read_json(path, read_json(source))
+    found = read_header(source)
+    table, header = table_of(
+        found, select, lambda positions: readahead.take(path, found.delimiter, positions)
+    )
     if not any(header):
         raise LoadError(
             f"{str(path)!r} has no header line: expected column names, at least 'title'"
         )
-    table = table.slice(1).rename_columns(unique_names(header))
-    return Raw(table=table, header=header, kind="csv", delimiter=delimiter)
+    return Raw(table=table, header=header, kind="csv", delimiter=found.delimiter)
 
 
-def _arrow_csv(path: Path, delimiter: str, positions: list[int] | None) -> pa.Table:
-    table = take(path, delimiter, positions)  # read ahead while the command started
-    if table is None:
-        try:
-            table = arrow_csv(path, delimiter, positions)
-        except pa.ArrowInvalid as exc:
-            reason = _not_utf8(path) or str(exc).strip().splitlines()[0]
-            raise LoadError(f"{str(path)!r} is not a CSV file taskkit can read: {reason}") from None
-    if table.num_columns > MAX_COLUMNS:
-        raise LoadError(f"{str(path)!r} has more than {MAX_COLUMNS:,} columns")
-    return table
-
-
-def _read_json(path: Path) -> Raw:
-    data = path.read_bytes()
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
+def _read_json(path: Path, document: Any) -> Raw:
+    if not isinstance(document, list | dict):
         raise LoadError(
-            f"{str(path)!r} is not a JSON file taskkit can read: {_not_utf8(path, data)}"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise LoadError(
-            f"{str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+            f"{str(path)!r}: expected a JSON list of objects (one per task) or an export's "
+            f"object (a Trello board); it holds a JSON {_json_type(document)}"
+        )
     records = document if isinstance(document, list) else []
+    if isinstance(document, list) and not document:
+        raise LoadError(f"no rows to load: {str(path)!r} holds an empty JSON list")
     if not all(isinstance(r, dict) for r in records):
         raise LoadError(f"{str(path)!r}: expected a JSON list of objects (one per task)")
-    table = records_table(records)
-    return Raw(table=table, header=list(table.column_names), kind="json", document=document)
-
-
-def records_table(records: list[dict[str, Any]]) -> pa.Table:
-    """Objects as text columns: nested values (lists, objects) as their JSON text."""
     names: dict[str, None] = {}
     for record in records:
         names.update(dict.fromkeys(record))
-    return pa.table(
-        {name: pa.array([_text(r.get(name)) for r in records], pa.string()) for name in names}
+    return Raw(
+        table=lambda: records_table(records, list(names)),
+        header=list(names),
+        kind="json",
+        document=document,
     )
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {str: "string", int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def records_table(records: Sequence[dict[str, Any]], names: list[str] | None = None) -> pa.Table:
+    """Objects as text columns: nested values (lists, objects) as their JSON text.
+
+    Raises:
+        LoadError: a text that is not Unicode (a lone surrogate such as JSON's ``"\\ud800"``),
+            naming the row and the field; values nested too deeply to write as JSON text.
+    """
+    if names is None:
+        seen: dict[str, None] = {}
+        for record in records:
+            seen.update(dict.fromkeys(record))
+        names = list(seen)
+    try:
+        return pa.table(
+            {name: text_array([_text(r.get(name)) for r in records], name) for name in names}
+        )
+    except RecursionError:
+        raise LoadError(f"a value is {NESTED}") from None
+
+
+def text_array(values: Sequence[str | None], name: str) -> pa.Array:
+    """``values`` as an Arrow string array.
+
+    Raises:
+        LoadError: a value holds a lone surrogate (``"\\ud800"`` in JSON, or a Python string
+            made from one): not Unicode text, which no database stores; names the first row
+            (1-based) and ``name``.
+    """
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        pass
+    for row, value in enumerate(values, start=1):
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as bad:
+                char = value[bad.start]
+                raise LoadError(
+                    f"row {row:,}: {name}: {char!r} is half of a UTF-16 surrogate pair, not "
+                    f"text (a JSON escape such as '\\u{ord(char):04x}' without its other "
+                    "half); fix the value in the file"
+                ) from None
+    raise AssertionError("unreachable: a value that pyarrow refused encodes as UTF-8")
 
 
 def _text(value: Any) -> str | None:
@@ -184,7 +174,7 @@ def read_frame(frame: pd.DataFrame) -> Raw:
             columns[name] = pa.array(stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), pa.string())
         else:
             values = [None if _missing(v) else _text(v) for v in series.tolist()]
-            columns[name] = pa.array(values, pa.string())
+            columns[name] = text_array(values, name)
     if len(set(columns)) != len(frame.columns):
         raise LoadError(f"duplicate column names: {list(frame.columns)}")
     table = pa.table(columns) if columns else pa.table({})

@@ -1,6 +1,6 @@
-"""The migration commands (``taskkit db ...``, ``taskkit init``): upgrade_schema,
-downgrade_schema, stamp_schema, schema_revision, check_schema, ensure_schema, run through
-taskkit's engine.
+"""The migration commands (``taskkit db ...``): upgrade_schema, downgrade_schema, stamp_schema,
+schema_revision, check_schema, run through taskkit's engine (``ensure_schema``, what
+``taskkit init`` runs, is in :mod:`~taskkit._migrate.ensure`).
 
 ``DATABASE_URL`` and ``--db`` work as everywhere else: every function takes an engine made by
 :func:`taskkit.connect`. Each command runs in one transaction
@@ -43,7 +43,6 @@ __all__ = [
     "check_schema",
     "connection_revision",
     "downgrade_schema",
-    "ensure_schema",
     "schema_revision",
     "stamp_schema",
     "upgrade_schema",
@@ -260,30 +259,6 @@ async def check_schema(engine: AsyncEngine) -> None:
             )
 
     await _read(engine, work)
-
-
-async def ensure_schema(engine: AsyncEngine) -> str:
-    """Bring the database to head: create the schema if it is empty, upgrade it if it is older.
-
-    What ``taskkit init`` (and any command that creates a database) calls, so that every
-    database taskkit makes can be upgraded later. A database already at head is only read.
-
-    Returns:
-        The head revision.
-
-    Raises:
-        MigrationError: the database has taskkit tables but no recorded revision (created
-            outside migrations, e.g. by ``create_db_and_tables``): the message says how to
-            adopt it; or it is at a revision this taskkit does not know; or a revision
-            failed. Nothing was changed.
-        DatabaseUnavailableError: the database cannot be reached.
-    """
-    head = script_directory().get_current_head()
-    assert head is not None  # taskkit ships at least one revision
-    if (await schema_revision(engine)) == head:
-        return head
-    await upgrade_schema(engine, "head")
-    return head
 
 
 async def _write(engine: AsyncEngine, work: Callable[[Connection], T], *, doing: str) -> T:

@@ -8,7 +8,6 @@ current directory.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
@@ -18,6 +17,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 
 from taskkit._errors import MigrationError
+from taskkit._migrate.known import SCRIPT_LOCATION, VERSION_TABLE
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -31,8 +31,6 @@ __all__ = [
     "script_directory",
 ]
 
-SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "_migrations"
-VERSION_TABLE = "alembic_version"
 _RELATIVE_REVISION = re.compile(r".*[+-]\d+")
 
 

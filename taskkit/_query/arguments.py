@@ -7,7 +7,6 @@ from typing import Any
 
 from taskkit._checks import MAX_INT32
 from taskkit._errors import InvalidArgumentError
-from taskkit._models import DESCRIPTION_MAX
 
 __all__ = [
     "check_flag",
@@ -100,17 +99,20 @@ def check_kind(value: Any) -> str:
     )
 
 
+SEARCH_MAX = 10_000
+
+
 def check_search(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(f"search must be a string; got {value!r}")
     if "\x00" in value:
         raise InvalidArgumentError(f"search must not contain NUL characters (\\x00); got {value!r}")
-    if len(value) > DESCRIPTION_MAX:
-        # Nothing longer can match (no title or description is), and SQLite refuses LIKE
-        # patterns over 50,000 bytes.
+    if len(value) > SEARCH_MAX:
+        # SQLite refuses LIKE and GLOB patterns over 50,000 bytes (four bytes a character at
+        # most, and the case-folding pattern doubles letters).
         raise InvalidArgumentError(
-            f"search must be at most {DESCRIPTION_MAX:,} characters, the longest a description "
-            f"can be; got {len(value):,}"
+            f"search must be at most {SEARCH_MAX:,} characters (a substring of a title or a "
+            f"description); got {len(value):,}"
         )
     return value
 

@@ -72,15 +72,25 @@ class Filter(Protocol):
         """The keyword arguments the filter reads (``None`` or absent: no filter on it)."""
         ...
 
+    @property
+    def form(self) -> str:
+        """What a form asks for (the explore grid draws it): ``"choice"`` (some of
+        ``choices``), ``"list"`` (values, comma-separated), ``"text"`` or ``"range"`` (two
+        dates, ``names`` from and to)."""
+        ...
+
     def conditions(self, given: Mapping[str, Any]) -> list[ColumnElement[bool]]: ...
 
 
 class OneOf:
     """``column IN (values)``, each value one of the column's Enum choices."""
 
+    form = "choice"
+
     def __init__(self, column: sa.Column[Any]) -> None:
         self.column = column
         self.names = (column.name,)
+        self.choices: tuple[str, ...] = tuple(column.type.enums)  # type: ignore[attr-defined]
         self.check = choice_checker(column.name, tuple(column.type.enums))  # type: ignore[attr-defined]
 
     def conditions(self, given: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -93,6 +103,8 @@ class OneOf:
 
 class Exact:
     """``column IN (values)`` for any of the text values given."""
+
+    form = "list"
 
     def __init__(self, column: sa.Column[Any], check: Callable[[Any], str], allowed: str) -> None:
         self.column, self.check, self.allowed = column, check, allowed
@@ -107,6 +119,8 @@ class Exact:
 
 class Reference:
     """A foreign key ``x_id``, filtered as ``x`` by ids and/or by the target row's ``name``."""
+
+    form = "list"
 
     def __init__(self, column: sa.Column[Any], check: Callable[[Any], int | str]) -> None:
         (foreign_key,) = column.foreign_keys
@@ -133,6 +147,8 @@ class Reference:
 class Assigned:
     """Rows linked through a link table (``link_from`` -> row, ``link_to`` -> the value)."""
 
+    form = "list"
+
     def __init__(
         self,
         name: str,
@@ -158,6 +174,7 @@ class Labelled:
     """Tasks that carry any of the labels named (through the label link table)."""
 
     names = ("label",)
+    form = "list"
 
     def __init__(self, key: sa.Column[Any], link: sa.Table, labels: sa.Table) -> None:
         self.key, self.link, self.labels = key, link, labels
@@ -179,6 +196,7 @@ class Search:
     """A case-insensitive substring of any of the text columns."""
 
     names = ("search",)
+    form = "text"
 
     def __init__(self, *columns: sa.Column[Any]) -> None:
         self.columns = columns
@@ -193,6 +211,8 @@ class Search:
 
 class Between:
     """``x_from <= column < x_to`` on a timestamp column ``x_at``, for the bounds given."""
+
+    form = "range"
 
     def __init__(self, column: sa.Column[Any]) -> None:
         self.column = column

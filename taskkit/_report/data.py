@@ -14,6 +14,7 @@ from taskkit._errors import NotFoundError
 from taskkit._frames import to_dataframe
 from taskkit._frames.statement_sql import compiled_sql
 from taskkit._models import ChangeSource, Project
+from taskkit._report.flow import FlowSection, flow_section
 from taskkit._report.parameters import ReportParameters
 from taskkit._report.provenance import fingerprint, provenance
 from taskkit._report.queries import (
@@ -83,6 +84,9 @@ class ReportData:
     projects: pd.DataFrame
     workers: pd.DataFrame
     labels: pd.DataFrame
+    #: The flow section, read in the same snapshot (its settings and fingerprint are in
+    #: ``flow.provenance``).
+    flow: FlowSection
     provenance: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -205,7 +209,8 @@ async def _gather(
         "workers": await to_dataframe(conn, worker_counts(rows)),
         "labels": await to_dataframe(conn, label_counts(rows)),
     }
-    data = ReportData(parameters=parameters, **frames)
+    flow = await flow_section(conn, parameters)
+    data = ReportData(parameters=parameters, **frames, flow=flow)
     data.provenance = await provenance(
         conn,
         parameters,

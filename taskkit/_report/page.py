@@ -53,8 +53,8 @@ def _output(output: dict[str, Any]) -> str:
         # screens and print get the wide one.
         phone = _text(meta["phone"]).replace("\n", "")
         return (
-            f'<picture><source media="(max-width: {PHONE_WIDTH}px)" '
-            f'srcset="data:image/png;base64,{phone}">{image}</picture>'
+            f'<picture><source media="(max-width: {PHONE_WIDTH}px)" type="image/svg+xml" '
+            f'srcset="data:image/svg+xml;base64,{phone}">{image}</picture>'
         )
     if "text/plain" in data:
         return f"<pre>{html.escape(_text(data['text/plain']))}</pre>"

@@ -36,6 +36,7 @@ __all__ = [
     "origins",
     "overview",
     "project_counts",
+    "report_select",
     "report_tasks",
     "unrecorded_span",
     "worker_counts",
@@ -45,17 +46,21 @@ __all__ = [
 DROPPED = tuple(r.value for r in Resolution if r is not Resolution.done)
 
 
-def report_tasks(parameters: ReportParameters) -> Subquery:
-    """The report's tasks (its project and creation dates) as a subquery named ``tasks``."""
+def report_select(parameters: ReportParameters) -> Select[Any]:
+    """The report's tasks (its project and creation dates): a ``select_tasks`` statement."""
     end = parameters.date_to
-    stmt = select_tasks(
+    return select_tasks(
         project=parameters.project,
         created_from=parameters.date_from,
         # date_to is inclusive for readers: everything created before the next midnight (the
         # last day a date can hold has no next one: nothing is created after it).
         created_to=None if end is None or end == end.max else end + timedelta(days=1),
     )
-    return stmt.order_by(None).subquery("tasks")
+
+
+def report_tasks(parameters: ReportParameters) -> Subquery:
+    """The report's tasks as a subquery named ``tasks`` (what the statements below group)."""
+    return report_select(parameters).order_by(None).subquery("tasks")
 
 
 def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -14,6 +14,7 @@ What real trackers record and the teaching model could not hold:
   earlier schema could not tell them apart and called every closed task completed, so the
   tasks already completed get ``done``; :func:`taskkit.upgrade_schema` counts them in its
   message, and re-importing their export corrects those that were dropped.
+* An index on ``(resolution, completed_at)``: finished work by day, read from the index.
 * ``task.started_at``, the first move into ``in_progress`` (NULL for every existing task: the
   earlier schema never recorded it); ``task.kind``, the tracker's type of work item.
 * Tables ``label`` and ``task_label_link`` (many-to-many) and ``status_change`` (a task's
@@ -77,6 +78,7 @@ def upgrade() -> None:
             batch.create_check_constraint(name, sa.text(sql))
         for name, sql in NEW_TASK_CHECKS.items():
             batch.create_check_constraint(name, sa.text(sql))
+    op.create_index("ix_task_resolution_completed_at", "task", ["resolution", "completed_at"])
 
     op.create_table(
         "label",
@@ -148,6 +150,7 @@ def downgrade() -> None:
     op.drop_table("task_label_link")
     op.drop_index("ix_label_name", table_name="label")
     op.drop_table("label")
+    op.drop_index("ix_task_resolution_completed_at", table_name="task")
     with op.batch_alter_table("task") as batch:
         for name in NEW_TASK_CHECKS:
             batch.drop_constraint(name, type_="check")

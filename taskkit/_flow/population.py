@@ -1,0 +1,207 @@
+"""The tasks a flow measure reads, and every move of their status.
+
+``population`` turns the ``tasks`` argument (any select of tasks) into the task rows to read.
+``moves`` gives every status move of those tasks, from the status history, as a chain: each
+move leaves the status the one before it entered (``from_status`` NULL on a task's first, its
+creation). Two gaps are filled from the task's own timestamps, and docs/flow.md says so:
+
+* a task whose history does not begin with its creation (tasks stored before the history
+  existed, then moved) was, from ``created_at`` to its first recorded move, in the status that
+  move left;
+* a task with no history at all went pending at ``created_at``, in progress at ``started_at``
+  (one in progress with no known start: at ``updated_at``, the latest moment it is known to
+  have been in progress from), completed at ``completed_at``; one back in pending after a
+  start went back at ``updated_at``.
+
+The measures add up moves (+1 for the status a move enters, -1 for the one it leaves) rather
+than pairing each move with the next: sums group by day or task in one pass, where pairing
+needs a window function, which SQLite computes several times slower.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, FromClause, Select, Subquery
+from sqlalchemy.sql import util as sa_util
+from sqlalchemy.sql.selectable import CTE
+
+from taskkit._errors import InvalidArgumentError
+from taskkit._models import Status, StatusChange, Task
+
+__all__ = [
+    "MOVE_COLUMNS",
+    "before_first_move",
+    "moves",
+    "narrowed",
+    "population",
+    "rebuilt",
+    "recorded",
+]
+
+_task: sa.Table = Task.__table__  # type: ignore[attr-defined]
+_history: sa.Table = StatusChange.__table__  # type: ignore[attr-defined]
+_STATUS = _task.c.status.type
+
+
+def _whole_table(tasks: Select[Any]) -> bool:
+    """``tasks`` selects every task once: the task table alone, no WHERE, LIMIT or GROUP BY."""
+    return (
+        tasks.whereclause is None
+        and tasks.get_final_froms() == [_task]
+        and tasks._limit_clause is None
+        and tasks._offset_clause is None
+        and not tasks._group_by_clauses
+        and not tasks._having_criteria
+    )
+
+
+def _reads_tasks(stmt: Select[Any]) -> bool:
+    """The task table is in ``stmt``'s FROM, alone or in a join."""
+    return any(_task in sa_util.find_tables(f) for f in stmt.get_final_froms())
+
+
+def population(tasks: Any) -> FromClause:
+    """The task rows ``tasks`` selects (each once), as the task table or a filtered subquery.
+
+    Raises:
+        InvalidArgumentError: ``tasks`` is not a select that reads the task table.
+    """
+    if tasks is None:
+        return _task
+    if not isinstance(tasks, Select) or not _reads_tasks(tasks):
+        raise InvalidArgumentError(
+            "tasks must be a select of tasks, such as select_tasks(project='Apollo') or "
+            f"select(Task).where(...), or None for every task; got {type(tasks).__name__}"
+        )
+    if _whole_table(tasks):
+        return _task
+    if tasks._limit_clause is None and tasks._offset_clause is None:
+        tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
+    ids = tasks.with_only_columns(_task.c.id, maintain_column_froms=True)
+    # By id, so that a statement joining other tables cannot count a task twice.
+    return sa.select(_task).where(_task.c.id.in_(ids)).subquery("population")
+
+
+def _status(value: Status) -> ColumnElement[Any]:
+    return sa.literal(value.value, _STATUS)
+
+
+#: The task columns the moves are rebuilt from (see :func:`moves`).
+MOVE_COLUMNS = ("id", "status", "created_at", "updated_at", "started_at", "completed_at")
+
+
+def narrowed(
+    rows: FromClause, *where: ColumnElement[bool], name: str, extra: tuple[str, ...] = ()
+) -> CTE:
+    """The rows of ``rows`` that match ``where``, with the columns :func:`moves` reads (and
+    ``extra``). SQLite computes them once (the moves read them several times, and each read
+    would scan the task table again); PostgreSQL plans each read with the table's statistics
+    (from a materialized CTE it would expect 200 rows, and probe the history's index for
+    each of a million tasks)."""
+    columns = [rows.c[c] for c in (*MOVE_COLUMNS, *extra)]
+    return (
+        sa.select(*columns)
+        .where(*where)
+        .cte(name)
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+    )
+
+
+def _labelled(*columns: Any) -> list[ColumnElement[Any]]:
+    """``columns`` named as :func:`moves` names them."""
+    names = ("task_id", "at", "from_status", "to_status")
+    return [column.label(name) for column, name in zip(columns, names, strict=True)]
+
+
+def _materialized(stmt: Select[Any], name: str) -> CTE:
+    """``stmt`` as a CTE computed once per statement (SQLite and PostgreSQL would otherwise
+    inline it, and compute it again for each place that reads it)."""
+    return stmt.cte(name).prefix_with("MATERIALIZED")
+
+
+def moves(rows: FromClause) -> Subquery:
+    """Every status move of the tasks in ``rows``: ``task_id``, ``at``, ``from_status`` (NULL
+    for a creation) and ``to_status``."""
+    return sa.union_all(recorded(rows), before_first_move(rows), *rebuilt(rows)).subquery("moves")
+
+
+def recorded(rows: FromClause) -> Select[Any]:
+    """The moves the history records (in the columns of :func:`moves`)."""
+    found = sa.select(
+        _history.c.task_id,
+        _history.c.changed_at.label("at"),
+        _history.c.from_status,
+        _history.c.to_status,
+    )
+    if rows is not _task:
+        found = found.where(_history.c.task_id.in_(sa.select(rows.c.id)))
+    return found
+
+
+def before_first_move(rows: FromClause) -> Select[Any]:
+    """The creation of each task whose history lacks it: at ``created_at``, into the status
+    its first recorded move left."""
+    history = _history.c
+    creations = sa.func.sum(sa.case((history.from_status.is_(None), 1), else_=0))
+    uncreated = sa.select(history.task_id).group_by(history.task_id).having(creations == 0)
+    if rows is not _task:
+        uncreated = uncreated.where(history.task_id.in_(sa.select(rows.c.id)))
+    lacking = _materialized(uncreated, "uncreated")
+    first = (
+        sa.select(history.from_status)
+        .where(history.task_id == lacking.c.task_id)
+        .order_by(history.changed_at, history.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.select(
+        *_labelled(lacking.c.task_id, rows.c.created_at, sa.null().cast(_STATUS), first)
+    ).join_from(lacking, rows, rows.c.id == lacking.c.task_id)
+
+
+def rebuilt(rows: FromClause) -> list[Select[Any]]:
+    """The moves of the tasks without any history, from their timestamps."""
+    has_history = sa.exists().where(_history.c.task_id == rows.c.id)
+    bare = _materialized(
+        sa.select(
+            rows.c.id,
+            rows.c.status,
+            rows.c.created_at,
+            rows.c.updated_at,
+            rows.c.started_at,
+            rows.c.completed_at,
+        ).where(~has_history),
+        "bare",
+    )
+    t = bare.c
+    started = t.started_at.is_not(None) | (t.status == Status.in_progress.value)
+
+    def move(at: Any, left: Any, to: Status, *where: ColumnElement[bool]) -> Select[Any]:
+        return sa.select(*_labelled(t.id, at, left, _status(to))).where(*where)
+
+    before_completion = sa.case(
+        (started, _status(Status.in_progress)), else_=_status(Status.pending)
+    )
+    return [
+        move(t.created_at, sa.null().cast(_STATUS), Status.pending),
+        move(
+            sa.func.coalesce(t.started_at, t.updated_at),
+            _status(Status.pending),
+            Status.in_progress,
+            started,
+        ),
+        move(
+            t.completed_at,
+            before_completion,
+            Status.completed,
+            t.status == Status.completed.value,
+        ),
+        move(
+            t.updated_at,
+            _status(Status.in_progress),
+            Status.pending,
+            t.status == Status.pending.value,
+            t.started_at.is_not(None),
+        ),
+    ]

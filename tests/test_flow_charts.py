@@ -1,0 +1,130 @@
+"""Flow charts: each draws from its measure's frame, says what it leaves out, reads names from
+the data literally, and refuses a frame of another measure."""
+
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import taskkit
+from taskkit import InvalidArgumentError
+from tests.flow_data import histories, write
+
+PERIOD = {"start": date(2025, 6, 1), "end": date(2025, 12, 31)}
+
+
+def texts(fig: Figure) -> list[str]:
+    """Every piece of text drawn, once the figure is rendered."""
+    fig.savefig(io.BytesIO(), format="png")  # draws it: a text that cannot render fails here
+    return [t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text"))]
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine) -> AsyncEngine:
+    await write(engine, *histories(600, seed=5))
+    return engine
+
+
+@pytest.mark.parametrize("backend", ["sqlite-memory"], indirect=True)
+async def test_each_chart_draws_from_its_measure(seeded: AsyncEngine):
+    cycles = await taskkit.cycle_times(seeded, **PERIOD)
+    levels = await taskkit.cycle_time_percentiles(seeded, **PERIOD)
+    without = int(cycles["cycle_days"].isna().sum())
+    scatter = texts(taskkit.plot_cycle_times(cycles, levels))
+    (heading,) = [t for t in scatter if "finished items by completion day" in t]
+    assert heading.startswith(f"{len(cycles) - without:,} finished items by completion day")
+    assert heading.endswith(f"; {without:,} without a known start not shown")
+    longest = int(cycles["cycle_days"].max())
+    assert f"(up to {longest:,}) off scale" in heading  # a few long ones, said, not drawn
+    assert {f"{p}%: {d:,} days" for p, d in zip(levels["percentile"], levels["cycle_days"],
+                                                 strict=True)} <= set(scatter)  # fmt: skip
+    weekly = await taskkit.throughput(seeded, per="week", **PERIOD)
+    assert any(t.startswith("average ") for t in texts(taskkit.plot_throughput(weekly)))
+    daily = await taskkit.throughput(seeded, **PERIOD)
+    assert "items finished a day" in texts(taskkit.plot_throughput(daily))
+    wip = await taskkit.work_in_progress(seeded, **PERIOD)
+    assert "items in progress" in texts(taskkit.plot_work_in_progress(wip))
+    flow = await taskkit.cumulative_flow(seeded, **PERIOD)
+    drawn = set(texts(taskkit.plot_cumulative_flow(flow)))
+    assert {"pending", "in progress", "completed since 01 Jun 2025"} <= drawn
+    assert "completed" in set(texts(taskkit.plot_cumulative_flow(flow, since_start=False)))
+    ages = await taskkit.work_item_age(seeded, **PERIOD)
+    drawn = texts(taskkit.plot_ageing_wip(ages, levels, label=3))
+    assert f"{len(ages):,} items in progress" in drawn
+    assert set(ages["title"].head(3)) <= set(drawn)  # the oldest, named (no keys here)
+    recent = daily.tail(42)
+    many = taskkit.forecast_how_many(recent, until="2026-02-28", seed=1)
+    assert f"85%: {many.likelihoods['items'][1]:,} or more" in texts(taskkit.plot_forecast(many))
+    when = taskkit.forecast_when(recent, items=50, seed=1)
+    due = pd.Timestamp(when.likelihoods["date"][1])
+    assert f"85%: by {due:%d %b %Y}" in texts(taskkit.plot_forecast(when))
+
+
+def test_names_from_the_data_are_drawn_as_written():
+    ages = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "key": [None, "PAY-$1"],
+            "title": ["Fix $\\undefinedcmd$ totals", "x"],
+            "started_at": pd.to_datetime(["2025-03-01", "2025-03-02"], utc=True),
+            "age_days": pd.array([12, 11], dtype="Int64"),
+            "beyond": pd.array([pd.NA, pd.NA], dtype="Int64"),
+        }
+    )
+    drawn = texts(taskkit.plot_ageing_wip(ages))
+    assert "Fix $\\undefinedcmd$ totals" in drawn and "PAY-$1" in drawn
+
+
+def test_an_empty_period_still_draws():
+    empty = pd.DataFrame(
+        {
+            "id": np.array([], dtype="int64"),
+            "completed_at": pd.Series([], dtype="datetime64[us, UTC]"),
+            "cycle_days": pd.array([], dtype="Int64"),
+        }
+    )
+    assert "0 finished items by completion day" in texts(taskkit.plot_cycle_times(empty))
+
+
+@pytest.mark.parametrize(
+    ("plot", "argument", "message"),
+    [
+        (taskkit.plot_cycle_times, pd.DataFrame({"day": []}), "plot_cycle_times takes the frame"),
+        (taskkit.plot_throughput, "weekly", "plot_throughput takes the frame"),
+        (taskkit.plot_cumulative_flow, pd.DataFrame({"wip": [1]}), "columns completed, day"),
+        (taskkit.plot_forecast, pd.DataFrame(), "plot_forecast takes what forecast_how_many"),
+    ],
+)
+def test_a_chart_refuses_another_measures_frame(plot, argument, message: str):
+    with pytest.raises(InvalidArgumentError, match=message):
+        plot(argument)
+
+
+def test_throughput_bars_are_as_wide_as_their_days():
+    """Before, a week's bar was 6 seconds wide on a date axis (the width a bare number, read in
+    the positions' unit, datetime64[s]): the chart showed its average line and no bar."""
+    import matplotlib.dates as mdates
+
+    weeks = pd.DataFrame(
+        {
+            "week": pd.to_datetime(["2025-10-13", "2025-10-20"]).astype("datetime64[s]"),
+            "finished": [170, 196],
+            "days": [6, 7],
+        }
+    )
+    days = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2025-10-13", "2025-10-14"]).astype("datetime64[s]"),
+            "finished": [3, 4],
+        }
+    )
+    for frame, width in ((weeks, 6), (days, 0.85)):
+        fig = taskkit.plot_throughput(frame)
+        bars = [p for p in fig.axes[0].patches if p.get_height() > 0]
+        assert len(bars) == 2
+        assert [round(b.get_width(), 2) for b in bars] == [width, width]
+        assert mdates.num2date(bars[0].get_x()).date() <= frame.iloc[0, 0].date()
