@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,6 +20,11 @@
 # (`--show-code` keeps it) and without this cell, as a standalone HTML (or PDF) page. Set the
 # parameters in the next cell to explore; with `database_url = None` it reports on a temporary
 # database holding the default synthetic dataset.
+#
+# Each section is one cell: a heading, a few sentences that say what the numbers mean, then a
+# chart or a table. Completed work is split throughout by its resolution: **done** is finished
+# work, **dropped** is work completed as won't do, duplicate or cancelled, which no "done",
+# throughput or cycle-time figure counts.
 
 # %% tags=["parameters"]
 # Report parameters (taskkit report replaces this cell's values).
@@ -40,9 +45,21 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 import taskkit
 from taskkit._report import check_parameters, report_data
-from taskkit._report.data import whole_weeks
-from taskkit._report.flow import WEEKS, flow_section
-from taskkit._report.present import LABELS, count, day, days, figure, heading, percent, title
+from taskkit._report.data import ORIGINS
+from taskkit._report.flow import WEEKS
+from taskkit._report.present import (
+    LABELS,
+    count,
+    day,
+    days,
+    figure,
+    heading,
+    percent,
+    plural,
+    ranked,
+    short,
+    title,
+)
 from taskkit._report.text import markdown_text as md
 
 pd.set_option("display.max_colwidth", None)  # never shorten a path or a name
@@ -57,6 +74,14 @@ plt.rcParams.update(
     }
 )
 WIDE = (10, 3.6)  # inches; the page scales every figure to its width
+PHONE = (4.4, 3.6)  # the same chart drawn again for a phone's width
+COLOURS = {
+    "created": "#4C72B0",
+    "done": "#55A868",
+    "dropped": "#8C8C8C",
+    "in_progress": "#DD8452",
+    "pending": "#C9CED6",
+}
 
 parameters = check_parameters(
     {"database_url": database_url, "date_from": date_from, "date_to": date_to, "project": project}
@@ -70,7 +95,7 @@ if parameters.database_url is None:
 else:
     engine = taskkit.connect(parameters.database_url)
 data = await report_data(engine, parameters, command=command)
-flow = await flow_section(engine, parameters)
+flow = data.flow  # the flow section, read in the same snapshot as the rest
 await engine.dispose()
 
 # %%
@@ -83,126 +108,349 @@ if data.tasks == 0:
         )
     )
 else:
-    share = data.completed / data.tasks
-    if len(data.cycle_days):
+    done = data.durations
+    known = done["cycle_days"].dropna()
+    if len(known):
         speed = (
-            f"Half of the completed tasks took less than "
-            f"**{days(data.cycle_days.median())}** from creation to completion; one in ten "
-            f"took more than **{days(data.cycle_days.quantile(0.9))}**."
+            f"Half of the done tasks with a recorded start took less than "
+            f"**{days(known.median())}** from the start of work to done (cycle time); one in "
+            f"ten took more than **{days(known.quantile(0.9))}**."
+        )
+    elif len(done):
+        speed = (
+            f"No done task has a recorded start, so there is no cycle time; from creation to "
+            f"done, half took less than **{days(done['lead_days'].median())}**."
         )
     else:
-        speed = "None is completed yet, so there is no time to completion to show."
+        speed = "No task is done yet, so there is no time to completion to show."
+    dropped = (
+        f"**{count(data.dropped)}** were dropped (won't do, duplicate or cancelled)"
+        if data.dropped
+        else "none was dropped"
+    )
     display(
         Markdown(
-            f"This report covers **{count(data.tasks)} tasks**, created between "
-            f"{day(data.first_created)} and {day(data.last_created)}. "
-            f"**{count(data.completed)}** of them ({percent(share)}) are completed and "
+            f"This report covers **{plural(data.tasks, 'task')}** created between "
+            f"{day(data.start)} and {day(data.end)} (UTC). **{count(data.done)}** of them "
+            f"({percent(data.done / data.tasks)}) are done, {dropped} and "
             f"**{count(data.open_tasks)}** are still open. {speed}"
         )
     )
+    origins = data.origins
+    if data.mixes_synthetic_data:
+        synthetic = origins.loc[ORIGINS["seed"]]
+        others = origins.drop(ORIGINS["seed"])
+        listed = "; ".join(
+            f"{plural(row.tasks, 'task')} {name} ({day(row.first)} to {day(row.last)})"
+            for name, row in others.iterrows()
+        )
+        display(
+            Markdown(
+                f"> **This database mixes synthetic and real tasks.** It holds "
+                f"{plural(synthetic.tasks, 'synthetic task')} made by `taskkit seed` "
+                f"(created {day(synthetic['first'])} to {day(synthetic['last'])}) beside "
+                f"{listed}, and every figure below counts them together. To report on your own "
+                f"tasks only, import them into a database of their own "
+                f"(`taskkit import FILE --db sqlite:///data/mine.db`) and report on that "
+                f"(`taskkit report --db sqlite:///data/mine.db`)."
+            )
+        )
+    elif len(origins) > 1:
+        listed = ", ".join(f"{plural(r.tasks, 'task')} {name}" for name, r in origins.iterrows())
+        display(Markdown(f"Where the tasks come from: {listed}."))
 
 # %%
 if data.tasks:
     display(heading("Status and priority"))
-    table = data.status_priority.pivot_table(
-        index="status", columns="priority", values="tasks", aggfunc="sum", observed=False
+    overview = data.overview.assign(
+        state=data.overview["status"]
+        .astype("object")
+        .where(
+            data.overview["resolution"].isna(),
+            data.overview["resolution"].map(lambda r: "done" if r == "done" else "dropped"),
+        )
     )
+    table = overview.pivot_table(
+        index="state", columns="priority", values="tasks", aggfunc="sum", observed=False
+    ).reindex(["pending", "in_progress", "done", "dropped"], fill_value=0)
+    table = table.fillna(0)
     table["all"] = table.sum(axis=1)
     table.loc["all"] = table.sum()
     table = table.rename(index=LABELS, columns=LABELS).map(count)
+    table.index.name = "status"
     table.columns.name = "priority"
     display(table)
+    if data.dropped:
+        why = data.overview.groupby("resolution", observed=True)["tasks"].sum()
+        listed = ", ".join(f"{count(why[r])} {LABELS[r]}" for r in why.index if r != "done")
+        display(
+            Markdown(
+                f"Done and dropped tasks are both completed. Dropped: {listed}; they count as "
+                "closed, never as work done."
+            )
+        )
 
 # %%
 if data.tasks:
-    start = parameters.date_from or data.first_created.date()
-    end = parameters.date_to or data.last_created.date()
-    weekly = whole_weeks(data.weekly.set_index("week")[["created", "completed"]], start, end)
-    display(heading("Work created and completed per week"))
-    if len(weekly) < 2:
+    weeks = data.weeks()
+    whole = weeks.whole
+    display(heading("Work created and finished per week"))
+    if len(whole) < 2:
         display(Markdown("The period holds fewer than two whole weeks: no weekly chart."))
     else:
-        backlog = int(weekly["created"].sum() - weekly["completed"].sum())
-        busiest = weekly["created"].idxmax()
-        display(
-            Markdown(
-                f"Whole weeks only (Monday to Sunday, UTC), {day(weekly.index[0])} to "
-                f"{day(weekly.index[-1] + pd.Timedelta(days=6))}. The busiest week started on "
-                f"{day(busiest)}, with {count(weekly['created'].max())} tasks created. Over "
-                f"these weeks {count(abs(backlog))} more tasks were "
-                f"{'created than completed' if backlog >= 0 else 'completed than created'}."
+        said = [
+            f"Weeks run Monday to Sunday (UTC); the chart covers {day(weeks.start)} to "
+            f"{day(weeks.end)}."
+        ]
+        if weeks.partial:
+            where = [
+                "where the range starts or ends" if weeks.at_ends else "",
+                "where one part of the data starts or stops inside it" if weeks.inside else "",
+            ]
+            said.append(
+                f"{plural(len(weeks.partial), 'week')} the data covers only in part "
+                f"{'is' if len(weeks.partial) == 1 else 'are'} left out (shaded): "
+                f"{' and '.join(w for w in where if w)}."
             )
+        empty = int((whole["created"] == 0).sum())
+        if empty:
+            said.append(
+                f"{plural(empty, 'week')} with no task created "
+                f"{'is' if empty == 1 else 'are'} drawn as zero."
+            )
+        top = whole["created"].max()
+        peaks = whole.index[whole["created"] == top]
+        ties = f" ({plural(len(peaks) - 1, 'more week')} as busy)" if len(peaks) > 1 else ""
+        said.append(
+            f"The busiest week started on {day(peaks[0])}, with {count(top)} tasks "
+            f"created{ties}. Over the whole weeks, {count(whole['created'].sum())} tasks were "
+            f"created, {count(whole['done'].sum())} done and {count(whole['dropped'].sum())} "
+            "dropped."
         )
-        fig, ax = plt.subplots(figsize=WIDE)
-        ax.plot(weekly.index, weekly["created"], label="created", color="#4C72B0")
-        ax.plot(weekly.index, weekly["completed"], label="completed", color="#55A868")
+        display(Markdown(" ".join(said)))
+        fig, ax = plt.subplots(figsize=WIDE, layout="constrained")
+        middle = weeks.counts.index + pd.Timedelta(days=3.5)
+        for name in ("created", "done", "dropped"):
+            ax.plot(
+                middle,
+                weeks.counts[name],
+                label=LABELS.get(name, name),
+                color=COLOURS[name],
+                linewidth=1.2 if name == "dropped" else 1.6,
+            )
+        for number, monday in enumerate(weeks.partial):
+            ax.axvspan(
+                pd.Timestamp(monday),
+                pd.Timestamp(monday) + pd.Timedelta(days=7),
+                color="#E6E8EB",
+                linewidth=0,
+                label="partial week, left out" if number == 0 else None,
+            )
+        ax.set_xlim(pd.Timestamp(weeks.start), pd.Timestamp(weeks.end) + pd.Timedelta(days=1))
         ax.set_ylabel("tasks per week")
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2)
         fig.autofmt_xdate()
-        display(figure(fig, "Line chart of tasks created and completed per week"))
+        display(
+            figure(
+                fig,
+                "Lines of tasks created, done and dropped per week; partial weeks shaded",
+                phone=PHONE,
+            )
+        )
 
 # %%
-if data.tasks and len(data.cycle_days):
-    cycle = data.cycle_days
+if data.tasks and len(data.durations):
+    done = data.durations
+    known = done["cycle_days"].dropna()
+    shown = known if len(known) else done["lead_days"]
     display(heading("How long work takes"))
-    fig, ax = plt.subplots(figsize=WIDE)
-    ax.hist(cycle[cycle <= cycle.quantile(0.99)], bins=60, color="#4C72B0")
-    ax.axvline(
-        cycle.median(), color="#C44E52", linestyle="--", label=f"median {days(cycle.median())}"
+    if len(known) == len(done):
+        basis = f"All {plural(len(done), 'done task')} have a recorded start."
+    elif len(known):
+        others = len(done) - len(known)
+        basis = (
+            f"{count(len(known))} of the {plural(len(done), 'done task')} "
+            f"{'has' if len(known) == 1 else 'have'} a recorded start; the other "
+            f"{count(others)} ({percent(others / len(done))}) "
+            f"{'is' if others == 1 else 'are'} not in the cycle time, only in the lead time."
+        )
+    else:
+        basis = (
+            "No done task has a recorded start, so the chart shows the lead time, which also "
+            "counts the wait before work began."
+        )
+    display(
+        Markdown(
+            "Cycle time runs from the start of work (the first move to in progress) to done; "
+            f"lead time from creation to done. {basis} Dropped work is not counted."
+        )
     )
-    ax.set_xlabel("days from creation to completion (the slowest 1% not shown)")
-    ax.set_ylabel("tasks")
+    name = "cycle time" if len(known) else "lead time"
+    fig, ax = plt.subplots(figsize=WIDE, layout="constrained")
+    ax.hist(shown[shown <= shown.quantile(0.99)], bins=60, color=COLOURS["created"])
+    ax.axvline(
+        shown.median(), color="#C44E52", linestyle="--", label=f"median {days(shown.median())}"
+    )
+    ax.set_xlabel(f"{name} in days (the slowest 1% not shown)")
+    ax.set_ylabel("done tasks")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(frameon=False)
-    display(figure(fig, "Histogram of days from creation to completion"))
-    summary = {
-        "completed tasks": count(len(cycle)),
-        "median": days(cycle.median()),
-        "90th percentile": days(cycle.quantile(0.9)),
-        "99th percentile": days(cycle.quantile(0.99)),
-        "longest": days(cycle.max()),
-    }
-    display(pd.DataFrame({"time to completion": summary}).rename_axis(""))
+    display(figure(fig, f"Histogram of the {name} of done tasks, in days", phone=PHONE))
+
+    def spread(values: pd.Series) -> dict[str, str]:
+        return {
+            "done tasks": count(len(values)),
+            "median": days(values.median()) if len(values) else "-",
+            "90th percentile": days(values.quantile(0.9)) if len(values) else "-",
+            "99th percentile": days(values.quantile(0.99)) if len(values) else "-",
+            "longest": days(values.max()) if len(values) else "-",
+        }
+
+    display(
+        pd.DataFrame(
+            {
+                "cycle time (start to done)": spread(known),
+                "lead time (creation to done)": spread(done["lead_days"]),
+            }
+        ).rename_axis("")
+    )
+
+# %%
+kinds = data.overview.dropna(subset=["kind"])
+if data.tasks and (len(kinds) or len(data.labels)):
+    display(heading("Kinds of work and labels"))
+    if len(kinds):
+        per_kind = data.overview.assign(kind=data.overview["kind"].fillna("(no kind)"))
+        counts = (
+            per_kind.assign(
+                open=per_kind["tasks"].where(per_kind["status"] != "completed", 0),
+                done=per_kind["tasks"].where(per_kind["resolution"] == "done", 0),
+                dropped=per_kind["tasks"].where(
+                    per_kind["resolution"].notna() & (per_kind["resolution"] != "done"), 0
+                ),
+            )
+            .groupby("kind")[["tasks", "open", "done", "dropped"]]
+            .sum()
+        )
+        timed = data.durations.assign(kind=data.durations["kind"].fillna("(no kind)"))
+        measure = "cycle_days" if timed["cycle_days"].notna().any() else "lead_days"
+        medians = timed.groupby("kind")[measure].median()
+        table = counts.sort_values(["tasks"], ascending=False).map(count)
+        table[f"median {'cycle' if measure == 'cycle_days' else 'lead'} time"] = [
+            days(medians[k]) if pd.notna(medians.get(k)) else "-" for k in table.index
+        ]
+        display(Markdown("The tracker's type of each work item (its kind):"))
+        display(table.rename_axis("kind"))
+    if len(data.labels):
+        top = ranked(data.labels, "tasks", 12, "label")
+        shown = top.shown.set_index("label")[["tasks", "open", "done", "dropped"]].map(count)
+        ties = (
+            f" {plural(top.tied_beyond, 'more label')} also "
+            f"{'carries' if top.tied_beyond == 1 else 'carry'} {plural(top.tie_value, 'task')}, "
+            "as many as the last one shown (labels are listed by name within a tie)."
+            if top.tied_beyond
+            else ""
+        )
+        if len(data.labels) > len(top.shown):
+            which = f"The {len(top.shown)} most used of {plural(len(data.labels), 'label')}"
+        else:
+            which = f"The {plural(len(data.labels), 'label')}, most used first"
+        none = data.unlabelled
+        display(
+            Markdown(
+                f"{which}; a task may carry several, and {plural(none, 'task')} "
+                f"({percent(none / data.tasks)}) {'carries' if none == 1 else 'carry'} none."
+                f"{ties}"
+            )
+        )
+        display(shown)
 
 # %%
 if data.tasks and len(data.projects):
-    projects = data.projects.set_index("project")
+    projects = data.projects.copy()
+    nobody = projects["project_id"].isna()
+    no_project = "(no project)"
+    while no_project in set(projects.loc[~nobody, "project"]):  # a project may be named so
+        no_project = f"({no_project})"
+    projects.loc[nobody, "project"] = no_project
+    projects = pd.concat(
+        [projects[~nobody].sort_values(["project", "project_id"]), projects[nobody]]
+    ).set_index("project")
     display(heading("Projects"))
+    without = int(projects.loc[no_project, "tasks"]) if nobody.any() else 0
+    if without:
+        display(
+            Markdown(
+                f"{plural(without, 'task')} ({percent(without / data.tasks)}) "
+                f"{'has' if without == 1 else 'have'} no project: the last row, "
+                f"{md(no_project)}."
+            )
+        )
     if len(projects) > 1:  # one project: the table says it all
-        fig, ax = plt.subplots(figsize=(10, 0.3 * len(projects) + 1.2))
-        stacked = projects[["completed", "in_progress", "pending"]].rename(columns=LABELS)
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(projects) + 1.2), layout="constrained")
+        parts = ["done", "dropped", "in_progress", "pending"]
+        stacked = projects[parts].rename(columns=LABELS).rename(index=short)
         stacked.iloc[::-1].plot.barh(
-            stacked=True, ax=ax, color=["#55A868", "#DD8452", "#8C8C8C"], width=0.8
+            stacked=True, ax=ax, color=[COLOURS[p] for p in parts], width=0.8
         )
         ax.set_xlabel("tasks")
         ax.set_ylabel("")
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
-        display(figure(fig, "Stacked bars of completed, in progress and pending tasks per project"))
-    shown = projects[["tasks", "completed", "in_progress", "pending"]].map(count)
-    shown["completed share"] = projects["completed_share"].map(percent)
+        ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2)
+        display(
+            figure(
+                fig,
+                "Stacked bars of done, dropped, in progress and pending tasks per project",
+                phone=(4.4, 0.3 * len(projects) + 1.6),
+            )
+        )
+    shown = projects[["tasks", "open", "done", "dropped"]].map(count)
+    shown["done share"] = (projects["done"] / projects["tasks"]).map(percent)
     display(shown.rename(columns=LABELS))
 
 # %%
-workers = data.workers.sort_values(["open", "worker_id"], ascending=[False, True]).head(15)
-if data.tasks and len(workers):
-    top = workers.iloc[0]
+if data.tasks and len(data.workers):
+    top = ranked(data.workers, "open", 15, "worker_id")
+    workers = top.shown
+    lead = workers.iloc[0]
     display(heading("Who carries the open work"))
+    if top.leaders > 1:
+        first = f"{top.leaders} workers share the most open tasks, {count(lead['open'])} each"
+    else:
+        first = (
+            f"{md(lead['worker'])} ({md(lead['worker_id'])}) has the most open tasks: "
+            f"{count(lead['open'])}"
+        )
+    ties = (
+        f" {plural(top.tied_beyond, 'more worker')} "
+        f"{'has' if top.tied_beyond == 1 else 'have'} {count(top.tie_value)} open, as many as "
+        "the last one shown: within a tie workers are listed by id."
+        if top.tied_beyond
+        else ""
+    )
+    alone = (
+        f" {plural(data.unassigned_open, 'open task')} "
+        f"{'has' if data.unassigned_open == 1 else 'have'} no worker assigned."
+        if data.unassigned_open
+        else ""
+    )
     display(
         Markdown(
-            f"{md(top['worker'])} ({md(top['worker_id'])}) has the most open tasks: "
-            f"{count(top['open'])}. The {len(workers)} workers with the most open tasks:"
+            f"{first}. The chart shows the {plural(len(workers), 'worker')} with the most open "
+            f"tasks (pending or in progress).{ties}{alone}"
         )
     )
-    fig, ax = plt.subplots(figsize=(10, 0.3 * len(workers) + 1))
-    labels = workers["worker"] + " (" + workers["worker_id"] + ")"
-    ax.barh(labels.iloc[::-1], workers["open"].iloc[::-1], color="#DD8452")
-    ax.set_xlabel("open tasks (pending or in progress)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig, ax = plt.subplots(figsize=(10, 0.3 * len(workers) + 1), layout="constrained")
+    labels = (workers["worker"] + " (" + workers["worker_id"] + ")").map(short)
+    rows = range(len(workers) - 1, -1, -1)  # the first at the top; two equal labels stay two bars
+    ax.barh(rows, workers["open"], color=COLOURS["in_progress"])
+    ax.set_yticks(rows, labels)
+    ax.set_xlabel("open tasks")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    display(figure(fig, "Bars of open tasks per worker"))
+    display(figure(fig, "Bars of open tasks per worker", phone=(4.4, 0.3 * len(workers) + 1.4)))
     shown = workers.set_index("worker_id")[["worker", "open", "tasks"]]
     shown[["open", "tasks"]] = shown[["open", "tasks"]].map(count)
     display(
@@ -256,12 +504,15 @@ if data.tasks and flow.start is not None:
             "docs/flow.md."
         )
     )
-    display(figure(taskkit.plot_throughput(flow.weekly), "Bars of items finished per week"))
+    display(
+        figure(taskkit.plot_throughput(flow.weekly), "Bars of items finished per week", phone=PHONE)
+    )
     if flow.cycles["cycle_days"].notna().any():
         display(
             figure(
                 taskkit.plot_cycle_times(flow.cycles, flow.percentiles),
                 "Scatterplot of cycle time by completion day, with percentile lines",
+                phone=PHONE,
             )
         )
     if len(ages):
@@ -269,12 +520,14 @@ if data.tasks and flow.start is not None:
             figure(
                 taskkit.plot_ageing_wip(flow.ages, flow.percentiles),
                 "Items in progress by age, against the cycle-time percentiles",
+                phone=PHONE,
             )
         )
     display(
         figure(
             taskkit.plot_cumulative_flow(flow.flow),
             "Cumulative flow: items completed, in progress and pending each day",
+            phone=PHONE,
         )
     )
     if flow.forecast is not None:
@@ -282,6 +535,7 @@ if data.tasks and flow.start is not None:
             figure(
                 taskkit.plot_forecast(flow.forecast),
                 "Histogram of the days needed to finish the open items, with likelihoods",
+                phone=PHONE,
             )
         )
 

@@ -363,10 +363,20 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
     "--format", "to", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
     help="html: one self-contained page; pdf: printed by headless Chromium (needs chromium).",
 )  # fmt: skip
+@click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default=None,
+    help="The PDF's paper (default: as the locale says, LC_PAPER or LANG; else A4).",
+)  # fmt: skip
 @click.option("--show-code", is_flag=True, help="Keep the notebook's code in the report.")
 @DB_OPTION
 def report(
-    pairs: tuple[str, ...], out: str | None, fill: bool, to: str, show_code: bool, url: str | None
+    pairs: tuple[str, ...],
+    out: str | None,
+    fill: bool,
+    to: str,
+    paper: str | None,
+    show_code: bool,
+    url: str | None,
 ) -> None:
     """Write the task report as a standalone HTML (or PDF) file and print its path.
 
@@ -380,6 +390,7 @@ def report(
 
     from taskkit._db import redact
     from taskkit._report import run_report
+    from taskkit._report.pdf import choose_paper
 
     values: dict[str, Any] = _parameters(pairs)
     if url is not None:
@@ -388,13 +399,21 @@ def report(
         values["database_url"] = url
     try:
         path, seeded = run_report(
-            values, out=out, seed=fill, show_code=show_code, to=to, command=_command_line()
+            values,
+            out=out,
+            seed=fill,
+            show_code=show_code,
+            to=to,
+            command=_command_line(),
+            paper=paper,
         )
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(redact(str(exc))) from None
     if seeded is not None:
         which = "--seed" if fill else "the default database was empty"
         click.echo(f"{which}: {seeded} into {_db_shown(url)}")
+    if to == "pdf":
+        click.echo(f"printed on {choose_paper(paper)[1]}")
     click.echo(str(path))
 
 

@@ -10,11 +10,12 @@ on SQLite. The rest comes with an extra, as httpx installs ``[http2]`` on reques
 """
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from taskkit._errors import MissingExtraError
 
-__all__ = ["require"]
+__all__ = ["require", "require_installed"]
 
 
 def require(module: str, *, extra: str, feature: str) -> ModuleType:
@@ -28,8 +29,24 @@ def require(module: str, *, extra: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        package = module.partition(".")[0]
-        raise MissingExtraError(
-            f"{feature} needs {package}, which is not installed: "
-            f"pip install 'taskkit[{extra}]' (or 'taskkit[all]')"
-        ) from None
+        raise _missing(module, extra, feature) from None
+
+
+def require_installed(module: str, *, extra: str, feature: str) -> None:
+    """Check that top-level ``module`` is installed, without importing it; or raise
+    :class:`MissingExtraError` naming the extra that installs it.
+
+    For modules a feature may need later or only on one path: importing them costs time
+    (nbclient pulls in jsonschema, whose grammars take a second and more to build) that a run
+    which never uses them should not pay.
+    """
+    if importlib.util.find_spec(module.partition(".")[0]) is None:
+        raise _missing(module, extra, feature)
+
+
+def _missing(module: str, extra: str, feature: str) -> MissingExtraError:
+    package = module.partition(".")[0]
+    return MissingExtraError(
+        f"{feature} needs {package}, which is not installed: "
+        f"pip install 'taskkit[{extra}]' (or 'taskkit[all]')"
+    )

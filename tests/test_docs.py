@@ -107,3 +107,16 @@ def test_every_cli_command_is_documented_and_has_help():
         assert f"taskkit {name}" in README, f"`taskkit {name}` is not in the README"
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and command.help, name
+
+
+def test_the_readme_imports_into_a_database_of_its_own():
+    """Issue 28: the README's import examples wrote into the default database, which
+    `taskkit report` fills with the synthetic dataset, so the next report mixed both."""
+    # Each command with its continuation lines, comments left out.
+    commands = [
+        " ".join(line.split("#")[0] for line in m.group(0).splitlines())
+        for m in re.finditer(r"uv run taskkit import (?:[^\n]*\\\n)*[^\n]*", README)
+    ]
+    assert len(commands) >= 5
+    for command in commands:
+        assert "--db sqlite:///data/mine.db" in command, command

@@ -102,3 +102,29 @@ def test_an_empty_period_still_draws():
 def test_a_chart_refuses_another_measures_frame(plot, argument, message: str):
     with pytest.raises(InvalidArgumentError, match=message):
         plot(argument)
+
+
+def test_throughput_bars_are_as_wide_as_their_days():
+    """Before, a week's bar was 6 seconds wide on a date axis (the width a bare number, read in
+    the positions' unit, datetime64[s]): the chart showed its average line and no bar."""
+    import matplotlib.dates as mdates
+
+    weeks = pd.DataFrame(
+        {
+            "week": pd.to_datetime(["2025-10-13", "2025-10-20"]).astype("datetime64[s]"),
+            "finished": [170, 196],
+            "days": [6, 7],
+        }
+    )
+    days = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2025-10-13", "2025-10-14"]).astype("datetime64[s]"),
+            "finished": [3, 4],
+        }
+    )
+    for frame, width in ((weeks, 6), (days, 0.85)):
+        fig = taskkit.plot_throughput(frame)
+        bars = [p for p in fig.axes[0].patches if p.get_height() > 0]
+        assert len(bars) == 2
+        assert [round(b.get_width(), 2) for b in bars] == [width, width]
+        assert mdates.num2date(bars[0].get_x()).date() <= frame.iloc[0, 0].date()

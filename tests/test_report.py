@@ -77,7 +77,7 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert path.parent == tmp_path / "out" and path.suffix == ".html"
     assert "<title>Task report: all projects, all dates</title>" in html
-    assert "This report covers <strong>10,000 tasks</strong>, created between" in html
+    assert "This report covers <strong>10,000 tasks</strong> created between" in html
     # Figures embedded: four, and the flow section's throughput, cumulative flow and forecast
     # (the synthetic dataset has no starts yet: no cycle-time or ageing chart).
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 7
@@ -161,3 +161,113 @@ def test_the_last_day_a_date_holds_is_a_date_to_like_any_other(tmp_path):
     html = page.read_text(encoding="utf-8")
     assert "This report covers <strong>300 tasks</strong>" in html
     assert "<td>9999-12-31 23:59:59 UTC</td>" in html  # generated at
+
+
+# --- The page and the PDF (issue 28) ---------------------------------------------------------
+
+
+def test_a_heading_and_its_introduction_stay_with_the_chart_or_table_they_introduce():
+    """Before, only CSS kept headings on the page of their content, which Chromium's print did
+    not honour: "Projects" and "Who carries the open work" ended pages of the PDF."""
+    from taskkit._report.page import render_page
+
+    def shown(data: dict[str, str]) -> dict[str, object]:
+        return {"output_type": "display_data", "data": data, "metadata": {}}
+
+    cell = {
+        "cell_type": "code",
+        "source": "",
+        "metadata": {},
+        "outputs": [
+            shown({"text/markdown": "## Projects"}),
+            shown({"text/markdown": "Some tasks have no project."}),
+            shown({"text/html": "<table><tr><td>1</td></tr></table>"}),
+            shown({"text/markdown": "A sentence after the table."}),
+            shown({"text/markdown": "## Provenance"}),
+            shown({"text/markdown": "What this was computed from."}),
+        ],
+    }
+    keeps = blocks_kept_together(render_page([cell], title="t", show_code=False))
+    assert keeps == [
+        ["h2: Projects", "p: Some tasks have no project.", "td: 1"],
+        ["h2: Provenance", "p: What this was computed from."],
+    ]
+
+
+def blocks_kept_together(page: str) -> list[list[str]]:
+    """The elements inside each ``div.keep`` of ``page``, as ``tag: text``."""
+    from html.parser import HTMLParser
+
+    class Keeps(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = 0  # divs open inside the current keep (0: outside any)
+            self.keeps: list[list[str]] = []
+            self.tag = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "div" and ("class", "keep") in attrs:
+                self.keeps.append([])
+                self.depth = 1
+            elif tag == "div" and self.depth:
+                self.depth += 1
+            self.tag = tag
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "div" and self.depth:
+                self.depth -= 1
+
+        def handle_data(self, data: str) -> None:
+            if self.depth and data.strip():
+                self.keeps[-1].append(f"{self.tag}: {data.strip()}")
+
+    parser = Keeps()
+    parser.feed(page)
+    return parser.keeps
+
+
+@pytest.mark.parametrize(
+    ("env", "paper", "said"),
+    [
+        ({"LANG": "en_US.UTF-8"}, "letter", "US Letter paper (from LANG=en_US.UTF-8"),
+        ({"LANG": "de_DE.UTF-8"}, "a4", "A4 paper (from LANG=de_DE.UTF-8"),
+        ({"LANG": "de_DE.UTF-8", "LC_PAPER": "es_MX.UTF-8"}, "letter", "from LC_PAPER=es_MX"),
+        ({"LC_ALL": "fr_CA.UTF-8", "LC_PAPER": "de_DE"}, "letter", "from LC_ALL=fr_CA.UTF-8"),
+        ({"LANG": "en_GB"}, "a4", "A4 paper (from LANG=en_GB"),
+        ({"LANG": "C.UTF-8"}, "a4", "A4 paper (LANG=C.UTF-8 names no country"),
+        ({}, "a4", "A4 paper (no locale set names no country"),
+    ],
+)
+def test_the_pdf_paper_follows_the_locale_and_says_why(env, paper, said):
+    from taskkit._report.pdf import choose_paper
+
+    chosen, why = choose_paper(None, env)
+    assert chosen == paper and said in why
+    assert choose_paper("a4", {"LANG": "en_US.UTF-8"}) == ("a4", "A4 paper (as asked)")
+
+
+def test_a_paper_is_for_the_pdf_only_and_must_be_a_known_one(tmp_path):
+    with pytest.raises(InvalidArgumentError, match="paper is for the PDF format only"):
+        run_report({}, out=tmp_path, paper="a4")
+    with pytest.raises(InvalidArgumentError, match="paper must be one of a4, letter; got 'a5'"):
+        run_report({}, out=tmp_path, to="pdf", paper="a5")
+    result = CliRunner().invoke(cli, ["report", "--paper", "a5"])
+    assert result.exit_code == 2 and "'a5' is not one of 'a4', 'letter'" in result.output
+
+
+@pytest.mark.slow
+def test_a_report_run_in_process_imports_no_kernel_machinery(tmp_path):
+    """Before, checking that the report's extra was installed imported nbclient, and with it
+    jsonschema and its grammars: over a second of CPU in every `taskkit report` (2.2x to 2.6x
+    its import floor where the target was 2x), for a kernel the in-process run never starts."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    code = (
+        "import sys; from taskkit._report import run_report; "
+        f"run_report({{'database_url': {url!r}}}, out={str(tmp_path / 'o')!r}, seed=True); "
+        "print(sorted(m for m in ('nbclient', 'jsonschema', 'ipykernel') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

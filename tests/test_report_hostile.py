@@ -57,7 +57,7 @@ def test_hostile_names_show_literally_and_run_no_script(tmp_path):
         text = page.inner_text("body")
         for literal in (PROJECT, WORKER_ID, WORKER_NAME, OTHER_NAME):
             assert literal in text, literal
-        assert "None is completed yet" in text
+        assert "No task is done yet" in text
         # The Markdown payloads did not become markup.
         marked = page.eval_on_selector_all(
             "main em, main i, main b, main code, main a", "els => els.map(e => e.textContent)"

@@ -4,16 +4,16 @@ One small database (2,000 tasks) serves every test; most share one report run.
 """
 
 import asyncio
+import os
 import re
-from datetime import date
+import shutil
+import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import taskkit
 from taskkit._report import run_report
-from taskkit._report.data import whole_weeks
 from tests.browser import browser_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,27 +63,22 @@ def test_title_and_heading_name_the_scope(page):
 
 def test_tables_use_words_and_formatted_numbers(page):
     html = page.read_text(encoding="utf-8")
-    assert "in_progress" not in html and "completed_share" not in html
-    assert "<th>in progress</th>" in html and "completed share" in html
+    assert "in_progress" not in html and "done_share" not in html
+    assert "<th>in progress</th>" in html and "done share" in html
     assert re.search(r"<td>\d{1,3}%</td>", html)  # shares as percentages
     assert re.search(r"<td>\d+\.\d days</td>", html)  # days with one decimal
     assert not re.search(r"<td>\d+\.\d{2,}</td>", html)  # no raw floats such as 0.946
 
 
-def test_weekly_chart_covers_whole_weeks_only(page):
+def test_weekly_chart_covers_the_range_the_heading_states(page):
+    """Before, the heading gave the first and last task's days while the chart said "whole
+    weeks only, 10 Mar 2025 to 19 Oct 2025": now both cover the same days, and the partial
+    weeks at either end are shaded and said."""
     html = page.read_text(encoding="utf-8")
-    # 2025-03-05 is a Wednesday, 2025-10-20 a Monday: the whole weeks run 10 Mar to 19 Oct.
-    assert "Whole weeks only (Monday to Sunday, UTC), 10 Mar 2025 to 19 Oct 2025" in html
-
-
-def test_whole_weeks_drops_partial_weeks_at_both_ends():
-    weeks = pd.DataFrame(
-        {"created": [1, 2, 3, 4]},
-        index=pd.to_datetime(["2025-03-03", "2025-03-10", "2025-03-17", "2025-03-24"]),
-    )
-    kept = whole_weeks(weeks, date(2025, 3, 5), date(2025, 3, 29))
-    assert list(kept["created"]) == [2, 3]
-    assert list(whole_weeks(weeks, date(2025, 3, 3), date(2025, 3, 30))["created"]) == [1, 2, 3, 4]
+    assert "created between 05 Mar 2025 and 20 Oct 2025 (UTC)" in html
+    # 2025-03-05 is a Wednesday, 2025-10-20 a Monday: their weeks are partial.
+    assert "the chart covers 05 Mar 2025 to 20 Oct 2025" in html
+    assert "2 weeks the data covers only in part are left out (shaded): where the range" in html
 
 
 def test_provenance_records_how_to_make_the_report_again(page, database):
@@ -193,7 +188,7 @@ def test_the_page_makes_no_network_request_and_reads_at_desktop_and_phone_width(
             tab.wait_for_load_state("networkidle")
             assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
             assert tab.title().startswith("Task report: project Apollo")
-            # Nothing wider than the screen but the figures, which scroll in their own box.
+            # Nothing wider than the screen, and nothing that needs scrolling sideways.
             wide = tab.evaluate(
                 "[...document.querySelectorAll('main > *')].filter("
                 "e => e.getBoundingClientRect().right > window.innerWidth + 1).length"
@@ -203,10 +198,110 @@ def test_the_page_makes_no_network_request_and_reads_at_desktop_and_phone_width(
 
 
 @pytest.mark.browser
-def test_pdf_format_prints_the_report(database, tmp_path):
+@pytest.mark.parametrize("width", [390, 1280])
+def test_charts_and_tables_fit_the_screen_and_a_phone_gets_charts_drawn_for_it(page, width):
+    """Before, at 390 px every chart was cut at the right edge (a 32rem minimum width, in a
+    box that scrolled sideways) with no hint that it scrolls."""
+    with browser_page(width=width) as tab:
+        tab.goto(page.as_uri())
+        tab.wait_for_load_state("load")
+        scrolls = tab.evaluate(
+            "[...document.querySelectorAll('.output')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+            ".map(e => e.innerText.slice(0, 60) || e.innerHTML.slice(0, 60))"
+        )
+        assert scrolls == []
+        charts = tab.evaluate(
+            "[...document.querySelectorAll('picture')].map(p => {"
+            " const img = p.querySelector('img'), src = p.querySelector('source');"
+            " return {phone: img.currentSrc === src.srcset, shown: img.clientWidth,"
+            "  drawn: img.naturalWidth, text: img.alt}; })"
+        )
+        # Weekly, cycle time, workers (one project: no chart), and the flow section's
+        # throughput, cumulative flow and forecast (no start recorded: no cycle-time scatter,
+        # nothing in progress with an age): every chart has a phone rendering.
+        figures = tab.evaluate("document.querySelectorAll('.output img').length")
+        assert len(charts) == figures == 6, charts
+        for chart in charts:
+            assert chart["phone"] is (width == 390), chart["text"]
+            assert chart["shown"] <= width
+            # Drawn at least as wide as shown (sharp), and not shrunk below a third of its
+            # size, so that its text stays legible.
+            assert chart["shown"] <= chart["drawn"] <= 3 * chart["shown"], chart
+
+
+def poppler(tool: str) -> str:
+    """A poppler-utils program (reads the PDF back), or skip (fail when CI=true)."""
+    found = shutil.which(tool)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but poppler-utils is not installed (.ci/run installs it)")
+        pytest.skip("reading PDFs back needs poppler-utils: apt-get install poppler-utils")
+    return found
+
+
+def pdf_pages(path: Path) -> list[str]:
+    text = subprocess.run(
+        [poppler("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def pdf_size(path: Path) -> str:
+    info = subprocess.run([poppler("pdfinfo"), str(path)], capture_output=True, text=True)
+    return re.search(r"Page size:.*\((\w+)\)", info.stdout).group(1)  # type: ignore[union-attr]
+
+
+SECTIONS = (
+    "Status and priority",
+    "Work created and finished per week",
+    "How long work takes",
+    "Kinds of work and labels",
+    "Projects",
+    "Who carries the open work",
+    "Flow: how work moves",
+    "Provenance",
+)
+
+
+@pytest.mark.browser
+def test_pdf_pages_are_numbered_and_no_page_ends_on_a_heading(database, tmp_path, monkeypatch):
+    """Before: six Letter pages without page numbers, with "Projects" and "Who carries the
+    open work" alone at the bottom of a page."""
     from tests.browser import chromium_path
 
     chromium_path()  # skip (or fail in CI) without chromium
-    path, _ = run_report({"database_url": database, "project": "Apollo"}, out=tmp_path, to="pdf")
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_PAPER", raising=False)
+    path, _ = run_report({"database_url": database}, out=tmp_path, to="pdf")
     assert path.suffix == ".pdf" and path.read_bytes().startswith(b"%PDF-")
     assert path.stat().st_size > 20_000  # figures included
+    assert pdf_size(path) == "A4"  # a German locale prints on A4
+    pages = pdf_pages(path)
+    for number, page in enumerate(pages, 1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert lines[-1] == f"page {number} of {len(pages)}"
+        if len(lines) == 1:
+            continue  # a page of charts only (the flow section's), no text but its number
+        assert lines[-2] not in SECTIONS, f"page {number} ends on the heading {lines[-2]!r}"
+    headings = [line.strip() for page in pages for line in page.splitlines()]
+    found = [h for h in headings if h in SECTIONS]
+    assert found == sorted(found, key=SECTIONS.index)  # each once, in order
+    assert set(SECTIONS) - set(found) <= {"Kinds of work and labels"}  # data without kinds
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SCREENSHOTS / "report.pdf")
+
+
+@pytest.mark.browser
+def test_pdf_paper_follows_the_locale_or_the_option(database, tmp_path, monkeypatch):
+    from tests.browser import chromium_path
+
+    chromium_path()
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("LC_PAPER", "en_US.UTF-8")
+    values = {"database_url": database, "project": "Apollo"}
+    letter, _ = run_report(values, out=tmp_path / "a", to="pdf")
+    assert pdf_size(letter) == "letter"
+    a4, _ = run_report(values, out=tmp_path / "b", to="pdf", paper="a4")
+    assert pdf_size(a4) == "A4"

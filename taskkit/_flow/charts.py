@@ -172,7 +172,9 @@ def plot_throughput(throughput: pd.DataFrame, *, ax: Any = None) -> Any:
     frame = _need(frame, {per}, "plot_throughput")
     fig, ax = _figure(ax)
     whole = frame["days"] == 7 if per == "week" else pd.Series(True, index=frame.index)
-    width = 6 if per == "week" else 0.85
+    # Widths in time, as the positions: a bare number added to a datetime64[s] position is
+    # seconds, and the bars were drawn six seconds wide (invisible).
+    width = np.timedelta64(6, "D") if per == "week" else np.timedelta64(73_440, "s")  # 0.85 day
     ax.bar(
         _days(frame[per]),
         frame["finished"].to_numpy(),

@@ -1,28 +1,45 @@
 """What the report shows, gathered from the database (aggregates computed where the data is)."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from taskkit._db import read_connection, snapshot_connection
 from taskkit._errors import NotFoundError
 from taskkit._frames import to_dataframe
-from taskkit._models import Project
-from taskkit._query import (
-    project_progress,
-    select_tasks,
-    status_priority_counts,
-    tasks_per_week,
-    worker_load,
-)
+from taskkit._frames.statement_sql import compiled_sql
+from taskkit._models import ChangeSource, Project
+from taskkit._report.flow import FlowSection, flow_section
 from taskkit._report.parameters import ReportParameters
 from taskkit._report.provenance import fingerprint, provenance
+from taskkit._report.queries import (
+    daily_counts,
+    durations,
+    label_counts,
+    origins,
+    overview,
+    project_counts,
+    report_tasks,
+    unrecorded_span,
+    worker_counts,
+)
+from taskkit._report.weeks import Weeks, weekly
 
-__all__ = ["ReportData", "check_project", "report_data", "whole_weeks"]
+__all__ = ["ORIGINS", "ReportData", "check_project", "read_durations", "report_data"]
+
+#: Where tasks come from, by the source of their history's first row, in words.
+ORIGINS = {
+    ChangeSource.seed.value: "synthetic (taskkit seed)",
+    ChangeSource.tracker.value: "imported",
+    ChangeSource.export.value: "imported",
+    ChangeSource.api.value: "made in taskkit",
+    None: "of unrecorded origin",
+}
 
 
 async def check_project(source: AsyncEngine | AsyncConnection, name: str | None) -> None:
@@ -41,32 +58,116 @@ async def check_project(source: AsyncEngine | AsyncConnection, name: str | None)
         raise NotFoundError(f"no project is named {name!r}; projects: {shown or 'none'}")
 
 
+def _utc_day(ts: Any) -> date:
+    return pd.Timestamp(ts).tz_convert("UTC").date()
+
+
 @dataclass
 class ReportData:
-    """What the report shows, as DataFrames and numbers computed from the data."""
+    """What the report shows, as DataFrames and numbers computed from the data.
+
+    Completed work is split by resolution throughout: ``done`` is finished work; ``dropped``
+    is work completed as won't do, duplicate or cancelled.
+    """
 
     parameters: ReportParameters
-    tasks: int
-    open_tasks: int
-    completed: int
-    first_created: pd.Timestamp | None
-    last_created: pd.Timestamp | None
-    status_priority: pd.DataFrame
-    weekly: pd.DataFrame
-    cycle_days: pd.Series
+    #: Tasks per status, resolution, priority and kind (see ``queries.overview``).
+    overview: pd.DataFrame
+    #: Tasks per origin (see ``queries.origins``); ``origin`` NA: no recorded origin.
+    origin_counts: pd.DataFrame
+    #: Days with any event: ``day`` (``YYYY-MM-DD``, UTC), created, done, dropped.
+    daily: pd.DataFrame
+    #: Per task done: ``lead_days``, ``cycle_days`` (NaN without a known start), ``kind``.
+    durations: pd.DataFrame
+    #: Per project (a row with ``project_id`` NA for the tasks without one), per worker, per
+    #: label: tasks, open, pending, in_progress, done, dropped.
     projects: pd.DataFrame
     workers: pd.DataFrame
+    labels: pd.DataFrame
+    #: The flow section, read in the same snapshot (its settings and fingerprint are in
+    #: ``flow.provenance``).
+    flow: FlowSection
     provenance: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def tasks(self) -> int:
+        return int(self.overview["tasks"].sum())
 
-def whole_weeks(weekly: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
-    """The rows of ``weekly`` (indexed by each week's Monday) whose seven days all lie in
-    ``first`` .. ``last``: a partial week at either end would read as a drop in the work."""
-    start = pd.Timestamp(first)
-    end = pd.Timestamp(last)
-    index = pd.DatetimeIndex(weekly.index).tz_localize(None)
-    keep = (index >= start) & (index + pd.Timedelta(days=6) <= end)
-    return weekly[keep]
+    def _where(self, mask: Any) -> int:
+        return int(self.overview.loc[mask, "tasks"].sum())
+
+    @property
+    def open_tasks(self) -> int:
+        return self._where(self.overview["status"].isin(["pending", "in_progress"]))
+
+    @property
+    def done(self) -> int:
+        return self._where(self.overview["resolution"] == "done")
+
+    @property
+    def dropped(self) -> int:
+        return self._where(self.overview["resolution"].notna()) - self.done
+
+    @property
+    def unassigned_open(self) -> int:
+        """Open tasks with no worker assigned."""
+        return int(self.overview["unassigned"].sum())
+
+    @property
+    def unlabelled(self) -> int:
+        """Tasks that carry no label."""
+        return int(self.overview["unlabelled"].sum())
+
+    @property
+    def first_created(self) -> pd.Timestamp | None:
+        return self.overview["first"].min() if self.tasks else None
+
+    @property
+    def last_created(self) -> pd.Timestamp | None:
+        return self.overview["last"].max() if self.tasks else None
+
+    @property
+    def start(self) -> date | None:
+        """The report's first day: the first task's (UTC), or ``date_from`` when later."""
+        if not self.tasks:
+            return None
+        first = _utc_day(self.first_created)
+        chosen = self.parameters.date_from
+        return max(first, chosen) if chosen else first
+
+    @property
+    def end(self) -> date | None:
+        """The report's last day: the last task's (UTC), or ``date_to`` when earlier."""
+        if not self.tasks:
+            return None
+        last = _utc_day(self.last_created)
+        chosen = self.parameters.date_to
+        return min(last, chosen) if chosen else last
+
+    @property
+    def origins(self) -> pd.DataFrame:
+        """Tasks per origin in words (:data:`ORIGINS`): ``tasks``, ``first`` and ``last``
+        creation, most tasks first."""
+        counts = self.origin_counts
+        named = counts["origin"].astype("object").map(lambda v: ORIGINS[None if pd.isna(v) else v])
+        grouped = counts.groupby(named.rename("origin")).agg(
+            tasks=("tasks", "sum"), first=("first", "min"), last=("last", "max")
+        )
+        return grouped.sort_values(["tasks", "first"], ascending=[False, True])
+
+    @property
+    def mixes_synthetic_data(self) -> bool:
+        """Whether synthetic tasks (taskkit seed) share the report with tasks of any other
+        origin."""
+        names = set(self.origins.index)
+        return ORIGINS["seed"] in names and len(names) > 1
+
+    def weeks(self) -> Weeks:
+        """Every week of the report's range (see :func:`taskkit._report.weeks.weekly`): each
+        origin's first and last day are the edges of a part of the data."""
+        assert self.start is not None and self.end is not None
+        spans = [(_utc_day(r.first), _utc_day(r.last)) for r in self.origins.itertuples()]
+        return weekly(self.daily, self.start, self.end, spans)
 
 
 async def report_data(
@@ -94,48 +195,65 @@ async def _gather(
     conn: AsyncConnection, parameters: ReportParameters, command: str | None
 ) -> ReportData:
     await check_project(conn, parameters.project)
-    end = parameters.date_to
-    tasks = select_tasks(
-        project=parameters.project,
-        created_from=parameters.date_from,
-        # date_to is inclusive for readers: everything created before the next midnight (the
-        # last day a date can hold has no next one: nothing is created after it).
-        created_to=None if end is None or end == date.max else end + timedelta(days=1),
-        order_by="id",
-    )
-    # Through the transaction's own connection (the SQLAlchemy reader): a fast reader would
-    # open connections of its own, each with a snapshot of its own.
-    by_status = await to_dataframe(conn, status_priority_counts(tasks))
-    weekly = await to_dataframe(conn, tasks_per_week(tasks))
-    projects = await to_dataframe(conn, project_progress(tasks))
-    workers = await to_dataframe(conn, worker_load(tasks))
-    ids = tasks.subquery()
-    times = await to_dataframe(
-        conn, select(ids.c.created_at, ids.c.completed_at).where(ids.c.completed_at.is_not(None))
-    )
-    span = await to_dataframe(
+    rows = report_tasks(parameters)
+    # Every read through the transaction's own connection: a fast reader would open
+    # connections of its own, each with a snapshot of its own. Each statement groups in the
+    # database; only the durations of done work come back a row per task (two numbers).
+    grouped = await to_dataframe(conn, overview(rows))
+    frames = {
+        "overview": grouped,
+        "origin_counts": await _origins(conn, rows, int(grouped["tasks"].sum())),
+        "daily": await to_dataframe(conn, daily_counts(rows, conn.dialect.name)),
+        "durations": await read_durations(conn, rows),
+        "projects": await to_dataframe(conn, project_counts(rows)),
+        "workers": await to_dataframe(conn, worker_counts(rows)),
+        "labels": await to_dataframe(conn, label_counts(rows)),
+    }
+    flow = await flow_section(conn, parameters)
+    data = ReportData(parameters=parameters, **frames, flow=flow)
+    data.provenance = await provenance(
         conn,
-        select(func.min(ids.c.created_at).label("first"), func.max(ids.c.created_at).label("last")),
+        parameters,
+        command=command,
+        tasks=data.tasks,
+        data=fingerprint([_sorted(frame) for frame in frames.values()]),
     )
-    counts = by_status.groupby("status", observed=False)["tasks"].sum()
-    total = int(counts.sum())
-    cycle = (times["completed_at"] - times["created_at"]).dt.total_seconds() / 86_400
-    projects = projects[projects["tasks"] > 0].reset_index(drop=True)
-    workers = workers[workers["tasks"] > 0].reset_index(drop=True)
-    frames = [by_status, weekly, projects, workers, cycle]
-    return ReportData(
-        parameters=parameters,
-        tasks=total,
-        open_tasks=int(counts["pending"] + counts["in_progress"]),
-        completed=int(counts["completed"]),
-        first_created=span["first"].iloc[0] if total else None,
-        last_created=span["last"].iloc[0] if total else None,
-        status_priority=by_status,
-        weekly=weekly,
-        cycle_days=cycle.rename("cycle time (days)"),
-        projects=projects,
-        workers=workers,
-        provenance=await provenance(
-            conn, parameters, command=command, tasks=total, data=fingerprint(frames)
-        ),
+    return data
+
+
+async def read_durations(conn: AsyncConnection, rows: Any) -> pd.DataFrame:
+    """The durations of done work (a row per task), read through the connection's own driver
+    in its transaction (the snapshot): two numbers and a short text per row need no
+    conversion, and SQLAlchemy's rows and the typed reader took three times as long (0.3 s for
+    the 38,601 done tasks of one project of 200,000, against 0.1 s)."""
+    sql, parameters = compiled_sql(durations(rows, conn.dialect.name), conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    if conn.dialect.name == "sqlite":  # aiosqlite
+        found = await driver.execute_fetchall(sql, parameters)  # type: ignore[union-attr]
+    else:  # asyncpg
+        found = await driver.fetch(sql, *parameters)  # type: ignore[union-attr]
+    columns = list(zip(*found, strict=True)) or [(), (), ()]
+    return pd.DataFrame(
+        {
+            "lead_days": pd.array(columns[0], dtype="float64"),
+            "cycle_days": pd.array(columns[1], dtype="float64"),
+            "kind": pd.array(columns[2], dtype="str"),
+        }
     )
+
+
+async def _origins(conn: AsyncConnection, rows: Any, tasks: int) -> pd.DataFrame:
+    """Tasks per origin, with a row (origin NA) for the tasks without a recorded one."""
+    known = await to_dataframe(conn, origins(rows))
+    if int(known["tasks"].sum()) >= tasks:  # every task has its origin: nothing to look for
+        return known
+    span = await to_dataframe(conn, unrecorded_span(rows))
+    unrecorded = span[span["tasks"] > 0].assign(origin=pd.NA)
+    return pd.concat([known, unrecorded[known.columns]], ignore_index=True)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` in an order that does not depend on how the database grouped it."""
+    if not len(frame):
+        return frame
+    return frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)

@@ -2,18 +2,18 @@
 a forecast of when the open work will be done, with the settings recorded in the provenance.
 
 The population is the report's own (its project and creation dates); the period is the last
-:data:`WEEKS` weeks up to ``date_to``, or up to the day anything last changed. The definitions
-are taskkit's (docs/flow.md).
+:data:`WEEKS` weeks up to ``date_to`` or the day anything last changed, whichever is earlier.
+The definitions are taskkit's (docs/flow.md).
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._db import read_connection
 from taskkit._flow import (
     Forecast,
     cumulative_flow,
@@ -25,9 +25,9 @@ from taskkit._flow import (
 )
 from taskkit._flow.cycle_time import PERCENTILES
 from taskkit._flow.forecast import LIKELIHOODS, TRIALS
-from taskkit._query import select_tasks
 from taskkit._report.parameters import ReportParameters
 from taskkit._report.provenance import fingerprint
+from taskkit._report.queries import report_select
 
 __all__ = ["SEED", "WEEKS", "FlowSection", "flow_section"]
 
@@ -53,34 +53,36 @@ class FlowSection:
     provenance: dict[str, str]
 
 
-def _tasks(parameters: ReportParameters) -> Any:
-    """The report's tasks, as report_data selects them."""
-    end = parameters.date_to
-    return select_tasks(
-        project=parameters.project,
-        created_from=parameters.date_from,
-        created_to=None if end is None else end + timedelta(days=1),
-    )
-
-
-async def flow_section(engine: AsyncEngine, parameters: ReportParameters) -> FlowSection:
-    """The flow measures of the report's tasks over its last :data:`WEEKS` weeks."""
-    tasks = _tasks(parameters)
+async def flow_section(
+    source: AsyncEngine | AsyncConnection, parameters: ReportParameters
+) -> FlowSection:
+    """The flow measures of the report's tasks over its last :data:`WEEKS` weeks, read through
+    ``source``: an engine, or the connection whose transaction the report reads in
+    (``report_data`` passes its snapshot, so that the section and the rest of the report
+    describe one state of the database)."""
+    tasks = report_select(parameters)
     rows = tasks.subquery()
-    async with engine.connect() as conn:
-        latest = (await conn.execute(select(func.max(rows.c.updated_at)))).scalar()
+    last_change = select(func.max(rows.c.updated_at))
+    if isinstance(source, AsyncConnection):
+        latest = (await source.execute(last_change)).scalar()
+    else:
+        async with read_connection(source) as conn:
+            latest = (await conn.execute(last_change)).scalar()
     if latest is None:
         return _empty()
-    end = parameters.date_to or pd.Timestamp(latest).tz_convert("UTC").date()
+    # Up to date_to, but not past the last change: a date_to after the data (9999-12-31, the
+    # last day a date holds) would give weeks with nothing in them, and no day after its end.
+    last_change = pd.Timestamp(latest).tz_convert("UTC").date()
+    end = min(parameters.date_to, last_change) if parameters.date_to else last_change
     start = end - timedelta(weeks=WEEKS) + timedelta(days=1)
     if parameters.date_from is not None:
         start = max(start, parameters.date_from)
-    daily = await throughput(engine, tasks, start=start, end=end)
-    weekly = await throughput(engine, tasks, start=start, end=end, per="week")
-    cycles = await cycle_times(engine, tasks, start=start, end=end)
-    levels = await cycle_time_percentiles(engine, tasks, start=start, end=end)
-    ages = await work_item_age(engine, tasks, start=start, end=end, percentiles=levels)
-    flow = await cumulative_flow(engine, tasks, start=start, end=end)
+    daily = await throughput(source, tasks, start=start, end=end)
+    weekly = await throughput(source, tasks, start=start, end=end, per="week")
+    cycles = await cycle_times(source, tasks, start=start, end=end)
+    levels = await cycle_time_percentiles(source, tasks, start=start, end=end)
+    ages = await work_item_age(source, tasks, start=start, end=end, percentiles=levels)
+    flow = await cumulative_flow(source, tasks, start=start, end=end)
     open_items = int(flow["pending"].iloc[-1] + flow["in_progress"].iloc[-1])
     forecast = None
     if open_items and daily["finished"].any():

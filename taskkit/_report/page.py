@@ -7,14 +7,21 @@ nbconvert uses. Data-derived text is escaped where it is produced (``taskkit._re
 """
 
 import html
+import re
 from pathlib import Path
 from typing import Any
+
+from taskkit._report.present import PHONE_WIDTH
 
 __all__ = ["render_page"]
 
 CSS = Path(__file__).with_name("page.css")
 #: Cells with this tag are for notebook readers only.
 NOTEBOOK_ONLY = "notebook-only"
+# A section heading, alone in an output (the report's heading() displays one at a time), and
+# an output of text (Markdown's paragraphs or a warning's blockquote).
+_HEADING = re.compile(r'^<div class="output"><h[23]>')
+_TEXT = re.compile(r'^<div class="output">\s*<(?:p|blockquote)>')
 
 
 def _text(value: Any) -> str:
@@ -36,12 +43,55 @@ def _output(output: dict[str, Any]) -> str:
     if "text/markdown" in data:
         return _markdown(_text(data["text/markdown"]))
     if "image/png" in data:
-        alt = output.get("metadata", {}).get("image/png", {}).get("alt") or "Figure"
+        meta = output.get("metadata", {}).get("image/png", {})
+        alt = html.escape(meta.get("alt") or "Figure")
         png = _text(data["image/png"]).replace("\n", "")
-        return f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
+        image = f'<img src="data:image/png;base64,{png}" alt="{alt}">'
+        if not meta.get("phone"):
+            return image
+        # A phone gets the chart drawn for its width (text legible, nothing cut off); wide
+        # screens and print get the wide one.
+        phone = _text(meta["phone"]).replace("\n", "")
+        return (
+            f'<picture><source media="(max-width: {PHONE_WIDTH}px)" type="image/svg+xml" '
+            f'srcset="data:image/svg+xml;base64,{phone}">{image}</picture>'
+        )
     if "text/plain" in data:
         return f"<pre>{html.escape(_text(data['text/plain']))}</pre>"
     return ""
+
+
+def _kind(part: str) -> str:
+    """``heading``, ``text`` (paragraphs, a warning) or ``block`` (a chart, a table)."""
+    if _HEADING.search(part):
+        return "heading"
+    return "text" if _TEXT.search(part) else "block"
+
+
+def _keep_headings_with_content(parts: list[str]) -> list[str]:
+    """A heading, and the sentences that introduce a chart or a table, in one unbreakable
+    block with the chart or table they introduce, so that a printed page never ends on a
+    heading or an introduction whose content starts on the next (CSS ``break-after: avoid``
+    alone does not hold in Chromium's print)."""
+    kept: list[str] = []
+    group: list[str] = []
+    for part in parts:
+        kind = _kind(part)
+        if kind == "heading" and group:  # a heading with no chart or table: keep it as it is
+            kept.extend(group)
+            group = []
+        if kind == "block" and group:
+            kept.append('<div class="keep">\n' + "\n".join([*group, part]) + "\n</div>")
+            group = []
+        elif kind == "block":
+            kept.append(part)
+        else:
+            group.append(part)
+    if len(group) > 1 and _kind(group[0]) == "heading":  # a last section without a block
+        kept.append('<div class="keep">\n' + "\n".join(group) + "\n</div>")
+    else:
+        kept.extend(group)
+    return kept
 
 
 def render_page(cells: list[dict[str, Any]], *, title: str, show_code: bool) -> str:
@@ -59,7 +109,7 @@ def render_page(cells: list[dict[str, Any]], *, title: str, show_code: bool) -> 
                 shown = _output(output)
                 if shown:
                     parts.append(f'<div class="output">{shown}</div>')
-    body = "\n".join(parts)
+    body = "\n".join(_keep_headings_with_content(parts))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -1,9 +1,11 @@
-"""How the report shows things: titles, words for codes, formatted numbers, figures.
+"""How the report shows things: titles, words for codes, formatted numbers, rankings, figures.
 
 The notebook's cells call these, so the report reads the same wherever it is run.
 """
 
+import base64
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -13,13 +15,19 @@ from taskkit._report.text import markdown_text
 
 __all__ = [
     "LABELS",
+    "PHONE_WIDTH",
+    "Figure",
+    "Ranked",
     "count",
     "day",
     "days",
     "figure",
     "heading",
     "percent",
+    "plural",
+    "ranked",
     "scope",
+    "short",
     "title",
 ]
 
@@ -28,10 +36,16 @@ LABELS = {
     "pending": "pending",
     "in_progress": "in progress",
     "completed": "completed",
+    "done": "done",
+    "dropped": "dropped",
+    "open": "open",
+    "wont_do": "won't do",
+    "duplicate": "duplicate",
+    "cancelled": "cancelled",
     "low": "low",
     "medium": "medium",
     "high": "high",
-    "completed_share": "completed share",
+    "done_share": "done share",
     "worker_id": "worker id",
 }
 
@@ -41,9 +55,28 @@ def count(n: Any) -> str:
     return f"{int(n):,}"
 
 
+def plural(n: Any, one: str, many: str | None = None) -> str:
+    """``n`` and the word that goes with it: ``1 task``, ``2,001 tasks``."""
+    return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
+
+
+def short(text: Any, width: int = 24) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis: a chart's label, whose full text
+    is in the table beside the chart (a long name would squeeze the chart to nothing)."""
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def percent(x: Any) -> str:
-    """A share as a whole percentage: ``95%`` (``-`` when undefined)."""
-    return "-" if pd.isna(x) else f"{x:.0%}"
+    """A share as a whole percentage: ``95%`` (``-`` when undefined); a share that is not
+    zero but rounds to it reads ``<1%``, one short of all ``>99%``."""
+    if pd.isna(x):
+        return "-"
+    if 0 < x < 0.005:
+        return "<1%"
+    if 0.995 <= x < 1:
+        return ">99%"
+    return f"{x:.0%}"
 
 
 def days(x: Any) -> str:
@@ -83,15 +116,133 @@ def heading(text: str, level: int = 2) -> Any:
     return Markdown(f"{'#' * level} {markdown_text(text)}")
 
 
-def figure(fig: Any, alt: str) -> Any:
-    """``fig`` as a PNG image with alternative text, sized by the page; the figure is closed.
+@dataclass
+class Ranked:
+    """The first rows of a ranking, and the rows beyond them that tie with the last one shown
+    (cut by the ranking's tiebreak): ``tied_beyond`` of them, each at ``tie_value``."""
 
-    Drawn at twice the screen's density so that it stays sharp when the page scales it.
+    shown: pd.DataFrame
+    tied_beyond: int
+    tie_value: Any
+    #: How many rows share the first place (1 when one leads alone).
+    leaders: int
+
+
+def ranked(frame: pd.DataFrame, column: str, n: int, tiebreak: str) -> Ranked:
+    """The ``n`` rows with the largest ``column`` (ties in ``tiebreak`` order), and what the
+    cut leaves out: a ranking that cuts through a tie must say so."""
+    order = frame.sort_values([column, tiebreak], ascending=[False, True], kind="stable")
+    shown = order.head(n)
+    if not len(shown):
+        return Ranked(shown, 0, None, 0)
+    last = shown[column].iloc[-1]
+    beyond = int((order[column].iloc[len(shown) :] == last).sum())
+    leaders = int((order[column] == order[column].iloc[0]).sum())
+    return Ranked(shown, beyond, last, leaders)
+
+
+#: The page shows a figure's phone rendering up to this width (CSS pixels).
+PHONE_WIDTH = 640
+_DPI = 120  # desktop: 10 inches -> 1,200 px, sharp at the page's 62rem column
+# The phone rendering is SVG: sharp at any pixel density, a tenth of the PNG's size, half its
+# drawing time (no pixels, no glyphs: the text is text, in the browser's sans-serif where
+# DejaVu Sans is missing; its anchors keep it aligned). Ids are salted and the date left out,
+# so that two runs write the same bytes.
+_SVG: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "taskkit-report"}
+
+
+def _png(fig: Any, dpi: int) -> bytes:
+    """``fig`` drawn once (with its layout) and written as PNG.
+
+    ``savefig`` draws a figure with a layout engine twice, a first pass for the layout only;
+    drawing the canvas lays out and draws in one pass, with the same pixels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    # Agg whatever the figure was made with (a figure closed by pyplot has no drawing canvas).
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    # Opaque (the figure's background is white) and lightly compressed: zlib's default level
+    # took longer than drawing the chart, for a file a third smaller.
+    image.convert("RGB").save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def _svg(fig: Any) -> bytes:
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context(_SVG):
+        FigureCanvasSVG(fig).print_svg(buffer, metadata={"Date": None})
+    return buffer.getvalue().encode("utf-8")
+
+
+def _at_phone_size(fig: Any, size: tuple[float, float]) -> None:
+    """Resize ``fig`` for a phone, keeping its margins in inches (labels and legends keep
+    their size in inches, so they need the same room), without laying it out again (that is
+    another pass through every artist). A figure of several axes is laid out again."""
+    width, height = fig.get_size_inches()
+    if len(fig.axes) == 1:
+        (ax,) = fig.axes
+        box = ax.get_position()
+        left, right = box.x0 * width, (1 - box.x1) * width
+        bottom, top = box.y0 * height, (1 - box.y1) * height
+        fig.set_layout_engine("none")
+        fig.set_size_inches(*size)
+        new_width, new_height = size
+        ax.set_position(
+            [
+                left / new_width,
+                bottom / new_height,
+                1 - (left + right) / new_width,
+                1 - (bottom + top) / new_height,
+            ]
+        )
+    else:
+        fig.set_layout_engine("constrained")
+        fig.set_size_inches(*size)
+
+
+class Figure:
+    """A chart as the report shows it: a PNG for wide screens and print, and an SVG drawn for
+    a phone's width (in the output's metadata, which the page puts in a ``<picture>``; Jupyter
+    shows the PNG). Its text is the alternative text."""
+
+    def __init__(self, wide: bytes, phone: bytes | None, alt: str) -> None:
+        self.wide, self.phone, self.alt = wide, phone, alt
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        meta: dict[str, Any] = {"alt": self.alt}
+        if self.phone is not None:
+            meta["phone"] = base64.b64encode(self.phone).decode("ascii")
+        data = {"image/png": base64.b64encode(self.wide).decode("ascii"), "text/plain": self.alt}
+        return data, {"image/png": meta}
+
+
+def figure(fig: Any, alt: str, phone: tuple[float, float] | None = None) -> Figure:
+    """``fig`` as a :class:`Figure` with alternative text ``alt``; the figure is closed.
+
+    Args:
+        fig: a matplotlib figure of one axes (a figure of several is laid out again at the
+            phone's size).
+        alt: what the chart shows, in words.
+        phone: the figure's size on a phone (inches): drawn again at that size, its margins
+            kept, so that its text stays legible at 390 px instead of shrinking with the chart.
     """
     import matplotlib.pyplot as plt
-    from IPython.display import Image
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=140, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return Image(buffer.getvalue(), alt=alt)
+    try:
+        wide = _png(fig, _DPI)
+        small = None
+        if phone is not None:
+            _at_phone_size(fig, phone)
+            small = _svg(fig)
+    finally:
+        plt.close(fig)
+    return Figure(wide, small, alt)

@@ -11,7 +11,7 @@ from typing import Any
 from taskkit._checks import one_of
 from taskkit._db import connect, database_url
 from taskkit._errors import ConfigurationError, InvalidArgumentError
-from taskkit._optional import require
+from taskkit._optional import require_installed
 from taskkit._report.data import check_project
 from taskkit._report.database import prepare_database
 from taskkit._report.parameters import ReportParameters, check_parameters
@@ -118,6 +118,7 @@ def run_report(
     to: str = "html",
     command: str | None = None,
     notebook: Path | None = None,
+    paper: str | None = None,
 ) -> tuple[Path, SeedSummary | None]:
     """Check the parameters, prepare the database, run the report notebook, write the page.
 
@@ -135,6 +136,8 @@ def run_report(
         command: the command line that asked for the report, recorded in its provenance
             (default: an equivalent ``taskkit report`` command).
         notebook: the report notebook (default: :func:`find_notebook`).
+        paper: the PDF's paper, ``a4`` or ``letter`` (default: as the locale says, else A4;
+            see :func:`taskkit._report.pdf.choose_paper`). Pages are numbered.
 
     Returns:
         The path of the report, and what was seeded (``None`` when nothing was written).
@@ -145,7 +148,7 @@ def run_report(
         on the same data write the same bytes.
 
     Raises:
-        InvalidArgumentError: a bad parameter, format, output directory or
+        InvalidArgumentError: a bad parameter, format, paper, output directory or
             ``SOURCE_DATE_EPOCH``; nothing has run.
         NotFoundError: the project parameter names no project, or the database has no
             tasks (or the SQLite file does not exist) and ``seed`` is false; nothing has run.
@@ -157,13 +160,23 @@ def run_report(
     import json
 
     for module in REPORT_MODULES:  # before anything runs: one line naming the extra
-        require(module, extra="report", feature="the report")
+        # Looked for, not imported: the kernel's modules (nbclient, ipykernel) are imported
+        # only when the notebook runs in a kernel, and nbclient alone costs over a second.
+        require_installed(module, extra="report", feature="the report")
     from taskkit._report.execute import execute_notebook
     from taskkit._report.page import render_page
     from taskkit._report.present import title
     from taskkit._report.provenance import generated_at
 
     one_of("report format", to, FORMATS)
+    from taskkit._report.pdf import choose_paper
+
+    if paper is not None and to != "pdf":
+        raise InvalidArgumentError(
+            f"paper is for the PDF format only (--format pdf); got paper={paper!r} with "
+            f"format {to!r}"
+        )
+    paper, _ = choose_paper(paper)
     generated_at()  # a SOURCE_DATE_EPOCH that cannot be used is refused before anything runs
     source = notebook or find_notebook()
     if not source.is_file():
@@ -190,5 +203,5 @@ def run_report(
     if to == "pdf":
         from taskkit._report.pdf import print_pdf
 
-        return _write_new(target, stem, ".pdf", print_pdf(html)), seeded
+        return _write_new(target, stem, ".pdf", print_pdf(html, paper=paper)), seeded
     return _write_new(target, stem, ".html", html.encode("utf-8")), seeded
