@@ -32,7 +32,13 @@ import pyarrow.csv as pacsv
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import is_memory_sqlite, read_connection, write_transaction
+from taskkit._db import (
+    is_memory_sqlite,
+    missing_tables_error,
+    read_connection,
+    require_sqlite_tables_file,
+    write_transaction,
+)
 from taskkit._db_errors import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
@@ -138,6 +144,7 @@ async def write_batches(
     Returns:
         Rows written per table.
     """
+    require_sqlite_tables_file(engine)
     bar = progress_bar(progress, total=total_rows, desc=desc)
     refused: tuple[type[BaseException], ...] = (DBAPIError, *postgres_errors())
     try:
@@ -227,7 +234,10 @@ async def _write_sqlite_file(
     try:
         child, (summary, projects, workers, labels) = await asyncio.shield(opening)
     except ChildError as exc:
-        raise _stopped(exc, "before it answered") from None
+        # "no such table" as the engine's writes say it (connect() translates theirs), so
+        # that a seed or import refuses the same way at every size.
+        missing = missing_tables_error(engine.url, exc)
+        raise missing or _stopped(exc, "before it answered") from None
     except asyncio.CancelledError:
         # Cancelled while the child opens the database: end it once it answered.
         with contextlib.suppress(BaseException):

@@ -295,9 +295,31 @@ def missing_tables_error(url: URL, exc: BaseException) -> MissingTablesError | N
         return None
     return MissingTablesError(
         f"{describe_database(url)} has no table {name!r}: taskkit's tables have not been "
-        "created there; create them with `taskkit init` (same --db or DATABASE_URL) or "
-        "`await taskkit.create_db_and_tables(engine)`"
+        f"created there; {_CREATE_TABLES}"
     )
+
+
+_CREATE_TABLES = (
+    "create them with `taskkit init` (same --db or DATABASE_URL) or "
+    "`await taskkit.create_db_and_tables(engine)`"
+)
+
+
+def require_sqlite_tables_file(engine: AsyncEngine) -> None:
+    """Refuse a write into a SQLite file that does not exist yet, before anything creates it:
+    it cannot hold taskkit's tables, and a writer that refused would leave an empty file
+    behind. The same :class:`MissingTablesError` a file without the tables gets.
+
+    Raises:
+        MissingTablesError: the file does not exist; nothing was created.
+    """
+    if engine.dialect.name != "sqlite" or is_memory_sqlite(engine.url):
+        return
+    if not Path(engine.url.database or "").exists():
+        raise MissingTablesError(
+            f"{describe_database(engine.url)} does not exist, so taskkit's tables have not "
+            f"been created there (nothing was created); {_CREATE_TABLES}"
+        )
 
 
 def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngine:

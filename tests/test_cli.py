@@ -243,7 +243,7 @@ def test_the_import_command_ends_with_its_exit_status_and_a_whole_database(tmp_p
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == code, done.stderr
-    assert "loaded 1 tasks" in done.stdout and done.stdout.endswith(f"{db}\n")
+    assert "loaded 1 task (" in done.stdout and done.stdout.endswith(f"{db}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "new.db"]  # no -wal left
     con = sqlite3.connect(db)
     try:

@@ -28,6 +28,24 @@ SIZE = 10
 
 
 @pytest.fixture
+async def engine(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch):
+    """conftest's engine, whose grids finish their counts before it is disposed and the
+    test's event loop closes: a statement left running in aiosqlite's thread reported to a
+    closed loop, an error that surfaced in a later test (a flaky suite)."""
+    made: list[Explorer] = []
+    init = Explorer.__init__
+
+    def recording(self: Explorer, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Explorer, "__init__", recording)
+    yield engine
+    for grid in made:
+        await grid.settled()
+
+
+@pytest.fixture
 async def seeded(engine: AsyncEngine) -> AsyncEngine:
     await taskkit.seed(engine, tasks=N_TASKS, projects=3, workers=4, seed=1)
     return engine

@@ -291,7 +291,7 @@ def test_cli_imports_a_jira_export_with_options_and_says_what_it_did(tmp_path):
     assert "Traceback" not in refused.output
     skipped = CliRunner().invoke(cli, ["import", path, "--on-error", "skip", "--db", url])
     assert skipped.exit_code == 3, skipped.output
-    assert "skipped 1 bad rows" in skipped.output
+    assert "skipped 1 bad row:" in skipped.output
     again = CliRunner().invoke(
         cli, ["import", path, "--from", "jira", "--status", "Analyzing=pending", "--db", url]
     )

@@ -153,7 +153,7 @@ async def test_trello_archived_option_done_or_skip(engine, archived, resolution,
     if resolution is None:
         assert "Old banner" not in frame.index
         assert summary.left_out == {"archived cards outside a done list (--archived skip)": 1}
-        assert "left out: 1 archived cards outside a done list" in str(summary)
+        assert "left out: archived cards outside a done list (--archived skip): 1" in str(summary)
     else:
         assert str(frame.loc["Old banner", "resolution"]) == resolution
 

@@ -210,8 +210,8 @@ async def test_pull_requests_and_repeated_records_are_counted_fields_not_read_li
         "pull requests": 2, "repeated records (same key, same values)": 1,
     }  # fmt: skip
     text = str(summary)
-    assert "left out: 2 pull requests" in text
-    assert "left out: 1 repeated records (same key, same values)" in text
+    assert "left out: pull requests: 2" in text
+    assert "left out: repeated records (same key, same values): 1" in text
     assert "not read (2 fields): milestone, reactions" in text
 
 
@@ -438,4 +438,4 @@ def test_a_github_csv_with_its_own_column_names_and_a_map_is_read(tmp_path):
         cli, ["import", str(path), "--db", url, "--from", "github", "--map", "issue_title=title"]
     )
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
-    assert "loaded 1 tasks" in result.output
+    assert "loaded 1 task (" in result.output

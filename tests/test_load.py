@@ -391,3 +391,36 @@ async def test_prepare_then_store_is_load_tasks(engine):
     prepared = prepare_import(EXAMPLE)
     summary = await store_import(engine, prepared, progress=False)
     assert (summary.tasks, summary.format, summary.links) == (8, "taskkit", 8)
+
+
+def test_summaries_count_in_words_that_agree_with_the_number():
+    """Before: "loaded 1 tasks", "skipped 1 bad rows", "ignored 1 column(s)"."""
+    from taskkit._importers.summary import LoadSummary, RowProblem
+    from taskkit._seed import SeedSummary
+
+    one = LoadSummary(
+        tasks=1,
+        projects_created=1,
+        workers_created=1,
+        links=1,
+        seconds=0.1,
+        skipped=[RowProblem(3, "status", "'Blocked'")],
+        ignored=["colour"],
+        unread=["milestone"],
+        history=1,
+    )
+    text = str(one)
+    assert "loaded 1 task (1 new project, 1 new worker, 1 assignment)" in text
+    assert "history: 1 status change\n" in text
+    assert "ignored 1 column nobody mapped: 'colour'" in text
+    assert "not read (1 field): milestone" in text
+    assert "skipped 1 bad row:\n  status: 'Blocked' (1 row: 3)" in text
+    two = str(LoadSummary(tasks=2, projects_created=0, workers_created=2, links=3, seconds=0))
+    assert "loaded 2 tasks (0 new projects, 2 new workers, 3 assignments)" in two
+    seeded = str(
+        SeedSummary(1, 1, 1, 1, seed=0, seconds=0, labels=1, label_links=1, status_changes=1)
+    )
+    assert seeded.startswith(
+        "seeded 1 task, 1 project, 1 worker, 1 assignment, 1 label name (1 label on tasks), "
+        "1 status change (seed 0)"
+    )

@@ -78,9 +78,9 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     assert path.parent == tmp_path / "out" and path.suffix == ".html"
     assert "<title>Task report: all projects, all dates</title>" in html
     assert "This report covers <strong>10,000 tasks</strong> created between" in html
-    # Figures embedded: four, and the flow section's throughput, cumulative flow and forecast
-    # (the synthetic dataset has no starts yet: no cycle-time or ageing chart).
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 7
+    # Figures embedded: four, and the flow section's five (throughput, cycle times, ageing
+    # work in progress, cumulative flow, forecast: the seed records when work started).
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 9
     assert "import taskkit" not in html  # code hidden
     assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
     # a second run reuses the data

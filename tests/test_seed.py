@@ -1,6 +1,7 @@
 """Seeding: deterministic, realistic, refuses to overwrite, and atomic on every write path."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -488,3 +489,32 @@ async def test_seeded_tasks_have_resolutions_kinds_and_labels(tmp_path):
     await engine.dispose()
     expected = tasks[(tasks["kind"] == "Bug") & tasks["labels"].map(lambda x: "backend" in x)]
     assert sorted(bugs["id"]) == sorted(expected["id"]) and len(bugs) > 100
+
+
+@pytest.mark.parametrize("file", ["missing", "empty"])
+async def test_seed_without_tables_refuses_the_same_way_on_both_write_paths(
+    tmp_path, write_path, file
+):
+    """Before: 1,000 tasks gave the clean "create them with taskkit init", 100,000 (the helper
+    process) a BulkWriteError with the SQLite driver's words, and a new file was left behind."""
+    path = tmp_path / "new.db"
+    if file == "empty":
+        sqlite3.connect(path).close()
+    engine = taskkit.connect(f"sqlite:///{path}")
+    try:
+        with pytest.raises(taskkit.MissingTablesError) as refused:
+            await taskkit.seed(engine, tasks=50, progress=False)
+        message = str(refused.value)
+        assert "create them with `taskkit init`" in message
+        assert "`await taskkit.create_db_and_tables(engine)`" in message
+        if file == "missing":
+            assert "does not exist" in message and "nothing was created" in message
+            assert not path.exists()
+        else:
+            assert "has no table 'project'" in message
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+        await taskkit.create_db_and_tables(engine)  # the hint, followed
+        assert (await taskkit.seed(engine, tasks=50, progress=False)).tasks == 50
+    finally:
+        await engine.dispose()

@@ -401,10 +401,17 @@ def test_ctrl_c_is_left_to_the_parent(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("no_idle_children")
-def test_a_child_killed_mid_call_is_an_error_saying_so_and_is_waited_for(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dead_before_the_call", [False, True])
+def test_a_child_killed_mid_call_is_an_error_saying_so_and_is_waited_for(
+    tmp_path: Path, dead_before_the_call: bool
+) -> None:
+    """Before, a child already dead when the call wrote to it gave "is gone (Broken pipe)"
+    instead of why it ended: the test failed now and then, by which came first."""
     path = make_db(tmp_path / "k.db")
     child = client.open_read(path)
     os.kill(child.proc.pid, signal.SIGKILL)
+    if dead_before_the_call:
+        child.proc.wait()
     with pytest.raises(ChildError, match=r"process ended \(killed by signal 9\)") as ended:
         child.call({"op": "close"})
     assert ended.value.gone and not process_exists(child.proc.pid)

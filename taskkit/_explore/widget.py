@@ -134,6 +134,11 @@ class Explorer(anywidget.AnyWidget):
         self._from_end = False  # the page's place is counted from the last page
         self._place = 1  # 1 = first (or last) page, 2 = the one after (before) it, ...
         self._background: asyncio.Task[None] | None = None
+        # Counts and plans already sent to the database: a view change does not cancel them
+        # (a statement running in a driver's thread goes on regardless, and a connection torn
+        # from it reports to the event loop later, perhaps closed by then); their results for
+        # a view left behind are dropped.
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._request: asyncio.Task[None] | None = None  # the last request from the browser
         # In-memory SQLite has one connection for everything: requests take turns.
         self._one_connection = is_memory_sqlite(engine.url)
@@ -185,9 +190,11 @@ class Explorer(anywidget.AnyWidget):
                     self.answered += 1
 
     async def settled(self) -> None:
-        """Wait until the background work (row count, plan verdict) is done."""
-        if self._background is not None:
-            await asyncio.gather(self._background, return_exceptions=True)
+        """Wait until the background work (row count, plan verdict) is done, including the
+        statements of views left behind that were already running."""
+        pending = [*self._in_flight, *([self._background] if self._background else [])]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -430,18 +437,25 @@ class Explorer(anywidget.AnyWidget):
         self._background = asyncio.get_running_loop().create_task(self._count_and_judge(self._view))
 
     async def _count_and_judge(self, view: View) -> None:
-        """Count the rows and say whether an index serves the order (after the page shows)."""
+        """Count the rows and say whether an index serves the order (after the page shows).
+
+        Cancelled while it waits, nothing was asked; cancelled later, the statement in flight
+        finishes (shielded, its result dropped) and :meth:`settled` waits for it."""
+        # Let the answer leave first: the kernel sends it from another thread, which the
+        # count's Python work would otherwise compete with for the interpreter.
+        await asyncio.sleep(_COUNT_AFTER_S)
+        work = asyncio.get_running_loop().create_task(self._counted(view))
+        self._in_flight.add(work)
+        work.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(work)
+
+    async def _counted(self, view: View) -> None:
         try:
-            # Let the answer leave first: the kernel sends it from another thread, which the
-            # count's Python work would otherwise compete with for the interpreter.
-            await asyncio.sleep(_COUNT_AFTER_S)
             if self._one_connection:
                 async with self._lock:
                     await self._judge_and_count(view)
             else:
                 await self._judge_and_count(view)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # paging goes on without a count
             log.warning("explore: counting %s failed: %s", self.code, exc)
             if view is self._view:
@@ -449,7 +463,7 @@ class Explorer(anywidget.AnyWidget):
                 self.notice = f"The rows could not be counted ({type(exc).__name__}: {exc})."
 
     async def _judge_and_count(self, view: View) -> None:
-        # Results for a view the user has since left are dropped (the task is also cancelled).
+        # Results for a view the user has since left are dropped.
         stmt = view.statement()
         # The plan of the statement the pages run: the walk's, where the grid walks.
         walk = view.walk_statement() if self._walks.get(view.key()) else None

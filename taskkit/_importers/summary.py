@@ -4,6 +4,8 @@ problems that refusals and summaries print."""
 
 from dataclasses import dataclass, field
 
+from taskkit._words import plural
+
 __all__ = ["SHOWN_PROBLEMS", "SHOWN_ROWS", "LoadSummary", "RowProblem", "listing", "row_count"]
 
 SHOWN_PROBLEMS = 20  # distinct (field, value) groups listed; each with its count and rows
@@ -56,8 +58,9 @@ class LoadSummary:
         how = "detected" if self.detected else "as asked"
         text = (
             f"format: {self.format} ({how})\n"
-            f"loaded {self.tasks:,} tasks ({self.projects_created:,} new projects, "
-            f"{self.workers_created:,} new workers, {self.links:,} assignments) "
+            f"loaded {plural(self.tasks, 'task')} ("
+            f"{plural(self.projects_created, 'new project')}, "
+            f"{plural(self.workers_created, 'new worker')}, {plural(self.links, 'assignment')}) "
             f"in {self.seconds:.1f} s"
         )
         if self.updated or self.unchanged:
@@ -70,7 +73,7 @@ class LoadSummary:
                 f"{count:,} {name}" for name, count in self.resolutions.items()
             )
         if self.history:
-            text += f"\nhistory: {self.history:,} status changes"
+            text += f"\nhistory: {plural(self.history, 'status change')}"
             if self.history_from_export:
                 text += (
                     f" ({self.history_from_export:,} dated by the export's updated_at: the file "
@@ -83,17 +86,19 @@ class LoadSummary:
         for name, what in self.filled.items():
             text += f"\nfilled in: {name}: {what}"
         for what, count in self.left_out.items():
-            text += f"\nleft out: {count:,} {what}"
+            text += f"\nleft out: {what}: {count:,}"
         for note in self.notes:
             text += f"\nnote: {note}"
         if self.ignored:
-            text += f"\nignored {len(self.ignored)} column(s) nobody mapped: " + ", ".join(
+            text += f"\nignored {plural(len(self.ignored), 'column')} nobody mapped: " + ", ".join(
                 repr(c) for c in self.ignored
             )
         if self.unread:
-            text += f"\nnot read ({len(self.unread)} fields): " + ", ".join(self.unread)
+            text += f"\nnot read ({plural(len(self.unread), 'field')}): " + ", ".join(self.unread)
         if self.skipped:
-            text += f"\nskipped {len(self.skipped_rows):,} bad rows:\n" + listing(self.skipped)
+            text += f"\nskipped {plural(len(self.skipped_rows), 'bad row')}:\n" + listing(
+                self.skipped
+            )
         return text
 
 
@@ -114,11 +119,13 @@ def listing(problems: list[RowProblem], hints: dict[str, str] | None = None) -> 
             listed = ", ".join(map(str, rows[:SHOWN_ROWS])) + (
                 ", ..." if len(rows) > SHOWN_ROWS else ""
             )
-            parts.append(f"{reason} ({len(rows):,} row{'s' if len(rows) > 1 else ''}: {listed})")
+            parts.append(f"{reason} ({plural(len(rows), 'row')}: {listed})")
             shown += 1
         more = len(reasons) - len(parts)
         line = (
-            f"  {name}: " + ", ".join(parts) + (f", and {more:,} more values" if more > 0 else "")
+            f"  {name}: "
+            + ", ".join(parts)
+            + (f", and {plural(more, 'more value')}" if more > 0 else "")
         )
         if hints and hints.get(name):
             line += f"; {hints[name]}"
@@ -127,4 +134,4 @@ def listing(problems: list[RowProblem], hints: dict[str, str] | None = None) -> 
 
 
 def row_count(count: int) -> str:
-    return f"{count:,} row{'' if count == 1 else 's'}"
+    return plural(count, "row")

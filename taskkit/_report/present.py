@@ -12,6 +12,7 @@ import pandas as pd
 
 from taskkit._report.parameters import ReportParameters
 from taskkit._report.text import markdown_text
+from taskkit._words import plural
 
 __all__ = [
     "LABELS",
@@ -53,11 +54,6 @@ LABELS = {
 def count(n: Any) -> str:
     """An integer with thousands separators: ``1,000,008``."""
     return f"{int(n):,}"
-
-
-def plural(n: Any, one: str, many: str | None = None) -> str:
-    """``n`` and the word that goes with it: ``1 task``, ``2,001 tasks``."""
-    return f"{count(n)} {one if int(n) == 1 else (many or one + 's')}"
 
 
 def short(text: Any, width: int = 24) -> str:

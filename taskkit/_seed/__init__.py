@@ -45,6 +45,7 @@ from taskkit._checks import engine_argument, int_in_range
 from taskkit._errors import DatabaseNotEmptyError
 from taskkit._seed.generator import TaskGenerator, label_rows, project_rows, worker_rows
 from taskkit._seed.life_cycle import REFERENCE_END
+from taskkit._words import plural
 
 __all__ = ["MAX_ROWS", "REFERENCE_END", "SeedSummary", "seed"]
 
@@ -77,9 +78,10 @@ class SeedSummary:
 
     def __str__(self) -> str:
         return (
-            f"seeded {self.tasks:,} tasks, {self.projects:,} projects, {self.workers:,} workers, "
-            f"{self.links:,} assignments, {self.labels:,} labels on {self.label_links:,} task "
-            f"labels, {self.status_changes:,} status changes (seed {self.seed}) in "
+            f"seeded {plural(self.tasks, 'task')}, {plural(self.projects, 'project')}, "
+            f"{plural(self.workers, 'worker')}, {plural(self.links, 'assignment')}, "
+            f"{plural(self.labels, 'label name')} ({plural(self.label_links, 'label')} on "
+            f"tasks), {plural(self.status_changes, 'status change')} (seed {self.seed}) in "
             f"{self.seconds:.1f} s"
         )
 
@@ -117,6 +119,9 @@ async def seed(
         InvalidArgumentError: ``engine`` is not an async engine, or a count or the seed is out
             of range; nothing is written.
         DatabaseNotEmptyError: the database holds data and ``reset`` is false.
+        MissingTablesError: taskkit's tables do not exist there (or the SQLite file does not):
+            the seed does not create them; ``taskkit init`` or
+            :func:`~taskkit.create_db_and_tables` does. Nothing is created.
 
     The whole dataset is written in one transaction: an error, Ctrl-C or a killed process
     leaves the database exactly as it was.

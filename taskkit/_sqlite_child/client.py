@@ -185,6 +185,14 @@ class SQLiteChild:
             for part in parts:
                 self.stdin.write(memoryview(part))
             self.stdin.flush()
+        except BrokenPipeError as exc:
+            # It ended before it read this (killed, out of memory): say why, as receive() does.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
+            self.kill()
+            raise ChildError(
+                f"the SQLite helper process ended ({self.ended_because})", gone=True
+            ) from exc
         except (OSError, ValueError) as exc:  # ValueError: its pipe was closed (killed)
             raise ChildError(f"the SQLite helper process is gone ({exc})", gone=True) from exc
 
