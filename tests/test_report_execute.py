@@ -1,6 +1,7 @@
 """Running a notebook for the report: in this process, or in a kernel when inside Jupyter."""
 
 import pytest
+from nbclient.exceptions import CellExecutionError
 
 from taskkit import NotFoundError
 from taskkit._report.execute import _in_kernel, execute_notebook
@@ -37,6 +38,16 @@ def test_an_error_in_a_cell_keeps_its_type_and_the_next_run_starts_clean():
         )  # fmt: skip
     done = execute_notebook(notebook(["'leftover' in dir()\n"]), {})
     assert done["cells"][1]["outputs"][0]["data"]["text/plain"] == "False"
+
+
+def test_in_a_kernel_too_a_taskkit_error_keeps_its_type_and_another_error_says_its_cell():
+    """Before, run where IPython was already started (another test's shell, a notebook), the
+    kernel path raised nbclient's CellExecutionError for every error, a NotFoundError too."""
+    with pytest.raises(NotFoundError, match=r"^no such thing$"):
+        _in_kernel(notebook(["from taskkit import NotFoundError\n"],
+                            ["raise NotFoundError('no such thing')\n"]))  # fmt: skip
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        _in_kernel(notebook(["1 / 0\n"]))
 
 
 def test_the_kernel_fallback_runs_cells_whose_source_is_a_list_of_lines():

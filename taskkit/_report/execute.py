@@ -65,6 +65,9 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
 
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from taskkit import _errors as errors
 
     node = nbformat.reads(json.dumps(nb), as_version=4)  # sources as strings, as nbclient wants
     client = NotebookClient(
@@ -75,7 +78,15 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
         # would be the only line a user sees.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        # As in process: a taskkit error keeps its type and message (the kernel sends back
+        # only their names); anything else stays nbclient's error, with the cell and traceback.
+        kind = getattr(errors, exc.ename, None)
+        if isinstance(kind, type) and issubclass(kind, errors.TaskkitError):
+            raise kind(exc.evalue) from None
+        raise
     return dict(node)
 
 
