@@ -677,8 +677,8 @@ async def test_resolution_label_and_kind_filter_as_select_tasks_does(engine: Asy
 
 
 async def test_the_readme_shows_what_the_grid_and_explain_say(tmp_path: Path) -> None:
-    # The README's comments are outputs: grid.code after its steps, explain's repr on SQLite.
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    # The guide's comments are outputs: grid.code after its steps, explain's repr on SQLite.
+    readme = (Path(__file__).parent.parent / "docs" / "explore.md").read_text()
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'readme.db'}")
     await taskkit.create_db_and_tables(engine)
     await taskkit.seed(engine, tasks=2_000, seed=0, progress=False)

@@ -1,6 +1,6 @@
 """The public API is exactly what is documented (in the style of httpx's exported-members test).
 
-Three lists must agree: README.md's API table, ``taskkit.__all__`` and the public names the
+Three lists must agree: docs/api.md's table, ``taskkit.__all__`` and the public names the
 package really exposes (``vars(taskkit)``) once every private module has been imported.
 """
 
@@ -11,13 +11,13 @@ from pathlib import Path
 
 import taskkit
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+API_PAGE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 
 
 def documented_names() -> set[str]:
-    """The names in README.md's `## API` table."""
-    text = README.read_text()
-    section = text.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    """The names in the table at the top of docs/api.md."""
+    text = API_PAGE.read_text()
+    section = text.split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
     return {name for row in rows for name in re.findall(r"`([A-Za-z_]\w*)`", row.split("|")[2])}
 

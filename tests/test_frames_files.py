@@ -24,8 +24,8 @@ from taskkit import Task
 from taskkit._frames.list_columns import id_lists
 
 RELATED = ["project", "workers", "labels"]
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-README_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+DATAFRAMES_PAGE = Path(__file__).resolve().parent.parent / "docs" / "dataframes.md"
+PAGE_BLOCKS = re.findall(r"```python\n(.*?)```", DATAFRAMES_PAGE.read_text(), flags=re.S)
 TIMESTAMPS = ["created_at", "updated_at", "completed_at"]
 
 
@@ -66,8 +66,8 @@ async def frame_of(engine: AsyncEngine) -> pd.DataFrame:
 
 
 def read_csv_back(path: Path, like: pd.DataFrame) -> pd.DataFrame:
-    """Read a CSV back the way the README says (its code block runs here, as written)."""
-    block = next(b for b in README_BLOCKS if "pd.read_csv(" in b)
+    """Read a CSV back the way docs/dataframes.md says (its code block runs here, as written)."""
+    block = next(b for b in PAGE_BLOCKS if "pd.read_csv(" in b)
     assert 'p = "tasks.csv"' in block and path.name == "tasks.csv"
     names: dict[str, Any] = {"tasks": like}
     with contextlib.chdir(path.parent):  # the block writes and reads tasks.csv where it runs
@@ -112,7 +112,7 @@ async def test_an_empty_frame_round_trips_except_for_the_unused_categories(
     getattr(frame, f"to_{fmt}")(path)
     back = getattr(pd, f"read_{fmt}")(path)
     # pyarrow stores a Categorical's categories with its values, so an empty one comes back
-    # without them (pandas issue 48883); the README says so, and astype restores them.
+    # without them (pandas issue 48883); docs/dataframes.md says so, and astype restores them.
     assert list(back.columns) == list(frame.columns)
     for name in ("status", "priority", "resolution"):
         assert back[name].dtype == "category" and back[name].cat.ordered

@@ -1,4 +1,4 @@
-"""The notebooks and the README use taskkit through its public API only.
+"""The notebooks, the README and the user guide use taskkit through its public API only.
 
 What they show is what a reader copies: an import of a private module (``taskkit._migrate``)
 or a call into one (``taskkit._db.redact(...)``) teaches code that may break with any release.
@@ -8,19 +8,18 @@ that is looking inside, not using. ``03-report`` is exempt: it is the report its
 """
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
+
+from tests import documentation
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.py") if p.name != "03-report.py")
 
 
 def readme_blocks() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    return [(f"README block {i}", block) for i, block in enumerate(blocks)]
+    return documentation.python_blocks()
 
 
 def sources() -> list[tuple[str, str]]:
