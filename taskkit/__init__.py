@@ -1,6 +1,6 @@
 """taskkit: explore task data with SQLModel in Jupyter.
 
-The public API is what ``__all__`` lists (and README.md's API table); everything else lives in
+The public API is what ``__all__`` lists (and docs/api.md, the API reference); everything else lives in
 private modules (``taskkit/_*.py``) and may change. See README.md for a tour.
 """
 

@@ -195,7 +195,7 @@ def seed(
     "mapping_file",
     metavar="FILE.toml",
     type=click.Path(exists=True, dir_okay=False),
-    help="Column, status and priority mappings in a TOML file (see the README).",
+    help="Column, status and priority mappings in a TOML file (see docs/importing.md).",
 )
 @click.option(
     "--on-error",

@@ -94,7 +94,7 @@ async def load_tasks(
             UTF-16 or UTF-32 (with or without a BOM), or a pandas DataFrame.
         format: ``jira``, ``github``, ``asana``, ``linear``, ``plane``, ``trello`` or
             ``taskkit``; ``None``: detected from the header or JSON shape (the summary says
-            which). See the README for what each format reads.
+            which). docs/importing.md says what each format reads.
         mapping: columns, statuses, priorities and the worker separator the format does not
             know (:class:`ImportMapping`, e.g.
             ``ImportMapping.build(status=["Blocked=in_progress"])``).
