@@ -1,7 +1,7 @@
 """taskkit: explore task data with SQLModel in Jupyter.
 
-The public API is what ``__all__`` lists (and docs/api.md, the API reference); everything else lives in
-private modules (``taskkit/_*.py``) and may change. See README.md for a tour.
+The public API is what ``__all__`` lists (and docs/api.md, the API reference); everything else
+lives in private modules (``taskkit/_*.py``) and may change. See README.md for a tour.
 """
 
 import typing as _typing

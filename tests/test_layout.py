@@ -12,7 +12,8 @@ PACKAGE = Path(taskkit.__file__).parent
 
 
 def test_import_contracts_hold():
-    """`lint-imports` checks pyproject's [tool.importlinter] contracts (the module map in docs/development.md)."""
+    """`lint-imports` checks pyproject's [tool.importlinter] contracts (the module map in
+    docs/development.md)."""
     lint = shutil.which("lint-imports")
     assert lint is not None, "import-linter is a dev dependency"
     done = subprocess.run([lint], capture_output=True, text=True, cwd=PACKAGE.parent)
