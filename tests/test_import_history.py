@@ -49,6 +49,47 @@ def stamp(text: str) -> pd.Timestamp:
     return pd.Timestamp(text).tz_convert("UTC")
 
 
+async def grid_history_by_key(engine) -> dict[str, list[tuple]]:
+    """Each task's history as the grid shows it when the task is selected (from, to, when to
+    the second, source), by key."""
+    grid = await taskkit.explore(engine)
+    tasks = await tasks_frame(engine)
+    out = {}
+    for task_id, key in zip(tasks["id"], tasks["key"], strict=True):
+        await grid.handle({"action": "select", "id": str(task_id)})
+        assert grid.error == ""
+        out[key] = [
+            (pd.Timestamp(at, tz="UTC"), before, after, source)
+            for before, after, at, source in grid.detail["history"]
+        ]
+    await grid.settled()
+    return out
+
+
+def to_the_second(history: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """``history_by_key``'s rows as the grid shows them: (when to the second, from, to, source)."""
+    return {
+        key: [(at.floor("s"), before, after, source) for at, before, after, source in rows]
+        for key, rows in history.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("fixture", "mapping"),
+    [("trello_actions.json", TRELLO_MAP), ("jira_resolutions.csv", None)],
+)
+async def test_a_tasks_history_in_the_grid_agrees_with_to_dataframe_and_the_export(
+    engine, fixture: str, mapping
+):
+    """Issue 22: the grid shows the selected task's history; here for every imported task of
+    the Trello and Jira fixtures, beside to_dataframe's (which the tests above check against
+    the file itself)."""
+    await load_tasks(engine, FIXTURES / fixture, mapping=mapping, progress=False)
+    shown = await grid_history_by_key(engine)
+    assert shown == to_the_second(await history_by_key(engine))
+    assert sum(map(len, shown.values())) > len(shown)  # moves beyond each creation
+
+
 # --- Trello ----------------------------------------------------------------------------------
 
 
