@@ -217,11 +217,11 @@ def test_charts_and_tables_fit_the_screen_and_a_phone_gets_charts_drawn_for_it(p
             " return {phone: img.currentSrc === src.srcset, shown: img.clientWidth,"
             "  drawn: img.naturalWidth, text: img.alt}; })"
         )
-        # Weekly, cycle time, workers (one project: no chart), and the flow section's
-        # throughput, cumulative flow and forecast (no start recorded: no cycle-time scatter,
-        # nothing in progress with an age): every chart has a phone rendering.
+        # Weekly, cycle time, workers (one project: no chart), and the flow section's five
+        # (throughput, cycle-time scatter, ageing work in progress, cumulative flow, forecast:
+        # the seed records starts): every chart has a phone rendering.
         figures = tab.evaluate("document.querySelectorAll('.output img').length")
-        assert len(charts) == figures == 6, charts
+        assert len(charts) == figures == 8, charts
         for chart in charts:
             assert chart["phone"] is (width == 390), chart["text"]
             assert chart["shown"] <= width

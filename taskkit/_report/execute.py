@@ -12,6 +12,8 @@ import copy
 import functools
 from typing import Any
 
+from taskkit._errors import TaskkitError
+
 __all__ = ["execute_notebook", "parameters_cell"]
 
 
@@ -67,8 +69,6 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from taskkit import _errors as errors
-
     node = nbformat.reads(json.dumps(nb), as_version=4)  # sources as strings, as nbclient wants
     client = NotebookClient(
         node,
@@ -83,11 +83,22 @@ def _in_kernel(nb: dict[str, Any]) -> dict[str, Any]:
     except CellExecutionError as exc:
         # As in process: a taskkit error keeps its type and message (the kernel sends back
         # only their names); anything else stays nbclient's error, with the cell and traceback.
-        kind = getattr(errors, exc.ename, None)
-        if isinstance(kind, type) and issubclass(kind, errors.TaskkitError):
+        kind = _taskkit_error(exc.ename)
+        if kind is not None:
             raise kind(exc.evalue) from None
         raise
     return dict(node)
+
+
+def _taskkit_error(name: str) -> type[TaskkitError] | None:
+    """The taskkit error class called ``name``, or None."""
+    found: list[type[TaskkitError]] = [TaskkitError]
+    while found:
+        kind = found.pop()
+        if kind.__name__ == name:
+            return kind
+        found += kind.__subclasses__()
+    return None
 
 
 def _quiet_shutdown_kernel_manager() -> type:
