@@ -188,13 +188,7 @@ def worker_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
     ``worker LEFT JOIN taskworkerlink`` walks the whole link table once per worker (its key
     starts with the task), 3.4 s for 200,000 tasks on SQLite against 0.3 s this way.
     """
-    link = TaskWorkerLink.__table__  # type: ignore[attr-defined]
-    grouped = (
-        sa.select(link.c.worker_id, *_counts(rows))
-        .select_from(link.join(rows, rows.c.id == link.c.task_id))
-        .group_by(link.c.worker_id)
-        .subquery("g")
-    )
+    grouped = _counts_per_link(TaskWorkerLink, "worker_id", rows)
     return sa.select(
         grouped.c.worker_id,
         col(Worker.name).label("worker"),
@@ -205,16 +199,22 @@ def worker_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
 def label_counts(rows: Subquery) -> Select[*tuple[Any, ...]]:
     """Per label carried by any of ``rows``: ``label`` (the name), tasks, open, pending, in
     progress, done, dropped."""
-    link = TaskLabelLink.__table__  # type: ignore[attr-defined]
-    grouped = (
-        sa.select(link.c.label_id, *_counts(rows))
-        .select_from(link.join(rows, rows.c.id == link.c.task_id))
-        .group_by(link.c.label_id)
-        .subquery("g")
-    )
+    grouped = _counts_per_link(TaskLabelLink, "label_id", rows)
     return sa.select(
         col(Label.name).label("label"), *(c for c in grouped.c if c.name != "label_id")
     ).select_from(grouped.join(Label, col(Label.id) == grouped.c.label_id))
+
+
+def _counts_per_link(link_model: Any, key: str, rows: Subquery) -> Subquery:
+    """``rows``' counts grouped by ``key`` of a link table (a worker's or a label's id), as
+    subquery ``g``: the link table is walked once, joined to the tasks of the report."""
+    link = link_model.__table__
+    return (
+        sa.select(link.c[key], *_counts(rows))
+        .select_from(link.join(rows, rows.c.id == link.c.task_id))
+        .group_by(link.c[key])
+        .subquery("g")
+    )
 
 
 def _days_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
