@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 from taskkit._db import read_connection, reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._optional import require
+from taskkit._sqlalchemy_internals import has_having, without_result_columns
 
 __all__ = ["SQL", "QueryPlan", "explain", "show_sql"]
 
@@ -167,7 +168,7 @@ def _untyped_rows(compiler: SQLCompiler) -> None:
     without columns compiles to (the one private name here; ``tests/test_sql_view.py`` holds
     it on the pinned version).
     """
-    compiler._result_columns = []
+    without_result_columns(compiler)
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,7 @@ def _plan(
 def _filters_rows(stmt: Any) -> bool:
     if not isinstance(stmt, Select):
         return True  # not known: say the worst case
-    if stmt.whereclause is not None or stmt._having_criteria:
+    if stmt.whereclause is not None or has_having(stmt):
         return True
     return any(isinstance(item, Join) for item in stmt.get_final_froms())
 

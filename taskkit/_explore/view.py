@@ -26,6 +26,15 @@ from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
 from taskkit._query import ORDER_COLUMNS, select_tasks
 from taskkit._query.filters import FILTERS as TASK_FILTERS
+from taskkit._sqlalchemy_internals import (
+    group_by_clauses,
+    has_having,
+    has_loader_options,
+    has_row_limit,
+    is_distinct,
+    order_by_clauses,
+    with_where_wrapped,
+)
 
 #: The filters a task view offers: select_tasks' own arguments, from the filters' description.
 FILTERS = tuple(name for f in TASK_FILTERS for name in f.names)
@@ -91,9 +100,9 @@ def rows_statement(stmt: Select[Any]) -> Rows:
             "only the first column of each row. The grid reads whole rows, as "
             "sqlalchemy.select(sq) does, and so does session.exec(grid.statement)."
         )
-    if stmt._limit_clause is not None or stmt._offset_clause is not None:
+    if has_row_limit(stmt):
         return Rows(stmt, remark=remark)  # refused by paging, with its own message
-    if not (stmt._group_by_clauses or stmt._distinct or stmt._having_criteria):
+    if not (group_by_clauses(stmt) or is_distinct(stmt) or has_having(stmt)):
         return _over_grouped(stmt, remark)
     inner = stmt.order_by(None).subquery("grouped")
     selected = list(stmt.selected_columns)
@@ -107,14 +116,14 @@ def rows_statement(stmt: Select[Any]) -> Rows:
             order.append(inner.c[i].desc() if descending else inner.c[i])
             order_code.append(f"sq.c[{i}]" + (".desc()" if descending else ""))
 
-    for clause in stmt._order_by_clauses:  # the statement's own order, where it is selected
+    for clause in order_by_clauses(stmt):  # the statement's own order, where it is selected
         found = _position(clause, selected)
         if found is not None:
             key(*found)
     uniques = _unique_positions(stmt)
     for i in uniques:
         key(i, False)
-    what = "DISTINCT" if stmt._distinct and not stmt._group_by_clauses else "GROUP BY"
+    what = "DISTINCT" if is_distinct(stmt) and not group_by_clauses(stmt) else "GROUP BY"
     remark = (remark + " " if remark else "") + (
         f"The statement has {what}, which pages cannot seek through: the grid pages it as a "
         "subquery, in its own order, then by its "
@@ -138,9 +147,9 @@ def _unique_positions(stmt: Select[Any]) -> list[int]:
     """Positions of selected columns that are unique together in a grouped statement: its
     GROUP BY items where all are selected (every column, for DISTINCT); else none."""
     selected = list(stmt.selected_columns)
-    if stmt._distinct:
+    if is_distinct(stmt):
         return list(range(len(selected)))
-    found = [_position(g, selected) for g in stmt._group_by_clauses]
+    found = [_position(g, selected) for g in group_by_clauses(stmt)]
     if not found or any(f is None for f in found):
         return []
     return list(dict.fromkeys(f[0] for f in found if f is not None))
@@ -152,7 +161,7 @@ def _over_grouped(stmt: Select[Any], remark: str) -> Rows:
     if len(froms) != 1 or not isinstance(froms[0], Subquery):
         return Rows(stmt, remark=remark)
     element = froms[0].element
-    if not isinstance(element, Select) or not (element._group_by_clauses or element._distinct):
+    if not isinstance(element, Select) or not (group_by_clauses(element) or is_distinct(element)):
         return Rows(stmt, remark=remark)
     inner = [froms[0].c[i] for i in _unique_positions(element)]
     selected = list(stmt.selected_columns)
@@ -164,7 +173,7 @@ def _over_grouped(stmt: Select[Any], remark: str) -> Rows:
         for c, p in zip(inner, positions, strict=True)
     )
     ordered = {
-        id(k.element if isinstance(k, UnaryExpression) else k) for k in stmt._order_by_clauses
+        id(k.element if isinstance(k, UnaryExpression) else k) for k in order_by_clauses(stmt)
     }
     extra = [c for c in inner if id(c) not in ordered]
     extra_code = [code for c, code in zip(inner, unique_code, strict=True) if id(c) not in ordered]
@@ -265,7 +274,7 @@ class View:
         stmt = self.statement()
         described = stmt.column_descriptions
         entity = described[0].get("expr") if len(described) == 1 else None
-        if not isinstance(entity, type) or stmt._with_options:
+        if not isinstance(entity, type) or has_loader_options(stmt):
             if isinstance(stmt, SelectOfScalar) and not isinstance(entity, type):
                 return _plain(stmt)  # select(Task.title): rows of one column, not scalars
             return stmt  # rows already, or loader options that need the models
@@ -299,10 +308,7 @@ class View:
             return None
         made = self.__dict__.get("_walk_statement")
         if made is None:
-            made = self.page_statement()._generate()
-            made._where_criteria = tuple(
-                func.likely(condition) for condition in made._where_criteria
-            )
+            made = with_where_wrapped(self.page_statement(), func.likely)
             object.__setattr__(self, "_walk_statement", made)
         return made
 

@@ -27,6 +27,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Status, StatusChange, Task
+from taskkit._sqlalchemy_internals import has_row_limit, shapes_rows
 
 __all__ = [
     "MOVE_COLUMNS",
@@ -46,12 +47,7 @@ _STATUS = _task.c.status.type
 def _whole_table(tasks: Select[Any]) -> bool:
     """``tasks`` selects every task once: the task table alone, no WHERE, LIMIT or GROUP BY."""
     return (
-        tasks.whereclause is None
-        and tasks.get_final_froms() == [_task]
-        and tasks._limit_clause is None
-        and tasks._offset_clause is None
-        and not tasks._group_by_clauses
-        and not tasks._having_criteria
+        tasks.whereclause is None and tasks.get_final_froms() == [_task] and not shapes_rows(tasks)
     )
 
 
@@ -75,7 +71,7 @@ def population(tasks: Any) -> FromClause:
         )
     if _whole_table(tasks):
         return _task
-    if tasks._limit_clause is None and tasks._offset_clause is None:
+    if not has_row_limit(tasks):
         tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
     ids = tasks.with_only_columns(_task.c.id, maintain_column_froms=True)
     # By id, so that a statement joining other tables cannot count a task twice.

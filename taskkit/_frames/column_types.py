@@ -26,6 +26,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
+from taskkit._sqlalchemy_internals import plain_table
 
 Kind = Literal[
     "int", "float", "bool", "datetime", "timedelta", "text", "category", "list", "object"
@@ -106,7 +107,7 @@ def _outer_joined(stmt: SelectBase) -> set[Any]:
     found: set[Any] = set()
 
     def froms(from_: Any) -> set[Any]:
-        return {t._deannotate() for t in sa.sql.util.find_tables(from_, include_aliases=True)}
+        return {plain_table(t) for t in sa.sql.util.find_tables(from_, include_aliases=True)}
 
     def walk(from_: Any) -> None:
         if isinstance(from_, Join):
@@ -169,7 +170,7 @@ def _info(element: ColumnElement[Any], outer: set[Any]) -> _Info:
     e = _unlabel(element)
     own = e.type
     if isinstance(e, sa.Column) and isinstance(e.table, sa.Table):
-        return _Info(own, bool(e.nullable) or e.table._deannotate() in outer, (e,))
+        return _Info(own, bool(e.nullable) or plain_table(e.table) in outer, (e,))
     if isinstance(e, sa.ColumnClause):
         if e.is_literal:
             return _literal(e.name, own)
@@ -178,7 +179,7 @@ def _info(element: ColumnElement[Any], outer: set[Any]) -> _Info:
             inner = _source_columns(source, e.key)
             if inner is not None:
                 found = _merge([_info(c, o) for c, o in inner], own)
-                found.nullable = found.nullable or e.table._deannotate() in outer
+                found.nullable = found.nullable or plain_table(e.table) in outer
                 return found
         return _Info(own)
     if isinstance(e, (TypeCoerce, Cast)):

@@ -20,6 +20,14 @@ from sqlalchemy.sql.selectable import Alias, Join
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._sql.select import check_select
+from taskkit._sqlalchemy_internals import (
+    group_by_clauses,
+    has_having,
+    has_row_limit,
+    is_distinct,
+    is_orm_statement,
+    order_by_clauses,
+)
 
 # Where each database puts NULLs when ORDER BY does not say: as the smallest value (first
 # ascending, last descending) or as the largest. SQL leaves it to the implementation.
@@ -116,7 +124,7 @@ def _walk_froms(stmt: Select[Any]) -> tuple[list[ColumnElement[Any]], bool, bool
     # relationship's link table): a column of one would name a second copy of the table, a
     # cartesian product. The statement's own items are the same objects in a second compile;
     # a statement without the ORM's compile step has no others.
-    again = stmt.get_final_froms() if stmt._propagate_attrs else froms
+    again = stmt.get_final_froms() if is_orm_statement(stmt) else froms
     own = {id(item) for item in _flat_froms(again)}
     keys: list[ColumnElement[Any]] = []
     known, outer = True, False
@@ -170,16 +178,12 @@ def plan_for(stmt: Any) -> Plan:
 
 
 def _make_plan(stmt: Select[Any]) -> Plan:
-    if (
-        stmt._limit_clause is not None
-        or stmt._offset_clause is not None
-        or stmt._fetch_clause is not None
-    ):
+    if has_row_limit(stmt):
         raise InvalidArgumentError(
             "stmt must not have LIMIT or OFFSET: pagination adds its own; remove .limit() / "
             ".offset() and pass size"
         )
-    if stmt._group_by_clauses or stmt._having_criteria or stmt._distinct:
+    if group_by_clauses(stmt) or has_having(stmt) or is_distinct(stmt):
         raise InvalidArgumentError(
             "stmt has GROUP BY or DISTINCT, which keyset pagination cannot seek through; page "
             "over it as a subquery: sq = stmt.subquery(); select(sq).order_by(sq.c.<unique "
@@ -187,7 +191,7 @@ def _make_plan(stmt: Select[Any]) -> Plan:
         )
     tail, known, outer = _walk_froms(stmt)
     keys: list[Key] = []
-    for clause in stmt._order_by_clauses:
+    for clause in order_by_clauses(stmt):
         expr, descending, nulls_first = _parse_order(clause)
         if any(k.expr.compare(expr) for k in keys):
             continue  # a repeated key changes nothing

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._db import reading
 from taskkit._errors import InvalidArgumentError
+from taskkit._sqlalchemy_internals import shapes_rows
 
 __all__ = ["check_select", "count", "count_select"]
 
@@ -25,14 +26,7 @@ def check_select(stmt: Any, argument: str = "stmt") -> Select[Any]:
 
 def _has_row_shaping(stmt: Select[Any]) -> bool:
     # Statements whose row count is not the row count of their FROM/WHERE.
-    return bool(
-        stmt._group_by_clauses
-        or stmt._having_criteria
-        or stmt._distinct
-        or stmt._limit_clause is not None
-        or stmt._offset_clause is not None
-        or stmt._fetch_clause is not None
-    )
+    return shapes_rows(stmt)
 
 
 def count_select(stmt: Select[Any]) -> Select[Any]:

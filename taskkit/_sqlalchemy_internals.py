@@ -1,0 +1,105 @@
+"""SQLAlchemy's private attributes, in one module, behind named functions.
+
+A ``Select`` says publicly what it selects (``selected_columns``, ``column_descriptions``), its
+WHERE (``whereclause``) and its FROM (``get_final_froms``), but not whether it groups, is
+DISTINCT, limits its rows, or what it orders by; paging, counting, the grid and the flow
+measures must know. Each question is one function here, reading the attribute SQLAlchemy 2.1
+keeps it in; ``tests/test_sqlalchemy_internals.py`` holds each to its answer on the pinned
+version, so an upgrade that moves one fails there, by name, not somewhere downstream.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.sql import ColumnElement, FromClause, Select
+
+__all__ = [
+    "group_by_clauses",
+    "has_having",
+    "has_loader_options",
+    "has_row_limit",
+    "is_distinct",
+    "is_orm_statement",
+    "order_by_clauses",
+    "plain_table",
+    "shapes_rows",
+    "with_where_wrapped",
+    "without_result_columns",
+]
+
+
+def group_by_clauses(stmt: Select[Any]) -> tuple[ColumnElement[Any], ...]:
+    """The statement's GROUP BY expressions, in order (empty without GROUP BY)."""
+    return tuple(stmt._group_by_clauses)
+
+
+def has_having(stmt: Select[Any]) -> bool:
+    """Whether the statement has a HAVING clause."""
+    return bool(stmt._having_criteria)
+
+
+def is_distinct(stmt: Select[Any]) -> bool:
+    """Whether the statement is SELECT DISTINCT (or DISTINCT ON)."""
+    return bool(stmt._distinct)
+
+
+def has_row_limit(stmt: Select[Any]) -> bool:
+    """Whether LIMIT, OFFSET or FETCH cuts the statement's rows."""
+    return (
+        stmt._limit_clause is not None
+        or stmt._offset_clause is not None
+        or stmt._fetch_clause is not None
+    )
+
+
+def shapes_rows(stmt: Select[Any]) -> bool:
+    """Whether the statement returns other rows than its FROM and WHERE give: it groups, is
+    DISTINCT, has HAVING, or is cut by LIMIT, OFFSET or FETCH."""
+    return (
+        bool(group_by_clauses(stmt))
+        or has_having(stmt)
+        or is_distinct(stmt)
+        or (has_row_limit(stmt))
+    )
+
+
+def order_by_clauses(stmt: Select[Any]) -> tuple[ColumnElement[Any], ...]:
+    """The statement's ORDER BY expressions, in order (``desc()``/``nulls_last()`` kept)."""
+    return tuple(stmt._order_by_clauses)
+
+
+def has_loader_options(stmt: Select[Any]) -> bool:
+    """Whether ORM loader options (``selectinload(...)``, ...) were given to the statement."""
+    return bool(stmt._with_options)
+
+
+def is_orm_statement(stmt: Select[Any]) -> bool:
+    """Whether the statement goes through the ORM's compile step (it selects a model, or a
+    model's attribute), which builds some FROM items anew at each compile."""
+    return bool(stmt._propagate_attrs)
+
+
+def plain_table(table: FromClause) -> FromClause:
+    """``table`` without the ORM's annotations: the same object for every mention of it, so
+    that tables can be compared and kept in sets."""
+    return table._deannotate()
+
+
+def without_result_columns(compiler: Any) -> None:
+    """Make ``compiler`` read its result's rows untyped: an EXPLAIN's plan rows would otherwise
+    be typed by the explained statement's columns, matched by position. SQLAlchemy has no
+    public switch for a construct's result columns; an empty list is what a construct without
+    columns compiles to."""
+    compiler._result_columns = []
+
+
+def with_where_wrapped(
+    stmt: Select[Any], wrap: Callable[[ColumnElement[bool]], ColumnElement[bool]]
+) -> Select[Any]:
+    """A copy of ``stmt`` whose WHERE conditions are each ``wrap(condition)`` (the grid wraps
+    them in SQLite's ``likely()``), the statement otherwise unchanged. The one place taskkit
+    writes a private attribute: SQLAlchemy can add conditions to a statement, not replace
+    them, and the statement's other parts (joins, options, order) must stay as they are."""
+    made = stmt._generate()
+    made._where_criteria = tuple(wrap(condition) for condition in stmt._where_criteria)
+    return made

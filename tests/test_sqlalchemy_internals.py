@@ -1,0 +1,76 @@
+"""Each reach into SQLAlchemy's private attributes answers right on the pinned version: an
+upgrade that moves one fails here, by its name (taskkit/_sqlalchemy_internals.py)."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlmodel import func, select
+
+from taskkit import Project, Task
+from taskkit._sqlalchemy_internals import (
+    group_by_clauses,
+    has_having,
+    has_loader_options,
+    has_row_limit,
+    is_distinct,
+    is_orm_statement,
+    order_by_clauses,
+    plain_table,
+    shapes_rows,
+    with_where_wrapped,
+    without_result_columns,
+)
+
+PLAIN = select(Task).where(Task.status == "pending")
+GROUPED = select(Task.status, func.count()).group_by(Task.status)
+
+
+def test_grouping_distinct_and_having_are_read():
+    assert group_by_clauses(PLAIN) == ()
+    (clause,) = group_by_clauses(GROUPED)
+    assert clause.compare(Task.__table__.c.status)  # type: ignore[attr-defined]
+    assert not has_having(GROUPED) and has_having(GROUPED.having(func.count() > 1))
+    assert not is_distinct(PLAIN) and is_distinct(PLAIN.distinct())
+
+
+def test_a_row_limit_is_limit_offset_or_fetch():
+    assert not has_row_limit(PLAIN)
+    for cut in (PLAIN.limit(5), PLAIN.offset(5), PLAIN.fetch(5)):
+        assert has_row_limit(cut) and shapes_rows(cut)
+    assert not shapes_rows(PLAIN)
+    assert shapes_rows(GROUPED) and shapes_rows(PLAIN.distinct())
+
+
+def test_order_by_clauses_keep_direction_and_order():
+    stmt = PLAIN.order_by(sa.desc(Task.priority), Task.id)
+    first, second = order_by_clauses(stmt)
+    assert "DESC" in str(first) and second.compare(Task.__table__.c.id)  # type: ignore[attr-defined]
+    assert order_by_clauses(PLAIN) == ()
+
+
+def test_loader_options_and_orm_statements_are_told_apart():
+    assert has_loader_options(PLAIN.options(selectinload(Task.workers)))  # type: ignore[arg-type]
+    assert not has_loader_options(PLAIN)
+    assert is_orm_statement(PLAIN)
+    assert not is_orm_statement(sa.select(Task.__table__))  # type: ignore[attr-defined]
+
+
+def test_plain_table_is_one_object_for_every_mention():
+    joined = select(Task.id, Project.name).join(Project)
+    tables = {plain_table(t) for t in sa.sql.util.find_tables(joined.get_final_froms()[0])}
+    assert tables == {Task.__table__, Project.__table__}  # type: ignore[attr-defined]
+
+
+def test_where_conditions_are_wrapped_and_nothing_else_changes():
+    stmt = PLAIN.where(Task.priority == "high").order_by(Task.id).limit(3)
+    made = with_where_wrapped(stmt, func.likely)
+    sql = str(made.compile(compile_kwargs={"literal_binds": True}))
+    assert sql.count("likely(") == 2
+    assert "ORDER BY task.id" in sql and "LIMIT 3" in sql
+    assert "likely(" not in str(stmt)  # the original is left as it was
+
+
+def test_a_compiler_without_result_columns_reads_rows_untyped():
+    compiled = select(Task.status).compile()
+    assert compiled._result_columns  # what the function empties
+    without_result_columns(compiled)
+    assert compiled._result_columns == []
