@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 __all__ = [
+    "bind_processors",
     "group_by_clauses",
     "has_having",
     "has_loader_options",
@@ -83,6 +84,13 @@ def plain_table(table: FromClause) -> FromClause:
     """``table`` without the ORM's annotations: the same object for every mention of it, so
     that tables can be compared and kept in sets."""
     return table._deannotate()
+
+
+def bind_processors(compiled: Any) -> dict[str, Any]:
+    """A compiled statement's parameter converters by parameter name (an Enum's member to its
+    stored text, ...): what SQLAlchemy's execution applies to each value before the driver
+    sees it, for readers that hand the SQL to a driver of their own (ADBC)."""
+    return dict(compiled._bind_processors)
 
 
 def without_result_columns(compiler: Any) -> None:

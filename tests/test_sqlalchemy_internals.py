@@ -5,8 +5,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import func, select
 
-from taskkit import Project, Task
+from taskkit import Project, Status, Task
 from taskkit._sqlalchemy_internals import (
+    bind_processors,
     group_by_clauses,
     has_having,
     has_loader_options,
@@ -74,3 +75,15 @@ def test_a_compiler_without_result_columns_reads_rows_untyped():
     assert compiled._result_columns  # what the function empties
     without_result_columns(compiled)
     assert compiled._result_columns == []
+
+
+def test_bind_processors_convert_a_parameter_as_execution_would():
+    compiled = (
+        select(Task)
+        .where(Task.status == "pending")
+        .compile(dialect=sa.create_engine("sqlite://").dialect)
+    )
+    processors = bind_processors(compiled)
+    (name,) = [n for n in compiled.params if n in processors]
+    stored = processors[name](Status.pending)  # the member, as the statement holds it
+    assert stored == "pending" and type(stored) is str

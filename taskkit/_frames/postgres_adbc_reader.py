@@ -20,6 +20,7 @@ from taskkit._frames.sqlalchemy_reader import (
 )
 from taskkit._frames.statement_sql import Query, finish_batch
 from taskkit._frames.typed_columns import Column
+from taskkit._sqlalchemy_internals import bind_processors
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -45,7 +46,7 @@ def _compile_statement(
             return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
         except CompileError:
             pass
-    processors: Any = compiled._bind_processors
+    processors = bind_processors(compiled)
     values = [processors[n](params[n]) if n in processors else params[n] for n in names]
     # str subclasses (StrEnum members) as plain str: the drivers bind by exact type.
     return compiled.string, [str(v) if isinstance(v, str) else v for v in values]

@@ -15,6 +15,7 @@ from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._frames.column_types import Spec
 from taskkit._frames.typed_columns import finish
+from taskkit._sqlalchemy_internals import bind_processors
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -183,7 +184,7 @@ def compiled_sql(
         state = compiled.construct_expanded_state(values, escape_names=False)
         # What SQLAlchemy's execution applies: the statement's processors, and those of the
         # parameters an IN list expanded into (the state's own hold only the latter).
-        processors = {**compiled._bind_processors, **state.processors}
+        processors = {**bind_processors(compiled), **state.processors}
         sql, names, values = state.statement, state.positiontup or (), state.parameters
         if not compiled.post_compile_params and not compiled.literal_execute_params:
             entry.final = sql, names, processors
