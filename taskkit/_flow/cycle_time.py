@@ -13,7 +13,7 @@ from taskkit._errors import InvalidArgumentError
 from taskkit._flow.period import Period, check_period
 from taskkit._flow.population import population
 from taskkit._flow.reading import Source, check_source, read
-from taskkit._models import Resolution, Status
+from taskkit._models import Resolution
 from taskkit._sql.functions import DayOrdinal
 
 __all__ = [
@@ -56,7 +56,8 @@ def finished_in(rows: FromClause, period: Period) -> Select[Any]:
         rows.c.completed_at,
         sa.case((started.is_(None), sa.null()), else_=days).label("cycle_days"),
     ).where(
-        rows.c.status == Status.completed.value,
+        # resolution is set exactly when status is completed (ck_task_resolution): no
+        # status test, so that the (resolution, completed_at) index answers without the rows.
         rows.c.resolution == Resolution.done.value,
         rows.c.completed_at >= period.begins,
         rows.c.completed_at < period.ends,
