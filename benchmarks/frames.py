@@ -121,6 +121,26 @@ def typed(df: pd.DataFrame, stamps: tuple[str, ...] = ("created_at", "updated_at
 SOURCES = [s.value for s in ChangeSource]
 
 
+async def copy_csv_table(url: str, sql: str, columns: list[str], types: dict[str, Any]) -> pa.Table:
+    """The reference's PostgreSQL read: asyncpg ``COPY (sql) TO STDOUT`` as CSV, parsed by
+    pyarrow.csv into ``columns`` of ``types`` (an empty string is NULL, a quoted one is not)."""
+    import asyncpg
+    import pyarrow.csv as pcsv
+
+    conn = await asyncpg.connect(libpq(url))
+    buffer = io.BytesIO()
+    await conn.copy_from_query(sql, output=buffer, format="csv")
+    await conn.close()
+    buffer.seek(0)
+    return pcsv.read_csv(
+        buffer,
+        read_options=pcsv.ReadOptions(column_names=columns),
+        convert_options=pcsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+
+
 def typed_history(df: pd.DataFrame) -> pd.DataFrame:
     """The typing to_dataframe gives the history, done in pandas: changed_at UTC, the statuses
     and the source ordered categoricals."""
@@ -422,8 +442,6 @@ def bench_history_postgres(url: str, n: int, rounds: int = ROUNDS) -> None:
     """The same on PostgreSQL, beside pandas.read_sql (over an ADBC connection: no other
     synchronous driver is installed), ADBC -> Arrow typed, and asyncpg COPY -> pyarrow.csv."""
     import adbc_driver_postgresql.dbapi as adbc_pg
-    import asyncpg
-    import pyarrow.csv as pcsv
 
     settings = {"server_settings": {"search_path": PG_SCHEMA}}
     rows = asyncio.run(seed_history(url, n, settings))
@@ -444,18 +462,7 @@ def bench_history_postgres(url: str, n: int, rounds: int = ROUNDS) -> None:
                 assert len(typed_history(cur.fetch_arrow_table().to_pandas())) == rows
 
         async def copy(sql: str) -> pd.DataFrame:
-            conn = await asyncpg.connect(libpq(url))
-            buffer = io.BytesIO()
-            await conn.copy_from_query(sql, output=buffer, format="csv")
-            await conn.close()
-            buffer.seek(0)
-            table = pcsv.read_csv(
-                buffer,
-                read_options=pcsv.ReadOptions(column_names=HISTORY_COLUMNS),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
-                ),
-            )
+            table = await copy_csv_table(url, sql, HISTORY_COLUMNS, types)
             return typed_history(table.to_pandas())
 
         def via_asyncpg(sql: str = sql) -> None:
@@ -567,8 +574,6 @@ def libpq(url: str) -> str:
 
 def bench_postgres(url: str, n: int) -> None:
     import adbc_driver_postgresql.dbapi as adbc_pg
-    import asyncpg
-    import pyarrow.csv as pcsv
 
     print(f"PostgreSQL, {n:,} tasks")
     columns = [c.name for c in Task.__table__.columns]  # type: ignore[attr-defined]
@@ -598,19 +603,7 @@ def bench_postgres(url: str, n: int) -> None:
     )
 
     async def via_asyncpg() -> pd.DataFrame:
-        conn = await asyncpg.connect(libpq(url))
-        buffer = io.BytesIO()
-        await conn.copy_from_query(sql, output=buffer, format="csv")
-        await conn.close()
-        buffer.seek(0)
-        table = pcsv.read_csv(
-            buffer,
-            read_options=pcsv.ReadOptions(column_names=columns),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
-            ),
-        )
-        return pg_typed(table)
+        return pg_typed(await copy_csv_table(url, sql, columns, types))
 
     asyncpg_rate, asyncpg_cpu = best(
         "reference: asyncpg COPY csv -> pyarrow.csv -> typed DataFrame",
