@@ -259,6 +259,34 @@ def interleaved(fns: tuple[Callable[[], Any], ...], rounds: int) -> list[float]:
     return best
 
 
+class AdbcTimer:
+    """The ADBC reference, timed in a process of its own (``--adbc-timer``): ADBC's own copy
+    of SQLite must not open the file in this process, since closing its connection drops the
+    file locks of this process's other connections (SQLite's "two copies" problem) and their
+    next reads pay for it. One case at a time, between this process's measurements of it."""
+
+    def __init__(self, path: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--adbc-timer", path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def seconds(self, rounds: int, kind: str, sql: str) -> list[float]:
+        """The best seconds of ``rounds`` reads of ``sql`` (``kind``: task or history), as
+        :func:`adbc_timer` answers them."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{rounds}\t{kind}\t{sql}\n")
+        self.process.stdin.flush()
+        return [float(v) for v in self.process.stdout.readline().split()]
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
 def adbc_timer(path: str) -> None:
     """The ADBC reference of bench_sizes and bench_history, in a process of its own: for each
     line ``rounds\tkind\tsql`` on stdin (kind: ``task`` or ``history``), the best seconds of
@@ -299,17 +327,7 @@ def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
         f" {'taskkit vs the faster':>22}"
     )
     con = sqlite3.connect(path)
-    # ADBC's own copy of SQLite must not open the file in this process: closing its
-    # connection drops the file locks of this process's other connections (SQLite's "two
-    # copies" problem), and their next reads pay for it. The reference runs in a process of
-    # its own, one case at a time, between this process's measurements of the same case.
-    timer = subprocess.Popen(
-        [sys.executable, __file__, "--adbc-timer", path],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert timer.stdin is not None and timer.stdout is not None
+    timer = AdbcTimer(path)
     for k in (size for size in sizes if size <= n):
         # Small reads take a fraction of a millisecond: many rounds, so that the best of each
         # is not one lucky (or unlucky) moment of a shared machine.
@@ -328,17 +346,14 @@ def bench_sizes(path: str, n: int, sizes: tuple[int, ...] = SIZES) -> None:
                 assert len(frame) == k
 
             ours()  # the helper process and caches warm, as after a notebook's first read
-            timer.stdin.write(f"{rounds}\ttask\t{sql}\n")
-            timer.stdin.flush()
-            b = float(timer.stdout.readline().split()[0])
+            b = timer.seconds(rounds, "task", sql)[0]
             a, c = interleaved((read_sql, ours), rounds)
             print(
                 f"  {k:>9,} {shape:9} {a * 1000:9.2f} {b * 1000:11.2f} {c * 1000:13.2f}"
                 f" {min(a, b) / c:21.2f}x",
                 flush=True,
             )
-    timer.stdin.close()
-    timer.wait()
+    timer.close()
     con.close()
     loop.run_until_complete(engine.dispose())
     loop.close()
@@ -409,13 +424,7 @@ def bench_history_sqlite(path: str, n: int, rounds: int = ROUNDS) -> None:
     loop = asyncio.new_event_loop()
     engine = taskkit.connect(f"sqlite:///{path}")
     con = sqlite3.connect(path)
-    timer = subprocess.Popen(
-        [sys.executable, __file__, "--adbc-timer", path],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert timer.stdin is not None and timer.stdout is not None
+    timer = AdbcTimer(path)
     for name, stmt, sql in history_cases():
 
         def read_sql(sql: str = sql) -> None:
@@ -425,13 +434,10 @@ def bench_history_sqlite(path: str, n: int, rounds: int = ROUNDS) -> None:
             frame = loop.run_until_complete(to_dataframe(engine, stmt, progress=False))
             assert len(frame) == rows
 
-        timer.stdin.write(f"{rounds}\thistory\t{sql}\n")
-        timer.stdin.flush()
-        adbc = tuple(float(v) for v in timer.stdout.readline().split())
+        adbc = tuple(timer.seconds(rounds, "history", sql))
         by_read_sql, by_us = timed((read_sql, ours), rounds)
         history_line(name, rows, {"read_sql": by_read_sql, "ADBC typed": adbc}, by_us)
-    timer.stdin.close()
-    timer.wait()
+    timer.close()
     con.close()
     loop.run_until_complete(engine.dispose())
     loop.close()

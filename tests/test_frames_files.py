@@ -132,6 +132,26 @@ async def test_csv_lists_worker_ids_and_labels_separated_by_semicolons_and_reads
     assert_frame_equal(read_csv_back(path, frame), frame)
 
 
+async def imported_into_a_new_database(
+    path: Path, tmp_path: Path
+) -> tuple[taskkit.LoadSummary, pd.DataFrame, list[list[str]]]:
+    """``path`` loaded by load_tasks into a new SQLite file: its summary, the tasks' frame and
+    each task's worker names (sorted), in the frame's order."""
+    target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        await taskkit.create_db_and_tables(target)
+        summary = await taskkit.load_tasks(target, path, progress=False)
+        again = await frame_of(target)
+        async with taskkit.session(target) as s:
+            workers = [
+                sorted(w.name for w in (await taskkit.get_task(s, i, with_workers=True)).workers)
+                for i in again["id"]
+            ]
+    finally:
+        await target.dispose()
+    return summary, again, workers
+
+
 async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_path: Path) -> None:
     await fill(engine)
     frame = await frame_of(engine)
@@ -143,19 +163,8 @@ async def test_an_exported_csv_loads_back_into_taskkit(engine: AsyncEngine, tmp_
     rich = ["resolution", "kind", "started_at"]
     columns = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, *names]
     frame[columns].rename(columns=names).to_csv(path, index=False)
-    target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
-    try:
-        await taskkit.create_db_and_tables(target)
-        summary = await taskkit.load_tasks(target, path, progress=False)
-        assert (summary.tasks, summary.links) == (4, 4)
-        again = await frame_of(target)
-        async with taskkit.session(target) as s:
-            workers = [
-                sorted(w.name for w in (await taskkit.get_task(s, i, with_workers=True)).workers)
-                for i in again["id"]
-            ]
-    finally:
-        await target.dispose()
+    summary, again, workers = await imported_into_a_new_database(path, tmp_path)
+    assert (summary.tasks, summary.links) == (4, 4)
     kept = ["title", "description", "status", "priority", *TIMESTAMPS, *rich, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]
@@ -209,19 +218,8 @@ async def test_spreadsheet_safe_exports_no_formula_and_imports_back_exactly(
     assert '\'=HYPERLINK("http://evil.example", "Click")' in cells
     assert "''=already quoted once" in cells and "'not a formula, a quote" in cells
     assert "'-w" in cells  # a worker list whose first id would run
-    target = taskkit.connect(f"sqlite:///{tmp_path / 'target.db'}")
-    try:
-        await taskkit.create_db_and_tables(target)
-        summary = await taskkit.load_tasks(target, path, progress=False)
-        assert summary.tasks == len(FORMULAS)
-        again = await frame_of(target)
-        async with taskkit.session(target) as s:
-            workers = [
-                sorted(w.name for w in (await taskkit.get_task(s, i, with_workers=True)).workers)
-                for i in again["id"]
-            ]
-    finally:
-        await target.dispose()
+    summary, again, workers = await imported_into_a_new_database(path, tmp_path)
+    assert summary.tasks == len(FORMULAS)
     kept = ["title", "description", "status", "priority", *TIMESTAMPS, "project_name"]
     assert_frame_equal(again[kept], frame[kept])
     assert workers == [list(w) for w in frame["worker_ids"]]

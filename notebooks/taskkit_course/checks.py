@@ -249,6 +249,32 @@ async def scratch_database(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.asynccontextmanager
+async def _served(app: Any, **seeded: int) -> AsyncIterator[Any]:
+    """An httpx client of FastAPI ``app``, served in process, whose ``taskkit.get_session``
+    opens sessions on a scratch database (``seeded``: scratch_database's counts); the app's
+    dependency overrides are as before afterwards."""
+    import httpx
+
+    import taskkit
+
+    saved = dict(app.dependency_overrides)
+    try:
+        async with scratch_database(**seeded) as engine:
+
+            async def session_override() -> AsyncIterator[Any]:
+                async with taskkit.session(engine) as session:
+                    yield session
+
+            app.dependency_overrides[taskkit.get_session] = session_override
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://check") as client:
+                yield client
+    finally:
+        app.dependency_overrides.clear()
+        app.dependency_overrides.update(saved)
+
+
 # ---------------------------------------------------------------------------------------------
 # 02a: models
 
@@ -662,7 +688,6 @@ async def check_read_project(read_project: Any) -> str:
     import httpx
     from fastapi import FastAPI
 
-    import taskkit
     from taskkit import ProjectRead
 
     _require_function(read_project, "read_project")
@@ -673,34 +698,26 @@ async def check_read_project(read_project: Any) -> str:
         )
     except Exception as e:
         raise _raised("mounting read_project on GET /projects/{project_id}", e) from None
-    async with scratch_database() as engine:
+    async with _served(app) as client:
 
-        async def session_override() -> AsyncIterator[Any]:
-            async with taskkit.session(engine) as session:
-                yield session
+        async def get(path: str) -> httpx.Response:
+            try:
+                return await client.get(path)
+            except Exception as e:
+                raise _raised(f"GET {path}", e, _ENDPOINT_HINTS) from None
 
-        app.dependency_overrides[taskkit.get_session] = session_override
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://check") as client:
-
-            async def get(path: str) -> httpx.Response:
-                try:
-                    return await client.get(path)
-                except Exception as e:
-                    raise _raised(f"GET {path}", e, _ENDPOINT_HINTS) from None
-
-            found = await get("/projects/1")
-            if found.status_code != 200:
-                raise Wrong(f"GET /projects/1: expected 200, got {found.status_code}")
-            body = found.json()
-            if not isinstance(body, dict) or sorted(body) != ["id", "name"] or body["id"] != 1:
-                raise Wrong(f"GET /projects/1: expected project 1 as ProjectRead, got {body}")
-            missing = await get("/projects/9999")
-            if missing.status_code != 404:
-                raise Wrong(f"GET /projects/9999: expected 404, got {missing.status_code}")
-            detail = missing.json().get("detail", "")
-            if "9999" not in str(detail):
-                raise Wrong(f"the 404's detail should name the id 9999, got {detail!r}")
+        found = await get("/projects/1")
+        if found.status_code != 200:
+            raise Wrong(f"GET /projects/1: expected 200, got {found.status_code}")
+        body = found.json()
+        if not isinstance(body, dict) or sorted(body) != ["id", "name"] or body["id"] != 1:
+            raise Wrong(f"GET /projects/1: expected project 1 as ProjectRead, got {body}")
+        missing = await get("/projects/9999")
+        if missing.status_code != 404:
+            raise Wrong(f"GET /projects/9999: expected 404, got {missing.status_code}")
+        detail = missing.json().get("detail", "")
+        if "9999" not in str(detail):
+            raise Wrong(f"the 404's detail should name the id 9999, got {detail!r}")
     return "GET /projects/1 -> 200 ProjectRead, GET /projects/9999 -> 404 naming the id"
 
 
@@ -722,42 +739,25 @@ async def check_total_after_requests(predicted_total: Any, app: Any = None) -> s
     """How many tasks ``GET /tasks`` pages through after the lesson's create, PATCHes and
     delete, on a database seeded as the lesson's (60 tasks). Runs the same requests against
     ``app`` (notebook 04's app when not given) on a scratch database of its own."""
-    import httpx
-
-    import taskkit
-
     _require_attempt("fill in predicted_total", predicted_total)
     number = _number(predicted_total)
     if number is None:
         raise Wrong(f"predicted_total is a number of tasks, got {predicted_total!r}")
     if app is None:
         app = lesson_app()
-    saved = dict(app.dependency_overrides)
-    try:
-        async with scratch_database(tasks=60, projects=3, workers=4) as engine:
-
-            async def session_override() -> AsyncIterator[Any]:
-                async with taskkit.session(engine) as session:
-                    yield session
-
-            app.dependency_overrides[taskkit.get_session] = session_override
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://check") as c:
-                created = await c.post("/tasks", json={"title": "Write the API lesson"})
-                task_id = created.json()["id"]
-                await c.patch(f"/tasks/{task_id}", json={"priority": "low"})
-                await c.patch(f"/tasks/{task_id}", json={"status": "completed"})
-                await c.delete(f"/tasks/{task_id}")
-                total, cursor = 0, None
-                while True:
-                    params = {"size": 100} | ({"cursor": cursor} if cursor else {})
-                    page = (await c.get("/tasks", params=params)).json()
-                    total += len(page["items"])
-                    if (cursor := page["next_cursor"]) is None:
-                        break
-    finally:
-        app.dependency_overrides.clear()
-        app.dependency_overrides.update(saved)
+    async with _served(app, tasks=60, projects=3, workers=4) as c:
+        created = await c.post("/tasks", json={"title": "Write the API lesson"})
+        task_id = created.json()["id"]
+        await c.patch(f"/tasks/{task_id}", json={"priority": "low"})
+        await c.patch(f"/tasks/{task_id}", json={"status": "completed"})
+        await c.delete(f"/tasks/{task_id}")
+        total, cursor = 0, None
+        while True:
+            params = {"size": 100} | ({"cursor": cursor} if cursor else {})
+            page = (await c.get("/tasks", params=params)).json()
+            total += len(page["items"])
+            if (cursor := page["next_cursor"]) is None:
+                break
     if number != total:
         hint = " (the task created was deleted again)" if number == total + 1 else ""
         raise Wrong(f"you predicted {predicted_total}; GET /tasks pages through {total}{hint}")
