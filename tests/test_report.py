@@ -80,7 +80,7 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     assert "This report covers <strong>10,000 tasks</strong> created between" in html
     # Figures embedded: four, and the flow section's five (throughput, cycle times, ageing
     # work in progress, cumulative flow, forecast: the seed records when work started).
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 9
+    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', html)) == 9
     assert "import taskkit" not in html  # code hidden
     assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
     # a second run reuses the data

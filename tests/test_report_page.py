@@ -215,7 +215,8 @@ def test_charts_and_tables_fit_the_screen_and_a_phone_gets_charts_drawn_for_it(p
             "[...document.querySelectorAll('picture')].map(p => {"
             " const img = p.querySelector('img'), src = p.querySelector('source');"
             " return {phone: img.currentSrc === src.srcset, shown: img.clientWidth,"
-            "  drawn: img.naturalWidth, text: img.alt}; })"
+            "  drawn: img.naturalWidth, text: img.alt,"
+            "  vector: img.currentSrc.startsWith('data:image/svg+xml')}; })"
         )
         # Weekly, cycle time, workers (one project: no chart), and the flow section's five
         # (throughput, cycle-time scatter, ageing work in progress, cumulative flow, forecast:
@@ -225,9 +226,10 @@ def test_charts_and_tables_fit_the_screen_and_a_phone_gets_charts_drawn_for_it(p
         for chart in charts:
             assert chart["phone"] is (width == 390), chart["text"]
             assert chart["shown"] <= width
-            # Drawn at least as wide as shown (sharp), and not shrunk below a third of its
-            # size, so that its text stays legible.
-            assert chart["shown"] <= chart["drawn"] <= 3 * chart["shown"], chart
+            # Drawn as vectors (sharp at any size and pixel density), and shown neither below
+            # a third of its size, so that its text stays legible, nor blown up past half again.
+            assert chart["vector"], chart
+            assert chart["drawn"] / 3 <= chart["shown"] <= 1.5 * chart["drawn"], chart
 
 
 def poppler(tool: str) -> str:

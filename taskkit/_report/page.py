@@ -2,10 +2,11 @@
 
 No script and nothing from the network: styles are inline, figures are ``data:`` images, and
 JavaScript outputs are never written. A cell's outputs are shown in the order Jupyter would
-pick them (HTML, Markdown, PNG, plain text); Markdown goes through mistune, the renderer
+pick them (HTML, Markdown, SVG, PNG, plain text); Markdown goes through mistune, the renderer
 nbconvert uses. Data-derived text is escaped where it is produced (``taskkit._report.text``).
 """
 
+import base64
 import html
 import re
 from pathlib import Path
@@ -42,23 +43,31 @@ def _output(output: dict[str, Any]) -> str:
         return _text(data["text/html"])
     if "text/markdown" in data:
         return _markdown(_text(data["text/markdown"]))
-    if "image/png" in data:
-        meta = output.get("metadata", {}).get("image/png", {})
-        alt = html.escape(meta.get("alt") or "Figure")
-        png = _text(data["image/png"]).replace("\n", "")
-        image = f'<img src="data:image/png;base64,{png}" alt="{alt}">'
-        if not meta.get("phone"):
-            return image
-        # A phone gets the chart drawn for its width (text legible, nothing cut off); wide
-        # screens and print get the wide one.
-        phone = _text(meta["phone"]).replace("\n", "")
-        return (
-            f'<picture><source media="(max-width: {PHONE_WIDTH}px)" type="image/svg+xml" '
-            f'srcset="data:image/svg+xml;base64,{phone}">{image}</picture>'
-        )
+    for kind in ("image/svg+xml", "image/png"):
+        if kind in data:
+            return _image(kind, data[kind], output.get("metadata", {}).get(kind, {}))
     if "text/plain" in data:
         return f"<pre>{html.escape(_text(data['text/plain']))}</pre>"
     return ""
+
+
+def _image(kind: str, value: Any, meta: dict[str, Any]) -> str:
+    """An image output as a ``data:`` image; with a phone rendering in its metadata, a
+    ``<picture>`` that gives phones the chart drawn for their width (text legible, nothing cut
+    off) and wide screens and print the wide one."""
+    alt = html.escape(meta.get("alt") or "Figure")
+    if kind == "image/svg+xml":  # text in a notebook, base64 in a data: URL
+        encoded = base64.b64encode(_text(value).encode("utf-8")).decode("ascii")
+    else:
+        encoded = _text(value).replace("\n", "")
+    image = f'<img src="data:{kind};base64,{encoded}" alt="{alt}">'
+    if not meta.get("phone"):
+        return image
+    phone = _text(meta["phone"]).replace("\n", "")
+    return (
+        f'<picture><source media="(max-width: {PHONE_WIDTH}px)" type="image/svg+xml" '
+        f'srcset="data:image/svg+xml;base64,{phone}">{image}</picture>'
+    )
 
 
 def _kind(part: str) -> str:
