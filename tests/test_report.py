@@ -1,5 +1,6 @@
 """The report: parameters checked before anything runs, then a standalone HTML file."""
 
+import json
 import re
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def test_report_seeds_an_empty_database_and_writes_standalone_html(tmp_path):
     # Figures embedded: four, and the flow section's five (throughput, cycle times, ageing
     # work in progress, cumulative flow, forecast: the seed records when work started).
     assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', html)) == 9
+    assert "data:image/png" not in html  # no chart drawn twice
     assert "import taskkit" not in html  # code hidden
     assert "sqlite+aiosqlite:///" in html and "generated at" in html  # provenance
     # a second run reuses the data
@@ -271,3 +273,19 @@ def test_a_report_run_in_process_imports_no_kernel_machinery(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_stored_report_notebook_shows_its_charts_where_jupyterlab_does_not_trust_it():
+    """JupyterLab draws no SVG from a notebook it does not trust (one opened with its outputs
+    stored): run in a Jupyter kernel (as notebooks/rerun.py runs it), each chart carries a PNG
+    as well, which `taskkit report`'s own run leaves out (above)."""
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "03-report.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    charts = [
+        output["data"]
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if "image/svg+xml" in output.get("data", {})
+    ]
+    assert len(charts) == 9
+    assert all(chart["image/png"] and chart["text/plain"] for chart in charts)

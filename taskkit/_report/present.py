@@ -186,19 +186,53 @@ def _at_phone_size(fig: Any, size: tuple[float, float]) -> None:
         fig.set_size_inches(*size)
 
 
+def _png(fig: Any) -> bytes:
+    """``fig`` drawn once as PNG (``savefig`` would lay a figure out in a pass of its own)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(_DPI)
+    canvas = FigureCanvasAgg(fig)  # Agg whatever the figure was made with
+    canvas.draw()
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    # Opaque (the figure's background is white), lightly compressed: zlib's default level took
+    # longer than drawing the chart, for a file a third smaller.
+    image.convert("RGB").save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def _in_jupyter_kernel() -> bool:
+    """Whether a Jupyter kernel runs the notebook (a reader's JupyterLab, nbclient), rather
+    than ``taskkit report``'s own shell."""
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return type(get_ipython()).__module__.startswith("ipykernel")
+
+
 class Figure:
     """A chart as the report shows it: an SVG for wide screens and print, and one drawn for a
-    phone's width (in the output's metadata, which the page puts in a ``<picture>``; Jupyter
-    shows the wide one). Its text is the alternative text."""
+    phone's width (in the output's metadata, which the page puts in a ``<picture>``). Its text
+    is the alternative text. In a Jupyter kernel it carries a PNG as well: JupyterLab shows no
+    SVG from a notebook it does not trust (a notebook opened with its outputs stored)."""
 
-    def __init__(self, wide: bytes, phone: bytes | None, alt: str) -> None:
-        self.wide, self.phone, self.alt = wide, phone, alt
+    def __init__(
+        self, wide: bytes, phone: bytes | None, alt: str, png: bytes | None = None
+    ) -> None:
+        self.wide, self.phone, self.alt, self.png = wide, phone, alt, png
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         meta: dict[str, Any] = {"alt": self.alt}
         if self.phone is not None:
             meta["phone"] = base64.b64encode(self.phone).decode("ascii")
         data = {"image/svg+xml": self.wide.decode("utf-8"), "text/plain": self.alt}
+        if self.png is not None:
+            data["image/png"] = base64.b64encode(self.png).decode("ascii")
         return data, {"image/svg+xml": meta}
 
 
@@ -215,6 +249,7 @@ def figure(fig: Any, alt: str, phone: tuple[float, float] | None = None) -> Figu
     import matplotlib.pyplot as plt
 
     try:
+        png = _png(fig) if _in_jupyter_kernel() else None
         wide = _svg(fig)
         small = None
         if phone is not None:
@@ -222,4 +257,4 @@ def figure(fig: Any, alt: str, phone: tuple[float, float] | None = None) -> Figu
             small = _svg(fig)
     finally:
         plt.close(fig)
-    return Figure(wide, small, alt)
+    return Figure(wide, small, alt, png)
