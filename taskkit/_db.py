@@ -8,15 +8,13 @@ import asyncio
 import contextlib
 import os
 import re
-import sqlite3
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
@@ -27,6 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import taskkit._pooler as pooler
 from taskkit._checks import engine_argument
+from taskkit._database import (
+    POSTGRES_CONNECT_TIMEOUT_S,
+    SQLITE_BEGIN_OPTION,
+    find_owner,
+    open_sqlite,
+    owner,
+    prepare_sqlite,
+)
 from taskkit._db_errors import (
     database_error,
     describe_database,
@@ -90,9 +96,6 @@ SUPPORTED_URLS = (
     "sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite+aiosqlite:// (in memory), "
     "postgresql://..., postgres://..., postgresql+asyncpg://..."
 )
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_BEGIN_OPTION = "sqlite_begin"
-POSTGRES_CONNECT_TIMEOUT_S = 5.0
 
 # libpq understands these, asyncpg rejects them as unexpected keyword arguments. Neon adds
 # channel_binding=require to every URL it hands out.
@@ -352,13 +355,10 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Hand transaction control to SQLAlchemy (the "begin" hook below): the sqlite3 module
-        # would otherwise issue its own deferred BEGIN. A plain cursor works on aiosqlite,
-        # where the documented `autocommit` attribute does not exist.
-        dbapi_connection.isolation_level = None
+        # Transaction control to SQLAlchemy (the "begin" hook below), foreign keys, the busy
+        # timeout: as every SQLite connection taskkit opens.
+        prepare_sqlite(dbapi_connection, read_only=False)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not memory and not _holds_other_tables(cursor):
             _switch_to_wal(cursor)  # PRAGMA journal_mode=WAL, unless the file is in WAL already
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -447,7 +447,7 @@ def create_sqlite_file(engine: AsyncEngine) -> None:
             f"cannot create SQLite database {str(path)!r}: directory "
             f"{str(path.parent)!r} does not exist"
         )
-    sqlite3.connect(path).close()  # an empty file: SQLite writes its header on the first write
+    open_sqlite(str(path), read_only=False).close()  # empty: SQLite writes on the first write
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -530,21 +530,19 @@ def _connect_postgres(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEng
         options.update(pool_size=5, max_overflow=10)
     options.update(engine_kwargs)
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, **options)
-    _CONNECT_TIMEOUTS[engine.sync_engine] = float(connect_args["timeout"])
+    owner(engine).connect_timeout = float(connect_args["timeout"])
     if not transaction_mode:
         pooler.explain_clashes(engine)
     return engine
 
 
-# The timeout lives in asyncpg's connect_args, out of the engine's URL: remember it for the
-# other drivers that connect on the engine's behalf (the ADBC DataFrame reader).
-_CONNECT_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
-
-
 def postgres_connect_timeout(engine: AsyncEngine) -> float:
     """Seconds a PostgreSQL connection may take to open, as :func:`connect` set it
     (``?connect_timeout=N`` in the URL, default 5)."""
-    return _CONNECT_TIMEOUTS.get(engine.sync_engine, POSTGRES_CONNECT_TIMEOUT_S)
+    # The timeout lives in asyncpg's connect_args, out of the engine's URL: its owner keeps it
+    # for the other drivers that connect on the engine's behalf (the ADBC DataFrame reader).
+    found = find_owner(engine)
+    return found.connect_timeout if found is not None else POSTGRES_CONNECT_TIMEOUT_S
 
 
 async def begin_writing(session: SAAsyncSession) -> None:

@@ -17,7 +17,6 @@ as it is. Hosts with ``-pooler`` in their name (Neon) get the settings without i
 ``?pgbouncer=false`` turns them off even there.
 """
 
-import weakref
 from typing import Any
 from uuid import uuid4
 
@@ -25,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskkit._database import find_owner, owner
 from taskkit._db_errors import describe_database, redact
 from taskkit._errors import ConfigurationError
 
@@ -90,10 +90,6 @@ def connect_args() -> dict[str, Any]:
     }
 
 
-# Engines connected without the settings: their clashes are explained (see explain_clashes).
-_explained: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
 def _clash(exc: BaseException) -> BaseException | None:
     """The driver's prepared-statement clash inside ``exc`` (its chain and ``.orig``), if any."""
     seen: set[int] = set()
@@ -121,9 +117,11 @@ def clash_error(engine: AsyncEngine | Engine, exc: BaseException) -> Configurati
     The message names the database, the driver's words, the likely cause (a pooler in
     transaction mode) and the switch; never the password.
     """
-    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-    if sync_engine not in _explained:
+    # Engines connected without the settings have their clashes explained (explain_clashes).
+    kept = find_owner(engine)
+    if kept is None or not kept.explains_clashes:
         return None
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     found = _clash(exc)
     if found is None:
         return None
@@ -140,7 +138,7 @@ def clash_error(engine: AsyncEngine | Engine, exc: BaseException) -> Configurati
 def explain_clashes(engine: AsyncEngine) -> None:
     """Make a prepared-statement clash on ``engine`` raise :func:`clash_error`'s error
     (a ``ConfigurationError``) wherever a statement runs, instead of a driver error."""
-    _explained.add(engine.sync_engine)
+    owner(engine).explains_clashes = True
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _explain(context: Any) -> None:

@@ -374,6 +374,7 @@ async def test_a_sort_that_outlasts_its_probe_goes_to_the_adbc_reader_unsorted_h
     reader then does again: the probe gets SORT_PROBE_SECONDS for that first row, and a sort
     that needs more goes to the ADBC reader at once (no rows fetched, nothing counted here).
     A quick sort, and a statement an index gives in order, are probed as before."""
+    import taskkit._database as database
     import taskkit._frames.sqlite_inline_reader as inline
 
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'sorted.db'}")
@@ -385,14 +386,14 @@ async def test_a_sort_that_outlasts_its_probe_goes_to_the_adbc_reader_unsorted_h
     monkeypatch.setattr(inline, "INLINE_SECONDS", 0.0)
     monkeypatch.setattr(inline, "INLINE_STEPS", 1)
     run_here: list[str] = []
-    opened = inline._open
+    opened = database.open_sqlite
 
     def traced(path: str) -> sqlite3.Connection:
         conn = opened(path)
         conn.set_trace_callback(run_here.append)  # statements run (not EXPLAINs)
         return conn
 
-    monkeypatch.setattr(inline, "_open", traced)
+    monkeypatch.setattr(database, "open_sqlite", traced)
     by_priority = select(Task).order_by(Task.priority, Task.id)  # no index gives this order
     expected = await to_dataframe(engine, by_priority, reader="sqlalchemy")
     with caplog.at_level(logging.DEBUG, logger="taskkit.frames"):

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
-from taskkit._db import SQLITE_BEGIN_OPTION, read_connection
+from taskkit._database import SQLITE_BEGIN_OPTION
+from taskkit._db import read_connection
 from taskkit._models import Task
 from taskkit._ownership import database_contents
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskkit._db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
+from taskkit._database import owner
+from taskkit._db import is_memory_sqlite
 from taskkit._db import session as async_session
 
 __all__ = ["InlineSession", "interrupted", "page_session", "step_limit"]
@@ -86,30 +85,6 @@ def interrupted(exc: BaseException) -> bool:
     return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted"
 
 
-def _read_only_engine(path: str) -> sa.Engine:
-    engine = sa.create_engine(sa.URL.create("sqlite", database=path))
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # the BEGIN below, not the driver's own
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA query_only=1")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
-
-
-# One synchronous engine per user engine, for as long as that engine lives.
-_engines: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
 def _inline_engine(engine: AsyncEngine) -> sa.Engine | None:
     """The synchronous twin of a SQLite file engine, or None where the engine must serve."""
     url = engine.url
@@ -117,12 +92,7 @@ def _inline_engine(engine: AsyncEngine) -> sa.Engine | None:
         return None  # URL options (mode=ro, uri=true, ...) are the user's engine's business
     if not os.path.isfile(url.database or ""):
         return None
-    with _lock:
-        inline = _engines.get(engine.sync_engine)
-        if inline is None:
-            inline = _engines[engine.sync_engine] = _read_only_engine(url.database or "")
-            weakref.finalize(engine.sync_engine, inline.dispose)
-        return inline
+    return owner(engine).grid_engine(url.database or "")  # as long as the engine lives
 
 
 def page_session(engine: AsyncEngine, *, inline: bool = True) -> AsyncSession:

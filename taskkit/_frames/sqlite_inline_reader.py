@@ -7,8 +7,8 @@ a few rows to a few thousand, where that fixed cost is the whole read. Python's 
 the same SQLite library that aiosqlite (the engine's driver) uses, so it runs in this process
 without the two-copies locking problem that sends ADBC to a helper process.
 
-So a read of a SQLite file starts here, on a plain ``sqlite3`` connection kept per engine
-(``_Connections``): the statement's SQL comes from a cache of compiled statements
+So a read of a SQLite file starts here, on a plain ``sqlite3`` connection kept for the engine
+by its owner (``taskkit._database``): the statement's SQL comes from a cache of compiled statements
 (``statement_sql.compiled_sql``), it runs, and up to ``limit`` rows are fetched. If the
 result ends within them it is finished here (``sqlite_inline_values`` builds the pandas
 arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result of
@@ -20,16 +20,15 @@ as integers), the raw values the other readers see too.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from taskkit._database import ReadConnections, owner
 from taskkit._frames.arguments import (
     INLINE_BATCH,
     INLINE_ROWS,
@@ -58,113 +57,6 @@ class TooManyRows(Exception):
     def __init__(self, rows: int | None = None) -> None:
         super().__init__(rows)
         self.rows = rows
-
-
-# ---------------------------------------------------------------------------------------------
-# Connections: a few idle sqlite3 connections per engine, closed when the engine is disposed.
-
-# Idle connections kept per engine: enough for a couple of reads at once.
-_IDLE_MAX = 2
-
-
-class _Pool:
-    """Idle connections to one engine's file; ``generation`` moves on whenever the file, the
-    process or the engine's own pool changes (or the engine is disposed), and a connection
-    from an earlier generation is closed when it comes back instead of kept."""
-
-    def __init__(self) -> None:
-        self.idle: list[sqlite3.Connection] = []
-        self.generation = 0
-        self.where: tuple[str, tuple[int, int, int], int] | None = None
-
-    def renew(self, where: tuple[str, tuple[int, int, int], int] | None) -> None:
-        """Let go of the idle connections and start a new generation for ``where``."""
-        idle, self.idle = self.idle, []
-        forked = self.where is not None and self.where[1][2] != os.getpid()
-        self.generation += 1
-        self.where = where
-        if not forked:  # a forked copy's connections belong to the parent process
-            for conn in idle:
-                conn.close()
-
-
-class _Connections:
-    """sqlite3 connections kept between reads, one ``_Pool`` per (sync) engine.
-
-    Keyed by engine, not by file: a disposed engine lets go of its connections (and its
-    file) as SQLAlchemy's own pool does, and an engine that is garbage collected closes them
-    too. A file replaced under the same name (a reset, a test's database) is never read
-    through a connection to the old one, and a forked process opens its own.
-    """
-
-    _pools: ClassVar[weakref.WeakKeyDictionary[sa.Engine, _Pool]] = weakref.WeakKeyDictionary()
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def take(cls, engine: sa.Engine, path: str) -> tuple[_Pool, int, sqlite3.Connection]:
-        """A connection to ``path`` for ``engine`` (idle or new), the pool it goes back to and
-        its generation.
-
-        Raises:
-            OSError, sqlite3.Error: the file cannot be opened.
-        """
-        stat = os.stat(path)
-        # The engine's own pool object: dispose() replaces it (the event below says so too).
-        where = (path, (stat.st_dev, stat.st_ino, os.getpid()), id(engine.pool))
-        with cls._lock:
-            pool = cls._pools.get(engine)
-            if pool is None:
-                pool = cls._pools[engine] = _Pool()
-                sa.event.listen(engine, "engine_disposed", _disposed)
-                weakref.finalize(engine, cls._renew, pool)
-            if pool.where != where:
-                pool.renew(where)
-            generation = pool.generation
-            if pool.idle:
-                return pool, generation, pool.idle.pop()
-        return pool, generation, _open(path)
-
-    @classmethod
-    def give_back(
-        cls, pool: _Pool, generation: int, conn: sqlite3.Connection, *, broken: bool
-    ) -> None:
-        with cls._lock:
-            if not broken and pool.generation == generation and len(pool.idle) < _IDLE_MAX:
-                pool.idle.append(conn)
-                return
-        conn.close()
-
-    @classmethod
-    def _renew(cls, pool: _Pool) -> None:
-        with cls._lock:
-            pool.renew(None)
-
-    @classmethod
-    def close(cls, engine: sa.Engine) -> None:
-        """Close ``engine``'s idle connections (it was disposed)."""
-        pool = cls._pools.get(engine)
-        if pool is not None:
-            cls._renew(pool)
-
-
-def _disposed(engine: sa.Engine) -> None:
-    _Connections.close(engine)
-
-
-def _open(path: str) -> sqlite3.Connection:
-    from taskkit._db import SQLITE_BUSY_TIMEOUT_MS
-
-    # isolation_level=None: sqlite3 starts no transaction of its own; a single SELECT is one
-    # snapshot, and a read of several statements says BEGIN itself. check_same_thread=False:
-    # reads run in whichever worker thread asyncio picks, one at a time per connection.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA query_only=1")  # a reader, whatever SQL reaches it
-    except sqlite3.Error:
-        conn.close()
-        raise
-    return conn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +108,7 @@ class SQLite3Reader(ThreadedReader):
         self.count_to = count_to
         self.keep_to = keep_to
         self.statements = statements
-        self.pool: _Pool | None = None
+        self.pool: ReadConnections | None = None
         self.generation = 0
         self.conn: sqlite3.Connection | None = None
         self.began = False
@@ -244,7 +136,8 @@ class SQLite3Reader(ThreadedReader):
 
     def _begin(self) -> None:
         try:
-            self.pool, self.generation, self.conn = _Connections.take(self.engine, self.path)
+            self.pool = owner(self.engine).read_connections
+            self.generation, self.conn = self.pool.take(self.engine, self.path)
             if self.statements > 1:  # one snapshot for the read and its lookups
                 self.conn.execute("BEGIN DEFERRED")
                 self.began = True
@@ -266,9 +159,7 @@ class SQLite3Reader(ThreadedReader):
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 broken = True
-        _Connections.give_back(
-            self.pool, self.generation, conn, broken=broken or conn.in_transaction
-        )
+        self.pool.give_back(self.generation, conn, broken=broken or conn.in_transaction)
 
     def _interrupt(self) -> None:
         if self.conn is not None:

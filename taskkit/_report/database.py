@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from taskkit._database import open_sqlite
 from taskkit._db import connect, create_sqlite_file, is_memory_sqlite, ping
 from taskkit._db_errors import shown_url
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
@@ -44,7 +45,7 @@ def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
     taskkit's engine would switch the file to WAL on connect, a change to a file that may not
     be taskkit's: look first, with the standard library, without writing.
     """
-    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+    with closing(open_sqlite(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         complete = set(SQLModel.metadata.tables) <= set(names)
         tasks = conn.execute("SELECT count(*) FROM task").fetchone()[0] if complete else 0
