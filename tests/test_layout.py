@@ -47,3 +47,31 @@ def test_the_private_name_check_sees_one():
     assert underscore_imports("from taskkit._frames.typed_columns import _Column, finish") == [
         "from taskkit._frames.typed_columns import _Column"
     ]
+
+
+def test_each_dataframe_reader_is_one_module_behind_the_one_interface() -> None:
+    """to_dataframe reads through four readers; each lives in a module of its own and is a
+    taskkit._frames.reader.Reader, the interface run_select talks to (mypy checks that each
+    implements it; this checks that none sits outside it)."""
+    import importlib
+    import inspect
+
+    from taskkit._frames.reader import Reader
+
+    frames = Path(__file__).resolve().parents[1] / "taskkit" / "_frames"
+    found = {}
+    for path in sorted(frames.glob("*_reader.py")):
+        module = importlib.import_module(f"taskkit._frames.{path.stem}")
+        found[path.stem] = [
+            name
+            for name, value in vars(module).items()
+            if inspect.isclass(value)
+            and value.__module__ == module.__name__
+            and Reader in inspect.getmro(value)  # declared a Reader
+        ]
+    assert found == {
+        "postgres_adbc_reader": ["PostgresReader"],
+        "sqlalchemy_reader": ["SQLAlchemyReader"],
+        "sqlite_adbc_reader": ["SQLiteReader"],
+        "sqlite_inline_reader": ["SQLite3Reader"],
+    }

@@ -13,7 +13,7 @@ from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._db import redact
-from taskkit._frames.sqlalchemy_reader import (
+from taskkit._frames.reader import (
     FastReaderFailed,
     ThreadedReader,
     opened_in_thread,

@@ -18,7 +18,7 @@ from taskkit._db import (
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.column_types import FAST_KINDS, Spec
 from taskkit._frames.postgres_adbc_reader import PostgresReader
-from taskkit._frames.sqlalchemy_reader import ThreadedReader
+from taskkit._frames.reader import ThreadedReader
 from taskkit._frames.sqlite_adbc_reader import SQLiteReader
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlmodel import col
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.arguments import IN_LIST_MAX, RELATED
 from taskkit._frames.column_types import Spec, cached_specs
+from taskkit._frames.reader import Reader
 from taskkit._frames.typed_columns import Column
 from taskkit._models import Label, Project, TaskLabelLink, TaskWorkerLink
 
@@ -32,7 +33,7 @@ def _column_of(columns: list[Column], origin: tuple[str, str], related: str) -> 
     )
 
 
-async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: int) -> Any:
+async def _lookup(reader: Reader, stmt: Any, key: Any, ids: pa.Array, chunksize: int) -> Any:
     unique = pc.unique(ids.drop_null())
     if len(unique) <= IN_LIST_MAX:
         stmt = stmt.where(key.in_(unique.to_pylist()))
@@ -41,7 +42,9 @@ async def _lookup(reader: Any, stmt: Any, key: Any, ids: pa.Array, chunksize: in
     return [column.arrow() for column in columns]
 
 
-async def related_column(reader: Any, name: str, columns: list[Column], chunksize: int) -> Column:
+async def related_column(
+    reader: Reader, name: str, columns: list[Column], chunksize: int
+) -> Column:
     if name == "project":
         ids = _column_of(columns, ("task", "project_id"), name)
         project_ids, names = await _lookup(

@@ -27,6 +27,7 @@ from taskkit._frames.arguments import (
 )
 from taskkit._frames.column_types import Spec, cached_specs
 from taskkit._frames.in_memory import models_to_frame
+from taskkit._frames.reader import FastReaderFailed, Reader
 from taskkit._frames.reader_choice import (
     Source,
     fast_reader,
@@ -34,7 +35,7 @@ from taskkit._frames.reader_choice import (
     resolve_source,
 )
 from taskkit._frames.related_columns import related_column
-from taskkit._frames.sqlalchemy_reader import FastReaderFailed, SQLAlchemyReader
+from taskkit._frames.sqlalchemy_reader import SQLAlchemyReader
 from taskkit._frames.sqlite_inline_reader import SQLite3Reader, TooManyRows
 from taskkit._frames.typed_columns import build_frame
 from taskkit._progress import progress_bar, wants_progress
@@ -48,7 +49,7 @@ log = logging.getLogger("taskkit.frames")
 
 
 async def _run(
-    reader: Any,
+    reader: Reader,
     stmt: SelectBase,
     specs: list[Spec],
     related: tuple[str, ...],

@@ -20,7 +20,7 @@ import pyarrow as pa
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._frames.column_types import Spec
-from taskkit._frames.sqlalchemy_reader import (
+from taskkit._frames.reader import (
     FastReaderFailed,
     ThreadedReader,
 )

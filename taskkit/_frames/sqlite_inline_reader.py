@@ -36,7 +36,7 @@ from taskkit._frames.arguments import (
     INLINE_STEPS,
     SORT_PROBE_SECONDS,
 )
-from taskkit._frames.sqlalchemy_reader import FastReaderFailed, ThreadedReader
+from taskkit._frames.reader import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_inline_values import python_arrays
 from taskkit._frames.statement_sql import Query, compiled_sql, plain_query
 from taskkit._frames.typed_columns import Column, finish, raw_from_python
