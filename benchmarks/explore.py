@@ -38,8 +38,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import taskkit
+from taskkit import Page, pages, paginate
 from taskkit._explore.widget import Explorer
-from taskkit._paging import Page, pages, paginate
 from taskkit._paging.last import last_page
 
 SIZE = 50

@@ -36,8 +36,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import taskkit
-from taskkit._frames import to_dataframe
-from taskkit._models import ChangeSource, Priority, Status, StatusChange, Task
+from taskkit import ChangeSource, Priority, Status, StatusChange, Task, to_dataframe
 
 STATUSES = [s.value for s in Status]
 PRIORITIES = [p.value for p in Priority]

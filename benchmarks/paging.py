@@ -41,8 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
-from taskkit._paging import pages, paginate, paginate_offset
-from taskkit._query import select_tasks
+from taskkit import pages, paginate, paginate_offset, select_tasks
 
 PAGE = 50
 WALK_PAGE = 1000
@@ -114,7 +113,7 @@ def fill_with_sqlite3(path: str, n: int) -> None:
 async def fill(engine: AsyncEngine, n: int, sqlite_path: str | None) -> str:
     await taskkit.create_db_and_tables(engine)
     try:
-        from taskkit._seed import seed
+        from taskkit import seed
     except ImportError:
         if sqlite_path is None:
             sys.exit("taskkit.seed is not available: only a SQLite file can be filled without it")

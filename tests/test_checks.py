@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
+from taskkit import InvalidArgumentError, Task
 from taskkit._checks import int_in_range, one_of, positive_int
-from taskkit._errors import InvalidArgumentError
-from taskkit._models import Task
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,7 @@ import pytest
 from sqlmodel import select
 
 import taskkit
-from taskkit import Task, TaskWorkerLink
-from taskkit._paging import pages
-from taskkit._query import select_tasks
+from taskkit import Task, TaskWorkerLink, pages, select_tasks
 from tests.conftest import postgres_url, reset_postgres
 
 WRITERS, READERS, SECONDS = 8, 2, 10.0

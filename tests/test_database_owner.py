@@ -9,9 +9,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import taskkit
+from taskkit import paginate
 from taskkit._database import SQLITE_BUSY_TIMEOUT_MS, find_owner, open_sqlite
 from taskkit._explore.source import page_session
-from taskkit._paging import paginate
 
 PACKAGE = Path(taskkit.__file__).resolve().parent
 

@@ -14,9 +14,8 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import select
 
 import taskkit
-from taskkit import ConfigurationError, DatabaseUnavailableError, database_url
+from taskkit import ConfigurationError, DatabaseUnavailableError, connect, database_url
 from taskkit._db import (
-    connect,
     create_sqlite_file,
     default_database_path,
     ping,
@@ -430,7 +429,7 @@ async def _bare_postgres_url() -> str:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_query_without_taskkit_tables_says_so_in_one_line(backend, tmp_path):
-    from taskkit._query import count, select_tasks
+    from taskkit import count, select_tasks
 
     url = {
         "sqlite-memory": "sqlite://",

@@ -7,8 +7,8 @@ from sqlalchemy.exc import OperationalError
 
 import taskkit
 import taskkit._pooler as pooler
+from taskkit import DatabaseUnavailableError
 from taskkit._db_errors import database_error, describe_database, shown_url, what_went_wrong
-from taskkit._errors import DatabaseUnavailableError
 
 
 def driver_error(message: str) -> OperationalError:

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
+from taskkit import paginate
 from taskkit._explore.source import InlineSession, page_session
-from taskkit._paging import paginate
 
 
 @pytest.fixture

@@ -28,22 +28,23 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-from taskkit._errors import DatabaseUnavailableError, InvalidArgumentError, TaskkitError
-from taskkit._frames import models_to_frame, to_dataframe
-from taskkit._models import (
+from taskkit import (
+    DatabaseUnavailableError,
+    InvalidArgumentError,
     Priority,
     Project,
     Status,
     Task,
+    TaskkitError,
     TaskRead,
     TaskWorkerLink,
     Worker,
-)
-from taskkit._query import (
+    models_to_frame,
     project_progress,
     select_tasks,
     status_priority_counts,
     tasks_per_week,
+    to_dataframe,
     worker_load,
 )
 from taskkit._sqlite_child.client import SQLiteChild

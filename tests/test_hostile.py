@@ -13,9 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import taskkit
-from taskkit import InvalidArgumentError, TaskkitError
-from taskkit._paging import paginate
-from taskkit._query import count, select_tasks
+from taskkit import InvalidArgumentError, TaskkitError, count, paginate, select_tasks
 from tests.conftest import postgres_url, reset_postgres
 from tests.helpers import snapshot
 

@@ -9,9 +9,8 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 import taskkit
-from taskkit import ImportMapping, InvalidArgumentError, LoadError, Task
+from taskkit import ImportMapping, InvalidArgumentError, LoadError, Task, load_tasks
 from taskkit._cli import cli
-from taskkit._load import load_tasks
 from tests.helpers import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"

@@ -12,8 +12,7 @@ import pytest
 from sqlmodel import select
 
 import taskkit
-from taskkit import ImportMapping, LoadError, Task
-from taskkit._load import load_tasks
+from taskkit import ImportMapping, LoadError, Task, load_tasks
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"
 REAL = FIXTURES / "real"

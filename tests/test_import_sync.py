@@ -5,8 +5,7 @@ import pytest
 from sqlmodel import select
 
 import taskkit
-from taskkit import LoadError, Task
-from taskkit._load import load_tasks
+from taskkit import LoadError, Task, load_tasks
 from tests.helpers import snapshot
 from tests.test_load import tasks_of, write_path  # noqa: F401 (a fixture)
 

@@ -12,12 +12,11 @@ from sqlmodel import select
 
 import taskkit
 import taskkit._bulk as bulk
-from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate
+from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, load_tasks
 from taskkit._cli import cli
 from taskkit._importers import columns
 from taskkit._importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
 from taskkit._importers.rows import COLUMNS
-from taskkit._load import load_tasks
 from taskkit._models import InputModel
 from tests.helpers import snapshot
 
@@ -395,8 +394,7 @@ async def test_prepare_then_store_is_load_tasks(engine):
 
 def test_summaries_count_in_words_that_agree_with_the_number():
     """Before: "loaded 1 tasks", "skipped 1 bad rows", "ignored 1 column(s)"."""
-    from taskkit._importers.summary import LoadSummary, RowProblem
-    from taskkit._seed import SeedSummary
+    from taskkit import LoadSummary, RowProblem, SeedSummary
 
     one = LoadSummary(
         tasks=1,

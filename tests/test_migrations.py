@@ -31,10 +31,9 @@ from sqlmodel import SQLModel
 
 import taskkit
 import taskkit._migrate as migrate
+from taskkit import MigrationError, Project, Task, TaskWorkerLink, Worker
 from taskkit._cli import cli
-from taskkit._errors import MigrationError
 from taskkit._migrate import revisions
-from taskkit._models import Project, Task, TaskWorkerLink, Worker
 from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]

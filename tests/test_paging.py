@@ -38,18 +38,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 import taskkit
-from taskkit import InvalidArgumentError, Project, Task, Worker
-from taskkit._models import Priority, Status
-from taskkit._paging import (
-    MAX_PAGE_SIZE,
+from taskkit import (
+    InvalidArgumentError,
     InvalidCursorError,
     Page,
+    Priority,
+    Project,
+    Status,
+    Task,
+    Worker,
     pages,
     paginate,
     paginate_offset,
+    select_tasks,
 )
+from taskkit._paging import MAX_PAGE_SIZE
 from taskkit._paging.cursor import _decode_value, _encode_value
-from taskkit._query import select_tasks
 
 BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PROPERTY = settings(

@@ -26,11 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 import taskkit
-from taskkit import ConfigurationError, Task
-from taskkit._db import connect, database_url, postgres_connect_args
-from taskkit._frames import to_dataframe
-from taskkit._paging import pages, paginate
-from taskkit._query import select_tasks
+from taskkit import (
+    ConfigurationError,
+    Task,
+    connect,
+    database_url,
+    pages,
+    paginate,
+    select_tasks,
+    to_dataframe,
+)
+from taskkit._db import postgres_connect_args
 from tests.test_concurrency import run_load
 
 PGBOUNCER_URL = os.environ.get("TASKKIT_TEST_PGBOUNCER_URL", "")

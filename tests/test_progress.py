@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
-from taskkit._models import Task
+from taskkit import Task
 from taskkit._progress import progress_bar, wants_progress
 
 

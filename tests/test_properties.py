@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import taskkit
-from taskkit import NotFoundError
-from taskkit._frames import to_dataframe
-from taskkit._query import select_tasks
+from taskkit import NotFoundError, select_tasks, to_dataframe
 from tests.conftest import BACKENDS, FILE_BACKENDS
 
 TEXT = st.text(

@@ -13,9 +13,11 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import taskkit
-from taskkit import InvalidArgumentError, Project, Task, Worker
-from taskkit._query import (
-    ORDER_COLUMNS,
+from taskkit import (
+    InvalidArgumentError,
+    Project,
+    Task,
+    Worker,
     any_of,
     count,
     project_progress,
@@ -24,6 +26,7 @@ from taskkit._query import (
     tasks_per_week,
     worker_load,
 )
+from taskkit._query import ORDER_COLUMNS
 from taskkit._query.filters import FILTER_NAMES, TaskFilters
 
 BASE = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import taskkit
+from taskkit import Task
 from taskkit._database import SQLITE_BEGIN_OPTION
 from taskkit._db import read_connection
-from taskkit._models import Task
 from taskkit._ownership import database_contents
 
 

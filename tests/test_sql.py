@@ -17,10 +17,9 @@ import taskkit._frames as frames
 import taskkit._paging as paging
 import taskkit._query as task_queries
 import taskkit._sql as generic
-from taskkit import InvalidArgumentError
-from taskkit._paging import paginate
+from taskkit import InvalidArgumentError, count, paginate
 from taskkit._sql.functions import FoldedContains, WeekStart
-from taskkit._sql.select import check_select, count
+from taskkit._sql.select import check_select
 
 # What generic code may import from taskkit: errors, the database layer, and itself. (Module
 # names come from the modules, so the test holds wherever they move.)
