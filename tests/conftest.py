@@ -50,6 +50,7 @@ SLOW_MODULES = frozenset(
     {
         "test_crashes.py",
         "test_explore_browser.py",
+        "test_notebook_reruns.py",
         "test_pgbouncer.py",
         "test_report_execute.py",
         "test_report_kernel.py",

@@ -276,6 +276,7 @@ async def test_cancelling_a_seed_leaves_the_database_as_it_was(tmp_path, monkeyp
     await engine.dispose()
 
 
+@pytest.mark.slow  # kills seeds at many moments: half a minute
 def test_sigkill_at_any_moment_leaves_before_or_complete(tmp_path):
     path = tmp_path / "killed.db"
     url = f"sqlite:///{path}"
