@@ -69,8 +69,9 @@ def read_json(source: Source) -> Any:
     return document
 
 
-# A JSON string, number or literal (NaN and Infinity too, as Python's parser reads them).
-_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+\-]*|true|false|null|NaN|-?Infinity)'
+# A JSON string, number or literal (NaN and Infinity too, as Python's parser reads them); the
+# possessive quantifiers keep a long string from being matched again after a failed boundary.
+_SCALAR = r'(?:"(?:[^"\\]++|\\.)*+"|-?[0-9][0-9.eE+\-]*|true|false|null|NaN|-?Infinity)'
 
 
 def _between(first: dict[str, Any]) -> re.Pattern[str]:
