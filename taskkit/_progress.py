@@ -3,8 +3,6 @@
 import sys
 from typing import Any
 
-from tqdm.auto import tqdm
-
 __all__ = ["progress_bar", "wants_progress"]
 
 
@@ -27,11 +25,22 @@ def wants_progress(progress: bool | None) -> bool:
 def progress_bar(progress: bool | None, *, total: int, desc: str, unit: str = " rows") -> Any:
     """A ``tqdm.auto`` bar (a widget in Jupyter), disabled unless :func:`wants_progress` says
     otherwise. Every bar taskkit draws is made here, so they all look alike."""
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit=unit,
-        unit_scale=True,
-        disable=not wants_progress(progress),
-        leave=False,
-    )
+    if not wants_progress(progress):
+        return _NoBar()
+    # Imported only for a bar that is shown: tqdm.auto takes a few milliseconds and a
+    # multiprocessing lock, a cost that every small `taskkit import --no-progress` paid.
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False)
+
+
+class _NoBar:
+    """The bar when none is shown: the part of tqdm's interface taskkit uses, doing nothing."""
+
+    disable = True  # as a disabled tqdm bar says
+
+    def update(self, n: float = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

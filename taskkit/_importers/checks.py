@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from pydantic import TypeAdapter, ValidationError
 
 from taskkit._importers.dates import DateOrder
+from taskkit._importers.reading import blank
 from taskkit._importers.summary import RowProblem
 from taskkit._models import (
     DESCRIPTION_MAX,
@@ -167,7 +168,7 @@ def plain_text_ok(values: pa.Array, low: int, high: int) -> pa.Array:
     ok = pc.and_(pc.greater_equal(length, low), pc.less_equal(length, high))
     ok = pc.and_(ok, pc.invert(pc.match_substring(values, "\x00")))
     if low:
-        ok = pc.and_(ok, pc.not_equal(pc.utf8_trim_whitespace(values), ""))
+        ok = pc.and_(ok, pc.invert(blank(values)))
     return pc.fill_null(ok, False)
 
 
@@ -181,8 +182,7 @@ def text_column(table: pa.Table, name: str, default: str | None = None) -> pa.Ch
     if name not in table.column_names:
         return pa.chunked_array([pa.array([default] * table.num_rows, pa.string())])
     column = table.column(name)
-    empty = pc.equal(pc.utf8_trim_whitespace(column), "")
-    filled = pc.if_else(empty, pa.scalar(default, pa.string()), column)
+    filled = pc.if_else(blank(column), pa.scalar(default, pa.string()), column)
     return pc.if_else(pc.is_null(column), pa.scalar(default, pa.string()), filled)
 
 

@@ -137,9 +137,14 @@ def _names(table: pa.Table, column: str, adapter: str, check: Checker) -> Links:
     lists = pc.split_pattern(text_column(table, column).combine_chunks(), WORKER_SEPARATOR)
     names = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    pairs = pd.DataFrame({"row": rows, "name": names.to_pandas()})
-    pairs = pairs[(pairs["name"] != "") & ~pairs.duplicated()]  # "a; ;a" names one worker
-    links = Links(pairs["row"].to_numpy(), pa.array(pairs["name"], pa.string()))
+    # A name once per row, where it first appears ("a; ;a" names one worker), and never "":
+    # a (row, name) pair as one integer, rather than pandas hashing the pairs' text.
+    codes = names.dictionary_encode()
+    pair = rows * len(codes.dictionary) + codes.indices.to_numpy(zero_copy_only=False)
+    first = np.zeros(len(pair), bool)
+    first[np.unique(pair, return_index=True)[1]] = True
+    keep = first & pc.not_equal(names, "").to_numpy(zero_copy_only=False)
+    links = Links(rows[keep], names.filter(pa.array(keep)))
     encoded = links.names.dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     for code, name in enumerate(encoded.dictionary.to_pylist()):

@@ -76,7 +76,7 @@ def tracker_dates(
         }
     )
     frame = frame.dropna(subset=["at", "status"]).astype({"at": _STAMP})
-    frame = frame.sort_values(["position", "at", "order"], kind="stable").reset_index(drop=True)
+    frame = _sorted(frame, ["position", "at", "order"]).reset_index(drop=True)
     # A card's creation time comes from its id: an event never precedes it.
     floor = created.iloc[frame["position"].to_numpy()].reset_index(drop=True)
     frame["at"] = frame["at"].where(frame["at"] >= floor, floor)
@@ -166,7 +166,7 @@ def history_rows(
     points = pd.concat([p for p in parts if len(p)], ignore_index=True)
     points = points.astype({"changed_at": _STAMP})
     points = points[keep[points["position"].to_numpy()]]
-    points = points.sort_values(["position", "changed_at", "order"], kind="stable")
+    points = _sorted(points, ["position", "changed_at", "order"])
     rows, _ = _compressed(points, current, updated_at.reset_index(drop=True), keep)
     return rows, int((rows["source"] == "export").sum())
 
@@ -202,7 +202,7 @@ def _compressed(
     if len(extra):
         extra = extra.astype({"changed_at": _STAMP})
         rows = pd.concat([rows, extra[list(HISTORY_COLUMNS)]], ignore_index=True)
-        rows = rows.sort_values(["position", "changed_at"], kind="stable")
+        rows = _sorted(rows, ["position", "changed_at"])
     return rows.reset_index(drop=True), len(extra)
 
 
@@ -243,3 +243,20 @@ def appended(
     from_export = int((rows["source"] == "export").sum())
     combined = pd.concat([fresh, rows], ignore_index=True)
     return combined.sort_values(["position", "changed_at"], kind="stable"), from_export
+
+
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame.sort_values(by, kind="stable")`` for integer and UTC timestamp columns (NaT
+    last), as one numpy lexsort: pandas factorized each column first, 0.2 s of a 200,000-row
+    import's history."""
+    keys = []
+    for name in reversed(by):  # np.lexsort sorts by its last key first
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            stamps = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+            values = stamps.view(np.int64).copy()
+            values[np.isnat(stamps)] = np.iinfo(np.int64).max  # NaT sorts last, as in pandas
+        else:
+            values = column.to_numpy(np.int64)
+        keys.append(values)
+    return frame.iloc[np.lexsort(keys)]

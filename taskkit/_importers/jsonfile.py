@@ -69,9 +69,23 @@ def read_json(source: Source) -> Any:
     return document
 
 
-def _between(key: str) -> re.Pattern[str]:
-    """The text between two objects of an array that begin with ``key``."""
-    return re.compile(r"\}[ \t\r\n]*,[ \t\r\n]*(\{[ \t\r\n]*" + re.escape(json.dumps(key)) + ")")
+# A JSON string, number or literal (NaN and Infinity too, as Python's parser reads them); the
+# possessive quantifiers keep a long string from being matched again after a failed boundary.
+_SCALAR = r'(?:"(?:[^"\\]++|\\.)*+"|-?[0-9][0-9.eE+\-]*|true|false|null|NaN|-?Infinity)'
+
+
+def _between(first: dict[str, Any]) -> re.Pattern[str]:
+    """The text between two objects of an array that begin as ``first`` does: with its first
+    key, and its second one too when the first value is a string, a number or a literal.
+    Objects nested in the elements often begin with the same key (``id``: a Trello card's
+    labels, as the card), rarely with the same two: a boundary inside an element fails the
+    batch, and the rest of the window is then read one element at a time."""
+    keys = list(first)[:2]
+    start = r"\{[ \t\r\n]*" + re.escape(json.dumps(keys[0]))
+    if len(keys) == 2 and (first[keys[0]] is None or isinstance(first[keys[0]], str | int | float)):
+        start += r"[ \t\r\n]*:[ \t\r\n]*" + _SCALAR + r"[ \t\r\n]*,[ \t\r\n]*"
+        start += re.escape(json.dumps(keys[1]))
+    return re.compile(r"\}[ \t\r\n]*,[ \t\r\n]*(" + start + ")")
 
 
 class _Reader:
@@ -183,7 +197,7 @@ class _Reader:
                 continue
             value = self.value()
             if between is None and isinstance(value, dict) and value:
-                between = _between(next(iter(value)))
+                between = _between(value)
             yield value
             self.skip_space()
             char = self.peek()

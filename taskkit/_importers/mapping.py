@@ -16,7 +16,6 @@ status or priority. Given as options (``--map "Summary=title"``) or a small TOML
 Value keys match case-insensitively and around blanks (``blocked`` maps ``Blocked``).
 """
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +100,8 @@ class ImportMapping:
     @classmethod
     def from_toml(cls, path: Path) -> "ImportMapping":
         """The mapping a TOML file holds (see the module docstring for its tables)."""
+        import tomllib  # only with a mapping file: not a cost of every import
+
         regular_file(path, "a TOML mapping file", InvalidArgumentError)  # a FIFO would block
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
