@@ -57,6 +57,7 @@ if _typing.TYPE_CHECKING:
     from taskkit._flow.throughput import throughput
     from taskkit._frames import models_to_frame, to_dataframe
     from taskkit._importers.mapping import ImportMapping
+    from taskkit._importers.options import ImportOptions
     from taskkit._importers.summary import LoadSummary, RowProblem
     from taskkit._load import load_tasks
     from taskkit._migrate.commands import (
@@ -171,6 +172,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "taskkit._flow.states": ("cumulative_flow", "time_in_state", "work_in_progress"),
     "taskkit._flow.throughput": ("throughput",),
     "taskkit._importers.mapping": ("ImportMapping",),
+    "taskkit._importers.options": ("ImportOptions",),
     "taskkit._importers.summary": (
         "LoadSummary",
         "RowProblem",
@@ -263,6 +265,7 @@ __all__ = [
     "Forecast",
     "ForeignDatabaseError",
     "ImportMapping",
+    "ImportOptions",
     "InvalidArgumentError",
     "InvalidCursorError",
     "InvalidDataError",

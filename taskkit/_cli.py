@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
 from taskkit._errors import TaskkitError
+from taskkit._importers.options import ImportOptions  # light: no Arrow, pandas or models
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -96,6 +97,13 @@ def info(url: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 # taskkit seed / import: data in (taskkit.seed, taskkit.load).
 COUNT = click.IntRange(0)  # the upper bound (taskkit.seed.MAX_ROWS) is checked by seed()
+
+
+def _choices(field: str) -> list[str]:
+    """The values ``taskkit import`` offers for one of :class:`ImportOptions`' fields."""
+    return [value for value in ImportOptions.CHOICES[field] if value is not None]
+
+
 PROGRESS_OPTION = click.option(
     "--progress/--no-progress",
     default=None,
@@ -153,7 +161,7 @@ def seed(
 @click.option(
     "--from",
     "format_",
-    type=click.Choice(["jira", "github", "asana", "linear", "plane", "trello", "taskkit"]),
+    type=click.Choice(_choices("format")),
     default=None,
     help="The export's format (default: detected from the header or JSON shape).",
 )
@@ -201,7 +209,7 @@ def seed(
 )
 @click.option(
     "--on-error",
-    type=click.Choice(["raise", "skip"]),
+    type=click.Choice(_choices("on_error")),
     default="raise",
     show_default=True,
     help="raise: any bad row stores nothing; skip: store the good rows, list the bad ones "
@@ -229,21 +237,21 @@ def seed(
 )
 @click.option(
     "--long-titles",
-    type=click.Choice(["refuse", "truncate"]),
+    type=click.Choice(_choices("long_titles")),
     default="refuse",
     show_default=True,
     help="Titles over 512 characters: refuse the rows or cut them.",
 )
 @click.option(
     "--open-completed",
-    type=click.Choice(["refuse", "drop"]),
+    type=click.Choice(_choices("open_completed")),
     default="refuse",
     show_default=True,
     help="A completed date or a resolution on a task whose status is open: refuse, or drop them.",
 )
 @click.option(
     "--archived",
-    type=click.Choice(["cancelled", "done", "skip"]),
+    type=click.Choice(_choices("archived")),
     default="cancelled",
     show_default=True,
     help="Trello: an archived card outside a done list becomes a completed task resolved "
@@ -261,12 +269,12 @@ def import_(
     resolutions: tuple[str, ...],
     workers_separator: str | None,
     mapping_file: str | None,
-    on_error: str,
-    date_order: str | None,
+    on_error: Literal["raise", "skip"],  # click.Choice gives only these: ImportOptions' own
+    date_order: Literal["dayfirst", "monthfirst"] | None,
     tz: str,
-    long_titles: str,
-    open_completed: str,
-    archived: str,
+    long_titles: Literal["refuse", "truncate"],
+    open_completed: Literal["refuse", "drop"],
+    archived: Literal["cancelled", "done", "skip"],
     progress: bool | None,
     url: str | None,
 ) -> None:
@@ -299,15 +307,11 @@ def import_(
             columns=columns, status=statuses, priority=priorities, resolution=resolutions,
             separator=workers_separator, file=mapping_file,
         )  # fmt: skip
-        prepare = functools.partial(
-            prepare_import, source, format=format_, mapping=mapping,
-            on_error=on_error,  # type: ignore[arg-type]
-            date_order=date_order,  # type: ignore[arg-type]
-            tz=tz,
-            long_titles=long_titles,  # type: ignore[arg-type]
-            open_completed=open_completed,  # type: ignore[arg-type]
-            archived=archived,  # type: ignore[arg-type]
+        options = ImportOptions(
+            format=format_, on_error=on_error, date_order=date_order, tz=tz,
+            long_titles=long_titles, open_completed=open_completed, archived=archived,
         )  # fmt: skip
+        prepare = functools.partial(prepare_import, source, mapping=mapping, options=options)
         database = _ImportDatabase(engine)
         return await run_import(
             engine, source, prepare, progress=progress,

@@ -3,7 +3,7 @@
 Columns (only ``title`` is required; the names are the header of the CSV):
 
 =============== ==============================================================================
-``title``       1 to 200 characters, not blank
+``title``       1 to 512 characters, not blank
 ``description`` optional; an empty cell means none
 ``status``      ``pending`` (default), ``in_progress`` or ``completed``
 ``priority``    ``low``, ``medium`` (default) or ``high``
@@ -38,8 +38,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -52,12 +51,12 @@ from taskkit._checks import engine_argument
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
-from taskkit._importers.checks import Checker, Options
+from taskkit._importers.checks import Checker
 from taskkit._importers.convert import Converted, Counted, convert
-from taskkit._importers.dates import DateOrder
 from taskkit._importers.formats import detect, needed
 from taskkit._importers.history import history_rows
 from taskkit._importers.mapping import ImportMapping
+from taskkit._importers.options import DEFAULT_OPTIONS, DateOrder, ImportOptions
 from taskkit._importers.reading import Raw, read_file, read_frame
 from taskkit._importers.rows import COLUMNS, Checked, check_rows
 from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
@@ -84,6 +83,7 @@ async def load_tasks(
     open_completed: Literal["refuse", "drop"] = "refuse",
     archived: Literal["cancelled", "done", "skip"] = "cancelled",
     progress: bool | None = None,
+    options: ImportOptions | None = None,
 ) -> LoadSummary:
     """Read task rows from a tracker export, a CSV file or a DataFrame, check them and store
     them in one transaction.
@@ -112,6 +112,9 @@ async def load_tasks(
             where archiving is how cards are finished), or ``"skip"`` (left out, counted).
             Archived cards in a done list are completed as that list says.
         progress: show a progress bar (``None``: only in Jupyter or on a terminal).
+        options: the choices above (``format`` to ``archived``) as one
+            :class:`ImportOptions`, as ``taskkit import`` passes them; then leave those
+            keywords out.
 
     Returns:
         A :class:`LoadSummary`: new, updated and unchanged tasks (by key), what was ignored
@@ -125,11 +128,23 @@ async def load_tasks(
         InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
     engine_argument(engine)  # before the file is read: the mistake is found at once
-    prepare = functools.partial(
-        prepare_import, source, format=format, mapping=mapping, on_error=on_error,
-        date_order=date_order, tz=tz, long_titles=long_titles, open_completed=open_completed,
-        archived=archived,
+    given = ImportOptions(
+        format=format, on_error=on_error, date_order=date_order, tz=tz,
+        long_titles=long_titles, open_completed=open_completed, archived=archived,
     )  # fmt: skip
+    if options is None:
+        options = given
+    elif not isinstance(options, ImportOptions):
+        raise InvalidArgumentError(
+            f"options must be an ImportOptions, got {type(options).__name__}"
+        )
+    elif given.changed():
+        both = ", ".join(f"{name}={value!r}" for name, value in given.changed().items())
+        raise InvalidArgumentError(
+            f"give the import's choices either as options=ImportOptions(...) or as keywords, "
+            f"not both (got options and {both})"
+        )
+    prepare = functools.partial(prepare_import, source, mapping=mapping, options=options)
     return await run_import(engine, source, prepare, progress=progress)
 
 
@@ -195,26 +210,14 @@ class PreparedImport:
 def prepare_import(
     source: str | Path | pd.DataFrame,
     *,
-    format: str | None = None,
     mapping: ImportMapping | None = None,
-    on_error: Literal["raise", "skip"] = "raise",
-    date_order: DateOrder = None,
-    tz: str = "UTC",
-    long_titles: Literal["refuse", "truncate"] = "refuse",
-    open_completed: Literal["refuse", "drop"] = "refuse",
-    archived: Literal["cancelled", "done", "skip"] = "cancelled",
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> PreparedImport:
-    """The first half of :func:`load_tasks` (same arguments, but no engine): read the source,
-    recognise its format, map and check every row; no database is touched, so it may run in
-    a thread while the database is opened. Raises what :func:`load_tasks` raises for the
-    source and the rows."""
-    if on_error not in ("raise", "skip"):
-        raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    options = _options(date_order, tz, long_titles, open_completed)
-    if archived not in ("cancelled", "done", "skip"):
-        raise InvalidArgumentError(
-            f"archived must be 'cancelled', 'done' or 'skip', got {archived!r}"
-        )
+    """The first half of :func:`load_tasks` (no engine): read the source, recognise its
+    format, map and check every row; no database is touched, so it may run in a thread while
+    the database is opened. Raises what :func:`load_tasks` raises for the source and the
+    rows."""
+    format, on_error, archived = options.format, options.on_error, options.archived
     started = time.perf_counter()
     if isinstance(source, pd.DataFrame):
         raw = read_frame(source)
@@ -415,25 +418,3 @@ def _needed(header: list[str], format_name: str | None, mapping: ImportMapping |
 def _refusals(converted: Converted, check: Checker) -> None:
     for refusal in converted.refusals:
         check.refuse(refusal.rows, refusal.field, refusal.reason, refusal.hint)
-
-
-def _options(date_order: Any, tz: str, long_titles: str, open_completed: str) -> Options:
-    if date_order not in (None, "dayfirst", "monthfirst"):
-        raise InvalidArgumentError(
-            f"date_order must be None, 'dayfirst' or 'monthfirst', got {date_order!r}"
-        )
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidArgumentError(
-            f"tz must be a time zone name such as 'UTC' or 'Europe/Berlin', got {tz!r}"
-        ) from None
-    if long_titles not in ("refuse", "truncate"):
-        raise InvalidArgumentError(
-            f"long_titles must be 'refuse' or 'truncate', got {long_titles!r}"
-        )
-    if open_completed not in ("refuse", "drop"):
-        raise InvalidArgumentError(
-            f"open_completed must be 'refuse' or 'drop', got {open_completed!r}"
-        )
-    return Options(date_order, tz, long_titles, open_completed)

@@ -163,7 +163,9 @@ async def test_a_named_format_overrides_detection(engine, tmp_path):
     path.write_text("Key,Summary,Status\nA-1,x,Open\n", encoding="utf-8")
     summary = await load_tasks(engine, path, format="jira", progress=False)
     assert (summary.format, summary.detected) == ("jira", False)
-    with pytest.raises(LoadError, match="format must be one of trello, github, jira"):
+    with pytest.raises(
+        InvalidArgumentError, match="format must be one of None, trello, github, jira"
+    ):
         await load_tasks(engine, path, format="redmine", progress=False)
 
 

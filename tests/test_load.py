@@ -233,7 +233,7 @@ async def test_a_missing_file_is_a_load_error(engine, tmp_path):
     ("source", "on_error", "message"),
     [
         (42, "raise", "source must be a CSV path or a pandas DataFrame, got int"),
-        (EXAMPLE, "ignore", "on_error must be 'raise' or 'skip', got 'ignore'"),
+        (EXAMPLE, "ignore", "on_error must be one of raise, skip; got 'ignore'"),
     ],
 )
 async def test_bad_arguments(engine, source, on_error, message):

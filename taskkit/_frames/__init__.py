@@ -31,10 +31,11 @@ The modules, in the order a read goes through them: ``arguments`` (defaults, lim
 checks), ``column_types`` (what each selected column becomes), ``reader_choice`` (where to
 read from, and with which reader), ``statement_sql`` (the SQL a reader runs), the readers,
 each behind the one interface of ``reader`` (``sqlalchemy_reader``, ``postgres_adbc_reader``,
-``sqlite_adbc_reader``, ``sqlite_inline_reader`` with ``sqlite_inline_values``), ``typed_columns`` (raw values into
-typed columns, and the frame), ``related_columns`` (the ``related=`` columns) and
-``list_columns`` (the list column's form, which survives Parquet and CSV). The entry points:
-``run_select`` (``to_dataframe``) and ``in_memory`` (``models_to_frame``).
+``sqlite_adbc_reader``, ``sqlite_inline_reader`` with ``sqlite_inline_values``),
+``typed_columns`` (raw values into typed columns, and the frame), ``related_columns`` (the
+``related=`` columns) and ``list_columns`` (the list column's form, which survives Parquet and
+CSV). The entry points: ``run_select`` (``to_dataframe``) and ``in_memory``
+(``models_to_frame``).
 """
 
 from taskkit._frames.arguments import RELATED

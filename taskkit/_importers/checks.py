@@ -1,8 +1,7 @@
 """Checking values by the models' rules: each distinct value once (pydantic), or in bulk
 with Arrow when every value passes the plain text rules; the :class:`Checker` collects the
-problems per source row, and :class:`Options` says how values that need a decision are read."""
+problems per source row (``ImportOptions`` says how values that need a decision are read)."""
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -10,7 +9,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import TypeAdapter, ValidationError
 
-from taskkit._importers.dates import DateOrder
 from taskkit._importers.reading import blank
 from taskkit._importers.summary import RowProblem
 from taskkit._models import (
@@ -31,10 +29,8 @@ from taskkit._models import (
 
 __all__ = [
     "ADAPTERS",
-    "DEFAULT_OPTIONS",
     "TEXT_RULES",
     "Checker",
-    "Options",
     "plain_text_ok",
     "reason_of",
     "shown",
@@ -184,16 +180,3 @@ def text_column(table: pa.Table, name: str, default: str | None = None) -> pa.Ch
     column = table.column(name)
     filled = pc.if_else(blank(column), pa.scalar(default, pa.string()), column)
     return pc.if_else(pc.is_null(column), pa.scalar(default, pa.string()), filled)
-
-
-@dataclass(frozen=True)
-class Options:
-    """How values that need a decision are read (see :func:`load_tasks`)."""
-
-    date_order: DateOrder = None
-    tz: str = "UTC"
-    long_titles: str = "refuse"
-    open_completed: str = "refuse"
-
-
-DEFAULT_OPTIONS = Options()

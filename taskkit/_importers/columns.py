@@ -10,17 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from taskkit._importers.checks import (
-    ADAPTERS,
-    DEFAULT_OPTIONS,
-    Checker,
-    Options,
-    reason_of,
-    shown,
-    text_column,
-)
+from taskkit._importers.checks import ADAPTERS, Checker, reason_of, shown, text_column
 from taskkit._importers.convert import WORKER_SEPARATOR
 from taskkit._importers.dates import parse_dates
+from taskkit._importers.options import DEFAULT_OPTIONS, ImportOptions
 
 __all__ = [
     "EARLIEST",
@@ -43,7 +36,7 @@ LATEST = pd.Timestamp("9000-01-01T00:00:00Z")  # exclusive
 
 
 def check_timestamps(
-    table: pa.Table, name: str, check: Checker, options: Options = DEFAULT_OPTIONS
+    table: pa.Table, name: str, check: Checker, options: ImportOptions = DEFAULT_OPTIONS
 ) -> pd.Series:
     """The column as aware UTC timestamps; values taskkit cannot read, or outside the years
     1000 to 8999 once in UTC, are flagged naming the row."""
@@ -62,7 +55,9 @@ def check_timestamps(
     return values
 
 
-def _timestamps(column: pa.ChunkedArray, name: str, check: Checker, options: Options) -> pd.Series:
+def _timestamps(
+    column: pa.ChunkedArray, name: str, check: Checker, options: ImportOptions
+) -> pd.Series:
     fast = iso_timestamps(column) if options.tz == "UTC" else None
     if fast is not None:
         return fast.to_pandas().astype("datetime64[us, UTC]")

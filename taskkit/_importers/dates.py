@@ -20,16 +20,17 @@ no value in the column proves it, the values are refused unless ``order`` says w
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from taskkit._importers.options import DateOrder
+
 __all__ = ["DateOrder", "Parsed", "parse_dates"]
 
-DateOrder = Literal["dayfirst", "monthfirst"] | None
 
 _ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 ISO_AWARE = _ISO + r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"

@@ -23,6 +23,7 @@ from taskkit._importers.jira import (
     refused_language,
 )
 from taskkit._importers.mapping import FIELDS, ImportMapping, fold
+from taskkit._importers.options import FORMAT_NAMES
 from taskkit._importers.reading import Raw
 from taskkit._importers.trello import Shaped, trello_board
 
@@ -385,7 +386,7 @@ FORMATS: dict[str, Format] = {
         formula_quote=True,  # what taskkit.spreadsheet_safe wrote
     ),
 }
-ORDER = ("trello", "github", "jira", "asana", "linear", "plane", "taskkit")
+ORDER = FORMAT_NAMES  # detection tries them in this order
 
 
 def detect(raw: Raw, name: str | None) -> tuple[Format, bool]:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit._errors import LoadError
-from taskkit._importers.checks import ADAPTERS, DEFAULT_OPTIONS, Checker, Options, text_column
+from taskkit._importers.checks import ADAPTERS, Checker, text_column
 from taskkit._importers.columns import (
     Links,
     check_ids,
@@ -22,6 +22,7 @@ from taskkit._importers.columns import (
 )
 from taskkit._importers.convert import Counted
 from taskkit._importers.history import TrackerDates, tracker_dates
+from taskkit._importers.options import DEFAULT_OPTIONS, ImportOptions
 from taskkit._importers.trello import Events
 from taskkit._models import TITLE_MAX, Status
 
@@ -64,7 +65,7 @@ def check_rows(
     table: pa.Table,
     *,
     now: pd.Timestamp,
-    options: Options = DEFAULT_OPTIONS,
+    options: ImportOptions = DEFAULT_OPTIONS,
     events: Events | None = None,
 ) -> tuple[Checked, Checker]:
     """Check the rows of ``table`` (taskkit's columns as text, plus ``row``: source row
