@@ -10,7 +10,7 @@ from sqlalchemy.sql import ColumnElement, CompoundSelect, Select, Subquery
 from taskkit._flow.period import Period, calendar, check_period
 from taskkit._flow.population import (
     before_first_move,
-    moves,
+    gaps,
     narrowed,
     population,
     rebuilt,
@@ -39,7 +39,7 @@ def _daily_counts(tasks: Any, period: Period) -> sa.Select[Any]:
     # of the tasks the period can see move (most of a long history is finished work).
     settled = (t.status == Status.completed.value) & (t.completed_at < period.begins)
     active = narrowed(rows, ~settled, t.created_at < period.ends, name="active")
-    m = moves(active)
+    holes = gaps(active)
     first_day = sa.literal(period.first, sa.Integer).label("day")
     done_before = sa.select(
         first_day,
@@ -47,18 +47,34 @@ def _daily_counts(tasks: Any, period: Period) -> sa.Select[Any]:
         sa.func.count().label(STATUSES[-1]),
     ).where(settled)
 
-    def net(name: str) -> ColumnElement[int]:
-        return sa.func.sum(_is(m.c.to_status, name) - _is(m.c.from_status, name)).label(name)
+    def per_day(moves: Select[Any] | CompoundSelect[Any]) -> Select[Any]:
+        """The net moves into each status, per day of the period: the moves before it count
+        on its first day (they set where it starts), in one group, so that the sort that
+        grouping by day costs on SQLite covers them once, together with the others."""
+        m = moves.subquery()
+        before = m.c.at < period.begins
 
-    # Moves before the period set where it starts: summed apart, in one row for its first
-    # day, they do not go through the sort that grouping by day costs on SQLite.
-    before = sa.select(first_day, *(net(s) for s in STATUSES)).where(m.c.at < period.begins)
-    during = (
-        sa.select(DayOrdinal(sa.func.min(m.c.at)), *(net(s) for s in STATUSES))
-        .where(m.c.at >= period.begins, m.c.at < period.ends)
-        .group_by(UtcDay(m.c.at))
-    )
-    both = sa.union_all(done_before, before, during).subquery("both")
+        def net(name: str) -> ColumnElement[int]:
+            return sa.func.sum(_is(m.c.to_status, name) - _is(m.c.from_status, name)).label(name)
+
+        earliest = sa.func.min(m.c.at)
+        day = sa.case(
+            (earliest < period.begins, sa.literal(period.first, sa.Integer)),
+            else_=DayOrdinal(earliest),
+        )
+        return (
+            sa.select(day.label("day"), *(net(s) for s in STATUSES))
+            .where(m.c.at < period.ends)
+            .group_by(sa.case((before, sa.null()), else_=UtcDay(m.c.at)))
+        )
+
+    # The recorded history is grouped on its own and the few moves filled in apart: a union
+    # of them all would pass each of the history's rows through one more step before the sort.
+    both = sa.union_all(
+        done_before,
+        per_day(recorded(active)),
+        per_day(sa.union_all(before_first_move(holes), *rebuilt(holes))),
+    ).subquery("both")
     changes = (
         sa.select(both.c.day, *(sa.func.sum(both.c[s]).label(s) for s in STATUSES))
         .group_by(both.c.day)
@@ -174,8 +190,9 @@ async def time_in_state(source: Source, tasks: Any = None, *, start: Any, end: A
     # The recorded history alone groups in the order of its (task_id, changed_at) index, with
     # no sort; the few moves filled in are summed apart and added.
     history = seconds_in(recorded(rows), "history")
-    before = seconds_in(before_first_move(rows), "before_first")
-    bare = seconds_in(sa.union_all(*rebuilt(rows)), "bare")
+    holes = gaps(rows)
+    before = seconds_in(before_first_move(holes), "before_first")
+    bare = seconds_in(sa.union_all(*rebuilt(holes)), "bare")
     with_history = sa.select(
         history.c.task_id,
         *(
