@@ -16,7 +16,7 @@ from taskkit._flow.cycle_time import (
 )
 from taskkit._flow.period import check_period
 from taskkit._flow.population import moves, narrowed, population
-from taskkit._flow.reading import Source, check_source, read
+from taskkit._flow.reading import Source, check_source, dialect_of, read
 from taskkit._models import Status
 from taskkit._sql.functions import DayOrdinal
 
@@ -83,7 +83,7 @@ async def work_item_age(
         name="maybe",
         extra=("key", "title"),
     )
-    m = moves(maybe)
+    m = moves(maybe, dialect_of(source))
     entered = sa.case((m.c.to_status == Status.in_progress.value, 1), else_=0)
     left = sa.case((m.c.from_status == Status.in_progress.value, 1), else_=0)
     in_progress = (

@@ -16,7 +16,7 @@ from taskkit._flow.population import (
     rebuilt,
     recorded,
 )
-from taskkit._flow.reading import Source, check_source, read
+from taskkit._flow.reading import Source, check_source, dialect_of, read
 from taskkit._models import Status
 from taskkit._sql.functions import Clamp, DayOrdinal, EpochSeconds, UtcDay
 
@@ -30,7 +30,7 @@ def _is(column: Any, status: str) -> ColumnElement[int]:
     return sa.case((column == status, 1), else_=0)
 
 
-def _daily_counts(tasks: Any, period: Period) -> sa.Select[Any]:
+def _daily_counts(tasks: Any, period: Period, dialect: str) -> sa.Select[Any]:
     """Per day of ``period``: how many tasks were in each status at the end of the day."""
     rows = population(tasks)
     t = rows.c
@@ -39,7 +39,7 @@ def _daily_counts(tasks: Any, period: Period) -> sa.Select[Any]:
     # of the tasks the period can see move (most of a long history is finished work).
     settled = (t.status == Status.completed.value) & (t.completed_at < period.begins)
     active = narrowed(rows, ~settled, t.created_at < period.ends, name="active")
-    holes = gaps(active)
+    holes = gaps(active, dialect)
     first_day = sa.literal(period.first, sa.Integer).label("day")
     done_before = sa.select(
         first_day,
@@ -119,10 +119,9 @@ async def cumulative_flow(
         InvalidArgumentError: ``source``, ``tasks`` or a day is not allowed.
     """
     period = check_period(start, end)
-    stmt = _daily_counts(tasks, period)
-    return await read(
-        check_source(source), stmt, days=["day"], dtypes=dict.fromkeys(STATUSES, "int64")
-    )
+    source = check_source(source)
+    stmt = _daily_counts(tasks, period, dialect_of(source))
+    return await read(source, stmt, days=["day"], dtypes=dict.fromkeys(STATUSES, "int64"))
 
 
 async def work_in_progress(
@@ -160,6 +159,7 @@ async def time_in_state(source: Source, tasks: Any = None, *, start: Any, end: A
         InvalidArgumentError: ``source``, ``tasks`` or a day is not allowed.
     """
     period = check_period(start, end)
+    source = check_source(source)
     rows = population(tasks)
     # BIGINT: PostgreSQL would read plain integers as INTEGER, which ends in 2038.
     lo, hi = (sa.literal(_epoch(m), sa.BigInteger) for m in (period.begins, period.ends))
@@ -190,7 +190,7 @@ async def time_in_state(source: Source, tasks: Any = None, *, start: Any, end: A
     # The recorded history alone groups in the order of its (task_id, changed_at) index, with
     # no sort; the few moves filled in are summed apart and added.
     history = seconds_in(recorded(rows), "history")
-    holes = gaps(rows)
+    holes = gaps(rows, dialect_of(source))
     before = seconds_in(before_first_move(holes), "before_first")
     bare = seconds_in(sa.union_all(*rebuilt(holes)), "bare")
     with_history = sa.select(
@@ -206,7 +206,7 @@ async def time_in_state(source: Source, tasks: Any = None, *, start: Any, end: A
         sums.c.pending + sums.c.in_progress > 0
     )
     frame = await read(
-        check_source(source),
+        source,
         stmt,
         dtypes={"id": "int64", **dict.fromkeys(STATUSES, "float64")},
     )
