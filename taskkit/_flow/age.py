@@ -82,6 +82,7 @@ async def work_item_age(
         ~((t.status == Status.completed.value) & (t.completed_at < period.ends)),
         name="maybe",
         extra=("key", "title"),
+        few=True,
     )
     m = moves(maybe, dialect_of(source))
     entered = sa.case((m.c.to_status == Status.in_progress.value, 1), else_=0)

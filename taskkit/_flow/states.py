@@ -17,7 +17,7 @@ from taskkit._flow.population import (
     recorded,
 )
 from taskkit._flow.reading import Source, check_source, dialect_of, read
-from taskkit._models import Status
+from taskkit._models import Resolution, Status
 from taskkit._sql.functions import Clamp, DayOrdinal, EpochSeconds, UtcDay
 
 __all__ = ["cumulative_flow", "time_in_state", "work_in_progress"]
@@ -39,13 +39,19 @@ def _daily_counts(tasks: Any, period: Period, dialect: str) -> sa.Select[Any]:
     # of the tasks the period can see move (most of a long history is finished work).
     settled = (t.status == Status.completed.value) & (t.completed_at < period.begins)
     active = narrowed(rows, ~settled, t.created_at < period.ends, name="active")
+    # The same tasks, counted: a resolution is set exactly when the status is completed
+    # (ck_task_resolution), so that the (resolution, completed_at, ...) index counts them
+    # without the rows (100k tasks: 6 ms instead of 29). Not for `active` above: NOT of a
+    # NULL resolution's test would leave out every open task.
+    completed = t.resolution.in_([r.value for r in Resolution])
+    counted = completed & (t.completed_at < period.begins)
     holes = gaps(active, dialect)
     first_day = sa.literal(period.first, sa.Integer).label("day")
     done_before = sa.select(
         first_day,
         *(sa.literal(0, sa.Integer).label(s) for s in STATUSES[:-1]),
         sa.func.count().label(STATUSES[-1]),
-    ).where(settled)
+    ).where(counted)
 
     def per_day(moves: Select[Any] | CompoundSelect[Any]) -> Select[Any]:
         """The net moves into each status, per day of the period: the moves before it count
