@@ -38,7 +38,7 @@ from tests.conftest import POSTGRES, postgres_url
 
 NewEngine = Callable[[], Awaitable[AsyncEngine]]
 
-HEAD = "0005"
+HEAD = "0006"
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 # Columns of revision 0001's task table (everything but completed_at, key and 0005's columns).
 LATER_TASK_COLUMNS = ("completed_at", "key", "resolution", "started_at", "kind")
@@ -219,16 +219,16 @@ def migrations_with(tmp_path: Path, name: str, source: str) -> Path:
     return location
 
 
-FAILING_0006 = '''"""a revision that fails half-way
+FAILING_0007 = '''"""a revision that fails half-way
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -332,7 +332,7 @@ async def test_revision_0002_sets_completed_at_from_updated_at_and_keeps_every_r
 
 @pytest.mark.parametrize(
     ("before", "after"),
-    [("0001", "0002"), ("0002", "0003"), ("0003", "0004"), ("0004", "0005")],
+    [("0001", "0002"), ("0002", "0003"), ("0003", "0004"), ("0004", "0005"), ("0005", "0006")],
 )
 async def test_each_revision_keeps_every_row_and_downgrades_to_the_same_schema(
     engine: AsyncEngine, before: str, after: str
@@ -515,7 +515,7 @@ FAILURES = {
 
 def failing(tmp_path: Path, kind: str = "sql") -> Path:
     return migrations_with(
-        tmp_path, "0006_fails.py", FAILING_0006.replace("FAIL", FAILURES[kind][0])
+        tmp_path, "0007_fails.py", FAILING_0007.replace("FAIL", FAILURES[kind][0])
     )
 
 
@@ -533,7 +533,7 @@ async def test_a_failing_revision_leaves_nothing_half_applied(
         await taskkit.upgrade_schema(engine)
 
     message = str(failed.value)
-    assert "failed in revision 0006" in message
+    assert "failed in revision 0007" in message
     assert FAILURES[kind][1] in message
     assert "the database is unchanged" in message
     assert await reflect(engine) == schema  # no scratch table, index, column; CHECK still there
@@ -545,9 +545,9 @@ async def test_a_failing_upgrade_from_empty_leaves_the_database_empty(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(revisions, "SCRIPT_LOCATION", failing(tmp_path))
-    with pytest.raises(MigrationError, match="failed in revision 0006"):
+    with pytest.raises(MigrationError, match="failed in revision 0007"):
         await taskkit.upgrade_schema(engine)
-    # 0001 to 0005 succeeded, but the command runs in one transaction: nothing stays.
+    # 0001 to 0006 succeeded, but the command runs in one transaction: nothing stays.
     assert await table_names(engine) == set()
 
 
@@ -563,7 +563,8 @@ async def test_downgrade_to_an_unknown_revision_is_refused_and_changes_nothing(
         "0002 'task.completed_at, for cycle time', 0003 'CHECKs as OR chains, a (status, "
         "created_at) index, link table WITHOUT ROWID on SQLite', 0004 'task.key, the key a tracker "
         "gives a task (unique, nullable)', 0005 'Real work, faithfully: longer text, resolution, "
-        "started_at, kind, labels, status history' (head)"
+        "started_at, kind, labels, status history', 0006 'the finished-work index also holds "
+        "started_at, for cycle time' (head)"
     )
     assert await reflect(engine) == schema
     assert await version_rows(engine) == [HEAD]
@@ -750,7 +751,8 @@ def test_history_lists_the_revisions_oldest_first():
         ("0002", "0001", False),
         ("0003", "0002", False),
         ("0004", "0003", False),
-        ("0005", "0004", True),
+        ("0005", "0004", False),
+        ("0006", "0005", True),
     ]
 
 
@@ -900,7 +902,8 @@ def test_cli_history_works_from_any_directory(tmp_path: Path):
         "SQLite",
         "0004  task.key, the key a tracker gives a task (unique, nullable)",
         "0005  Real work, faithfully: longer text, resolution, started_at, kind, labels, status "
-        "history  (head)",
+        "history",
+        "0006  the finished-work index also holds started_at, for cycle time  (head)",
     ]
 
 

@@ -16,7 +16,7 @@ from taskkit._flow.cycle_time import (
 )
 from taskkit._flow.period import check_period
 from taskkit._flow.population import moves, narrowed, population
-from taskkit._flow.reading import Source, check_source, read
+from taskkit._flow.reading import Source, check_source, dialect_of, read
 from taskkit._models import Status
 from taskkit._sql.functions import DayOrdinal
 
@@ -82,8 +82,9 @@ async def work_item_age(
         ~((t.status == Status.completed.value) & (t.completed_at < period.ends)),
         name="maybe",
         extra=("key", "title"),
+        few=True,
     )
-    m = moves(maybe)
+    m = moves(maybe, dialect_of(source))
     entered = sa.case((m.c.to_status == Status.in_progress.value, 1), else_=0)
     left = sa.case((m.c.from_status == Status.in_progress.value, 1), else_=0)
     in_progress = (

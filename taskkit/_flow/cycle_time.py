@@ -14,11 +14,12 @@ from taskkit._flow.period import Period, check_period
 from taskkit._flow.population import population
 from taskkit._flow.reading import Source, check_source, read
 from taskkit._models import Resolution
-from taskkit._sql.functions import DayOrdinal
+from taskkit._sql.functions import DayOrdinal, UtcDay
 
 __all__ = [
     "PERCENTILES",
     "check_percentiles",
+    "cycle_histogram",
     "cycle_time_percentiles",
     "cycle_times",
     "finished_in",
@@ -46,21 +47,50 @@ def check_percentiles(value: Any) -> tuple[int, ...]:
     return tuple(found)
 
 
-def finished_in(rows: FromClause, period: Period) -> Select[Any]:
-    """The finished tasks of ``rows`` completed during ``period``, with their cycle time:
-    ``id``, ``completed_at``, ``cycle_days`` (NULL when no start is known)."""
-    started = rows.c.started_at
-    days = DayOrdinal(rows.c.completed_at) - DayOrdinal(started) + 1
-    return sa.select(
-        rows.c.id,
-        rows.c.completed_at,
-        sa.case((started.is_(None), sa.null()), else_=days).label("cycle_days"),
-    ).where(
-        # resolution is set exactly when status is completed (ck_task_resolution): no
-        # status test, so that the (resolution, completed_at) index answers without the rows.
+def _finished(rows: FromClause, period: Period) -> list[ColumnElement[bool]]:
+    """The tasks of ``rows`` finished during ``period``."""
+    return [
+        # resolution is set exactly when status is completed (ck_task_resolution): no status
+        # test, so that the (resolution, completed_at, started_at) index answers without the
+        # rows.
         rows.c.resolution == Resolution.done.value,
         rows.c.completed_at >= period.begins,
         rows.c.completed_at < period.ends,
+    ]
+
+
+def _cycle_days(started: Any, completed: Any) -> ColumnElement[Any]:
+    """Calendar days from the day of ``started`` to that of ``completed``, both counted
+    (NULL without a start)."""
+    days = DayOrdinal(completed) - DayOrdinal(started) + 1
+    return sa.case((started.is_(None), sa.null()), else_=days)
+
+
+def finished_in(rows: FromClause, period: Period) -> Select[Any]:
+    """The finished tasks of ``rows`` completed during ``period``, with their cycle time:
+    ``id``, ``completed_at``, ``cycle_days`` (NULL when no start is known)."""
+    return sa.select(
+        rows.c.id,
+        rows.c.completed_at,
+        _cycle_days(rows.c.started_at, rows.c.completed_at).label("cycle_days"),
+    ).where(*_finished(rows, period))
+
+
+def cycle_histogram(rows: FromClause, period: Period) -> Select[Any]:
+    """How many of the tasks of ``rows`` finished during ``period`` took each cycle time:
+    ``cycle_days`` (NULL: no start known) and ``items``, in rows that may repeat a cycle time.
+
+    Grouped by the pair of days (start, finish), whose cheapest forms SQLite compares without
+    computing a day number for each task (a day pair is a few thousand groups, each turned into
+    days once): a quarter less time than grouping by the cycle time itself."""
+    started, completed = rows.c.started_at, rows.c.completed_at
+    return (
+        sa.select(
+            _cycle_days(sa.func.min(started), sa.func.min(completed)).label("cycle_days"),
+            sa.func.count().label("items"),
+        )
+        .where(*_finished(rows, period))
+        .group_by(UtcDay(completed), UtcDay(started))
     )
 
 
@@ -96,20 +126,16 @@ async def cycle_times(source: Source, tasks: Any = None, *, start: Any, end: Any
     return frame.take(order).reset_index(drop=True)
 
 
-def percentiles_select(finished: FromClause, percentiles: Iterable[int]) -> Select[Any]:
-    """Nearest-rank percentiles of ``finished.cycle_days``: for each p, the smallest cycle time
-    that at least p% of the items with a known start did not exceed (the ``rank``-th smallest,
-    rank = ceil(p * n / 100), in integers on both databases); with the counts.
+def percentiles_select(counted: Select[Any], percentiles: Iterable[int]) -> Select[Any]:
+    """Nearest-rank percentiles of cycle times counted by :func:`cycle_histogram` (rows of
+    ``cycle_days`` and ``items``, a cycle time possibly in several): for each p, the smallest
+    cycle time that at least p% of the items with a known start did not exceed (the
+    ``rank``-th smallest, rank = ceil(p * n / 100), in integers on both databases); with the
+    counts.
 
-    Through a histogram (items per cycle time, then running totals over its few rows) rather
-    than by numbering every item: a window over every item is slow on SQLite."""
-    days = finished.c.cycle_days
-    histogram = (
-        sa.select(days.label("cycle_days"), sa.func.count().label("items"))
-        .group_by(days)
-        .cte("histogram")
-        .prefix_with("MATERIALIZED")  # read twice below, computed once
-    )
+    Through the histogram (running totals over its few rows) rather than by numbering every
+    item: a window over every item is slow on SQLite."""
+    histogram = counted.cte("histogram").prefix_with("MATERIALIZED")  # read twice below
     bars = histogram.c
     running = (
         sa.select(
@@ -176,8 +202,7 @@ async def cycle_time_percentiles(
     """
     period = check_period(start, end)
     wanted = check_percentiles(percentiles)
-    finished = finished_in(population(tasks), period).subquery("finished")
-    stmt = percentiles_select(finished, wanted)
+    stmt = percentiles_select(cycle_histogram(population(tasks), period), wanted)
     return await read(
         check_source(source),
         stmt,

@@ -21,6 +21,7 @@ needs a window function, which SQLite computes several times slower.
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql import ColumnElement, FromClause, Select, Subquery
 from sqlalchemy.sql import util as sa_util
 from sqlalchemy.sql.selectable import CTE
@@ -32,6 +33,7 @@ from taskkit._sqlalchemy_internals import has_row_limit, shapes_rows
 __all__ = [
     "MOVE_COLUMNS",
     "before_first_move",
+    "gaps",
     "moves",
     "narrowed",
     "population",
@@ -87,21 +89,30 @@ MOVE_COLUMNS = ("id", "status", "created_at", "updated_at", "started_at", "compl
 
 
 def narrowed(
-    rows: FromClause, *where: ColumnElement[bool], name: str, extra: tuple[str, ...] = ()
+    rows: FromClause,
+    *where: ColumnElement[bool],
+    name: str,
+    extra: tuple[str, ...] = (),
+    few: bool = False,
 ) -> CTE:
     """The rows of ``rows`` that match ``where``, with the columns :func:`moves` reads (and
-    ``extra``). SQLite computes them once (the moves read them several times, and each read
-    would scan the task table again); PostgreSQL plans each read with the table's statistics
-    (from a materialized CTE it would expect 200 rows, and probe the history's index for
-    each of a million tasks)."""
+    ``extra``). The moves read them more than once (the task ids that pick the history, the
+    look for each task's first recorded move in :func:`gaps`, and the caller's own reads).
+
+    ``few``: the rows are a small share of the table, and SQLite computes them once into a
+    temporary table (work item age: the tasks that can be in progress at the end; 1M tasks,
+    0.25 s CPU against 0.42 s). Otherwise each read scans the task table again, which costs
+    less than writing most of it to a temporary table (the cumulative flow, 1M tasks: 0.3 s
+    CPU against 0.7 s). PostgreSQL plans each read with the table's statistics either way
+    (from a materialized CTE it would expect 200 rows, and probe the history's index for each
+    of a million tasks)."""
     columns = [rows.c[c] for c in (*MOVE_COLUMNS, *extra)]
-    return (
-        sa.select(*columns)
-        .where(*where)
-        .cte(name)
-        .prefix_with("MATERIALIZED", dialect="sqlite")
-        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
-    )
+    stmt = sa.select(*columns).where(*where).cte(name)
+    if few:
+        return stmt.prefix_with("MATERIALIZED", dialect="sqlite").prefix_with(
+            "NOT MATERIALIZED", dialect="postgresql"
+        )
+    return stmt.prefix_with("NOT MATERIALIZED")
 
 
 def _labelled(*columns: Any) -> list[ColumnElement[Any]]:
@@ -116,10 +127,11 @@ def _materialized(stmt: Select[Any], name: str) -> CTE:
     return stmt.cte(name).prefix_with("MATERIALIZED")
 
 
-def moves(rows: FromClause) -> Subquery:
+def moves(rows: FromClause, dialect: str) -> Subquery:
     """Every status move of the tasks in ``rows``: ``task_id``, ``at``, ``from_status`` (NULL
-    for a creation) and ``to_status``."""
-    return sa.union_all(recorded(rows), before_first_move(rows), *rebuilt(rows)).subquery("moves")
+    for a creation) and ``to_status`` (``dialect``: see :func:`gaps`)."""
+    holes = gaps(rows, dialect)
+    return sa.union_all(recorded(rows), before_first_move(holes), *rebuilt(holes)).subquery("moves")
 
 
 def recorded(rows: FromClause) -> Select[Any]:
@@ -135,46 +147,71 @@ def recorded(rows: FromClause) -> Select[Any]:
     return found
 
 
-def before_first_move(rows: FromClause) -> Select[Any]:
-    """The creation of each task whose history lacks it: at ``created_at``, into the status
-    its first recorded move left."""
-    history = _history.c
-    creations = sa.func.sum(sa.case((history.from_status.is_(None), 1), else_=0))
-    uncreated = sa.select(history.task_id).group_by(history.task_id).having(creations == 0)
-    if rows is not _task:
-        uncreated = uncreated.where(history.task_id.in_(sa.select(rows.c.id)))
-    lacking = _materialized(uncreated, "uncreated")
-    first = (
-        sa.select(history.from_status)
-        .where(history.task_id == lacking.c.task_id)
-        .order_by(history.changed_at, history.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return sa.select(
-        *_labelled(lacking.c.task_id, rows.c.created_at, sa.null().cast(_STATUS), first)
-    ).join_from(lacking, rows, rows.c.id == lacking.c.task_id)
+#: ``gaps.first_from`` of a task whose history begins with its creation (no gap to fill).
+_WHOLE = ""
 
 
-def rebuilt(rows: FromClause) -> list[Select[Any]]:
-    """The moves of the tasks without any history, from their timestamps."""
-    has_history = sa.exists().where(_history.c.task_id == rows.c.id)
-    bare = _materialized(
-        sa.select(
-            rows.c.id,
-            rows.c.status,
-            rows.c.created_at,
-            rows.c.updated_at,
-            rows.c.started_at,
-            rows.c.completed_at,
-        ).where(~has_history),
-        "bare",
+def gaps(rows: FromClause, dialect: str) -> CTE:
+    """The tasks of ``rows`` whose history leaves moves out, computed once: the columns their
+    moves are rebuilt from (:data:`MOVE_COLUMNS`) and ``first_from``, NULL for a task without
+    history, else the status its first recorded move left (its history does not begin with
+    its creation). ``dialect`` names the database (``sqlite``, ``postgresql``).
+
+    Each task's first recorded move (by time, then id) answers both questions. SQLite finds it
+    fastest by one look into the history's ``(task_id, changed_at)`` index per task (1M tasks:
+    1.0 s CPU, against 2.0 s grouping the history by task and looking for tasks without any
+    apart); PostgreSQL by one ordered pass over the history (``DISTINCT ON``: 2.1 s, against
+    3.1 s for the lookups, which it sorts one by one)."""
+    h = _history.c
+    mark = sa.func.coalesce(sa.type_coerce(h.from_status, sa.String), _WHOLE)
+    columns = [rows.c[c] for c in MOVE_COLUMNS]
+    if dialect == "postgresql":
+        firsts = sa.select(h.task_id, mark.label("first_from"))
+        if rows is not _task:
+            firsts = firsts.where(h.task_id.in_(sa.select(rows.c.id)))
+        first = (
+            firsts.ext(distinct_on(h.task_id))
+            .order_by(h.task_id, h.changed_at, h.id)
+            .subquery("firsts")
+        )
+        each = (
+            sa.select(*columns, first.c.first_from)
+            .outerjoin_from(rows, first, first.c.task_id == rows.c.id)
+            .subquery("each")
+        )
+    else:
+        lookup = (
+            sa.select(mark)
+            .where(h.task_id == rows.c.id)
+            .order_by(h.changed_at, h.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        each = sa.select(*columns, lookup.label("first_from")).subquery("each")
+    # One test, not two (IS NULL OR <> ''): SQLite puts the subquery in place of the name, and
+    # would run it for each.
+    incomplete = sa.func.coalesce(each.c.first_from, "none") != _WHOLE
+    return _materialized(sa.select(each).where(incomplete), "gaps")
+
+
+def before_first_move(holes: CTE) -> Select[Any]:
+    """The creation of each task whose history does not begin with it (``holes`` is
+    :func:`gaps`): at ``created_at``, into the status its first recorded move left."""
+    g = holes.c
+    return sa.select(*_labelled(g.id, g.created_at, sa.null().cast(_STATUS), g.first_from)).where(
+        g.first_from.is_not(None)
     )
-    t = bare.c
+
+
+def rebuilt(holes: CTE) -> list[Select[Any]]:
+    """The moves of the tasks without any history (``holes`` is :func:`gaps`), from their
+    timestamps."""
+    t = holes.c
+    bare = t.first_from.is_(None)
     started = t.started_at.is_not(None) | (t.status == Status.in_progress.value)
 
     def move(at: Any, left: Any, to: Status, *where: ColumnElement[bool]) -> Select[Any]:
-        return sa.select(*_labelled(t.id, at, left, _status(to))).where(*where)
+        return sa.select(*_labelled(t.id, at, left, _status(to))).where(bare, *where)
 
     before_completion = sa.case(
         (started, _status(Status.in_progress)), else_=_status(Status.pending)

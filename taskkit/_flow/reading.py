@@ -11,7 +11,7 @@ from taskkit._errors import InvalidArgumentError
 from taskkit._flow.period import as_dates
 from taskkit._frames import to_dataframe
 
-__all__ = ["Source", "check_source", "read"]
+__all__ = ["Source", "check_source", "dialect_of", "read"]
 
 #: Where a flow measure reads from: what ``to_dataframe`` reads from.
 Source = AsyncEngine | AsyncConnection | AsyncSession
@@ -24,6 +24,14 @@ def check_source(source: Any) -> Source:
         "source must be an AsyncEngine (taskkit.connect(...)), an AsyncConnection or an "
         f"AsyncSession; got {type(source).__name__}"
     )
+
+
+def dialect_of(source: Source) -> str:
+    """The name of the database ``source`` reads (``sqlite``, ``postgresql``): a few
+    statements are written differently for each, for speed (the results are the same)."""
+    if isinstance(source, AsyncSession):
+        return source.get_bind().dialect.name
+    return source.dialect.name
 
 
 async def read(

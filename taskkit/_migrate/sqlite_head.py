@@ -6,7 +6,7 @@ edit. tests/test_migrations.py checks it against the migrations."""
 
 __all__ = ["REVISION", "STATEMENTS"]
 
-REVISION = "0005"
+REVISION = "0006"
 STATEMENTS = (
     "CREATE TABLE alembic_version (\n\tversion_num VARCHAR(32) NOT NULL, \n\tCONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)",
     "CREATE TABLE label (\n\tname VARCHAR(255) NOT NULL, \n\tid INTEGER NOT NULL, \n\tCONSTRAINT ck_label_name CHECK (length(trim(name)) >= 1 AND length(name) <= 255), \n\tPRIMARY KEY (id)\n)",
@@ -23,7 +23,7 @@ STATEMENTS = (
     'CREATE UNIQUE INDEX ix_task_key ON task ("key")',
     "CREATE INDEX ix_task_label_link_label_id_task_id ON task_label_link (label_id, task_id)",
     "CREATE INDEX ix_task_project_id ON task (project_id)",
-    "CREATE INDEX ix_task_resolution_completed_at ON task (resolution, completed_at)",
+    "CREATE INDEX ix_task_resolution_completed_at_started_at ON task (resolution, completed_at, started_at)",
     "CREATE INDEX ix_task_status_created_at ON task (status, created_at)",
     "CREATE INDEX ix_task_title ON task (title)",
 )
