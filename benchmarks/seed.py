@@ -183,6 +183,8 @@ def taskkit_seed(url: str, n: int) -> tuple[float, float, int]:
 # --- What the history costs: today's seed beside this one ---------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
+# Where migration 0005 was added (its directory is taskkit/_alembic since): git log finds the
+# commit that added it there, the one whose parent is the seed before 0005.
 MIGRATION_0005 = "taskkit/_migrations/versions/0005_faithful_tasks.py"
 # Run in a process of its own, with the taskkit of ROOT: prints wall seconds, CPU seconds of
 # this process and of its SQLite writer, and what it wrote.

@@ -251,7 +251,7 @@ await quick.dispose()
 
 # %% [markdown]
 # To change the schema: edit the models, write a revision with `uv run alembic -c
-# taskkit/_migrations/alembic.ini revision --autogenerate --rev-id NNNN -m "..."` against a
+# taskkit/_alembic/alembic.ini revision --autogenerate --rev-id NNNN -m "..."` against a
 # database at head, and add what autogenerate misses (CHECK constraints, data changes, SQLite
 # table options). Notebook 05 teaches that from `alembic init` on.
 #

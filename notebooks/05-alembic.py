@@ -453,14 +453,14 @@ check_batch_index(upgrade_0004, downgrade_0004)
 # Put together, a SQLModel project's `env.py` needs: the async connection handed to Alembic
 # through `run_sync`; `target_metadata = SQLModel.metadata` *after* importing the models;
 # `render_as_batch=True` on SQLite; and `compare_type=True` so that a changed column type is
-# noticed. taskkit's own `env.py` (in the package, `taskkit/_migrations/env.py`) adds: one
+# noticed. taskkit's own `env.py` (in the package, `taskkit/_alembic/env.py`) adds: one
 # engine made by `taskkit.connect` (foreign keys on, the URL normalized), the whole command in
 # one transaction that also covers SQLite DDL, and a connection handed over by the caller
 # (`taskkit.upgrade_schema` and its siblings, implemented in the private `taskkit/_migrate/`)
 # so that `taskkit db upgrade`, your code and the test suite run the same code:
 
 # %%
-migrations = Path(taskkit.__file__).parent / "_migrations"
+migrations = Path(taskkit.__file__).parent / "_alembic"
 print((migrations / "env.py").read_text().split('"""', 2)[2].strip())
 
 # %% [markdown]

@@ -24,7 +24,7 @@ def documented_names() -> set[str]:
 
 def import_every_module() -> None:
     for module in pkgutil.walk_packages(taskkit.__path__, "taskkit."):
-        if "._migrations." in module.name or module.name == "taskkit.__main__":
+        if "._alembic." in module.name or module.name == "taskkit.__main__":
             continue  # Alembic's revisions and env.py run inside Alembic, not on import
         importlib.import_module(module.name)
 

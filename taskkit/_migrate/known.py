@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "head_revision", "revision_ids"]
 
-SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "_migrations"
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "_alembic"
 VERSION_TABLE = "alembic_version"
 _REVISION = re.compile(r"""^revision\s*(?::[^=\n]*)?=\s*["'](\w+)["']""", re.MULTILINE)
 _DOWN = re.compile(r"""^down_revision\s*(?::[^=\n]*)?=\s*(?:["'](\w+)["']|None)""", re.MULTILINE)

@@ -1,6 +1,6 @@
 """The revisions taskkit ships: where their scripts live, what they are, how Alembic runs them.
 
-The scripts live inside the package (``taskkit/_migrations/versions``) and are found relative
+The scripts live inside the package (``taskkit/_alembic/versions``) and are found relative
 to this file, so an installed taskkit migrates without a checkout or a config file in the
 current directory.
 """

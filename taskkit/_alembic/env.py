@@ -7,7 +7,7 @@ Two ways in, one code path:
   ``config.attributes["connection"]``. The whole command runs inside that one transaction,
   which ``taskkit._migrate`` commits, or rolls back on any error.
 * Alembic's own command line, for developers writing a revision
-  (``uv run alembic -c taskkit/_migrations/alembic.ini revision --autogenerate ...``): no
+  (``uv run alembic -c taskkit/_alembic/alembic.ini revision --autogenerate ...``): no
   connection is handed over, so this file connects to ``taskkit.database_url()`` itself
   (``DATABASE_URL``, else ``data/taskkit.db``) and goes through the same transaction helper.
 """
