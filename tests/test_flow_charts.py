@@ -128,3 +128,27 @@ def test_throughput_bars_are_as_wide_as_their_days():
         assert len(bars) == 2
         assert [round(b.get_width(), 2) for b in bars] == [width, width]
         assert mdates.num2date(bars[0].get_x()).date() <= frame.iloc[0, 0].date()
+
+
+@pytest.mark.parametrize(("items", "image"), [(400, False), (1_200, True)])
+def test_many_items_in_progress_are_one_image_in_a_vector_file(items: int, image: bool):
+    """Before, each of 1,000 items was a marker of its own in the report's SVG (170 KiB for
+    the chart); past 500 items the points are one image, the text and lines stay vectors."""
+    ages = pd.DataFrame(
+        {
+            "id": np.arange(1, items + 1),
+            "title": [f"item {i}" for i in range(items)],
+            "started_at": pd.Timestamp("2025-03-01", tz="UTC"),
+            "age_days": pd.array(np.arange(items) % 60, dtype="Int64"),
+            "beyond": pd.array([pd.NA] * items, dtype="Int64"),
+        }
+    )
+    svg = io.StringIO()
+    taskkit.plot_ageing_wip(ages).savefig(svg, format="svg")
+    text = svg.getvalue()
+    assert ("<image" in text) is image
+    # Each marker is a <use> of one shape (so is each glyph of the text, a few hundred).
+    if image:
+        assert text.count("<use ") < 300
+    else:
+        assert text.count("<use ") >= items
