@@ -31,7 +31,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 from taskkit._db import read_connection, reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._optional import require
-from taskkit._sqlalchemy_internals import has_having, without_result_columns
+from taskkit._sqlalchemy_internals import (
+    has_having,
+    has_limit,
+    literal_limit,
+    literal_offset,
+    without_result_columns,
+)
 
 __all__ = ["SQL", "QueryPlan", "explain", "show_sql"]
 
@@ -298,7 +304,7 @@ def _read_sqlite(rows: list[Any], stmt: Any) -> QueryPlan:
         # A temporary B-tree for GROUP BY or DISTINCT is filled with every row first.
         grouped = grouped or "USE TEMP B-TREE" in detail or detail.startswith("MATERIALIZE ")
     # SQLite's plan does not show the LIMIT: the statement says whether it has one.
-    early = _limited(stmt) and not temp_sort and not grouped
+    early = has_limit(stmt) and not temp_sort and not grouped
     return _plan("sqlite", lines, indexes, full_scan, temp_sort, early, stmt)
 
 
@@ -348,10 +354,6 @@ def _read_postgres(rows: list[Any], stmt: Any = None) -> QueryPlan:
     return _plan("postgresql", lines, indexes, full_scan, temp_sort, early, stmt)
 
 
-def _limited(stmt: Any) -> bool:
-    return getattr(stmt, "_limit_clause", None) is not None
-
-
 def _plan(
     dialect: str,
     lines: list[str],
@@ -364,8 +366,7 @@ def _plan(
     limit = offset = None
     filtered = False
     if early and full_scan:
-        # Statements hold their LIMIT and OFFSET as bound values; SQLAlchemy's own accessors.
-        limit, offset = getattr(stmt, "_limit", None), getattr(stmt, "_offset", None)
+        limit, offset = literal_limit(stmt), literal_offset(stmt)
         filtered = _filters_rows(stmt)
     return QueryPlan(
         dialect, tuple(lines), tuple(indexes), full_scan, temp_sort,

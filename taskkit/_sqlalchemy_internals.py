@@ -17,10 +17,13 @@ __all__ = [
     "bind_processors",
     "group_by_clauses",
     "has_having",
+    "has_limit",
     "has_loader_options",
     "has_row_limit",
     "is_distinct",
     "is_orm_statement",
+    "literal_limit",
+    "literal_offset",
     "order_by_clauses",
     "plain_table",
     "shapes_rows",
@@ -51,6 +54,31 @@ def has_row_limit(stmt: Select[Any]) -> bool:
         or stmt._offset_clause is not None
         or stmt._fetch_clause is not None
     )
+
+
+def has_limit(stmt: Any) -> bool:
+    """Whether any select (a union too) has a LIMIT (a number or an expression)."""
+    return getattr(stmt, "_limit_clause", None) is not None
+
+
+def literal_limit(stmt: Any) -> int | None:
+    """The LIMIT of any select (a union too) when it is a plain number (``.limit(10)``);
+    None without one, or for a LIMIT given as an expression."""
+    return _literal(stmt, "_limit")
+
+
+def literal_offset(stmt: Any) -> int | None:
+    """The OFFSET of any select when it is a plain number; None otherwise."""
+    return _literal(stmt, "_offset")
+
+
+def _literal(stmt: Any, name: str) -> int | None:
+    try:
+        # SQLAlchemy's own accessors: the value of a literal LIMIT/OFFSET, an error otherwise.
+        value = getattr(stmt, name, None)
+    except Exception:  # CompileError: an expression, not a number
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def shapes_rows(stmt: Select[Any]) -> bool:

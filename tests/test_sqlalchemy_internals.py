@@ -10,10 +10,13 @@ from taskkit._sqlalchemy_internals import (
     bind_processors,
     group_by_clauses,
     has_having,
+    has_limit,
     has_loader_options,
     has_row_limit,
     is_distinct,
     is_orm_statement,
+    literal_limit,
+    literal_offset,
     order_by_clauses,
     plain_table,
     shapes_rows,
@@ -87,3 +90,14 @@ def test_bind_processors_convert_a_parameter_as_execution_would():
     (name,) = [n for n in compiled.params if n in processors]
     stored = processors[name](Status.pending)  # the member, as the statement holds it
     assert stored == "pending" and type(stored) is str
+
+
+def test_a_literal_limit_and_offset_are_read_from_any_select():
+    assert (literal_limit(PLAIN), literal_offset(PLAIN), has_limit(PLAIN)) == (None, None, False)
+    cut = PLAIN.limit(10).offset(20)
+    assert (literal_limit(cut), literal_offset(cut), has_limit(cut)) == (10, 20, True)
+    union = sa.union_all(PLAIN, PLAIN).limit(3)
+    assert (literal_limit(union), has_limit(union)) == (3, True)
+    bound = PLAIN.limit(sa.bindparam("n", 5))  # an expression: not a plain number
+    assert (literal_limit(bound), has_limit(bound)) == (None, True)
+    assert not has_limit(PLAIN.offset(5))  # an OFFSET alone does not stop a read early

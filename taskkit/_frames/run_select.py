@@ -39,6 +39,7 @@ from taskkit._frames.sqlalchemy_reader import SQLAlchemyReader
 from taskkit._frames.sqlite_inline_reader import SQLite3Reader, TooManyRows
 from taskkit._frames.typed_columns import build_frame
 from taskkit._progress import progress_bar, wants_progress
+from taskkit._sqlalchemy_internals import literal_limit
 
 # The package's logger: the name it had before frames.py became a package.
 log = logging.getLogger("taskkit.frames")
@@ -197,8 +198,7 @@ async def to_dataframe(
 
 def _stated_limit(stmt: SelectBase) -> int | None:
     """The statement's own LIMIT, when it is a plain number (``.limit(10)``)."""
-    limit = getattr(stmt, "_limit", None)  # SQLAlchemy's accessor for a literal LIMIT
-    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+    return literal_limit(stmt)
 
 
 async def _read_small(
