@@ -138,8 +138,8 @@ async def load_tasks(
         raise InvalidArgumentError(
             f"options must be an ImportOptions, got {type(options).__name__}"
         )
-    elif given.changed():
-        both = ", ".join(f"{name}={value!r}" for name, value in given.changed().items())
+    elif changed := given.changed():
+        both = ", ".join(f"{name}={value!r}" for name, value in changed.items())
         raise InvalidArgumentError(
             f"give the import's choices either as options=ImportOptions(...) or as keywords, "
             f"not both (got options and {both})"

@@ -187,7 +187,11 @@ def _at_phone_size(fig: Any, size: tuple[float, float]) -> None:
 
 
 def _png(fig: Any) -> bytes:
-    """``fig`` drawn once as PNG (``savefig`` would lay a figure out in a pass of its own)."""
+    """``fig`` drawn once (with its layout) and written as PNG.
+
+    ``savefig`` draws a figure with a layout engine twice, a first pass for the layout only;
+    drawing the canvas lays out and draws in one pass, with the same pixels.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
