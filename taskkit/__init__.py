@@ -22,7 +22,14 @@ if _typing.TYPE_CHECKING:
         unassign,
         update_task,
     )
-    from taskkit._db import connect, create_db_and_tables, database_url, get_session, session
+    from taskkit._database.access import require_existing_database, require_taskkit_database
+    from taskkit._database.engine import (
+        connect,
+        create_db_and_tables,
+        database_url,
+        get_session,
+        session,
+    )
     from taskkit._errors import (
         AlreadyExistsError,
         BulkWriteError,
@@ -56,10 +63,10 @@ if _typing.TYPE_CHECKING:
     from taskkit._flow.states import cumulative_flow, time_in_state, work_in_progress
     from taskkit._flow.throughput import throughput
     from taskkit._frames import models_to_frame, to_dataframe
+    from taskkit._importers.load import load_tasks
     from taskkit._importers.mapping import ImportMapping
     from taskkit._importers.options import ImportOptions
     from taskkit._importers.summary import LoadSummary, RowProblem
-    from taskkit._load import load_tasks
     from taskkit._migrate.commands import (
         check_schema,
         downgrade_schema,
@@ -96,7 +103,6 @@ if _typing.TYPE_CHECKING:
         WorkerReadWithTasks,
         utcnow,
     )
-    from taskkit._ownership import require_existing_database, require_taskkit_database
     from taskkit._paging import Page, pages, paginate, paginate_offset
     from taskkit._query import (
         any_of,
@@ -110,10 +116,10 @@ if _typing.TYPE_CHECKING:
     from taskkit._seed import SeedSummary, seed
     from taskkit._spreadsheet import spreadsheet_safe
     from taskkit._sql.select import count
-    from taskkit._sql_view import QueryPlan, explain, show_sql
+    from taskkit._sql.view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
-    "taskkit._sql_view": ("QueryPlan", "explain", "show_sql"),
+    "taskkit._sql.view": ("QueryPlan", "explain", "show_sql"),
     "taskkit._sql.select": ("count",),
     "taskkit._crud": (
         "assign",
@@ -127,7 +133,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "unassign",
         "update_task",
     ),
-    "taskkit._db": (
+    "taskkit._database.engine": (
         "connect",
         "create_db_and_tables",
         "database_url",
@@ -177,7 +183,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "LoadSummary",
         "RowProblem",
     ),
-    "taskkit._load": ("load_tasks",),
+    "taskkit._importers.load": ("load_tasks",),
     "taskkit._migrate.commands": (
         "check_schema",
         "downgrade_schema",
@@ -214,7 +220,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "WorkerReadWithTasks",
         "utcnow",
     ),
-    "taskkit._ownership": ("require_existing_database", "require_taskkit_database"),
+    "taskkit._database.access": ("require_existing_database", "require_taskkit_database"),
     "taskkit._paging": (
         "Page",
         "pages",

@@ -32,14 +32,14 @@ import pyarrow.csv as pacsv
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import (
+from taskkit._database.engine import (
     is_memory_sqlite,
     missing_tables_error,
     read_connection,
     require_sqlite_tables_file,
     write_transaction,
 )
-from taskkit._db_errors import what_went_wrong
+from taskkit._database.messages import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
 from taskkit._sqlite_child import client, protocol

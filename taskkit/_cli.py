@@ -39,7 +39,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
     from pydantic import ValidationError
 
-    from taskkit._db import redact
+    from taskkit._database.engine import redact
 
     _imports_done()
     try:
@@ -299,8 +299,8 @@ def import_(
 
     import functools
 
+    from taskkit._importers.load import prepare_import, run_import
     from taskkit._importers.mapping import ImportMapping
-    from taskkit._load import prepare_import, run_import
 
     async def go(engine: AsyncEngine) -> LoadSummary:
         mapping = ImportMapping.build(
@@ -394,7 +394,7 @@ def report(
     """
     from pydantic import ValidationError
 
-    from taskkit._db import redact
+    from taskkit._database.engine import redact
     from taskkit._report import run_report
     from taskkit._report.pdf import choose_paper
 
@@ -442,8 +442,8 @@ async def _db_call(
     than a new file. ``look_first=False``: ``work`` pings and checks the database itself
     (the import does, so that a new SQLite file is created only for an accepted file).
     """
-    from taskkit._db import connect, create_sqlite_file, ping
-    from taskkit._ownership import require_existing_database, require_taskkit_database
+    from taskkit._database.access import require_existing_database, require_taskkit_database
+    from taskkit._database.engine import connect, create_sqlite_file, ping
 
     if writing is None:
         require_existing_database(url)
@@ -467,7 +467,7 @@ class _ImportDatabase:
     def __init__(self, engine: AsyncEngine) -> None:
         from pathlib import Path
 
-        from taskkit._db import is_memory_sqlite
+        from taskkit._database.engine import is_memory_sqlite
 
         self.engine = engine
         self.ready = False
@@ -483,8 +483,8 @@ class _ImportDatabase:
         errors come first. Nothing is opened for a SQLite file that does not exist yet."""
         if self.new_file:
             return
-        from taskkit._db import ping
-        from taskkit._ownership import require_taskkit_database
+        from taskkit._database.access import require_taskkit_database
+        from taskkit._database.engine import ping
 
         await ping(self.engine)
         contents = await require_taskkit_database(self.engine, doing="import")
@@ -499,8 +499,8 @@ class _ImportDatabase:
         if self.ready:
             return
         import taskkit._migrate as migrate
-        from taskkit._db import create_sqlite_file, ping
-        from taskkit._ownership import require_taskkit_database
+        from taskkit._database.access import require_taskkit_database
+        from taskkit._database.engine import create_sqlite_file, ping
 
         create_sqlite_file(self.engine)
         await ping(self.engine)
@@ -509,13 +509,13 @@ class _ImportDatabase:
 
 
 async def _existing(url: str | None) -> None:
-    from taskkit._ownership import require_existing_database
+    from taskkit._database.access import require_existing_database
 
     require_existing_database(url)
 
 
 def _db_shown(url: str | None) -> str:
-    from taskkit._db import database_url, redact
+    from taskkit._database.engine import database_url, redact
 
     try:
         return redact(database_url(url))

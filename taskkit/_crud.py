@@ -29,7 +29,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._checks import positive_int
-from taskkit._db import begin_writing, has_open_work, reading
+from taskkit._database.engine import begin_writing, has_open_work, reading
 from taskkit._errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from taskkit._models import (
     ChangeSource,

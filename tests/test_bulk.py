@@ -14,7 +14,7 @@ import taskkit
 import taskkit._bulk as bulk
 from taskkit import BulkWriteError
 from taskkit._bulk import Batch, Existing, write_batches
-from taskkit._db import is_memory_sqlite
+from taskkit._database.engine import is_memory_sqlite
 from taskkit._sqlite_child.client import SQLiteChild
 from tests.helpers import snapshot
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import taskkit
 from taskkit import paginate
-from taskkit._database import SQLITE_BUSY_TIMEOUT_MS, find_owner, open_sqlite
+from taskkit._database.owner import SQLITE_BUSY_TIMEOUT_MS, find_owner, open_sqlite
 from taskkit._explore.source import page_session
 
 PACKAGE = Path(taskkit.__file__).resolve().parent
@@ -93,11 +93,12 @@ def _opens_connections(tree: ast.AST) -> list[str]:
 
 def test_only_the_owner_module_opens_sqlite_in_this_process() -> None:
     """sqlite3 connections and synchronous engines were opened in four modules, each with its
-    own settings; now in taskkit._database alone. (The engine itself is made by taskkit._db,
-    with create_async_engine; the helper process runs its own copy of SQLite.)"""
+    own settings; now in taskkit._database.owner alone. (The engine itself is made by
+    taskkit._database.engine, with create_async_engine; the helper process runs its own copy of
+    SQLite.)"""
     openers = {
         str(path.relative_to(PACKAGE)): calls
         for path in sorted(PACKAGE.rglob("*.py"))
         if (calls := _opens_connections(ast.parse(path.read_text(encoding="utf-8"))))
     }
-    assert openers == {"_database.py": ["sqlite3.connect", "sa.create_engine"]}
+    assert openers == {"_database/owner.py": ["sqlite3.connect", "sa.create_engine"]}

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import ConfigurationError, DatabaseUnavailableError, connect, database_url
-from taskkit._db import (
+from taskkit._database.engine import (
     create_sqlite_file,
     default_database_path,
     ping,
@@ -230,8 +230,8 @@ async def test_get_session_yields_a_session_on_the_default_database(monkeypatch,
     assert s.bind.url.database == str(tmp_path / "dep.db")
     await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
     await agen.aclose()
-    await taskkit._db.dispose_default_engines()
-    assert taskkit._db._default_engines == {}
+    await taskkit._database.engine.dispose_default_engines()
+    assert taskkit._database.engine._default_engines == {}
 
 
 @pytest.mark.postgres
@@ -352,16 +352,22 @@ def test_url_errors_never_show_a_secret_from_the_query_string(url):
 
 
 def test_describe_database_is_the_one_which_database_text():
-    assert taskkit._db.describe_database("sqlite+aiosqlite:///a/b.db") == "SQLite file 'a/b.db'"
-    assert taskkit._db.describe_database("sqlite+aiosqlite://") == "SQLite database ':memory:'"
     assert (
-        taskkit._db.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
+        taskkit._database.engine.describe_database("sqlite+aiosqlite:///a/b.db")
+        == "SQLite file 'a/b.db'"
+    )
+    assert (
+        taskkit._database.engine.describe_database("sqlite+aiosqlite://")
+        == "SQLite database ':memory:'"
+    )
+    assert (
+        taskkit._database.engine.describe_database("postgresql+asyncpg://u:pw@h:6543/d")
         == "PostgreSQL database 'd' on h:6543"
     )
 
 
 async def test_connection_and_migration_errors_name_the_database_the_same_way(tmp_path):
-    where = taskkit._db.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    where = taskkit._database.engine.describe_database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = connect(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         with pytest.raises(taskkit.MigrationError) as info:
@@ -374,7 +380,8 @@ async def test_connection_and_migration_errors_name_the_database_the_same_way(tm
         await ping(unreachable)
     await unreachable.dispose()
     assert str(down.value).startswith(
-        "cannot connect to " + taskkit._db.describe_database("postgresql://u@127.0.0.1:9/d")
+        "cannot connect to "
+        + taskkit._database.engine.describe_database("postgresql://u@127.0.0.1:9/d")
     )
 
 
@@ -465,11 +472,11 @@ async def test_a_connection_that_cannot_switch_a_new_file_to_wal_now_still_conne
     other.execute("BEGIN IMMEDIATE")  # a writer holds the file: the switch cannot happen now
     engine = taskkit.connect(f"sqlite:///{path}")
     try:
-        await taskkit._db.ping(engine)
+        await taskkit._database.engine.ping(engine)
         other.execute("ROLLBACK")
         await engine.dispose()
         engine = taskkit.connect(f"sqlite:///{path}")
-        await taskkit._db.ping(engine)  # the next connection makes the switch
+        await taskkit._database.engine.ping(engine)  # the next connection makes the switch
         fresh = sqlite3.connect(path)  # reads the mode the file keeps
         assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         fresh.close()

@@ -1,4 +1,4 @@
-"""One translation of database errors (taskkit._db_errors): what went wrong, which database,
+"""One translation of database errors (taskkit._database.messages): what went wrong, which database,
 secrets hidden; and the callers that used to carry their own copy."""
 
 import sqlite3
@@ -6,9 +6,9 @@ import sqlite3
 from sqlalchemy.exc import OperationalError
 
 import taskkit
-import taskkit._pooler as pooler
+import taskkit._database.pooler as pooler
 from taskkit import DatabaseUnavailableError
-from taskkit._db_errors import database_error, describe_database, shown_url, what_went_wrong
+from taskkit._database.messages import database_error, describe_database, shown_url, what_went_wrong
 
 
 def driver_error(message: str) -> OperationalError:

@@ -375,7 +375,7 @@ async def test_a_sort_that_outlasts_its_probe_goes_to_the_adbc_reader_unsorted_h
     reader then does again: the probe gets SORT_PROBE_SECONDS for that first row, and a sort
     that needs more goes to the ADBC reader at once (no rows fetched, nothing counted here).
     A quick sort, and a statement an index gives in order, are probed as before."""
-    import taskkit._database as database
+    import taskkit._database.owner as database
     import taskkit._frames.sqlite_inline_reader as inline
 
     engine = taskkit.connect(f"sqlite:///{tmp_path / 'sorted.db'}")

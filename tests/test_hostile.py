@@ -161,7 +161,7 @@ async def test_passwords_never_appear_in_errors_or_logs(url, caplog):
     caplog.set_level(logging.DEBUG)
     engine = taskkit.connect(url, echo=True)
     with pytest.raises(taskkit.DatabaseUnavailableError) as info:
-        await taskkit._db.ping(engine)
+        await taskkit._database.engine.ping(engine)
     await engine.dispose()
     assert "s3cr3t-pw" not in str(info.value)
     assert "s3cr3t-pw" not in caplog.text
@@ -182,7 +182,7 @@ async def test_a_password_with_at_slash_and_percent_works():
     assert "p%40ss%2Fw%25rd" in rendered
     engine = taskkit.connect(rendered)
     try:
-        await taskkit._db.ping(engine)
+        await taskkit._database.engine.ping(engine)
     finally:
         await engine.dispose()
         async with admin.begin() as conn:
@@ -249,7 +249,7 @@ def test_the_api_works_from_two_successive_event_loops(monkeypatch):
             return await count(s, select_tasks())
         finally:
             await agen.aclose()
-            await taskkit._db.dispose_default_engines()
+            await taskkit._database.engine.dispose_default_engines()
 
     assert asyncio.run(once()) == asyncio.run(once())
 

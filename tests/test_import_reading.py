@@ -474,7 +474,7 @@ def test_a_json_export_is_read_in_at_most_three_times_its_size(tmp_path):
     assert size > 40 << 20, size
     code = (
         "import resource, sys\n"
-        "from taskkit._load import prepare_import\n"
+        "from taskkit._importers.load import prepare_import\n"
         "peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
         "assert prepare_import(sys.argv[1]).converted.rows == 20\n"
         "before = peak()\n"

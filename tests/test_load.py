@@ -15,8 +15,8 @@ import taskkit._bulk as bulk
 from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, load_tasks
 from taskkit._cli import cli
 from taskkit._importers import columns
-from taskkit._importers.checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
 from taskkit._importers.rows import COLUMNS
+from taskkit._importers.value_checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok
 from taskkit._models import InputModel
 from tests.helpers import snapshot
 
@@ -385,7 +385,7 @@ def test_cli_import_reports_the_databases_error_before_the_files(tmp_path):
 async def test_prepare_then_store_is_load_tasks(engine):
     """The two halves the CLI runs apart give what load_tasks gives; preparing needs no
     database."""
-    from taskkit._load import prepare_import, store_import
+    from taskkit._importers.load import prepare_import, store_import
 
     prepared = prepare_import(EXAMPLE)
     summary = await store_import(engine, prepared, progress=False)

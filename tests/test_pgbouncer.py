@@ -36,7 +36,7 @@ from taskkit import (
     select_tasks,
     to_dataframe,
 )
-from taskkit._db import postgres_connect_args
+from taskkit._database.engine import postgres_connect_args
 from tests.test_concurrency import run_load
 
 PGBOUNCER_URL = os.environ.get("TASKKIT_TEST_PGBOUNCER_URL", "")

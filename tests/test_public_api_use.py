@@ -1,7 +1,8 @@
 """The notebooks, the README and the user guide use taskkit through its public API only.
 
 What they show is what a reader copies: an import of a private module (``taskkit._migrate``)
-or a call into one (``taskkit._db.redact(...)``) teaches code that may break with any release.
+or a call into one (``taskkit._database.engine.redact(...)``) teaches code that may break with
+any release.
 Reading taskkit's source to show it (``inspect.getsource(taskkit._crud._load)``) is allowed:
 that is looking inside, not using. ``03-report`` is exempt: it is the report itself, run by
 ``taskkit._report`` as part of the package.
@@ -28,7 +29,8 @@ def sources() -> list[tuple[str, str]]:
 
 
 def dotted(node: ast.expr) -> str | None:
-    """``taskkit._db.redact`` for that attribute chain; None if it does not start at a name."""
+    """``taskkit._database.engine.redact`` for that attribute chain; None if it does not start
+    at a name."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.insert(0, node.attr)
@@ -63,7 +65,7 @@ def private_uses(source: str, where: str) -> list[str]:
 def test_the_scan_finds_private_imports_and_calls():
     source = (
         "import taskkit._migrate as migrate\n"
-        "from taskkit._db import redact\n"
+        "from taskkit._database.engine import redact\n"
         "from taskkit import _crud\n"
         "await taskkit._migrate.current(engine)\n"
         "inspect.getsource(taskkit._crud._load)\n"  # reading the source: allowed
@@ -71,8 +73,8 @@ def test_the_scan_finds_private_imports_and_calls():
     )
     assert [use.split(": ")[1] for use in private_uses(source, "x")] == [
         "taskkit._migrate",
-        "taskkit._db",
-        "taskkit._db.redact",
+        "taskkit._database.engine",
+        "taskkit._database.engine.redact",
         "taskkit._crud",
         "taskkit._migrate.current",
     ]

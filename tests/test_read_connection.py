@@ -1,5 +1,6 @@
-"""Read-only work on an engine goes through one helper (taskkit._db.read_connection): on SQLite
-it neither takes nor waits for the write lock, and it never keeps what it did."""
+"""Read-only work on an engine goes through one helper
+(taskkit._database.engine.read_connection): on SQLite it neither takes nor waits for the write
+lock, and it never keeps what it did."""
 
 import sqlite3
 from pathlib import Path
@@ -11,9 +12,9 @@ from sqlmodel import select
 
 import taskkit
 from taskkit import Task
-from taskkit._database import SQLITE_BEGIN_OPTION
-from taskkit._db import read_connection
-from taskkit._ownership import database_contents
+from taskkit._database.access import database_contents
+from taskkit._database.engine import read_connection
+from taskkit._database.owner import SQLITE_BEGIN_OPTION
 
 
 async def test_reading_ends_in_a_rollback(engine: AsyncEngine):

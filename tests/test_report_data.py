@@ -232,7 +232,7 @@ async def test_durations_read_through_the_driver_equal_the_typed_reader(
 ) -> None:
     """The durations skip SQLAlchemy's rows (three times faster); their frame is the one
     to_dataframe gives, dtypes included, empty or not."""
-    from taskkit._db import snapshot_connection
+    from taskkit._database.engine import snapshot_connection
     from taskkit._report.data import read_durations
     from taskkit._report.queries import durations, report_tasks
 

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 import taskkit
 from taskkit import InvalidArgumentError, Project, Task
 from taskkit._paging.last import last_page
-from taskkit._sql_view import _read_postgres
+from taskkit._sql.view import _read_postgres
 
 
 async def seed_small(engine: AsyncEngine, n: int = 30) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskkit._db import connect, database_url
+from taskkit._database.engine import connect, database_url
 from taskkit._migrate.transaction import migration_transaction
 
 config = context.config

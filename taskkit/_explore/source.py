@@ -33,9 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskkit._database import owner
-from taskkit._db import is_memory_sqlite
-from taskkit._db import session as async_session
+from taskkit._database.engine import is_memory_sqlite
+from taskkit._database.engine import session as async_session
+from taskkit._database.owner import owner
 
 __all__ = ["InlineSession", "interrupted", "page_session", "step_limit"]
 

@@ -25,7 +25,7 @@ from sqlalchemy.sql import Select
 
 from taskkit._checks import positive_int
 from taskkit._crud import get_task
-from taskkit._db import is_memory_sqlite, reading, session
+from taskkit._database.engine import is_memory_sqlite, reading, session
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._explore.source import InlineSession, interrupted, page_session, step_limit
 from taskkit._explore.view import (
@@ -43,7 +43,7 @@ from taskkit._paging.cursor import carry_cursor
 from taskkit._paging.jump import page_at
 from taskkit._paging.last import last_page
 from taskkit._sql.select import check_select, count
-from taskkit._sql_view import explain, show_sql
+from taskkit._sql.view import explain, show_sql
 
 log = logging.getLogger("taskkit.explore")
 _COPIES = itertools.count(1)

@@ -12,7 +12,7 @@ import pyarrow as pa
 from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.selectable import SelectBase
 
-from taskkit._db import redact
+from taskkit._database.engine import redact
 from taskkit._frames.reader import (
     FastReaderFailed,
     ThreadedReader,

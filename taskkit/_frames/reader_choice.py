@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
-from taskkit._db import (
+from taskkit._database.engine import (
     is_memory_sqlite,
     postgres_connect_timeout,
     read_connection,
@@ -35,7 +35,8 @@ class Source:
     # DEFERRED and rolls it back. Otherwise `conn` is in the caller's transaction, left as it
     # is (its uncommitted writes too).
     idle: bool = False
-    # A session to read through (taskkit._db.reading: its own transaction, or the caller's).
+    # A session to read through (taskkit._database.engine.reading: its own transaction, or the
+    # caller's).
     session: SAAsyncSession | None = None
     why_not_fast: str | None = None
 

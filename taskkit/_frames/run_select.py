@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._checks import one_of
-from taskkit._db import read_connection, reading, redact
+from taskkit._database.engine import read_connection, reading, redact
 from taskkit._errors import InvalidArgumentError, TaskkitError
 from taskkit._frames.arguments import (
     ONE_BATCH_ROWS,

@@ -8,8 +8,8 @@ the same SQLite library that aiosqlite (the engine's driver) uses, so it runs in
 without the two-copies locking problem that sends ADBC to a helper process.
 
 So a read of a SQLite file starts here, on a plain ``sqlite3`` connection kept for the engine
-by its owner (``taskkit._database``): the statement's SQL comes from a cache of compiled statements
-(``statement_sql.compiled_sql``), it runs, and up to ``limit`` rows are fetched. If the
+by its owner (``taskkit._database.owner``): the statement's SQL comes from a cache of compiled
+statements (``statement_sql.compiled_sql``), it runs, and up to ``limit`` rows are fetched. If the
 result ends within them it is finished here (``sqlite_inline_values`` builds the pandas
 arrays). If not, SQLite counts the rows up to ``count_to`` in the same snapshot: a result of
 at most ``keep_to`` rows goes on being fetched here, a larger one raises ``TooManyRows`` (with
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from taskkit._database import ReadConnections, owner
+from taskkit._database.owner import ReadConnections, owner
 from taskkit._frames.arguments import (
     INLINE_BATCH,
     INLINE_ROWS,

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from taskkit._importers.checks import ADAPTERS, Checker, reason_of, shown, text_column
 from taskkit._importers.convert import WORKER_SEPARATOR
 from taskkit._importers.dates import parse_dates
 from taskkit._importers.options import DEFAULT_OPTIONS, ImportOptions
+from taskkit._importers.value_checks import ADAPTERS, Checker, reason_of, shown, text_column
 
 __all__ = [
     "EARLIEST",

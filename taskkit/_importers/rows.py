@@ -11,7 +11,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit._errors import LoadError
-from taskkit._importers.checks import ADAPTERS, Checker, text_column
 from taskkit._importers.columns import (
     Links,
     check_ids,
@@ -24,6 +23,7 @@ from taskkit._importers.convert import Counted
 from taskkit._importers.history import TrackerDates, tracker_dates
 from taskkit._importers.options import DEFAULT_OPTIONS, ImportOptions
 from taskkit._importers.trello import Events
+from taskkit._importers.value_checks import ADAPTERS, Checker, text_column
 from taskkit._models import TITLE_MAX, Status
 
 __all__ = ["COLUMNS", "REQUIRED", "Checked", "check_rows"]

@@ -25,8 +25,8 @@ from taskkit._bulk import (
     Existing,
     existing_from,
 )
-from taskkit._db import write_transaction
-from taskkit._db_errors import what_went_wrong
+from taskkit._database.engine import write_transaction
+from taskkit._database.messages import what_went_wrong
 from taskkit._errors import BulkWriteError
 from taskkit._models import Label, StatusChange, Task, TaskLabelLink, TaskWorkerLink
 

@@ -25,8 +25,8 @@ from sqlmodel import SQLModel
 
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskkit._checks import engine_argument
-from taskkit._db import create_sqlite_file, describe_database, ping, read_connection
-from taskkit._db_errors import database_error
+from taskkit._database.engine import create_sqlite_file, describe_database, ping, read_connection
+from taskkit._database.messages import database_error
 from taskkit._errors import MigrationError, TaskkitError
 from taskkit._migrate import revisions
 from taskkit._migrate.drift import schema_differences

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._checks import engine_argument
-from taskkit._db import create_sqlite_file, ping, read_connection, write_transaction
-from taskkit._db_errors import database_error
+from taskkit._database.engine import create_sqlite_file, ping, read_connection, write_transaction
+from taskkit._database.messages import database_error
 from taskkit._errors import MigrationError, TaskkitError
 from taskkit._migrate import sqlite_head
 from taskkit._migrate.known import VERSION_TABLE, head_revision

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._db import connect
+from taskkit._database.engine import connect
 from taskkit._migrate.commands import upgrade_schema
 from taskkit._migrate.known import VERSION_TABLE
 

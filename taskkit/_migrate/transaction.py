@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._database import SQLITE_BEGIN_OPTION
+from taskkit._database.owner import SQLITE_BEGIN_OPTION
 from taskkit._errors import MigrationError
 
 __all__ = ["migration_transaction"]

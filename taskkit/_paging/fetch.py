@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from taskkit._checks import positive_int
-from taskkit._db import reading
+from taskkit._database.engine import reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._paging.cursor import (
     BACKWARD,

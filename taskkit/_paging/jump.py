@@ -7,7 +7,7 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskkit._checks import int_in_range
-from taskkit._db import reading
+from taskkit._database.engine import reading
 from taskkit._paging.cursor import FORWARD, encode_cursor, statement_fingerprint
 from taskkit._paging.fetch import check_size, dialect_name, paginate
 from taskkit._paging.last import last_page

@@ -7,7 +7,7 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from taskkit._db import reading
+from taskkit._database.engine import reading
 from taskkit._paging.cursor import BACKWARD, encode_cursor, statement_fingerprint
 from taskkit._paging.fetch import check_size, dialect_name, fetch_page
 from taskkit._paging.page import Page

@@ -98,7 +98,7 @@ class Page(Generic[T]):
         """The SQL that fetched this page, collapsed: a click shows it (``taskkit.show_sql``)."""
         if self._query is None:
             return ""
-        from taskkit._sql_view import show_sql  # sqlparse is needed only when a page is shown
+        from taskkit._sql.view import show_sql  # sqlparse is needed only when a page is shown
 
         query, dialect = self._query
         sql = html.escape(show_sql(query, dialect))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
-from taskkit._db import read_connection, snapshot_connection
+from taskkit._database.engine import read_connection, snapshot_connection
 from taskkit._errors import NotFoundError
 from taskkit._frames import to_dataframe
 from taskkit._frames.statement_sql import compiled_sql

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._db import read_connection
+from taskkit._database.engine import read_connection
 from taskkit._flow import (
     Forecast,
     cumulative_flow,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from taskkit._db import database_url
+from taskkit._database.engine import database_url
 from taskkit._errors import InvalidArgumentError
 
 __all__ = ["PARAMETERS", "ReportParameters", "check_parameters"]

@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskkit._db import redact
-from taskkit._db_errors import shown_url
+from taskkit._database.engine import redact
+from taskkit._database.messages import shown_url
 from taskkit._errors import InvalidArgumentError
 from taskkit._migrate import connection_revision
 from taskkit._models import Project, Task, TaskWorkerLink, Worker

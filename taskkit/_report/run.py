@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from taskkit._checks import one_of
-from taskkit._db import connect, database_url
+from taskkit._database.engine import connect, database_url
 from taskkit._errors import ConfigurationError, InvalidArgumentError
 from taskkit._optional import require_installed
 from taskkit._report.data import check_project

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskkit._db import reading
+from taskkit._database.engine import reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._sqlalchemy_internals import shapes_rows
 

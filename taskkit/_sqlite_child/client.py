@@ -233,7 +233,9 @@ atexit.register(SQLiteChild.stop_all)
 
 
 def _busy_timeout_ms() -> int:
-    from taskkit._database import SQLITE_BUSY_TIMEOUT_MS  # as long as the engine's connections wait
+    from taskkit._database.owner import (
+        SQLITE_BUSY_TIMEOUT_MS,  # as long as the engine's connections wait
+    )
 
     return SQLITE_BUSY_TIMEOUT_MS
 

@@ -24,8 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._database import find_owner, owner
-from taskkit._db_errors import describe_database, redact
+from taskkit._database.messages import describe_database, redact
+from taskkit._database.owner import find_owner, owner
 from taskkit._errors import ConfigurationError
 
 

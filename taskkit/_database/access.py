@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from taskkit._db import (
+from taskkit._database.engine import (
     database_url,
     describe_database,
     is_memory_sqlite,

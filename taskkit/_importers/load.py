@@ -51,7 +51,6 @@ from taskkit._checks import engine_argument
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.changes import keyed_batches
-from taskkit._importers.checks import Checker
 from taskkit._importers.convert import Converted, Counted, convert
 from taskkit._importers.formats import detect, needed
 from taskkit._importers.history import history_rows
@@ -61,6 +60,7 @@ from taskkit._importers.reading import Raw, read_file, read_frame
 from taskkit._importers.rows import COLUMNS, Checked, check_rows
 from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
 from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
+from taskkit._importers.value_checks import Checker
 from taskkit._models import utcnow
 
 __all__ = ["PreparedImport", "load_tasks", "prepare_import", "run_import", "store_import"]

@@ -5,7 +5,7 @@ keeps beside it lives in one :class:`Owner` per engine, here and nowhere else:
 
 * the PostgreSQL connect timeout (asyncpg takes it as a number, out of the URL; the ADBC
   reader connects on the engine's behalf and needs it too);
-* whether the engine's prepared-statement clashes are explained (``taskkit._pooler``);
+* whether the engine's prepared-statement clashes are explained (``taskkit._database.pooler``);
 * the idle ``sqlite3`` connections of the in-process reader
   (``taskkit._frames.sqlite_inline_reader``);
 * the grid's synchronous, read-only twin of a SQLite file engine (``taskkit._explore.source``).
@@ -158,7 +158,7 @@ class Owner:
     def __init__(self) -> None:
         #: Seconds a PostgreSQL connection may take to open (``?connect_timeout=N``).
         self.connect_timeout = POSTGRES_CONNECT_TIMEOUT_S
-        #: Whether a prepared-statement clash on this engine is explained (``_pooler``).
+        #: Whether a prepared-statement clash on this engine is explained (``pooler``).
         self.explains_clashes = False
         self.read_connections = ReadConnections()
         self._grid_engine: sa.Engine | None = None

@@ -22,23 +22,23 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import taskkit._database.pooler as pooler
 import taskkit._models  # noqa: F401  (registers the tables on SQLModel.metadata)
-import taskkit._pooler as pooler
 from taskkit._checks import engine_argument
-from taskkit._database import (
+from taskkit._database.messages import (
+    database_error,
+    describe_database,
+    is_memory_sqlite,
+    redact,
+    shown_url,
+)
+from taskkit._database.owner import (
     POSTGRES_CONNECT_TIMEOUT_S,
     SQLITE_BEGIN_OPTION,
     find_owner,
     open_sqlite,
     owner,
     prepare_sqlite,
-)
-from taskkit._db_errors import (
-    database_error,
-    describe_database,
-    is_memory_sqlite,
-    redact,
-    shown_url,
 )
 from taskkit._errors import (
     ConfigurationError,
@@ -500,7 +500,7 @@ def postgres_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
     Numeric query parameters move into ``connect_args`` as numbers (asyncpg rejects strings);
     with ``pgbouncer=true``, or on ``-pooler`` hosts, a pooler in transaction mode is in front
     of the server: no statement caches and unique prepared-statement names
-    (:mod:`taskkit._pooler`). The ``pgbouncer`` switch itself is taken out of the URL.
+    (:mod:`taskkit._database.pooler`). The ``pgbouncer`` switch itself is taken out of the URL.
     """
     query = dict(url.query)
     transaction_mode = pooler.wanted(url)

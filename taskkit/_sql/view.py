@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import Join, SelectBase, TextualSelect
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
-from taskkit._db import read_connection, reading
+from taskkit._database.engine import read_connection, reading
 from taskkit._errors import InvalidArgumentError
 from taskkit._optional import require
 from taskkit._sqlalchemy_internals import (
