@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -69,14 +70,48 @@ def test_names_from_the_data_are_drawn_as_written():
         {
             "id": [1, 2],
             "key": [None, "PAY-$1"],
-            "title": ["Fix $\\undefinedcmd$ totals", "x"],
+            "title": ["$\\undefinedcmd$ totals", "x"],
             "started_at": pd.to_datetime(["2025-03-01", "2025-03-02"], utc=True),
             "age_days": pd.array([12, 11], dtype="Int64"),
             "beyond": pd.array([pd.NA, pd.NA], dtype="Int64"),
         }
     )
     drawn = texts(taskkit.plot_ageing_wip(ages))
-    assert "Fix $\\undefinedcmd$ totals" in drawn and "PAY-$1" in drawn
+    assert "$\\undefinedcmd$ totals" in drawn and "PAY-$1" in drawn
+
+
+@pytest.mark.parametrize("size", [None, (4.4, 3.6)], ids=["wide", "phone"])
+def test_the_names_of_the_oldest_touch_neither_each_other_nor_the_legend(size):
+    """Five items of nearly the same age, long titles, and the percentile legend: drawn wide
+    and at the report's phone size (the figure resized, as the report does), no two names
+    overlap and none runs under the legend or off the figure."""
+    ages = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "title": [f"Review the onboarding email number {i}" for i in range(6)],
+            "started_at": pd.to_datetime(["2025-03-01"] * 6, utc=True),
+            "age_days": pd.array([48, 47, 46, 46, 45, 3], dtype="Int64"),
+            "beyond": pd.array([95, 95, 95, 95, 95, pd.NA], dtype="Int64"),
+        }
+    )
+    levels = pd.DataFrame({"percentile": [50, 85, 95], "cycle_days": [3, 8, 14]})
+    fig = taskkit.plot_ageing_wip(ages, levels)
+    if size is not None:
+        fig.set_size_inches(*size)  # the margins stay fractions: only tighter than the report
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (ax,) = fig.axes
+    names = [t for t in ax.texts if t.get_text()]
+    assert len(names) == 5
+    boxes = [t.get_window_extent(renderer) for t in names]
+    legend = ax.get_legend().get_window_extent(renderer)
+    page = fig.bbox
+    for i, box in enumerate(boxes):
+        assert not box.overlaps(legend), names[i].get_text()
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, names[i].get_text()
+        for other in boxes[i + 1 :]:
+            assert not box.overlaps(other)
 
 
 def test_an_empty_period_still_draws():

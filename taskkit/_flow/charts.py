@@ -47,6 +47,15 @@ _LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 # every tick label of the y axis at each drawing to see whether a title must move up (it never
 # must here: no ticks on top, integer labels without an offset), a tenth of a chart's time.
 _TITLE_Y = 1.0
+# Ageing work in progress: the items in one column (x from -_JITTER to _JITTER), the legend of
+# the percentile lines in the empty space on their left, the names of the oldest on their right
+# (the names sit at the top, where the oldest are, and would run under a legend there). Both
+# sides keep room on a phone (3.5 inches of axes): the legend takes 1.4, a name of _NAME_CHARS
+# at 8 points about 1.5 with the right margin.
+_JITTER = 0.25
+_AGEING_X = (-1.7, 1.5)
+_NAME_CHARS = 22
+_NAME_GAP_PT = 10  # between the middles of two names (8-point text)
 
 
 def _pyplot() -> Any:
@@ -106,9 +115,9 @@ def _shared(values: list[Any], names: list[int]) -> list[tuple[Any, str, int]]:
     ]
 
 
-def _percentile_lines(ax: Any, percentiles: pd.DataFrame | None) -> None:
-    """Horizontal lines at the cycle-time percentiles, named in a legend (labels on the lines
-    would overlap where two percentiles are a day or two apart)."""
+def _percentile_lines(ax: Any, percentiles: pd.DataFrame | None, loc: str = "upper right") -> None:
+    """Horizontal lines at the cycle-time percentiles, named in a legend at ``loc`` (labels on
+    the lines would overlap where two percentiles are a day or two apart)."""
     if percentiles is None:
         return
     known = percentiles.dropna(subset=["cycle_days"])
@@ -121,7 +130,7 @@ def _percentile_lines(ax: Any, percentiles: pd.DataFrame | None) -> None:
         ax.axhline(
             value, color=shades[last], linestyle="--", linewidth=1, label=f"{names}: {value:,} days"
         )
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9, edgecolor="none",
+    ax.legend(loc=loc, fontsize=8, framealpha=0.9, edgecolor="none",
               title="cycle time percentiles", title_fontsize=8)  # fmt: skip
 
 
@@ -226,7 +235,7 @@ def plot_ageing_wip(
 ) -> Any:
     """Ageing work in progress: each item in progress by its age, against the cycle-time
     percentiles of finished work; items older than the highest percentile are in red, the
-    ``label`` oldest are named (by key, else title).
+    ``label`` oldest are named (by key, else title, cut to 22 characters).
 
     Args:
         ages: :func:`work_item_age`'s frame; items without a known start are counted in the
@@ -238,7 +247,7 @@ def plot_ageing_wip(
     known = frame.dropna(subset=["age_days"]).reset_index(drop=True)
     fig, ax = _figure(ax)
     if len(known):
-        spread = np.random.default_rng(0).uniform(-0.35, 0.35, len(known))  # same each run
+        spread = np.random.default_rng(0).uniform(-_JITTER, _JITTER, len(known))  # same each run
         highest = None if percentiles is None else percentiles["percentile"].max()
         oldest = known["beyond"].eq(highest).fillna(False).to_numpy(dtype=bool)
         ages = known["age_days"].to_numpy(dtype="int64")
@@ -249,27 +258,43 @@ def plot_ageing_wip(
         many = len(known) > 500
         for which, color in ((~oldest, COLORS["items"]), (oldest, COLORS["line"])):
             ax.scatter(spread[which], ages[which], s=22, color=color, alpha=0.8, rasterized=many)
-        names = known["key"] if "key" in known.columns else pd.Series(pd.NA, index=known.index)
-        if "title" in known.columns:
-            names = names.fillna(known["title"])
-        for row in known.head(max(label, 0)).itertuples():
-            text = names.iloc[row.Index]
-            text = f"#{row.id}" if pd.isna(text) else str(text)
-            ax.annotate(
-                text if len(text) <= 40 else text[:39] + "…",
-                xy=(spread[row.Index], row.age_days), xytext=(6, 0), textcoords="offset points",
-                va="center", fontsize=8, parse_math=False,
-            )  # fmt: skip
-    _percentile_lines(ax, percentiles)
-    ax.set_xlim(-1, 1.6)
+    _percentile_lines(ax, percentiles, loc="upper left")
+    ax.set_xlim(*_AGEING_X)
     ax.set_xticks([0], ["in progress"])
     ax.set_ylabel("age (calendar days since start)")
     ax.set_ylim(bottom=0)
+    if len(known) and label > 0:
+        _name_oldest(ax, known.head(label), spread)
     _integer_axis(ax.yaxis)
     missing = len(frame) - len(known)
     note = f"; {missing:,} without a known start not shown" if missing else ""
     ax.set_title(f"{len(known):,} items in progress{note}", loc="left", fontsize=9, y=_TITLE_Y)
     return fig
+
+
+def _name_oldest(ax: Any, oldest: pd.DataFrame, spread: np.ndarray) -> None:
+    """Name each item of ``oldest`` (oldest first) beside its point, by key, else title, else
+    id; a name that would touch the one above it moves down (items of nearly the same age)."""
+    names = oldest["key"] if "key" in oldest.columns else pd.Series(pd.NA, index=oldest.index)
+    if "title" in oldest.columns:
+        names = names.fillna(oldest["title"])
+    # Points per day on the y axis, from the limits set and the axes' height (the phone's
+    # drawing keeps the height, so the spacing holds there too).
+    low, high = ax.get_ylim()
+    height = ax.get_position().height * ax.figure.get_size_inches()[1] * 72
+    per_day = height / max(high - low, 1e-9)
+    above = float("inf")  # where the name above sits, in points from the axis' bottom
+    for row in oldest.itertuples():
+        text = names.loc[row.Index]
+        text = f"#{row.id}" if pd.isna(text) else str(text)
+        at = (row.age_days - low) * per_day
+        placed = min(at, above - _NAME_GAP_PT)
+        above = placed
+        ax.annotate(
+            text if len(text) <= _NAME_CHARS else text[: _NAME_CHARS - 1] + "…",
+            xy=(spread[row.Index], row.age_days), xytext=(6, placed - at),
+            textcoords="offset points", va="center", fontsize=8, parse_math=False,
+        )  # fmt: skip
 
 
 def plot_cumulative_flow(
