@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql import util as sa_util
 
 __all__ = [
     "bind_processors",
@@ -24,6 +25,7 @@ __all__ = [
     "is_orm_statement",
     "literal_limit",
     "literal_offset",
+    "named_froms",
     "order_by_clauses",
     "plain_table",
     "shapes_rows",
@@ -106,6 +108,25 @@ def is_orm_statement(stmt: Select[Any]) -> bool:
     """Whether the statement goes through the ORM's compile step (it selects a model, or a
     model's attribute), which builds some FROM items anew at each compile."""
     return bool(stmt._propagate_attrs)
+
+
+def named_froms(stmt: Select[Any]) -> tuple[FromClause, ...]:
+    """The FROM items a select names, without compiling it: those given to ``select_from``,
+    ``join``, ``join_from`` and ``outerjoin`` (each join whole), then the tables of its columns
+    (``columns_clause_froms``, public) that none of them holds. ``get_final_froms()`` gives the
+    same list for a Core select, but compiles the whole statement to find it (a couple of
+    milliseconds for a statement with CTEs, each time); it also names tables that appear only
+    in the WHERE clause, which this leaves out. Joins asked for with ``.join()`` or
+    ``.outerjoin()`` are only worked out when the statement compiles: for those, this is
+    ``get_final_froms()``."""
+    if stmt._setup_joins:
+        return tuple(stmt.get_final_froms())
+    named = list(stmt._from_obj)
+    covered = {t for item in named for t in sa_util.find_tables(item, include_aliases=True)}
+    for item in stmt.columns_clause_froms:
+        if item not in covered and item not in named:
+            named.append(item)
+    return tuple(named)
 
 
 def plain_table(table: FromClause) -> FromClause:

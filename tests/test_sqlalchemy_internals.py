@@ -17,6 +17,7 @@ from taskkit._sqlalchemy_internals import (
     is_orm_statement,
     literal_limit,
     literal_offset,
+    named_froms,
     order_by_clauses,
     plain_table,
     shapes_rows,
@@ -56,6 +57,29 @@ def test_loader_options_and_orm_statements_are_told_apart():
     assert not has_loader_options(PLAIN)
     assert is_orm_statement(PLAIN)
     assert not is_orm_statement(sa.select(Task.__table__))  # type: ignore[attr-defined]
+
+
+def test_named_froms_are_the_final_froms_without_compiling():
+    """Where a select names its FROM items (columns, select_from, a join given whole) they are
+    get_final_froms' list, in its order; a .join() is worked out by compiling, as there."""
+    task = Task.__table__  # type: ignore[attr-defined]
+    project = Project.__table__  # type: ignore[attr-defined]
+    whole = task.outerjoin(project, task.c.project_id == project.c.id)
+    for stmt in (
+        select(Task),
+        sa.select(task.c.id, project.c.name),  # two tables: a cross join
+        sa.select(task.c.id, project.c.name).select_from(whole),  # the join holds both
+        sa.select(whole.c.task_id),  # a join's own column
+        select(Task.id, Project.name).join(Project),  # resolved when compiled
+        select(Task.id).join_from(Task, Project).where(Project.name == "x"),
+    ):
+        # By their SQL: an ORM join is built anew at each compile (an equal, new object).
+        mine = [str(plain_table(f)) for f in named_froms(stmt)]  # type: ignore[arg-type]
+        assert mine == [str(plain_table(f)) for f in stmt.get_final_froms()], str(stmt)
+    # A table only in the WHERE clause is left out (get_final_froms compiles to find it).
+    only_where = sa.select(task.c.id).where(task.c.project_id == project.c.id)
+    assert named_froms(only_where) == (task,)
+    assert set(only_where.get_final_froms()) == {task, project}
 
 
 def test_plain_table_is_one_object_for_every_mention():

@@ -105,7 +105,7 @@ async def work_item_age(
             sa.case((known, started), else_=sa.null()).label("started_at"),
             age.label("age_days"),
         )
-        .join_from(maybe, in_progress, in_progress.c.task_id == maybe.c.id)
+        .select_from(maybe.join(in_progress, in_progress.c.task_id == maybe.c.id))
         .order_by(age.desc().nulls_last(), maybe.c.id)
     )
     frame = await read(source, stmt, dtypes={"id": "int64", "age_days": "Int64"})

@@ -167,9 +167,7 @@ def percentiles_select(counted: Select[Any], percentiles: Iterable[int]) -> Sele
             counts.c["items"],
             counts.c.without_start,
         )
-        .select_from(wanted)
-        .join(counts, sa.true())
-        .outerjoin(running, running.c.upto >= rank)
+        .select_from(wanted.join(counts, sa.true()).outerjoin(running, running.c.upto >= rank))
         .group_by(wanted.c.percentile, counts.c["items"], counts.c.without_start)
         .order_by(wanted.c.percentile)
     )

@@ -18,6 +18,7 @@ than pairing each move with the next: sums group by day or task in one pass, whe
 needs a window function, which SQLite computes several times slower.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Status, StatusChange, Task
-from taskkit._sqlalchemy_internals import has_row_limit, shapes_rows
+from taskkit._sqlalchemy_internals import has_row_limit, named_froms, plain_table, shapes_rows
 
 __all__ = [
     "MOVE_COLUMNS",
@@ -48,14 +49,19 @@ _STATUS = _task.c.status.type
 
 def _whole_table(tasks: Select[Any]) -> bool:
     """``tasks`` selects every task once: the task table alone, no WHERE, LIMIT or GROUP BY."""
-    return (
-        tasks.whereclause is None and tasks.get_final_froms() == [_task] and not shapes_rows(tasks)
-    )
+    if tasks.whereclause is not None or shapes_rows(tasks):
+        return False
+    return [plain_table(f) for f in named_froms(tasks)] == [_task]
 
 
 def _reads_tasks(stmt: Select[Any]) -> bool:
-    """The task table is in ``stmt``'s FROM, alone or in a join."""
-    return any(_task in sa_util.find_tables(f) for f in stmt.get_final_froms())
+    """The task table is in ``stmt``'s FROM, alone or in a join (or only in its WHERE clause,
+    which compiling the statement shows: the rare case is the one that pays for it)."""
+
+    def among(froms: Sequence[FromClause]) -> bool:
+        return any(_task in {plain_table(t) for t in sa_util.find_tables(f)} for f in froms)
+
+    return among(named_froms(stmt)) or among(stmt.get_final_froms())
 
 
 def population(tasks: Any) -> FromClause:
@@ -176,7 +182,7 @@ def gaps(rows: FromClause, dialect: str) -> CTE:
         )
         each = (
             sa.select(*columns, first.c.first_from)
-            .outerjoin_from(rows, first, first.c.task_id == rows.c.id)
+            .select_from(rows.outerjoin(first, first.c.task_id == rows.c.id))
             .subquery("each")
         )
     else:

@@ -95,8 +95,7 @@ def _daily_counts(tasks: Any, period: Period, dialect: str) -> sa.Select[Any]:
     ]
     return (
         sa.select(days.c.day, *running)
-        .select_from(days)
-        .outerjoin(changes, changes.c.day == days.c.day)
+        .select_from(days.outerjoin(changes, changes.c.day == days.c.day))
         .order_by(days.c.day)
     )
 
@@ -205,7 +204,7 @@ async def time_in_state(source: Source, tasks: Any = None, *, start: Any, end: A
             (history.c[status] + sa.func.coalesce(before.c[status], 0)).label(status)
             for status in STATUSES
         ),
-    ).outerjoin_from(history, before, before.c.task_id == history.c.task_id)
+    ).select_from(history.outerjoin(before, before.c.task_id == history.c.task_id))
     sums = sa.union_all(with_history, sa.select(bare)).subquery("sums")
     in_days = [(sa.cast(sums.c[name], sa.Float) / _SECONDS_A_DAY).label(name) for name in STATUSES]
     stmt = sa.select(sums.c.task_id.label("id"), *in_days).where(

@@ -63,8 +63,8 @@ async def throughput(
     )
     days = calendar(period)
     count = sa.func.coalesce(finished.c.finished, 0)
-    daily = sa.select(days.c.day, count.label("finished")).outerjoin_from(
-        days, finished, finished.c.day == days.c.day
+    daily = sa.select(days.c.day, count.label("finished")).select_from(
+        days.outerjoin(finished, finished.c.day == days.c.day)
     )
     if per == "day":
         stmt = daily.order_by(days.c.day)

@@ -26,7 +26,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
-from taskkit._sqlalchemy_internals import plain_table
+from taskkit._sqlalchemy_internals import named_froms, plain_table
 
 Kind = Literal[
     "int", "float", "bool", "datetime", "timedelta", "text", "category", "list", "object"
@@ -119,7 +119,7 @@ def _outer_joined(stmt: SelectBase) -> set[Any]:
             walk(from_.right)
 
     if isinstance(stmt, Select):
-        for from_ in stmt.get_final_froms():
+        for from_ in named_froms(stmt):  # the joins are named: no need to compile the statement
             walk(from_)
     return found
 
