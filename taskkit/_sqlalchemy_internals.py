@@ -15,7 +15,9 @@ from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql import util as sa_util
 
 __all__ = [
+    "as_row_select",
     "bind_processors",
+    "cache_key",
     "group_by_clauses",
     "has_having",
     "has_limit",
@@ -127,6 +129,30 @@ def named_froms(stmt: Select[Any]) -> tuple[FromClause, ...]:
         if item not in covered and item not in named:
             named.append(item)
     return tuple(named)
+
+
+def as_row_select(stmt: Select[Any], *, keep_orm: bool = True) -> Select[Any]:
+    """``stmt`` as SQLAlchemy's own ``Select``: the same statement, which ``session.exec``
+    reads as rows. SQLModel's ``select()`` of one argument is a ``SelectOfScalar`` (read as one
+    scalar a row), and stays one through ``with_only_columns`` and every other generative
+    method; no public call turns it into a plain ``Select``, so this copies its state into one.
+
+    ``keep_orm=False`` also leaves out the ORM's compile step, for a statement of plain table
+    columns: SQLAlchemy then compiles it as Core (paging's FROM analysis, ``get_final_froms``,
+    would otherwise run the ORM's compile in full each time). A statement that joins through
+    relationships needs that step and must keep it."""
+    rows: Select[Any] = Select.__new__(Select)
+    rows.__dict__.update(stmt.__dict__)
+    if not keep_orm:
+        rows.__dict__.pop("_propagate_attrs", None)
+    return rows
+
+
+def cache_key(stmt: Any) -> Any:
+    """SQLAlchemy's cache key of a statement (its structure, and its literal values as bound
+    parameters), or None for one it does not cache: what its compiled cache is keyed by, which
+    taskkit's caches of compiled SQL and of column types use too."""
+    return stmt._generate_cache_key()
 
 
 def plain_table(table: FromClause) -> FromClause:

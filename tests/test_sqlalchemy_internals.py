@@ -4,10 +4,13 @@ upgrade that moves one fails here, by its name (taskkit/_sqlalchemy_internals.py
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from taskkit import Project, Status, Task
 from taskkit._sqlalchemy_internals import (
+    as_row_select,
     bind_processors,
+    cache_key,
     group_by_clauses,
     has_having,
     has_limit,
@@ -80,6 +83,34 @@ def test_named_froms_are_the_final_froms_without_compiling():
     only_where = sa.select(task.c.id).where(task.c.project_id == project.c.id)
     assert named_froms(only_where) == (task,)
     assert set(only_where.get_final_froms()) == {task, project}
+
+
+async def test_a_scalar_select_as_a_row_select_is_the_same_sql_read_as_rows(engine):
+    """SQLModel's select() of one column is read as one scalar a row; the copy is SQLAlchemy's
+    own Select, with the same SQL, read as rows; without the ORM's compile step it still
+    compiles to the same SQL, as Core."""
+    import taskkit
+
+    titles = select(Task.title).where(Task.status == "pending").order_by(Task.title)
+    assert isinstance(titles, SelectOfScalar)
+    rows = as_row_select(titles)
+    assert type(rows) is sa.Select and str(rows) == str(titles)
+    core = as_row_select(titles, keep_orm=False)
+    assert not is_orm_statement(core) and is_orm_statement(rows)
+    assert str(core) == str(titles)
+    async with taskkit.session(engine) as s:
+        await taskkit.create_task(s, {"title": "a"})
+        assert (await s.exec(titles)).all() == ["a"]  # scalars
+        assert [tuple(r) for r in (await s.exec(rows)).all()] == [("a",)]  # rows
+        assert [tuple(r) for r in (await s.exec(core)).all()] == [("a",)]
+
+
+def test_a_cache_key_is_the_structure_and_the_values():
+    one, two = (select(Task).where(Task.title == t) for t in ("a", "b"))
+    assert cache_key(one).key == cache_key(two).key  # one structure
+    values = [[b.effective_value for b in cache_key(s).bindparams] for s in (one, two)]
+    assert values == [["a"], ["b"]]
+    assert cache_key(select(Task).where(Task.id == 1)).key != cache_key(one).key
 
 
 def test_plain_table_is_one_object_for_every_mention():

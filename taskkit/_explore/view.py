@@ -27,6 +27,7 @@ from taskkit._models import Task
 from taskkit._query import ORDER_COLUMNS, select_tasks
 from taskkit._query.filters import FILTERS as TASK_FILTERS
 from taskkit._sqlalchemy_internals import (
+    as_row_select,
     group_by_clauses,
     has_having,
     has_loader_options,
@@ -94,7 +95,7 @@ def rows_statement(stmt: Select[Any]) -> Rows:
     described = stmt.column_descriptions
     model = len(described) == 1 and isinstance(described[0].get("expr"), type)
     if isinstance(stmt, SelectOfScalar) and not model and len(stmt.selected_columns) > 1:
-        stmt = _plain(stmt)  # the same SQL; grid.statement gives rows
+        stmt = as_row_select(stmt)  # the same SQL; grid.statement gives rows
         remark = (
             "SQLModel's one-argument select(sq) is a scalar select: session.exec(stmt) gives "
             "only the first column of each row. The grid reads whole rows, as "
@@ -276,18 +277,15 @@ class View:
         entity = described[0].get("expr") if len(described) == 1 else None
         if not isinstance(entity, type) or has_loader_options(stmt):
             if isinstance(stmt, SelectOfScalar) and not isinstance(entity, type):
-                return _plain(stmt)  # select(Task.title): rows of one column, not scalars
+                return as_row_select(stmt)  # select(Task.title): rows of one column, not scalars
             return stmt  # rows already, or loader options that need the models
         table = entity.__table__  # type: ignore[attr-defined]
         columns = stmt.with_only_columns(*(table.c[name] for name in self.columns()))
-        rows = _plain(columns)
-        if self.base is None:
-            # select_tasks' shape (one table, WHERE, ORDER BY) needs none of the ORM's compile
-            # step, which paging's FROM analysis (get_final_froms) would otherwise run in full
-            # for every new filter. A user's statement may join through relationships, which
-            # only the ORM's compile step resolves: it keeps it.
-            rows.__dict__.pop("_propagate_attrs", None)
-        return rows
+        # select_tasks' shape (one table, WHERE, ORDER BY) needs none of the ORM's compile
+        # step, which paging's FROM analysis (get_final_froms) would otherwise run in full for
+        # every new filter. A user's statement may join through relationships, which only the
+        # ORM's compile step resolves: it keeps it.
+        return as_row_select(columns, keep_orm=self.base is not None)
 
     def walk_statement(self) -> Select[Any] | None:
         """:meth:`page_statement` with each condition in SQLite's ``likely()``, for a task view
@@ -424,15 +422,6 @@ class View:
         view = replace(self, filters=kept)
         view.statement()  # select_tasks checks every value and names what is wrong
         return view
-
-
-def _plain(stmt: Select[Any]) -> Select[Any]:
-    """``stmt`` as SQLAlchemy's own ``Select``: SQLModel's ``SelectOfScalar`` (which
-    ``with_only_columns`` keeps) is read by paging as one scalar a row; the same statement as
-    a ``Select`` gives rows."""
-    rows: Select[Any] = Select.__new__(Select)
-    rows.__dict__.update(stmt.__dict__)
-    return rows
 
 
 def _tables(stmt: Select[Any]) -> list[FromClause]:

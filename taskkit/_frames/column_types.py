@@ -26,7 +26,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Join, Select, SelectBase
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
-from taskkit._sqlalchemy_internals import named_froms, plain_table
+from taskkit._sqlalchemy_internals import cache_key, named_froms, plain_table
 
 Kind = Literal[
     "int", "float", "bool", "datetime", "timedelta", "text", "category", "list", "object"
@@ -309,7 +309,7 @@ _SPEC_CACHE_MAX = 256
 
 def cached_specs(stmt: SelectBase) -> list[Spec]:
     """``specs_of(stmt)``, remembered for statements of the same structure and literal values."""
-    key = stmt._generate_cache_key()
+    key = cache_key(stmt)
     if key is None:  # a statement SQLAlchemy itself does not cache
         return specs_of(stmt)
     try:

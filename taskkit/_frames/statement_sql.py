@@ -15,7 +15,7 @@ from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._frames.column_types import Spec
 from taskkit._frames.typed_columns import finish
-from taskkit._sqlalchemy_internals import bind_processors
+from taskkit._sqlalchemy_internals import bind_processors, cache_key
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -161,7 +161,7 @@ def compiled_sql(
     whose parameters it contains (SQLAlchemy matches them by key); parameters the wrapper adds
     keep their own values. IN lists ("expanding" parameters) are rendered per call.
     """
-    key = stmt._generate_cache_key()
+    key = cache_key(stmt)
     entry = None
     if key is not None:
         with _compiled_lock:
