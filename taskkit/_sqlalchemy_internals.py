@@ -30,6 +30,7 @@ __all__ = [
     "named_froms",
     "order_by_clauses",
     "plain_table",
+    "row_columns",
     "shapes_rows",
     "with_where_wrapped",
     "without_result_columns",
@@ -83,6 +84,19 @@ def _literal(stmt: Any, name: str) -> int | None:
     except Exception:  # CompileError: an expression, not a number
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def row_columns(row: Any) -> list[ColumnElement[Any]] | None:
+    """The column each value of a ``Row`` came from, in order, as its result remembers them
+    (each row keeps its result's metadata), or None when the metadata does not name one per
+    value (rows built by hand, text columns)."""
+    by_index: dict[int, ColumnElement[Any]] = {}
+    for key, record in row._parent._keymap.items():
+        if isinstance(key, ColumnElement):
+            by_index.setdefault(record[0], key)
+    if len(by_index) != len(row):
+        return None
+    return [by_index[i] for i in range(len(row))]
 
 
 def shapes_rows(stmt: Select[Any]) -> bool:

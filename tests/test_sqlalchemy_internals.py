@@ -23,6 +23,7 @@ from taskkit._sqlalchemy_internals import (
     named_froms,
     order_by_clauses,
     plain_table,
+    row_columns,
     shapes_rows,
     with_where_wrapped,
     without_result_columns,
@@ -103,6 +104,19 @@ async def test_a_scalar_select_as_a_row_select_is_the_same_sql_read_as_rows(engi
         assert (await s.exec(titles)).all() == ["a"]  # scalars
         assert [tuple(r) for r in (await s.exec(rows)).all()] == [("a",)]  # rows
         assert [tuple(r) for r in (await s.exec(core)).all()] == [("a",)]
+
+
+async def test_a_row_names_the_column_of_each_value(engine):
+    import taskkit
+
+    task = Task.__table__  # type: ignore[attr-defined]
+    async with taskkit.session(engine) as s:
+        await taskkit.create_task(s, {"title": "a"})
+    async with engine.connect() as conn:
+        (row,) = (await conn.execute(sa.select(task.c.title, task.c.id))).all()
+        assert row_columns(row) == [task.c.title, task.c.id]
+        (bare,) = (await conn.execute(sa.text("SELECT 1 AS one, 2 AS two"))).all()
+        assert row_columns(bare) is None  # text names no column
 
 
 def test_a_cache_key_is_the_structure_and_the_values():

@@ -12,14 +12,12 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Row
-from sqlalchemy.sql.elements import (
-    ColumnElement,
-)
 from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.column_types import Kind, Spec, enum_values, specs_of
 from taskkit._frames.typed_columns import Column, build_frame, finish, raw_from_python
+from taskkit._sqlalchemy_internals import row_columns
 
 
 def _annotation_spec(name: str, annotation: Any) -> Spec:
@@ -56,14 +54,10 @@ def _value_spec(name: str, values: Sequence[Any]) -> Spec:
 def _row_specs(row: Row[Any]) -> list[Spec] | None:
     """Specs of a Row from the columns its result remembers (SQLAlchemy keeps them per row)."""
     try:
-        keymap = row._parent._keymap
-        by_index: dict[int, ColumnElement[Any]] = {}
-        for key, record in keymap.items():
-            if isinstance(key, ColumnElement):
-                by_index.setdefault(record[0], key)
-        if len(by_index) != len(row):
+        columns = row_columns(row)
+        if columns is None:
             return None
-        return specs_of(sa.select(*(by_index[i].label(n) for i, n in enumerate(row._fields))))
+        return specs_of(sa.select(*(c.label(n) for c, n in zip(columns, row._fields, strict=True))))
     except Exception:  # the metadata is SQLAlchemy's own business; fall back to the values
         return None
 
