@@ -3,12 +3,14 @@ the data literally, and refuses a frame of another measure."""
 
 import io
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
@@ -38,7 +40,8 @@ async def test_each_chart_draws_from_its_measure(seeded: AsyncEngine):
     scatter = texts(taskkit.plot_cycle_times(cycles, levels))
     (heading,) = [t for t in scatter if "finished items by completion day" in t]
     assert heading.startswith(f"{len(cycles) - without:,} finished items by completion day")
-    assert heading.endswith(f"; {without:,} without a known start not shown")
+    # One line, or a line each where one would not fit a phone: the notes in the same order.
+    assert heading.replace("\n", "; ").endswith(f"; {without:,} without a known start not shown")
     longest = int(cycles["cycle_days"].max())
     assert f"(up to {longest:,}) off scale" in heading  # a few long ones, said, not drawn
     assert {f"{p}%: {d:,} days" for p, d in zip(levels["percentile"], levels["cycle_days"],
@@ -112,6 +115,75 @@ def test_the_names_of_the_oldest_touch_neither_each_other_nor_the_legend(size):
         assert page.x0 <= box.x0 and box.x1 <= page.x1, names[i].get_text()
         for other in boxes[i + 1 :]:
             assert not box.overlaps(other)
+
+
+def _drawn_at(fig: Figure, size: tuple[float, float]) -> Any:
+    """``fig`` (of one axes) drawn at ``size``, its margins kept in inches as the report's
+    phone drawing keeps them, and its renderer."""
+    (ax,) = fig.axes
+    width, height = fig.get_size_inches()
+    box = ax.get_position()
+    left, bottom = box.x0 * width, box.y0 * height
+    right, top = (1 - box.x1) * width, (1 - box.y1) * height
+    fig.set_size_inches(*size)
+    new_width, new_height = size
+    ax.set_position(
+        [
+            left / new_width,
+            bottom / new_height,
+            1 - (left + right) / new_width,
+            1 - (bottom + top) / new_height,
+        ]
+    )
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_long_notes_go_on_lines_of_their_own_inside_a_phones_drawing():
+    """Off-scale items and items without a start: three notes, which on one line ran past
+    the right edge of a phone's drawing."""
+    rng = np.random.default_rng(3)
+    days = rng.integers(1, 20, 300).tolist() + [400] * 2  # beyond the 99th percentile
+    cycles = pd.DataFrame(
+        {
+            "id": np.arange(len(days) + 40),
+            "completed_at": pd.date_range("2025-06-01", periods=len(days) + 40, freq="h", tz="UTC"),
+            "cycle_days": pd.array(days + [None] * 40, dtype="Int64"),
+        }
+    )
+    fig = taskkit.plot_cycle_times(cycles)
+    (ax,) = fig.axes
+    (title,) = [t for t in fig.findobj(Text) if t.get_text() == ax.get_title(loc="left")]
+    assert title.get_text().split("\n") == [
+        "302 finished items by completion day",
+        f"2 above {int(ax.get_ylim()[1]):,} days (up to 400) off scale",
+        "40 without a known start not shown",
+    ]
+    for size in [(10, 3.6), (4.4, 3.6)]:
+        box = title.get_window_extent(_drawn_at(fig, size))
+        assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), size
+
+
+def test_large_counts_are_short_and_the_axis_keeps_its_name_on_a_phone():
+    days = pd.date_range("2025-06-01", periods=30, freq="D").astype("datetime64[s]")
+    flow = pd.DataFrame(
+        {
+            "day": days,
+            "pending": np.full(30, 2_000),
+            "in_progress": np.full(30, 1_000),
+            "completed": np.linspace(0, 40_000, 30).astype("int64"),
+        }
+    )
+    fig = taskkit.plot_cumulative_flow(flow, since_start=False)
+    renderer = _drawn_at(fig, (4.4, 3.6))
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels[0] == "0" and all(label.endswith("k") for label in labels[1:]), labels
+    assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
+    small = taskkit.plot_throughput(pd.DataFrame({"day": days, "finished": np.full(30, 9)}))
+    _drawn_at(small, (10, 3.6))
+    assert "k" not in "".join(t.get_text() for t in small.axes[0].get_yticklabels())
 
 
 def test_an_empty_period_still_draws():

@@ -47,6 +47,8 @@ _LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 # every tick label of the y axis at each drawing to see whether a title must move up (it never
 # must here: no ticks on top, integer labels without an offset), a tenth of a chart's time.
 _TITLE_Y = 1.0
+_TITLE_CHARS = 55  # a 9-point title on a phone's 4.4 inches
+_TITLE_LINE_IN = 0.16  # a 9-point line
 # Ageing work in progress: the items in one column (x from -_JITTER to _JITTER), the legend of
 # the percentile lines in the empty space on their left, the names of the oldest on their right
 # (the names sit at the top, where the oldest are, and would run under a legend there). Both
@@ -73,11 +75,28 @@ def _figure(ax: Any = None) -> tuple[Any, Any]:
     return ax.figure, ax
 
 
+def _short(value: float, unit: float, suffix: str) -> str:
+    return f"{value / unit:,.1f}".removesuffix(".0") + suffix if value else "0"
+
+
 def _integer_axis(axis: Any) -> None:
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+    """Whole counts on ``axis``, in one style for the whole axis: 9,500 where its top is under
+    10,000, else 12k (or 1.2M). Tick labels live in the figure's fixed left margin (no layout
+    engine): "32,000" pushed the axis' name off a phone's drawing."""
+    from matplotlib.ticker import Formatter, MaxNLocator
+
+    class Counts(Formatter):
+        def __call__(self, value: float, position: Any = None) -> str:
+            assert self.axis is not None  # set when the formatter is given to the axis
+            top = max(abs(v) for v in self.axis.get_view_interval())
+            if top >= 1_000_000:
+                return _short(value, 1_000_000, "M")
+            if top >= 10_000:
+                return _short(value, 1_000, "k")
+            return f"{value:,.0f}"
 
     axis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axis.set_major_formatter(Counts())
 
 
 def _dates(axis_owner: Any) -> None:
@@ -134,6 +153,21 @@ def _percentile_lines(ax: Any, percentiles: pd.DataFrame | None, loc: str = "upp
               title="cycle time percentiles", title_fontsize=8)  # fmt: skip
 
 
+def _notes_title(ax: Any, notes: list[str], *, own: bool) -> None:
+    """The chart's notes as its title: on one line, or a line each where one line would run
+    past a phone's width (the chart keeps its text size there); a figure of the chart's own
+    then gets the room above the axes that the lines take."""
+    if len("; ".join(notes)) <= _TITLE_CHARS:
+        ax.set_title("; ".join(notes), loc="left", fontsize=9, y=_TITLE_Y)
+        return
+    ax.set_title("\n".join(notes), loc="left", fontsize=9, y=_TITLE_Y)
+    if own:
+        fig = ax.figure
+        height = fig.get_size_inches()[1]
+        room = _TITLE_LINE_IN * len(notes) + 0.12  # the lines, and the title's pad
+        fig.subplots_adjust(top=1 - room / height)
+
+
 def plot_cycle_times(
     cycle_times: pd.DataFrame, percentiles: pd.DataFrame | None = None, *, ax: Any = None
 ) -> Any:
@@ -147,6 +181,7 @@ def plot_cycle_times(
     """
     frame = _need(cycle_times, {"completed_at", "cycle_days"}, "plot_cycle_times")
     known = frame.dropna(subset=["cycle_days"])
+    own = ax is None
     fig, ax = _figure(ax)
     when = _days(known["completed_at"].dt.tz_convert("UTC").dt.tz_localize(None))
     ax.scatter(
@@ -173,7 +208,7 @@ def plot_cycle_times(
     missing = len(frame) - len(known)
     if missing:
         notes.append(f"{missing:,} without a known start not shown")
-    ax.set_title("; ".join(notes), loc="left", fontsize=9, y=_TITLE_Y)
+    _notes_title(ax, notes, own=own)
     return fig
 
 
