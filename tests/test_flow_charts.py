@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import taskkit
 from taskkit import InvalidArgumentError
+from taskkit._report.present import at_phone_size
 from tests.flow_data import histories, write
 
 PERIOD = {"start": date(2025, 6, 1), "end": date(2025, 12, 31)}
@@ -118,23 +119,9 @@ def test_the_names_of_the_oldest_touch_neither_each_other_nor_the_legend(size):
 
 
 def _drawn_at(fig: Figure, size: tuple[float, float]) -> Any:
-    """``fig`` (of one axes) drawn at ``size``, its margins kept in inches as the report's
-    phone drawing keeps them, and its renderer."""
-    (ax,) = fig.axes
-    width, height = fig.get_size_inches()
-    box = ax.get_position()
-    left, bottom = box.x0 * width, box.y0 * height
-    right, top = (1 - box.x1) * width, (1 - box.y1) * height
-    fig.set_size_inches(*size)
-    new_width, new_height = size
-    ax.set_position(
-        [
-            left / new_width,
-            bottom / new_height,
-            1 - (left + right) / new_width,
-            1 - (bottom + top) / new_height,
-        ]
-    )
+    """``fig`` drawn at ``size`` as the report draws it for a phone (its margins kept in
+    inches), and its renderer."""
+    at_phone_size(fig, size)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return canvas.get_renderer()

@@ -19,6 +19,7 @@ __all__ = [
     "PHONE_WIDTH",
     "Figure",
     "Ranked",
+    "at_phone_size",
     "count",
     "day",
     "days",
@@ -160,7 +161,7 @@ def _svg(fig: Any) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _at_phone_size(fig: Any, size: tuple[float, float]) -> None:
+def at_phone_size(fig: Any, size: tuple[float, float]) -> None:
     """Resize ``fig`` for a phone, keeping its margins in inches (labels and legends keep
     their size in inches, so they need the same room), without laying it out again (that is
     another pass through every artist). A figure of several axes is laid out again."""
@@ -257,7 +258,7 @@ def figure(fig: Any, alt: str, phone: tuple[float, float] | None = None) -> Figu
         wide = _svg(fig)
         small = None
         if phone is not None:
-            _at_phone_size(fig, phone)
+            at_phone_size(fig, phone)
             small = _svg(fig)
     finally:
         plt.close(fig)
