@@ -307,3 +307,42 @@ def test_pdf_paper_follows_the_locale_or_the_option(database, tmp_path, monkeypa
     assert pdf_size(letter) == "letter"
     a4, _ = run_report(values, out=tmp_path / "b", to="pdf", paper="a4")
     assert pdf_size(a4) == "A4"
+
+
+def _table(rows: int) -> dict:
+    body = "".join(f"<tr><td>{i}</td></tr>" for i in range(rows))
+    html = f"<table><thead><tr><th>n</th></tr></thead><tbody>{body}</tbody></table>"
+    return {"output_type": "display_data", "data": {"text/html": html}, "metadata": {}}
+
+
+def _shown(*outputs: dict) -> dict:
+    return {"cell_type": "code", "source": "", "metadata": {}, "outputs": list(outputs)}
+
+
+def _markdown(text: str) -> dict:
+    return {"output_type": "display_data", "data": {"text/markdown": text}, "metadata": {}}
+
+
+def test_a_long_table_may_run_on_to_the_next_printed_page_and_a_short_one_moves_whole():
+    """Every table was kept whole in print: a 20-row table that did not fit under a chart
+    started the next page and left half of this one empty. A long table now runs on, its
+    heading and introduction kept with it; a short one still moves whole."""
+    from taskkit._report.page import render_page
+
+    page = render_page(
+        [
+            _shown(_markdown("## Projects"), _markdown("Each project's tasks."), _table(20)),
+            _shown(_table(20)),  # a long table with no heading of its own
+            _shown(_markdown("## Kinds"), _markdown("Each kind."), _table(4)),
+        ],
+        title="t",
+        show_code=False,
+    )
+    blocks = re.findall(r'<div class="(keep long|long|keep)">\s*(.{0,60})', page)
+    assert [(cls, text[:26]) for cls, text in blocks] == [
+        ("keep long", '<div class="output"><h2>Pr'),
+        ("long", '<div class="output"><table'),
+        ("keep", '<div class="output"><h2>Ki'),
+    ]
+    css = (Path(taskkit.__file__).parent / "_report" / "page.css").read_text()
+    assert ".long, .long table { break-inside: auto; }" in css

@@ -19,6 +19,9 @@ __all__ = ["render_page"]
 CSS = Path(__file__).with_name("page.css")
 #: Cells with this tag are for notebook readers only.
 NOTEBOOK_ONLY = "notebook-only"
+# A table of more rows than this may run on to the next printed page (its header repeated),
+# its heading and introduction kept with its first rows; a shorter one moves whole.
+_LONG_TABLE_ROWS = 12
 # A section heading, alone in an output (the report's heading() displays one at a time), and
 # an output of text (Markdown's paragraphs or a warning's blockquote).
 _HEADING = re.compile(r'^<div class="output"><h[23]>')
@@ -81,7 +84,9 @@ def _keep_headings_with_content(parts: list[str]) -> list[str]:
     """A heading, and the sentences that introduce a chart or a table, in one unbreakable
     block with the chart or table they introduce, so that a printed page never ends on a
     heading or an introduction whose content starts on the next (CSS ``break-after: avoid``
-    alone does not hold in Chromium's print)."""
+    alone does not hold in Chromium's print). A table of more than :data:`_LONG_TABLE_ROWS`
+    rows is marked ``long`` (with its heading, or alone): it may run on to the next page,
+    row by row, with its header repeated, rather than leave the rest of this one empty."""
     kept: list[str] = []
     group: list[str] = []
     for part in parts:
@@ -89,11 +94,13 @@ def _keep_headings_with_content(parts: list[str]) -> list[str]:
         if kind == "heading" and group:  # a heading with no chart or table: keep it as it is
             kept.extend(group)
             group = []
+        long = part.count("<tr") > _LONG_TABLE_ROWS
         if kind == "block" and group:
-            kept.append('<div class="keep">\n' + "\n".join([*group, part]) + "\n</div>")
+            cls = "keep long" if long else "keep"
+            kept.append(f'<div class="{cls}">\n' + "\n".join([*group, part]) + "\n</div>")
             group = []
         elif kind == "block":
-            kept.append(part)
+            kept.append(f'<div class="long">\n{part}\n</div>' if long else part)
         else:
             group.append(part)
     if len(group) > 1 and _kind(group[0]) == "heading":  # a last section without a block
