@@ -75,28 +75,28 @@ def _figure(ax: Any = None) -> tuple[Any, Any]:
     return ax.figure, ax
 
 
-def _short(value: float, unit: float, suffix: str) -> str:
-    return f"{value / unit:,.1f}".removesuffix(".0") + suffix if value else "0"
+def _count(value: float, axis: Any) -> str:
+    """A tick's count, in one style for the whole axis: 9,500 where its top is under 10,000,
+    else 12k (or 1.2M)."""
+    top = max(abs(v) for v in axis.get_view_interval())
+    if top >= 1_000_000:
+        unit, suffix = 1_000_000, "M"
+    elif top >= 10_000:
+        unit, suffix = 1_000, "k"
+    else:
+        return f"{value:,.0f}"
+    if not value:
+        return "0"
+    return f"{value / unit:,.1f}".removesuffix(".0") + suffix
 
 
 def _integer_axis(axis: Any) -> None:
-    """Whole counts on ``axis``, in one style for the whole axis: 9,500 where its top is under
-    10,000, else 12k (or 1.2M). Tick labels live in the figure's fixed left margin (no layout
-    engine): "32,000" pushed the axis' name off a phone's drawing."""
-    from matplotlib.ticker import Formatter, MaxNLocator
-
-    class Counts(Formatter):
-        def __call__(self, value: float, position: Any = None) -> str:
-            assert self.axis is not None  # set when the formatter is given to the axis
-            top = max(abs(v) for v in self.axis.get_view_interval())
-            if top >= 1_000_000:
-                return _short(value, 1_000_000, "M")
-            if top >= 10_000:
-                return _short(value, 1_000, "k")
-            return f"{value:,.0f}"
+    """Whole counts on ``axis`` (see :func:`_count`). Tick labels live in the figure's fixed
+    left margin (no layout engine): "32,000" pushed the axis' name off a phone's drawing."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     axis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_major_formatter(Counts())
+    axis.set_major_formatter(FuncFormatter(lambda value, _: _count(value, axis)))
 
 
 def _dates(axis_owner: Any) -> None:
