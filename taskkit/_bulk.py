@@ -219,6 +219,11 @@ async def _write_sqlite_file(
     bar: Any,
     check_foreign_keys: bool,
 ) -> dict[str, int]:
+    # The engine's idle connections (its pool's, taskkit's readers') are closed first; they
+    # open again when next used. Into an empty database that nobody else has open, the child
+    # then writes through a rollback journal instead of the WAL: each page once, not twice
+    # (see Worker._journal_for_bulk).
+    await engine.dispose()
     opening = asyncio.ensure_future(
         asyncio.to_thread(
             client.open_write,

@@ -3,6 +3,7 @@ and a refused write stores nothing."""
 
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 
@@ -152,6 +153,57 @@ async def test_the_adbc_writer_reports_where_its_time_went(tmp_path, monkeypatch
     assert all(seconds >= 0 for seconds in phases.values())
     (cpu,) = [r.args for r in caplog.records if "CPU time per phase" in r.getMessage()]
     assert set(cpu) == set(phases)  # type: ignore[arg-type]
+
+
+def writer_phases(caplog) -> dict[str, float]:
+    (record,) = [r for r in caplog.records if "seconds per phase" in r.getMessage()]
+    return record.args  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("open_elsewhere", [False, True])
+async def test_a_bulk_write_into_an_empty_file_alone_skips_the_wal(
+    tmp_path, monkeypatch, caplog, open_elsewhere
+):
+    """Into an empty file that nobody else has open (the engine's own idle connections are
+    closed first), the writer goes through a rollback journal, each page written once, and puts
+    the file back in WAL mode; with another connection open (a reader elsewhere) it writes
+    through the WAL as always. Same rows either way."""
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    path = tmp_path / "alone.db"
+    engine = taskkit.connect(f"sqlite:///{path}")
+    await taskkit.create_db_and_tables(engine)
+    async with engine.connect() as conn:  # the pool now holds an idle connection
+        await conn.execute(text("SELECT count(*) FROM task"))
+    reader = sqlite3.connect(path)
+    try:
+        if open_elsewhere:
+            reader.execute("SELECT count(*) FROM task").fetchall()
+        else:
+            reader.close()
+        with caplog.at_level(logging.DEBUG, logger="taskkit.bulk"):
+            summary = await taskkit.seed(engine, tasks=300, progress=False)
+    finally:
+        reader.close()
+    assert ("back to WAL" in writer_phases(caplog)) is not open_elsewhere
+    async with engine.connect() as conn:
+        held = (await conn.execute(text("SELECT count(*) FROM status_change"))).scalar_one()
+    await engine.dispose()
+    assert held == summary.status_changes > 300
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    con.close()
+
+
+async def test_a_bulk_write_into_a_file_with_tasks_keeps_the_wal(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
+    engine = taskkit.connect(f"sqlite:///{tmp_path / 'held.db'}")
+    await taskkit.create_db_and_tables(engine)
+    await taskkit.seed(engine, tasks=10, progress=False)
+    with caplog.at_level(logging.DEBUG, logger="taskkit.bulk"):
+        await write_batches(engine, lambda existing: iter([("task", tasks(100, 50))]),
+                            total_rows=50, progress=False)  # fmt: skip
+    await engine.dispose()
+    assert "back to WAL" not in writer_phases(caplog)
 
 
 async def test_a_writer_started_ahead_writes_when_used_and_holds_nothing_before(

@@ -1,6 +1,7 @@
 """Crashes: `taskkit seed` and `taskkit import` killed (SIGKILL) at several moments leave the
 database either as it was or complete, on a SQLite file and on PostgreSQL."""
 
+import asyncio
 import os
 import resource
 import signal
@@ -98,16 +99,25 @@ def test_import_killed_on_sqlite_leaves_before_or_complete(tmp_path):
     assert max(seen) >= 500 + ROWS  # the unhurried run completed
 
 
+@pytest.mark.parametrize("held", [500, 0], ids=["into-a-seeded-file", "into-an-empty-file"])
 @pytest.mark.parametrize(("kill_at", "stored"), [("after-commit", True), ("before-commit", False)])
 def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_holds(
-    tmp_path, kill_at, stored
+    tmp_path, kill_at, stored, held
 ):
     """The SQLite writer process killed (SIGKILL, by itself: a test hook, no timing) just
     before or just after its COMMIT: the import says what the database then holds, never
-    "nothing was stored" when everything was (issue 25 item 2)."""
+    "nothing was stored" when everything was (issue 25 item 2). Into an empty file the writer
+    has it to itself and writes through a rollback journal: killed there, the next connection
+    rolls the journal back (or finds the commit), and taskkit's engine puts the file back in
+    WAL mode."""
     path = tmp_path / "commit.db"
     url = f"sqlite:///{path}"
-    subprocess.run(cli("seed", "--tasks", "500", "--db", url), check=True, capture_output=True)
+    if held:
+        seed = cli("seed", "--tasks", str(held), "--db", url)
+        subprocess.run(seed, check=True, capture_output=True)
+    else:
+        init = [sys.executable, "-m", "taskkit", "init", "--db", url]
+        subprocess.run(init, check=True, capture_output=True)
     source = big_csv(tmp_path / "big.csv")
     done = subprocess.run(
         cli("import", str(source), "--db", url),
@@ -124,13 +134,27 @@ def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_hold
     assert len(message.splitlines()) == 1 and "Traceback" not in message, message
     assert "killed by signal 9" in message
     if stored:
-        assert count == 500 + ROWS
+        assert count == held + ROWS
         assert "just after its COMMIT: the write was stored, all of it" in message
         assert f"{ROWS:,} task" in message
         assert "nothing was stored" not in message
     else:
-        assert count == 500
+        assert count == held
         assert "before its COMMIT took effect: nothing was stored" in message
+    assert not Path(f"{path}-journal").exists()
+    assert asyncio.run(tasks_through_taskkit(url)) == count
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    con.close()
+
+
+async def tasks_through_taskkit(url: str) -> int:
+    engine = taskkit.connect(url)
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(*) FROM task"))).scalar_one()
+    finally:
+        await engine.dispose()
 
 
 def postgres_counts(url: str) -> tuple[int, int, int]:
@@ -257,11 +281,11 @@ def test_ctrl_c_during_seed_prints_aborted_and_no_traceback(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    wal = Path(f"{path}-wal")
     deadline = time.monotonic() + 120
     # Rows are flowing (the writer answered and reports progress): the moment where an
-    # unfinished progress task used to be left behind.
-    while child.poll() is None and not (wal.exists() and wal.stat().st_size > 4_000_000):
+    # unfinished progress task used to be left behind. Into this new file the writer has it
+    # to itself and writes its pages there, not into a WAL.
+    while child.poll() is None and not (path.exists() and path.stat().st_size > 4_000_000):
         assert time.monotonic() < deadline, "the seed never started writing"
         time.sleep(0.02)
     child.send_signal(signal.SIGINT)

@@ -177,6 +177,24 @@ async def test_sqlite_file_uses_wal_and_a_busy_timeout(tmp_path):
     assert (mode, timeout) == ("wal", 30_000)
 
 
+async def test_a_new_sqlite_file_gets_16_kib_pages_and_one_with_pages_keeps_its_own(tmp_path):
+    """Larger pages: a 1M-task seed 15 to 20% faster (engine.SQLITE_PAGE_SIZE). Only a file
+    taskkit creates gets them: the page size of a file that has pages does not change."""
+    old = tmp_path / "old.db"
+    con = sqlite3.connect(old)
+    con.execute("PRAGMA journal_mode=WAL")  # a file with its header written: 4 KiB pages
+    con.close()
+    sizes = []
+    for path in (tmp_path / "new.db", old):
+        engine = connect(f"sqlite:///{path}")
+        await taskkit.create_db_and_tables(engine)
+        await engine.dispose()
+        con = sqlite3.connect(path)
+        sizes.append(con.execute("PRAGMA page_size").fetchone()[0])
+        con.close()
+    assert sizes == [16_384, 4_096]
+
+
 async def test_sqlite_in_memory_shares_one_database_between_sessions():
     engine = connect("sqlite+aiosqlite://")
     assert isinstance(engine.pool, StaticPool)
