@@ -7,6 +7,8 @@ report notebook: the refusals come first.
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 
 from click.testing import CliRunner
@@ -70,3 +72,32 @@ async def make_schema(url: str) -> None:
     engine = taskkit.connect(url)
     await taskkit.ensure_schema(engine)
     await engine.dispose()
+
+
+KILLED_WRITER = """
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA journal_mode=DELETE")  # as taskkit's bulk writer into an empty file
+con.execute("PRAGMA cache_size=1")  # pages reach the file before the commit
+con.execute("BEGIN IMMEDIATE")
+con.executemany("INSERT INTO label (name) VALUES (?)", [(f"label {i}",) for i in range(5000)])
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_write_killed_before_its_commit_is_rolled_back_before_the_report_reads(tmp_path):
+    """A bulk write into an empty file goes through a rollback journal; killed with the
+    process that started it, it leaves the journal behind. The report's read-only look could
+    not read past it ("attempt to write a readonly database"); it rolls it back as any SQLite
+    reader would, and finds the file as it was: empty."""
+    path = tmp_path / "killed.db"
+    asyncio.run(make_schema(f"sqlite:///{path}"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], check=False)
+    assert killed.returncode == -9
+    assert (tmp_path / "killed.db-journal").stat().st_size > 0
+    code, output = report("--db", f"sqlite:///{path}", "--out", str(tmp_path / "o"))
+    assert code == 1 and "has no tasks to report on; nothing was written" in output, output
+    assert not (tmp_path / "killed.db-journal").exists()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM label").fetchone() == (0,)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -45,6 +45,7 @@ def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
     taskkit's engine would switch the file to WAL on connect, a change to a file that may not
     be taskkit's: look first, with the standard library, without writing.
     """
+    _roll_back_an_interrupted_write(path)
     with closing(open_sqlite(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         complete = set(SQLModel.metadata.tables) <= set(names)
@@ -54,6 +55,22 @@ def _sqlite_state(path: Path) -> tuple[list[str], bool, int, str | None]:
             row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
             revision = row[0] if row else None
     return _other_tables(names), complete, int(tasks), revision
+
+
+def _roll_back_an_interrupted_write(path: Path) -> None:
+    """Undo a write that was killed before its commit, when it left a rollback journal.
+
+    taskkit's bulk writer writes into an empty file through a rollback journal (see
+    ``taskkit._sqlite_child.worker``); killed, it leaves the journal behind, and SQLite rolls
+    it back on the next read by a connection that may write. A read-only connection cannot,
+    and refuses to read ("attempt to write a readonly database"). So, only when a journal is
+    there, one read through a plain connection does what any SQLite reader would: the file is
+    back as it was before the killed write, its journal mode and contents otherwise untouched.
+    """
+    journal = path.with_name(path.name + "-journal")
+    if journal.exists() and journal.stat().st_size:
+        with closing(open_sqlite(str(path))) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
 async def _state(engine: AsyncEngine) -> tuple[list[str], bool, int, str | None]:
