@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -546,7 +547,17 @@ async def _write_postgres(
         driver = raw.driver_connection
         assert driver is not None
 
+        # Rows without ids into an empty table are numbered here, 1, 2, ... in the order
+        # written, as its sequence would number them (the table is locked, and was empty):
+        # COPY then calls no nextval() per row (3.3M status changes in a 1M-task seed).
+        next_id = {name: 1 for name in SERIAL if existing.counts.get(name, 1) == 0}
+
         def as_csv(name: str, table: pa.Table) -> tuple[str, pa.Table, bytes]:
+            if name in next_id and "id" not in table.column_names:
+                first = next_id[name]
+                next_id[name] += table.num_rows
+                ids = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+                table = table.append_column("id", ids)
             return name, table, _csv_bytes(table)
 
         # The next batch is generated while the server copies this one.

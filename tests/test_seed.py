@@ -214,11 +214,16 @@ async def test_reset_replaces_the_data(engine, write_path):
 
 
 async def test_rows_created_after_a_seed_get_fresh_ids(engine):
-    await taskkit.seed(engine, tasks=50, projects=2, progress=False)
+    summary = await taskkit.seed(engine, tasks=50, projects=2, progress=False)
     async with taskkit.session(engine) as s:
         task = await taskkit.create_task(s, {"title": "after the seed"})
         project = await taskkit.create_project(s, {"name": "after the seed"})
     assert (task.id, project.id) == (51, 3)
+    # The seed's history rows come without ids; on PostgreSQL the writer numbers them (the
+    # table is empty) and moves the sequence past them.
+    history = await taskkit.to_dataframe(engine, taskkit.select_history())
+    assert sorted(history["id"]) == list(range(1, summary.status_changes + 2))
+    assert history["id"].iloc[-1] == summary.status_changes + 1  # the new task's creation
 
 
 @pytest.mark.parametrize(
