@@ -7,7 +7,8 @@ it was:
 * SQLite file: ADBC's bulk ingest (C, no Python object per row) inside ``BEGIN IMMEDIATE`` ...
   ``COMMIT``, in the SQLite child process (``taskkit._sqlite_child``, which says why). Batches
   stream to it while the next ones are generated here, so both cores work.
-* PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through asyncpg, the CSV written by Arrow.
+* PostgreSQL: ``COPY ... FROM STDIN (FORMAT binary)`` through asyncpg, the Arrow batches
+  encoded by pgpq.
 * In-memory SQLite (a second driver cannot reach it) and small writes to a file:
   ``executemany`` on the engine's own connection, in one transaction as well.
 
@@ -28,8 +29,6 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -42,6 +41,7 @@ from taskkit._database.engine import (
 )
 from taskkit._database.messages import what_went_wrong
 from taskkit._errors import BulkWriteError
+from taskkit._optional import require
 from taskkit._progress import progress_bar
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
@@ -466,19 +466,67 @@ async def _existing_async(conn: AsyncConnection) -> Existing:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def _csv_bytes(table: pa.Table) -> bytes:
-    # Arrow writes NULL as an empty field and an empty string as "": exactly how PostgreSQL's
-    # CSV format tells them apart. Timestamps go as UTC text with an explicit offset
-    # (2025-01-01 09:00:00.000000+00): Arrow's CSV writer formats a timestamp with a time zone
-    # about 8x slower than a cast to text, which made the timestamps most of the CSV's cost.
-    for i, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):
-            utc = table.column(i).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
-            with_offset = pc.binary_join_element_wise(utc.cast(pa.string()), "+00", "")
-            table = table.set_column(i, column.name, with_offset)
-    sink = io.BytesIO()
-    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
-    return sink.getvalue()
+# The Arrow type each PostgreSQL column type is sent as in COPY's binary format: pgpq encodes
+# Arrow batches in it, and the server reads each field with its column type's own binary input
+# (an integer column takes exactly four bytes, a timestamp microseconds since 2000 UTC, text
+# its UTF-8 bytes). Measured on the 1M-task seed's 3.29M history rows: the server copied them
+# in 2.1 s where CSV took 3.6 s (no text to parse into timestamps), and the encoding took 0.36
+# s instead of 0.8 s.
+_BINARY_AS = {
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "character varying": pa.string(),
+    "text": pa.string(),
+    "timestamp with time zone": pa.timestamp("us", "UTC"),
+}
+_COLUMN_TYPES_SQL = (
+    "SELECT table_name, column_name, data_type FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name IN ({tables})"
+)
+
+
+async def _column_types(conn: AsyncConnection) -> dict[str, dict[str, str]]:
+    """Each taskkit table's columns and their PostgreSQL types, as the database has them."""
+    tables = ", ".join(f"'{name}'" for name in TABLES)
+    found: dict[str, dict[str, str]] = {}
+    rows: list[Any] = list(
+        (await conn.exec_driver_sql(_COLUMN_TYPES_SQL.format(tables=tables))).all()
+    )
+    for table, column, data_type in rows:
+        found.setdefault(table, {})[column] = data_type
+    return found
+
+
+def _copy_binary(name: str, table: pa.Table, types: dict[str, str]) -> bytes:
+    """``table``'s rows in COPY's binary format for table ``name`` (NULL and the empty string
+    stay apart, as every value does: nothing is written as text and parsed back).
+
+    Raises:
+        BulkWriteError: a value the column cannot hold (an id past INTEGER's range), naming
+            the table, the column and the type; nothing was stored.
+    """
+    pgpq = require("pgpq", extra="postgres", feature="writing to PostgreSQL in bulk")
+    columns = []
+    for column_name, column in zip(table.column_names, table.columns, strict=True):
+        data_type = types.get(column_name, "")
+        if data_type not in _BINARY_AS:
+            raise BulkWriteError(
+                f"cannot write {name}.{column_name}: the database has it as "
+                f"{data_type or 'no such column'}; nothing was stored"
+            )
+        try:
+            columns.append(column.cast(_BINARY_AS[data_type]))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise BulkWriteError(
+                f"the database refused the write, nothing was stored: {name}.{column_name} "
+                f"cannot hold a value as {data_type}: {exc}"
+            ) from None
+    typed = pa.table(columns, names=table.column_names)
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(typed.schema)
+    parts = [encoder.write_header()]
+    parts.extend(encoder.write_batch(batch) for batch in typed.to_batches())
+    parts.append(encoder.finish())
+    return b"".join(parts)
 
 
 async def _drop_for_bulk(conn: AsyncConnection) -> list[str]:
@@ -552,21 +600,23 @@ async def _write_postgres(
         # COPY then calls no nextval() per row (3.3M status changes in a 1M-task seed).
         next_id = {name: 1 for name in SERIAL if existing.counts.get(name, 1) == 0}
 
-        def as_csv(name: str, table: pa.Table) -> tuple[str, pa.Table, bytes]:
+        types = await _column_types(conn)
+
+        def encoded(name: str, table: pa.Table) -> tuple[str, pa.Table, bytes]:
             if name in next_id and "id" not in table.column_names:
                 first = next_id[name]
                 next_id[name] += table.num_rows
                 ids = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
                 table = table.append_column("id", ids)
-            return name, table, _csv_bytes(table)
+            return name, table, _copy_binary(name, table, types.get(name, {}))
 
         # The next batch is generated while the server copies this one.
-        async with contextlib.aclosing(_prepared(make_batches(existing), as_csv)) as ready:
+        async with contextlib.aclosing(_prepared(make_batches(existing), encoded)) as ready:
             lap("wait for rows")
             async for name, table, data in ready:
                 lap("wait for rows")
                 await driver.copy_to_table(
-                    name, source=io.BytesIO(data), columns=table.column_names, format="csv"
+                    name, source=io.BytesIO(data), columns=table.column_names, format="binary"
                 )
                 _count(written, name, table, bar)
                 lap(f"copy {name}")

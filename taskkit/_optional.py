@@ -3,7 +3,8 @@
 ``pip install taskkit`` is the core: models, sessions, queries, paging, DataFrames and import
 on SQLite. The rest comes with an extra, as httpx installs ``[http2]`` on request:
 
-* ``postgres``: asyncpg and ADBC's PostgreSQL driver;
+* ``postgres``: asyncpg, ADBC's PostgreSQL driver, and pgpq (bulk writes in COPY's binary
+  format);
 * ``report``: the report (IPython, nbclient, ipykernel, mistune, matplotlib) and charts;
 * ``explore``: the grid (anywidget) and ``show_sql`` (sqlparse);
 * ``api``: notebooks/04-api's FastAPI app; ``all``: every one of them.

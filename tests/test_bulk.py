@@ -55,6 +55,37 @@ async def test_a_link_to_missing_rows_is_refused_and_nothing_is_stored(engine):
     assert "foreign key" in (await refused_and_unchanged(engine)).lower()
 
 
+async def test_values_at_the_edges_arrive_exactly_or_are_refused_naming_the_column(engine):
+    """On PostgreSQL the rows go by COPY's binary format (pgpq): NULL and the empty string
+    stay apart, text arrives byte for byte, timestamps to the microsecond; a value the column
+    cannot hold is refused naming the table and the column, and nothing is stored."""
+    odd = ["", "naïve — ünïcödé 🚀", 'a,b;"quoted"\nnew line', "\\N", "x" * 5000]
+    table = tasks(1, len(odd)).set_column(1, "title", pa.array(["t"] * len(odd)))
+    table = table.append_column("description", pa.array([*odd[:-1], None]))
+    stamps = pa.array([-1, 0, 1, 1_700_000_000_123_456, 4_102_444_799_999_999], pa.int64())
+    table = table.set_column(5, "created_at", stamps.cast(pa.timestamp("us", "UTC")))
+    table = table.set_column(6, "updated_at", stamps.cast(pa.timestamp("us", "UTC")))
+    await write_batches(engine, lambda existing: iter([("task", table)]), progress=False)
+    stored = await taskkit.to_dataframe(engine, select_tasks_in_id_order())
+    assert stored["description"].tolist()[:-1] == odd[:-1]
+    assert stored["description"].isna().tolist() == [False] * 4 + [True]
+    assert [t.value for t in stored["created_at"]] == [s * 1000 for s in stamps.to_pylist()]
+    before = await snapshot(engine)
+    too_big = tasks(10, 2).set_column(4, "project_id", pa.array([None, 2**31], pa.int64()))
+    with pytest.raises(BulkWriteError) as refused:
+        await write_batches(engine, lambda existing: iter([("task", too_big)]), progress=False)
+    assert "nothing was stored" in str(refused.value)
+    if engine.dialect.name == "postgresql":
+        assert "task.project_id cannot hold a value as integer" in str(refused.value)
+    assert await snapshot(engine) == before
+
+
+def select_tasks_in_id_order():
+    from sqlmodel import select
+
+    return select(taskkit.Task).order_by(taskkit.Task.id)
+
+
 async def test_the_adbc_writer_checks_keys_before_it_commits(tmp_path, monkeypatch):
     """One link, two missing parents (its task and its worker)."""
     monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 0)
@@ -250,3 +281,22 @@ async def test_a_writer_started_ahead_and_not_used_stores_nothing_and_ends(tmp_p
     expected = engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url)
     assert len(SQLiteChild.idle_pids()) == int(expected)
     SQLiteChild.stop_all()
+
+
+@pytest.mark.postgres
+async def test_without_pgpq_a_bulk_write_to_postgres_names_the_extra_and_stores_nothing(
+    monkeypatch,
+):
+    from tests.conftest import postgres_url, reset_postgres
+
+    engine = taskkit.connect(postgres_url())
+    await reset_postgres(engine)
+    monkeypatch.setitem(sys.modules, "pgpq", None)  # import pgpq now raises ImportError
+    with pytest.raises(taskkit.MissingExtraError) as missing:
+        await taskkit.seed(engine, tasks=20, progress=False)
+    assert str(missing.value) == (
+        "writing to PostgreSQL in bulk needs pgpq, which is not installed: "
+        "pip install 'taskkit[postgres]' (or 'taskkit[all]')"
+    )
+    assert all(rows == [] for rows in (await snapshot(engine)).values())
+    await engine.dispose()
