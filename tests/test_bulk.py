@@ -77,6 +77,10 @@ async def test_values_at_the_edges_arrive_exactly_or_are_refused_naming_the_colu
     assert "nothing was stored" in str(refused.value)
     if engine.dialect.name == "postgresql":
         assert "task.project_id cannot hold a value as integer" in str(refused.value)
+        # PostgreSQL's text holds no NUL byte: its own words, in one line.
+        nul = tasks(20, 1).set_column(1, "title", pa.array(["a\x00b"]))
+        with pytest.raises(BulkWriteError, match=r"nothing was stored: .*0x00$"):
+            await write_batches(engine, lambda existing: iter([("task", nul)]), progress=False)
     assert await snapshot(engine) == before
 
 
