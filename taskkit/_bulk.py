@@ -497,7 +497,7 @@ async def _column_types(conn: AsyncConnection) -> dict[str, dict[str, str]]:
     return found
 
 
-def _copy_binary(name: str, table: pa.Table, types: dict[str, str]) -> bytes:
+def _copy_binary(name: str, table: pa.Table, types: dict[str, str], pgpq: Any) -> bytes:
     """``table``'s rows in COPY's binary format for table ``name`` (NULL and the empty string
     stay apart, as every value does: nothing is written as text and parsed back).
 
@@ -505,7 +505,6 @@ def _copy_binary(name: str, table: pa.Table, types: dict[str, str]) -> bytes:
         BulkWriteError: a value the column cannot hold (an id past INTEGER's range), naming
             the table, the column and the type; nothing was stored.
     """
-    pgpq = require("pgpq", extra="postgres", feature="writing to PostgreSQL in bulk")
     columns = []
     for column_name, column in zip(table.column_names, table.columns, strict=True):
         data_type = types.get(column_name, "")
@@ -563,6 +562,8 @@ async def _drop_for_bulk(conn: AsyncConnection) -> list[str]:
 async def _write_postgres(
     engine: AsyncEngine, make_batches: BatchFactory, on_existing: OnExisting, bar: Any
 ) -> dict[str, int]:
+    # Before anything is locked or dropped: without it, nothing can be written.
+    pgpq = require("pgpq", extra="postgres", feature="writing to PostgreSQL in bulk")
     written: dict[str, int] = {}
     phases: dict[str, float] = {}
     mark = time.perf_counter()
@@ -598,7 +599,7 @@ async def _write_postgres(
         # Rows without ids into an empty table are numbered here, 1, 2, ... in the order
         # written, as its sequence would number them (the table is locked, and was empty):
         # COPY then calls no nextval() per row (3.3M status changes in a 1M-task seed).
-        next_id = {name: 1 for name in SERIAL if existing.counts.get(name, 1) == 0}
+        next_id = {name: 1 for name in SERIAL if existing.counts[name] == 0}
 
         types = await _column_types(conn)
 
@@ -608,7 +609,7 @@ async def _write_postgres(
                 next_id[name] += table.num_rows
                 ids = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
                 table = table.append_column("id", ids)
-            return name, table, _copy_binary(name, table, types.get(name, {}))
+            return name, table, _copy_binary(name, table, types.get(name, {}), pgpq)
 
         # The next batch is generated while the server copies this one.
         async with contextlib.aclosing(_prepared(make_batches(existing), encoded)) as ready:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 import taskkit
 import taskkit._bulk as bulk
@@ -66,7 +67,7 @@ async def test_values_at_the_edges_arrive_exactly_or_are_refused_naming_the_colu
     table = table.set_column(5, "created_at", stamps.cast(pa.timestamp("us", "UTC")))
     table = table.set_column(6, "updated_at", stamps.cast(pa.timestamp("us", "UTC")))
     await write_batches(engine, lambda existing: iter([("task", table)]), progress=False)
-    stored = await taskkit.to_dataframe(engine, select_tasks_in_id_order())
+    stored = await taskkit.to_dataframe(engine, select(taskkit.Task).order_by(taskkit.Task.id))
     assert stored["description"].tolist()[:-1] == odd[:-1]
     assert stored["description"].isna().tolist() == [False] * 4 + [True]
     assert [t.value for t in stored["created_at"]] == [s * 1000 for s in stamps.to_pylist()]
@@ -82,12 +83,6 @@ async def test_values_at_the_edges_arrive_exactly_or_are_refused_naming_the_colu
         with pytest.raises(BulkWriteError, match=r"nothing was stored: .*0x00$"):
             await write_batches(engine, lambda existing: iter([("task", nul)]), progress=False)
     assert await snapshot(engine) == before
-
-
-def select_tasks_in_id_order():
-    from sqlmodel import select
-
-    return select(taskkit.Task).order_by(taskkit.Task.id)
 
 
 async def test_the_adbc_writer_checks_keys_before_it_commits(tmp_path, monkeypatch):
