@@ -23,8 +23,8 @@ import io
 import logging
 import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -32,6 +32,22 @@ import pyarrow as pa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from taskkit._bulk_parts import (
+    LABELS_SQL,
+    PROJECTS_SQL,
+    SERIAL,
+    SQLITE_CHILD_MIN_ROWS,
+    SUMMARY_SQL,
+    TABLES,
+    WORKERS_SQL,
+    Batch,
+    BatchFactory,
+    Existing,
+    existing_from,
+    insert_sql,
+    records,
+    sqlite_ready,
+)
 from taskkit._database.engine import (
     is_memory_sqlite,
     missing_tables_error,
@@ -46,65 +62,12 @@ from taskkit._progress import progress_bar
 from taskkit._sqlite_child import client, protocol
 from taskkit._sqlite_child.client import ChildError, SQLiteChild
 
-__all__ = [
-    "LABELS_SQL",
-    "NUMBERED",
-    "PROJECTS_SQL",
-    "SUMMARY_SQL",
-    "TABLES",
-    "WORKERS_SQL",
-    "Batch",
-    "Existing",
-    "existing_from",
-    "start_writer",
-    "write_batches",
-]
+__all__ = ["postgres_errors", "start_writer", "write_batches"]
 
 log = logging.getLogger("taskkit.bulk")
 T = TypeVar("T")
 
-Batch = tuple[str, pa.Table]
 OnExisting = Literal["keep", "replace"]
-# Below this many task rows, starting the ADBC child (about a second of imports) costs more
-# than it saves: write through the engine's own connection instead.
-SQLITE_CHILD_MIN_ROWS = 100_000
-# Parents before children, so every foreign key points at a row already there.
-TABLES = (
-    "project", "worker", "label", "task", "taskworkerlink", "task_label_link", "status_change",
-)  # fmt: skip
-# Tables whose ids a batch may give explicitly: their sequences move past them afterwards.
-NUMBERED = ("task", "project", "label")
-# What the database holds, read inside the write transaction.
-SUMMARY_SQL = "SELECT " + ", ".join(
-    [f"(SELECT count(*) FROM {name})" for name in TABLES]
-    + [f"(SELECT coalesce(max(id), 0) FROM {name})" for name in NUMBERED]
-)
-# The tables whose ids the database numbers when a row comes without one (a serial on
-# PostgreSQL, the rowid on SQLite).
-SERIAL = ("project", "label", "task", "status_change")
-PROJECTS_SQL = "SELECT id, name FROM project"
-WORKERS_SQL = "SELECT id, name FROM worker"
-LABELS_SQL = "SELECT id, name FROM label"
-
-
-@dataclass
-class Existing:
-    """What the database held when the write transaction started (after a reset: nothing)."""
-
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
-    max_task_id: int = 0
-    max_project_id: int = 0
-    max_label_id: int = 0
-    projects: dict[str, int] = field(default_factory=dict)  # name -> id
-    workers: dict[str, str] = field(default_factory=dict)  # id -> name
-    labels: dict[str, int] = field(default_factory=dict)  # name -> id
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.counts.values())
-
-
-BatchFactory = Callable[[Existing], Iterable[Batch]]
 
 
 def postgres_errors() -> tuple[type[BaseException], ...]:
@@ -170,38 +133,6 @@ def _count(written: dict[str, int], name: str, table: pa.Table, bar: Any) -> Non
 
 
 # --- SQLite ----------------------------------------------------------------------------------
-
-
-def _sqlite_ready(table: pa.Table) -> pa.Table:
-    """Timestamps as the text SQLAlchemy's SQLite dialect stores (UTC, fixed width)."""
-    for i, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):
-            # A cast to naive UTC and then to text gives exactly that format, 10x faster
-            # than strftime.
-            as_text = table.column(i).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
-            as_text = as_text.cast(pa.string())
-            table = table.set_column(i, column.name, as_text)
-    return table
-
-
-def existing_from(
-    summary: Sequence[Any],
-    projects: Sequence[Sequence[Any]],
-    workers: Sequence[Sequence[Any]],
-    labels: Sequence[Sequence[Any]],
-) -> Existing:
-    """:class:`Existing` from the rows of ``SUMMARY_SQL``, ``PROJECTS_SQL``, ``WORKERS_SQL``
-    and ``LABELS_SQL``."""
-    *counts, max_task_id, max_project_id, max_label_id = (int(v) for v in summary)
-    return Existing(
-        counts=dict(zip(TABLES, counts, strict=True)),
-        max_task_id=max_task_id,
-        max_project_id=max_project_id,
-        max_label_id=max_label_id,
-        projects={name: int(pid) for pid, name in projects},
-        workers={wid: name for wid, name in workers},
-        labels={name: int(lid) for lid, name in labels},
-    )
 
 
 def start_writer(engine: AsyncEngine) -> None:
@@ -378,7 +309,7 @@ async def _send_batches(
     """Send every batch, then the commit; on an error, the abort if possible."""
 
     def encoded(name: str, table: pa.Table) -> tuple[list[Any], tuple[str, dict[str, Any]] | None]:
-        ready = _sqlite_ready(table)
+        ready = sqlite_ready(table)
         last = (name, ready.slice(ready.num_rows - 1).to_pylist()[0]) if ready.num_rows else None
         return protocol.encode({"op": "ingest", "table": name}, ready), last
 
@@ -439,14 +370,9 @@ async def _write_sqlite_engine(
                 await conn.exec_driver_sql(f"DELETE FROM {name}")
         existing = await _existing_async(conn)
         for name, table in make_batches(existing):
-            ready = _sqlite_ready(table)
-            sql = (
-                f"INSERT INTO {name} ({', '.join(ready.column_names)}) "
-                f"VALUES ({', '.join('?' * ready.num_columns)})"
-            )
-            records = list(zip(*(col.to_pylist() for col in ready.columns), strict=True))
-            if records:
-                await conn.exec_driver_sql(sql, records)
+            ready = sqlite_ready(table)
+            if ready.num_rows:
+                await conn.exec_driver_sql(insert_sql(name, ready), list(records(ready)))
             _count(written, name, table, bar)
     return written
 

@@ -14,6 +14,7 @@ from taskkit._importers.options import ImportOptions  # light: no Arrow, pandas 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from taskkit._importers.load import PreparedImport
     from taskkit._importers.summary import LoadSummary
     from taskkit._seed import SeedSummary
 
@@ -302,7 +303,8 @@ def import_(
     from taskkit._importers.load import prepare_import, run_import
     from taskkit._importers.mapping import ImportMapping
 
-    async def go(engine: AsyncEngine) -> LoadSummary:
+    @functools.cache  # read and checked once, whichever way the rows are stored
+    def prepare() -> PreparedImport:
         mapping = ImportMapping.build(
             columns=columns, status=statuses, priority=priorities, resolution=resolutions,
             separator=workers_separator, file=mapping_file,
@@ -311,18 +313,63 @@ def import_(
             format=format_, on_error=on_error, date_order=date_order, tz=tz,
             long_titles=long_titles, open_completed=open_completed, archived=archived,
         )  # fmt: skip
-        prepare = functools.partial(prepare_import, source, mapping=mapping, options=options)
-        database = _ImportDatabase(engine)
-        return await run_import(
-            engine, source, prepare, progress=progress,
-            before=database.look, accepted=database.make_ready,
-        )  # fmt: skip
+        return prepare_import(source, mapping=mapping, options=options)
 
-    summary = _run(_db_call(url, go, writing="import", look_first=False))
-    click.echo(f"{summary}\ninto {_db_shown(url)}")
+    summary, shown = _import_into_new_file(source, url, prepare, progress)
+    if summary is None:
+
+        async def go(engine: AsyncEngine) -> LoadSummary:
+            database = _ImportDatabase(engine)
+            return await run_import(
+                engine, source, prepare, progress=progress,
+                before=database.look, accepted=database.make_ready,
+            )  # fmt: skip
+
+        summary = _run(_db_call(url, go, writing="import", look_first=False))
+        shown = _db_shown(url)
+    click.echo(f"{summary}\ninto {shown}")
     _DONE.append(True)
     if summary.skipped:
         raise SystemExit(3)  # rows were skipped: a script can tell
+
+
+def _import_into_new_file(
+    source: str,
+    url: str | None,
+    prepare: Callable[[], PreparedImport],
+    progress: bool | None,
+) -> tuple[LoadSummary | None, str]:
+    """``taskkit import`` of a small file into a SQLite file that does not exist yet, without
+    SQLAlchemy (``taskkit._new_sqlite_file``: loading it was half of a small import's
+    start-up). ``(None, "")`` when the engine is the one to use: another database, a big file
+    (its SQLite writer starts early), or a file that appeared meanwhile (the source was read
+    and checked by then: ``prepare`` keeps what it prepared)."""
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from taskkit._database.sqlite_file import default_database_path, plain_sqlite_path
+    from taskkit._importers.load import may_need_the_writer, store_in_new_sqlite_file
+
+    written_as = plain_sqlite_path(url)
+    if written_as is None or may_need_the_writer(source):
+        return None, ""
+    path = Path(written_as)
+    default = path == default_database_path()
+    if path.exists() or not (default or path.parent.is_dir()):
+        return None, ""  # the engine's own checks and messages for a missing directory
+    _imports_done()
+    try:
+        prepared = prepare()
+        try:
+            if default:  # data/, as create_sqlite_file makes it
+                path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None, ""  # the engine says why it cannot
+        summary = store_in_new_sqlite_file(path, prepared, progress=progress)
+    except (TaskkitError, ValidationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    return summary, f"sqlite+aiosqlite:///{written_as}"
 
 
 # ---------------------------------------------------------------------------------------------

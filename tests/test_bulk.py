@@ -15,7 +15,8 @@ from sqlmodel import select
 import taskkit
 import taskkit._bulk as bulk
 from taskkit import BulkWriteError
-from taskkit._bulk import Batch, Existing, write_batches
+from taskkit._bulk import write_batches
+from taskkit._bulk_parts import Batch, Existing
 from taskkit._database.engine import is_memory_sqlite
 from taskkit._sqlite_child.client import SQLiteChild
 from tests.helpers import snapshot

@@ -93,12 +93,16 @@ def _opens_connections(tree: ast.AST) -> list[str]:
 
 def test_only_the_owner_module_opens_sqlite_in_this_process() -> None:
     """sqlite3 connections and synchronous engines were opened in four modules, each with its
-    own settings; now in taskkit._database.owner alone. (The engine itself is made by
-    taskkit._database.engine, with create_async_engine; the helper process runs its own copy of
-    SQLite.)"""
+    own settings; now sqlite3 connections in taskkit._database.sqlite_file alone (SQLAlchemy-free,
+    for the import into a new file) and the grid's synchronous engine in the owner module. (The
+    engine itself is made by taskkit._database.engine, with create_async_engine; the helper
+    process runs its own copy of SQLite.)"""
     openers = {
         str(path.relative_to(PACKAGE)): calls
         for path in sorted(PACKAGE.rglob("*.py"))
         if (calls := _opens_connections(ast.parse(path.read_text(encoding="utf-8"))))
     }
-    assert openers == {"_database/owner.py": ["sqlite3.connect", "sa.create_engine"]}
+    assert openers == {
+        "_database/owner.py": ["sa.create_engine"],
+        "_database/sqlite_file.py": ["sqlite3.connect"],
+    }

@@ -178,7 +178,7 @@ async def test_sqlite_file_uses_wal_and_a_busy_timeout(tmp_path):
 
 
 async def test_a_new_sqlite_file_gets_16_kib_pages_and_one_with_pages_keeps_its_own(tmp_path):
-    """Larger pages: a 1M-task seed 15 to 20% faster (engine.SQLITE_PAGE_SIZE). Only a file
+    """Larger pages: a 1M-task seed 15 to 20% faster (sqlite_file.SQLITE_PAGE_SIZE). Only a file
     taskkit creates gets them: the page size of a file that has pages does not change."""
     old = tmp_path / "old.db"
     con = sqlite3.connect(old)

@@ -949,7 +949,7 @@ def test_revision_ids_read_without_alembic_agree_with_alembic():
 
 
 async def test_the_sqlite_head_snapshot_is_what_the_migrations_build():
-    from taskkit._migrate import sqlite_head
+    from taskkit._database import sqlite_head
     from taskkit._migrate.snapshot import migrated_schema
 
     revision, statements = await migrated_schema()

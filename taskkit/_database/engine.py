@@ -36,9 +36,13 @@ from taskkit._database.owner import (
     POSTGRES_CONNECT_TIMEOUT_S,
     SQLITE_BEGIN_OPTION,
     find_owner,
-    open_sqlite,
     owner,
+)
+from taskkit._database.sqlite_file import (
+    default_database_path,
+    open_sqlite,
     prepare_sqlite,
+    set_up_new_file,
 )
 from taskkit._errors import (
     ConfigurationError,
@@ -74,22 +78,6 @@ __all__ = [
     "write_conflict_error",
     "write_transaction",
 ]
-
-
-def default_database_path() -> Path:
-    """The default SQLite file: ``data/taskkit.db`` in the project you are working in.
-
-    The project is the nearest directory holding a ``pyproject.toml``, looking from the current
-    directory up: a checkout of taskkit, or your own project that depends on it. So notebooks
-    run from ``notebooks/`` and commands run from the root share one file, and it is never
-    inside the installed package (site-packages may be read-only, and is replaced on
-    upgrade). Outside any project it is ``data/taskkit.db`` under the current directory.
-    """
-    here = Path.cwd()
-    for directory in (here, *here.parents):
-        if (directory / "pyproject.toml").is_file():
-            return directory / "data" / "taskkit.db"
-    return here / "data" / "taskkit.db"
 
 
 SUPPORTED_URLS = (
@@ -360,10 +348,7 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
         prepare_sqlite(dbapi_connection, read_only=False)
         cursor = dbapi_connection.cursor()
         if not memory and not _holds_other_tables(cursor):
-            # A new (empty) file's page size; a file that has pages keeps its own.
-            cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
-            _switch_to_wal(cursor)  # PRAGMA journal_mode=WAL, unless the file is in WAL already
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            set_up_new_file(cursor)  # pages, WAL, synchronous
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -384,13 +369,6 @@ def _connect_sqlite(url: URL, *, echo: bool, **engine_kwargs: Any) -> AsyncEngin
 
 
 _STATEMENTS = "taskkit_statements_in_transaction"
-# The page size of the SQLite files taskkit creates (SQLite's default is 4,096): fewer pages to
-# split, index and copy. A 1M-task seed (750 MB), measured in seconds: through the WAL, 4 KiB
-# pages 11.3, 8 KiB 10.0 to 10.6, 16 KiB 9.1 to 9.5, 32 KiB 8.8 to 9.2, 64 KiB 10.3 to 10.8;
-# through a rollback journal (the bulk writer's, into an empty file), 4 KiB 9.2 to 9.4 and
-# 16 KiB 7.9 to 8.1. Not 32 KiB: no faster, and a small write (one update_task) writes each
-# page it touches whole into the WAL.
-SQLITE_PAGE_SIZE = 16_384
 # SQLite's result codes for "busy": SQLITE_BUSY, and SQLITE_BUSY_SNAPSHOT (a transaction that
 # read cannot write, because another connection committed since its snapshot).
 _SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT = 5, 517
@@ -457,24 +435,6 @@ def create_sqlite_file(engine: AsyncEngine) -> None:
             f"{str(path.parent)!r} does not exist"
         )
     open_sqlite(str(path), read_only=False).close()  # empty: SQLite writes on the first write
-
-
-def _switch_to_wal(cursor: Any) -> None:
-    """Put the file in WAL mode (a setting the file keeps), unless it is in WAL mode already.
-
-    The switch needs the file to itself for a moment. When another connection opening the same
-    new file at the same time holds a lock, SQLite may answer "database is locked" at once
-    rather than wait (it does not wait where waiting could deadlock): that connection is making
-    the same switch, so this one goes on without it rather than fail to connect.
-    """
-    cursor.execute("PRAGMA journal_mode")
-    if str(cursor.fetchone()[0]).lower() == "wal":
-        return
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    except Exception as exc:  # sqlite3.OperationalError, or aiosqlite's wrapper of it
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
 
 
 def _holds_other_tables(cursor: Any) -> bool:

@@ -16,9 +16,10 @@ its connections when the engine is disposed or collected.
 Every SQLite connection taskkit opens in this process is opened by :func:`open_sqlite` or, when
 SQLAlchemy's driver opened it, set up by :func:`prepare_sqlite`: one place for the settings
 (the busy timeout, foreign keys for writers, ``query_only`` for readers, and the driver's own
-transaction handling switched off). The SQLite helper process (``taskkit._sqlite_child``) runs
-ADBC's copy of SQLite in a process of its own, for any engine on the same file; it takes the
-same busy timeout from here.
+transaction handling switched off), in :mod:`taskkit._database.sqlite_file` (no SQLAlchemy:
+``taskkit import`` into a new file uses it alone) and named here too. The SQLite helper process
+(``taskkit._sqlite_child``) runs ADBC's copy of SQLite in a process of its own, for any engine
+on the same file; it takes the same busy timeout.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskkit._database.sqlite_file import SQLITE_BUSY_TIMEOUT_MS, open_sqlite, prepare_sqlite
+
 __all__ = [
     "POSTGRES_CONNECT_TIMEOUT_S",
     "SQLITE_BEGIN_OPTION",
@@ -44,7 +47,6 @@ __all__ = [
     "prepare_sqlite",
 ]
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: The execution option that says how a SQLite transaction begins (DEFERRED by default).
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 POSTGRES_CONNECT_TIMEOUT_S = 5.0
@@ -52,40 +54,6 @@ POSTGRES_CONNECT_TIMEOUT_S = 5.0
 
 # ---------------------------------------------------------------------------------------------
 # Opening SQLite.
-
-
-def prepare_sqlite(connection: Any, *, read_only: bool) -> None:
-    """Set up a DB-API connection to a SQLite file as taskkit uses every one of them.
-
-    The driver starts no transaction of its own (``isolation_level = None``: taskkit says
-    ``BEGIN`` itself, DEFERRED for reads and IMMEDIATE for writes); a locked file is waited for
-    up to the busy timeout; a writer checks foreign keys (SQLite leaves them off unless asked,
-    per connection); a reader refuses to write, whatever SQL reaches it.
-    """
-    connection.isolation_level = None  # a plain attribute on aiosqlite's adapter too
-    cursor = connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA query_only=1" if read_only else "PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def open_sqlite(path: str, *, read_only: bool = True, uri: bool = False) -> sqlite3.Connection:
-    """A ``sqlite3`` connection to ``path`` (a ``file:`` URI with ``uri=True``), set up by
-    :func:`prepare_sqlite`. It may be used from any thread, one at a time (reads run in
-    whichever worker thread asyncio picks).
-
-    Raises:
-        sqlite3.Error: the file cannot be opened.
-    """
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=uri)
-    try:
-        prepare_sqlite(conn, read_only=read_only)
-    except sqlite3.Error:
-        conn.close()
-        raise
-    return conn
 
 
 # ---------------------------------------------------------------------------------------------

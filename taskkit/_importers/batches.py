@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from taskkit._bulk import Batch, Existing
+from taskkit._bulk_parts import Batch, Existing
 from taskkit._errors import LoadError
 from taskkit._importers.rows import Checked
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from taskkit._bulk import Batch, Existing
+from taskkit._bulk_parts import Batch, Existing
 from taskkit._importers.batches import task_batches
 from taskkit._importers.history import appended
 from taskkit._importers.rows import Checked

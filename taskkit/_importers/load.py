@@ -30,6 +30,8 @@ the same as checking every row because those models have no cross-field rules (a
 that). The rows then go in through the bulk path that seeding uses, in one transaction.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import functools
@@ -38,19 +40,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._bulk import start_writer, write_batches
-from taskkit._checks import engine_argument
+from taskkit._bulk_parts import SQLITE_CHILD_MIN_ROWS, BatchFactory
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
-from taskkit._importers.changes import keyed_batches
 from taskkit._importers.convert import Converted, Counted, convert
 from taskkit._importers.formats import detect, needed
 from taskkit._importers.history import history_rows
@@ -58,16 +57,30 @@ from taskkit._importers.mapping import ImportMapping
 from taskkit._importers.options import DEFAULT_OPTIONS, DateOrder, ImportOptions
 from taskkit._importers.reading import Raw, read_file, read_frame
 from taskkit._importers.rows import COLUMNS, Checked, check_rows
+from taskkit._importers.source import open_source
 from taskkit._importers.summary import LoadSummary, RowProblem, listing, row_count
-from taskkit._importers.sync import known_keys, matching_tasks, write_keyed
 from taskkit._importers.value_checks import Checker
-from taskkit._models import utcnow
+from taskkit._rules import utcnow
 
-__all__ = ["PreparedImport", "load_tasks", "prepare_import", "run_import", "store_import"]
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
-# Files this big (about 40,000 rows of a Jira export, 100,000 of taskkit's columns) start
-# the SQLite writer process early: most of them are written by it.
+__all__ = [
+    "PreparedImport",
+    "load_tasks",
+    "may_need_the_writer",
+    "prepare_import",
+    "run_import",
+    "store_import",
+    "store_in_new_sqlite_file",
+]
+
+# Files this big may hold enough rows (100,000 tasks: SQLITE_CHILD_MIN_ROWS) for the SQLite
+# writer process, which then starts early, while the file is read. A CSV row takes 80 bytes
+# and up (taskkit's columns; a Jira export's are about 400); a JSON record more than 1,000 (a
+# GitHub issue about 5,000, a Trello card with its actions 1,000 to 2,000).
 AHEAD_BYTES = 8 << 20
+AHEAD_JSON_BYTES = 100 << 20
 
 
 async def load_tasks(
@@ -127,6 +140,8 @@ async def load_tasks(
             ``on_error="raise"``), ids already in use.
         InvalidArgumentError: ``engine``, an option or ``source`` is of the wrong kind.
     """
+    from taskkit._checks import engine_argument
+
     engine_argument(engine)  # before the file is read: the mistake is found at once
     given = ImportOptions(
         format=format, on_error=on_error, date_order=date_order, tz=tz,
@@ -151,7 +166,7 @@ async def load_tasks(
 async def run_import(
     engine: AsyncEngine,
     source: str | Path | pd.DataFrame,
-    prepare: Callable[[], "PreparedImport"],
+    prepare: Callable[[], PreparedImport],
     *,
     progress: bool | None = None,
     before: Callable[[], Awaitable[object]] | None = None,
@@ -167,9 +182,11 @@ async def run_import(
     ``accepted`` runs only once the source was read and accepted (the CLI creates the tables
     of a new database there: a refused import creates nothing); then the rows are stored.
     """
+    from taskkit._bulk import start_writer
+
     preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
     try:
-        if _big(source):
+        if may_need_the_writer(source):
             start_writer(engine)
         if before is not None:
             await before()
@@ -184,11 +201,16 @@ async def run_import(
     return await store_import(engine, prepared, progress=progress)
 
 
-def _big(source: object) -> bool:
+def may_need_the_writer(source: object) -> bool:
+    """Whether ``source`` (a path) is big enough to hold rows for the SQLite writer process:
+    it starts early then (``AHEAD_BYTES``)."""
+    if not isinstance(source, str | Path):
+        return False
     try:
-        return isinstance(source, str | Path) and Path(source).stat().st_size >= AHEAD_BYTES
-    except OSError:
+        opened = open_source(Path(source))
+    except (TaskkitError, OSError):
         return False  # the reader says what is wrong with the file
+    return opened.size >= (AHEAD_JSON_BYTES if opened.is_json else AHEAD_BYTES)
 
 
 @dataclass
@@ -276,6 +298,8 @@ async def _imported_before(engine: AsyncEngine, prepared: PreparedImport) -> lis
         at if has else None
         for at, has in zip(rows.created_at[keyless].tolist(), given.tolist(), strict=True)
     ]
+    from taskkit._importers.sync import matching_tasks
+
     matched = await matching_tasks(
         engine, rows.title.take(positions).to_pylist(), created,
         rows.description.take(positions).to_pylist(),
@@ -310,26 +334,57 @@ async def store_import(
     progress: bool | None = None,
 ) -> LoadSummary:
     """The second half of :func:`load_tasks`: store a prepared import in one transaction."""
-    started = time.perf_counter() - prepared.seconds
-    rows, keep, now, converted = prepared.rows, prepared.keep, prepared.now, prepared.converted
+    from taskkit._bulk import write_batches
+    from taskkit._importers.changes import keyed_batches
+    from taskkit._importers.sync import known_keys, write_keyed
+
+    started = time.perf_counter() - prepared.seconds  # reading and checking, then storing
+    rows, keep, now = prepared.rows, prepared.keep, prepared.now
     written: dict[str, int] = {}
     counts: dict[str, int] = {}
     keys = [k for k in rows.key.filter(pa.array(keep)).to_pylist() if k is not None]
     again = await _imported_before(engine, prepared)
-    try:
+    with _ids_in_use():
         if keys and await known_keys(engine, keys):
             written = await write_keyed(
                 engine, keys, keyed_batches(rows, keep, now, counts, prepared.history)
             )
         elif keep.any():
             written = await write_batches(
-                engine,
-                lambda existing: task_batches(rows, keep, existing, prepared.history),
-                on_existing="keep",
-                total_rows=int(keep.sum()),
-                progress=progress,
-                desc="loading",
-            )
+                engine, _new_rows(prepared), on_existing="keep",
+                total_rows=int(keep.sum()), progress=progress, desc="loading",
+            )  # fmt: skip
+    return _summary(prepared, written, counts, again, started)
+
+
+def store_in_new_sqlite_file(
+    path: Path, prepared: PreparedImport, *, progress: bool | None = None
+) -> LoadSummary | None:
+    """:func:`store_import` into a SQLite file that does not exist yet, which it creates with
+    the rows (:mod:`taskkit._new_sqlite_file`: ``sqlite3`` alone, no SQLAlchemy). ``None``
+    when the engine's writer is the one to use: the file exists by now, or the rows are enough
+    for the SQLite helper process to be worth its start."""
+    from taskkit._new_sqlite_file import write_new_file
+
+    started = time.perf_counter() - prepared.seconds
+    total = int(prepared.keep.sum())
+    if total >= SQLITE_CHILD_MIN_ROWS:
+        return None
+    with _ids_in_use():
+        written = write_new_file(
+            path, _new_rows(prepared), total_rows=total, progress=progress, desc="loading"
+        )
+    return None if written is None else _summary(prepared, written, {}, [], started)
+
+
+def _new_rows(prepared: PreparedImport) -> BatchFactory:
+    return lambda existing: task_batches(prepared.rows, prepared.keep, existing, prepared.history)
+
+
+@contextlib.contextmanager
+def _ids_in_use() -> Iterator[None]:
+    try:
+        yield
     except BulkWriteError as exc:
         if re.search(r"UNIQUE constraint failed: task\.id|task_pkey", str(exc)):
             raise LoadError(
@@ -337,6 +392,16 @@ async def store_import(
                 "nothing was stored. Leave the id column out to have ids assigned."
             ) from None
         raise
+
+
+def _summary(
+    prepared: PreparedImport,
+    written: dict[str, int],
+    counts: dict[str, int],
+    again: list[str],
+    started: float,
+) -> LoadSummary:
+    rows, keep, converted = prepared.rows, prepared.keep, prepared.converted
     notes = list(rows.notes) + converted.notes + again
     if converted.merged:
         notes.append(f"{row_count(converted.merged)} merged into the task with the same key")

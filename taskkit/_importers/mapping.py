@@ -23,7 +23,7 @@ from typing import Any
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._importers.source import regular_file
-from taskkit._models import Priority, Resolution, Status
+from taskkit._rules import Priority, Resolution, Status
 
 __all__ = ["FIELDS", "ImportMapping", "fold"]
 

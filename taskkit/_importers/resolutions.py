@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from taskkit._importers.mapping import fold
-from taskkit._models import Resolution
+from taskkit._rules import Resolution
 
 __all__ = ["KNOWN", "NOT_A_RESOLUTION", "RESOLUTION_HINT", "lookup_resolution"]
 

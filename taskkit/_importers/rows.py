@@ -24,7 +24,7 @@ from taskkit._importers.history import TrackerDates, tracker_dates
 from taskkit._importers.options import DEFAULT_OPTIONS, ImportOptions
 from taskkit._importers.trello import Events
 from taskkit._importers.value_checks import ADAPTERS, Checker, text_column
-from taskkit._models import TITLE_MAX, Status
+from taskkit._rules import TITLE_MAX, Status
 
 __all__ = ["COLUMNS", "REQUIRED", "Checked", "check_rows"]
 

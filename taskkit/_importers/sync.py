@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskkit._bulk import (
+from taskkit._bulk_parts import (
     LABELS_SQL,
     NUMBERED,
     PROJECTS_SQL,

@@ -2,7 +2,7 @@
 with Arrow when every value passes the plain text rules; the :class:`Checker` collects the
 problems per source row (``ImportOptions`` says how values that need a decision are read)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -11,20 +11,22 @@ from pydantic import TypeAdapter, ValidationError
 
 from taskkit._importers.reading import blank
 from taskkit._importers.summary import RowProblem
-from taskkit._models import (
+from taskkit._rules import (
     DESCRIPTION_MAX,
     KEY_MAX,
     KIND_MAX,
     LABEL_MAX,
     NAME_MAX,
     TITLE_MAX,
+    Description,
+    Key,
+    Kind,
     LabelName,
+    Name,
     Priority,
-    ProjectCreate,
     Resolution,
     Status,
-    TaskCreate,
-    WorkerCreate,
+    Title,
 )
 
 __all__ = [
@@ -38,21 +40,19 @@ __all__ = [
 ]
 
 
-def _field_adapter(model: type, name: str) -> TypeAdapter[Any]:
-    info = model.model_fields[name]  # type: ignore[attr-defined]
-    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
-
-
-ADAPTERS = {
-    "title": _field_adapter(TaskCreate, "title"),
-    "description": _field_adapter(TaskCreate, "description"),
-    "status": _field_adapter(TaskCreate, "status"),
-    "priority": _field_adapter(TaskCreate, "priority"),
-    "project": _field_adapter(ProjectCreate, "name"),
-    "worker": _field_adapter(WorkerCreate, "name"),
-    "key": _field_adapter(TaskCreate, "key"),
-    "resolution": _field_adapter(TaskCreate, "resolution"),
-    "kind": _field_adapter(TaskCreate, "kind"),
+# The types of TaskCreate's, ProjectCreate's and WorkerCreate's fields (taskkit._rules), without
+# loading the models: tests/test_value_checks.py holds that each accepts and refuses what the
+# model's field does.
+ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "title": TypeAdapter(Title),
+    "description": TypeAdapter(Description | None),
+    "status": TypeAdapter(Status),
+    "priority": TypeAdapter(Priority),
+    "project": TypeAdapter(Name),
+    "worker": TypeAdapter(Name),
+    "key": TypeAdapter(Key | None),
+    "resolution": TypeAdapter(Resolution | None),
+    "kind": TypeAdapter(Kind | None),
     "label": TypeAdapter(LabelName),
 }
 

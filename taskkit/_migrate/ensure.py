@@ -1,7 +1,7 @@
 """``ensure_schema``: bring a database to head, without Alembic where it has nothing to do.
 
 A database already at head is only read. An empty SQLite database gets the head schema from
-:mod:`~taskkit._migrate.sqlite_head`: the statements the migrations leave in ``sqlite_master``,
+:mod:`~taskkit._database.sqlite_head`: the statements the migrations leave in ``sqlite_master``,
 run in one transaction (as Rails loads ``schema.rb`` rather than replaying every migration;
 a test holds the two equal). Anything else (an older database, PostgreSQL, a database that is
 not taskkit's) goes through Alembic (:func:`~taskkit._migrate.commands.upgrade_schema`), with
@@ -17,10 +17,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskkit._checks import engine_argument
+from taskkit._database import sqlite_head
 from taskkit._database.engine import create_sqlite_file, ping, read_connection, write_transaction
 from taskkit._database.messages import database_error
 from taskkit._errors import MigrationError, TaskkitError
-from taskkit._migrate import sqlite_head
 from taskkit._migrate.known import VERSION_TABLE, head_revision
 
 __all__ = ["ensure_schema"]

@@ -1,4 +1,4 @@
-"""Write ``sqlite_head.py``: the SQLite schema the migrations build, at the head revision.
+"""Write ``taskkit/_database/sqlite_head.py``: the SQLite schema the migrations build, at head.
 
     uv run python -m taskkit._migrate.snapshot
 
@@ -28,7 +28,7 @@ from taskkit._migrate.known import VERSION_TABLE
 
 __all__ = ["canonical", "main", "migrated_schema", "render", "schema_of"]
 
-TARGET = Path(__file__).resolve().parent / "sqlite_head.py"
+TARGET = Path(__file__).resolve().parents[1] / "_database" / "sqlite_head.py"
 
 
 _CONSTRAINT = re.compile(r"(CONSTRAINT|PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK)\b")

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._bulk import Batch, Existing, write_batches
+from taskkit._bulk import write_batches
+from taskkit._bulk_parts import Batch, Existing
 from taskkit._checks import engine_argument, int_in_range
 from taskkit._errors import DatabaseNotEmptyError
 from taskkit._seed.generator import TaskGenerator, label_rows, project_rows, worker_rows

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from taskkit._bulk import Batch
+from taskkit._bulk_parts import Batch
 from taskkit._models import ChangeSource, Priority, Resolution, Status
 from taskkit._seed.life_cycle import STREAMS, LifeCycles, created_at, life_cycles
 from taskkit._seed.vocabulary import (

@@ -1,0 +1,102 @@
+"""A bulk write that creates its SQLite file: the file, the head schema and the rows in ONE
+transaction, with the standard library's ``sqlite3`` alone.
+
+``taskkit import`` into a new file is the first thing a newcomer runs, and start-up is most of
+a small import: SQLAlchemy, SQLModel and the models are about two fifths of a second of it,
+as much as pandas. Into a file that does not exist there is nothing to read first (no tasks,
+no keys, no revision), so this writer needs none of them:
+
+* the schema is :mod:`taskkit._database.sqlite_head`, the statements ``ensure_schema`` runs in
+  an empty SQLite file (held equal to the migrations by a test);
+* the connection is opened and set up as every SQLite connection taskkit opens
+  (:mod:`taskkit._database.sqlite_file`: busy timeout, foreign keys, 16 KiB pages, then WAL);
+* the rows are the batches :func:`taskkit._bulk.write_batches` would write, as its small-write
+  path writes them (``executemany``, timestamps as SQLAlchemy's SQLite dialect stores them).
+
+The transaction runs with SQLite's rollback journal (pages the file did not have need no
+journal), and the file is switched to WAL once it committed. A write that fails removes the
+file it created: nothing is left behind. A file that came into being meanwhile is not touched:
+:func:`write_new_file` says so, and the caller writes through the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from taskkit._bulk_parts import BatchFactory, Existing, insert_sql, records, sqlite_ready
+from taskkit._database import sqlite_head
+from taskkit._database.sqlite_file import SQLITE_PAGE_SIZE, open_sqlite, set_up_new_file
+from taskkit._errors import BulkWriteError
+from taskkit._progress import progress_bar
+
+__all__ = ["write_new_file"]
+
+
+def write_new_file(
+    path: Path,
+    make_batches: BatchFactory,
+    *,
+    total_rows: int = 0,
+    progress: bool | None = None,
+    desc: str = "writing",
+) -> dict[str, int] | None:
+    """Create the SQLite file ``path`` holding taskkit's tables at head and the batches that
+    ``make_batches(Existing())`` yields, in one transaction.
+
+    Returns:
+        Rows written per table; ``None`` when ``path`` cannot be created here: it exists (it
+        appeared after the caller looked) or its directory refuses it. Nothing was written,
+        and the write is the engine's to make (or to refuse, with its own message).
+
+    Raises:
+        BulkWriteError: SQLite refused the write (a constraint, a full disk); the file is gone.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError:
+        return None  # it exists, or its directory refuses: the engine's path says which
+    bar = progress_bar(progress, total=total_rows, desc=desc)
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = open_sqlite(str(path), read_only=False)
+        conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before the first page
+        written = _write(conn, make_batches, bar)
+        set_up_new_file(conn.cursor())  # committed: WAL from now on
+        return written
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()  # rolls back what the transaction wrote
+            conn = None
+        for leftover in (path, Path(f"{path}-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        if isinstance(exc, sqlite3.Error):
+            raise BulkWriteError(
+                f"the database refused the write, nothing was stored: {exc}"
+            ) from exc
+        raise
+    finally:
+        if conn is not None:
+            conn.close()
+        bar.close()
+
+
+def _write(conn: sqlite3.Connection, make_batches: BatchFactory, bar: Any) -> dict[str, int]:
+    written: dict[str, int] = {}
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in sqlite_head.STATEMENTS:
+        conn.execute(statement)
+    conn.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (sqlite_head.REVISION,))
+    for name, table in make_batches(Existing()):
+        ready = sqlite_ready(table)
+        if ready.num_rows:
+            conn.executemany(insert_sql(name, ready), records(ready))
+        written[name] = written.get(name, 0) + table.num_rows
+        if name == "task":
+            bar.update(table.num_rows)
+    conn.execute("COMMIT")
+    return written
