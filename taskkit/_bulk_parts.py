@@ -6,9 +6,10 @@ Shared by the writers (``taskkit._bulk``; ``taskkit._new_sqlite_file``, which ne
 SQLAlchemy) and by what makes batches (the importers, the seed).
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -26,10 +27,12 @@ __all__ = [
     "Existing",
     "existing_from",
     "insert_sql",
+    "prepared_ahead",
     "records",
     "sqlite_ready",
 ]
 
+T = TypeVar("T")
 Batch = tuple[str, pa.Table]
 # Below this many task rows, starting the ADBC child (about a second of imports) costs more
 # than it saves: write through the engine's own connection instead.
@@ -116,3 +119,29 @@ def insert_sql(name: str, table: pa.Table) -> str:
 def records(table: pa.Table) -> Iterator[tuple[Any, ...]]:
     """``table``'s rows as tuples, for ``executemany``."""
     return zip(*(column.to_pylist() for column in table.columns), strict=True)
+
+
+async def prepared_ahead(
+    batches: Iterable[Batch], prepare: Callable[[str, pa.Table], T]
+) -> AsyncGenerator[T, None]:
+    """``prepare(name, table)`` of each batch, generated and prepared in a thread (CPU work: the
+    event loop, a notebook's, stays responsive) while the caller writes the one before.
+
+    Use it inside ``contextlib.aclosing``: after an error, the batch still being prepared is
+    waited for (a thread cannot be stopped) and dropped.
+    """
+    items = iter(batches)
+
+    def step() -> T | None:
+        item = next(items, None)
+        return None if item is None else prepare(*item)
+
+    upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while (ready := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(step))
+            yield ready
+    finally:
+        await asyncio.wait([upcoming])
+        if not upcoming.cancelled():
+            upcoming.exception()  # retrieved: an error there is not the one to report

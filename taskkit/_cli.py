@@ -339,25 +339,29 @@ def _import_into_new_file(
     prepare: Callable[[], PreparedImport],
     progress: bool | None,
 ) -> tuple[LoadSummary | None, str]:
-    """``taskkit import`` of a small file into a SQLite file that does not exist yet, without
-    SQLAlchemy (``taskkit._new_sqlite_file``: loading it was half of a small import's
-    start-up). ``(None, "")`` when the engine is the one to use: another database, a big file
-    (its SQLite writer starts early), or a file that appeared meanwhile (the source was read
-    and checked by then: ``prepare`` keeps what it prepared)."""
+    """``taskkit import`` into a SQLite file that does not exist yet, without SQLAlchemy
+    (``taskkit._new_sqlite_file``: loading it was half of a small import's start-up).
+    ``(None, "")`` when the engine is the one to use: another database, or a file that
+    appeared meanwhile (the source was read and checked by then: ``prepare`` keeps what it
+    prepared)."""
+    import asyncio
     from pathlib import Path
 
     from pydantic import ValidationError
 
     from taskkit._database.sqlite_file import default_database_path, plain_sqlite_path
     from taskkit._importers.load import may_need_the_writer, store_in_new_sqlite_file
+    from taskkit._sqlite_child.client import SQLiteChild
 
     written_as = plain_sqlite_path(url)
-    if written_as is None or may_need_the_writer(source):
+    if written_as is None:
         return None, ""
     path = Path(written_as)
     default = path == default_database_path()
     if path.exists() or not (default or path.parent.is_dir()):
         return None, ""  # the engine's own checks and messages for a missing directory
+    if may_need_the_writer(source):
+        SQLiteChild.prestart()  # its start overlaps the reading
     _imports_done()
     try:
         prepared = prepare()
@@ -366,7 +370,7 @@ def _import_into_new_file(
                 path.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None, ""  # the engine says why it cannot
-        summary = store_in_new_sqlite_file(path, prepared, progress=progress)
+        summary = asyncio.run(store_in_new_sqlite_file(path, prepared, progress=progress))
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(str(exc)) from None
     return summary, f"sqlite+aiosqlite:///{written_as}"

@@ -1,5 +1,5 @@
-"""A bulk write that creates its SQLite file: the file, the head schema and the rows in ONE
-transaction, with the standard library's ``sqlite3`` alone.
+"""A bulk write that creates its SQLite file (the file, the head schema and the rows) without
+SQLAlchemy.
 
 ``taskkit import`` into a new file is the first thing a newcomer runs, and start-up is most of
 a small import: SQLAlchemy, SQLModel and the models are about two fifths of a second of it,
@@ -10,13 +10,13 @@ no keys, no revision), so this writer needs none of them:
   an empty SQLite file (held equal to the migrations by a test);
 * the connection is opened and set up as every SQLite connection taskkit opens
   (:mod:`taskkit._database.sqlite_file`: busy timeout, foreign keys, 16 KiB pages, then WAL);
-* the rows are the batches :func:`taskkit._bulk.write_batches` would write, as its small-write
-  path writes them (``executemany``, timestamps as SQLAlchemy's SQLite dialect stores them).
+* the rows are the batches :func:`taskkit._bulk.write_batches` would write, the way it writes
+  them: ``executemany`` in one transaction with the schema for a small write, the SQLite
+  helper process (:mod:`taskkit._sqlite_child.bulk_write`) from 100,000 tasks on.
 
-The transaction runs with SQLite's rollback journal (pages the file did not have need no
-journal), and the file is switched to WAL once it committed. A write that fails removes the
-file it created: nothing is left behind. A file that came into being meanwhile is not touched:
-:func:`write_new_file` says so, and the caller writes through the engine.
+A write that fails removes the file it created (unless the helper process committed before it
+ended: its error then says the rows were stored). A file that came into being meanwhile is not
+touched: :func:`write_new_file` says so, and the caller writes through the engine.
 """
 
 from __future__ import annotations
@@ -27,16 +27,24 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from taskkit._bulk_parts import BatchFactory, Existing, insert_sql, records, sqlite_ready
+from taskkit._bulk_parts import (
+    SQLITE_CHILD_MIN_ROWS,
+    BatchFactory,
+    Existing,
+    insert_sql,
+    records,
+    sqlite_ready,
+)
 from taskkit._database import sqlite_head
 from taskkit._database.sqlite_file import SQLITE_PAGE_SIZE, open_sqlite, set_up_new_file
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
+from taskkit._sqlite_child import bulk_write
 
 __all__ = ["write_new_file"]
 
 
-def write_new_file(
+async def write_new_file(
     path: Path,
     make_batches: BatchFactory,
     *,
@@ -45,7 +53,13 @@ def write_new_file(
     desc: str = "writing",
 ) -> dict[str, int] | None:
     """Create the SQLite file ``path`` holding taskkit's tables at head and the batches that
-    ``make_batches(Existing())`` yields, in one transaction.
+    ``make_batches(Existing())`` yields.
+
+    Below ``SQLITE_CHILD_MIN_ROWS`` task rows (``total_rows``), the schema and the rows are one
+    transaction here. From there on the rows go through the SQLite helper process, as
+    :func:`taskkit._bulk.write_batches` sends them (ADBC's bulk ingest, indexes built at the
+    end, a rollback journal): the schema is committed first, and a write that fails then
+    removes the file, so that either way a failed write leaves nothing.
 
     Returns:
         Rows written per table; ``None`` when ``path`` cannot be created here: it exists (it
@@ -60,29 +74,53 @@ def write_new_file(
     except OSError:
         return None  # it exists, or its directory refuses: the engine's path says which
     bar = progress_bar(progress, total=total_rows, desc=desc)
-    conn: sqlite3.Connection | None = None
     try:
-        conn = open_sqlite(str(path), read_only=False)
+        if total_rows < SQLITE_CHILD_MIN_ROWS:
+            return _in_one_transaction(path, make_batches, bar)
+        _in_one_transaction(path, lambda existing: iter(()), bar)  # the schema alone
+        return await bulk_write.write_file(
+            str(path), make_batches, replace=False, bar=bar, check_foreign_keys=True
+        )
+    except BaseException:
+        _remove_unless_it_holds_tasks(path)
+        raise
+    finally:
+        bar.close()
+
+
+def _remove_unless_it_holds_tasks(path: Path) -> None:
+    """After a failed write: remove the file this writer created, unless its write was
+    committed after all (the helper process may end just after its COMMIT: its error then says
+    the rows were stored, and they stay)."""
+    try:
+        conn = open_sqlite(str(path))  # a hot journal left by a killed writer is rolled back
+        try:
+            holds = conn.execute("SELECT EXISTS (SELECT 1 FROM task)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if "no such table" not in str(exc):
+            return  # not known to be empty: left as it is
+        holds = False
+    if not holds:
+        for leftover in (path, *(Path(f"{path}-{end}") for end in ("journal", "wal", "shm"))):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _in_one_transaction(path: Path, make_batches: BatchFactory, bar: Any) -> dict[str, int]:
+    """The schema and the rows, in one transaction through the rollback journal (pages the
+    file did not have need no journal); then WAL, as every file taskkit writes is in."""
+    conn = open_sqlite(str(path), read_only=False)
+    try:
         conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before the first page
         written = _write(conn, make_batches, bar)
         set_up_new_file(conn.cursor())  # committed: WAL from now on
         return written
-    except BaseException as exc:
-        if conn is not None:
-            conn.close()  # rolls back what the transaction wrote
-            conn = None
-        for leftover in (path, Path(f"{path}-journal")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-        if isinstance(exc, sqlite3.Error):
-            raise BulkWriteError(
-                f"the database refused the write, nothing was stored: {exc}"
-            ) from exc
-        raise
+    except sqlite3.Error as exc:
+        raise BulkWriteError(f"the database refused the write, nothing was stored: {exc}") from exc
     finally:
-        if conn is not None:
-            conn.close()
-        bar.close()
+        conn.close()  # rolls back whatever was not committed
 
 
 def _write(conn: sqlite3.Connection, make_batches: BatchFactory, bar: Any) -> dict[str, int]:

@@ -18,6 +18,7 @@ from taskkit import BulkWriteError
 from taskkit._bulk import write_batches
 from taskkit._bulk_parts import Batch, Existing
 from taskkit._database.engine import is_memory_sqlite
+from taskkit._sqlite_child import bulk_write
 from taskkit._sqlite_child.client import SQLiteChild
 from tests.helpers import snapshot
 
@@ -156,13 +157,13 @@ async def test_a_writer_that_dies_midstream_is_reported_and_stores_nothing(tmp_p
     await taskkit.create_db_and_tables(engine)
     await taskkit.seed(engine, tasks=5, progress=False)
     before = await snapshot(engine)
-    original = bulk._follow
+    original = bulk_write._follow
 
     async def follow_then_kill(child, *args):
         child.kill()  # as soon as the writer has opened the database
         return await original(child, *args)
 
-    monkeypatch.setattr(bulk, "_follow", follow_then_kill)
+    monkeypatch.setattr(bulk_write, "_follow", follow_then_kill)
     with pytest.raises(BulkWriteError, match="SQLite writer stopped"):
         await write_batches(engine, many_batches_with_a_bad_first_row, progress=False)
     assert await snapshot(engine) == before

@@ -99,7 +99,36 @@ def test_import_killed_on_sqlite_leaves_before_or_complete(tmp_path):
     assert max(seen) >= 500 + ROWS  # the unhurried run completed
 
 
-@pytest.mark.parametrize("held", [500, 0], ids=["into-a-seeded-file", "into-an-empty-file"])
+def test_an_import_into_a_new_file_killed_leaves_nothing_of_its_rows_or_all(tmp_path):
+    """Into a new file the import writes without SQLAlchemy (schema first, then the rows by
+    the SQLite writer process). Killed at any moment, the file holds none of the rows or all of
+    them; what a kill leaves (no file, an empty file, the schema alone) takes the next import
+    as an existing empty database does."""
+    source = big_csv(tmp_path / "big.csv")
+    moments = [(0.8, False), (0.05, True), (0.4, True), (120, False)]
+    for i, (delay, when_writing) in enumerate(moments):
+        path = tmp_path / f"new-{i}.db"
+        command = cli("import", str(source), "--db", f"sqlite:///{path}")
+        killed = kill_at(command, delay, when_writing=when_writing)
+        count = 0
+        if path.exists():
+            con = sqlite3.connect(path, timeout=30)
+            assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'task'").fetchone():
+                assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+                count = con.execute("SELECT count(*) FROM task").fetchone()[0]
+            con.close()
+        assert count == (0 if killed else ROWS), (delay, when_writing, killed, count)
+        if killed:  # what it left takes the import
+            subprocess.run(command, check=True, capture_output=True)
+            con = sqlite3.connect(path)
+            assert con.execute("SELECT count(*) FROM task").fetchone() == (ROWS,)
+            con.close()
+
+
+@pytest.mark.parametrize(
+    "held", [500, 0, None], ids=["into-a-seeded-file", "into-an-empty-file", "into-a-new-file"]
+)
 @pytest.mark.parametrize(("kill_at", "stored"), [("after-commit", True), ("before-commit", False)])
 def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_holds(
     tmp_path, kill_at, stored, held
@@ -109,13 +138,14 @@ def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_hold
     "nothing was stored" when everything was (issue 25 item 2). Into an empty file the writer
     has it to itself and writes through a rollback journal: killed there, the next connection
     rolls the journal back (or finds the commit), and taskkit's engine puts the file back in
-    WAL mode."""
+    WAL mode. Into a new file (made by the import, without SQLAlchemy), a write that did
+    not commit takes the file with it."""
     path = tmp_path / "commit.db"
     url = f"sqlite:///{path}"
     if held:
         seed = cli("seed", "--tasks", str(held), "--db", url)
         subprocess.run(seed, check=True, capture_output=True)
-    else:
+    elif held == 0:
         init = [sys.executable, "-m", "taskkit", "init", "--db", url]
         subprocess.run(init, check=True, capture_output=True)
     source = big_csv(tmp_path / "big.csv")
@@ -125,6 +155,11 @@ def test_a_writer_killed_around_its_commit_is_reported_as_what_the_database_hold
         text=True,
         env={**os.environ, KILL_AT_VARIABLE: kill_at},
     )
+    if held is None and not stored:
+        assert "before its COMMIT took effect: nothing was stored" in done.stderr
+        assert sorted(tmp_path.iterdir()) == [tmp_path / "big.csv"]  # no file, no journal
+        return
+    held = held or 0
     con = sqlite3.connect(path, timeout=30)
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     count = con.execute("SELECT count(*) FROM task").fetchone()[0]

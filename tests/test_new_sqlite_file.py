@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-import taskkit._importers.load as load
+import taskkit._bulk as bulk
+import taskkit._new_sqlite_file as new_sqlite_file
 from taskkit import BulkWriteError
 from taskkit._cli import cli
 from taskkit._database.engine import database_url
@@ -20,6 +21,7 @@ from taskkit._database.sqlite_file import plain_sqlite_path
 from taskkit._importers.value_checks import ADAPTERS
 from taskkit._models import ProjectCreate, TaskCreate, WorkerCreate
 from taskkit._new_sqlite_file import write_new_file
+from taskkit._sqlite_child import bulk_write
 
 IMPORTS = Path(__file__).parent / "fixtures" / "imports"
 TABLES = (
@@ -101,7 +103,7 @@ def test_an_import_into_a_new_file_loads_no_sqlalchemy_sqlmodel_nor_models(tmp_p
     con.close()
 
 
-def test_a_refused_write_leaves_no_file(tmp_path):
+async def test_a_refused_write_leaves_no_file(tmp_path):
     """SQLite refuses a row (a blank title breaks its CHECK): one error, and the file the
     writer created is gone with its journal."""
     path = tmp_path / "new.db"
@@ -112,41 +114,71 @@ def test_a_refused_write_leaves_no_file(tmp_path):
     )  # fmt: skip
     batches = lambda existing: iter([("task", bad)])  # noqa: E731
     with pytest.raises(BulkWriteError, match="nothing was stored: CHECK constraint failed"):
-        write_new_file(path, batches)
+        await write_new_file(path, batches)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_batch_factory_that_refuses_leaves_no_file(tmp_path):
+async def test_a_batch_factory_that_refuses_leaves_no_file(tmp_path):
     def batches(existing):
         yield "project", pa.table({"id": [1], "name": ["p"]})
         raise ValueError("refused halfway")
 
     with pytest.raises(ValueError, match="refused halfway"):
-        write_new_file(tmp_path / "new.db", batches)
+        await write_new_file(tmp_path / "new.db", batches)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_file_that_exists_is_left_to_the_engine_untouched(tmp_path):
+async def test_a_file_that_exists_is_left_to_the_engine_untouched(tmp_path):
     path = tmp_path / "there.db"
     path.write_bytes(b"")
-    assert write_new_file(path, lambda existing: iter(())) is None
+    assert await write_new_file(path, lambda existing: iter(())) is None
     assert path.read_bytes() == b""
 
 
-def test_rows_enough_for_the_writer_process_go_through_the_engine(tmp_path, monkeypatch):
-    """From SQLITE_CHILD_MIN_ROWS task rows the SQLite helper process is worth its start: the
-    new-file path hands the prepared import back, and the engine writes it (read once)."""
-    monkeypatch.setattr(load, "SQLITE_CHILD_MIN_ROWS", 2)
-    calls = []
-    prepare = load.prepare_import
-    monkeypatch.setattr(load, "prepare_import", lambda *a, **k: calls.append(1) or prepare(*a, **k))
-    source = tmp_path / "tasks.csv"
-    source.write_text("title\na\nb\n", encoding="utf-8")
-    assert load.store_in_new_sqlite_file(tmp_path / "x.db", prepare(source)) is None
-    assert not (tmp_path / "x.db").exists()
-    said = import_(source, f"sqlite:///{tmp_path / 'new.db'}")
-    assert "loaded 2 tasks" in said and len(calls) == 1
-    assert contents(tmp_path / "new.db")["settings"] == ["wal", 16_384]
+def test_many_rows_go_through_the_helper_process_into_the_same_database(tmp_path, monkeypatch):
+    """From SQLITE_CHILD_MIN_ROWS task rows the SQLite helper process writes them (ADBC's bulk
+    ingest), as the engine's path does: the same database either way."""
+    monkeypatch.setattr(new_sqlite_file, "SQLITE_CHILD_MIN_ROWS", 2)
+    monkeypatch.setattr(bulk, "SQLITE_CHILD_MIN_ROWS", 2)
+    used = []
+    write_file = bulk_write.write_file
+    monkeypatch.setattr(
+        bulk_write, "write_file", lambda *a, **k: used.append(1) or write_file(*a, **k)
+    )
+    source = IMPORTS / "real" / "jira_sprints_maarten.csv"
+    new, engine = tmp_path / "new.db", tmp_path / "engine.db"
+    import_(source, f"sqlite:///{new}")
+    import_(source, f"sqlite:///{engine}?timeout=30")
+    assert len(used) == 2
+    assert contents(new) == contents(engine)
+    assert contents(new)["settings"] == ["wal", 16_384]
+
+
+async def test_a_write_the_helper_process_refuses_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(new_sqlite_file, "SQLITE_CHILD_MIN_ROWS", 1)
+    path = tmp_path / "new.db"
+    at = pa.array([datetime(2026, 1, 1, tzinfo=UTC)] * 2, pa.timestamp("us", "UTC"))
+    bad = pa.table(
+        {"id": [1, 2], "title": ["ok", "  "], "status": ["pending"] * 2, "priority": ["low"] * 2,
+         "created_at": at, "updated_at": at}
+    )  # fmt: skip
+    with pytest.raises(BulkWriteError, match=r"nothing was stored.*CHECK constraint failed"):
+        await write_new_file(path, lambda existing: iter([("task", bad)]), total_rows=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_rows_were_committed_is_kept_after_an_error(tmp_path):
+    """The helper process may end just after its COMMIT (its error says the rows were stored):
+    the file stays. A file holding the schema alone goes."""
+    kept, gone = tmp_path / "kept.db", tmp_path / "gone.db"
+    for path, rows in ((kept, 1), (gone, 0)):
+        con = sqlite3.connect(path)
+        con.executescript(
+            "CREATE TABLE task (id INTEGER PRIMARY KEY);" + "INSERT INTO task VALUES (1);" * rows
+        )
+        con.close()
+        new_sqlite_file._remove_unless_it_holds_tasks(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.db"]
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from taskkit._bulk_parts import SQLITE_CHILD_MIN_ROWS, BatchFactory
+from taskkit._bulk_parts import BatchFactory
 from taskkit._errors import BulkWriteError, InvalidArgumentError, LoadError, TaskkitError
 from taskkit._importers.batches import task_batches
 from taskkit._importers.convert import Converted, Counted, convert
@@ -357,21 +357,18 @@ async def store_import(
     return _summary(prepared, written, counts, again, started)
 
 
-def store_in_new_sqlite_file(
+async def store_in_new_sqlite_file(
     path: Path, prepared: PreparedImport, *, progress: bool | None = None
 ) -> LoadSummary | None:
     """:func:`store_import` into a SQLite file that does not exist yet, which it creates with
-    the rows (:mod:`taskkit._new_sqlite_file`: ``sqlite3`` alone, no SQLAlchemy). ``None``
-    when the engine's writer is the one to use: the file exists by now, or the rows are enough
-    for the SQLite helper process to be worth its start."""
+    the rows (:mod:`taskkit._new_sqlite_file`, no SQLAlchemy). ``None`` when the file exists
+    by now: nothing was stored, and :func:`store_import` is the one to use."""
     from taskkit._new_sqlite_file import write_new_file
 
     started = time.perf_counter() - prepared.seconds
     total = int(prepared.keep.sum())
-    if total >= SQLITE_CHILD_MIN_ROWS:
-        return None
     with _ids_in_use():
-        written = write_new_file(
+        written = await write_new_file(
             path, _new_rows(prepared), total_rows=total, progress=progress, desc="loading"
         )
     return None if written is None else _summary(prepared, written, {}, [], started)
