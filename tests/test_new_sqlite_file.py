@@ -81,25 +81,35 @@ def test_a_new_file_holds_what_the_engines_path_writes(tmp_path, name):
     assert without_time(said_new) == without_time(said_engine)
 
 
-def test_an_import_into_a_new_file_loads_no_sqlalchemy_sqlmodel_nor_models(tmp_path):
-    """Half of a small import's start-up: they are not loaded at all (the test fails if any
-    module of the path imports them again)."""
+@pytest.mark.parametrize("through_the_writer_process", [False, True])
+def test_an_import_into_a_new_file_loads_no_sqlalchemy_sqlmodel_nor_models(
+    tmp_path, through_the_writer_process
+):
+    """Half of a small import's start-up: they are not loaded at all, whether the rows go in
+    one transaction with the schema or through the SQLite writer process (the test fails if
+    any module of the path imports them again)."""
     path = tmp_path / "tasks.csv"
-    path.write_text("title,status,workers\nx,pending,Ada\n", encoding="utf-8")
+    path.write_text("title,status,workers\nx,pending,Ada\ny,completed,Sam\n", encoding="utf-8")
     heavy = ("sqlalchemy", "sqlmodel", "aiosqlite", "alembic", "taskkit._models")
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
+        "import taskkit._new_sqlite_file as new\n"
         "from taskkit._cli import cli\n"
+        "used = []\n"
+        "write_file = new.bulk_write.write_file\n"
+        "new.bulk_write.write_file = lambda *a, **k: used.append(1) or write_file(*a, **k)\n"
+        f"new.SQLITE_CHILD_MIN_ROWS = {1 if through_the_writer_process else 100_000}\n"
         f"result = CliRunner().invoke(cli, ['import', {str(path)!r}, "
         f"'--db', 'sqlite:///{tmp_path / 'new.db'}', '--no-progress'])\n"
         "assert result.exit_code == 0, result.output\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "print(bool(used))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.split("\n")[:2] == ["[]", str(through_the_writer_process)]
     con = sqlite3.connect(tmp_path / "new.db")
-    assert con.execute("SELECT title FROM task").fetchall() == [("x",)]
+    assert con.execute("SELECT title FROM task ORDER BY id").fetchall() == [("x",), ("y",)]
     con.close()
 
 

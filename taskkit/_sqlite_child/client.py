@@ -233,7 +233,7 @@ atexit.register(SQLiteChild.stop_all)
 
 
 def _busy_timeout_ms() -> int:
-    from taskkit._database.owner import (
+    from taskkit._database.sqlite_file import (
         SQLITE_BUSY_TIMEOUT_MS,  # as long as the engine's connections wait
     )
 
