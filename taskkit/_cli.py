@@ -344,7 +344,6 @@ def _import_into_new_file(
     ``(None, "")`` when the engine is the one to use: another database, or a file that
     appeared meanwhile (the source was read and checked by then: ``prepare`` keeps what it
     prepared)."""
-    import asyncio
     from pathlib import Path
 
     from pydantic import ValidationError
@@ -370,7 +369,7 @@ def _import_into_new_file(
                 path.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None, ""  # the engine says why it cannot
-        summary = asyncio.run(store_in_new_sqlite_file(path, prepared, progress=progress))
+        summary = store_in_new_sqlite_file(path, prepared, progress=progress)
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(str(exc)) from None
     return summary, f"sqlite+aiosqlite:///{written_as}"

@@ -14,14 +14,14 @@ no keys, no revision), so this writer needs none of them:
   them: ``executemany`` in one transaction with the schema for a small write, the SQLite
   helper process (:mod:`taskkit._sqlite_child.bulk_write`) from 100,000 tasks on.
 
-A write that fails removes the file it created (unless the helper process committed before it
-ended: its error then says the rows were stored). A file that came into being meanwhile is not
-touched: :func:`write_new_file` says so, and the caller writes through the engine.
+A write that fails stores none of its rows; the file stays (empty, or with the schema alone),
+as the engine's path leaves a database it created. A file that came into being meanwhile is
+not touched: :func:`write_new_file` says so, and the caller writes through the engine.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -44,7 +44,7 @@ from taskkit._sqlite_child import bulk_write
 __all__ = ["write_new_file"]
 
 
-async def write_new_file(
+def write_new_file(
     path: Path,
     make_batches: BatchFactory,
     *,
@@ -53,13 +53,18 @@ async def write_new_file(
     desc: str = "writing",
 ) -> dict[str, int] | None:
     """Create the SQLite file ``path`` holding taskkit's tables at head and the batches that
-    ``make_batches(Existing())`` yields.
+    ``make_batches(Existing())`` yields. For code without a running event loop (the CLI).
 
     Below ``SQLITE_CHILD_MIN_ROWS`` task rows (``total_rows``), the schema and the rows are one
-    transaction here. From there on the rows go through the SQLite helper process, as
-    :func:`taskkit._bulk.write_batches` sends them (ADBC's bulk ingest, indexes built at the
-    end, a rollback journal): the schema is committed first, and a write that fails then
-    removes the file, so that either way a failed write leaves nothing.
+    transaction, written here and not in an event loop: asyncio would hold Ctrl-C back until
+    the COMMIT, and the rows would be stored under "Aborted!". From there on the rows go
+    through the SQLite helper process, as :func:`taskkit._bulk.write_batches` sends them
+    (ADBC's bulk ingest, indexes built at the end, a rollback journal), after the schema.
+
+    A write that fails leaves the file with none of its rows: empty, or holding the schema
+    alone, as the engine's path leaves a database it created. It is not removed: another
+    process may have opened it meanwhile (an import waiting for the lock), and its rows would
+    go into a file that no longer has a name.
 
     Returns:
         Rows written per table; ``None`` when ``path`` cannot be created here: it exists (it
@@ -67,7 +72,8 @@ async def write_new_file(
         and the write is the engine's to make (or to refuse, with its own message).
 
     Raises:
-        BulkWriteError: SQLite refused the write (a constraint, a full disk); the file is gone.
+        BulkWriteError: SQLite refused the write (a constraint, a full disk): nothing was
+            stored.
     """
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
@@ -78,34 +84,13 @@ async def write_new_file(
         if total_rows < SQLITE_CHILD_MIN_ROWS:
             return _in_one_transaction(path, make_batches, bar)
         _in_one_transaction(path, lambda existing: iter(()), bar)  # the schema alone
-        return await bulk_write.write_file(
-            str(path), make_batches, replace=False, bar=bar, check_foreign_keys=True
+        return asyncio.run(
+            bulk_write.write_file(
+                str(path), make_batches, replace=False, bar=bar, check_foreign_keys=True
+            )
         )
-    except BaseException:
-        _remove_unless_it_holds_tasks(path)
-        raise
     finally:
         bar.close()
-
-
-def _remove_unless_it_holds_tasks(path: Path) -> None:
-    """After a failed write: remove the file this writer created, unless its write was
-    committed after all (the helper process may end just after its COMMIT: its error then says
-    the rows were stored, and they stay)."""
-    try:
-        conn = open_sqlite(str(path))  # a hot journal left by a killed writer is rolled back
-        try:
-            holds = conn.execute("SELECT EXISTS (SELECT 1 FROM task)").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        if "no such table" not in str(exc):
-            return  # not known to be empty: left as it is
-        holds = False
-    if not holds:
-        for leftover in (path, *(Path(f"{path}-{end}") for end in ("journal", "wal", "shm"))):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
 
 
 def _in_one_transaction(path: Path, make_batches: BatchFactory, bar: Any) -> dict[str, int]:

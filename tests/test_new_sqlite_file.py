@@ -113,36 +113,85 @@ def test_an_import_into_a_new_file_loads_no_sqlalchemy_sqlmodel_nor_models(
     con.close()
 
 
-async def test_a_refused_write_leaves_no_file(tmp_path):
-    """SQLite refuses a row (a blank title breaks its CHECK): one error, and the file the
-    writer created is gone with its journal."""
-    path = tmp_path / "new.db"
-    at = pa.array([datetime(2026, 1, 1, tzinfo=UTC)], pa.timestamp("us", "UTC"))
-    bad = pa.table(
-        {"id": [1], "title": ["  "], "status": ["pending"], "priority": ["low"],
-         "created_at": at, "updated_at": at}
+def task_rows(*titles: str) -> pa.Table:
+    at = pa.array([datetime(2026, 1, 1, tzinfo=UTC)] * len(titles), pa.timestamp("us", "UTC"))
+    return pa.table(
+        {"id": range(1, len(titles) + 1), "title": titles, "status": ["pending"] * len(titles),
+         "priority": ["low"] * len(titles), "created_at": at, "updated_at": at}
     )  # fmt: skip
-    batches = lambda existing: iter([("task", bad)])  # noqa: E731
+
+
+def stored_tasks(path: Path) -> int:
+    """Task rows in ``path`` (0 when it has no task table): what a failed write left."""
+    con = sqlite3.connect(path)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'task'").fetchone():
+            return 0
+        return con.execute("SELECT count(*) FROM task").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_refused_write_stores_nothing_and_the_file_takes_the_next_import(tmp_path):
+    """SQLite refuses a row (a blank title breaks its CHECK): one error, none of the rows, no
+    journal left; the file stays (another process may have opened it) and the next import
+    goes into it through the engine."""
+    path = tmp_path / "new.db"
+    batches = lambda existing: iter([("task", task_rows("ok", "  "))])  # noqa: E731
     with pytest.raises(BulkWriteError, match="nothing was stored: CHECK constraint failed"):
-        await write_new_file(path, batches)
-    assert list(tmp_path.iterdir()) == []
+        write_new_file(path, batches)
+    assert [p.name for p in tmp_path.iterdir()] == ["new.db"] and stored_tasks(path) == 0
+    import_(IMPORTS / "asana.csv", f"sqlite:///{path}")
+    assert stored_tasks(path) == 3
 
 
-async def test_a_batch_factory_that_refuses_leaves_no_file(tmp_path):
+def test_a_batch_factory_that_refuses_stores_nothing(tmp_path):
     def batches(existing):
         yield "project", pa.table({"id": [1], "name": ["p"]})
         raise ValueError("refused halfway")
 
     with pytest.raises(ValueError, match="refused halfway"):
-        await write_new_file(tmp_path / "new.db", batches)
-    assert list(tmp_path.iterdir()) == []
+        write_new_file(tmp_path / "new.db", batches)
+    con = sqlite3.connect(tmp_path / "new.db")
+    assert con.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    con.close()
 
 
-async def test_a_file_that_exists_is_left_to_the_engine_untouched(tmp_path):
+def test_a_file_that_exists_is_left_to_the_engine_untouched(tmp_path):
     path = tmp_path / "there.db"
     path.write_bytes(b"")
-    assert await write_new_file(path, lambda existing: iter(())) is None
+    assert write_new_file(path, lambda existing: iter(())) is None
     assert path.read_bytes() == b""
+
+
+def test_ctrl_c_during_the_write_stores_none_of_it(tmp_path):
+    """Ctrl-C (SIGINT) while the rows go in: "Aborted!", exit status 1, none of the rows. The
+    write ran inside asyncio.run at first, which holds SIGINT back until the coroutine next
+    waits: the whole write then committed before "Aborted!" was printed."""
+    source = tmp_path / "tasks.csv"
+    source.write_text("title\n" + "".join(f"task {i}\n" for i in range(3_000)), encoding="utf-8")
+    db = tmp_path / "new.db"
+    code = (
+        "import os, signal\n"
+        "import taskkit._importers.load as load\n"
+        "from taskkit._cli import main\n"
+        "batches = load.task_batches\n"
+        "def interrupted(*args):\n"
+        "    for i, batch in enumerate(batches(*args)):\n"
+        "        yield batch\n"
+        "        if i == 0:  # the tasks are in, their history not yet: Ctrl-C\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "load.task_batches = interrupted\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "import", str(source), "--db", f"sqlite:///{db}",
+         "--no-progress"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "Aborted!" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert stored_tasks(db) == 0
 
 
 def test_many_rows_go_through_the_helper_process_into_the_same_database(tmp_path, monkeypatch):
@@ -164,31 +213,15 @@ def test_many_rows_go_through_the_helper_process_into_the_same_database(tmp_path
     assert contents(new)["settings"] == ["wal", 16_384]
 
 
-async def test_a_write_the_helper_process_refuses_leaves_no_file(tmp_path, monkeypatch):
+def test_a_write_the_helper_process_refuses_stores_none_of_its_rows(tmp_path, monkeypatch):
+    """Through the helper process the schema is committed first: a refused write leaves it,
+    and none of the rows."""
     monkeypatch.setattr(new_sqlite_file, "SQLITE_CHILD_MIN_ROWS", 1)
     path = tmp_path / "new.db"
-    at = pa.array([datetime(2026, 1, 1, tzinfo=UTC)] * 2, pa.timestamp("us", "UTC"))
-    bad = pa.table(
-        {"id": [1, 2], "title": ["ok", "  "], "status": ["pending"] * 2, "priority": ["low"] * 2,
-         "created_at": at, "updated_at": at}
-    )  # fmt: skip
+    batches = lambda existing: iter([("task", task_rows("ok", "  "))])  # noqa: E731
     with pytest.raises(BulkWriteError, match=r"nothing was stored.*CHECK constraint failed"):
-        await write_new_file(path, lambda existing: iter([("task", bad)]), total_rows=2)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_file_whose_rows_were_committed_is_kept_after_an_error(tmp_path):
-    """The helper process may end just after its COMMIT (its error says the rows were stored):
-    the file stays. A file holding the schema alone goes."""
-    kept, gone = tmp_path / "kept.db", tmp_path / "gone.db"
-    for path, rows in ((kept, 1), (gone, 0)):
-        con = sqlite3.connect(path)
-        con.executescript(
-            "CREATE TABLE task (id INTEGER PRIMARY KEY);" + "INSERT INTO task VALUES (1);" * rows
-        )
-        con.close()
-        new_sqlite_file._remove_unless_it_holds_tasks(path)
-    assert [p.name for p in tmp_path.iterdir()] == ["kept.db"]
+        write_new_file(path, batches, total_rows=2)
+    assert [p.name for p in tmp_path.iterdir()] == ["new.db"] and stored_tasks(path) == 0
 
 
 @pytest.mark.parametrize(

@@ -357,18 +357,19 @@ async def store_import(
     return _summary(prepared, written, counts, again, started)
 
 
-async def store_in_new_sqlite_file(
+def store_in_new_sqlite_file(
     path: Path, prepared: PreparedImport, *, progress: bool | None = None
 ) -> LoadSummary | None:
     """:func:`store_import` into a SQLite file that does not exist yet, which it creates with
-    the rows (:mod:`taskkit._new_sqlite_file`, no SQLAlchemy). ``None`` when the file exists
-    by now: nothing was stored, and :func:`store_import` is the one to use."""
+    the rows (:mod:`taskkit._new_sqlite_file`, no SQLAlchemy), from code without a running
+    event loop. ``None`` when the file exists by now: nothing was stored, and
+    :func:`store_import` is the one to use."""
     from taskkit._new_sqlite_file import write_new_file
 
     started = time.perf_counter() - prepared.seconds
     total = int(prepared.keep.sum())
     with _ids_in_use():
-        written = await write_new_file(
+        written = write_new_file(
             path, _new_rows(prepared), total_rows=total, progress=progress, desc="loading"
         )
     return None if written is None else _summary(prepared, written, {}, [], started)
