@@ -251,3 +251,31 @@ def test_the_import_command_ends_with_its_exit_status_and_a_whole_database(tmp_p
         assert con.execute("SELECT title FROM task").fetchall() == [("x",)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("command", ["import", "seed", "init"])
+def test_a_database_file_that_cannot_be_made_is_one_line(tmp_path, monkeypatch, command):
+    """`data` is a file where the default database's directory goes, or the path is a
+    symbolic link into a directory that does not exist: one line naming the path and why, not
+    SQLite's "unable to open database file" traceback."""
+    source = tmp_path / "t.csv"
+    source.write_text("title\nx\n", encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    (project / "data").write_text("not a directory", encoding="utf-8")
+    (tmp_path / "link.db").symlink_to(tmp_path / "missing" / "x.db")
+    args = {"import": ["import", str(source)], "seed": ["seed", "--tasks", "3"], "init": ["init"]}
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    extra = [] if command == "init" else ["--no-progress"]
+    result = run(*args[command], *extra)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.strip() == (
+        f"Error: cannot create SQLite database '{project / 'data' / 'taskkit.db'}': "
+        f"'{project / 'data'}' exists and is not a directory"
+    )
+    result = run(*args[command], *extra, "--db", f"sqlite:///{tmp_path / 'link.db'}")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "it is a symbolic link to" in result.output and "cannot be created" in result.output
+    assert not (tmp_path / "missing").exists()

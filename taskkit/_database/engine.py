@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -420,21 +421,37 @@ def create_sqlite_file(engine: AsyncEngine) -> None:
     database file. A no-op for PostgreSQL, in-memory SQLite and a file that exists.
 
     Raises:
-        ConfigurationError: the directory does not exist (other than the default's ``data/``).
+        ConfigurationError: the directory does not exist (other than the default's ``data/``),
+            or the file cannot be made there (``data`` is a file, a dangling symbolic link, no
+            permission).
     """
     if engine.dialect.name != "sqlite" or is_memory_sqlite(engine.url):
         return
     path = Path(engine.url.database or "")
     if path.exists():
         return
-    if path == default_database_path():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    cannot = f"cannot create SQLite database {str(path)!r}"
+    try:
+        if path == default_database_path():
+            path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"{cannot}: {str(path.parent)!r} {_why(exc)}") from None
     if not path.parent.is_dir():
-        raise ConfigurationError(
-            f"cannot create SQLite database {str(path)!r}: directory "
-            f"{str(path.parent)!r} does not exist"
-        )
-    open_sqlite(str(path), read_only=False).close()  # empty: SQLite writes on the first write
+        raise ConfigurationError(f"{cannot}: directory {str(path.parent)!r} does not exist")
+    try:
+        open_sqlite(str(path), read_only=False).close()  # empty: SQLite writes on first write
+    except (OSError, sqlite3.Error) as exc:
+        if path.is_symlink():  # SQLite follows it, to a directory that does not exist
+            raise ConfigurationError(
+                f"{cannot}: it is a symbolic link to {os.readlink(path)!r}, which cannot be created"
+            ) from None
+        raise ConfigurationError(f"{cannot}: {exc}") from None
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError):
+        return "exists and is not a directory"
+    return f"cannot be made: {exc.strerror or exc}"
 
 
 def _holds_other_tables(cursor: Any) -> bool:
