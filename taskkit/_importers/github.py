@@ -14,7 +14,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from taskkit._errors import LoadError
 from taskkit._importers.reading import Raw, records_table
 from taskkit._importers.trello import Shaped
 
@@ -151,9 +150,3 @@ def github_csv(raw: Raw) -> Raw:
     keys = pa.array([github_key(u, n) for u, n in zip(urls, numbers, strict=True)], pa.string())
     table = raw.table.append_column("key", keys)
     return Raw(table=table, header=[*raw.header, "key"], kind=raw.kind)
-
-
-def check_document(raw: Raw) -> None:
-    """A GitHub JSON export is a list of issue objects."""
-    if not isinstance(raw.document, list):
-        raise LoadError("a GitHub export is a JSON list of issues")
