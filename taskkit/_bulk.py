@@ -39,6 +39,7 @@ from taskkit._bulk_parts import (
     WORKERS_SQL,
     BatchFactory,
     Existing,
+    count_written,
     existing_from,
     insert_sql,
     prepared_ahead,
@@ -121,12 +122,6 @@ async def write_batches(
         bar.close()
 
 
-def _count(written: dict[str, int], name: str, table: pa.Table, bar: Any) -> None:
-    written[name] = written.get(name, 0) + table.num_rows
-    if name == "task":
-        bar.update(table.num_rows)
-
-
 # --- SQLite ----------------------------------------------------------------------------------
 
 
@@ -171,7 +166,7 @@ async def _write_sqlite_engine(
             ready = sqlite_ready(table)
             if ready.num_rows:
                 await conn.exec_driver_sql(insert_sql(name, ready), list(records(ready)))
-            _count(written, name, table, bar)
+            count_written(written, name, table.num_rows, bar)
     return written
 
 
@@ -343,7 +338,7 @@ async def _write_postgres(
                 await driver.copy_to_table(
                     name, source=io.BytesIO(data), columns=table.column_names, format="binary"
                 )
-                _count(written, name, table, bar)
+                count_written(written, name, table.num_rows, bar)
                 lap(f"copy {name}")
         for statement in deferred:
             await conn.exec_driver_sql(statement)

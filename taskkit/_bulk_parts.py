@@ -25,6 +25,7 @@ __all__ = [
     "Batch",
     "BatchFactory",
     "Existing",
+    "count_written",
     "existing_from",
     "insert_sql",
     "prepared_ahead",
@@ -106,6 +107,13 @@ def sqlite_ready(table: pa.Table) -> pa.Table:
             as_text = as_text.cast(pa.string())
             table = table.set_column(i, column.name, as_text)
     return table
+
+
+def count_written(written: dict[str, int], name: str, rows: int, bar: Any) -> None:
+    """Add ``rows`` of table ``name`` to ``written``; the progress bar counts tasks."""
+    written[name] = written.get(name, 0) + rows
+    if name == "task":
+        bar.update(rows)
 
 
 def insert_sql(name: str, table: pa.Table) -> str:

@@ -55,6 +55,7 @@ from taskkit._rules import (
     Key,
     Kind,
     LabelName,
+    Name,
     Priority,
     RequiredText,
     Resolution,
@@ -286,7 +287,7 @@ class LabelRead(LabelBase):
 class ProjectBase(SQLModel):
     """Project fields and their rules, shared by the table and the API models."""
 
-    name: RequiredText = Field(min_length=1, max_length=NAME_MAX, unique=True, index=True)
+    name: Name = Field(unique=True, index=True, sa_type=sa.String(NAME_MAX))
 
 
 class Project(ProjectBase, table=True):
@@ -333,7 +334,7 @@ class ProjectReadWithTasks(ProjectRead):
 class WorkerBase(SQLModel):
     """Worker fields and their rules, shared by the table and the API models."""
 
-    name: RequiredText = Field(min_length=1, max_length=NAME_MAX)
+    name: Name = Field(sa_type=sa.String(NAME_MAX))
 
 
 class Worker(WorkerBase, table=True):

@@ -31,12 +31,17 @@ from taskkit._bulk_parts import (
     SQLITE_CHILD_MIN_ROWS,
     BatchFactory,
     Existing,
+    count_written,
     insert_sql,
     records,
     sqlite_ready,
 )
-from taskkit._database import sqlite_head
-from taskkit._database.sqlite_file import SQLITE_PAGE_SIZE, open_sqlite, set_up_new_file
+from taskkit._database.sqlite_file import (
+    SQLITE_PAGE_SIZE,
+    create_head_schema,
+    open_sqlite,
+    set_up_new_file,
+)
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
 from taskkit._sqlite_child import bulk_write
@@ -111,15 +116,11 @@ def _in_one_transaction(path: Path, make_batches: BatchFactory, bar: Any) -> dic
 def _write(conn: sqlite3.Connection, make_batches: BatchFactory, bar: Any) -> dict[str, int]:
     written: dict[str, int] = {}
     conn.execute("BEGIN IMMEDIATE")
-    for statement in sqlite_head.STATEMENTS:
-        conn.execute(statement)
-    conn.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (sqlite_head.REVISION,))
+    create_head_schema(conn.execute)
     for name, table in make_batches(Existing()):
         ready = sqlite_ready(table)
         if ready.num_rows:
             conn.executemany(insert_sql(name, ready), records(ready))
-        written[name] = written.get(name, 0) + table.num_rows
-        if name == "task":
-            bar.update(table.num_rows)
+        count_written(written, name, table.num_rows, bar)
     conn.execute("COMMIT")
     return written

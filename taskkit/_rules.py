@@ -155,8 +155,7 @@ Key = Annotated[
     AfterValidator(not_blank),
 ]
 
-# A project's or a worker's name: what ProjectBase and WorkerBase declare (RequiredText with
-# their Field's length limits), as one type for checking names outside a model.
+# A project's or a worker's name (ProjectBase, WorkerBase).
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=NAME_MAX),

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 import taskkit
 from taskkit import paginate
-from taskkit._database.owner import SQLITE_BUSY_TIMEOUT_MS, find_owner, open_sqlite
+from taskkit._database.owner import find_owner
+from taskkit._database.sqlite_file import SQLITE_BUSY_TIMEOUT_MS, open_sqlite
 from taskkit._explore.source import page_session
 
 PACKAGE = Path(taskkit.__file__).resolve().parent

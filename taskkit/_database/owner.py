@@ -13,11 +13,11 @@ keeps beside it lives in one :class:`Owner` per engine, here and nowhere else:
 An owner lives as long as its engine (keyed weakly, it holds no reference back) and lets go of
 its connections when the engine is disposed or collected.
 
-Every SQLite connection taskkit opens in this process is opened by :func:`open_sqlite` or, when
-SQLAlchemy's driver opened it, set up by :func:`prepare_sqlite`: one place for the settings
-(the busy timeout, foreign keys for writers, ``query_only`` for readers, and the driver's own
-transaction handling switched off), in :mod:`taskkit._database.sqlite_file` (no SQLAlchemy:
-``taskkit import`` into a new file uses it alone) and named here too. The SQLite helper process
+Every SQLite connection taskkit opens in this process is opened by ``open_sqlite`` or, when
+SQLAlchemy's driver opened it, set up by ``prepare_sqlite``: one place for the settings (the
+busy timeout, foreign keys for writers, ``query_only`` for readers, and the driver's own
+transaction handling switched off), :mod:`taskkit._database.sqlite_file` (no SQLAlchemy:
+``taskkit import`` into a new file uses it alone). The SQLite helper process
 (``taskkit._sqlite_child``) runs ADBC's copy of SQLite in a process of its own, for any engine
 on the same file; it takes the same busy timeout.
 """
@@ -33,18 +33,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskkit._database.sqlite_file import SQLITE_BUSY_TIMEOUT_MS, open_sqlite, prepare_sqlite
+from taskkit._database.sqlite_file import open_sqlite
 
 __all__ = [
     "POSTGRES_CONNECT_TIMEOUT_S",
     "SQLITE_BEGIN_OPTION",
-    "SQLITE_BUSY_TIMEOUT_MS",
     "Owner",
     "ReadConnections",
     "find_owner",
-    "open_sqlite",
     "owner",
-    "prepare_sqlite",
 ]
 
 #: The execution option that says how a SQLite transaction begins (DEFERRED by default).

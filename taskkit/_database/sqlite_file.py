@@ -11,18 +11,21 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from taskkit._database import sqlite_head
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "SQLITE_PAGE_SIZE",
+    "create_head_schema",
     "default_database_path",
     "open_sqlite",
     "plain_sqlite_path",
     "prepare_sqlite",
     "set_up_new_file",
-    "switch_to_wal",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -104,17 +107,26 @@ def open_sqlite(path: str, *, read_only: bool = True, uri: bool = False) -> sqli
     return conn
 
 
+def create_head_schema(execute: Callable[[str], object]) -> None:
+    """Create taskkit's tables at the head revision in an empty SQLite database, with the
+    revision row (:mod:`taskkit._database.sqlite_head`, what the migrations build), through
+    ``execute`` (one statement a call; the caller holds the transaction)."""
+    for statement in sqlite_head.STATEMENTS:
+        execute(statement)
+    execute(f"INSERT INTO alembic_version (version_num) VALUES ('{sqlite_head.REVISION}')")
+
+
 def set_up_new_file(cursor: Any) -> None:
     """The settings a file taskkit may write keeps: 16 KiB pages (for a file without pages
     yet; one that has pages keeps its own), WAL mode, and ``synchronous=NORMAL`` (a
     connection's setting; in WAL mode it loses no committed transaction on a crash of the
     process, only on a power cut)."""
     cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
-    switch_to_wal(cursor)
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
 
 
-def switch_to_wal(cursor: Any) -> None:
+def _switch_to_wal(cursor: Any) -> None:
     """Put the file in WAL mode (a setting the file keeps), unless it is in WAL mode already.
 
     The switch needs the file to itself for a moment. When another connection opening the same

@@ -40,9 +40,9 @@ __all__ = [
 ]
 
 
-# The types of TaskCreate's, ProjectCreate's and WorkerCreate's fields (taskkit._rules), without
-# loading the models: tests/test_value_checks.py holds that each accepts and refuses what the
-# model's field does.
+# The types TaskCreate's, ProjectCreate's and WorkerCreate's fields are declared with
+# (taskkit._rules), without loading the models: tests/test_new_sqlite_file.py holds that each
+# accepts and refuses what the model's field does.
 ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "title": TypeAdapter(Title),
     "description": TypeAdapter(Description | None),

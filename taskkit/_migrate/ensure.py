@@ -20,6 +20,7 @@ from taskkit._checks import engine_argument
 from taskkit._database import sqlite_head
 from taskkit._database.engine import create_sqlite_file, ping, read_connection, write_transaction
 from taskkit._database.messages import database_error
+from taskkit._database.sqlite_file import create_head_schema
 from taskkit._errors import MigrationError, TaskkitError
 from taskkit._migrate.known import VERSION_TABLE, head_revision
 
@@ -81,12 +82,7 @@ def _create_sqlite_head(conn: Connection) -> bool:
     False if it is not."""
     if inspect(conn).get_table_names():
         return False
-    for statement in sqlite_head.STATEMENTS:
-        conn.exec_driver_sql(statement)
-    conn.execute(
-        text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:revision)"),
-        {"revision": sqlite_head.REVISION},
-    )
+    create_head_schema(conn.exec_driver_sql)
     return True
 
 

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from taskkit._database.access import DatabaseContents, database_contents
 from taskkit._database.engine import connect, create_sqlite_file, is_memory_sqlite, ping
 from taskkit._database.messages import shown_url
-from taskkit._database.owner import open_sqlite
+from taskkit._database.sqlite_file import open_sqlite
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
 from taskkit._migrate import VERSION_TABLE, ensure_schema, schema_history
 from taskkit._models import Task

@@ -25,6 +25,7 @@ from taskkit._bulk_parts import (
     WORKERS_SQL,
     Batch,
     BatchFactory,
+    count_written,
     existing_from,
     prepared_ahead,
     sqlite_ready,
@@ -231,10 +232,7 @@ async def _follow(
                 raise _GoneAfterCommit(str(exc)) from None
             raise _stopped(exc, "early") from None
         if "table" in message:
-            name, rows = message["table"], message["rows"]
-            written[name] = written.get(name, 0) + rows
-            if name == "task":
-                bar.update(rows)
+            count_written(written, message["table"], message["rows"], bar)
         elif "done" in message or "aborted" in message:
             if "seconds" in message:
                 log.debug("SQLite writer, seconds per phase: %s", message["seconds"])
