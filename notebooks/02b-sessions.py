@@ -363,13 +363,13 @@ await recipe_engine.dispose()
 
 # %% [markdown]
 # taskkit's listener (in `taskkit/_database/engine.py`) hands each new connection to
-# `prepare_sqlite` (in `taskkit/_database/owner.py`, the one place every SQLite connection
+# `prepare_sqlite` (in `taskkit/_database/sqlite_file.py`, the one place every SQLite connection
 # taskkit opens is set up), which uses a plain cursor. It also hands transaction control to
 # SQLAlchemy (`isolation_level = None`), so that a `begin` listener can write the `BEGIN` itself:
 
 # %%
 course.source_lines(
-    taskkit._database.owner.prepare_sqlite,
+    taskkit._database.sqlite_file.prepare_sqlite,
     "connection.isolation_level = None",
     "cursor.close()",
 )
