@@ -10,6 +10,7 @@ from importlib import import_module as _import_module
 # Names load on first use (PEP 562): `taskkit --help` must not import pandas, SQLAlchemy and
 # Alembic. Type checkers and readers see the imports below.
 if _typing.TYPE_CHECKING:
+    from taskkit._cli import cli
     from taskkit._crud import (
         assign,
         create_project,
@@ -119,6 +120,7 @@ if _typing.TYPE_CHECKING:
     from taskkit._sql.view import QueryPlan, explain, show_sql
 
 _MODULES: dict[str, tuple[str, ...]] = {
+    "taskkit._cli": ("cli",),
     "taskkit._sql.view": ("QueryPlan", "explain", "show_sql"),
     "taskkit._sql.select": ("count",),
     "taskkit._crud": (
@@ -315,6 +317,7 @@ __all__ = [
     "any_of",
     "assign",
     "check_schema",
+    "cli",
     "connect",
     "count",
     "create_db_and_tables",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Each command imports what it uses: `taskkit --help` loads click, not pandas, SQLAlchemy,
 # Alembic and pydantic (seconds of start-up on a small machine).
 
-__all__ = ["main"]
+__all__ = ["cli", "main"]
 
 T = TypeVar("T")
 
@@ -52,7 +52,15 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="taskkit", prog_name="taskkit")
 def cli() -> None:
-    """taskkit: seed, query, paginate and analyse task data with SQLModel."""
+    """taskkit: seed, query, paginate and analyse task data with SQLModel.
+
+    \f
+    The click group behind the ``taskkit`` command (its commands: ``init``, ``info``, ``seed``,
+    ``import``, ``report`` and the ``db`` group). Run it from Python with click's ``CliRunner``
+    (``CliRunner().invoke(taskkit.cli, ["seed", "--tasks", "100"])``) or add it to a click
+    application of your own. As on the command line, a failure is a one-line message and an exit
+    status: 1 an error, 2 a wrong option or argument, 3 an import that skipped rows.
+    """
 
 
 @cli.command()

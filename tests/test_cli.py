@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 import taskkit
-from taskkit._cli import cli
+from taskkit import cli
 from tests.conftest import postgres_url, reset_postgres
 
 ROOT = Path(__file__).resolve().parent.parent

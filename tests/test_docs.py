@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from taskkit._cli import cli
+from taskkit import cli
 from tests import documentation
 
 ROOT = documentation.ROOT

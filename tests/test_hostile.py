@@ -298,7 +298,7 @@ HOSTILE_FILES = {  # name -> (content, what the one-line message says)
 def test_hostile_files_are_one_line_from_the_cli_and_create_nothing(tmp_path, name):
     from click.testing import CliRunner
 
-    from taskkit._cli import cli
+    from taskkit import cli
 
     content, said = HOSTILE_FILES[name]
     path = tmp_path / name

@@ -9,8 +9,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 import taskkit
-from taskkit import ImportMapping, InvalidArgumentError, LoadError, Task, load_tasks
-from taskkit._cli import cli
+from taskkit import ImportMapping, InvalidArgumentError, LoadError, Task, cli, load_tasks
 from tests.helpers import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import taskkit
-from taskkit import ImportOptions, InvalidArgumentError, Task, load_tasks
-from taskkit._cli import cli
+from taskkit import ImportOptions, InvalidArgumentError, Task, cli, load_tasks
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"
 # Two bad rows among good ones: what on_error decides.

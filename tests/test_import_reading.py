@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 import taskkit
-from taskkit import LoadError, load_tasks
-from taskkit._cli import cli
+from taskkit import LoadError, cli, load_tasks
 from tests.conftest import make_engine, postgres_url
 from tests.helpers import snapshot
 from tests.test_load import EXAMPLE, tasks_of, write_csv

@@ -12,8 +12,7 @@ from sqlmodel import select
 
 import taskkit
 import taskkit._bulk as bulk
-from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, load_tasks
-from taskkit._cli import cli
+from taskkit import InvalidArgumentError, LoadError, Task, TaskCreate, cli, load_tasks
 from taskkit._importers import columns
 from taskkit._importers.rows import COLUMNS
 from taskkit._importers.value_checks import ADAPTERS, TEXT_RULES, Checker, plain_text_ok

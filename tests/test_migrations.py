@@ -31,8 +31,7 @@ from sqlmodel import SQLModel
 
 import taskkit
 import taskkit._migrate as migrate
-from taskkit import MigrationError, Project, Task, TaskWorkerLink, Worker
-from taskkit._cli import cli
+from taskkit import MigrationError, Project, Task, TaskWorkerLink, Worker, cli
 from taskkit._migrate import revisions
 from tests.conftest import POSTGRES, postgres_url
 

@@ -14,8 +14,7 @@ from pydantic import ValidationError
 
 import taskkit._bulk as bulk
 import taskkit._new_sqlite_file as new_sqlite_file
-from taskkit import BulkWriteError
-from taskkit._cli import cli
+from taskkit import BulkWriteError, cli
 from taskkit._database.engine import database_url
 from taskkit._database.sqlite_file import plain_sqlite_path
 from taskkit._importers.value_checks import ADAPTERS
@@ -95,7 +94,7 @@ def test_an_import_into_a_new_file_loads_no_sqlalchemy_sqlmodel_nor_models(
         "import sys\n"
         "from click.testing import CliRunner\n"
         "import taskkit._new_sqlite_file as new\n"
-        "from taskkit._cli import cli\n"
+        "from taskkit import cli\n"
         "used = []\n"
         "write_file = new.bulk_write.write_file\n"
         "new.bulk_write.write_file = lambda *a, **k: used.append(1) or write_file(*a, **k)\n"

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from taskkit import InvalidArgumentError, NotFoundError
-from taskkit._cli import cli
+from taskkit import InvalidArgumentError, NotFoundError, cli
 from taskkit._report import check_parameters, run_report
 
 

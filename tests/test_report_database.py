@@ -14,7 +14,7 @@ from contextlib import closing
 from click.testing import CliRunner
 
 import taskkit
-from taskkit._cli import cli
+from taskkit import cli
 
 
 def report(*args: str) -> tuple[int, str]:

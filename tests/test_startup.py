@@ -11,7 +11,7 @@ HEAVY = ("pandas", "numpy", "sqlalchemy", "sqlmodel", "alembic", "pydantic", "ma
 CODE = f"""
 import sys
 from click.testing import CliRunner
-from taskkit._cli import cli
+from taskkit import cli
 result = CliRunner().invoke(cli, ["--help"])
 assert result.exit_code == 0, result.output
 result = CliRunner().invoke(cli, ["--version"])
@@ -45,7 +45,7 @@ def test_an_import_into_a_new_sqlite_file_loads_neither_alembic_nor_asyncpg(tmp_
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from taskkit._cli import cli\n"
+        "from taskkit import cli\n"
         f"result = CliRunner().invoke(cli, ['import', {str(path)!r}, "
         f"'--db', 'sqlite:///{tmp_path / 'new.db'}', '--no-progress'])\n"
         "assert result.exit_code == 0, result.output\n"
