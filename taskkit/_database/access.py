@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit._database.engine import (
-    database_url,
     describe_database,
     is_memory_sqlite,
+    parse_database_url,
     read_connection,
     require_regular_file,
 )
@@ -85,7 +85,7 @@ def require_existing_database(url: str | URL | None = None) -> None:
         ConfigurationError: the file does not exist, or is a directory or a device; or the
             URL itself is bad. Nothing was created.
     """
-    parsed = make_url(database_url(url))
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite" or is_memory_sqlite(parsed):
         return
     path = Path(parsed.database or "")

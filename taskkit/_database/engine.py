@@ -68,6 +68,7 @@ __all__ = [
     "is_memory_sqlite",
     "missing_sqlite_file",
     "missing_tables_error",
+    "parse_database_url",
     "ping",
     "postgres_connect_args",
     "read_connection",
@@ -120,7 +121,7 @@ def _parse(raw: str) -> URL:
 
 
 def database_url(url: str | URL | None = None) -> str:
-    """The async SQLAlchemy URL taskkit connects to.
+    """The async SQLAlchemy URL taskkit connects to (:func:`parse_database_url`, as a string).
 
     Args:
         url: an explicit URL; when ``None``, the ``DATABASE_URL`` environment variable; when
@@ -140,6 +141,13 @@ def database_url(url: str | URL | None = None) -> str:
         ConfigurationError: the URL cannot be parsed, its scheme is not supported, or it has a
             query parameter asyncpg does not know. The message never contains the password.
     """
+    return parse_database_url(url).render_as_string(hide_password=False)
+
+
+def parse_database_url(url: str | URL | None = None) -> URL:
+    """What :func:`database_url` gives, as SQLAlchemy's URL object. Every part of taskkit that
+    needs a URL's parts (the backend, the file) asks here; the only other parse is
+    :func:`~taskkit._database.messages.shown_url`'s, to hide a password in a message."""
     if url is None:
         url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{default_database_path()}"
     if isinstance(url, URL):
@@ -163,7 +171,7 @@ def database_url(url: str | URL | None = None) -> str:
             f"unsupported database URL scheme {parsed.drivername!r}; "
             f"supported forms: {SUPPORTED_URLS}"
         )
-    return normalized.render_as_string(hide_password=False)
+    return normalized
 
 
 # What SQLAlchemy's SQLite dialect reads from the URL's query string.
@@ -246,7 +254,7 @@ def connect(
         ConfigurationError: a bad URL, or a SQLite file whose directory does not exist.
         MissingExtraError: a PostgreSQL URL without the ``postgres`` extra installed.
     """
-    parsed = make_url(database_url(url))
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _connect_sqlite(parsed, echo=echo, **engine_kwargs)
     else:

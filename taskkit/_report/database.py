@@ -12,12 +12,17 @@ from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from taskkit._database.access import DatabaseContents, database_contents
-from taskkit._database.engine import connect, create_sqlite_file, is_memory_sqlite, ping
+from taskkit._database.engine import (
+    connect,
+    create_sqlite_file,
+    is_memory_sqlite,
+    parse_database_url,
+    ping,
+)
 from taskkit._database.messages import shown_url
 from taskkit._database.sqlite_file import open_sqlite
 from taskkit._errors import DatabaseNotEmptyError, DatabaseUnavailableError, NotFoundError
@@ -86,7 +91,7 @@ async def _state(engine: AsyncEngine) -> tuple[list[str], bool, int, str | None]
 
 
 def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite" and not is_memory_sqlite(parsed):
         return Path(parsed.database or "")
     return None
