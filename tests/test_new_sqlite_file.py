@@ -14,11 +14,9 @@ from pydantic import ValidationError
 
 import taskkit._bulk as bulk
 import taskkit._new_sqlite_file as new_sqlite_file
-from taskkit import BulkWriteError, cli
-from taskkit._database.engine import database_url
+from taskkit import BulkWriteError, ProjectCreate, TaskCreate, WorkerCreate, cli, database_url
 from taskkit._database.sqlite_file import plain_sqlite_path
 from taskkit._importers.value_checks import ADAPTERS
-from taskkit._models import ProjectCreate, TaskCreate, WorkerCreate
 from taskkit._new_sqlite_file import write_new_file
 from taskkit._sqlite_child import bulk_write
 
