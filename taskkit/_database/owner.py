@@ -50,26 +50,22 @@ POSTGRES_CONNECT_TIMEOUT_S = 5.0
 
 
 # ---------------------------------------------------------------------------------------------
-# Opening SQLite.
-
-
-# ---------------------------------------------------------------------------------------------
 # What an engine's owner holds.
 
 # Idle connections kept per engine: enough for a couple of reads at once.
 _IDLE_MAX = 2
-# (path, (device, inode, process id), the engine's pool object): what idle connections serve.
-_Where = tuple[str, tuple[int, int, int], int]
+# (path, (device, inode, process id)): what idle connections serve.
+_Where = tuple[str, tuple[int, int, int]]
 
 
 class ReadConnections:
     """Idle read-only ``sqlite3`` connections to one engine's file, kept between reads.
 
-    ``generation`` moves on whenever the file, the process or the engine's own pool changes
-    (or the engine is disposed); a connection from an earlier generation is closed when it
-    comes back instead of kept. So a file replaced under the same name (a reset, a test's
-    database) is never read through a connection to the old one, and a forked process opens
-    its own.
+    ``generation`` moves on whenever the file or the process changes, or the engine is
+    disposed (its owner then calls :meth:`close`); a connection from an earlier generation is
+    closed when it comes back instead of kept. So a file replaced under the same name (a
+    reset, a test's database) is never read through a connection to the old one, and a forked
+    process opens its own.
     """
 
     def __init__(self) -> None:
@@ -78,15 +74,14 @@ class ReadConnections:
         self._where: _Where | None = None
         self._lock = threading.Lock()
 
-    def take(self, engine: sa.Engine, path: str) -> tuple[int, sqlite3.Connection]:
+    def take(self, path: str) -> tuple[int, sqlite3.Connection]:
         """A connection to ``path`` (idle or new) and its generation, for :meth:`give_back`.
 
         Raises:
             OSError, sqlite3.Error: the file cannot be opened.
         """
         stat = os.stat(path)
-        # The engine's own pool object: dispose() replaces it.
-        where = (path, (stat.st_dev, stat.st_ino, os.getpid()), id(engine.pool))
+        where = (path, (stat.st_dev, stat.st_ino, os.getpid()))
         with self._lock:
             if self._where != where:
                 self._renew(where)

@@ -9,23 +9,12 @@ An empty result has the same columns and dtypes as a full one. Types are read fr
 statement (``selected_columns``), followed through labels, subqueries, unions, casts and
 aggregates, so any select works, not only whole models.
 
-Two readers produce the same frame:
-
-* the fast reader, ADBC (C drivers reading straight into Arrow): PostgreSQL in a worker thread
-  of this process; SQLite in a helper process (ADBC carries its own copy of SQLite, and two
-  copies in one process break SQLite's file locks: see taskkit._sqlite_child.worker); small
-  SQLite results (a LIMIT of at most SMALL_ROWS, or a result that ends within PROBE_ROWS or
-  that SQLite then counts to at most SMALL_ROWS rows) are read in this process through
-  Python's ``sqlite3`` instead (``sqlite_inline_reader``), whose values become pandas arrays
-  directly (``sqlite_inline_values``);
-* the SQLAlchemy reader (the engine's own async driver), for what the fast reader cannot
-  serve: in-memory SQLite (a second driver cannot reach it), a session or connection inside a
-  transaction (its uncommitted writes are visible only to its own connection), columns of types
-  without an exact Arrow match (JSON, bytes, ...), and any failure of the fast reader.
-
-Both hand raw columns to the same conversion code (``typed_columns.finish``), which is what
-keeps their frames identical, and which refuses values a model does not allow instead of
-turning them into NaN.
+Four readers, behind one interface, give the same frame (``reader`` says which serves what:
+small SQLite results in this process through ``sqlite3``, larger ones through ADBC in the
+SQLite helper process, PostgreSQL through ADBC in a worker thread, and the rest through
+SQLAlchemy). They all hand raw columns to the same conversion code (``typed_columns.finish``),
+which is what keeps their frames identical, and which refuses values a model does not allow
+instead of turning them into NaN.
 
 The modules, in the order a read goes through them: ``arguments`` (defaults, limits and
 checks), ``column_types`` (what each selected column becomes), ``reader_choice`` (where to

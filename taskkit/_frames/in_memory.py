@@ -16,7 +16,7 @@ from sqlalchemy.sql.selectable import SelectBase
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._frames.column_types import Kind, Spec, enum_values, specs_of
-from taskkit._frames.typed_columns import Column, build_frame, finish, raw_from_python
+from taskkit._frames.typed_columns import Column, build_frame
 from taskkit._sqlalchemy_internals import row_columns
 
 
@@ -138,12 +138,8 @@ def models_to_frame(items: Iterable[Any], model: Any = None) -> pd.DataFrame:
             )
     columns: list[Column] = []
     for spec, get in zip(specs, getters, strict=True):
-        values = [get(item) for item in rows]
         column = Column(spec)
-        if spec.kind == "object":
-            column.append(values)
-        else:
-            column.append(finish(spec, raw_from_python(spec, values)))
+        column.append_python([get(item) for item in rows])
         columns.append(column)
     return build_frame(columns)
 

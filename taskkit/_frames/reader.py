@@ -72,8 +72,6 @@ async def opened_in_thread(open_: Callable[[], Any], close: Callable[[Any], Any]
 class ThreadedReader(Reader):
     """A fast reader: its blocking driver runs in a worker thread, the event loop stays free."""
 
-    name = "adbc"
-
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.cancelled = threading.Event()

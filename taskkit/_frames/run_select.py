@@ -163,11 +163,13 @@ async def to_dataframe(
     if reader == "adbc" and isinstance(fast, str):
         raise InvalidArgumentError(f"reader='adbc' cannot serve this read: {fast}")
     if reader != "sqlalchemy" and where.engine is not None and not isinstance(fast, str):
-        stated = _stated_limit(stmt)
+        stated = literal_limit(stmt)
         small = stated is None or stated <= SMALL_ROWS  # a larger LIMIT expects many rows
         known = stated  # at most this many rows, when known
         if reader == "auto" and fast[0] == "adbc-sqlite" and progress is not True and small:
-            frame, known = await _read_small(where.engine, fast[1], stmt, specs, names, rows)
+            frame, known = await _read_small(
+                where.engine, fast[1], stmt, stated, specs, names, rows
+            )
             if frame is not None:
                 return frame
         if (
@@ -196,15 +198,11 @@ async def to_dataframe(
     return await _run_sqlalchemy(where, stmt, specs, names, rows, progress)
 
 
-def _stated_limit(stmt: SelectBase) -> int | None:
-    """The statement's own LIMIT, when it is a plain number (``.limit(10)``)."""
-    return literal_limit(stmt)
-
-
 async def _read_small(
     engine: AsyncEngine,
     path: str,
     stmt: SelectBase,
+    stated: int | None,
     specs: list[Spec],
     related: tuple[str, ...],
     chunksize: int,
@@ -212,15 +210,14 @@ async def _read_small(
     """A SQLite read in this process when the result is small (else None), and the row count
     when SQLite counted it (see sqlite_inline_reader).
 
-    A statement whose LIMIT is at most SMALL_ROWS is read here (one with a larger LIMIT goes
-    to the ADBC reader without trying). One without a LIMIT is fetched for up to PROBE_ROWS
+    Called for a statement whose LIMIT (``stated``, when it is a plain number) is at most
+    SMALL_ROWS, read here whole, or that has none: that one is fetched for up to PROBE_ROWS
     rows; if it has more, SQLite counts them up to ONE_BATCH_ROWS + 1 in the same snapshot,
     and the read goes on here if they are at most SMALL_ROWS, else the ADBC reader reads it
     (which costs the rows fetched and counted so far, a small share of what it then reads),
     told the count when it is exact.
     """
-    stated = _stated_limit(stmt)
-    limit = None if stated is not None and stated <= SMALL_ROWS else PROBE_ROWS
+    limit = None if stated is not None else PROBE_ROWS
     sync = engine.sync_engine
     reader = SQLite3Reader(
         sync,

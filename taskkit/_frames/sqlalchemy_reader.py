@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import SelectBase
@@ -12,7 +11,7 @@ from sqlalchemy.sql.selectable import SelectBase
 from taskkit._frames.column_types import Spec
 from taskkit._frames.reader import Reader
 from taskkit._frames.statement_sql import Query, categories_as_text, sqlite_raw_query
-from taskkit._frames.typed_columns import Column, finish, raw_from_python
+from taskkit._frames.typed_columns import Column
 
 
 class SQLAlchemyReader(Reader):
@@ -40,14 +39,9 @@ class SQLAlchemyReader(Reader):
         result = await self.conn.stream(query.stmt)
         async for rows in result.partitions(chunksize):
             columns = list(zip(*rows, strict=True))
-            for column, (v, f) in zip(out, query.layout, strict=True):
-                spec = column.spec
-                if spec.kind == "object":
-                    column.append(list(columns[v]))
-                    continue
-                raw = raw_from_python(spec, columns[v])
-                flags = None if f is None else pa.array(columns[f], pa.int64())
-                column.append(finish(spec, raw, flags))
+            # Never NULL flags here (the layout of plain_query or flag_nulls=False).
+            for column, (v, _) in zip(out, query.layout, strict=True):
+                column.append_python(columns[v])
             if on_rows:
                 on_rows(len(rows))
         return out

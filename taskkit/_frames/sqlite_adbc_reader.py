@@ -69,16 +69,6 @@ class SQLiteReader(ThreadedReader):
         self.path = path
         self.child: SQLiteChild | None = None
 
-    async def open(self) -> None:
-        """Nothing yet: the first fetch opens the child's read transaction in its own worker
-        thread (one trip to a thread fewer; a failure there falls back the same way)."""
-
-    def _begin(self) -> SQLiteChild:
-        try:
-            return client.open_read(self.path)
-        except ChildError as exc:
-            raise FastReaderFailed(str(exc)) from exc
-
     async def close(self) -> None:
         child, self.child = self.child, None
         if child is not None:
@@ -102,8 +92,8 @@ class SQLiteReader(ThreadedReader):
     def _fetch_child(
         self, query: Query, chunksize: int, on_rows: Callable[[int], None] | None
     ) -> list[Column]:
-        if self.child is None:
-            self.child = self._begin()
+        if self.child is None:  # opened here, in the fetch's thread: one trip to a thread fewer
+            self.child = client.open_read(self.path)
         child = self.child
         out = [Column(spec) for spec in query.specs]
         if self.cancelled.is_set():  # cancelled while the child opened: the caller raises

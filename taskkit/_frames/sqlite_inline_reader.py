@@ -38,8 +38,8 @@ from taskkit._frames.arguments import (
 )
 from taskkit._frames.reader import FastReaderFailed, ThreadedReader
 from taskkit._frames.sqlite_inline_values import python_arrays
-from taskkit._frames.statement_sql import Query, compiled_sql, plain_query
-from taskkit._frames.typed_columns import Column, finish, raw_from_python
+from taskkit._frames.statement_sql import Query, compiled_sql
+from taskkit._frames.typed_columns import Column
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -97,9 +97,9 @@ class SQLite3Reader(ThreadedReader):
         dialect: Dialect,
         *,
         limit: int | None,
-        count_to: int | None = None,
-        keep_to: int = 0,
-        statements: int = 1,
+        count_to: int,
+        keep_to: int,
+        statements: int,
     ) -> None:
         super().__init__(dialect)
         self.engine = engine
@@ -116,9 +116,6 @@ class SQLite3Reader(ThreadedReader):
         # A statement the event loop's thread started: its cursor and the rows fetched so far.
         self.started: tuple[sqlite3.Cursor, list[Any]] | None = None
         self.compiled: tuple[Query, tuple[str, list[Any]]] | None = None
-
-    def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
-        return plain_query(stmt, specs)
 
     async def fetch(
         self, query: Query, *, chunksize: int, on_rows: Callable[[int], None] | None = None
@@ -137,7 +134,7 @@ class SQLite3Reader(ThreadedReader):
     def _begin(self) -> None:
         try:
             self.pool = owner(self.engine).read_connections
-            self.generation, self.conn = self.pool.take(self.engine, self.path)
+            self.generation, self.conn = self.pool.take(self.path)
             if self.statements > 1:  # one snapshot for the read and its lookups
                 self.conn.execute("BEGIN DEFERRED")
                 self.began = True
@@ -215,13 +212,13 @@ class SQLite3Reader(ThreadedReader):
             self._end()
             raise
         conn.set_progress_handler(None, 0)
-        over_limit = len(rows) > want and want == self.limit
-        if not ended and (not over_limit or self.count_to is not None):
+        if not ended:
             # More to fetch than this thread takes on, or to count first: the worker does it.
             self.started = (cursor, rows)
             return None
+        self._take_limit()
         try:
-            return self._finish(query, cursor, rows, self._take_limit(), None)
+            return self._finish(query, cursor, rows, None)
         finally:
             self._end()
 
@@ -248,7 +245,7 @@ class SQLite3Reader(ThreadedReader):
                 self._begin()
             if self.started is not None:
                 (cursor, rows), self.started = self.started, None
-            elif limit is not None and self.count_to is not None:
+            elif limit is not None:
                 cursor, rows = self._probe(query)
             else:
                 cursor, rows = self._execute(query), []
@@ -262,11 +259,10 @@ class SQLite3Reader(ThreadedReader):
                     if counted is None or counted > self.keep_to:
                         raise TooManyRows(counted)
                     rows += cursor.fetchall()
-                    limit = None
             except BaseException:
                 cursor.close()
                 raise
-            return self._finish(query, cursor, rows, limit, on_rows)
+            return self._finish(query, cursor, rows, on_rows)
         except sqlite3.Error as exc:
             raise FastReaderFailed(f"{type(exc).__name__}: {exc}") from exc
         finally:
@@ -312,9 +308,7 @@ class SQLite3Reader(ThreadedReader):
 
     def _count(self, query: Query) -> int | None:
         """The first statement's row count, counted by SQLite up to ``count_to`` (None beyond
-        it, or without ``count_to``)."""
-        if self.count_to is None:
-            return None
+        it)."""
         assert self.conn is not None
         most = self.count_to + 1
         sql, params = compiled_sql(
@@ -331,12 +325,9 @@ class SQLite3Reader(ThreadedReader):
         query: Query,
         cursor: sqlite3.Cursor,
         rows: list[Any],
-        limit: int | None,
         on_rows: Callable[[int], None] | None,
     ) -> list[Column]:
         cursor.close()  # a statement left open would hold its snapshot
-        if limit is not None and len(rows) > limit:
-            raise TooManyRows
         if on_rows:
             on_rows(len(rows))
         return _columns(query.specs, rows)
@@ -395,8 +386,5 @@ def _columns(specs: list[Spec], rows: list[Any]) -> list[Column]:
 
 def _general(spec: Spec, values: Sequence[Any]) -> Column:
     column = Column(spec)
-    if spec.kind == "object":
-        column.append(list(values))
-    else:
-        column.append(finish(spec, raw_from_python(spec, values)))
+    column.append_python(values)
     return column

@@ -1,7 +1,7 @@
 """SQLite's values as Python's ``sqlite3`` returns them, straight into the pandas arrays of a frame.
 
 The in-process reader (``sqlite_inline_reader``) gets small results as rows of Python values. The
-road every other reader takes (Arrow arrays, ``_finish``, ``_Column``) costs a few dozen
+road every other reader takes (Arrow arrays, ``finish``, ``Column``) costs a few dozen
 microseconds per column in fixed overhead, which is most of a ten-row read; here each column
 is one numpy or Arrow call on the list of values. Only values whose meaning is plain take this
 road: integers in integer columns, text in text columns, category values among the declared

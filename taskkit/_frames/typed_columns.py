@@ -187,6 +187,13 @@ class Column:
             return len(self.ready)
         return self.n if self.values is not None else sum(len(c) for c in self.chunks)
 
+    def append_python(self, values: Sequence[Any]) -> None:
+        """Add a batch of Python values (the SQLAlchemy reader's, a model's attributes)."""
+        if self.spec.kind == "object":
+            self.append(list(values))
+        else:
+            self.append(finish(self.spec, raw_from_python(self.spec, values)))
+
     def append(self, array: Any) -> None:
         """Add a finished Arrow array (a list of Python values for ``object`` columns)."""
         if self.values is None:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from taskkit._database.sqlite_file import SQLITE_BUSY_TIMEOUT_MS  # as the engine's connections
 from taskkit._sqlite_child import protocol
 from taskkit._sqlite_child.protocol import Message
 
@@ -232,14 +233,6 @@ class SQLiteChild:
 atexit.register(SQLiteChild.stop_all)
 
 
-def _busy_timeout_ms() -> int:
-    from taskkit._database.sqlite_file import (
-        SQLITE_BUSY_TIMEOUT_MS,  # as long as the engine's connections wait
-    )
-
-    return SQLITE_BUSY_TIMEOUT_MS
-
-
 def _opened(request: Message) -> tuple[SQLiteChild, Message]:
     """A child that accepted ``request``, and its reply. An idle child may have died since its
     last use (killed by someone, out of memory): a new one is then asked in its place."""
@@ -263,7 +256,11 @@ def _opened(request: Message) -> tuple[SQLiteChild, Message]:
 def open_read(path: str) -> SQLiteChild:
     """A child holding a read transaction on the SQLite file at ``path``; ``close`` ends it."""
     # The child's working directory is another: paths go as absolute paths.
-    request = {"op": "read", "path": os.path.abspath(path), "busy_timeout_ms": _busy_timeout_ms()}
+    request = {
+        "op": "read",
+        "path": os.path.abspath(path),
+        "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_MS,
+    }
     return _opened(request)[0]
 
 
@@ -292,7 +289,7 @@ def open_write(
     request = {
         "op": "write",
         "path": os.path.abspath(path),
-        "busy_timeout_ms": _busy_timeout_ms(),
+        "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_MS,
         "tables": tables,
         "empty": empty,
         "describe": describe,
