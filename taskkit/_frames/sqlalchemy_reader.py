@@ -25,7 +25,7 @@ class SQLAlchemyReader(Reader):
 
     def query(self, stmt: SelectBase, specs: list[Spec]) -> Query:
         if self.sqlite:
-            return sqlite_raw_query(stmt, specs, flag_nulls=False)
+            return sqlite_raw_query(stmt, specs)
         return categories_as_text(stmt, specs)
 
     async def count(self, stmt: SelectBase) -> int:
@@ -39,7 +39,7 @@ class SQLAlchemyReader(Reader):
         result = await self.conn.stream(query.stmt)
         async for rows in result.partitions(chunksize):
             columns = list(zip(*rows, strict=True))
-            # Never NULL flags here (the layout of plain_query or flag_nulls=False).
+            # Never NULL flags here (plain_query's layout).
             for column, (v, _) in zip(out, query.layout, strict=True):
                 column.append_python(columns[v])
             if on_rows:

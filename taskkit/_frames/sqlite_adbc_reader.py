@@ -100,6 +100,7 @@ class SQLiteReader(ThreadedReader):
             return out
         sql, params = raw_sql(query, self.dialect)
         flagged = query.flagged
+        assert flagged is not None  # raw_query made both
         checks = [
             (v, "float" if spec.kind == "float" else "text")
             for spec, (v, _) in zip(query.specs, query.layout, strict=True)
@@ -108,10 +109,7 @@ class SQLiteReader(ThreadedReader):
         child.send(
             {
                 "op": "query",
-                "sql": [
-                    sql,
-                    None if flagged is None else raw_sql(flagged, self.dialect)[0],
-                ],
+                "sql": [sql, raw_sql(flagged, self.dialect)[0]],
                 "params": [_json_param(p) for p in params],
                 "checks": checks,
                 "batch_rows": chunksize,
@@ -153,7 +151,7 @@ class SQLiteReader(ThreadedReader):
                     message, payload = item
                     if "done" in message:
                         done = True
-                    elif "switch" in message and flagged is not None:
+                    elif "switch" in message:
                         query = flagged  # before any batch: the plain SQL sent none
                     else:
                         assert payload is not None

@@ -40,10 +40,10 @@ class Query:
     # For each spec: the index of its value column and of its NULL-flag column (or None).
     layout: list[tuple[int, int | None]]
     # SQLite's fast reader: the same with NULL flags, for when the first batch cannot type
-    # every column (see sqlite_raw_query). Plain is tried first: the flags cost about 15%.
+    # every column (see raw_select). Plain is tried first: the flags cost about 15%.
     flagged: Query | None = None
-    # None: the reader runs ``stmt``. False or True: it runs ``stmt`` wrapped by raw_select
-    # (``flag_nulls`` as said), compiled once per statement shape (see raw_sql).
+    # None: the reader runs ``stmt``. False or True (SQLite's fast reader): it runs ``stmt``
+    # wrapped by raw_select (``flag_nulls`` as said), compiled once per shape (see raw_sql).
     flag_nulls: bool | None = None
 
 
@@ -51,10 +51,9 @@ def plain_query(stmt: SelectBase, specs: list[Spec]) -> Query:
     return Query(stmt, specs, [(i, None) for i in range(len(specs))])
 
 
-def sqlite_raw_query(stmt: SelectBase, specs: list[Spec], *, flag_nulls: bool) -> Query:
+def sqlite_raw_query(stmt: SelectBase, specs: list[Spec]) -> Query:
     """``stmt`` wrapped so that SQLite returns each column in one storage type (raw_select)."""
-    wrapped = raw_select(stmt, specs, flag_nulls=flag_nulls)
-    return Query(wrapped, specs, raw_layout(specs, flag_nulls))
+    return plain_query(raw_select(stmt, specs, flag_nulls=False), specs)
 
 
 def raw_query(stmt: SelectBase, specs: list[Spec]) -> Query:
@@ -114,10 +113,8 @@ def raw_select(stmt: SelectBase, specs: list[Spec], *, flag_nulls: bool) -> sa.S
 
 
 def raw_sql(query: Query, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The SQL and positional parameters of what a reader runs for ``query``."""
-    if query.flag_nulls is None:
-        return compiled_sql(query.stmt, dialect)
-    flag_nulls, specs = query.flag_nulls, query.specs
+    """The SQL and positional parameters of what SQLite's fast reader runs for ``query``."""
+    flag_nulls, specs = bool(query.flag_nulls), query.specs
     return compiled_sql(
         query.stmt,
         dialect,
