@@ -17,9 +17,11 @@ Every SQLite connection taskkit opens in this process is opened by ``open_sqlite
 SQLAlchemy's driver opened it, set up by ``prepare_sqlite``: one place for the settings (the
 busy timeout, foreign keys for writers, ``query_only`` for readers, and the driver's own
 transaction handling switched off), :mod:`taskkit._database.sqlite_file` (no SQLAlchemy:
-``taskkit import`` into a new file uses it alone). The SQLite helper process
-(``taskkit._sqlite_child``) runs ADBC's copy of SQLite in a process of its own, for any engine
-on the same file; it takes the same busy timeout.
+``taskkit import`` into a new file uses it alone). The SQLite helper processes
+(``taskkit._sqlite_child``) run ADBC's copy of SQLite in processes of their own. They are not
+an owner's: a child serves any file, so the idle ones are a pool for the whole process, shared
+by every engine (docs/development.md, "Who holds a database's connections", says why); they
+take the same busy timeout.
 """
 
 from __future__ import annotations
