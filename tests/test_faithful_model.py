@@ -192,8 +192,43 @@ async def test_select_history_of_select_tasks(db: AsyncSession):
     ]
     with pytest.raises(InvalidArgumentError, match="tasks must be a select of tasks"):
         taskkit.select_history("SELECT * FROM task")
-    with pytest.raises(InvalidArgumentError, match="tasks must be a select of tasks"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"does not read the task table \(it reads project\)"
+    ):
         taskkit.select_history(select(taskkit.Project))
+
+
+async def test_select_history_takes_every_select_of_tasks_the_flow_measures_take(
+    db: AsyncSession,
+):
+    """select_history refused a select of tasks joined to another table ('got SelectOfScalar')
+    where every flow measure took it: both now read ``tasks`` by one rule."""
+    apollo = await taskkit.create_project(db, {"name": "Apollo"})
+    gemini = await taskkit.create_project(db, {"name": "Gemini"})
+    a = await taskkit.create_task(db, {"title": "a", "project_id": apollo.id})
+    b = await taskkit.create_task(db, {"title": "b", "project_id": gemini.id})
+    for task in (a, b):
+        await taskkit.update_task(db, task.id, {"status": "in_progress"})
+    await taskkit.create_worker(db, {"id": "w1", "name": "Ann"})
+    await taskkit.create_worker(db, {"id": "w2", "name": "Bo"})
+    await taskkit.assign(db, a.id, "w1")
+    await taskkit.assign(db, a.id, "w2")  # two rows of the join below for task a
+    await db.commit()
+    joined = select(Task).join(taskkit.Project).where(taskkit.Project.name == "Apollo")
+    by_links = select(Task).join(taskkit.TaskWorkerLink)
+    for tasks in (joined, by_links):
+        rows = (await db.exec(taskkit.select_history(tasks))).all()
+        assert [(r.task_id, r.to_status) for r in rows] == [
+            (a.id, Status.pending),
+            (a.id, Status.in_progress),
+        ]
+        today = taskkit.utcnow().date()
+        stays = await taskkit.time_in_state(db, tasks, start=today, end=today)
+        assert stays["id"].tolist() == [a.id]
+    same = (await db.exec(taskkit.select_history(taskkit.select_tasks(project="Apollo")))).all()
+    assert [r.id for r in same] == [
+        r.id for r in (await db.exec(taskkit.select_history(joined))).all()
+    ]
 
 
 async def test_deleting_a_task_deletes_its_history_and_label_links(db: AsyncSession):

@@ -18,18 +18,16 @@ than pairing each move with the next: sums group by day or task in one pass, whe
 needs a window function, which SQLite computes several times slower.
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql import ColumnElement, FromClause, Select, Subquery
-from sqlalchemy.sql import util as sa_util
 from sqlalchemy.sql.selectable import CTE
 
-from taskkit._errors import InvalidArgumentError
 from taskkit._models import Status, StatusChange, Task
-from taskkit._sqlalchemy_internals import has_row_limit, named_froms, plain_table, shapes_rows
+from taskkit._query.task_ids import selected_task_ids
+from taskkit._sqlalchemy_internals import named_froms, plain_table, shapes_rows
 
 __all__ = [
     "MOVE_COLUMNS",
@@ -54,16 +52,6 @@ def _whole_table(tasks: Select[Any]) -> bool:
     return [plain_table(f) for f in named_froms(tasks)] == [_task]
 
 
-def _reads_tasks(stmt: Select[Any]) -> bool:
-    """The task table is in ``stmt``'s FROM, alone or in a join (or only in its WHERE clause,
-    which compiling the statement shows: the rare case is the one that pays for it)."""
-
-    def among(froms: Sequence[FromClause]) -> bool:
-        return any(_task in {plain_table(t) for t in sa_util.find_tables(f)} for f in froms)
-
-    return among(named_froms(stmt)) or among(stmt.get_final_froms())
-
-
 def population(tasks: Any) -> FromClause:
     """The task rows ``tasks`` selects (each once), as the task table or a filtered subquery.
 
@@ -72,16 +60,9 @@ def population(tasks: Any) -> FromClause:
     """
     if tasks is None:
         return _task
-    if not isinstance(tasks, Select) or not _reads_tasks(tasks):
-        raise InvalidArgumentError(
-            "tasks must be a select of tasks, such as select_tasks(project='Apollo') or "
-            f"select(Task).where(...), or None for every task; got {type(tasks).__name__}"
-        )
+    ids = selected_task_ids(tasks)  # the rule select_history reads its tasks by too
     if _whole_table(tasks):
         return _task
-    if not has_row_limit(tasks):
-        tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
-    ids = tasks.with_only_columns(_task.c.id, maintain_column_froms=True)
     # By id, so that a statement joining other tables cannot count a task twice.
     return sa.select(_task).where(_task.c.id.in_(ids)).subquery("population")
 

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from taskkit._errors import InvalidArgumentError
-from taskkit._models import StatusChange, Task
+from taskkit._models import StatusChange
+from taskkit._query.task_ids import selected_task_ids
 
 __all__ = ["select_history"]
 
@@ -17,9 +16,10 @@ def select_history(tasks: Any = None) -> SelectOfScalar[StatusChange]:
     first (by ``changed_at``, then ``id``).
 
     Args:
-        tasks: a statement selecting from the task table, such as ``select_tasks(...)`` or
-            ``select(Task).where(...)``: the tasks it would return (with its limit, if it
-            has one). ``None``: every task's history.
+        tasks: a statement that reads the task table, such as ``select_tasks(...)``,
+            ``select(Task).where(...)`` or ``select(Task).join(Project).where(...)``: the
+            tasks it would return, each once (with its limit, if it has one). ``None``: every
+            task's history. The flow measures read their ``tasks`` by the same rule.
 
     Returns:
         A plain statement: run it with ``await session.exec(stmt)``, extend it with
@@ -33,11 +33,5 @@ def select_history(tasks: Any = None) -> SelectOfScalar[StatusChange]:
     order = (col(StatusChange.changed_at), col(StatusChange.id))
     if tasks is None:
         return stmt.order_by(*order)
-    task_table = Task.__table__  # type: ignore[attr-defined]
-    if not isinstance(tasks, Select) or task_table not in tasks.get_final_froms():
-        raise InvalidArgumentError(
-            "tasks must be a select of tasks, such as select_tasks(status='completed') or "
-            f"select(Task).where(...); got {type(tasks).__name__}"
-        )
-    ids = tasks.with_only_columns(col(Task.id), maintain_column_froms=True)
+    ids = selected_task_ids(tasks)  # the rule the flow measures read their tasks by too
     return stmt.where(col(StatusChange.task_id).in_(ids)).order_by(*order)
