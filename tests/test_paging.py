@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import math
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -863,6 +864,23 @@ async def test_a_page_shows_where_it_is(engine: AsyncEngine) -> None:
     assert "<th>title</th>" in shown and "<th>status</th>" in shown
     assert "<b>Page 2 of 3</b>: rows 4-6 of 7" in offset._repr_html_()
     assert "<th>id</th><th>title</th>" in offset._repr_html_()
+
+
+async def test_a_page_shows_in_a_notebook_without_the_explore_extra(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paging is the core; the SQL under a page is laid out by sqlparse, from the explore
+    extra. Without it the page still shows, and says how to see its SQL (it raised
+    MissingExtraError, so Jupyter showed a traceback instead of the page)."""
+    await insert_tasks(engine, 3)
+    async with taskkit.session(engine) as s:
+        page = await paginate(s, select(Task), size=2)
+    assert "<pre>-- " in page._repr_html_()  # the SQL, laid out
+    monkeypatch.setitem(sys.modules, "sqlparse", None)  # as if it were not installed
+    shown = page._repr_html_()
+    assert "<b>Page 1</b>: 2 rows (size 2)" in shown and "<pre>" not in shown
+    assert "SQL of this page" in shown
+    assert "pip install &#x27;taskkit[explore]&#x27;" in shown
 
 
 async def test_a_long_page_is_shown_with_its_middle_elided(engine: AsyncEngine) -> None:

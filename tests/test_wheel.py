@@ -79,6 +79,10 @@ async def main():
     await taskkit.seed(engine, tasks=20, progress=False)
     frame = await taskkit.to_dataframe(engine, select(taskkit.Task))
     print(f"frame: {len(frame)} rows, status {frame['status'].dtype}")
+    async with taskkit.session(engine) as session:
+        page = await taskkit.paginate(session, select(taskkit.Task), size=5)
+    shown = page._repr_html_()  # what Jupyter shows
+    print(f"page: {len(page)} rows shown, SQL hint {'taskkit[explore]' in shown}")
     for name, call in [
         ("explore", lambda: taskkit.explore(engine)),
         ("show_sql", lambda: taskkit.show_sql(select(taskkit.Task), engine)),
@@ -103,6 +107,7 @@ def test_the_core_alone_reads_and_writes_sqlite_and_names_the_extras(installed: 
     assert core.splitlines() == [
         "absent: IPython, anywidget, asyncpg, matplotlib, nbclient, sqlparse",
         "frame: 20 rows, status category",
+        "page: 5 rows shown, SQL hint True",
         "explore: the explore grid needs anywidget, which is not installed: "
         "pip install 'taskkit[explore]' (or 'taskkit[all]')",
         "show_sql: show_sql's layout needs sqlparse, which is not installed: "

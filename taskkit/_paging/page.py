@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import Select
 
+from taskkit._errors import MissingExtraError
+
 T = TypeVar("T")
 
 _HTML_ROWS = 60  # pandas shows up to 60 rows before it elides; so does a Page
@@ -101,11 +103,14 @@ class Page(Generic[T]):
         from taskkit._sql.view import show_sql  # sqlparse is needed only when a page is shown
 
         query, dialect = self._query
-        sql = html.escape(show_sql(query, dialect))
-        return (
-            f"<details><summary><small>SQL of this page ({html.escape(dialect.name)})"
-            f"</small></summary><pre>{sql}</pre></details>"
+        summary = (
+            f"<summary><small>SQL of this page ({html.escape(dialect.name)})</small></summary>"
         )
+        try:
+            sql = html.escape(show_sql(query, dialect))
+        except MissingExtraError as missing:  # paging is the core; the SQL's layout is not
+            return f"<details>{summary}<small>{html.escape(str(missing))}</small></details>"
+        return f"<details>{summary}<pre>{sql}</pre></details>"
 
     def to_dataframe(self) -> Any:
         """The items as a pandas DataFrame (``taskkit._frames.models_to_frame``).
