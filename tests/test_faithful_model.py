@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -193,7 +194,7 @@ async def test_select_history_of_select_tasks(db: AsyncSession):
     with pytest.raises(InvalidArgumentError, match="tasks must be a select of tasks"):
         taskkit.select_history("SELECT * FROM task")
     with pytest.raises(
-        InvalidArgumentError, match=r"does not read the task table \(it reads project\)"
+        InvalidArgumentError, match=r"does not hold the task table itself \(it reads project;"
     ):
         taskkit.select_history(select(taskkit.Project))
 
@@ -225,6 +226,14 @@ async def test_select_history_takes_every_select_of_tasks_the_flow_measures_take
         today = taskkit.utcnow().date()
         stays = await taskkit.time_in_state(db, tasks, start=today, end=today)
         assert stays["id"].tolist() == [a.id]
+    # An alias or a subquery of Task is refused: task.id would name a second copy of the
+    # table, and the history would be every task's.
+    other = aliased(Task)
+    for tasks in (select(other).where(other.title == "a"), select(select(Task).subquery())):
+        with pytest.raises(InvalidArgumentError, match="does not hold the task table itself"):
+            taskkit.select_history(tasks)
+        with pytest.raises(InvalidArgumentError, match="does not hold the task table itself"):
+            await taskkit.time_in_state(db, tasks, start=today, end=today)
     same = (await db.exec(taskkit.select_history(taskkit.select_tasks(project="Apollo")))).all()
     assert [r.id for r in same] == [
         r.id for r in (await db.exec(taskkit.select_history(joined))).all()

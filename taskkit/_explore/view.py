@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Table, func
+from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.elements import UnaryExpression, _label_reference
 from sqlalchemy.sql.operators import desc_op
@@ -26,6 +26,7 @@ from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
 from taskkit._query import ORDER_COLUMNS, select_tasks
 from taskkit._query.filters import FILTERS as TASK_FILTERS
+from taskkit._query.task_ids import reads_task_table
 from taskkit._sqlalchemy_internals import (
     as_row_select,
     group_by_clauses,
@@ -247,7 +248,7 @@ class View:
         are written against."""
         made = self.__dict__.get("_filterable")
         if made is None:
-            made = self.base is None or _reads_tasks(self.base)
+            made = self.base is None or reads_task_table(self.base)
             object.__setattr__(self, "_filterable", made)
         return bool(made)
 
@@ -438,16 +439,6 @@ def _tables(stmt: Select[Any]) -> list[FromClause]:
     for item in stmt.get_final_froms():
         walk(item)
     return found
-
-
-def _reads_tasks(stmt: Select[Any]) -> bool:
-    # The task table itself: filters on an alias of it would name a second copy of the table.
-    # (The ORM hands back an annotated copy of the table, hence no identity test.)
-    table = Task.__table__  # type: ignore[attr-defined]
-    return any(
-        isinstance(item, Table) and item.key == table.key and item.metadata is table.metadata
-        for item in _tables(stmt)
-    )
 
 
 def _from_names(stmt: Select[Any] | None) -> str:

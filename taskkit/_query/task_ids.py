@@ -1,18 +1,18 @@
 """Which tasks a statement selects: the one rule by which ``select_history`` and every flow
 measure read their ``tasks`` argument.
 
-``tasks`` is any select that reads the task table: the task table alone
-(``select(Task).where(...)``, ``select_tasks(...)``), in a join (``select(Task).join(Project)``),
-or named only in its WHERE clause. The tasks are those its rows hold, each once however many
-rows it has for a task, and its LIMIT, if it has one, counts as it would for its own rows.
+``tasks`` is any select that reads the task table itself: alone (``select(Task).where(...)``,
+``select_tasks(...)``), in a join (``select(Task).join(Project)``), or named only in its WHERE
+clause; not through an alias or a subquery. The tasks are those its rows hold, each once
+however many rows it has for a task, and its LIMIT, if it has one, counts as it would for its
+own rows.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import FromClause, Select
-from sqlalchemy.sql import util as sa_util
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
@@ -24,13 +24,28 @@ _task: sa.Table = Task.__table__  # type: ignore[attr-defined]
 
 
 def reads_task_table(stmt: Select[Any]) -> bool:
-    """The task table is in ``stmt``'s FROM, alone or in a join (or only in its WHERE clause,
-    which compiling the statement shows: the rare case is the one that pays for it)."""
+    """The task table itself is in ``stmt``'s FROM, alone or in a join (or only in its WHERE
+    clause, which compiling the statement shows: the rare case is the one that pays for it).
+
+    Not an alias or a subquery of it: ``task.id`` then names a second copy of the table, and
+    the statement's ids would be every task's."""
 
     def among(froms: Sequence[FromClause]) -> bool:
-        return any(_task in {plain_table(t) for t in sa_util.find_tables(f)} for f in froms)
+        return any(
+            isinstance(item, sa.Table) and plain_table(item) is _task
+            for found in froms
+            for item in _joins_taken_apart(found)
+        )
 
     return among(named_froms(stmt)) or among(stmt.get_final_froms())
+
+
+def _joins_taken_apart(item: FromClause) -> Iterator[FromClause]:
+    if isinstance(item, sa.Join):
+        yield from _joins_taken_apart(item.left)
+        yield from _joins_taken_apart(item.right)
+    else:
+        yield item
 
 
 def selected_task_ids(tasks: Any) -> Select[Any]:
@@ -47,11 +62,25 @@ def selected_task_ids(tasks: Any) -> Select[Any]:
             f"got {type(tasks).__name__}"
         )
     if not reads_task_table(tasks):
-        tables = ", ".join(sorted({str(getattr(f, "name", f)) for f in named_froms(tasks)}))
+        tables = ", ".join(
+            _named(item) for found in named_froms(tasks) for item in _joins_taken_apart(found)
+        )
         raise InvalidArgumentError(
             f"tasks must be a select of tasks, {example}, or None for every task; got a "
-            f"select that does not read the task table (it reads {tables or 'no table'})"
+            f"select whose FROM does not hold the task table itself (it reads "
+            f"{tables or 'no table'}; an alias or a subquery of Task does not count)"
         )
     if not has_row_limit(tasks):
         tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
     return tasks.with_only_columns(_task.c.id, maintain_column_froms=True)
+
+
+def _named(item: FromClause) -> str:
+    """How a FROM item is named in a message (an anonymous alias has no name of its own)."""
+    if isinstance(item, sa.Table):
+        return item.name
+    if isinstance(item, sa.Subquery):
+        return "a subquery"
+    if isinstance(item, sa.Alias):
+        return f"an alias of {_named(item.element)}"
+    return type(item).__name__
