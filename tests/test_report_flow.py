@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 import taskkit
-from taskkit._report.run import run_report
 from tests.flow_data import histories, write
+from tests.reports import write_report
 
 pytestmark = pytest.mark.slow  # runs the report notebook
 
 
 def _board(tmp_path: Path) -> str:
-    """A SQLite file holding generated tasks with their histories (run_report runs its own
+    """A SQLite file holding generated tasks with their histories (the report runs its own
     event loop, so these tests are plain functions)."""
 
     async def make() -> None:
@@ -44,7 +44,7 @@ def _measures(url: str, period: dict[str, date]) -> tuple[int, pd.DataFrame, pd.
 
 def test_the_flow_section_says_what_the_measures_give(tmp_path: Path):
     url = _board(tmp_path)
-    path, _ = run_report({"database_url": url}, out=tmp_path / "out")
+    path, _ = write_report(url, tmp_path / "out")
     html = path.read_text(encoding="utf-8")
     # The data ends on 31 Dec 2025 (its last change): the section covers the 12 weeks before.
     period = {"start": date(2025, 10, 9), "end": date(2025, 12, 31)}
@@ -76,10 +76,7 @@ def test_the_flow_section_says_what_the_measures_give(tmp_path: Path):
 
 def test_the_flow_section_follows_the_reports_dates(tmp_path: Path):
     url = _board(tmp_path)
-    path, _ = run_report(
-        {"database_url": url, "date_from": "2025-03-01", "date_to": "2025-04-30"},
-        out=tmp_path / "out",
-    )
+    path, _ = write_report(url, tmp_path / "out", date_from="2025-03-01", date_to="2025-04-30")
     html = path.read_text(encoding="utf-8")
     # 12 weeks up to date_to, but not before date_from.
     assert "Over the last 12 weeks, 01 Mar 2025 to 30 Apr 2025" in html

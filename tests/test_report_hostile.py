@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import taskkit
-from taskkit._report import run_report
 from tests.browser import browser_page
+from tests.reports import write_report
 
 # Each payload marks the page if it ever runs: the test reads the marks back.
 PROJECT = "<script>document.body.dataset.pwned='project'</script> *a* $\\undefinedcmd$"
@@ -41,8 +41,8 @@ async def build(url: str) -> None:
 def test_hostile_names_show_literally_and_run_no_script(tmp_path):
     url = f"sqlite:///{tmp_path / 'hostile.db'}"
     asyncio.run(build(url))
-    path, seeded = run_report({"database_url": url, "project": PROJECT}, out=tmp_path / "out")
-    assert seeded is None
+    path, said = write_report(url, tmp_path / "out", project=PROJECT)
+    assert said == []  # nothing seeded: the database is only read
     html = path.read_text(encoding="utf-8")
     assert "<script>document" not in html and "<img src=x" not in html
     # No completed task: an honest sentence, never "nan days".

@@ -10,13 +10,12 @@ import asyncio
 import html
 import re
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
 import taskkit
-from taskkit._report import run_report
+from tests.reports import write_report
 from tests.test_report_data import BOARD, mark_as_seeded, rows, task
 
 
@@ -37,9 +36,9 @@ def make(path: Path, *frames: pd.DataFrame, seed: int = 0) -> str:
     return url
 
 
-def text_of(url: str, out: Path, **values: Any) -> str:
+def text_of(url: str, out: Path, **values: str) -> str:
     """The report's page as plain text (tags dropped, entities read)."""
-    path, _ = run_report({"database_url": url, **values}, out=out)
+    path, _ = write_report(url, out, **values)
     page = path.read_text(encoding="utf-8")
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
