@@ -36,15 +36,14 @@ DB_OPTION = click.option(
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro``; turn taskkit's deliberate errors into a one-line message and exit 1."""
-    import asyncio
-
     from pydantic import ValidationError
 
     from taskkit._database.engine import redact
+    from taskkit._run_sync import run_sync
 
     _imports_done()
     try:
-        return asyncio.run(coro)
+        return run_sync(coro)  # also inside a running event loop (a notebook's cell)
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(redact(str(exc))) from None
 
@@ -79,18 +78,17 @@ def init(url: str | None) -> None:
 @cli.command()
 @DB_OPTION
 def info(url: str | None) -> None:
-    """Show which database taskkit uses and how many rows each table holds."""
+    """Show which database taskkit uses and how many rows each of its tables holds."""
     from sqlalchemy import func, inspect
     from sqlmodel import SQLModel, select
 
-    from taskkit._models import Project, Task, TaskWorkerLink, Worker
+    import taskkit._models  # noqa: F401  (registers every taskkit table)
 
     async def go(engine: AsyncEngine) -> dict[str, int | None]:
         async with engine.connect() as conn:
             existing = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
             counts: dict[str, int | None] = {}
-            for model in (Project, Worker, Task, TaskWorkerLink):
-                table = SQLModel.metadata.tables[model.__tablename__]  # type: ignore[index]
+            for table in SQLModel.metadata.sorted_tables:  # every table, referenced first
                 if table.name in existing:
                     counts[table.name] = await conn.scalar(select(func.count()).select_from(table))
                 else:
@@ -99,8 +97,9 @@ def info(url: str | None) -> None:
 
     counts = _run(_db_call(url, go))
     click.echo(f"database: {_db_shown(url)}")
+    width = max(map(len, counts))
     for name, count in counts.items():
-        click.echo(f"  {name:15s} {'(no table)' if count is None else f'{count:,} rows'}")
+        click.echo(f"  {name:{width}s}  {'(no table)' if count is None else f'{count:,} rows'}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ not touched: :func:`write_new_file` says so, and the caller writes through the e
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -44,6 +43,7 @@ from taskkit._database.sqlite_file import (
 )
 from taskkit._errors import BulkWriteError
 from taskkit._progress import progress_bar
+from taskkit._run_sync import run_sync
 from taskkit._sqlite_child import bulk_write
 
 __all__ = ["write_new_file"]
@@ -89,7 +89,7 @@ def write_new_file(
         if total_rows < SQLITE_CHILD_MIN_ROWS:
             return _in_one_transaction(path, make_batches, bar)
         _in_one_transaction(path, lambda existing: iter(()), bar)  # the schema alone
-        return asyncio.run(
+        return run_sync(
             bulk_write.write_file(
                 str(path), make_batches, replace=False, bar=bar, check_foreign_keys=True
             )

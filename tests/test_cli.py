@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 import taskkit
 from taskkit import cli
@@ -20,6 +21,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_the_commands_run_from_python_inside_a_running_event_loop(tmp_path: Path):
+    """taskkit.cli is public, to run from Python: in a notebook's cell an event loop is running,
+    and each command failed with RuntimeError('asyncio.run() cannot be called from a running
+    event loop'), printing nothing."""
+    url = f"sqlite:///{tmp_path / 'cell.db'}"
+    source = tmp_path / "tasks.csv"
+    source.write_text("title,status\nwrite,pending\nship,completed\n", encoding="utf-8")
+
+    async def cell() -> list[tuple[int, str]]:
+        asyncio.get_running_loop()  # as in a notebook
+        return [
+            (result.exit_code, result.output)
+            for result in (
+                run("init", "--db", url),
+                run("import", str(source), "--db", url, "--no-progress"),
+                run("info", "--db", url),
+            )
+        ]
+
+    (init, imported, info) = asyncio.run(cell())
+    assert init[0] == 0 and imported[0] == 0, (init, imported)
+    assert info[0] == 0 and "  task             2 rows" in info[1], info
 
 
 def test_help_lists_the_commands():
@@ -41,7 +66,9 @@ def test_init_then_info_on_a_sqlite_file(tmp_path):
     assert run("init", "--db", url).exit_code == 0
     result = run("info", "--db", url)
     assert result.exit_code == 0, result.output
-    assert "task            0 rows" in result.output
+    # Every taskkit table, the history and labels too (it listed four of the seven).
+    shown = dict(line.split(None, 1) for line in result.output.splitlines()[1:])
+    assert shown == {name: "0 rows" for name in SQLModel.metadata.tables}
 
 
 def test_info_before_init_says_there_is_no_table(tmp_path):
@@ -149,7 +176,7 @@ def test_read_commands_leave_a_users_database_as_it_was(tmp_path):
     before = users_own_database(path)
     result = run("info", "--db", f"sqlite:///{path}")
     assert result.exit_code == 0
-    assert "task            (no table)" in result.output
+    assert "  task             (no table)" in result.output
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.db"]
 

@@ -1,6 +1,5 @@
 """Run the report: prepare the database, execute the notebook, write the HTML (or PDF) file."""
 
-import asyncio
 import os
 import re
 import tempfile
@@ -15,6 +14,7 @@ from taskkit._optional import require_installed
 from taskkit._report.data import check_project
 from taskkit._report.database import prepare_database
 from taskkit._report.parameters import ReportParameters, check_parameters
+from taskkit._run_sync import run_sync
 from taskkit._seed import SeedSummary
 
 __all__ = ["FORMATS", "NOTEBOOK", "find_notebook", "report_stem", "run_report"]
@@ -193,7 +193,7 @@ def run_report(
         date_to=parameters.date_to,
         project=parameters.project,
     )
-    seeded = asyncio.run(_prepare(url, parameters.project, may_seed=seed or default))
+    seeded = run_sync(_prepare(url, parameters.project, may_seed=seed or default))
     executed = execute_notebook(
         json.loads(source.read_text(encoding="utf-8")),
         {**parameters.as_notebook_parameters(), "command": command},
