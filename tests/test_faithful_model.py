@@ -234,6 +234,12 @@ async def test_select_history_takes_every_select_of_tasks_the_flow_measures_take
             taskkit.select_history(tasks)
         with pytest.raises(InvalidArgumentError, match="does not hold the task table itself"):
             await taskkit.time_in_state(db, tasks, start=today, end=today)
+    # A grouped select's rows are groups: task.id in their place would be one task per group.
+    grouped = select(Task).group_by(Task.project_id)
+    with pytest.raises(InvalidArgumentError, match=r"groups its rows \(GROUP BY or HAVING\)"):
+        taskkit.select_history(grouped)
+    with pytest.raises(InvalidArgumentError, match="groups its rows"):
+        await taskkit.time_in_state(db, grouped, start=today, end=today)
     same = (await db.exec(taskkit.select_history(taskkit.select_tasks(project="Apollo")))).all()
     assert [r.id for r in same] == [
         r.id for r in (await db.exec(taskkit.select_history(joined))).all()

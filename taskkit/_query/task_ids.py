@@ -16,7 +16,13 @@ from sqlalchemy.sql import FromClause, Select
 
 from taskkit._errors import InvalidArgumentError
 from taskkit._models import Task
-from taskkit._sqlalchemy_internals import has_row_limit, named_froms, plain_table
+from taskkit._sqlalchemy_internals import (
+    group_by_clauses,
+    has_having,
+    has_row_limit,
+    named_froms,
+    plain_table,
+)
 
 __all__ = ["reads_task_table", "selected_task_ids"]
 
@@ -53,7 +59,8 @@ def selected_task_ids(tasks: Any) -> Select[Any]:
     is dropped unless a LIMIT makes it choose the rows.
 
     Raises:
-        InvalidArgumentError: ``tasks`` is not a select, or does not read the task table.
+        InvalidArgumentError: ``tasks`` is not a select, does not read the task table, or
+            groups its rows.
     """
     example = "such as select_tasks(project='Apollo') or select(Task).where(...)"
     if not isinstance(tasks, Select):
@@ -69,6 +76,12 @@ def selected_task_ids(tasks: Any) -> Select[Any]:
             f"tasks must be a select of tasks, {example}, or None for every task; got a "
             f"select whose FROM does not hold the task table itself (it reads "
             f"{tables or 'no table'}; an alias or a subquery of Task does not count)"
+        )
+    if group_by_clauses(tasks) or has_having(tasks):
+        # Its rows are groups: task.id in place of its columns would be one task per group.
+        raise InvalidArgumentError(
+            f"tasks must be a select of tasks, {example}; got a select that groups its rows "
+            "(GROUP BY or HAVING): leave the grouping out, each task is counted once anyway"
         )
     if not has_row_limit(tasks):
         tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
