@@ -234,6 +234,13 @@ async def test_select_history_takes_every_select_of_tasks_the_flow_measures_take
             taskkit.select_history(tasks)
         with pytest.raises(InvalidArgumentError, match="does not hold the task table itself"):
             await taskkit.time_in_state(db, tasks, start=today, end=today)
+    # A LIMIT keeps its ORDER BY, which may name the statement's own columns.
+    newest = select(Task, (-Task.id).label("neg")).where(Task.id.in_([a.id, b.id]))
+    newest = newest.order_by("neg").limit(1)
+    rows = (await db.exec(taskkit.select_history(newest))).all()
+    assert {r.task_id for r in rows} == {max(a.id, b.id)}
+    stays = await taskkit.time_in_state(db, newest, start=today, end=today)
+    assert stays["id"].tolist() == [max(a.id, b.id)]
     # A grouped select's rows are groups: task.id in their place would be one task per group.
     grouped = select(Task).group_by(Task.project_id)
     with pytest.raises(InvalidArgumentError, match=r"groups its rows \(GROUP BY or HAVING\)"):

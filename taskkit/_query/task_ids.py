@@ -83,9 +83,13 @@ def selected_task_ids(tasks: Any) -> Select[Any]:
             f"tasks must be a select of tasks, {example}; got a select that groups its rows "
             "(GROUP BY or HAVING): leave the grouping out, each task is counted once anyway"
         )
-    if not has_row_limit(tasks):
-        tasks = tasks.order_by(None)  # a sort means nothing to a set of ids
-    return tasks.with_only_columns(_task.c.id, maintain_column_froms=True)
+    if has_row_limit(tasks):
+        # Its ORDER BY chooses the rows, and may name its own columns (order_by("label")):
+        # they stay, and the id is read from its rows.
+        rows = tasks.add_columns(_task.c.id.label("taskkit_task_id")).subquery()
+        return sa.select(rows.c.taskkit_task_id)
+    # A sort means nothing to a set of ids.
+    return tasks.order_by(None).with_only_columns(_task.c.id, maintain_column_froms=True)
 
 
 def _named(item: FromClause) -> str:
