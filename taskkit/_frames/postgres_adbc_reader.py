@@ -26,22 +26,20 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
 
-def _compile_statement(
-    stmt: SelectBase, dialect: Dialect, *, literals: bool
-) -> tuple[str, list[Any]]:
+def _compile_statement(stmt: SelectBase, dialect: Dialect) -> tuple[str, list[Any]]:
     """SQL text and positional parameters for ADBC's PostgreSQL driver.
 
-    With ``literals`` (PostgreSQL: ADBC streams through COPY only for statements without
-    parameters; with parameters it builds the whole result as one batch, slower and all in
-    memory), plain values (str, int, float, bool, None, datetimes) are rendered as literals by
-    SQLAlchemy's compiler for the dialect, which escapes them for the server's settings.
-    Anything else is sent as a bound parameter, processed as SQLAlchemy would.
+    ADBC streams through COPY only for statements without parameters (with parameters it
+    builds the whole result as one batch, slower and all in memory), so plain values (str,
+    int, float, bool, None, datetimes) are rendered as literals by SQLAlchemy's compiler for
+    the dialect, which escapes them for the server's settings. Anything else is sent as a
+    bound parameter, processed as SQLAlchemy would.
     """
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     names = compiled.positiontup or []
     plain = (str, int, float, type(None), dt.datetime)
-    if literals and all(isinstance(params[n], plain) for n in names):
+    if all(isinstance(params[n], plain) for n in names):
         try:
             return stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string, []
         except CompileError:
@@ -97,7 +95,7 @@ class PostgresReader(ThreadedReader):
         import adbc_driver_manager
 
         out = [Column(spec) for spec in query.specs]
-        sql, params = _compile_statement(query.stmt, self.dialect, literals=True)
+        sql, params = _compile_statement(query.stmt, self.dialect)
         cursor = self._cursor = self.conn.cursor()
         try:
             # PostgreSQL batches by size, not rows: aim at about chunksize rows.
