@@ -216,9 +216,9 @@ def test_a_cli_session_through_pgbouncer():
         done = cli(*step, url=url)
         assert done.returncode == 0, (step, done.stderr)
         outputs.append(done.stdout)
-    assert "task            3,000 rows" in outputs[2]
+    assert "  task             3,000 rows" in outputs[2]
     assert "matches the models" in outputs[4]
-    assert "task            3,008 rows" in outputs[6]
+    assert "  task             3,008 rows" in outputs[6]
 
 
 @pytest.mark.postgres
