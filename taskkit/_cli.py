@@ -454,6 +454,7 @@ def report(
     from taskkit._database.engine import redact
     from taskkit._report import run_report
     from taskkit._report.pdf import choose_paper
+    from taskkit._run_sync import off_running_loop
 
     _imports_done()
     values: dict[str, Any] = _parameters(pairs)
@@ -461,15 +462,18 @@ def report(
         if "database_url" in values:
             raise click.UsageError("give the database once: --db or --param database_url")
         values["database_url"] = url
+    command = _command_line()
     try:
-        path, seeded = run_report(
-            values,
-            out=out,
-            seed=fill,
-            show_code=show_code,
-            to=to,
-            command=_command_line(),
-            paper=paper,
+        path, seeded = off_running_loop(  # a notebook's cell: the report runs its own loops
+            lambda: run_report(
+                values,
+                out=out,
+                seed=fill,
+                show_code=show_code,
+                to=to,
+                command=command,
+                paper=paper,
+            )
         )
     except (TaskkitError, ValidationError) as exc:
         raise click.ClickException(redact(str(exc))) from None

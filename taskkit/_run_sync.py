@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["off_running_loop", "run_sync"]
 
 T = TypeVar("T")
 
@@ -23,9 +23,16 @@ T = TypeVar("T")
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(coro)``, or, inside a running event loop, the same in a thread of its
     own; its result or exception comes back here."""
+    return off_running_loop(lambda: asyncio.run(coro))
+
+
+def off_running_loop(call: Callable[[], T]) -> T:
+    """``call()``, which may start an event loop of its own (``asyncio.run``, an in-process
+    IPython running a notebook): here, or in a thread of its own when an event loop runs in
+    this one; its result or exception comes back here."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return call()
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="taskkit-run") as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(call).result()

@@ -47,6 +47,23 @@ def test_the_commands_run_from_python_inside_a_running_event_loop(tmp_path: Path
     assert info[0] == 0 and "  task             2 rows" in info[1], info
 
 
+def test_the_report_runs_from_python_inside_a_running_event_loop(tmp_path: Path):
+    """The report starts event loops of its own (its preparation, the notebook's cells): in a
+    notebook's cell it failed with RuntimeError('This event loop is already running')."""
+    url = f"sqlite:///{tmp_path / 'cell.db'}"
+
+    async def cell():
+        asyncio.get_running_loop()  # as in a notebook
+        seeded = run("seed", "--tasks", "60", "--no-progress", "--db", url)
+        assert seeded.exit_code == 0, seeded.output
+        return run("report", "--db", url, "--out", str(tmp_path / "out"))
+
+    report = asyncio.run(cell())
+    assert report.exit_code == 0, (report.output, report.exception)
+    page = Path(report.stdout.strip().splitlines()[-1])
+    assert page.parent == tmp_path / "out" and "60 tasks" in page.read_text(encoding="utf-8")
+
+
 def test_help_lists_the_commands():
     result = run("--help")
     assert result.exit_code == 0
