@@ -411,7 +411,7 @@ fig, ax = plt.subplots(figsize=(9, 3.2))
 ax.plot(full_weeks.index, full_weeks["created"], label="created", color="#4C72B0")
 ax.plot(full_weeks.index, full_weeks["completed"], label="completed", color="#55A868")
 ax.set_ylabel("tasks per week")
-ax.legend(frameon=False)
+ax.legend(frameon=False, loc="upper left")
 fig.autofmt_xdate()
 plt.show()
 
@@ -442,7 +442,7 @@ for priority, color in [("low", "#8C8C8C"), ("medium", "#4C72B0"), ("high", "#C4
 ax.set_xscale("log")
 ax.set_xlabel("days from creation to completion (log scale)")
 ax.set_ylabel("completed tasks")
-ax.legend(title="priority", frameon=False)
+ax.legend(title="priority", frameon=False, loc="upper right")
 plt.show()
 
 # %%

@@ -57,8 +57,9 @@ def cli() -> None:
     The click group behind the ``taskkit`` command (its commands: ``init``, ``info``, ``seed``,
     ``import``, ``report`` and the ``db`` group). Run it from Python with click's ``CliRunner``
     (``CliRunner().invoke(taskkit.cli, ["seed", "--tasks", "100"])``), in a notebook's cell
-    too, or add it to a click application of your own. As on the command line, a failure is a one-line message and an exit
-    status: 1 an error, 2 a wrong option or argument, 3 an import that skipped rows.
+    too, or add it to a click application of your own. As on the command line, a failure is a
+    one-line message and an exit status: 1 an error, 2 a wrong option or argument, 3 an import
+    that skipped rows.
     """
 
 
