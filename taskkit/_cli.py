@@ -84,12 +84,14 @@ def info(url: str | None) -> None:
     from sqlmodel import SQLModel, select
 
     import taskkit._models  # noqa: F401  (registers every taskkit table)
+    from taskkit._bulk_parts import TABLES
 
     async def go(engine: AsyncEngine) -> dict[str, int | None]:
         async with engine.connect() as conn:
             existing = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
             counts: dict[str, int | None] = {}
-            for table in SQLModel.metadata.sorted_tables:  # every table, referenced first
+            for name in TABLES:  # taskkit's tables (not a notebook's own), referenced first
+                table = SQLModel.metadata.tables[name]
                 if table.name in existing:
                     counts[table.name] = await conn.scalar(select(func.count()).select_from(table))
                 else:

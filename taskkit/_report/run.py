@@ -1,5 +1,6 @@
 """Run the report: prepare the database, execute the notebook, write the HTML (or PDF) file."""
 
+import asyncio
 import os
 import re
 import tempfile
@@ -14,7 +15,6 @@ from taskkit._optional import require_installed
 from taskkit._report.data import check_project
 from taskkit._report.database import prepare_database
 from taskkit._report.parameters import ReportParameters, check_parameters
-from taskkit._run_sync import run_sync
 from taskkit._seed import SeedSummary
 
 __all__ = ["FORMATS", "NOTEBOOK", "find_notebook", "report_stem", "run_report"]
@@ -122,6 +122,10 @@ def run_report(
 ) -> tuple[Path, SeedSummary | None]:
     """Check the parameters, prepare the database, run the report notebook, write the page.
 
+    It starts event loops of its own (the preparation, the notebook, Chromium for a PDF): call
+    it where none is running, or through ``_run_sync.off_running_loop``, as ``taskkit
+    report`` does.
+
     Args:
         values: report parameters by name (see :data:`PARAMETERS`); ``database_url`` defaults
             to ``DATABASE_URL`` or the default database.
@@ -193,7 +197,7 @@ def run_report(
         date_to=parameters.date_to,
         project=parameters.project,
     )
-    seeded = run_sync(_prepare(url, parameters.project, may_seed=seed or default))
+    seeded = asyncio.run(_prepare(url, parameters.project, may_seed=seed or default))
     executed = execute_notebook(
         json.loads(source.read_text(encoding="utf-8")),
         {**parameters.as_notebook_parameters(), "command": command},
